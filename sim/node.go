@@ -63,7 +63,7 @@ func (n *node) Spawn(name string, p actors.Producer) actors.Addr {
 		addr:    addr,
 		produce: p,
 		b:       p(),
-		rng:     stream(n.w.seed, "actor:"+addr.String()+"#"+strconv.FormatUint(n.epoch, 10)),
+		rng:     actors.Stream(n.w.seed, "actor:"+addr.String()+"#"+strconv.FormatUint(n.epoch, 10)),
 		log:     n.log.With("actor", name),
 		timers:  map[actors.TimerID]struct{}{},
 	}

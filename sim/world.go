@@ -74,7 +74,7 @@ func New(cfg Config) *World {
 		trace: newTracer(),
 		log:   h,
 	}
-	w.net = newNetwork(cfg.Net, stream(cfg.Seed, "network"))
+	w.net = newNetwork(cfg.Net, actors.Stream(cfg.Seed, "network"))
 	return w
 }
 
@@ -93,7 +93,7 @@ func (w *World) Err() error { return w.failure }
 
 // Rand derives an independent random stream for a named component outside
 // the actors (a workload, a fault schedule).
-func (w *World) Rand(component string) *rand.Rand { return stream(w.seed, component) }
+func (w *World) Rand(component string) *rand.Rand { return actors.Stream(w.seed, component) }
 
 // AddNode creates a node and boots it at the current virtual time.
 func (w *World) AddNode(spec NodeSpec) {

@@ -1,4 +1,4 @@
-package sim
+package actors
 
 import "math/rand/v2"
 
@@ -20,10 +20,11 @@ func fnv64a(s string) uint64 {
 	return h
 }
 
-// stream derives the PRNG for one named component. Deriving by name rather
-// than by creation order means adding a node or an actor does not reshuffle
-// any other component's random choices.
-func stream(master int64, name string) *rand.Rand {
+// Stream derives the random source of one named component from a master
+// seed. Runtimes seed every actor this way. Deriving by name rather than by
+// creation order means adding a node or an actor does not reshuffle any other
+// component's random choices.
+func Stream(master int64, name string) *rand.Rand {
 	a := splitmix64(uint64(master) ^ fnv64a(name))
 	return rand.New(rand.NewPCG(a, splitmix64(a)))
 }

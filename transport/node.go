@@ -1,0 +1,280 @@
+package transport
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/msg"
+)
+
+// Options configures a Node.
+type Options struct {
+	// ID is this node's identity in actor addresses. Required.
+	ID actors.NodeID
+	// PeerListen is the TCP address peers connect to (dyn_listen), e.g.
+	// "127.0.0.1:8101" or "127.0.0.1:0". Empty: no inbound peer links.
+	PeerListen string
+	// Seed derives every actor's random source. Zero: a random seed.
+	Seed int64
+	// MaxFrame bounds one inbound envelope in bytes. Zero: msg.DefaultMaxFrame.
+	MaxFrame int
+	// LinkQueue bounds the messages waiting for one peer link; beyond it
+	// messages are dropped and counted, never buffered without bound.
+	// Zero: 65536.
+	LinkQueue int
+	// DialTimeout bounds one connection attempt to a peer. Zero: 2s.
+	DialTimeout time.Duration
+	// Log receives runtime and actor logs. Nil: slog.Default().
+	Log *slog.Logger
+}
+
+// Node is one dynonode process's actor runtime: a hollywood engine, the
+// actors it hosts, and TCP links to and from its peers.
+type Node struct {
+	id     actors.NodeID
+	opts   Options
+	seed   int64
+	engine *actor.Engine
+	log    *slog.Logger
+
+	mu     sync.RWMutex
+	cells  map[string]*cell
+	links  map[actors.NodeID]*link
+	closed bool
+
+	ln      net.Listener
+	inbound sync.WaitGroup
+	conns   map[net.Conn]struct{}
+	stats   counters
+}
+
+type counters struct {
+	deadLetters, dropped, badFrames, panics, sent, received atomic.Uint64
+}
+
+// Stats is a snapshot of a node's runtime counters.
+type Stats struct {
+	DeadLetters uint64 // messages for actors that do not exist here
+	Dropped     uint64 // remote messages dropped: queue full, encode error, link down
+	BadFrames   uint64 // inbound frames that failed to decode (the link was closed)
+	Panics      uint64 // actor panics recovered
+	Sent        uint64 // envelopes written to peers
+	Received    uint64 // envelopes read from peers
+}
+
+// Start creates the engine and, when PeerListen is set, the peer listener.
+func Start(opts Options) (*Node, error) {
+	if opts.ID == "" {
+		return nil, errors.New("transport: node id is required")
+	}
+	if opts.MaxFrame == 0 {
+		opts.MaxFrame = msg.DefaultMaxFrame
+	}
+	if opts.LinkQueue == 0 {
+		opts.LinkQueue = 1 << 16
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 2 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		seed = int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+	}
+	e, err := actor.NewEngine(actor.NewEngineConfig())
+	if err != nil {
+		return nil, fmt.Errorf("transport: start engine for node %s: %w", opts.ID, err)
+	}
+	n := &Node{
+		id: opts.ID, opts: opts, seed: seed, engine: e,
+		log:   opts.Log.With("node", string(opts.ID)),
+		cells: map[string]*cell{}, links: map[actors.NodeID]*link{}, conns: map[net.Conn]struct{}{},
+	}
+	if opts.PeerListen != "" {
+		ln, err := net.Listen("tcp", opts.PeerListen)
+		if err != nil {
+			return nil, fmt.Errorf("transport: node %s: listen for peers on %s: %w", opts.ID, opts.PeerListen, err)
+		}
+		n.ln = ln
+		n.inbound.Add(1)
+		go n.acceptLoop()
+	}
+	return n, nil
+}
+
+// ID is the node's identity.
+func (n *Node) ID() actors.NodeID { return n.id }
+
+// PeerAddr is the address the peer listener is bound to ("" when none).
+func (n *Node) PeerAddr() string {
+	if n.ln == nil {
+		return ""
+	}
+	return n.ln.Addr().String()
+}
+
+// Spawn starts an actor named name on this node. It returns the zero Addr
+// when the name is taken or the node is closed.
+func (n *Node) Spawn(name string, p actors.Producer) actors.Addr {
+	addr := actors.Addr{Node: n.id, Name: name}
+	c := &cell{n: n, addr: addr, produce: p, log: n.log.With("actor", name)}
+	// Hollywood names a process "<kind>/<id>"; knowing the PID before Spawn
+	// lets the actor's Started handler set timers and receive from itself.
+	c.pid = actor.NewPID(n.engine.Address(), "a/"+name)
+	n.mu.Lock()
+	if _, dup := n.cells[name]; dup || n.closed {
+		n.mu.Unlock()
+		n.log.Error("spawn refused: name in use or node closed", "actor", name)
+		return actors.Addr{}
+	}
+	n.cells[name] = c
+	n.mu.Unlock()
+	n.engine.Spawn(func() actor.Receiver { return c }, "a", actor.WithID(name), actor.WithInboxSize(256))
+	return addr
+}
+
+// Stop stops the named local actor; it receives Stopping first.
+func (n *Node) Stop(name string) {
+	if c := n.lookup(name); c != nil {
+		n.engine.Send(c.pid, stopReq{})
+	}
+}
+
+// Send delivers m to an actor from outside any actor (a socket read loop, a
+// test), as if sent by from.
+func (n *Node) Send(from, to actors.Addr, m any) { n.send(from, to, m) }
+
+// Inspect runs f on the named actor's behaviour inside that actor's turn, so
+// f sees a consistent state. It waits up to timeout.
+func (n *Node) Inspect(name string, timeout time.Duration, f func(actors.Behaviour)) error {
+	c := n.lookup(name)
+	if c == nil {
+		return fmt.Errorf("transport: inspect %s/%s: no such actor", n.id, name)
+	}
+	done := make(chan struct{})
+	n.engine.Send(c.pid, inspectReq{f: f, done: done})
+	select {
+	case <-done:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("transport: inspect %s/%s: no answer within %s", n.id, name, timeout)
+	}
+}
+
+// AddPeer tells the node where peer id listens. Links are dialled lazily on
+// the first message and redialled with backoff when they break.
+func (n *Node) AddPeer(id actors.NodeID, addr string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed || id == n.id {
+		return
+	}
+	if l, ok := n.links[id]; ok {
+		l.setAddr(addr)
+		return
+	}
+	n.links[id] = newLink(n, id, addr)
+}
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats {
+	s := &n.stats
+	return Stats{
+		DeadLetters: s.deadLetters.Load(), Dropped: s.dropped.Load(), BadFrames: s.badFrames.Load(),
+		Panics: s.panics.Load(), Sent: s.sent.Load(), Received: s.received.Load(),
+	}
+}
+
+// Close stops the listener, the peer links and every actor (each receives
+// Stopping), waiting up to timeout for actors to finish.
+func (n *Node) Close(timeout time.Duration) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	n.closed = true
+	links := n.links
+	n.links = map[actors.NodeID]*link{}
+	names := make([]string, 0, len(n.cells))
+	for name := range n.cells {
+		names = append(names, name)
+	}
+	for c := range n.conns {
+		c.Close()
+	}
+	n.mu.Unlock()
+	if n.ln != nil {
+		n.ln.Close()
+	}
+	n.inbound.Wait()
+	for _, l := range links {
+		l.close()
+	}
+	sort.Strings(names)
+	deadline := time.After(timeout)
+	for _, name := range names {
+		c := n.lookup(name)
+		if c == nil {
+			continue
+		}
+		select {
+		case <-n.engine.Poison(c.pid).Done():
+		case <-deadline:
+			n.log.Warn("actors still running at close deadline", "actor", name)
+			return
+		}
+	}
+}
+
+func (n *Node) lookup(name string) *cell {
+	n.mu.RLock()
+	c := n.cells[name]
+	n.mu.RUnlock()
+	return c
+}
+
+func (n *Node) unregister(name string, c *cell) {
+	n.mu.Lock()
+	if n.cells[name] == c {
+		delete(n.cells, name)
+	}
+	n.mu.Unlock()
+}
+
+// send routes one message: to a local inbox, or onto the peer link.
+func (n *Node) send(from, to actors.Addr, m any) {
+	if to.Node == n.id {
+		c := n.lookup(to.Name)
+		if c == nil {
+			n.stats.deadLetters.Add(1)
+			n.log.Debug("dead letter", "to", to.String(), "msg_type", fmt.Sprintf("%T", m))
+			return
+		}
+		n.engine.Send(c.pid, delivery{from: from, msg: m})
+		return
+	}
+	n.mu.RLock()
+	l := n.links[to.Node]
+	n.mu.RUnlock()
+	if l == nil {
+		n.stats.deadLetters.Add(1)
+		n.log.Debug("no link to node", "to", to.String(), "msg_type", fmt.Sprintf("%T", m))
+		return
+	}
+	l.enqueue(outbound{from: from, to: to, msg: m})
+}
