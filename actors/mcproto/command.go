@@ -1,0 +1,216 @@
+package mcproto
+
+import "strconv"
+
+// command interprets a tokenized request line. For a storage command it
+// returns the data block length still to read. In-band errors come back as
+// a KindError request (and arm p.swallow to skip a refused data block);
+// fatal ones as *Error.
+func (p *Parser) command(toks [][]byte) (Request, int, *Error) {
+	if len(toks) == 0 || len(toks[0]) < 2 {
+		return inband(ReplyError, "empty or one-byte command", false), 0, nil
+	}
+	name := toks[0]
+	switch string(name) {
+	case "get":
+		return p.get(KindGet, toks), 0, nil
+	case "gets":
+		return p.get(KindGets, toks), 0, nil
+	case "set":
+		return p.storage(KindSet, toks)
+	case "add":
+		return p.storage(KindAdd, toks)
+	case "replace":
+		return p.storage(KindReplace, toks)
+	case "append":
+		return p.storage(KindAppend, toks)
+	case "prepend":
+		return p.storage(KindPrepend, toks)
+	case "cas":
+		return p.storage(KindCas, toks)
+	case "delete":
+		return p.delete(toks), 0, nil
+	case "incr":
+		return p.arith(KindIncr, toks), 0, nil
+	case "decr":
+		return p.arith(KindDecr, toks), 0, nil
+	case "touch":
+		return p.touch(toks), 0, nil
+	case "verbosity":
+		return verbosity(toks), 0, nil
+	case "version":
+		return Request{Kind: KindVersion}, 0, nil
+	case "quit":
+		return Request{Kind: KindQuit}, 0, nil
+	}
+	return inband(ReplyError, "unknown command "+quote(name), false), 0, nil
+}
+
+func inband(reply, detail string, noreply bool) Request {
+	return Request{Kind: KindError, NoReply: noreply, Err: &Error{Reply: reply, Detail: detail}}
+}
+
+// badKey names what is wrong with a key, or returns "" for a good one.
+// Keys are 1..MaxKeyLen bytes without control characters or whitespace
+// (memcached's protocol.txt; the server itself checks only the length).
+func (p *Parser) badKey(k []byte) string {
+	if len(k) > p.limits.MaxKeyLen {
+		return "key of " + itoa(len(k)) + " bytes exceeds " + itoa(p.limits.MaxKeyLen)
+	}
+	for _, c := range k {
+		if c <= ' ' || c == 0x7f {
+			return "key " + quote(k) + " has a control or space byte"
+		}
+	}
+	return ""
+}
+
+func (p *Parser) get(kind Kind, toks [][]byte) Request {
+	if len(toks) < 2 {
+		return inband(ReplyError, kind.String()+" without a key", false)
+	}
+	first := len(p.keys)
+	for _, k := range toks[1:] {
+		if bad := p.badKey(k); bad != "" {
+			p.keys = p.keys[:first]
+			return inband(ReplyBadFormat, bad, false)
+		}
+		p.keys = append(p.keys, k)
+	}
+	keys := p.keys[first:len(p.keys):len(p.keys)]
+	return Request{Kind: kind, Key: keys[0], Keys: keys}
+}
+
+// storage parses "<cmd> <key> <flags> <exptime> <bytes> [<cas>] [noreply]".
+func (p *Parser) storage(kind Kind, toks [][]byte) (Request, int, *Error) {
+	want := 5
+	if kind == KindCas {
+		want = 6
+	}
+	if len(toks) != want && len(toks) != want+1 {
+		// memcached answers ERROR and reads the data block as a command,
+		// which lets a value smuggle commands in: close instead.
+		return Request{}, 0, &Error{Reply: ReplyError, Close: true,
+			Detail: kind.String() + " with " + itoa(len(toks)) + " tokens"}
+	}
+	size, ok := parseUint(toks[4], 31)
+	if !ok || size > 1<<31-3 {
+		return Request{}, 0, &Error{Reply: ReplyBadFormat, Close: true,
+			Detail: "bad <bytes> " + quote(toks[4]) + ": cannot find the data block"}
+	}
+	n := int(size)
+	r := Request{Kind: kind, Key: toks[1], NoReply: len(toks) == want+1 && string(toks[want]) == "noreply"}
+	flags, okf := parseUint(toks[2], 32)
+	exp, oke := parseInt32(toks[3])
+	var cas uint64
+	okc := true
+	if kind == KindCas {
+		cas, okc = parseUint(toks[5], 64)
+	}
+	// The data block's length is known, so a refused command's data can be
+	// skipped (memcached's conn_swallow) and the pipeline goes on.
+	refuse := func(reply, detail string) (Request, int, *Error) {
+		p.swallow = n + 2
+		return inband(reply, detail, r.NoReply), 0, nil
+	}
+	switch {
+	case p.badKey(r.Key) != "":
+		return refuse(ReplyBadFormat, p.badKey(r.Key))
+	case !okf || !oke || !okc:
+		return refuse(ReplyBadFormat, "bad flags, exptime or cas in "+quote(joinToks(toks)))
+	case n > p.limits.MaxItemSize:
+		return refuse(ReplyTooLarge, "data block of "+itoa(n)+" bytes exceeds "+itoa(p.limits.MaxItemSize))
+	}
+	r.Flags, r.Exptime, r.Cas = uint32(flags), exp, cas
+	return r, n, nil
+}
+
+// delete parses "delete <key> [0] [noreply]"; the "0" is a legacy hold
+// time memcached still accepts.
+func (p *Parser) delete(toks [][]byte) Request {
+	if len(toks) < 2 || len(toks) > 4 {
+		return inband(ReplyError, "delete with "+itoa(len(toks))+" tokens", false)
+	}
+	r := Request{Kind: KindDelete, Key: toks[1], NoReply: string(toks[len(toks)-1]) == "noreply"}
+	if len(toks) > 2 {
+		zero := string(toks[2]) == "0"
+		if !(len(toks) == 3 && (zero || r.NoReply)) && !(len(toks) == 4 && zero && r.NoReply) {
+			return inband(ReplyDeleteUsage, "bad delete arguments "+quote(joinToks(toks)), r.NoReply)
+		}
+	}
+	if bad := p.badKey(r.Key); bad != "" {
+		return inband(ReplyBadFormat, bad, r.NoReply)
+	}
+	return r
+}
+
+// arith parses "incr|decr <key> <delta> [noreply]".
+func (p *Parser) arith(kind Kind, toks [][]byte) Request {
+	if len(toks) != 3 && len(toks) != 4 {
+		return inband(ReplyError, kind.String()+" with "+itoa(len(toks))+" tokens", false)
+	}
+	r := Request{Kind: kind, Key: toks[1], NoReply: len(toks) == 4 && string(toks[3]) == "noreply"}
+	if bad := p.badKey(r.Key); bad != "" {
+		return inband(ReplyBadFormat, bad, r.NoReply)
+	}
+	d, ok := parseUint(toks[2], 64)
+	if !ok {
+		return inband(ReplyBadDelta, "bad delta "+quote(toks[2]), r.NoReply)
+	}
+	r.Delta = d
+	return r
+}
+
+// touch parses "touch <key> <exptime> [noreply]".
+func (p *Parser) touch(toks [][]byte) Request {
+	if len(toks) != 3 && len(toks) != 4 {
+		return inband(ReplyError, "touch with "+itoa(len(toks))+" tokens", false)
+	}
+	r := Request{Kind: KindTouch, Key: toks[1], NoReply: len(toks) == 4 && string(toks[3]) == "noreply"}
+	if bad := p.badKey(r.Key); bad != "" {
+		return inband(ReplyBadFormat, bad, r.NoReply)
+	}
+	exp, ok := parseInt32(toks[2])
+	if !ok {
+		return inband(ReplyBadExptime, "bad exptime "+quote(toks[2]), r.NoReply)
+	}
+	r.Exptime = exp
+	return r
+}
+
+// verbosity parses "verbosity <level> [noreply]".
+func verbosity(toks [][]byte) Request {
+	if len(toks) != 2 && len(toks) != 3 {
+		return inband(ReplyError, "verbosity with "+itoa(len(toks))+" tokens", false)
+	}
+	r := Request{Kind: KindVerbosity, NoReply: string(toks[len(toks)-1]) == "noreply"}
+	lvl, ok := parseUint(toks[1], 32)
+	if !ok {
+		return inband(ReplyBadFormat, "bad verbosity level "+quote(toks[1]), r.NoReply)
+	}
+	r.Level = uint32(lvl)
+	return r
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// quote renders client bytes for an error's Detail, cut short so a huge
+// key cannot bloat the logs.
+func quote(b []byte) string {
+	const most = 64
+	if len(b) > most {
+		return strconv.Quote(string(b[:most])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
+
+func joinToks(toks [][]byte) []byte {
+	var b []byte
+	for i, t := range toks {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, t...)
+	}
+	return b
+}

@@ -1,0 +1,162 @@
+package mcproto
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// outcome is what a parser made of a byte stream: each request re-encoded
+// (in-band errors as "!<reply>"), the fatal error's reply if any, and the
+// bytes left over.
+type outcome struct {
+	Reqs  []string
+	Fatal string
+	Left  int
+}
+
+func describe(r *Request) string {
+	if r.Kind == KindError {
+		s := "!" + r.Err.Reply
+		if r.NoReply {
+			s += " (noreply)"
+		}
+		return s
+	}
+	return string(AppendRequest(nil, r))
+}
+
+// feed parses stream delivered in chunks cut at the given offsets, keeping
+// the unconsumed remainder in a fresh slice between reads.
+func feed(p *Parser, stream []byte, cuts ...int) outcome {
+	var out outcome
+	var buf []byte
+	prev := 0
+	for i := 0; i <= len(cuts); i++ {
+		end := len(stream)
+		if i < len(cuts) {
+			end = min(max(cuts[i], prev), len(stream))
+		}
+		buf = append(buf, stream[prev:end]...)
+		prev = end
+		reqs, n, err := p.Parse(buf)
+		for j := range reqs {
+			out.Reqs = append(out.Reqs, describe(&reqs[j]))
+		}
+		if err != nil {
+			out.Fatal = err.(*Error).Reply
+			return out
+		}
+		buf = append([]byte(nil), buf[n:]...)
+	}
+	out.Left = len(buf)
+	return out
+}
+
+func TestParseRequests(t *testing.T) {
+	key250 := strings.Repeat("k", 250)
+	key251 := strings.Repeat("k", 251)
+	tests := []struct {
+		name string
+		in   string
+		want outcome
+	}{
+		{"get", "get a\r\n", outcome{Reqs: []string{"get a\r\n"}}},
+		{"multi get LF only", "get a b  c\n", outcome{Reqs: []string{"get a b c\r\n"}}},
+		{"gets", "gets a b\r\n", outcome{Reqs: []string{"gets a b\r\n"}}},
+		{"set", "set k 5 -1 3\r\nabc\r\n", outcome{Reqs: []string{"set k 5 -1 3\r\nabc\r\n"}}},
+		{"set noreply", "set k 0 0 0 noreply\r\n\r\n", outcome{Reqs: []string{"set k 0 0 0 noreply\r\n\r\n"}}},
+		{"data with CRLF inside", "append k 0 0 4\r\n\r\n\r\n\r\n", outcome{Reqs: []string{"append k 0 0 4\r\n\r\n\r\n\r\n"}}},
+		{"cas", "cas k 1 2 1 99\r\nx\r\n", outcome{Reqs: []string{"cas k 1 2 1 99\r\nx\r\n"}}},
+		{"add replace prepend", "add k 0 0 1\r\na\r\nreplace k 0 0 1\r\nb\r\nprepend k 0 0 1\r\nc\r\n",
+			outcome{Reqs: []string{"add k 0 0 1\r\na\r\n", "replace k 0 0 1\r\nb\r\n", "prepend k 0 0 1\r\nc\r\n"}}},
+		{"delete", "delete k\r\ndelete k noreply\r\ndelete k 0\r\ndelete k 0 noreply\r\n",
+			outcome{Reqs: []string{"delete k\r\n", "delete k noreply\r\n", "delete k\r\n", "delete k noreply\r\n"}}},
+		{"incr decr", "incr k 18446744073709551615\r\ndecr k 1 noreply\r\n",
+			outcome{Reqs: []string{"incr k 18446744073709551615\r\n", "decr k 1 noreply\r\n"}}},
+		{"touch", "touch k 10\r\n", outcome{Reqs: []string{"touch k 10\r\n"}}},
+		{"verbosity version quit", "verbosity 1\r\nversion\r\nquit\r\n",
+			outcome{Reqs: []string{"verbosity 1\r\n", "version\r\n", "quit\r\n"}}},
+		{"key at the limit", "get " + key250 + "\r\n", outcome{Reqs: []string{"get " + key250 + "\r\n"}}},
+		{"partial line", "get a", outcome{Left: 5}},
+		{"partial data", "set k 0 0 3\r\nab", outcome{Left: 15}},
+		{"partial data CRLF", "set k 0 0 3\r\nabc\r", outcome{Left: 17}},
+
+		{"unknown command", "bogus\r\nget a\r\n", outcome{Reqs: []string{"!ERROR", "get a\r\n"}}},
+		{"empty line", "\r\n", outcome{Reqs: []string{"!ERROR"}}},
+		{"get without key", "get\r\n", outcome{Reqs: []string{"!ERROR"}}},
+		{"key too long", "get a " + key251 + "\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format"}}},
+		{"key with control byte", "get a\tb\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format"}}},
+		{"delete usage", "delete k 5\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"}}},
+		{"delete too many", "delete a b c d\r\n", outcome{Reqs: []string{"!ERROR"}}},
+		{"bad delta", "incr k -1\r\n", outcome{Reqs: []string{"!CLIENT_ERROR invalid numeric delta argument"}}},
+		{"bad exptime", "touch k x noreply\r\n", outcome{Reqs: []string{"!CLIENT_ERROR invalid exptime argument (noreply)"}}},
+		{"bad verbosity", "verbosity x\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format"}}},
+		{"set bad key skips data", "set " + key251 + " 0 0 3\r\nabc\r\nget a\r\n",
+			outcome{Reqs: []string{"!CLIENT_ERROR bad command line format", "get a\r\n"}}},
+		{"set bad flags skips data", "set k x 0 3\r\nabc\r\nget a\r\n",
+			outcome{Reqs: []string{"!CLIENT_ERROR bad command line format", "get a\r\n"}}},
+		{"too large skips data", "set k 0 0 1048577 noreply\r\n" + strings.Repeat("v", 1048577) + "\r\nget a\r\n",
+			outcome{Reqs: []string{"!SERVER_ERROR object too large for cache (noreply)", "get a\r\n"}}},
+
+		{"bad data chunk", "set k 0 0 3\r\nabcd\r\n", outcome{Fatal: "CLIENT_ERROR bad data chunk"}},
+		{"negative bytes", "set k 0 0 -1\r\n", outcome{Fatal: "CLIENT_ERROR bad command line format"}},
+		{"storage token count", "get a\r\nset k 0 0\r\n", outcome{Reqs: []string{"get a\r\n"}, Fatal: "ERROR"}},
+		{"line too long", strings.Repeat("x", 2049), outcome{Fatal: "CLIENT_ERROR line too long"}},
+		{"long get line allowed", "get" + strings.Repeat(" "+key250, 20) + "\r\n",
+			outcome{Reqs: []string{"get" + strings.Repeat(" "+key250, 20) + "\r\n"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, feed(NewParser(Limits{}), []byte(tt.in)))
+			for cut := 1; cut < len(tt.in) && cut < 60; cut++ {
+				require.Equal(t, tt.want, feed(NewParser(Limits{}), []byte(tt.in), cut), "cut at %d", cut)
+			}
+		})
+	}
+}
+
+func TestParseFields(t *testing.T) {
+	in := []byte("cas k 4294967295 -2147483648 3 18446744073709551615 noreply\r\nabc\r\nget a b\r\n")
+	reqs, n, err := NewParser(Limits{}).Parse(in)
+	require.NoError(t, err)
+	assert.Equal(t, len(in), n)
+	require.Len(t, reqs, 2)
+	r := reqs[0]
+	assert.Equal(t, KindCas, r.Kind)
+	assert.Equal(t, "k", string(r.Key))
+	assert.Equal(t, uint32(4294967295), r.Flags)
+	assert.Equal(t, int32(-2147483648), r.Exptime)
+	assert.Equal(t, uint64(18446744073709551615), r.Cas)
+	assert.Equal(t, "abc", string(r.Data))
+	assert.True(t, r.NoReply)
+	assert.Equal(t, [][]byte{[]byte("a"), []byte("b")}, reqs[1].Keys)
+	assert.Equal(t, "a", string(reqs[1].Key))
+}
+
+func TestParseFatalOffset(t *testing.T) {
+	reqs, n, err := NewParser(Limits{}).Parse([]byte("get a\r\nset k 0 0 1\r\nxy\r\n"))
+	require.Len(t, reqs, 1)
+	assert.Equal(t, 7, n)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.True(t, e.Close)
+	assert.Equal(t, 7, e.Offset)
+	assert.Equal(t, "CLIENT_ERROR bad data chunk\r\n", string(AppendLine(nil, e.Reply)))
+	assert.Contains(t, e.Detail, `"k"`)
+}
+
+func TestParseSteadyStateAllocatesNothing(t *testing.T) {
+	buf := pipeline(16)
+	p := NewParser(Limits{})
+	_, _, _ = p.Parse(buf)
+	allocs := testing.AllocsPerRun(100, func() {
+		reqs, n, err := p.Parse(buf)
+		if err != nil || n != len(buf) || len(reqs) != 32 {
+			t.Fatalf("parse: %d reqs, n=%d, err=%v", len(reqs), n, err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
