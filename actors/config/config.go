@@ -1,0 +1,296 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config is one node's configuration: the directives of the single pool in
+// a dynomite.yml, with every default already applied. The YAML key is named
+// first in each comment; "Default" is the value dynonode applies when the key
+// is absent or (for numbers) 0, which follows Dynomite's code, not its README.
+type Config struct {
+	// Pool is the top-level key naming the pool, e.g. "dyn_o_mite".
+	Pool string
+
+	// Listen (listen) is the client listener: host:port or a unix /path.
+	// Required.
+	Listen Addr
+	// DynListen (dyn_listen) is the peer listener, host:port. Zero when unset:
+	// the node then accepts no peers, so dyn_seeds needs it.
+	DynListen Addr
+	// StatsListen (stats_listen) is the admin/stats HTTP listener.
+	// Default 0.0.0.0:22222.
+	StatsListen Addr
+
+	// DataStore (data_store) selects the backend. Default Redis (0) when
+	// servers is given, Embedded (2, dynonode) when servers is omitted.
+	DataStore DataStore
+	// Server (servers) is the one datastore this node fronts. Zero for the
+	// embedded store.
+	Server Server
+
+	// Datacenter (datacenter) names this node's DC. Default "localdc".
+	Datacenter string
+	// Rack (rack) names this node's rack. Default "localrack".
+	Rack string
+	// Tokens (tokens) are this node's ring positions, sorted ascending as
+	// written. Nil when unset, which only a node without seeds may do.
+	Tokens []uint32
+	// Seeds (dyn_seeds) are the other nodes of the cluster, in file order.
+	Seeds []Seed
+	// SeedProvider (dyn_seed_provider) is "simple_provider" (Seeds),
+	// "florida_provider" or "dns_provider". Default "simple_provider".
+	SeedProvider string
+
+	// Hash (hash) names the key hash function; one of HashNames().
+	// Default "murmur".
+	Hash string
+	// HashTag (hash_tag) is "" or exactly two bytes, e.g. "{}".
+	HashTag string
+
+	// Timeout (timeout, ms) bounds a request to the datastore or a peer.
+	// Default 5000 ms.
+	Timeout time.Duration
+	// Preconnect (preconnect) opens datastore connections at start.
+	// Default true.
+	Preconnect bool
+	// AutoEjectHosts (auto_eject_hosts) ejects a failing datastore.
+	// Default true.
+	AutoEjectHosts bool
+	// ServerRetryTimeout (server_retry_timeout, ms) caps the datastore
+	// reconnect backoff. Default 10000 ms.
+	ServerRetryTimeout time.Duration
+	// ServerFailureLimit (server_failure_limit) is the number of consecutive
+	// datastore failures before ejection. Default 3.
+	ServerFailureLimit int
+	// Backlog (backlog) is the listen backlog. Default 512.
+	Backlog int
+
+	// ReadConsistency (read_consistency) is the default for new client
+	// connections. Default DC_ONE.
+	ReadConsistency Consistency
+	// WriteConsistency (write_consistency), as ReadConsistency.
+	WriteConsistency Consistency
+	// ReadRepairs (read_repairs_enabled). Default false.
+	ReadRepairs bool
+
+	// SecureServerOption (secure_server_option) says which peer links are
+	// encrypted. Default none; an unknown value is a warning and means none.
+	SecureServerOption SecureOption
+	// PEMKeyFile (pem_key_file) is the RSA key shared by all nodes.
+	// Default "conf/dynomite.pem".
+	PEMKeyFile string
+	// ReconKeyFile (recon_key_file). Default "conf/recon_key.pem".
+	ReconKeyFile string
+	// ReconIVFile (recon_iv_file). Default "conf/recon_iv.pem".
+	ReconIVFile string
+
+	// EnableGossip (enable_gossip). Default false.
+	EnableGossip bool
+	// GossipInterval (gos_interval, ms) is the pause between gossip rounds.
+	// Default 30000 ms.
+	GossipInterval time.Duration
+	// Env (env) picks the snitch's environment-variable naming. Default "aws".
+	Env string
+
+	// ConnMsgRate (conn_msg_rate, messages/s) throttles each cross-DC peer
+	// connection. Default 50000.
+	ConnMsgRate int
+	// StatsInterval (stats_interval, ms) is the stats aggregation period.
+	// Default 30000 ms.
+	StatsInterval time.Duration
+	// MbufSize (mbuf_size, bytes) is the message buffer size, 512..512000 and
+	// a multiple of 16. Default: the -m flag, else 16384.
+	MbufSize int
+	// MaxMsgs (max_msgs) bounds messages in flight, 100000..1000000.
+	// Default: the -M flag, else 200000.
+	MaxMsgs int
+
+	// DatastoreConnections (datastore_connections) is the datastore pool
+	// size, 1..255. Default 1.
+	DatastoreConnections int
+	// LocalPeerConnections (local_peer_connections) is the pool size to each
+	// peer in this DC, 1..255. Default 1.
+	LocalPeerConnections int
+	// RemotePeerConnections (remote_peer_connections) is the pool size to
+	// each peer in other DCs, 1..255. Default 1.
+	RemotePeerConnections int
+
+	// Warnings are problems that do not stop the node (deprecated keys,
+	// keys without effect, an unknown secure_server_option), one line each,
+	// in the same "conf: line N: key ..." form as errors. The caller logs them.
+	Warnings []string
+}
+
+// Defaults that Parse applies; exported so the daemon and docs share them.
+const (
+	DefaultStatsListen     = "0.0.0.0:22222"
+	DefaultDatacenter      = "localdc"
+	DefaultRack            = "localrack"
+	DefaultSeedProvider    = "simple_provider"
+	DefaultHash            = "murmur"
+	DefaultTimeout         = 5000 * time.Millisecond
+	DefaultServerRetry     = 10000 * time.Millisecond
+	DefaultFailureLimit    = 3
+	DefaultBacklog         = 512
+	DefaultPEMKeyFile      = "conf/dynomite.pem"
+	DefaultReconKeyFile    = "conf/recon_key.pem"
+	DefaultReconIVFile     = "conf/recon_iv.pem"
+	DefaultGossipInterval  = 30000 * time.Millisecond
+	DefaultEnv             = "aws"
+	DefaultConnMsgRate     = 50000
+	DefaultStatsInterval   = 30000 * time.Millisecond
+	DefaultMbufSize        = 16384
+	DefaultMaxMsgs         = 200000
+	DefaultPoolConnections = 1
+)
+
+// Ranges Dynomite enforces on buffer sizing (config keys and -m/-M flags).
+const (
+	MinMbufSize = 512
+	MaxMbufSize = 512000
+	MinMaxMsgs  = 100000
+	MaxMaxMsgs  = 1000000
+)
+
+// defaults returns a Config holding every default; Parse overwrites what the
+// file sets.
+func defaults() *Config {
+	stats, _ := ParseAddr(DefaultStatsListen)
+	return &Config{
+		StatsListen:           stats,
+		Datacenter:            DefaultDatacenter,
+		Rack:                  DefaultRack,
+		SeedProvider:          DefaultSeedProvider,
+		Hash:                  DefaultHash,
+		Timeout:               DefaultTimeout,
+		Preconnect:            true,
+		AutoEjectHosts:        true,
+		ServerRetryTimeout:    DefaultServerRetry,
+		ServerFailureLimit:    DefaultFailureLimit,
+		Backlog:               DefaultBacklog,
+		PEMKeyFile:            DefaultPEMKeyFile,
+		ReconKeyFile:          DefaultReconKeyFile,
+		ReconIVFile:           DefaultReconIVFile,
+		GossipInterval:        DefaultGossipInterval,
+		Env:                   DefaultEnv,
+		ConnMsgRate:           DefaultConnMsgRate,
+		StatsInterval:         DefaultStatsInterval,
+		DatastoreConnections:  DefaultPoolConnections,
+		LocalPeerConnections:  DefaultPoolConnections,
+		RemotePeerConnections: DefaultPoolConnections,
+	}
+}
+
+// CheckMbufSize reports whether n is a valid mbuf_size / -m value.
+func CheckMbufSize(n int) error {
+	if n < MinMbufSize || n > MaxMbufSize || n%16 != 0 {
+		return fmt.Errorf("mbuf size %d is not a multiple of 16 in %d..%d", n, MinMbufSize, MaxMbufSize)
+	}
+	return nil
+}
+
+// CheckMaxMsgs reports whether n is a valid max_msgs / -M value.
+func CheckMaxMsgs(n int) error {
+	if n < MinMaxMsgs || n > MaxMaxMsgs {
+		return fmt.Errorf("max msgs %d is not in %d..%d", n, MinMaxMsgs, MaxMaxMsgs)
+	}
+	return nil
+}
+
+// DataStore is the kind of store a node fronts (data_store).
+type DataStore uint8
+
+const (
+	Redis     DataStore = 0 // data_store: 0
+	Memcached DataStore = 1 // data_store: 1
+	Embedded  DataStore = 2 // data_store: 2, dynonode's own store
+)
+
+func (d DataStore) String() string {
+	switch d {
+	case Redis:
+		return "redis"
+	case Memcached:
+		return "memcached"
+	case Embedded:
+		return "embedded"
+	}
+	return fmt.Sprintf("DataStore(%d)", uint8(d))
+}
+
+// Consistency is a Dynomite consistency level. The zero value is DCOne,
+// Dynomite's default.
+type Consistency uint8
+
+const (
+	DCOne            Consistency = iota // local-rack owner only
+	DCQuorum                            // quorum of the local DC's racks
+	DCSafeQuorum                        // quorum whose replies must agree
+	DCEachSafeQuorum                    // a safe quorum in every DC
+)
+
+var consistencyNames = [...]string{"DC_ONE", "DC_QUORUM", "DC_SAFE_QUORUM", "DC_EACH_SAFE_QUORUM"}
+
+func (c Consistency) String() string {
+	if int(c) < len(consistencyNames) {
+		return consistencyNames[c]
+	}
+	return fmt.Sprintf("Consistency(%d)", uint8(c))
+}
+
+// ParseConsistency parses a level name in any case ("dc_quorum",
+// "DC_QUORUM").
+func ParseConsistency(s string) (Consistency, error) {
+	for i, name := range consistencyNames {
+		if strings.EqualFold(s, name) {
+			return Consistency(i), nil
+		}
+	}
+	return DCOne, fmt.Errorf("consistency %q is not one of %s", s, strings.Join(consistencyNames[:], ", "))
+}
+
+// SecureOption says which peer links are encrypted (secure_server_option).
+type SecureOption uint8
+
+const (
+	SecureNone       SecureOption = iota // never
+	SecureRack                           // when rack or DC differ
+	SecureDatacenter                     // between DCs only
+	SecureAll                            // always
+)
+
+var secureNames = [...]string{"none", "rack", "datacenter", "all"}
+
+func (s SecureOption) String() string {
+	if int(s) < len(secureNames) {
+		return secureNames[s]
+	}
+	return fmt.Sprintf("SecureOption(%d)", uint8(s))
+}
+
+// ParseSecureOption parses none, rack, datacenter or all; like Dynomite the
+// match is exact (lower case).
+func ParseSecureOption(s string) (SecureOption, error) {
+	for i, name := range secureNames {
+		if s == name {
+			return SecureOption(i), nil
+		}
+	}
+	return SecureNone, fmt.Errorf("secure option %q is not one of %s", s, strings.Join(secureNames[:], ", "))
+}
+
+// hashNames are Dynomite's hash functions, in its order.
+var hashNames = []string{
+	"one_at_a_time", "md5", "crc16", "crc32", "crc32a", "fnv1_64", "fnv1a_64",
+	"fnv1_32", "fnv1a_32", "hsieh", "murmur", "jenkins", "murmur3",
+}
+
+// HashNames lists the values hash accepts, in Dynomite's order.
+func HashNames() []string { return append([]string(nil), hashNames...) }
+
+// seedProviders are the dyn_seed_provider values; Dynomite matches them by
+// prefix, so "florida_provider_v2" selects florida.
+var seedProviders = []string{"simple_provider", "florida_provider", "dns_provider"}

@@ -1,0 +1,288 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDefaults checks every default of REFERENCE.md §2 on a minimal file.
+func TestDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n"))
+	require.NoError(t, err)
+	want := &Config{
+		Pool:                  "dyn_o_mite",
+		Listen:                Addr{Host: "127.0.0.1", Port: 8102},
+		StatsListen:           Addr{Host: "0.0.0.0", Port: 22222},
+		DataStore:             Embedded, // servers omitted
+		Datacenter:            "localdc",
+		Rack:                  "localrack",
+		SeedProvider:          "simple_provider",
+		Hash:                  "murmur",
+		Timeout:               5000 * time.Millisecond,
+		Preconnect:            true,
+		AutoEjectHosts:        true,
+		ServerRetryTimeout:    10000 * time.Millisecond,
+		ServerFailureLimit:    3,
+		Backlog:               512,
+		ReadConsistency:       DCOne,
+		WriteConsistency:      DCOne,
+		SecureServerOption:    SecureNone,
+		PEMKeyFile:            "conf/dynomite.pem",
+		ReconKeyFile:          "conf/recon_key.pem",
+		ReconIVFile:           "conf/recon_iv.pem",
+		GossipInterval:        30000 * time.Millisecond,
+		Env:                   "aws",
+		ConnMsgRate:           50000,
+		StatsInterval:         30000 * time.Millisecond,
+		MbufSize:              16384,
+		MaxMsgs:               200000,
+		DatastoreConnections:  1,
+		LocalPeerConnections:  1,
+		RemotePeerConnections: 1,
+	}
+	assert.Equal(t, want, cfg)
+}
+
+// TestZeroMeansUnset: Dynomite treats 0 as "not set", so defaults apply.
+func TestZeroMeansUnset(t *testing.T) {
+	cfg, err := Parse([]byte(`dyn_o_mite:
+  listen: 127.0.0.1:8102
+  timeout: 0
+  server_retry_timeout: 0
+  server_failure_limit: 0
+  gos_interval: 0
+  conn_msg_rate: 0
+  mbuf_size: 0
+  max_msgs: 0
+  datastore_connections: 0
+`))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultTimeout, cfg.Timeout)
+	assert.Equal(t, DefaultServerRetry, cfg.ServerRetryTimeout)
+	assert.Equal(t, 3, cfg.ServerFailureLimit)
+	assert.Equal(t, DefaultGossipInterval, cfg.GossipInterval)
+	assert.Equal(t, 50000, cfg.ConnMsgRate)
+	assert.Equal(t, 16384, cfg.MbufSize)
+	assert.Equal(t, 200000, cfg.MaxMsgs)
+	assert.Equal(t, 1, cfg.DatastoreConnections)
+}
+
+func TestEveryKey(t *testing.T) {
+	cfg, err := Parse([]byte(`dyn_o_mite:
+  listen: /tmp/dyn.sock
+  dyn_listen: '[::1]:8101'
+  stats_listen: 127.0.0.1:22223
+  data_store: 1
+  servers:
+  - 127.0.0.1:11211:1 mc1
+  datacenter: us-east-1
+  rack: us-east-1c
+  tokens: 3,1,2
+  dyn_seed_provider: florida_provider
+  dyn_seeds:
+  - '[::2]:8101:us-east-1c:us-east-1:10,20 peer2'
+  - host-b.example:8101:us-east-1d:us-east-1:3
+  hash: fnv1a_64
+  hash_tag: '{}'
+  timeout: 150
+  preconnect: false
+  auto_eject_hosts: false
+  server_retry_timeout: 200
+  server_failure_limit: 5
+  backlog: 1024
+  client_connections: 7
+  read_consistency: dc_safe_quorum
+  write_consistency: Dc_Quorum
+  read_repairs_enabled: true
+  secure_server_option: all
+  pem_key_file: /etc/dyn.pem
+  recon_key_file: /etc/k.pem
+  recon_iv_file: /etc/iv.pem
+  enable_gossip: true
+  gos_interval: 1000
+  env: network
+  conn_msg_rate: 10
+  stats_interval: 60000
+  mbuf_size: 1024
+  max_msgs: 300000
+  datastore_connections: 4
+  local_peer_connections: 5
+  remote_peer_connections: 255
+  dyn_read_timeout: 1
+  dyn_write_timeout: 1
+  dyn_connections: 1
+  dyn_port: 8101
+  distribution: vnode
+  server_connections: 2
+`))
+	require.NoError(t, err)
+	assert.Equal(t, Addr{Path: "/tmp/dyn.sock"}, cfg.Listen)
+	assert.Equal(t, "unix", cfg.Listen.Network())
+	assert.Equal(t, Addr{Host: "::1", Port: 8101}, cfg.DynListen)
+	assert.Equal(t, "[::1]:8101", cfg.DynListen.String())
+	assert.Equal(t, Memcached, cfg.DataStore)
+	assert.Equal(t, Server{Addr: Addr{Host: "127.0.0.1", Port: 11211}, Weight: 1, Name: "mc1"}, cfg.Server)
+	assert.Equal(t, []uint32{3, 1, 2}, cfg.Tokens)
+	assert.Equal(t, "florida_provider", cfg.SeedProvider)
+	require.Len(t, cfg.Seeds, 2)
+	assert.Equal(t, Seed{Addr: Addr{Host: "::2", Port: 8101}, Rack: "us-east-1c", Datacenter: "us-east-1", Tokens: []uint32{10, 20}, Name: "peer2"}, cfg.Seeds[0])
+	assert.Equal(t, "host-b.example", cfg.Seeds[1].PeerName())
+	assert.Equal(t, "fnv1a_64", cfg.Hash)
+	assert.Equal(t, "{}", cfg.HashTag)
+	assert.Equal(t, 150*time.Millisecond, cfg.Timeout)
+	assert.False(t, cfg.Preconnect)
+	assert.False(t, cfg.AutoEjectHosts)
+	assert.Equal(t, 5, cfg.ServerFailureLimit)
+	assert.Equal(t, DCSafeQuorum, cfg.ReadConsistency)
+	assert.Equal(t, DCQuorum, cfg.WriteConsistency)
+	assert.Equal(t, SecureAll, cfg.SecureServerOption)
+	assert.Equal(t, time.Second, cfg.GossipInterval)
+	assert.Equal(t, 1024, cfg.MbufSize)
+	assert.Equal(t, 300000, cfg.MaxMsgs)
+	assert.Equal(t, 255, cfg.RemotePeerConnections)
+	// client_connections, dyn_* (no effect) and distribution,
+	// server_connections (deprecated) are accepted with a warning each.
+	assert.Len(t, cfg.Warnings, 7)
+	assert.Contains(t, cfg.Warnings[len(cfg.Warnings)-1], `key "server_connections": is deprecated and ignored`)
+}
+
+func TestSecureOptionInvalidIsWarning(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  secure_server_option: everything\n"))
+	require.NoError(t, err)
+	assert.Equal(t, SecureNone, cfg.SecureServerOption)
+	require.Len(t, cfg.Warnings, 1)
+	assert.Contains(t, cfg.Warnings[0], `line 3: key "secure_server_option"`)
+}
+
+func TestFlagDefaults(t *testing.T) {
+	minimal := []byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n")
+	cfg, err := ParseWithFlags(minimal, FlagDefaults{MbufSize: 4096, MaxMsgs: 500000})
+	require.NoError(t, err)
+	assert.Equal(t, 4096, cfg.MbufSize)
+	assert.Equal(t, 500000, cfg.MaxMsgs)
+
+	cfg, err = ParseWithFlags([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  mbuf_size: 512\n"), FlagDefaults{MbufSize: 4096})
+	require.NoError(t, err)
+	assert.Equal(t, 512, cfg.MbufSize, "the file wins over -m")
+
+	_, err = ParseWithFlags(minimal, FlagDefaults{MbufSize: 100, MaxMsgs: 5})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-m/--mbuf-size")
+	assert.Contains(t, err.Error(), "-M/--max-msgs")
+}
+
+func TestDataStoreSelection(t *testing.T) {
+	head := "dyn_o_mite:\n  listen: 127.0.0.1:8102\n"
+	for _, tc := range []struct {
+		body string
+		want DataStore
+		err  string
+	}{
+		{"", Embedded, ""},
+		{"  data_store: 2\n", Embedded, ""},
+		{"  servers:\n  - 127.0.0.1:6379:1\n", Redis, ""},
+		{"  data_store: 1\n  servers:\n  - /tmp/mc.sock:1\n", Memcached, ""},
+		{"  data_store: 1\n", 0, "needs a servers entry"},
+		{"  data_store: 2\n  servers:\n  - 127.0.0.1:6379:1\n", 0, "takes no servers entry"},
+	} {
+		cfg, err := Parse([]byte(head + tc.body))
+		if tc.err != "" {
+			require.Error(t, err, tc.body)
+			assert.Contains(t, err.Error(), tc.err)
+			continue
+		}
+		require.NoError(t, err, tc.body)
+		assert.Equal(t, tc.want, cfg.DataStore, tc.body)
+	}
+}
+
+func TestParseSeed(t *testing.T) {
+	s, err := ParseSeed("127.0.0.1:8101:rack1:dc1:1383429731")
+	require.NoError(t, err)
+	assert.Equal(t, Seed{Addr: Addr{Host: "127.0.0.1", Port: 8101}, Rack: "rack1", Datacenter: "dc1", Tokens: []uint32{1383429731}}, s)
+	assert.Equal(t, "127.0.0.1:8101:rack1:dc1:1383429731", s.String())
+
+	for _, bad := range []string{
+		"", "127.0.0.1:8101:rack1:dc1", "127.0.0.1:8101:rack1:dc1:x", "::1:8101:r:d:1",
+		":8101:r:d:1", "h:0:r:d:1", "h:8101::d:1", "h:8101:r::1", "h:8101:r:d:", "h:8101:r:d:1,1",
+		"h:8101:r:d:1  n", "/tmp/s:r:d:1", "h h:8101:r:d:1 n",
+	} {
+		_, err := ParseSeed(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseSeedList(t *testing.T) {
+	seeds, err := ParseSeedList("10.0.0.1:8101:r1:dc1:0|10.0.0.2:8101:r2:dc1:0\n")
+	require.NoError(t, err)
+	require.Len(t, seeds, 2)
+	assert.Equal(t, "10.0.0.2", seeds[1].PeerName())
+
+	seeds, err = ParseSeedList(" \n")
+	require.NoError(t, err)
+	assert.Empty(t, seeds)
+
+	_, err = ParseSeedList("10.0.0.1:8101:r1:dc1:0|junk")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `seed 2 "junk"`)
+}
+
+func TestParseServer(t *testing.T) {
+	s, err := ParseServer("127.0.0.1:11211:1")
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1", s.StatsName(), "port 11211 drops the port, as libmemcached")
+	s, err = ParseServer("127.0.0.1:6379:1")
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:6379", s.StatsName())
+	s, err = ParseServer("/var/run/redis.sock:1 local")
+	require.NoError(t, err)
+	assert.Equal(t, Server{Addr: Addr{Path: "/var/run/redis.sock"}, Weight: 1, Name: "local"}, s)
+	assert.Equal(t, "local", s.StatsName())
+	for _, bad := range []string{"", "127.0.0.1:6379", "127.0.0.1:x:1", "h:6379:-1", "[::1:6379:1", "a b:1:1 c"} {
+		_, err := ParseServer(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseAddr(t *testing.T) {
+	for in, want := range map[string]Addr{
+		"127.0.0.1:1":         {Host: "127.0.0.1", Port: 1},
+		"localhost:65535":     {Host: "localhost", Port: 65535},
+		"[fe80::1%eth0]:8101": {Host: "fe80::1%eth0", Port: 8101},
+		"my_host-1.local:80":  {Host: "my_host-1.local", Port: 80},
+	} {
+		got, err := ParseAddr(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+		assert.Equal(t, in, got.String())
+	}
+	for _, bad := range []string{"", "host", ":80", "h:", "h:0", "h:65536", "h:+1", "[127.0.0.1]:1", "[::1:1", "a/b:1", "h o:1", "::1:1"} {
+		_, err := ParseAddr(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseConsistency(t *testing.T) {
+	for _, c := range []Consistency{DCOne, DCQuorum, DCSafeQuorum, DCEachSafeQuorum} {
+		got, err := ParseConsistency(c.String())
+		require.NoError(t, err)
+		assert.Equal(t, c, got)
+	}
+	got, err := ParseConsistency("dc_each_safe_quorum")
+	require.NoError(t, err)
+	assert.Equal(t, DCEachSafeQuorum, got)
+	_, err = ParseConsistency("quorum")
+	assert.Error(t, err)
+}
+
+func TestHashNamesMatchDynomite(t *testing.T) {
+	assert.Len(t, HashNames(), 13)
+	for _, h := range HashNames() {
+		cfg, err := Parse([]byte("p:\n  listen: 127.0.0.1:1\n  hash: " + h + "\n"))
+		require.NoError(t, err, h)
+		assert.Equal(t, h, cfg.Hash)
+	}
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+)
+
+// finish applies the defaults that depend on other keys or flags and runs
+// the checks that span several directives.
+func (p *parser) finish(flags FlagDefaults) {
+	c := p.cfg
+	if _, ok := p.seen["listen"]; !ok {
+		p.errorf(p.poolLine, "listen", "", "is required: the client listener, e.g. 127.0.0.1:8102")
+	}
+	p.finishStore()
+	if c.MbufSize == 0 {
+		c.MbufSize = orDefault(flags.MbufSize, DefaultMbufSize)
+	}
+	if c.MaxMsgs == 0 {
+		c.MaxMsgs = orDefault(flags.MaxMsgs, DefaultMaxMsgs)
+	}
+	if c.ReadRepairs && (c.ReadConsistency == DCOne || c.WriteConsistency == DCOne) {
+		p.key, p.line = "read_repairs_enabled", p.seen["read_repairs_enabled"]
+		p.warn("read repairs only happen when read_consistency and write_consistency are both above DC_ONE")
+	}
+	p.finishSeeds()
+}
+
+// orDefault returns the first non-zero value.
+func orDefault(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// finishStore settles data_store against servers: the embedded store takes
+// no servers entry, Redis and Memcached need one. Leaving out both selects
+// the embedded store (dynonode); Dynomite required servers.
+func (p *parser) finishStore() {
+	c := p.cfg
+	_, hasServers := p.seen["servers"]
+	dsLine := p.seen["data_store"]
+	switch {
+	case !hasServers && !p.dataStoreSet:
+		c.DataStore = Embedded
+	case !hasServers && c.DataStore != Embedded:
+		p.errorf(dsLine, "data_store", "", "%d (%s) needs a servers entry, e.g. 127.0.0.1:6379:1; leave out both for the embedded store", c.DataStore, c.DataStore)
+	case hasServers && c.DataStore == Embedded:
+		p.errorf(dsLine, "data_store", "", "2 (embedded store) takes no servers entry")
+	}
+}
+
+// tokenOwner names who claims a token in a rack, for error messages.
+type tokenOwner struct {
+	who  string
+	line int
+}
+
+// finishSeeds checks the peers against this node: dyn_listen and tokens are
+// needed to join, a seed with this node's address is this node (dropped with
+// a warning when it agrees, else an error), and no two nodes of one rack may
+// share an address or a token.
+func (p *parser) finishSeeds() {
+	c := p.cfg
+	if len(c.Seeds) == 0 {
+		return
+	}
+	seedsLine := p.seen["dyn_seeds"]
+	if _, ok := p.seen["dyn_listen"]; !ok {
+		p.errorf(seedsLine, "dyn_seeds", "", "needs dyn_listen, the address the other nodes connect to")
+	}
+	if _, ok := p.seen["tokens"]; !ok {
+		p.errorf(seedsLine, "dyn_seeds", "", "needs tokens for this node, e.g. tokens: '0'")
+	}
+	owners := map[string]tokenOwner{}
+	claim := func(dc, rack string, tokens []uint32, o tokenOwner) {
+		for _, t := range tokens {
+			k := fmt.Sprintf("%s\x00%s\x00%d", dc, rack, t)
+			if prev, dup := owners[k]; dup {
+				p.errorf(o.line, "dyn_seeds", "", "token %d in rack %q of dc %q is claimed by both %s (line %d) and %s (line %d)",
+					t, rack, dc, prev.who, prev.line, o.who, o.line)
+				continue
+			}
+			owners[k] = o
+		}
+	}
+	claim(c.Datacenter, c.Rack, c.Tokens, tokenOwner{"this node (tokens)", p.seen["tokens"]})
+	addrs := map[Addr]int{}
+	kept, keptLines := c.Seeds[:0], p.seedLines[:0]
+	for i, s := range c.Seeds {
+		line := p.seedLines[i]
+		if !c.DynListen.IsZero() && s.Addr == c.DynListen {
+			if s.Datacenter == c.Datacenter && s.Rack == c.Rack && slices.Equal(s.Tokens, c.Tokens) {
+				p.key, p.line = "dyn_seeds", line
+				p.warn("seed %s is this node (its dyn_listen); ignored", s.Addr)
+				continue
+			}
+			p.errorf(line, "dyn_seeds", s.String(), "has this node's dyn_listen address but a different dc, rack or tokens")
+			continue
+		}
+		if first, dup := addrs[s.Addr]; dup {
+			p.errorf(line, "dyn_seeds", s.String(), "address %s is listed twice (first on line %d)", s.Addr, first)
+			continue
+		}
+		addrs[s.Addr] = line
+		claim(s.Datacenter, s.Rack, s.Tokens, tokenOwner{"seed " + s.Addr.String(), line})
+		kept, keptLines = append(kept, s), append(keptLines, line)
+	}
+	c.Seeds, p.seedLines = kept, keptLines
+	if len(c.Seeds) == 0 {
+		c.Seeds = nil
+	}
+}
