@@ -1,0 +1,278 @@
+// Package testproc starts the real processes integration tests need
+// (redis-server, memcached, dynonode) on loopback ports, and guarantees they
+// are ended: each runs in its own process group, which t.Cleanup kills by
+// pgid and waits for. No test kills anything by name.
+package testproc
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ReadyTimeout bounds how long a started process may take to accept TCP.
+const ReadyTimeout = 10 * time.Second
+
+// FreeAddr returns host:port for a TCP port on host that was free a moment
+// ago. host is a loopback address such as 127.0.0.1 (or 127.0.0.x).
+func FreeAddr(t testing.TB, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatalf("testproc: find a free port on %s: %v", host, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Proc is a process a test started.
+type Proc struct {
+	t    testing.TB
+	Name string
+	Path string
+	Args []string
+	// Addr is the TCP address the process serves on.
+	Addr string
+	// Output collects stdout and stderr.
+	Output *SafeBuffer
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// SafeBuffer is a bytes.Buffer safe for the process's writers and a reader.
+type SafeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SafeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SafeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Binary returns the path of an installed program or fails the test with
+// how to get it (`make test` installs everything the tests need).
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("testproc: %s is not installed (run `make test`, which installs it): %v", name, err)
+	}
+	return p
+}
+
+// Start runs path with args, waits until addr accepts TCP connections, and
+// registers cleanup that kills the process group and waits for it.
+func Start(t testing.TB, name, path string, args []string, addr string) *Proc {
+	t.Helper()
+	p := &Proc{t: t, Name: name, Path: path, Args: args, Addr: addr, Output: &SafeBuffer{}}
+	p.start()
+	t.Cleanup(p.Kill)
+	return p
+}
+
+func (p *Proc) start() {
+	p.t.Helper()
+	cmd := exec.Command(p.Path, p.Args...)
+	cmd.Stdout, cmd.Stderr = p.Output, p.Output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("testproc: start %s: %v", p.Name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	p.mu.Lock()
+	p.cmd, p.done = cmd, done
+	p.mu.Unlock()
+	if p.Addr == "" {
+		return
+	}
+	if err := WaitTCP(p.Addr, ReadyTimeout, done); err != nil {
+		p.Kill()
+		p.t.Fatalf("testproc: %s never served %s: %v\noutput:\n%s", p.Name, p.Addr, err, p.Output.String())
+	}
+}
+
+// WaitTCP polls addr until it accepts a connection, the timeout passes, or
+// exited closes (the process died).
+func WaitTCP(addr string, timeout time.Duration, exited <-chan struct{}) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("process exited before accepting connections")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not accepting after %s: %w", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Pid is the process id of the current incarnation.
+func (p *Proc) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd.Process.Pid
+}
+
+// Signal sends sig to the process's group (SIGSTOP, SIGCONT, SIGTERM...).
+func (p *Proc) Signal(sig syscall.Signal) error {
+	return syscall.Kill(-p.Pid(), sig)
+}
+
+// Kill ends the process group with SIGKILL and waits (bounded) for it.
+func (p *Proc) Kill() {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		p.t.Errorf("testproc: %s (pid %d) did not exit after SIGKILL", p.Name, cmd.Process.Pid)
+	}
+}
+
+// Wait waits up to timeout for the process to exit by itself.
+func (p *Proc) Wait(timeout time.Duration) error {
+	p.mu.Lock()
+	done, cmd := p.done, p.cmd
+	p.mu.Unlock()
+	select {
+	case <-done:
+		if cmd.ProcessState != nil && !cmd.ProcessState.Success() {
+			return fmt.Errorf("%s exited: %s", p.Name, cmd.ProcessState)
+		}
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("%s still running after %s", p.Name, timeout)
+	}
+}
+
+// Restart kills the process and starts it again with the same arguments.
+func (p *Proc) Restart() {
+	p.t.Helper()
+	p.Kill()
+	p.start()
+}
+
+// Redis starts a redis-server on a free 127.0.0.1 port with persistence off.
+func Redis(t testing.TB) *Proc {
+	t.Helper()
+	return RedisOn(t, FreeAddr(t, "127.0.0.1"))
+}
+
+// RedisOn starts a redis-server listening on addr (host:port).
+func RedisOn(t testing.TB, addr string) *Proc {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("testproc: redis address %q: %v", addr, err)
+	}
+	dir := t.TempDir()
+	args := []string{"--bind", host, "--port", port, "--save", "", "--appendonly", "no",
+		"--dir", dir, "--protected-mode", "no", "--daemonize", "no", "--logfile", ""}
+	return Start(t, "redis-server "+addr, Binary(t, "redis-server"), args, addr)
+}
+
+// Memcached starts memcached on a free 127.0.0.1 port (TCP only).
+func Memcached(t testing.TB) *Proc {
+	t.Helper()
+	addr := FreeAddr(t, "127.0.0.1")
+	host, port, _ := net.SplitHostPort(addr)
+	args := []string{"-l", host, "-p", port, "-U", "0", "-m", "64"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root")
+	}
+	return Start(t, "memcached "+addr, Binary(t, "memcached"), args, addr)
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Dynonode builds cmd/dynonode once per test binary and returns its path.
+func Dynonode(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dynonode-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "dynonode")
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/dynonode")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/dynonode: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("testproc: %v", buildErr)
+	}
+	return buildPath
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Port returns the numeric port of a host:port address.
+func Port(t testing.TB, addr string) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("testproc: %q: %v", addr, err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatalf("testproc: %q: %v", addr, err)
+	}
+	return n
+}
