@@ -1,0 +1,256 @@
+package command
+
+import (
+	"sort"
+	"strings"
+)
+
+// Class says how the coordinator handles a command.
+type Class uint8
+
+const (
+	// Unknown commands are answered with Redis's own unknown-command error.
+	Unknown Class = iota
+	// SingleKey commands route to the owners of their first key.
+	SingleKey
+	// MultiKey commands (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) are split
+	// per key, routed key by key and merged back in order.
+	MultiKey
+	// SameOwner commands name several keys that must all live on the same
+	// nodes (RENAME, SMOVE, SUNIONSTORE...); otherwise they are refused.
+	// The coordinator treats SingleKey the same way: SORT ... STORE and
+	// EVAL name more than one key too.
+	SameOwner
+	// LocalStore commands have no key and go to this node's datastore only
+	// (KEYS, SCAN, DBSIZE), as Dynomite routes them.
+	LocalStore
+	// Node commands are answered by the node itself (PING, ECHO, QUIT...).
+	Node
+	// Admin commands would change every key of the datastore (FLUSHALL,
+	// FLUSHDB); they run on the local datastore only in admin mode.
+	Admin
+	// Unsupported commands cannot be served by a cluster proxy (MULTI,
+	// SUBSCRIBE, blocking pops...): the client gets an error, the connection
+	// stays open.
+	Unsupported
+)
+
+// Merge says how the replies of a split MultiKey command combine.
+type Merge uint8
+
+const (
+	MergeNone  Merge = iota
+	MergeArray       // MGET: one element per key, in key order
+	MergeSum         // DEL, EXISTS, UNLINK, TOUCH: integers added
+	MergeOK          // MSET: +OK when every part said OK
+)
+
+// Spec describes one command.
+type Spec struct {
+	Name  string // lower case
+	Arity int    // Redis convention: n exact, -n at least n (name included)
+	Class Class
+	Write bool // changes data: replicated to every rack
+	// Keys: first key index, last key index (negative counts from the end),
+	// step between keys. First == 0: no keys.
+	First, Last, Step int
+	// NumKeysAt, when non-zero, is the index of an argument giving how many
+	// keys follow it (EVAL, ZUNIONSTORE); keys then start right after it.
+	NumKeysAt int
+	Merge     Merge
+	// Why explains an Unsupported command in its error reply.
+	Why string
+}
+
+var table = map[string]*Spec{}
+
+func add(class Class, write bool, arity, first, last, step int, names ...string) {
+	for _, n := range names {
+		table[n] = &Spec{Name: n, Arity: arity, Class: class, Write: write, First: first, Last: last, Step: step}
+	}
+}
+
+func unsupported(why string, names ...string) {
+	for _, n := range names {
+		table[n] = &Spec{Name: n, Arity: -1, Class: Unsupported, Why: why}
+	}
+}
+
+func init() {
+	const r, w = false, true
+	// Strings.
+	add(SingleKey, r, 2, 1, 1, 1, "get", "strlen", "ttl", "pttl", "type", "dump", "expiretime", "pexpiretime",
+		"hgetall", "hkeys", "hvals", "hlen", "llen", "scard", "smembers", "zcard")
+	add(SingleKey, w, 2, 1, 1, 1, "incr", "decr", "getdel", "persist")
+	add(SingleKey, r, 3, 1, 1, 1, "getbit", "hget", "hexists", "hstrlen", "lindex", "sismember", "zscore", "zrank", "zrevrank")
+	add(SingleKey, r, 4, 1, 1, 1, "getrange", "substr", "lrange", "zcount", "zlexcount")
+	add(SingleKey, w, 3, 1, 1, 1, "setnx", "getset", "append", "incrby", "decrby", "incrbyfloat")
+	add(SingleKey, w, 4, 1, 1, 1, "setex", "psetex", "setrange", "setbit", "hsetnx", "hincrby", "hincrbyfloat",
+		"lrem", "lset", "ltrim", "zincrby", "zremrangebyrank", "zremrangebyscore", "zremrangebylex")
+	add(SingleKey, w, 5, 1, 1, 1, "linsert")
+	add(SingleKey, w, -3, 1, 1, 1, "set", "expire", "pexpire", "expireat", "pexpireat", "hdel", "lpush", "rpush",
+		"lpushx", "rpushx", "sadd", "srem", "zrem")
+	add(SingleKey, w, -2, 1, 1, 1, "getex", "lpop", "rpop", "spop", "zpopmin", "zpopmax", "pfadd")
+	add(SingleKey, w, -4, 1, 1, 1, "hset", "hmset", "zadd", "restore")
+	add(SingleKey, r, -2, 1, 1, 1, "bitcount", "srandmember", "hrandfield", "geohash", "geopos")
+	add(SingleKey, r, -3, 1, 1, 1, "bitpos", "hmget", "smismember", "zmscore", "lpos", "hscan", "sscan", "zscan")
+	add(SingleKey, r, -4, 1, 1, 1, "zrange", "zrevrange", "zrangebyscore", "zrevrangebyscore", "zrangebylex",
+		"zrevrangebylex", "geodist")
+	add(SingleKey, w, -5, 1, 1, 1, "geoadd")
+	add(SingleKey, r, -2, 1, 1, 1, "sort") // SORT ... STORE dst: see IsWrite and KeyIndexes
+	add(SingleKey, r, -6, 1, 1, 1, "georadius")
+	add(SingleKey, r, -5, 1, 1, 1, "georadiusbymember")
+	add(SingleKey, r, -7, 1, 1, 1, "geosearch")
+
+	// Multi-key commands split per key.
+	add(MultiKey, r, -2, 1, -1, 1, "mget", "exists")
+	add(MultiKey, w, -2, 1, -1, 1, "del", "unlink", "touch")
+	add(MultiKey, w, -3, 1, -1, 2, "mset")
+	table["mget"].Merge = MergeArray
+	table["mset"].Merge = MergeOK
+	for _, n := range []string{"exists", "del", "unlink", "touch"} {
+		table[n].Merge = MergeSum
+	}
+
+	// Several keys that must share their owners.
+	add(SameOwner, w, 3, 1, 2, 1, "rename", "renamenx", "rpoplpush")
+	add(SameOwner, w, -3, 1, 2, 1, "copy")
+	add(SameOwner, w, 5, 1, 2, 1, "lmove")
+	add(SameOwner, w, 4, 1, 2, 1, "smove")
+	add(SameOwner, r, -2, 1, -1, 1, "sunion", "sinter", "sdiff", "pfcount")
+	add(SameOwner, w, -3, 1, -1, 1, "sunionstore", "sinterstore", "sdiffstore", "pfmerge")
+	add(SameOwner, w, -3, 1, -1, 2, "msetnx")
+	add(SameOwner, w, -4, 1, 1, 1, "zunionstore", "zinterstore", "zdiffstore")
+	add(SameOwner, w, -3, 0, 0, 0, "eval", "evalsha")
+	for _, n := range []string{"zunionstore", "zinterstore", "zdiffstore"} {
+		table[n].NumKeysAt = 2 // destination at 1, numkeys at 2, keys follow
+	}
+	for _, n := range []string{"eval", "evalsha"} {
+		table[n].NumKeysAt = 2
+	}
+
+	add(LocalStore, r, -2, 0, 0, 0, "keys", "scan")
+	add(LocalStore, r, 1, 0, 0, 0, "dbsize")
+	add(Admin, w, -1, 0, 0, 0, "flushall", "flushdb")
+	add(Node, r, -1, 0, 0, 0, "ping", "quit", "command", "info", "hello")
+	add(Node, r, 2, 0, 0, 0, "echo", "select")
+
+	unsupported("transactions cannot span the nodes of a cluster", "multi", "exec", "discard", "watch", "unwatch")
+	unsupported("pub/sub is not replicated by dynonode", "subscribe", "unsubscribe", "psubscribe", "punsubscribe",
+		"publish", "pubsub", "ssubscribe", "sunsubscribe", "spublish")
+	unsupported("blocking commands would hold a proxy connection", "blpop", "brpop", "brpoplpush", "blmove",
+		"bzpopmin", "bzpopmax", "blmpop", "bzmpop", "wait", "waitaof")
+	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
+		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
+		"swapdb", "client", "acl", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
+		"latency", "memory", "slowlog", "object", "script", "function", "fcall", "fcall_ro", "reset")
+	unsupported("a cluster has no single answer for it", "randomkey", "time", "role", "lolwut", "bitop", "bitfield",
+		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
+		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
+	unsupported("AUTH is not available yet", "auth")
+}
+
+// Lookup returns the spec of a command name (any case), or nil.
+func Lookup(name []byte) *Spec {
+	var buf [24]byte
+	if len(name) > len(buf) {
+		return table[strings.ToLower(string(name))]
+	}
+	lower := buf[:len(name)]
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return table[string(lower)] // no allocation: the compiler optimises map[string(b)]
+}
+
+// ArityOK reports whether n arguments (name included) fit the spec.
+func (s *Spec) ArityOK(n int) bool {
+	if s.Arity >= 0 {
+		return n == s.Arity
+	}
+	return n >= -s.Arity
+}
+
+// KeyIndexes appends the indexes of the key arguments of args to dst. It
+// returns false when the arguments do not make sense for the key spec (a
+// numkeys that is not a number or runs past the end).
+func (s *Spec) KeyIndexes(args [][]byte, dst []int) ([]int, bool) {
+	if s.NumKeysAt > 0 {
+		if s.NumKeysAt >= len(args) {
+			return dst, false
+		}
+		n, ok := atoi(args[s.NumKeysAt])
+		if !ok || n > len(args)-s.NumKeysAt-1 {
+			return dst, false
+		}
+		if s.First > 0 {
+			dst = append(dst, s.First)
+		}
+		for i := 0; i < n; i++ {
+			dst = append(dst, s.NumKeysAt+1+i)
+		}
+		return dst, true
+	}
+	if s.First == 0 {
+		return dst, true
+	}
+	last := s.Last
+	if last < 0 {
+		last = len(args) + last
+	}
+	if s.Step > 1 && (len(args)-s.First)%s.Step != 0 {
+		return dst, false
+	}
+	for i := s.First; i <= last && i < len(args); i += s.Step {
+		dst = append(dst, i)
+	}
+	if s.Name == "sort" {
+		if at := storeArg(args); at > 0 {
+			dst = append(dst, at)
+		}
+	}
+	return dst, true
+}
+
+// IsWrite reports whether this invocation changes data. SORT ... STORE dst
+// is the one command whose write-ness depends on its arguments.
+func (s *Spec) IsWrite(args [][]byte) bool {
+	return s.Write || (s.Name == "sort" && storeArg(args) > 0)
+}
+
+// storeArg returns the index of SORT's STORE destination, or 0.
+func storeArg(args [][]byte) int {
+	for i := 2; i+1 < len(args); i++ {
+		if strings.EqualFold(string(args[i]), "store") {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// Names lists every command in the table (for tests and docs).
+func Names() []string {
+	out := make([]string, 0, len(table))
+	for n := range table {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,92 @@
+package command
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func args(s string) [][]byte {
+	var out [][]byte
+	for _, f := range strings.Fields(s) {
+		out = append(out, []byte(f))
+	}
+	return out
+}
+
+func TestLookupAnyCase(t *testing.T) {
+	for _, n := range []string{"get", "GET", "GeT"} {
+		s := Lookup([]byte(n))
+		require.NotNil(t, s, n)
+		require.Equal(t, "get", s.Name)
+	}
+	require.Nil(t, Lookup([]byte("nosuchcommand")))
+	require.Nil(t, Lookup([]byte(strings.Repeat("x", 100))))
+	require.Zero(t, testing.AllocsPerRun(100, func() { Lookup([]byte("HGETALL")) }))
+}
+
+func TestKeyIndexes(t *testing.T) {
+	cases := []struct {
+		cmd  string
+		keys []int
+		ok   bool
+	}{
+		{"get k", []int{1}, true},
+		{"mget a b c", []int{1, 2, 3}, true},
+		{"mset a 1 b 2", []int{1, 3}, true},
+		{"mset a 1 b", nil, false},
+		{"del a", []int{1}, true},
+		{"rename a b", []int{1, 2}, true},
+		{"sunionstore d a b", []int{1, 2, 3}, true},
+		{"zunionstore d 2 a b weights 1 2", []int{1, 3, 4}, true},
+		{"zunionstore d 3 a b", nil, false},
+		{"zunionstore d x a", nil, false},
+		{"eval script 2 k1 k2 arg", []int{3, 4}, true},
+		{"eval script 0", nil, true},
+		{"sort k by w store dst", []int{1, 5}, true},
+		{"sort k limit 0 1", []int{1}, true},
+		{"ping", nil, true},
+	}
+	for _, c := range cases {
+		a := args(c.cmd)
+		s := Lookup(a[0])
+		require.NotNil(t, s, c.cmd)
+		got, ok := s.KeyIndexes(a, nil)
+		require.Equal(t, c.ok, ok, c.cmd)
+		if ok {
+			require.Equal(t, c.keys, got, c.cmd)
+		}
+	}
+}
+
+func TestArityAndWrites(t *testing.T) {
+	require.True(t, Lookup([]byte("get")).ArityOK(2))
+	require.False(t, Lookup([]byte("get")).ArityOK(3))
+	require.True(t, Lookup([]byte("set")).ArityOK(5))
+	require.False(t, Lookup([]byte("set")).ArityOK(2))
+	require.True(t, Lookup([]byte("sort")).IsWrite(args("sort k store d")))
+	require.False(t, Lookup([]byte("sort")).IsWrite(args("sort k alpha")))
+	require.True(t, Lookup([]byte("incr")).IsWrite(args("incr k")))
+	require.False(t, Lookup([]byte("hgetall")).IsWrite(args("hgetall k")))
+}
+
+func TestClassesAreConsistent(t *testing.T) {
+	names := Names()
+	require.Greater(t, len(names), 150)
+	for _, n := range names {
+		s := table[n]
+		require.Equal(t, n, s.Name)
+		switch s.Class {
+		case SingleKey, SameOwner:
+			require.True(t, s.First > 0 || s.NumKeysAt > 0, "%s routes by key but has none", n)
+		case MultiKey:
+			require.NotEqual(t, MergeNone, s.Merge, "%s is split but never merged", n)
+		case Unsupported:
+			require.NotEmpty(t, s.Why, n)
+		}
+	}
+	for _, n := range []string{"multi", "subscribe", "blpop", "config", "auth"} {
+		require.Equal(t, Unsupported, table[n].Class, n)
+	}
+}
