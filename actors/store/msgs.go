@@ -8,9 +8,9 @@ import "github.com/dynonode/dynonode/actors/msg"
 type Exec struct {
 	// ID is chosen by the requester and echoed in the Result.
 	ID uint64
-	// Args is the command: name first, then its arguments, as a client sent
-	// them (RESP bulk strings, or a memcached request's tokens with the data
-	// block last).
+	// Args is the command: for Redis, name first, then its arguments, as a
+	// client sent them; for Memcached, exactly one element, one complete
+	// text request (line and data block), never with noreply.
 	Args [][]byte
 }
 

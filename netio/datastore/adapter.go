@@ -1,0 +1,113 @@
+package datastore
+
+import (
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// New returns the producer of a store adapter for opts. The adapter answers
+// store.Exec with store.Result (to the sender) and GetStats with Stats.
+func New(opts Options) actors.Producer {
+	opts = opts.withDefaults()
+	if opts.Counters == nil {
+		opts.Counters = &Counters{}
+	}
+	l := &lineage{}
+	return func() actors.Behaviour { return &adapter{opts: opts, line: l} }
+}
+
+// lineage is what the incarnations of one adapter share: the newest one's
+// pool, so that a fresh incarnation (after a panic, which skips Stopping)
+// closes the connections of the one it replaces.
+type lineage struct{ pool *pool }
+
+// adapter is the actor. It validates, encodes and queues requests; replies
+// and failures found by the socket goroutines go straight to requesters.
+type adapter struct {
+	opts  Options
+	line  *lineage
+	pool  *pool
+	check *requestCheck
+	next  int    // round-robin position in pool.conns
+	bad   string // FailMisconfigured, when Options.Validate failed
+}
+
+// Receive implements actors.Behaviour.
+func (a *adapter) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case actors.Started:
+		a.start(ctx)
+	case store.Exec:
+		a.exec(ctx, m)
+	case GetStats:
+		ctx.Send(ctx.Sender(), a.opts.Counters.Snapshot())
+	case actors.Stopping:
+		if a.pool != nil {
+			a.pool.close()
+			a.line.pool = nil
+		}
+	}
+}
+
+func (a *adapter) start(ctx actors.Context) {
+	if prev := a.line.pool; prev != nil {
+		prev.close()
+		a.line.pool = nil
+	}
+	log := a.opts.Log
+	if log == nil {
+		log = ctx.Log()
+	}
+	if err := a.opts.Validate(); err != nil {
+		a.bad = FailMisconfigured + ": " + err.Error()
+		log.Error("datastore adapter misconfigured: every request will fail", "err", err)
+		return
+	}
+	a.check = newRequestCheck(a.opts.Protocol)
+	a.pool = newPool(ctx.Self(), a.opts, log.With("datastore", a.opts.Addr, "protocol", a.opts.Protocol.String()))
+	a.line.pool = a.pool
+	if a.opts.Preconnect {
+		a.pool.preconnect()
+	}
+}
+
+func (a *adapter) exec(ctx actors.Context, m store.Exec) {
+	a.opts.Counters.requests.Add(1)
+	to := ctx.Sender()
+	if a.bad != "" {
+		a.failFast(ctx, to, m.ID, a.bad)
+		return
+	}
+	kind, err := a.check.check(m.Args)
+	if err != nil {
+		a.failFast(ctx, to, m.ID, FailBadRequest+": "+err.Error())
+		return
+	}
+	now := ctx.Now()
+	if a.pool.ejected(now) {
+		a.failFast(ctx, to, m.ID, FailEjected)
+		return
+	}
+	pd := pending{id: m.ID, to: to, kind: kind, deadline: now.Add(a.opts.Timeout)}
+	conns := a.pool.conns
+	failure := ""
+	for i := range conns {
+		at := (a.next + i) % len(conns)
+		f := conns[at].submit(pd, m.Args, now)
+		if f == "" {
+			a.next = (at + 1) % len(conns)
+			return
+		}
+		// A full queue says more than a refusal: the server is up.
+		if failure == "" || f == FailQueueFull {
+			failure = f
+		}
+	}
+	a.next = (a.next + 1) % len(conns)
+	a.failFast(ctx, to, m.ID, failure)
+}
+
+func (a *adapter) failFast(ctx actors.Context, to actors.Addr, id uint64, failure string) {
+	a.opts.Counters.errors.Add(1)
+	ctx.Send(to, store.Result{ID: id, Failure: failure})
+}

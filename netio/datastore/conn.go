@@ -1,0 +1,438 @@
+package datastore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pingcap/failpoint"
+)
+
+type connState uint8
+
+const (
+	idle    connState = iota // no socket; the next request dials
+	dialing                  // a dial is under way; requests queue
+	up                       // a session is running
+	backoff                  // the last dial failed; requests fail fast until retryAt
+	closed                   // the adapter stopped
+)
+
+// Buffer sizes of a session.
+const (
+	readSize = 16 << 10 // a reader's initial buffer and its least free space
+	keepBuf  = 1 << 20  // larger buffers (big values) are dropped once used
+)
+
+// conn is one datastore connection slot. The actor queues requests on it
+// (submit); its goroutines dial, write and read. Every field below mu is
+// guarded by it. A pending request is answered exactly once, by whoever
+// removes it from pend.
+type conn struct {
+	p   *pool
+	idx int
+
+	mu      sync.Mutex
+	state   connState
+	sess    *session
+	pend    fifo
+	out     []byte        // encoded requests the writer has not taken yet
+	spare   []byte        // the writer's previous batch, reused for out
+	dialed  bool          // a dial happened before: the next is a reconnect
+	wait    time.Duration // backoff after the next refused dial
+	retryAt time.Time     // in backoff: when the next dial may happen
+	refusal string        // in backoff: the Failure for requests
+	queued  uint64        // requests ever queued here
+}
+
+// session is one established socket and its reader and writer goroutines.
+type session struct {
+	nc   net.Conn
+	wake chan struct{} // capacity 1: the writer has work
+	done chan struct{} // closed when the session ends
+}
+
+func (s *session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// submit queues one request, or returns the Failure that answers it now.
+func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.state {
+	case closed:
+		return FailStopped
+	case backoff:
+		if now.Before(c.retryAt) {
+			return c.refusal
+		}
+		c.startDial()
+	case idle:
+		c.startDial()
+	}
+	if c.pend.len() >= c.p.opts.MaxInFlight {
+		return FailQueueFull
+	}
+	c.out = encode(c.p.opts.Protocol, c.out, args)
+	c.pend.push(pd)
+	c.queued++
+	c.p.stats.inFlight.Add(1)
+	if s := c.sess; s != nil {
+		if c.pend.len() == 1 {
+			// The reader's deadline is always the oldest request's.
+			_ = s.nc.SetReadDeadline(pd.deadline)
+		}
+		s.signal()
+	}
+	return ""
+}
+
+// connect dials now if the slot is idle (preconnect).
+func (c *conn) connect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == idle {
+		c.startDial()
+	}
+}
+
+// startDial starts the dial goroutine; c.mu is held.
+func (c *conn) startDial() {
+	c.state = dialing
+	if c.dialed {
+		c.p.stats.reconnects.Add(1)
+	}
+	c.dialed = true
+	c.p.spawn(c.dial)
+}
+
+// dial connects, then runs the session's reader on this goroutine.
+func (c *conn) dial() {
+	p := c.p
+	ctx, cancel := context.WithTimeout(p.ctx, p.opts.Timeout)
+	nc, err := p.dialer.DialContext(ctx, network(p.opts.Addr), p.opts.Addr)
+	cancel()
+	c.mu.Lock()
+	if c.state == closed {
+		c.mu.Unlock()
+		if nc != nil {
+			nc.Close()
+		}
+		return
+	}
+	if err != nil {
+		wait := c.wait
+		c.state, c.retryAt = backoff, time.Now().Add(wait)
+		c.wait = min(2*wait, p.opts.RetryTimeout)
+		c.refusal = FailRefused + ": " + err.Error()
+		refusal, failed := c.refusal, c.pend.drain()
+		c.out = c.out[:0]
+		c.mu.Unlock()
+		p.log.Warn("datastore refused connection", "conn", c.idx, "retry_in", wait, "err", err)
+		p.failure()
+		p.fail(failed, refusal)
+		return
+	}
+	s := &session{nc: nc, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.sess, c.state, c.wait = s, up, p.opts.InitialBackoff
+	if c.pend.len() > 0 {
+		_ = nc.SetReadDeadline(c.pend.peek().deadline)
+		s.signal()
+	}
+	p.stats.connected.Add(1)
+	p.spawn(func() { c.writer(s) })
+	c.mu.Unlock()
+	c.reader(s)
+}
+
+// endLocked ends session s (c.mu held, s current) and returns the requests
+// it leaves unanswered, for the caller to fail after unlocking.
+func (c *conn) endLocked(s *session) []pending {
+	c.sess = nil
+	if c.state != closed {
+		c.state = idle
+	}
+	s.nc.Close()
+	close(s.done)
+	c.p.stats.connected.Add(-1)
+	c.out = c.out[:0]
+	return c.pend.drain()
+}
+
+// broken ends session s after an I/O or protocol error.
+func (c *conn) broken(s *session, cause string) {
+	c.mu.Lock()
+	if c.sess != s {
+		c.mu.Unlock()
+		return
+	}
+	failed := c.endLocked(s)
+	c.mu.Unlock()
+	c.p.log.Warn("datastore connection lost", "conn", c.idx, "failed_requests", len(failed), "cause", cause)
+	c.p.failure()
+	c.p.fail(failed, FailConnLost+": "+cause)
+}
+
+// timedOut answers the requests a timed-out session leaves: the oldest
+// timed out, the rest lose their connection because of it.
+func (c *conn) timedOut(failed []pending) {
+	p := c.p
+	p.log.Warn("datastore request timed out; connection closed", "conn", c.idx,
+		"timeout", p.opts.Timeout, "failed_requests", len(failed))
+	p.failure()
+	p.stats.timeouts.Add(1)
+	p.fail(failed[:1], FailTimeout+": no reply within "+p.opts.Timeout.String())
+	p.fail(failed[1:], FailClosedAfterTimeout)
+}
+
+// deadlineLocked points the read deadline at the oldest request (c.mu held).
+func (c *conn) deadlineLocked(s *session) {
+	var d time.Time
+	if c.pend.len() > 0 {
+		d = c.pend.peek().deadline
+	}
+	_ = s.nc.SetReadDeadline(d)
+}
+
+// writer sends everything queued since its last write in one write.
+func (c *conn) writer(s *session) {
+	for {
+		select {
+		case <-s.wake:
+		case <-s.done:
+			return
+		}
+		c.mu.Lock()
+		if c.sess != s {
+			c.mu.Unlock()
+			return
+		}
+		batch := c.out
+		c.out, c.spare = c.spare[:0], nil
+		c.mu.Unlock()
+		if len(batch) > 0 {
+			if err := c.write(s, batch); err != nil {
+				c.broken(s, "write: "+err.Error())
+				return
+			}
+		}
+		if cap(batch) <= keepBuf {
+			c.mu.Lock()
+			if c.spare == nil {
+				c.spare = batch[:0]
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+var errShortWrite = errors.New("short write (failpoint datastoreShortWrite)")
+
+func (c *conn) write(s *session, batch []byte) error {
+	failpoint.Inject("datastoreShortWrite", func() {
+		_, _ = s.nc.Write(batch[:len(batch)/2])
+		failpoint.Return(errShortWrite)
+	})
+	_, err := s.nc.Write(batch)
+	return err
+}
+
+func (c *conn) read(s *session, b []byte) (int, error) {
+	n, err := s.nc.Read(b)
+	if n > 0 {
+		failpoint.Inject("datastoreReset", func() {
+			failpoint.Return(0, fmt.Errorf("read: %w (failpoint datastoreReset)", syscall.ECONNRESET))
+		})
+		failpoint.Inject("datastoreSlowReply", func(v failpoint.Value) {
+			if ms, ok := v.(int); ok {
+				c.hold(s, time.Duration(ms)*time.Millisecond)
+			}
+		})
+	}
+	return n, err
+}
+
+// hold delays bytes just read by d, as if they had arrived d later: it
+// wakes at the oldest request's deadline if that comes first, so the
+// request times out on time (datastoreSlowReply).
+func (c *conn) hold(s *session, d time.Duration) {
+	until := time.Now().Add(d)
+	c.mu.Lock()
+	if c.sess == s && c.pend.len() > 0 && c.pend.peek().deadline.Before(until) {
+		until = c.pend.peek().deadline
+	}
+	c.mu.Unlock()
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	}
+}
+
+// reader frames replies as they arrive and answers the pending requests in
+// order, until the session ends.
+func (c *conn) reader(s *session) {
+	fr := newFramer(c.p.opts.Protocol)
+	buf := make([]byte, readSize)
+	start, end := 0, 0 // unconsumed bytes: buf[start:end]
+	var r replies
+	for {
+		if len(buf)-end < readSize/4 {
+			if start > 0 {
+				end = copy(buf, buf[start:end])
+				start = 0
+			}
+			if len(buf)-end < readSize/4 {
+				grown := make([]byte, 2*len(buf))
+				copy(grown, buf[:end])
+				buf = grown
+			}
+		}
+		n, err := c.read(s, buf[end:])
+		if n > 0 {
+			end += n
+			used, ok := c.answer(s, fr, buf[start:end], &r)
+			if !ok {
+				return
+			}
+			if start += used; start == end {
+				start, end = 0, 0
+				if len(buf) > keepBuf {
+					buf = make([]byte, readSize)
+				}
+			}
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && c.deadlinePassed(s) {
+				continue
+			}
+			c.broken(s, "read: "+err.Error())
+			return
+		}
+	}
+}
+
+// replies is a reader's scratch space: the requests answered by one read
+// and where each reply ends.
+type replies struct {
+	pds  []pending
+	ends []int
+}
+
+// answer frames the complete replies at the start of data, answers their
+// requests and returns the bytes they took. ok is false when the session
+// ended (timeout, bad reply, or closed meanwhile).
+func (c *conn) answer(s *session, fr framer, data []byte, r *replies) (used int, ok bool) {
+	now := time.Now()
+	r.pds, r.ends = r.pds[:0], r.ends[:0]
+	var (
+		bad     string
+		expired []pending
+	)
+	c.mu.Lock()
+	if c.sess != s {
+		c.mu.Unlock()
+		return 0, false
+	}
+	for used < len(data) {
+		if c.pend.len() == 0 {
+			bad = fmt.Sprintf("%d bytes of reply nobody asked for", len(data)-used)
+			break
+		}
+		head := c.pend.peek()
+		if !now.Before(head.deadline) {
+			// A reply read after its deadline is a timeout too: Result
+			// within Timeout is the contract.
+			expired = c.endLocked(s)
+			break
+		}
+		n, err := fr.frame(head.kind, data[used:])
+		if err == errIncomplete {
+			break
+		}
+		if err != nil {
+			bad = err.Error()
+			break
+		}
+		r.pds = append(r.pds, c.pend.pop())
+		used += n
+		r.ends = append(r.ends, used)
+	}
+	if len(r.pds) > 0 && c.sess == s {
+		c.deadlineLocked(s)
+	}
+	c.mu.Unlock()
+	c.deliver(r, data)
+	switch {
+	case expired != nil:
+		c.timedOut(expired)
+		return used, false
+	case bad != "":
+		c.broken(s, "bad reply: "+bad)
+		return used, false
+	}
+	return used, true
+}
+
+// deliver copies the framed replies out of the read buffer (one allocation
+// for the lot; each Reply is capacity-limited) and sends them.
+func (c *conn) deliver(r *replies, data []byte) {
+	if len(r.pds) == 0 {
+		return
+	}
+	p := c.p
+	// Count first: whoever sees a Result sees it counted.
+	p.success()
+	p.stats.responses.Add(uint64(len(r.pds)))
+	p.stats.inFlight.Add(-int64(len(r.pds)))
+	slab := make([]byte, r.ends[len(r.ends)-1])
+	copy(slab, data)
+	from := 0
+	for i, pd := range r.pds {
+		to := r.ends[i]
+		p.reply(pd, slab[from:to:to])
+		from = to
+	}
+}
+
+// deadlinePassed handles a read deadline firing. It reports whether the
+// reader should go on: the deadline had moved (a reply came meanwhile), or
+// nothing is pending. Otherwise the oldest request timed out and the
+// session is ended.
+func (c *conn) deadlinePassed(s *session) bool {
+	c.mu.Lock()
+	if c.sess != s {
+		c.mu.Unlock()
+		return false
+	}
+	if c.pend.len() == 0 || time.Now().Before(c.pend.peek().deadline) {
+		c.deadlineLocked(s)
+		c.mu.Unlock()
+		return true
+	}
+	failed := c.endLocked(s)
+	c.mu.Unlock()
+	c.timedOut(failed)
+	return false
+}
+
+// close ends the slot for good and returns what was pending on it.
+func (c *conn) close() []pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state = closed
+	if c.sess != nil {
+		return c.endLocked(c.sess)
+	}
+	return c.pend.drain()
+}

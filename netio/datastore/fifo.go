@@ -1,0 +1,58 @@
+package datastore
+
+import (
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/mcproto"
+)
+
+// pending is one request queued on a connection, awaiting its reply.
+type pending struct {
+	id       uint64
+	to       actors.Addr
+	kind     mcproto.Kind // memcached: how to frame the reply
+	deadline time.Time
+}
+
+// fifo is the queue of a connection's pending requests, oldest first:
+// replies come back in request order.
+type fifo struct {
+	items []pending
+	head  int
+}
+
+func (q *fifo) len() int { return len(q.items) - q.head }
+
+func (q *fifo) push(p pending) {
+	// Under steady pipelining the queue may never empty; reclaim the
+	// consumed front once it dominates the slice.
+	if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, p)
+}
+
+// peek returns the oldest request; the queue must not be empty.
+func (q *fifo) peek() *pending { return &q.items[q.head] }
+
+// pop removes the oldest request; the queue must not be empty.
+func (q *fifo) pop() pending {
+	p := q.items[q.head]
+	q.items[q.head] = pending{}
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return p
+}
+
+// drain removes and returns every request, oldest first.
+func (q *fifo) drain() []pending {
+	out := append([]pending(nil), q.items[q.head:]...)
+	clear(q.items)
+	q.items, q.head = q.items[:0], 0
+	return out
+}

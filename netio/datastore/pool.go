@@ -1,0 +1,142 @@
+package datastore
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// Failures an adapter answers with (store.Result.Failure). A Failure is one
+// of these, alone or followed by ": " and details (the dial error, the
+// reason a connection was lost, the bad request).
+const (
+	// FailRefused: the datastore refused (or did not answer) a dial; until
+	// the reconnect backoff passes, requests fail fast with it. Dynomite's
+	// wording, for "-ERR Storage: Datastore refused connection".
+	FailRefused = "Datastore refused connection"
+	// FailEjected: AutoEject took the server out for RetryTimeout.
+	FailEjected = "datastore ejected"
+	// FailQueueFull: every usable connection has MaxInFlight requests.
+	FailQueueFull = "datastore queue full"
+	// FailTimeout: no reply within Timeout. Its connection is closed.
+	FailTimeout = "datastore request timed out"
+	// FailClosedAfterTimeout: queued behind a request that timed out, on
+	// the connection that was closed because of it.
+	FailClosedAfterTimeout = "connection closed after timeout"
+	// FailConnLost: the connection broke (EOF, reset, failed write, a reply
+	// that does not parse) before the reply came.
+	FailConnLost = "datastore connection lost"
+	// FailStopped: the adapter stopped before the reply came.
+	FailStopped = "datastore adapter stopped"
+	// FailBadRequest: Exec.Args cannot be sent (empty, or not exactly one
+	// complete memcached request with a reply).
+	FailBadRequest = "bad datastore request"
+	// FailMisconfigured: Options.Validate failed.
+	FailMisconfigured = "datastore adapter misconfigured"
+)
+
+// pool is one adapter incarnation's connections and the server's health,
+// shared by the actor and the socket goroutines.
+type pool struct {
+	opts   Options
+	self   actors.Addr
+	log    *slog.Logger
+	stats  *Counters
+	dialer net.Dialer
+	ctx    context.Context // cancelled by close: aborts dials
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	conns  []*conn
+
+	failures     atomic.Int64 // consecutive; a reply resets it
+	ejectedUntil atomic.Int64 // unix ns; the server is ejected before it
+}
+
+// closeWait bounds how long Stopping waits for socket goroutines to exit.
+const closeWait = 2 * time.Second
+
+func newPool(self actors.Addr, opts Options, log *slog.Logger) *pool {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &pool{opts: opts, self: self, log: log, stats: opts.Counters, ctx: ctx, cancel: cancel}
+	for i := range opts.Connections {
+		p.conns = append(p.conns, &conn{p: p, idx: i, wait: opts.InitialBackoff})
+	}
+	return p
+}
+
+// spawn runs f on a goroutine that close waits for.
+func (p *pool) spawn(f func()) {
+	p.wg.Add(1)
+	live.Add(1)
+	go func() {
+		defer func() { live.Add(-1); p.wg.Done() }()
+		f()
+	}()
+}
+
+// reply hands a datastore reply to its requester.
+func (p *pool) reply(pd pending, reply []byte) {
+	p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Reply: reply})
+}
+
+// fail answers every request in pds with failure.
+func (p *pool) fail(pds []pending, failure string) {
+	p.stats.errors.Add(uint64(len(pds)))
+	p.stats.inFlight.Add(-int64(len(pds)))
+	for _, pd := range pds {
+		p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Failure: failure})
+	}
+}
+
+// failure records one failure of the server (refused dial, timeout, lost
+// connection) and ejects it when AutoEject and FailureLimit say so.
+func (p *pool) failure() {
+	n := p.failures.Add(1)
+	if !p.opts.AutoEject || n < int64(p.opts.FailureLimit) {
+		return
+	}
+	now := time.Now().UnixNano()
+	if prev := p.ejectedUntil.Swap(now + int64(p.opts.RetryTimeout)); prev <= now {
+		p.stats.ejections.Add(1)
+		p.log.Warn("datastore ejected", "consecutive_failures", n, "for", p.opts.RetryTimeout)
+	}
+}
+
+// success records a reply: the failure streak is over.
+func (p *pool) success() {
+	if p.failures.Load() != 0 {
+		p.failures.Store(0)
+	}
+}
+
+func (p *pool) ejected(now time.Time) bool {
+	return p.opts.AutoEject && now.UnixNano() < p.ejectedUntil.Load()
+}
+
+func (p *pool) preconnect() {
+	for _, c := range p.conns {
+		c.connect()
+	}
+}
+
+// close ends every connection, answers what is pending with FailStopped
+// and waits (bounded) for the socket goroutines to exit.
+func (p *pool) close() {
+	p.cancel()
+	for _, c := range p.conns {
+		p.fail(c.close(), FailStopped)
+	}
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		p.log.Error("datastore goroutines still running after close", "wait", closeWait)
+	}
+}
