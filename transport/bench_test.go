@@ -115,7 +115,7 @@ func BenchmarkPingPongAdapterTCP(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer y.Close(time.Second)
-	x.AddPeer("y", y.PeerAddr())
-	y.AddPeer("x", x.PeerAddr())
+	x.AddPeer("y", y.PeerAddr(), 1)
+	y.AddPeer("x", x.PeerAddr(), 1)
 	benchAdapter(b, x, y)
 }

@@ -26,14 +26,15 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
-// link is the outbound half of a peer connection: one writer goroutine that
-// owns the socket and the codec, fed by a bounded queue. Inbound frames
-// arrive on connections the peer dialled (see acceptLoop), so a link never
-// reads; the envelope names its sender, so no handshake is needed.
+// link is the outbound half of the connections to one peer: a pool of
+// pipes, each one TCP connection owned by one writer goroutine fed by a
+// bounded queue. Inbound frames arrive on connections the peer dialled (see
+// acceptLoop), so a link never reads; the envelope names its sender, so no
+// handshake is needed.
 type link struct {
 	n     *Node
 	peer  actors.NodeID
-	queue chan outbound
+	pipes []*pipe
 	done  chan struct{}
 	wg    sync.WaitGroup
 
@@ -41,10 +42,21 @@ type link struct {
 	addr string
 }
 
-func newLink(n *Node, peer actors.NodeID, addr string) *link {
-	l := &link{n: n, peer: peer, addr: addr, queue: make(chan outbound, n.opts.LinkQueue), done: make(chan struct{})}
-	l.wg.Add(1)
-	go l.writeLoop()
+// pipe is one connection of a link's pool.
+type pipe struct {
+	l     *link
+	index int
+	queue chan outbound
+}
+
+func newLink(n *Node, peer actors.NodeID, addr string, conns int) *link {
+	l := &link{n: n, peer: peer, addr: addr, done: make(chan struct{})}
+	for i := range max(conns, 1) {
+		p := &pipe{l: l, index: i, queue: make(chan outbound, n.opts.LinkQueue)}
+		l.pipes = append(l.pipes, p)
+		l.wg.Add(1)
+		go p.writeLoop()
+	}
 	return l
 }
 
@@ -61,13 +73,29 @@ func (l *link) target() string {
 }
 
 // enqueue never blocks an actor: a full queue drops the message, as a
-// congested network would, and counts it.
+// congested network would, and counts it. The pipe is chosen by sender, so
+// one actor's messages to this peer stay in order (a coordinator's writes
+// to one key must not overtake each other).
 func (l *link) enqueue(o outbound) {
+	p := l.pipes[0]
+	if len(l.pipes) > 1 {
+		p = l.pipes[fnv32(o.from.Name)%uint32(len(l.pipes))]
+	}
 	select {
-	case l.queue <- o:
+	case p.queue <- o:
 	default:
 		l.n.stats.dropped.Add(1)
+		l.n.bounce(o, "Peer Node queue is full")
 	}
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 func (l *link) close() {
@@ -75,16 +103,39 @@ func (l *link) close() {
 	l.wg.Wait()
 }
 
-func (l *link) writeLoop() {
+// bounce hands a request that cannot be delivered back to its sender as a
+// failure, when the message says how (msg.Bounceable).
+func (n *Node) bounce(o outbound, reason string) {
+	if b, ok := o.msg.(msg.Bounceable); ok && !o.from.IsZero() {
+		n.send(o.to, o.from, b.Bounce(reason))
+	}
+}
+
+// drainBounce empties the queue while the peer cannot be reached: waiting
+// requests fail now rather than arriving arbitrarily late.
+func (p *pipe) drainBounce(reason string) {
+	for {
+		select {
+		case o := <-p.queue:
+			p.l.n.stats.dropped.Add(1)
+			p.l.n.bounce(o, reason)
+		default:
+			return
+		}
+	}
+}
+
+func (p *pipe) writeLoop() {
+	l := p.l
 	defer l.wg.Done()
-	log := l.n.log.With("peer", string(l.peer))
+	log := l.n.log.With("peer", string(l.peer), "pipe", p.index)
 	codec := msg.NewCodec()
 	var (
 		conn    net.Conn
 		w       *bufio.Writer
 		frame   []byte
 		backoff = minBackoff
-		rng     = rand.New(rand.NewPCG(uint64(l.n.seed), uint64(len(l.peer))))
+		rng     = rand.New(rand.NewPCG(uint64(l.n.seed), uint64(fnv32(string(l.peer)))+uint64(p.index)))
 	)
 	defer func() {
 		if conn != nil {
@@ -96,7 +147,7 @@ func (l *link) writeLoop() {
 		select {
 		case <-l.done:
 			return
-		case o = <-l.queue:
+		case o = <-p.queue:
 		}
 		for conn == nil {
 			c, err := net.DialTimeout("tcp", l.target(), l.n.opts.DialTimeout)
@@ -105,8 +156,12 @@ func (l *link) writeLoop() {
 				log.Info("peer link connected", "addr", c.RemoteAddr().String())
 				break
 			}
-			// Back off with full jitter so a recovering peer is not hit by
-			// every node at once.
+			l.n.stats.dropped.Add(1)
+			l.n.bounce(o, "Peer Node is not connected")
+			p.drainBounce("Peer Node is not connected")
+			// Back off with jitter so a recovering peer is not hit by every
+			// node at once; requests arriving meanwhile wait for the next
+			// attempt or bounce with it.
 			wait := time.Duration(rng.Int64N(int64(backoff))) + backoff/2
 			log.Warn("peer link dial failed; retrying", "addr", l.target(), "in", wait, "err", err)
 			backoff = min(backoff*2, maxBackoff)
@@ -114,6 +169,11 @@ func (l *link) writeLoop() {
 			case <-l.done:
 				return
 			case <-time.After(wait):
+			}
+			select {
+			case <-l.done:
+				return
+			case o = <-p.queue:
 			}
 		}
 		// Write this message and whatever else is already queued, then flush
@@ -123,16 +183,16 @@ func (l *link) writeLoop() {
 			if frame, err = l.appendFrame(codec, frame[:0], o); err != nil {
 				l.n.stats.dropped.Add(1)
 				log.Error("dropping message that cannot be encoded", "to", o.to.String(), "err", err)
-			} else if _, err = w.Write(frame); err != nil {
+			} else if err = l.writeFrame(w, frame); err != nil {
 				break
 			} else {
 				l.n.stats.sent.Add(1)
 			}
 			err = nil
-			if len(l.queue) == 0 {
+			if len(p.queue) == 0 {
 				break
 			}
-			o = <-l.queue
+			o = <-p.queue
 		}
 		if err == nil {
 			err = l.flush(w)
@@ -160,6 +220,24 @@ func (l *link) appendFrame(codec *msg.Codec, dst []byte, o outbound) ([]byte, er
 	return dst, nil
 }
 
+// writeFrame buffers one frame. Failpoints: peerDrop loses the frame
+// silently (a lossy network), peerDelay holds the writer for the given
+// milliseconds (a slow peer).
+func (l *link) writeFrame(w *bufio.Writer, frame []byte) error {
+	failpoint.Inject("peerDrop", func() {
+		failpoint.Return(nil)
+	})
+	failpoint.Inject("peerDelay", func(val failpoint.Value) {
+		if ms, ok := val.(int); ok {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
+	})
+	_, err := w.Write(frame)
+	return err
+}
+
+// flush writes a burst out. Failpoint peerWriteReset fails it as a
+// connection reset would.
 func (l *link) flush(w *bufio.Writer) error {
 	failpoint.Inject("peerWriteReset", func() {
 		failpoint.Return(errors.New("failpoint peerWriteReset: connection reset"))

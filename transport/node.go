@@ -175,9 +175,12 @@ func (n *Node) Inspect(name string, timeout time.Duration, f func(actors.Behavio
 	}
 }
 
-// AddPeer tells the node where peer id listens. Links are dialled lazily on
-// the first message and redialled with backoff when they break.
-func (n *Node) AddPeer(id actors.NodeID, addr string) {
+// AddPeer tells the node where peer id listens and how many connections to
+// keep to it (local_peer_connections or remote_peer_connections). Links are
+// dialled lazily on the first message and redialled with backoff when they
+// break; while a peer cannot be reached, requests to it bounce back to
+// their senders as failures.
+func (n *Node) AddPeer(id actors.NodeID, addr string, conns int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed || id == n.id {
@@ -187,7 +190,7 @@ func (n *Node) AddPeer(id actors.NodeID, addr string) {
 		l.setAddr(addr)
 		return
 	}
-	n.links[id] = newLink(n, id, addr)
+	n.links[id] = newLink(n, id, addr, conns)
 }
 
 // Stats returns the node's counters.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/msg"
+	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/internal/testreg"
 	"github.com/dynonode/dynonode/sim"
 	"github.com/pingcap/failpoint"
@@ -129,7 +130,7 @@ func TestRegisterSameOutcomeAsSimulator(t *testing.T) {
 	}
 	for _, a := range nodes {
 		for _, b := range nodes {
-			a.AddPeer(b.ID(), b.PeerAddr())
+			a.AddPeer(b.ID(), b.PeerAddr(), 1)
 		}
 	}
 	for i, n := range nodes {
@@ -180,7 +181,7 @@ func requireClosedByPeer(t *testing.T, c net.Conn) {
 
 func TestGarbagePeerLosesOnlyItsConnection(t *testing.T) {
 	a, b := startNode(t, "a"), startNode(t, "b")
-	b.AddPeer("a", a.PeerAddr())
+	b.AddPeer("a", a.PeerAddr(), 1)
 	ch := spawnRecorder(t, a, "rec")
 	next(t, ch, isType[actors.Started])
 	codec := msg.NewCodec()
@@ -265,7 +266,7 @@ func TestPeerDownThenUp(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	a.AddPeer("b", addr)
+	a.AddPeer("b", addr, 1)
 	to := actors.Addr{Node: "b", Name: "rec"}
 	a.Send(actors.Addr{Node: "a", Name: "t"}, to, testreg.State{Value: "queued while down"})
 	time.Sleep(150 * time.Millisecond) // let a few dials fail
@@ -285,7 +286,7 @@ func TestFailpointPeerWriteReset(t *testing.T) {
 		t.Skip("failpoints not enabled (run through `make test`)")
 	}
 	a, b := startNode(t, "a"), startNode(t, "b")
-	a.AddPeer("b", b.PeerAddr())
+	a.AddPeer("b", b.PeerAddr(), 1)
 	ch := spawnRecorder(t, b, "rec")
 	next(t, ch, isType[actors.Started])
 	const fp = "github.com/dynonode/dynonode/transport/peerWriteReset"
@@ -297,4 +298,72 @@ func TestFailpointPeerWriteReset(t *testing.T) {
 	a.Send(actors.Addr{Node: "a"}, to, testreg.State{Value: "after reset"})
 	g := next(t, ch, isType[testreg.State])
 	require.Equal(t, "after reset", g.m.(testreg.State).Value, "the reset burst must be lost, the next delivered")
+}
+
+// TestUnreachablePeerBouncesRequests: a store request for a peer that cannot
+// be dialled comes back to its sender as a failed Result at once, instead of
+// waiting in a queue to be delivered arbitrarily late.
+func TestUnreachablePeerBouncesRequests(t *testing.T) {
+	a := startNode(t, "a")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := ln.Addr().String()
+	ln.Close()
+	a.AddPeer("b", dead, 2)
+	ch := spawnRecorder(t, a, "coord")
+	next(t, ch, isType[actors.Started])
+	a.Send(actors.Addr{Node: "a", Name: "coord"}, actors.Addr{Node: "b", Name: "store"}, store.Exec{ID: 42, Args: [][]byte{[]byte("get"), []byte("k")}})
+	g := next(t, ch, isType[store.Result])
+	r := g.m.(store.Result)
+	require.Equal(t, uint64(42), r.ID)
+	require.Equal(t, "Peer: Peer Node is not connected", r.Failure)
+	require.Equal(t, actors.Addr{Node: "b", Name: "store"}, g.from)
+}
+
+// TestPoolKeepsOneSendersOrder: with several connections to a peer, the
+// messages of one sender still arrive in the order it sent them.
+func TestPoolKeepsOneSendersOrder(t *testing.T) {
+	a, b := startNode(t, "a"), startNode(t, "b")
+	a.AddPeer("b", b.PeerAddr(), 4)
+	ch := spawnRecorder(t, b, "rec")
+	next(t, ch, isType[actors.Started])
+	to := actors.Addr{Node: "b", Name: "rec"}
+	const n = 2000
+	for i := range n {
+		for _, s := range []string{"s1", "s2", "s3"} {
+			a.Send(actors.Addr{Node: "a", Name: s}, to, store.Exec{ID: uint64(i)})
+		}
+	}
+	last := map[string]int{"s1": -1, "s2": -1, "s3": -1}
+	for range 3 * n {
+		g := next(t, ch, isType[store.Exec])
+		id := int(g.m.(store.Exec).ID)
+		require.Equal(t, last[g.from.Name]+1, id, "sender %s out of order", g.from.Name)
+		last[g.from.Name] = id
+	}
+}
+
+func TestFailpointPeerDropAndDelay(t *testing.T) {
+	if _, err := os.Stat("binding__failpoint_binding__.go"); err != nil {
+		t.Skip("failpoints not enabled (run through `make test`)")
+	}
+	a, b := startNode(t, "a"), startNode(t, "b")
+	a.AddPeer("b", b.PeerAddr(), 1)
+	ch := spawnRecorder(t, b, "rec")
+	next(t, ch, isType[actors.Started])
+	to := actors.Addr{Node: "b", Name: "rec"}
+	const drop = "github.com/dynonode/dynonode/transport/peerDrop"
+	require.NoError(t, failpoint.Enable(drop, "1*return(true)"))
+	t.Cleanup(func() { _ = failpoint.Disable(drop) })
+	a.Send(actors.Addr{Node: "a"}, to, testreg.State{Value: "dropped"})
+	a.Send(actors.Addr{Node: "a"}, to, testreg.State{Value: "kept"})
+	require.Equal(t, "kept", next(t, ch, isType[testreg.State]).m.(testreg.State).Value)
+
+	const delay = "github.com/dynonode/dynonode/transport/peerDelay"
+	require.NoError(t, failpoint.Enable(delay, "1*return(300)"))
+	t.Cleanup(func() { _ = failpoint.Disable(delay) })
+	start := time.Now()
+	a.Send(actors.Addr{Node: "a"}, to, testreg.State{Value: "slow"})
+	require.Equal(t, "slow", next(t, ch, isType[testreg.State]).m.(testreg.State).Value)
+	require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 }

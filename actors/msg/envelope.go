@@ -25,6 +25,12 @@ type Envelope struct {
 // decoding payloads.
 type Correlated interface{ CorrelationID() uint64 }
 
+// Bounceable is implemented by requests whose sender is waiting for an
+// answer. When a runtime knows a message cannot be delivered (its peer link
+// is down), it hands the sender Bounce(reason) instead, so the sender fails
+// fast rather than waiting for its timeout.
+type Bounceable interface{ Bounce(reason string) any }
+
 const envelopeFields = 7
 
 // ErrUnknownCode is wrapped by Decode when the code is not registered.

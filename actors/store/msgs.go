@@ -17,6 +17,10 @@ type Exec struct {
 // CorrelationID implements msg.Correlated.
 func (e Exec) CorrelationID() uint64 { return e.ID }
 
+// Bounce implements msg.Bounceable: an Exec that cannot reach its store
+// comes back as a failed Result.
+func (e Exec) Bounce(reason string) any { return Result{ID: e.ID, Failure: "Peer: " + reason} }
+
 // Result answers an Exec.
 type Result struct {
 	ID uint64
