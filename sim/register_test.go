@@ -12,7 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var seedFlag = flag.Int64("seed", 0, "master seed for seeded simulation runs (0: pick one and print it)")
+var (
+	seedFlag  = flag.Int64("seed", 0, "master seed for seeded simulation runs (0: pick one and print it)")
+	seedsFlag = flag.Int("sim.seeds", 8, "how many consecutive seeds TestManySeeds runs")
+)
 
 // runSeed returns the seed for this run: -seed when given, else a fresh one
 // that the test prints so a failure can be replayed.
@@ -134,8 +137,12 @@ func TestDeterminism(t *testing.T) {
 // TestManySeeds is a small swarm: every seed must converge.
 func TestManySeeds(t *testing.T) {
 	base := runSeed(t)
-	for i := range int64(8) {
-		requireConverged(t, registerRun(t, base+i))
+	for i := range int64(*seedsFlag) {
+		r := registerRun(t, base+i)
+		requireConverged(t, r)
+		if testing.Verbose() {
+			t.Log(r.line(0))
+		}
 	}
 }
 

@@ -130,6 +130,12 @@ func (w *World) Behaviour(a actors.Addr) actors.Behaviour {
 	return nil
 }
 
+// Spawn starts an actor on a running node from outside (a test's client
+// connection). Unlike the node's boot actors it is not respawned by Restart.
+func (w *World) Spawn(id actors.NodeID, name string, p actors.Producer) actors.Addr {
+	return w.mustNode(id).Spawn(name, p)
+}
+
 // Inject delivers m to an actor from outside the cluster (a client, a test),
 // as if sent by from, at the current virtual time without network effects.
 func (w *World) Inject(from, to actors.Addr, m any) {
