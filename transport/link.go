@@ -81,12 +81,25 @@ func (l *link) enqueue(o outbound) {
 	if len(l.pipes) > 1 {
 		p = l.pipes[fnv32(o.from.Name)%uint32(len(l.pipes))]
 	}
+	if l.n.queued.Add(1) > int64(l.n.opts.MaxQueued) {
+		l.n.queued.Add(-1)
+		l.n.stats.dropped.Add(1)
+		l.n.bounce(o, "Peer Node queue is full (max_msgs)")
+		return
+	}
 	select {
 	case p.queue <- o:
 	default:
+		l.n.queued.Add(-1)
 		l.n.stats.dropped.Add(1)
 		l.n.bounce(o, "Peer Node queue is full")
 	}
+}
+
+// take removes one message from a pipe's queue (the writer calls it).
+func (p *pipe) take(o outbound) outbound {
+	p.l.n.queued.Add(-1)
+	return o
 }
 
 func fnv32(s string) uint32 {
@@ -117,6 +130,7 @@ func (p *pipe) drainBounce(reason string) {
 	for {
 		select {
 		case o := <-p.queue:
+			p.take(o)
 			p.l.n.stats.dropped.Add(1)
 			p.l.n.bounce(o, reason)
 		default:
@@ -148,6 +162,7 @@ func (p *pipe) writeLoop() {
 		case <-l.done:
 			return
 		case o = <-p.queue:
+			p.take(o)
 		}
 		for conn == nil {
 			c, err := net.DialTimeout("tcp", l.target(), l.n.opts.DialTimeout)
@@ -174,6 +189,7 @@ func (p *pipe) writeLoop() {
 			case <-l.done:
 				return
 			case o = <-p.queue:
+				p.take(o)
 			}
 		}
 		// Write this message and whatever else is already queued, then flush
@@ -192,7 +208,7 @@ func (p *pipe) writeLoop() {
 			if len(p.queue) == 0 {
 				break
 			}
-			o = <-p.queue
+			o = p.take(<-p.queue)
 		}
 		if err == nil {
 			err = l.flush(w)

@@ -28,10 +28,13 @@ type Options struct {
 	Seed int64
 	// MaxFrame bounds one inbound envelope in bytes. Zero: msg.DefaultMaxFrame.
 	MaxFrame int
-	// LinkQueue bounds the messages waiting for one peer link; beyond it
-	// messages are dropped and counted, never buffered without bound.
-	// Zero: 65536.
+	// LinkQueue is the burst buffer of one peer connection. Zero: 4096.
 	LinkQueue int
+	// MaxQueued bounds the messages waiting for peers across all links
+	// (Dynomite's max_msgs). Beyond it, requests bounce back to their
+	// senders as failures and other messages are dropped and counted:
+	// memory stays bounded when peers are slow. Zero: 200000.
+	MaxQueued int
 	// DialTimeout bounds one connection attempt to a peer. Zero: 2s.
 	DialTimeout time.Duration
 	// Log receives runtime and actor logs. Nil: slog.Default().
@@ -56,6 +59,7 @@ type Node struct {
 	inbound sync.WaitGroup
 	conns   map[net.Conn]struct{}
 	stats   counters
+	queued  atomic.Int64 // messages waiting in peer queues
 }
 
 type counters struct {
@@ -70,6 +74,7 @@ type Stats struct {
 	Panics      uint64 // actor panics recovered
 	Sent        uint64 // envelopes written to peers
 	Received    uint64 // envelopes read from peers
+	Queued      int64  // messages waiting for peers now
 }
 
 // Start creates the engine and, when PeerListen is set, the peer listener.
@@ -81,7 +86,10 @@ func Start(opts Options) (*Node, error) {
 		opts.MaxFrame = msg.DefaultMaxFrame
 	}
 	if opts.LinkQueue == 0 {
-		opts.LinkQueue = 1 << 16
+		opts.LinkQueue = 4096
+	}
+	if opts.MaxQueued == 0 {
+		opts.MaxQueued = 200000
 	}
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 2 * time.Second
@@ -198,7 +206,7 @@ func (n *Node) Stats() Stats {
 	s := &n.stats
 	return Stats{
 		DeadLetters: s.deadLetters.Load(), Dropped: s.dropped.Load(), BadFrames: s.badFrames.Load(),
-		Panics: s.panics.Load(), Sent: s.sent.Load(), Received: s.received.Load(),
+		Panics: s.panics.Load(), Sent: s.sent.Load(), Received: s.received.Load(), Queued: n.queued.Load(),
 	}
 }
 

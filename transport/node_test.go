@@ -367,3 +367,37 @@ func TestFailpointPeerDropAndDelay(t *testing.T) {
 	require.Equal(t, "slow", next(t, ch, isType[testreg.State]).m.(testreg.State).Value)
 	require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 }
+
+// TestMaxQueuedBoundsPeerQueues: a peer that accepts but never reads makes
+// the writer block; past MaxQueued, requests bounce instead of piling up.
+func TestMaxQueuedBoundsPeerQueues(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // held open, never read
+		}
+	}()
+	a, err := Start(Options{ID: "a", Seed: 1, MaxQueued: 100, Log: quietLog()})
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close(time.Second) })
+	a.AddPeer("b", ln.Addr().String(), 1)
+	ch := make(chan got, 20000)
+	a.Spawn("coord", func() actors.Behaviour { return &recorder{out: ch} })
+	value := make([]byte, 1024)
+	maxSeen := int64(0)
+	for i := range 20000 {
+		a.Send(actors.Addr{Node: "a", Name: "coord"}, actors.Addr{Node: "b", Name: "store"},
+			store.Exec{ID: uint64(i), Args: [][]byte{[]byte("set"), []byte("k"), value}})
+		maxSeen = max(maxSeen, a.Stats().Queued)
+	}
+	require.LessOrEqual(t, maxSeen, int64(100))
+	g := next(t, ch, isType[store.Result])
+	require.Contains(t, g.m.(store.Result).Failure, "queue is full")
+	require.Positive(t, a.Stats().Dropped)
+}
