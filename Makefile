@@ -42,8 +42,11 @@ test: deps fmt-check vet
 	$(GO) test -timeout $(TEST_TIMEOUT) ./... && \
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./transport/... ./netio/...
 
-bench: deps
+# Go micro-benchmarks, then redis-benchmark against redis direct, dynonode
+# (redis and embedded) and a 3-rack cluster; table in results/bench.md.
+bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bash scripts/bench.sh
 
 fuzz:
 	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh

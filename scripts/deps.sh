@@ -6,6 +6,7 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 for extra in "$@"; do
 	command -v "${extra%%:*}" >/dev/null 2>&1 || need+=("${extra#*:}")
 done

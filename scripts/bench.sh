@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Measures what dynonode costs over talking to Redis directly: redis-benchmark
+# against redis-server direct, dynonode in front of Redis, dynonode on its
+# embedded store, and a 3-rack dynonode cluster (one redis per rack) at
+# DC_ONE and DC_QUORUM. Rounds are interleaved across targets; the median
+# of BENCH_ROUNDS is reported as ops/s and as a ratio to redis direct
+# measured in the same run. Every process it starts runs in its own process
+# group and is killed by that group on exit, even on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${BENCH_N:-100000}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+CLIENTS="${BENCH_CLIENTS:-50}"
+SIZE="${BENCH_SIZE:-64}"
+OUT="${BENCH_OUT:-results}"
+BIN="${BENCH_BIN:-bin/dynonode}"
+
+work=$(mktemp -d)
+pgids=()
+cleanup() {
+	for g in "${pgids[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME CMD...: runs CMD in a new process group, logs to $work/NAME.log.
+start() {
+	local name=$1; shift
+	setsid "$@" >"$work/$name.log" 2>&1 &
+	pgids+=("$!")
+	disown "$!"
+}
+
+wait_port() { # host port
+	for _ in $(seq 1 200); do
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	echo "bench: nothing listening on $1:$2" >&2
+	cat "$work"/*.log >&2 || true
+	return 1
+}
+
+redis() { # name host port
+	start "$1" redis-server --bind "$2" --port "$3" --save "" --appendonly no --protected-mode no --dir "$work"
+	wait_port "$2" "$3"
+}
+
+dynonode() { # name conf host port
+	start "$1" "$BIN" -c "$2" -v 3
+	wait_port "$3" "$4"
+}
+
+redis direct 127.0.0.1 17000
+redis single-redis 127.0.0.1 17001
+cat >"$work/single.yml" <<YML
+dyn_o_mite:
+  listen: 127.0.0.1:17101
+  stats_listen: 127.0.0.1:17201
+  servers:
+  - 127.0.0.1:17001:1
+  data_store: 0
+YML
+dynonode single "$work/single.yml" 127.0.0.1 17101
+cat >"$work/embedded.yml" <<YML
+dyn_o_mite:
+  listen: 127.0.0.1:17102
+  stats_listen: 127.0.0.1:17202
+YML
+dynonode embedded "$work/embedded.yml" 127.0.0.1 17102
+
+# Three racks, one node and one redis each, on 127.0.0.31..33.
+for i in 1 2 3; do redis "rack$i-redis" "127.0.0.3$i" 17010; done
+for i in 1 2 3; do
+	{
+		echo "dyn_o_mite:"
+		echo "  listen: 127.0.0.3$i:17110"
+		echo "  dyn_listen: 127.0.0.3$i:17111"
+		echo "  stats_listen: 127.0.0.3$i:17210"
+		echo "  datacenter: dc1"
+		echo "  rack: rack$i"
+		echo "  tokens: '0'"
+		echo "  servers:"
+		echo "  - 127.0.0.3$i:17010:1"
+		echo "  data_store: 0"
+		echo "  dyn_seeds:"
+		for j in 1 2 3; do [ "$j" = "$i" ] || echo "  - 127.0.0.3$j:17111:rack$j:dc1:0"; done
+	} >"$work/rack$i.yml"
+	dynonode "rack$i" "$work/rack$i.yml" "127.0.0.3$i" 17110
+done
+
+set_level() { # level
+	for i in 1 2 3; do
+		curl -fsS "http://127.0.0.3$i:17210/set_consistency/read/$1" >/dev/null
+		curl -fsS "http://127.0.0.3$i:17210/set_consistency/write/$1" >/dev/null
+	done
+}
+
+targets=("redis-direct 127.0.0.1 17000" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
+	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110")
+: >"$work/raw.csv"
+for round in $(seq 1 "$ROUNDS"); do
+	for t in "${targets[@]}"; do
+		read -r name host port <<<"$t"
+		case $name in cluster-*) set_level "${name#cluster-}" ;; esac
+		for p in 1 16; do
+			redis-benchmark -h "$host" -p "$port" -t set,get -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
+				tail -n +2 | tr -d '"' | while IFS=, read -r test rps _avg _min p50 _p95 p99 _max; do
+					echo "$name,$p,$test,$rps,$p50,$p99" >>"$work/raw.csv"
+				done
+		done
+	done
+	echo "bench: round $round of $ROUNDS done" >&2
+done
+
+# Replication check: every rack's redis holds the same number of keys.
+counts=$(for i in 1 2 3; do redis-cli -h "127.0.0.3$i" -p 17010 dbsize; done | tr '\n' ' ')
+
+mkdir -p "$OUT"
+python3 - "$work/raw.csv" "$N" "$ROUNDS" "$counts" >"$OUT/bench.md" <<'PY'
+import csv, statistics, sys
+rows = list(csv.reader(open(sys.argv[1])))
+n, rounds, counts = sys.argv[2], sys.argv[3], sys.argv[4].split()
+med = {}
+for name, p, test, rps, p50, p99 in rows:
+    med.setdefault((name, p, test), []).append((float(rps), float(p50), float(p99)))
+def m(k):
+    v = med[k]
+    return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)
+names = list(dict.fromkeys(r[0] for r in rows))
+print(f"redis-benchmark -n {n} -c 50 -d 64 -r 100000, median of {rounds} interleaved rounds; ratio = ops/s / redis-direct ops/s in this run\n")
+cols = [(p, t) for p in ("1", "16") for t in ("SET", "GET")]
+print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
+print("|---|" + "---|" * len(cols))
+for name in names:
+    cells = []
+    for p, t in cols:
+        rps, p50, p99 = m((name, p, t))
+        base = m(("redis-direct", p, t))[0]
+        cells.append(f"{rps/base:.2f} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
+    print(f"| {name} | " + " | ".join(cells) + " |")
+print(f"\nkeys per rack after the cluster rounds: {' '.join(counts)}" + ("" if len(set(counts)) == 1 else "  <-- REPLICATION SHORTFALL"))
+PY
+cat "$OUT/bench.md"
