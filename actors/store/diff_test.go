@@ -1,0 +1,526 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/internal/testproc"
+)
+
+// redisConn is a plain RESP connection to a real redis-server.
+type redisConn struct {
+	t    testing.TB
+	conn net.Conn
+	buf  []byte
+}
+
+func dialRedis(t testing.TB) *redisConn {
+	p := testproc.Redis(t)
+	c, err := net.DialTimeout("tcp", p.Addr, 5*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return &redisConn{t: t, conn: c}
+}
+
+// do sends one command and returns its complete reply.
+func (r *redisConn) do(args [][]byte) []byte {
+	r.t.Helper()
+	require.NoError(r.t, r.conn.SetDeadline(time.Now().Add(5*time.Second)))
+	_, err := r.conn.Write(resp.AppendCommand(nil, args))
+	require.NoError(r.t, err)
+	for {
+		n, err := resp.ReplyLen(r.buf)
+		if err == nil {
+			out := append([]byte(nil), r.buf[:n]...)
+			r.buf = append(r.buf[:0], r.buf[n:]...)
+			return out
+		}
+		require.True(r.t, errors.Is(err, resp.ErrIncomplete), "redis reply: %v", err)
+		chunk := make([]byte, 64<<10)
+		m, err := r.conn.Read(chunk)
+		require.NoError(r.t, err)
+		r.buf = append(r.buf, chunk[:m]...)
+	}
+}
+
+func strArgs(s ...string) [][]byte {
+	out := make([][]byte, len(s))
+	for i, a := range s {
+		out[i] = []byte(a)
+	}
+	return out
+}
+
+// How a command's replies are compared.
+const (
+	cmpExact     = iota
+	cmpUnordered // an array whose order Redis leaves unspecified
+	cmpPairs     // an unordered array of field-value pairs
+	cmpTTL       // an integer time left, equal within a tolerance
+	cmpScan      // SCAN family: drive both to the end, compare what was seen
+)
+
+// compareKind says how to compare the replies to args.
+func compareKind(args [][]byte) int {
+	switch strings.ToLower(string(args[0])) {
+	case "smembers", "sinter", "sunion", "sdiff", "keys", "hkeys", "hvals", "spop", "srandmember":
+		return cmpUnordered
+	case "hgetall":
+		return cmpPairs
+	case "hrandfield":
+		if len(args) == 4 {
+			return cmpPairs
+		}
+		return cmpUnordered
+	case "ttl", "pttl":
+		return cmpTTL
+	case "scan", "sscan", "hscan", "zscan":
+		return cmpScan
+	}
+	return cmpExact
+}
+
+// canon renders a parsed reply as comparable text.
+func canon(v resp.Value) string {
+	if v.Type == resp.Array && !v.Null {
+		parts := make([]string, len(v.Elems))
+		for i, e := range v.Elems {
+			parts[i] = canon(e)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	return fmt.Sprintf("%c%q%d%v", v.Type, v.Str, v.Int, v.Null)
+}
+
+func parse(t testing.TB, b []byte) resp.Value {
+	v, n, err := resp.ParseReply(b)
+	require.NoError(t, err)
+	require.Equal(t, len(b), n)
+	return v
+}
+
+// unorderedCanon sorts an array's elements (in groups of width) so two
+// replies holding the same multiset compare equal.
+func unorderedCanon(v resp.Value, width int) string {
+	if v.Type != resp.Array || v.Null || len(v.Elems)%width != 0 {
+		return canon(v)
+	}
+	var groups []string
+	for i := 0; i < len(v.Elems); i += width {
+		var g []string
+		for _, e := range v.Elems[i : i+width] {
+			g = append(g, canon(e))
+		}
+		groups = append(groups, strings.Join(g, "|"))
+	}
+	sort.Strings(groups)
+	return fmt.Sprintf("*%d%v", len(groups), groups)
+}
+
+// scanAll runs a SCAN-family command from its cursor to the end with do,
+// returning the first reply if it is not a scan reply, else the sorted
+// unique elements (pairs for HSCAN and ZSCAN) seen.
+func scanAll(t testing.TB, args [][]byte, do func([][]byte) []byte) string {
+	name := strings.ToLower(string(args[0]))
+	curIdx, width := 1, 1
+	if name != "scan" {
+		curIdx = 2
+	}
+	if name == "hscan" || name == "zscan" {
+		width = 2
+	}
+	args = append([][]byte(nil), args...)
+	seen := map[string]bool{}
+	for i := 0; ; i++ {
+		require.Less(t, i, 1000, "scan did not finish")
+		v := parse(t, do(args))
+		if v.Type != resp.Array || len(v.Elems) != 2 || v.Elems[1].Type != resp.Array {
+			return canon(v)
+		}
+		items := v.Elems[1].Elems
+		for j := 0; j+width <= len(items); j += width {
+			var g []string
+			for _, e := range items[j : j+width] {
+				g = append(g, canon(e))
+			}
+			seen[strings.Join(g, "|")] = true
+		}
+		if string(v.Elems[0].Str) == "0" {
+			break
+		}
+		args[curIdx] = v.Elems[0].Str
+	}
+	var out []string
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ";")
+}
+
+// sameReply reports whether two replies to args agree, normalising only
+// what is inherently nondeterministic.
+func sameReply(t testing.TB, args [][]byte, want, got []byte) bool {
+	switch compareKind(args) {
+	case cmpUnordered:
+		return unorderedCanon(parse(t, want), 1) == unorderedCanon(parse(t, got), 1)
+	case cmpPairs:
+		return unorderedCanon(parse(t, want), 2) == unorderedCanon(parse(t, got), 2)
+	case cmpTTL:
+		w, g := parse(t, want), parse(t, got)
+		if w.Type != resp.Integer || g.Type != resp.Integer || w.Int < 0 || g.Int < 0 {
+			return bytes.Equal(want, got)
+		}
+		tol := int64(1)
+		if strings.EqualFold(string(args[0]), "pttl") {
+			tol = 250
+		}
+		d := w.Int - g.Int
+		return -tol <= d && d <= tol
+	}
+	return bytes.Equal(want, got)
+}
+
+// TestDifferentialAgainstRedis runs random command sequences on a real
+// redis-server and on the Engine and requires the same replies.
+func TestDifferentialAgainstRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	r := dialRedis(t)
+	base := time.Now()
+	// Replies per command, split into errors and others, so a run shows
+	// that it exercised real work and not just argument errors.
+	ok, failed := map[string]int{}, map[string]int{}
+	defer func() {
+		var names []string
+		for n := range ok {
+			names = append(names, n)
+		}
+		for n := range failed {
+			if ok[n] == 0 {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		var b strings.Builder
+		for _, n := range names {
+			fmt.Fprintf(&b, " %s=%d/%d", n, ok[n], failed[n])
+		}
+		t.Logf("replies (ok/error) per command:%s", b.String())
+	}()
+	rapid.Check(t, func(rt *rapid.T) {
+		e := NewEngine(Options{})
+		r.do(strArgs("FLUSHALL"))
+		n := rapid.IntRange(1, 150).Draw(rt, "n")
+		var history []string // what ran before a mismatch, to read a failure
+		for i := range n {
+			args := genCommand(rt, base, i)
+			if compareKind(args) == cmpScan {
+				want := scanAll(t, args, r.do)
+				got := scanAll(t, args, func(a [][]byte) []byte { return e.Exec(time.Now(), a, nil) })
+				if want != got {
+					rt.Fatalf("after\n%s\n%q:\nredis:  %s\nengine: %s", strings.Join(history, "\n"), args, want, got)
+				}
+				history = append(history, fmt.Sprintf("%q -> %s", args, want))
+				continue
+			}
+			want := r.do(args)
+			got := e.Exec(time.Now(), args, nil)
+			if !sameReply(t, args, want, got) {
+				rt.Fatalf("after\n%s\n%q:\nredis:  %q\nengine: %q", strings.Join(history, "\n"), args, want, got)
+			}
+			history = append(history, fmt.Sprintf("%q -> %q", args, want))
+			if name := strings.ToLower(string(args[0])); want[0] == '-' {
+				failed[name]++
+			} else {
+				ok[name]++
+			}
+		}
+	})
+}
+
+var (
+	dKeys    = []string{"a", "b", "c", "d"}
+	dFields  = []string{"f1", "f2", "f3", "1"}
+	dMembers = []string{"m1", "m2", "m3", "1", "2", "x"}
+	dValues  = []string{"1", "-2", "10", "abc", "1.5", "", "9223372036854775807", "-9223372036854775808", "0", "hello world"}
+	dInts    = []string{"-3", "-1", "0", "1", "2", "3", "5", "100", "x", "1.5", "9223372036854775807", "-9223372036854775808", "99999999999999999999", "-0", "+1", " 1"}
+	dFloats  = []string{"1", "1.5", "-0.5", "0.1", "0.2", "3", "1e3", "inf", "-inf", "+inf", "abc", "", "1e400", "0x10", "3.0000000000000004", "-0", "1e-5", " 1", "1e20", "nan"}
+	dRanges  = []string{"-inf", "+inf", "0", "1", "(1", "2", "(2", "1.5", "x", "((1", "-1", "(inf", "", "3"}
+	dLex     = []string{"-", "+", "[m1", "(m1", "[m2", "(m3", "[a", "m1", "[", "(", "+x"}
+	dPats    = []string{"*", "a*", "?", "[a-b]", "[^a]", "m*", "*1", "\\a", "[", "f?"}
+)
+
+func pick(rt *rapid.T, label string, from []string) string {
+	return rapid.SampledFrom(from).Draw(rt, label)
+}
+
+// genCommand draws one command over the small keyspace. A few commands
+// are deliberately malformed: wrong arity, unknown names, bad numbers.
+func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
+	k := func() string { return pick(rt, "key", dKeys) }
+	num := func() string { return pick(rt, "int", dInts) }
+	flt := func() string { return pick(rt, "float", dFloats) }
+	mem := func() string { return pick(rt, "member", dMembers) }
+	fld := func() string { return pick(rt, "field", dFields) }
+	val := func() string { return pick(rt, "value", dValues) }
+	// Expiry arguments stay far from "now" (or in the past) so that the
+	// few milliseconds between redis and the engine never matter.
+	secs := func() string { return pick(rt, "secs", []string{"100", "1000", "0", "-1", "x"}) }
+	at := func(unit time.Duration) string {
+		off := rapid.SampledFrom([]time.Duration{-time.Hour, 500 * time.Second, 5000 * time.Second}).Draw(rt, "at")
+		return strconv.FormatInt(base.Add(off).UnixNano()/int64(unit), 10)
+	}
+	some := func(gen func() string, min int) []string {
+		n := rapid.IntRange(min, 3).Draw(rt, "count")
+		out := make([]string, n)
+		for j := range out {
+			out[j] = gen()
+		}
+		return out
+	}
+	opts := func(choices ...string) []string {
+		var out []string
+		for _, c := range choices {
+			if rapid.IntRange(0, 3).Draw(rt, "opt") == 0 {
+				out = append(out, strings.Fields(c)...)
+			}
+		}
+		return out
+	}
+	var cmd []string
+	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc"}) {
+	case "keys":
+		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan"}) {
+		case "del", "unlink", "exists", "touch":
+			cmd = append([]string{pick(rt, "cmd2", []string{"DEL", "UNLINK", "EXISTS", "TOUCH"})}, some(k, 1)...)
+		case "type", "ttl", "pttl", "persist":
+			cmd = []string{pick(rt, "cmd2", []string{"TYPE", "TTL", "PTTL", "PERSIST"}), k()}
+		case "expire":
+			cmd = append([]string{"EXPIRE", k(), secs()}, opts("NX", "XX", "foo")...)
+		case "pexpire":
+			cmd = append([]string{"PEXPIRE", k(), pick(rt, "ms", []string{"100000", "0", "-5", "9223372036854775807"})}, opts("XX", "NX")...)
+		case "expireat":
+			cmd = append([]string{"EXPIREAT", k(), at(time.Second)}, opts("GT", "LT", "XX", "NX")...)
+		case "pexpireat":
+			cmd = append([]string{"PEXPIREAT", k(), at(time.Millisecond)}, opts("LT", "GT")...)
+		case "rename", "renamenx":
+			cmd = []string{pick(rt, "cmd2", []string{"RENAME", "RENAMENX"}), k(), k()}
+		case "dbsize":
+			cmd = []string{"DBSIZE"}
+		case "keys":
+			cmd = []string{"KEYS", pick(rt, "pat", dPats)}
+		case "scan":
+			cmd = append([]string{"SCAN", pick(rt, "cursor", []string{"0", "0", "x"})},
+				opts("MATCH "+pick(rt, "pat", dPats), "COUNT "+pick(rt, "cnt", []string{"1", "2", "0", "x"}), "TYPE "+pick(rt, "typ", []string{"string", "hash", "SET", "zset", "list", "none"}))...)
+		}
+	case "strings":
+		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange"}) {
+		case "get", "getdel", "strlen", "incr", "decr":
+			cmd = []string{strings.ToUpper(rapid.SampledFrom([]string{"get", "getdel", "strlen", "incr", "decr"}).Draw(rt, "c")), k()}
+		case "set":
+			cmd = append([]string{"SET", k(), val()}, opts("NX", "XX", "GET")...)
+			if rapid.Bool().Draw(rt, "expiry") {
+				exp := pick(rt, "exp", []string{"EX " + secs(), "PX 100000", "EXAT " + at(time.Second), "PXAT " + at(time.Millisecond), "KEEPTTL"})
+				cmd = append(cmd, strings.Fields(exp)...)
+			}
+			if rapid.IntRange(0, 9).Draw(rt, "bogus") == 0 {
+				cmd = append(cmd, pick(rt, "extra", []string{"bogus", "KEEPTTL", "PX", "nx"}))
+			}
+			if rapid.IntRange(0, 9).Draw(rt, "badexp") == 0 {
+				cmd = append(cmd, "EX")
+			}
+		case "setnx", "getset", "append":
+			cmd = []string{strings.ToUpper(rapid.SampledFrom([]string{"setnx", "getset", "append"}).Draw(rt, "c")), k(), val()}
+		case "setex", "psetex":
+			cmd = []string{rapid.SampledFrom([]string{"SETEX", "PSETEX"}).Draw(rt, "c"), k(), pick(rt, "t", []string{"100", "100000", "0", "-1", "x"}), val()}
+		case "getex":
+			cmd = append([]string{"GETEX", k()}, opts("EX "+secs(), "PERSIST", "PXAT "+at(time.Millisecond), "EXAT "+at(time.Second), "NX")...)
+		case "mget":
+			cmd = append([]string{"MGET"}, some(k, 1)...)
+		case "mset", "msetnx":
+			cmd = []string{rapid.SampledFrom([]string{"MSET", "MSETNX"}).Draw(rt, "c")}
+			for range rapid.IntRange(1, 3).Draw(rt, "pairs") {
+				cmd = append(cmd, k(), val())
+			}
+		case "incrby", "decrby":
+			cmd = []string{rapid.SampledFrom([]string{"INCRBY", "DECRBY"}).Draw(rt, "c"), k(), num()}
+		case "incrbyfloat":
+			cmd = []string{"INCRBYFLOAT", k(), flt()}
+		case "getrange":
+			cmd = []string{"GETRANGE", k(), num(), num()}
+		case "setrange":
+			cmd = []string{"SETRANGE", k(), pick(rt, "off", []string{"0", "1", "3", "-1", "x", "10"}), val()}
+		}
+	case "hashes":
+		switch pick(rt, "cmd", []string{"hset", "hsetnx", "hget", "hmget", "hmset", "hdel", "hexists", "hlen", "hgetall", "hkeys", "hvals", "hincrby", "hincrbyfloat", "hstrlen", "hrandfield", "hscan"}) {
+		case "hset", "hmset":
+			cmd = []string{rapid.SampledFrom([]string{"HSET", "HMSET"}).Draw(rt, "c"), k()}
+			for range rapid.IntRange(1, 3).Draw(rt, "pairs") {
+				cmd = append(cmd, fld(), val())
+			}
+		case "hsetnx":
+			cmd = []string{"HSETNX", k(), fld(), val()}
+		case "hget", "hexists", "hstrlen":
+			cmd = []string{rapid.SampledFrom([]string{"HGET", "HEXISTS", "HSTRLEN"}).Draw(rt, "c"), k(), fld()}
+		case "hmget", "hdel":
+			cmd = append([]string{rapid.SampledFrom([]string{"HMGET", "HDEL"}).Draw(rt, "c"), k()}, some(fld, 1)...)
+		case "hlen", "hgetall", "hkeys", "hvals":
+			cmd = []string{rapid.SampledFrom([]string{"HLEN", "HGETALL", "HKEYS", "HVALS"}).Draw(rt, "c"), k()}
+		case "hincrby":
+			cmd = []string{"HINCRBY", k(), fld(), num()}
+		case "hincrbyfloat":
+			cmd = []string{"HINCRBYFLOAT", k(), fld(), flt()}
+		case "hrandfield":
+			// Only the forms whose answer is not random.
+			cmd = append([]string{"HRANDFIELD", k(), pick(rt, "cnt", []string{"10", "0", "x"})}, opts("WITHVALUES")...)
+		case "hscan":
+			cmd = append([]string{"HSCAN", k(), pick(rt, "cursor", []string{"0", "x"})}, opts("MATCH "+pick(rt, "pat", dPats), "COUNT 1")...)
+		}
+	case "lists":
+		switch pick(rt, "cmd", []string{"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lindex", "linsert", "lrange", "lrem", "lset", "ltrim", "rpoplpush", "lmove", "lpos"}) {
+		case "lpush", "rpush", "lpushx", "rpushx":
+			cmd = append([]string{rapid.SampledFrom([]string{"LPUSH", "RPUSH", "LPUSHX", "RPUSHX"}).Draw(rt, "c"), k()}, some(mem, 1)...)
+		case "lpop", "rpop":
+			cmd = append([]string{rapid.SampledFrom([]string{"LPOP", "RPOP"}).Draw(rt, "c"), k()}, opts(pick(rt, "cnt", []string{"0", "1", "2", "10", "-1", "x"}))...)
+		case "llen":
+			cmd = []string{"LLEN", k()}
+		case "lindex":
+			cmd = []string{"LINDEX", k(), num()}
+		case "linsert":
+			cmd = []string{"LINSERT", k(), pick(rt, "where", []string{"BEFORE", "after", "middle"}), mem(), mem()}
+		case "lrange", "ltrim":
+			cmd = []string{rapid.SampledFrom([]string{"LRANGE", "LTRIM"}).Draw(rt, "c"), k(), num(), num()}
+		case "lrem":
+			cmd = []string{"LREM", k(), num(), mem()}
+		case "lset":
+			cmd = []string{"LSET", k(), num(), mem()}
+		case "rpoplpush":
+			cmd = []string{"RPOPLPUSH", k(), k()}
+		case "lmove":
+			cmd = []string{"LMOVE", k(), k(), pick(rt, "from", []string{"LEFT", "right", "up"}), pick(rt, "to", []string{"left", "RIGHT"})}
+		case "lpos":
+			cmd = append([]string{"LPOS", k(), mem()}, opts("RANK "+num(), "COUNT "+num(), "MAXLEN "+num(), "BAD")...)
+		}
+	case "sets":
+		switch pick(rt, "cmd", []string{"sadd", "srem", "scard", "sismember", "smismember", "smembers", "smove", "sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "spop", "srandmember", "sscan"}) {
+		case "sadd", "srem", "smismember":
+			cmd = append([]string{rapid.SampledFrom([]string{"SADD", "SREM", "SMISMEMBER"}).Draw(rt, "c"), k()}, some(mem, 1)...)
+		case "scard", "smembers":
+			cmd = []string{rapid.SampledFrom([]string{"SCARD", "SMEMBERS"}).Draw(rt, "c"), k()}
+		case "sismember":
+			cmd = []string{"SISMEMBER", k(), mem()}
+		case "smove":
+			cmd = []string{"SMOVE", k(), k(), mem()}
+		case "sinter", "sunion", "sdiff":
+			cmd = append([]string{rapid.SampledFrom([]string{"SINTER", "SUNION", "SDIFF"}).Draw(rt, "c")}, some(k, 1)...)
+		case "sinterstore", "sunionstore", "sdiffstore":
+			cmd = append([]string{rapid.SampledFrom([]string{"SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"}).Draw(rt, "c"), k()}, some(k, 1)...)
+		case "sintercard":
+			keys := some(k, 1)
+			cmd = append([]string{"SINTERCARD", pick(rt, "nk", []string{strconv.Itoa(len(keys)), "0", "5", "x"})}, keys...)
+			cmd = append(cmd, opts("LIMIT "+num())...)
+		case "spop", "srandmember":
+			// Only the forms whose answer is not random: counts that take
+			// the whole set.
+			cmd = append([]string{rapid.SampledFrom([]string{"SPOP", "SRANDMEMBER"}).Draw(rt, "c"), k()}, pick(rt, "cnt", []string{"10", "0", "-1x", "x"}))
+		case "sscan":
+			cmd = append([]string{"SSCAN", k(), pick(rt, "cursor", []string{"0", "x"})}, opts("MATCH "+pick(rt, "pat", dPats), "COUNT 1")...)
+		}
+	case "zsets":
+		rng := func() string { return pick(rt, "range", dRanges) }
+		lex := func() string { return pick(rt, "lex", dLex) }
+		switch pick(rt, "cmd", []string{"zadd", "zadd", "zaddlex", "zincrby", "zrem", "zcard", "zcount", "zscore", "zmscore", "zrank", "zrevrank", "zrange", "zrangebyscore", "zrevrangebyscore", "zrevrange", "zlex", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax", "zunionstore", "zinterstore", "zscan"}) {
+		case "zadd":
+			cmd = append([]string{"ZADD", k()}, opts("NX", "XX", "GT", "LT", "CH", "INCR")...)
+			for range rapid.IntRange(1, 3).Draw(rt, "pairs") {
+				cmd = append(cmd, flt(), mem())
+			}
+		case "zaddlex":
+			// Lex commands only make sense when all scores are equal:
+			// they get a key of their own, always scored 0.
+			cmd = append([]string{"ZADD", "zl"}, "0", mem())
+		case "zlex":
+			name := rapid.SampledFrom([]string{"ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT", "ZREMRANGEBYLEX"}).Draw(rt, "c")
+			cmd = []string{name, "zl", lex(), lex()}
+			if name == "ZRANGEBYLEX" || name == "ZREVRANGEBYLEX" {
+				cmd = append(cmd, opts("LIMIT "+num()+" "+num(), "WITHSCORES")...)
+			}
+		case "zincrby":
+			cmd = []string{"ZINCRBY", k(), flt(), mem()}
+		case "zrem":
+			cmd = append([]string{"ZREM", k()}, some(mem, 1)...)
+		case "zcard":
+			cmd = []string{"ZCARD", k()}
+		case "zcount":
+			cmd = []string{"ZCOUNT", k(), rng(), rng()}
+		case "zscore", "zrank", "zrevrank":
+			cmd = []string{rapid.SampledFrom([]string{"ZSCORE", "ZRANK", "ZREVRANK"}).Draw(rt, "c"), k(), mem()}
+		case "zmscore":
+			cmd = append([]string{"ZMSCORE", k()}, some(mem, 1)...)
+		case "zrange":
+			if rapid.Bool().Draw(rt, "byscore") {
+				cmd = append([]string{"ZRANGE", k(), rng(), rng(), "BYSCORE"}, opts("REV", "WITHSCORES", "LIMIT "+num()+" "+num())...)
+			} else {
+				cmd = append([]string{"ZRANGE", k(), num(), num()}, opts("REV", "WITHSCORES", "LIMIT 0 1", "BYLEX")...)
+			}
+		case "zrevrange":
+			cmd = append([]string{"ZREVRANGE", k(), num(), num()}, opts("WITHSCORES")...)
+		case "zrangebyscore", "zrevrangebyscore":
+			cmd = append([]string{rapid.SampledFrom([]string{"ZRANGEBYSCORE", "ZREVRANGEBYSCORE"}).Draw(rt, "c"), k(), rng(), rng()}, opts("WITHSCORES", "LIMIT "+num()+" "+num())...)
+		case "zremrangebyrank":
+			cmd = []string{"ZREMRANGEBYRANK", k(), num(), num()}
+		case "zremrangebyscore":
+			cmd = []string{"ZREMRANGEBYSCORE", k(), rng(), rng()}
+		case "zremrangebylex":
+			cmd = []string{"ZREMRANGEBYLEX", "zl", lex(), lex()}
+		case "zpopmin", "zpopmax":
+			cmd = append([]string{rapid.SampledFrom([]string{"ZPOPMIN", "ZPOPMAX"}).Draw(rt, "c"), k()}, opts(pick(rt, "cnt", []string{"0", "1", "2", "10", "-1", "x"}))...)
+		case "zunionstore", "zinterstore":
+			keys := some(k, 1)
+			cmd = append([]string{rapid.SampledFrom([]string{"ZUNIONSTORE", "ZINTERSTORE"}).Draw(rt, "c"), k(), pick(rt, "nk", []string{strconv.Itoa(len(keys)), "0", "9"})}, keys...)
+			if rapid.IntRange(0, 3).Draw(rt, "w") == 0 {
+				cmd = append(cmd, "WEIGHTS")
+				for range keys {
+					cmd = append(cmd, flt())
+				}
+			}
+			cmd = append(cmd, opts("AGGREGATE "+pick(rt, "agg", []string{"SUM", "min", "MAX", "avg"}))...)
+		case "zscan":
+			cmd = append([]string{"ZSCAN", k(), pick(rt, "cursor", []string{"0", "x"})}, opts("MATCH "+pick(rt, "pat", dPats), "COUNT 1")...)
+		}
+	case "misc":
+		switch pick(rt, "cmd", []string{"ping", "echo", "unknown", "flushdb"}) {
+		case "ping":
+			cmd = append([]string{"PING"}, opts("hello", "extra")...)
+		case "echo":
+			cmd = []string{"ECHO", val()}
+		case "unknown":
+			cmd = append([]string{pick(rt, "name", []string{"foo", "GETX", "hgetal"})}, some(val, 0)...)
+		case "flushdb":
+			cmd = append([]string{"FLUSHDB"}, opts("ASYNC", "bad")...)
+		}
+	}
+	// Now and then, the wrong number of arguments.
+	if rapid.IntRange(0, 19).Draw(rt, "arity") == 0 && len(cmd) > 1 {
+		cut := rapid.IntRange(1, len(cmd)-1).Draw(rt, "cut")
+		switch cmd[0] {
+		case "SPOP", "SRANDMEMBER", "HRANDFIELD":
+			cut = 1 // without a count they answer at random
+		}
+		cmd = cmd[:cut]
+	}
+	return strArgs(cmd...)
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+)
+
+// ActiveExpireInterval is how often, in node time, the embedded store
+// reclaims expired keys (Redis's default hz 10).
+const ActiveExpireInterval = 100 * time.Millisecond
+
+// ActiveExpireBudget bounds the expiry-index entries one tick examines, so
+// a tick never stalls the actor (Redis's cycle is time-bounded instead).
+const ActiveExpireBudget = 200
+
+// expireTick is the embedded store's timer message.
+type expireTick struct{}
+
+// embedded is the store-adapter actor around an Engine.
+type embedded struct {
+	engine *Engine
+	buf    []byte // scratch reply buffer, copied out per Result
+}
+
+// NewEmbedded returns the producer of the embedded store actor: it answers
+// each Exec with a Result whose Reply is exactly what Redis 7.0 would send,
+// using the node's clock for expiry. Each incarnation starts empty, like a
+// restarted Redis without persistence.
+func NewEmbedded(opts Options) actors.Producer {
+	return func() actors.Behaviour { return &embedded{engine: NewEngine(opts)} }
+}
+
+func (s *embedded) Receive(ctx actors.Context, msg any) {
+	switch m := msg.(type) {
+	case actors.Started:
+		ctx.After(ActiveExpireInterval, expireTick{})
+	case expireTick:
+		s.engine.ActiveExpire(ctx.Now(), ActiveExpireBudget)
+		ctx.After(ActiveExpireInterval, expireTick{})
+	case Exec:
+		s.buf = s.engine.Exec(ctx.Now(), m.Args, s.buf[:0])
+		reply := append([]byte(nil), s.buf...)
+		ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: reply})
+	}
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"container/heap"
+	"math/rand/v2"
+	"time"
+)
+
+// Options configures an Engine. The zero value means every default.
+type Options struct {
+	// MaxValueBytes bounds the length of a string value built by APPEND
+	// and SETRANGE, in bytes. Default 512 MiB, Redis's proto-max-bulk-len.
+	MaxValueBytes int64
+	// Rand drives the commands Redis answers at random (SPOP,
+	// SRANDMEMBER, HRANDFIELD). Default: a source seeded with Seed, so a
+	// run replays exactly. The engine owns it after NewEngine.
+	Rand *rand.Rand
+	// Seed seeds the default Rand. Default 0.
+	Seed uint64
+}
+
+// DefaultMaxValueBytes is Redis's default proto-max-bulk-len.
+const DefaultMaxValueBytes = 512 << 20
+
+// kind is the type of a stored value, as TYPE names it.
+type kind uint8
+
+const (
+	kString kind = iota + 1
+	kList
+	kHash
+	kSet
+	kZSet
+)
+
+func (k kind) String() string {
+	switch k {
+	case kString:
+		return "string"
+	case kList:
+		return "list"
+	case kHash:
+		return "hash"
+	case kSet:
+		return "set"
+	case kZSet:
+		return "zset"
+	}
+	return "none"
+}
+
+// value is one key's value and its expiry. Exactly one of the payload
+// fields is set, chosen by kind.
+type value struct {
+	kind kind
+	str  []byte
+	list *list
+	hash *dict[[]byte]
+	set  *dict[struct{}]
+	zset *zset
+
+	hasTTL   bool
+	deadline int64 // Unix milliseconds, node time; the key is gone once now > deadline
+}
+
+// Engine is the embedded datastore: a keyspace of typed values with expiry
+// that executes Redis commands and answers in RESP2 exactly as Redis 7.0
+// does. It reads no clock: every call carries the node's time. It is not
+// safe for concurrent use; an actor owns it.
+type Engine struct {
+	maxValue int64
+	rand     *rand.Rand
+	keys     *dict[*value]
+	ttls     expiryHeap
+	nTTL     int   // keys with an expiry
+	now      int64 // the current command's time, Unix milliseconds
+}
+
+// NewEngine returns an empty engine.
+func NewEngine(opts Options) *Engine {
+	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, keys: newDict[*value]()}
+	if e.maxValue <= 0 {
+		e.maxValue = DefaultMaxValueBytes
+	}
+	if e.rand == nil {
+		e.rand = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+	}
+	return e
+}
+
+// Len is the number of keys held, counting expired keys not yet reclaimed
+// (as DBSIZE does).
+func (e *Engine) Len() int { return e.keys.len() }
+
+// Exec runs one command (args[0] is its name, any case) at node time now
+// and appends exactly one RESP2 reply to dst. Args may alias a network
+// buffer: the engine copies whatever it keeps.
+func (e *Engine) Exec(now time.Time, args [][]byte, dst []byte) []byte {
+	e.now = now.UnixMilli()
+	if len(args) == 0 {
+		return appendErr(dst, "ERR empty command")
+	}
+	c := lookupCommand(args[0])
+	if c == nil {
+		return appendUnknownCommand(dst, args)
+	}
+	if (c.arity > 0 && len(args) != c.arity) || (c.arity < 0 && len(args) < -c.arity) {
+		return appendArityErr(dst, c.name)
+	}
+	return c.run(e, args, dst)
+}
+
+// lookup returns the live value at key, reclaiming it first if it has
+// expired (Redis's lazy expiry).
+func (e *Engine) lookup(key []byte) *value {
+	v, ok := e.keys.get(key)
+	if !ok {
+		return nil
+	}
+	if v.hasTTL && e.now > v.deadline {
+		e.del(key)
+		return nil
+	}
+	return v
+}
+
+// add stores a new value at key, which must be absent.
+func (e *Engine) add(key []byte, v *value) { e.keys.setNew(string(key), v) }
+
+func (e *Engine) del(key []byte) bool {
+	v, ok := e.keys.get(key)
+	if !ok {
+		return false
+	}
+	if v.hasTTL {
+		e.nTTL--
+	}
+	e.keys.del(key)
+	return true
+}
+
+func (e *Engine) setExpire(key []byte, v *value, deadline int64) {
+	if !v.hasTTL {
+		e.nTTL++
+	}
+	v.hasTTL, v.deadline = true, deadline
+	heap.Push(&e.ttls, expiryItem{deadline: deadline, key: string(key), v: v})
+	if len(e.ttls) > 64 && len(e.ttls) > 4*e.nTTL {
+		e.rebuildTTLs()
+	}
+}
+
+func (e *Engine) persist(v *value) bool {
+	if !v.hasTTL {
+		return false
+	}
+	v.hasTTL = false
+	e.nTTL--
+	return true
+}
+
+// ActiveExpire reclaims expired keys at node time now, examining at most
+// budget entries of the expiry index, and returns how many keys it
+// deleted. Redis samples random keys with a TTL; the engine keeps its
+// expiries in a min-heap instead, so each tick reclaims the keys that
+// expired first and the work done is deterministic.
+func (e *Engine) ActiveExpire(now time.Time, budget int) int {
+	ms := now.UnixMilli()
+	deleted := 0
+	for ; budget > 0 && len(e.ttls) > 0; budget-- {
+		top := e.ttls[0]
+		if top.deadline >= ms {
+			break
+		}
+		heap.Pop(&e.ttls)
+		if cur, ok := e.keys.get([]byte(top.key)); ok && cur == top.v && cur.hasTTL && cur.deadline == top.deadline {
+			e.del([]byte(top.key))
+			deleted++
+		}
+	}
+	return deleted
+}
+
+// rebuildTTLs drops heap entries made stale by PERSIST, overwrites,
+// deletions and changed deadlines.
+func (e *Engine) rebuildTTLs() {
+	live := e.ttls[:0]
+	for _, it := range e.ttls {
+		if cur, ok := e.keys.get([]byte(it.key)); ok && cur == it.v && cur.hasTTL && cur.deadline == it.deadline {
+			live = append(live, it)
+		}
+	}
+	clear(e.ttls[len(live):])
+	e.ttls = live
+	heap.Init(&e.ttls)
+}
+
+func (e *Engine) flush() {
+	e.keys = newDict[*value]()
+	e.ttls = nil
+	e.nTTL = 0
+}
+
+type expiryItem struct {
+	deadline int64
+	key      string
+	v        *value // the value the deadline was set on; stale if the key now holds another
+}
+
+type expiryHeap []expiryItem
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryItem)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = expiryItem{}
+	*h = old[:len(old)-1]
+	return it
+}
