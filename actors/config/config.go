@@ -89,9 +89,16 @@ type Config struct {
 
 	// EnableGossip (enable_gossip). Default false.
 	EnableGossip bool
-	// GossipInterval (gos_interval, ms) is the pause between gossip rounds.
-	// Default 30000 ms.
+	// GossipInterval (gos_interval, ms) is how often seed providers are
+	// polled (at most every 30 s, as Dynomite). Default 30000 ms.
 	GossipInterval time.Duration
+	// HeartbeatInterval (heartbeat_interval, ms; dynonode) is the period of
+	// heartbeats and membership gossip, which drive failure detection
+	// whether or not enable_gossip is set. Default 1000 ms.
+	HeartbeatInterval time.Duration
+	// PhiThreshold (phi_threshold; dynonode) is the phi-accrual suspicion
+	// above which a peer is considered down. Default 8.
+	PhiThreshold int
 	// Env (env) picks the snitch's environment-variable naming. Default "aws".
 	Env string
 
@@ -139,6 +146,8 @@ const (
 	DefaultReconKeyFile    = "conf/recon_key.pem"
 	DefaultReconIVFile     = "conf/recon_iv.pem"
 	DefaultGossipInterval  = 30000 * time.Millisecond
+	DefaultHeartbeat       = 1000 * time.Millisecond
+	DefaultPhiThreshold    = 8
 	DefaultEnv             = "aws"
 	DefaultConnMsgRate     = 50000
 	DefaultStatsInterval   = 30000 * time.Millisecond
@@ -175,6 +184,8 @@ func defaults() *Config {
 		ReconKeyFile:          DefaultReconKeyFile,
 		ReconIVFile:           DefaultReconIVFile,
 		GossipInterval:        DefaultGossipInterval,
+		HeartbeatInterval:     DefaultHeartbeat,
+		PhiThreshold:          DefaultPhiThreshold,
 		Env:                   DefaultEnv,
 		ConnMsgRate:           DefaultConnMsgRate,
 		StatsInterval:         DefaultStatsInterval,

@@ -187,6 +187,8 @@ var directives = map[string]directive{
 	"timeout":                 msKey(func(c *Config) *time.Duration { return &c.Timeout }),
 	"server_retry_timeout":    msKey(func(c *Config) *time.Duration { return &c.ServerRetryTimeout }),
 	"gos_interval":            msKey(func(c *Config) *time.Duration { return &c.GossipInterval }),
+	"heartbeat_interval":      msKey(func(c *Config) *time.Duration { return &c.HeartbeatInterval }),
+	"phi_threshold":           intKey(func(c *Config) *int { return &c.PhiThreshold }, 1, 100),
 	"stats_interval":          msKey(func(c *Config) *time.Duration { return &c.StatsInterval }),
 	"preconnect":              boolKey(func(c *Config) *bool { return &c.Preconnect }),
 	"auto_eject_hosts":        boolKey(func(c *Config) *bool { return &c.AutoEjectHosts }),

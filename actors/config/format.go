@@ -63,6 +63,8 @@ func Format(c *Config) []byte {
 	kv("recon_iv_file", quote(c.ReconIVFile))
 	kv("enable_gossip", strconv.FormatBool(c.EnableGossip))
 	kv("gos_interval", ms(c.GossipInterval))
+	kv("heartbeat_interval", ms(c.HeartbeatInterval))
+	kv("phi_threshold", strconv.Itoa(c.PhiThreshold))
 	kv("env", quote(c.Env))
 	kv("conn_msg_rate", strconv.Itoa(c.ConnMsgRate))
 	kv("stats_interval", ms(c.StatsInterval))

@@ -34,6 +34,8 @@ func TestDefaults(t *testing.T) {
 		ReconKeyFile:          "conf/recon_key.pem",
 		ReconIVFile:           "conf/recon_iv.pem",
 		GossipInterval:        30000 * time.Millisecond,
+		HeartbeatInterval:     time.Second,
+		PhiThreshold:          8,
 		Env:                   "aws",
 		ConnMsgRate:           50000,
 		StatsInterval:         30000 * time.Millisecond,
@@ -285,4 +287,13 @@ func TestHashNamesMatchDynomite(t *testing.T) {
 		require.NoError(t, err, h)
 		assert.Equal(t, h, cfg.Hash)
 	}
+}
+
+func TestFailureDetectorKeys(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  heartbeat_interval: 250\n  phi_threshold: 12\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 250*time.Millisecond, cfg.HeartbeatInterval)
+	assert.Equal(t, 12, cfg.PhiThreshold)
+	_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  phi_threshold: 101\n"))
+	require.ErrorContains(t, err, `line 3: key "phi_threshold": value "101": not in 1..100`)
 }
