@@ -1,0 +1,230 @@
+package coord_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/sim"
+	"github.com/stretchr/testify/require"
+)
+
+// client is a test connection: it is the coordinator's sink and keeps every
+// Replies it gets.
+type client struct {
+	data   []byte
+	closed bool
+	count  int
+}
+
+func (c *client) Receive(_ actors.Context, m any) {
+	if r, ok := m.(coord.Replies); ok {
+		c.data = append(c.data, r.Data...)
+		c.closed = c.closed || r.Close
+		c.count += r.Answered
+	}
+}
+
+type cluster struct {
+	t     *testing.T
+	w     *sim.World
+	ring  map[actors.NodeID]*ring.Ring
+	nodes []ring.Node
+	connN int
+}
+
+// newCluster builds one node per entry of layout ("dc/rack"), each with an
+// embedded store; tokens split each rack evenly.
+func newCluster(t *testing.T, layout ...string) *cluster {
+	perRack := map[string]int{}
+	for _, l := range layout {
+		perRack[l]++
+	}
+	seen := map[string]int{}
+	c := &cluster{t: t, w: sim.New(sim.Config{Seed: 11, Net: sim.Link{Latency: time.Millisecond}}), ring: map[actors.NodeID]*ring.Ring{}}
+	for i, l := range layout {
+		dc, rack, _ := strings.Cut(l, "/")
+		tok := uint32(uint64(seen[l]) * (1 << 32) / uint64(perRack[l]))
+		seen[l]++
+		c.nodes = append(c.nodes, ring.Node{ID: fmt.Sprintf("n%d", i+1), DC: dc, Rack: rack, Tokens: []uint32{tok}})
+	}
+	for _, n := range c.nodes {
+		r, err := ring.New(ring.Config{Nodes: c.nodes, Local: n.ID})
+		require.NoError(t, err)
+		id := actors.NodeID(n.ID)
+		c.ring[id] = r
+		c.w.AddNode(sim.NodeSpec{ID: id, DC: n.DC, Rack: n.Rack, Boot: func(s actors.Spawner) {
+			s.Spawn("store", store.NewEmbedded(store.Options{}))
+		}})
+	}
+	require.NoError(t, c.w.RunFor(time.Millisecond))
+	return c
+}
+
+// conn opens a client connection to node: a sink and its coordinator.
+func (c *cluster) conn(node actors.NodeID, mutate ...func(*coord.Config)) *conn {
+	c.connN++
+	name := fmt.Sprintf("c%d", c.connN)
+	cl := &client{}
+	sink := actors.Addr{Node: node, Name: name + "/w"}
+	cfg := coord.Config{Sink: sink, Ring: c.ring[node], StoreName: "store", Timeout: 500 * time.Millisecond, Version: "test"}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	c.w.Spawn(node, name+"/w", func() actors.Behaviour { return cl })
+	c.w.Spawn(node, name, coord.NewRedis(cfg))
+	return &conn{c: c, addr: actors.Addr{Node: node, Name: name}, cl: cl}
+}
+
+type conn struct {
+	c    *cluster
+	addr actors.Addr
+	cl   *client
+}
+
+func cmd(s string) [][]byte {
+	var out [][]byte
+	for _, f := range strings.Fields(s) {
+		out = append(out, []byte(f))
+	}
+	return out
+}
+
+// do sends a pipeline of commands in one batch and returns the bytes
+// written back once the cluster is quiet.
+func (k *conn) do(cmds ...string) string {
+	k.c.t.Helper()
+	var batch [][][]byte
+	for _, s := range cmds {
+		batch = append(batch, cmd(s))
+	}
+	before := len(k.cl.data)
+	k.c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: batch})
+	require.NoError(k.c.t, k.c.w.RunFor(2*time.Second))
+	return string(k.cl.data[before:])
+}
+
+func bulk(s string) string { return string(resp.AppendBulkString(nil, s)) }
+
+func TestSingleNodeBasics(t *testing.T) {
+	c := newCluster(t, "dc1/r1")
+	k := c.conn("n1")
+	require.Equal(t, "+OK\r\n"+bulk("v")+":1\r\n$-1\r\n", k.do("set a v", "get a", "del a", "get a"))
+	require.Equal(t, "+PONG\r\n"+bulk("hi")+bulk("x"), k.do("ping", "ping hi", "echo x"))
+	require.Equal(t, "+OK\r\n"+"*3\r\n"+bulk("1")+"$-1\r\n"+bulk("2"), k.do("mset a 1 b 2", "mget a nope b"))
+	require.Equal(t, "-ERR wrong number of arguments for 'get' command\r\n", k.do("get"))
+	require.Equal(t, "-ERR unknown command 'nosuch', with args beginning with: 'x' 'y' \r\n", k.do("nosuch x y"))
+	require.Contains(t, k.do("multi"), "-ERR dynonode: 'MULTI' is not supported")
+	require.Contains(t, k.do("flushall"), "refused unless the node runs in admin mode")
+	require.Equal(t, "+OK\r\n", k.do("select 0"))
+	require.Contains(t, k.do("select 1"), "-ERR dynonode: only database 0")
+	require.Equal(t, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", k.do("lpush a x"))
+	require.False(t, k.cl.closed)
+	require.Equal(t, "+OK\r\n", k.do("quit", "get a"), "nothing after QUIT is answered")
+	require.True(t, k.cl.closed)
+}
+
+func TestAdminModeAllowsFlush(t *testing.T) {
+	c := newCluster(t, "dc1/r1")
+	k := c.conn("n1", func(cfg *coord.Config) { cfg.AdminMode = true })
+	require.Equal(t, "+OK\r\n+OK\r\n:0\r\n", k.do("set a 1", "flushall", "exists a"))
+}
+
+func TestPipelineOrderAcrossNodes(t *testing.T) {
+	// One rack of three nodes: keys land on different nodes, at different
+	// distances, but replies must come back in request order.
+	c := newCluster(t, "dc1/r1", "dc1/r1", "dc1/r1")
+	c.w.SetLink("n1", "n3", sim.Link{Latency: 50 * time.Millisecond})
+	c.w.SetLink("n3", "n1", sim.Link{Latency: 50 * time.Millisecond})
+	k := c.conn("n1")
+	var sets, gets []string
+	var want strings.Builder
+	for i := range 30 {
+		sets = append(sets, fmt.Sprintf("set key:%d v%d", i, i))
+		gets = append(gets, fmt.Sprintf("get key:%d", i))
+		want.WriteString(bulk(fmt.Sprintf("v%d", i)))
+	}
+	require.Equal(t, strings.Repeat("+OK\r\n", 30), k.do(sets...))
+	require.Equal(t, want.String(), k.do(gets...))
+	// MGET over keys of several nodes, merged in key order; DEL sums.
+	require.Equal(t, "*3\r\n"+bulk("v3")+"$-1\r\n"+bulk("v7"), k.do("mget key:3 missing key:7"))
+	require.Equal(t, ":2\r\n", k.do("del key:1 key:2 missing"))
+	require.Equal(t, ":1\r\n", k.do("exists key:1 key:2 key:3"))
+	// Keys of different nodes cannot be renamed onto each other; a hash
+	// tag keeps them together.
+	other := ""
+	for i := 0; other == ""; i++ {
+		cand := fmt.Sprintf("key:%d", i)
+		if c.ring["n1"].LocalOwner([]byte(cand)) != c.ring["n1"].LocalOwner([]byte("key:3")) {
+			other = cand
+		}
+	}
+	require.Contains(t, k.do("rename key:3 "+other), "live on different nodes")
+}
+
+func TestReplicationToEveryRack(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	k1 := c.conn("n1")
+	require.Equal(t, "+OK\r\n", k1.do("set shared v1"))
+	for _, id := range []actors.NodeID{"n1", "n2", "n3"} {
+		require.Equal(t, bulk("v1"), c.conn(id).do("get shared"), "rack of %s", id)
+	}
+}
+
+func TestTimeoutGivesErrorNotHang(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r1")
+	k := c.conn("n1")
+	// Find a key owned by n2, then cut n1 off from it.
+	key := ""
+	for i := 0; key == ""; i++ {
+		cand := fmt.Sprintf("k%d", i)
+		if c.ring["n1"].LocalOwner([]byte(cand)) == "n2" {
+			key = cand
+		}
+	}
+	c.w.Partition([]actors.NodeID{"n1"}, []actors.NodeID{"n2"})
+	got := k.do("get "+key, "ping")
+	require.Equal(t, "-ERR Storage: request timed out after 500ms\r\n+PONG\r\n", got)
+	c.w.Heal()
+	require.Equal(t, "$-1\r\n", k.do("get "+key))
+}
+
+func TestProtocolErrorClosesAfterEarlierReplies(t *testing.T) {
+	c := newCluster(t, "dc1/r1")
+	k := c.conn("n1")
+	c.w.Inject(actors.Addr{Node: "n1", Name: "edge"}, k.addr, coord.Requests{
+		Cmds:          [][][]byte{cmd("set a 1"), cmd("get a")},
+		ProtocolError: resp.AppendError(nil, "ERR Protocol error: invalid bulk length"),
+	})
+	require.NoError(t, c.w.RunFor(time.Second))
+	require.Equal(t, "+OK\r\n"+bulk("1")+"-ERR Protocol error: invalid bulk length\r\n", string(k.cl.data))
+	require.True(t, k.cl.closed)
+	require.Equal(t, 3, k.cl.count)
+}
+
+func TestAdminModeDelOnlyOwnedKeysLocally(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r1", "dc1/r2")
+	writer := c.conn("n1")
+	var mine, theirs string
+	for i := 0; mine == "" || theirs == ""; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if c.ring["n1"].LocalOwner([]byte(k)) == "n1" {
+			mine = k
+		} else {
+			theirs = k
+		}
+	}
+	require.Equal(t, "+OK\r\n+OK\r\n", writer.do("set "+mine+" v", "set "+theirs+" v"))
+	admin := c.conn("n1", func(cfg *coord.Config) { cfg.AdminMode = true })
+	require.Equal(t, "-ERR Dynomite: Invalid request in Dynomite's admin mode\r\n", admin.do("del "+theirs))
+	require.Equal(t, ":1\r\n", admin.do("del "+mine))
+	// Deleted here only: the replica in rack r2 still has it.
+	require.Equal(t, "$-1\r\n", c.conn("n1").do("get "+mine))
+	require.Equal(t, bulk("v"), c.conn("n3").do("get "+mine))
+}

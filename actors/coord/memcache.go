@@ -1,0 +1,193 @@
+package coord
+
+import (
+	"bytes"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/mcproto"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// MCRequests carries one batch of parsed memcached requests. Their byte
+// slices must be owned by the message (see CloneMC).
+type MCRequests struct {
+	Reqs []mcproto.Request
+	// Fatal, when set, is the error after which the connection closes.
+	Fatal *mcproto.Error
+}
+
+// CloneMC deep-copies requests parsed from a reused read buffer into one
+// fresh buffer, so they can cross to the coordinator.
+func CloneMC(reqs []mcproto.Request) []mcproto.Request {
+	size := 0
+	for i := range reqs {
+		r := &reqs[i]
+		size += len(r.Key) + len(r.Data) + len(r.Raw)
+		for _, k := range r.Keys {
+			size += len(k)
+		}
+	}
+	buf := make([]byte, 0, size)
+	own := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	out := make([]mcproto.Request, len(reqs))
+	for i, r := range reqs {
+		r.Key, r.Data, r.Raw = own(r.Key), own(r.Data), own(r.Raw)
+		if r.Keys != nil {
+			keys := make([][]byte, len(r.Keys))
+			for j, k := range r.Keys {
+				keys[j] = own(k)
+			}
+			r.Keys = keys
+		}
+		if r.Err != nil {
+			e := *r.Err
+			r.Err = &e
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// Memcached is the coordinator of one memcached text-protocol connection.
+type Memcached struct {
+	cfg Config
+	p   pipeline
+}
+
+// NewMemcached returns a producer of memcached connection coordinators.
+func NewMemcached(cfg Config) actors.Producer {
+	return func() actors.Behaviour { return &Memcached{cfg: cfg, p: newPipeline(cfg.Timeout)} }
+}
+
+// Receive implements actors.Behaviour.
+func (c *Memcached) Receive(ctx actors.Context, m any) {
+	if c.p.statsMsg(ctx, &c.cfg, m) || c.p.membership(ctx, &c.cfg, m, func(r any) { c.Receive(ctx, r) }) {
+		return
+	}
+	switch m := m.(type) {
+	case MCRequests:
+		c.p.now = ctx.Now()
+		for i := range m.Reqs {
+			if c.p.closing {
+				break
+			}
+			c.handle(ctx, &m.Reqs[i])
+		}
+		if m.Fatal != nil && !c.p.closing {
+			c.p.refuse(mcproto.AppendLine(nil, m.Fatal.Reply), true, ErrProtocol)
+		}
+	case store.Result:
+		c.p.result(m)
+	case tick:
+		c.p.sweep(ctx.Now(), "request timed out after "+c.cfg.Timeout.String())
+	default:
+		return
+	}
+	c.p.flush(ctx, c.cfg.Sink)
+	c.p.armTimer(ctx)
+	c.p.report(ctx, c.cfg.Stats)
+}
+
+var endLine = []byte("END\r\n")
+
+func (c *Memcached) handle(ctx actors.Context, r *mcproto.Request) {
+	switch r.Kind {
+	case mcproto.KindError:
+		if r.NoReply && !r.Err.Close {
+			c.p.push(&slot{reply: []byte{}, silent: true})
+			return
+		}
+		c.p.refuse(mcproto.AppendLine(nil, r.Err.Reply), r.Err.Close, mcErrKind(r.Err))
+	case mcproto.KindQuit:
+		c.p.push(&slot{reply: []byte{}, close: true, silent: true})
+	case mcproto.KindVersion:
+		c.p.answer(mcproto.AppendLine(nil, "VERSION dynonode-"+c.cfg.Version), false)
+	case mcproto.KindVerbosity:
+		c.p.push(&slot{reply: mcproto.AppendLine(nil, mcproto.OK), silent: r.NoReply})
+	case mcproto.KindGet, mcproto.KindGets:
+		c.get(ctx, r)
+	default: // storage, delete, incr/decr, touch: single-key writes
+		if c.p.stateRefuses(true) {
+			c.p.answer(mcproto.AppendLine(nil, "SERVER_ERROR "+stateRefusal[4:]), false)
+			return
+		}
+		raw := r.Raw
+		if r.NoReply {
+			// The datastore must answer every request or replies could not
+			// be matched; the client's noreply is honoured here instead.
+			q := *r
+			q.NoReply = false
+			raw = mcproto.AppendRequest(nil, &q)
+		}
+		reps := c.cfg.Ring.Replicas(r.Key, nil)
+		s := &slot{parts: make([]part, 1), pending: 1, merge: mcFirst, silent: r.NoReply, deadline: ctx.Now().Add(c.cfg.Timeout)}
+		c.p.send(ctx, &c.cfg, c.p.push(s), 0, [][]byte{raw}, reps, c.cfg.Write, true)
+	}
+}
+
+// get sends a get/gets whole when its keys share their nodes, else one get
+// per key, merged back in key order.
+func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
+	if c.p.stateRefuses(false) {
+		c.p.answer(mcproto.AppendLine(nil, "SERVER_ERROR "+stateRefusal[4:]), false)
+		return
+	}
+	reps := make([][]ring.Replica, len(r.Keys))
+	together := true
+	for i, k := range r.Keys {
+		reps[i] = c.cfg.Ring.Replicas(k, nil)
+		if !sameNodes(reps[0], reps[i]) {
+			together = false
+		}
+	}
+	deadline := ctx.Now().Add(c.cfg.Timeout)
+	if together {
+		s := &slot{parts: make([]part, 1), pending: 1, merge: mcFirst, deadline: deadline}
+		c.p.send(ctx, &c.cfg, c.p.push(s), 0, [][]byte{r.Raw}, reps[0], c.cfg.Read, false)
+		return
+	}
+	s := &slot{parts: make([]part, len(r.Keys)), pending: len(r.Keys), merge: mcMergeGets, deadline: deadline}
+	seq := c.p.push(s)
+	verb := r.Kind.String()
+	for i, k := range r.Keys {
+		sub := make([]byte, 0, len(verb)+len(k)+3)
+		sub = append(append(append(append(sub, verb...), ' '), k...), '\r', '\n')
+		c.p.send(ctx, &c.cfg, seq, i, [][]byte{sub}, reps[i], c.cfg.Read, false)
+	}
+}
+
+func mcFailure(dst []byte, failure string) []byte {
+	return mcproto.AppendLine(dst, "SERVER_ERROR "+failure)
+}
+
+func mcFirst(parts []part, dst []byte) []byte {
+	if parts[0].failure != "" {
+		return mcFailure(dst, parts[0].failure)
+	}
+	return append(dst, parts[0].reply...)
+}
+
+// mcMergeGets concatenates the VALUE blocks of per-key gets, in key order,
+// under one END.
+func mcMergeGets(parts []part, dst []byte) []byte {
+	for _, p := range parts {
+		if p.failure != "" {
+			return mcFailure(dst, p.failure)
+		}
+		if !bytes.HasSuffix(p.reply, endLine) {
+			return append(dst, p.reply...) // an error line: pass the first one on
+		}
+	}
+	for _, p := range parts {
+		dst = append(dst, p.reply[:len(p.reply)-len(endLine)]...)
+	}
+	return append(dst, endLine...)
+}

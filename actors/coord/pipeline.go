@@ -1,0 +1,287 @@
+package coord
+
+import (
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// slot is one client request waiting for its reply. Replies leave in slot
+// order, so a fast request never overtakes a slow one sent before it.
+type slot struct {
+	parts    []part
+	pending  int // parts still waiting
+	merge    func(parts []part, dst []byte) []byte
+	reply    []byte // set when the request was answered without parts
+	deadline time.Time
+	silent   bool // memcached noreply: nothing is written
+	close    bool // close the connection after this reply
+
+	// Statistics: set by push and send, read by account.
+	arrived time.Time
+	class   Class
+	level   config.Consistency
+	kind    ErrKind // errNone unless the node itself refused the request
+}
+
+// part is one datastore request a slot waits for, sent to one or more
+// replicas; its tally decides when it is answered.
+type part struct {
+	reply   []byte
+	failure string
+	done    bool
+	tally   *tally
+}
+
+type ref struct {
+	seq     uint64 // slot sequence number
+	part    int
+	replica int
+}
+
+// pipeline is the ordered reply queue shared by the Redis and Memcached
+// coordinators.
+type pipeline struct {
+	slots   []*slot
+	base    uint64 // sequence number of slots[0]
+	nextID  uint64
+	waiting map[uint64]ref // Exec id -> where its Result goes
+	timeout time.Duration
+	ticking bool
+	out     []byte
+	closing bool         // a close was queued: later requests are dropped
+	view    *gossip.View // the gossiper's latest view; nil: static membership
+	early   []any        // requests that arrived before the first view
+
+	now       time.Time // arrival time of the batch being handled
+	counts    Counts    // requests answered since the last report
+	dirty     bool      // counts holds something
+	reporting bool      // a statsTick is scheduled
+}
+
+func newPipeline(timeout time.Duration) pipeline {
+	return pipeline{waiting: map[uint64]ref{}, timeout: timeout}
+}
+
+// membership handles what both coordinators share about the cluster: it
+// subscribes to the gossiper and follows its views (ring and usable nodes).
+// It reports whether m was one of its messages.
+func (p *pipeline) membership(ctx actors.Context, cfg *Config, m any, replay func(any)) bool {
+	if p.view == nil && !cfg.Gossip.IsZero() {
+		switch m.(type) {
+		case Requests, MCRequests:
+			// Route nothing before knowing which nodes are down: hold the
+			// connection's first requests until the first view (one hop).
+			p.early = append(p.early, m)
+			return true
+		}
+	}
+	switch m := m.(type) {
+	case actors.Started:
+		if !cfg.Gossip.IsZero() {
+			ctx.Send(cfg.Gossip, gossip.Subscribe{})
+		}
+	case actors.Stopping:
+		if !cfg.Gossip.IsZero() {
+			ctx.Send(cfg.Gossip, gossip.Unsubscribe{})
+		}
+	case gossip.View:
+		p.view = &m
+		if m.Ring != nil {
+			cfg.Ring = m.Ring
+		}
+		early := p.early
+		p.early = nil
+		for _, r := range early {
+			replay(r)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// stateRefuses reports whether this node's declared state refuses the
+// operation (Dynomite: STANDBY refuses everything, WRITES_ONLY and
+// RESUMING refuse reads).
+func (p *pipeline) stateRefuses(write bool) bool {
+	if p.view == nil {
+		return false
+	}
+	if write {
+		return !p.view.Self.AllowsWrites()
+	}
+	return !p.view.Self.AllowsReads()
+}
+
+const stateRefusal = "ERR Dynomite: Dynomite's current state does not allow this request"
+
+// tick is the coordinator's timeout sweep timer.
+type tick struct{}
+
+// push queues a slot and returns its sequence number. A slot that closes
+// the connection ends the stream: like Redis after QUIT or a protocol
+// error, requests behind it in the same batch are not run.
+func (p *pipeline) push(s *slot) uint64 {
+	s.arrived, s.kind = p.now, errNone
+	if s.parts == nil {
+		s.class = ClassOther
+	}
+	p.slots = append(p.slots, s)
+	p.closing = p.closing || s.close
+	return p.base + uint64(len(p.slots)-1)
+}
+
+// answer queues a request that is already answered.
+func (p *pipeline) answer(reply []byte, close bool) {
+	p.push(&slot{reply: reply, close: close})
+}
+
+// refuse queues an error the node answers itself, counted as kind.
+func (p *pipeline) refuse(reply []byte, close bool, kind ErrKind) {
+	p.slot(p.push(&slot{reply: reply, close: close})).kind = kind
+}
+
+// send sends part i of slot seq to its replicas: reads at DC_ONE only to
+// the local-rack owner, reads at the quorum levels to the replicas whose
+// answers count, writes to every replica. Replicas the view says cannot
+// serve (down, or in a state that refuses the operation) are not sent to:
+// at DC_ONE the first usable replica answers instead of the local-rack
+// owner; at the quorum levels they count as failed at once.
+func (p *pipeline) send(ctx actors.Context, cfg *Config, seq uint64, i int, args [][]byte, reps []ring.Replica, level config.Consistency, write bool) {
+	s := p.slot(seq)
+	s.class, s.level = ClassRead, level
+	if write {
+		s.class = ClassWrite
+	}
+	view := p.view
+	if level == config.DCOne && !view.Usable(reps[0].Node, write) {
+		for j := 1; j < len(reps); j++ {
+			if view.Usable(reps[j].Node, write) {
+				reps = append([]ring.Replica{reps[j]}, append(append([]ring.Replica(nil), reps[:j]...), reps[j+1:]...)...)
+				break
+			}
+		}
+	}
+	t := newTally(level, reps)
+	pt := &s.parts[i]
+	pt.tally = t
+	for r, rep := range reps {
+		if !write && !t.awaits(r) {
+			continue
+		}
+		if !view.Usable(rep.Node, write) {
+			if done, reply, failure := t.add(vote{replica: r, failure: "Peer: Peer Node is down"}); done && !pt.done {
+				pt.reply, pt.failure, pt.done = reply, failure, true
+				s.pending--
+			}
+			continue
+		}
+		p.nextID++
+		p.waiting[p.nextID] = ref{seq: seq, part: i, replica: r}
+		ctx.Send(actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName}, store.Exec{ID: p.nextID, Args: args})
+	}
+}
+
+// result files a datastore Result into its part's tally.
+func (p *pipeline) result(r store.Result) {
+	ref, ok := p.waiting[r.ID]
+	if !ok {
+		return // a request that already timed out
+	}
+	delete(p.waiting, r.ID)
+	s := p.slot(ref.seq)
+	if s == nil || s.parts[ref.part].done {
+		return
+	}
+	pt := &s.parts[ref.part]
+	if done, reply, failure := pt.tally.add(vote{replica: ref.replica, reply: r.Reply, failure: r.Failure}); done {
+		pt.reply, pt.failure, pt.done = reply, failure, true
+		s.pending--
+	}
+}
+
+func (p *pipeline) slot(seq uint64) *slot {
+	if seq < p.base || seq >= p.base+uint64(len(p.slots)) {
+		return nil
+	}
+	return p.slots[seq-p.base]
+}
+
+// armTimer makes sure a sweep is scheduled while requests are outstanding.
+func (p *pipeline) armTimer(ctx actors.Context) {
+	if p.ticking || len(p.waiting) == 0 || p.timeout <= 0 {
+		return
+	}
+	p.ticking = true
+	ctx.After(p.timeout/4+time.Millisecond, tick{})
+}
+
+// sweep decides every part whose slot passed its deadline with the answers
+// it has, and forgets requests whose slot is gone.
+func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
+	p.ticking = false
+	for id, r := range p.waiting {
+		s := p.slot(r.seq)
+		if s == nil {
+			delete(p.waiting, id)
+			continue
+		}
+		if now.Before(s.deadline) {
+			continue
+		}
+		delete(p.waiting, id)
+		if pt := &s.parts[r.part]; !pt.done {
+			pt.reply, pt.failure = pt.tally.expire(timeoutFailure)
+			pt.done = true
+			s.pending--
+		}
+	}
+}
+
+// flush sends every reply at the head of the queue that is complete, as one
+// Replies message.
+func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
+	out := p.out[:0]
+	closeNow := false
+	n := 0
+	var now time.Time
+	for _, s := range p.slots {
+		if s.reply == nil && (s.pending > 0 || s.merge == nil) {
+			break
+		}
+		if n == 0 {
+			now = ctx.Now()
+		}
+		start := len(out)
+		if !s.silent {
+			if s.reply != nil {
+				out = append(out, s.reply...)
+			} else {
+				out = s.merge(s.parts, out)
+			}
+		}
+		p.account(ctx, s, out[start:], now)
+		n++
+		if s.close {
+			closeNow = true
+			break
+		}
+	}
+	if n == 0 {
+		return
+	}
+	clear(p.slots[:n])
+	p.slots = p.slots[n:]
+	p.base += uint64(n)
+	// The message must own its bytes: the writer reads them later.
+	ctx.Send(sink, Replies{Data: append([]byte(nil), out...), Close: closeNow, Answered: n})
+	p.out = out[:0]
+	if closeNow {
+		p.slots = nil
+	}
+}

@@ -1,0 +1,202 @@
+package coord
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/ring"
+)
+
+// vote is one replica's answer to a part.
+type vote struct {
+	replica int // index in the part's replica list; 0 is the local-rack owner
+	reply   []byte
+	failure string
+}
+
+// tally decides when a part is answered, following its consistency level:
+//
+//   - DC_ONE: the local-rack owner's answer is the answer.
+//   - DC_QUORUM: a quorum (racks/2+1) of the local DC's replicas gave the
+//     same reply; if every replica answered and they disagree, the first
+//     reply wins (Dynomite's behaviour).
+//   - DC_SAFE_QUORUM: as DC_QUORUM, but disagreement is an error.
+//   - DC_EACH_SAFE_QUORUM: a safe quorum in every DC; the reply is the
+//     local DC's.
+//
+// A failure (store down, timeout, lost peer) is not a vote for any reply.
+// When too few replicas are left to reach a quorum the part fails at once,
+// without waiting for the timeout.
+type tally struct {
+	level    config.Consistency
+	replicas []ring.Replica
+	votes    []vote
+	// groups are the DCs whose quorums count; group 0 is the local DC.
+	groups []group
+}
+
+type group struct {
+	dc      string
+	members []int // replica indexes
+	need    int
+}
+
+func newTally(level config.Consistency, reps []ring.Replica) *tally {
+	t := &tally{level: level, replicas: reps}
+	switch level {
+	case config.DCOne:
+		return t
+	case config.DCEachSafeQuorum:
+		for i, r := range reps {
+			g := t.groupFor(r.DC)
+			g.members = append(g.members, i)
+		}
+	default:
+		g := t.groupFor(reps[0].DC)
+		for i, r := range reps {
+			if r.DC == reps[0].DC {
+				g.members = append(g.members, i)
+			}
+		}
+	}
+	for i := range t.groups {
+		t.groups[i].need = len(t.groups[i].members)/2 + 1
+	}
+	return t
+}
+
+func (t *tally) groupFor(dc string) *group {
+	for i := range t.groups {
+		if t.groups[i].dc == dc {
+			return &t.groups[i]
+		}
+	}
+	t.groups = append(t.groups, group{dc: dc})
+	return &t.groups[len(t.groups)-1]
+}
+
+// awaits reports whether the answer of replica i counts (the others are
+// replication the client does not wait for).
+func (t *tally) awaits(i int) bool {
+	if t.level == config.DCOne {
+		return i == 0
+	}
+	for _, g := range t.groups {
+		for _, m := range g.members {
+			if m == i {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// add records a vote and reports whether the part is decided, with its
+// reply or failure.
+func (t *tally) add(v vote) (done bool, reply []byte, failure string) {
+	if t.level == config.DCOne {
+		if v.replica == 0 {
+			return true, v.reply, v.failure
+		}
+		return false, nil, ""
+	}
+	t.votes = append(t.votes, v)
+	return t.decide(false)
+}
+
+// expire decides a part whose deadline passed with what has arrived.
+func (t *tally) expire(timeoutFailure string) (reply []byte, failure string) {
+	if t.level == config.DCOne {
+		return nil, timeoutFailure
+	}
+	_, reply, failure = t.decide(true)
+	if failure == "" && reply == nil {
+		failure = timeoutFailure
+	}
+	return reply, failure
+}
+
+func (t *tally) decide(final bool) (bool, []byte, string) {
+	var localReply []byte
+	for gi, g := range t.groups {
+		reply, failure, decided := t.decideGroup(g, final)
+		if !decided {
+			return false, nil, ""
+		}
+		if failure != "" {
+			return true, nil, failure
+		}
+		if gi == 0 {
+			localReply = reply
+		}
+	}
+	return true, localReply, ""
+}
+
+// decideGroup applies the quorum rule to one DC's replicas.
+func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, decided bool) {
+	var answered, failed int
+	var first []byte
+	var lastFailure string
+	for _, v := range t.votes {
+		if !contains(g.members, v.replica) {
+			continue
+		}
+		answered++
+		if v.failure != "" {
+			failed++
+			lastFailure = v.failure
+			continue
+		}
+		if first == nil {
+			first = v.reply
+		}
+		if t.agreeing(g, v.reply) >= g.need {
+			return v.reply, "", true
+		}
+	}
+	good := answered - failed
+	if len(g.members)-failed < g.need {
+		return nil, t.quorumFailure(g, good, lastFailure), true
+	}
+	if answered < len(g.members) && !final {
+		return nil, "", false
+	}
+	// Everyone answered (or time is up) without a quorum agreeing.
+	if good >= g.need && t.level == config.DCQuorum {
+		return first, "", true
+	}
+	if good >= g.need {
+		return nil, fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s replicas in %s disagree", t.level, g.dc), true
+	}
+	return nil, t.quorumFailure(g, good, lastFailure), true
+}
+
+func (t *tally) agreeing(g group, reply []byte) int {
+	n := 0
+	for _, v := range t.votes {
+		if v.failure == "" && contains(g.members, v.replica) && bytes.Equal(v.reply, reply) {
+			n++
+		}
+	}
+	return n
+}
+
+func (t *tally) quorumFailure(g group, good int, cause string) string {
+	msg := fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s needs %d of %d replicas in %s, %d answered",
+		t.level, g.need, len(g.members), g.dc, good)
+	if cause != "" {
+		msg += " (" + cause + ")"
+	}
+	return msg
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,84 @@
+package coord
+
+import (
+	"testing"
+
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/stretchr/testify/require"
+)
+
+// Three racks in dc1 (replicas 0-2, 0 local) and two in dc2 (3-4).
+var reps5 = []ring.Replica{
+	{DC: "dc1", Rack: "r1", Node: "a", LocalDC: true}, {DC: "dc1", Rack: "r2", Node: "b", LocalDC: true},
+	{DC: "dc1", Rack: "r3", Node: "c", LocalDC: true}, {DC: "dc2", Rack: "r1", Node: "d"}, {DC: "dc2", Rack: "r2", Node: "e"},
+}
+
+func ok(i int, reply string) vote { return vote{replica: i, reply: []byte(reply)} }
+func bad(i int) vote              { return vote{replica: i, failure: "Storage: down"} }
+
+func TestTally(t *testing.T) {
+	cases := []struct {
+		name    string
+		level   config.Consistency
+		votes   []vote
+		doneAt  int // index of the vote that decides; -1: undecided after all
+		reply   string
+		failure string // substring
+	}{
+		{"one: local answer decides", config.DCOne, []vote{ok(1, "x"), ok(0, "y")}, 1, "y", ""},
+		{"one: local failure fails", config.DCOne, []vote{ok(2, "x"), bad(0)}, 1, "", "down"},
+		{"quorum: two agree", config.DCQuorum, []vote{ok(2, "v"), ok(0, "v")}, 1, "v", ""},
+		{"quorum: remote DC does not count", config.DCQuorum, []vote{ok(3, "v"), ok(4, "v"), ok(0, "v"), ok(1, "v")}, 3, "v", ""},
+		{"quorum: disagreement then first wins", config.DCQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "c")}, 2, "a", ""},
+		{"quorum: late agreement", config.DCQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "b")}, 2, "b", ""},
+		{"quorum: two down fails at once", config.DCQuorum, []vote{bad(1), bad(2)}, 1, "", "needs 2 of 3 replicas in dc1, 0 answered"},
+		{"quorum: one down still fine", config.DCQuorum, []vote{bad(1), ok(0, "v"), ok(2, "v")}, 2, "v", ""},
+		{"safe: disagreement is an error", config.DCSafeQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "c")}, 2, "", "disagree"},
+		{"safe: quorum agrees", config.DCSafeQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "a")}, 2, "a", ""},
+		{"each: needs every DC", config.DCEachSafeQuorum, []vote{ok(0, "v"), ok(1, "v"), ok(3, "v"), ok(4, "v")}, 3, "v", ""},
+		{"each: remote DC lost", config.DCEachSafeQuorum, []vote{ok(0, "v"), ok(1, "v"), bad(3)}, 2, "", "in dc2"},
+		{"each: local reply wins", config.DCEachSafeQuorum, []vote{ok(3, "r"), ok(4, "r"), ok(0, "l"), ok(1, "l")}, 3, "l", ""},
+		{"quorum: undecided with one answer", config.DCQuorum, []vote{ok(0, "v")}, -1, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tl := newTally(c.level, reps5)
+			decided := -1
+			var reply []byte
+			var failure string
+			for i, v := range c.votes {
+				done, r, f := tl.add(v)
+				if done {
+					decided, reply, failure = i, r, f
+					break
+				}
+			}
+			require.Equal(t, c.doneAt, decided)
+			require.Equal(t, c.reply, string(reply))
+			if c.failure == "" {
+				require.Empty(t, failure)
+			} else {
+				require.Contains(t, failure, c.failure)
+			}
+		})
+	}
+}
+
+func TestTallyExpire(t *testing.T) {
+	tl := newTally(config.DCQuorum, reps5)
+	done, _, _ := tl.add(ok(0, "v"))
+	require.False(t, done)
+	reply, failure := tl.expire("timed out")
+	require.Nil(t, reply)
+	require.Contains(t, failure, "needs 2 of 3 replicas in dc1, 1 answered")
+
+	one := newTally(config.DCOne, reps5)
+	_, failure = one.expire("timed out")
+	require.Equal(t, "timed out", failure)
+
+	require.True(t, newTally(config.DCQuorum, reps5).awaits(2))
+	require.False(t, newTally(config.DCQuorum, reps5).awaits(3))
+	require.True(t, newTally(config.DCEachSafeQuorum, reps5).awaits(4))
+	require.False(t, newTally(config.DCOne, reps5).awaits(1))
+}

@@ -1,0 +1,314 @@
+package coord
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/command"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// Config is what a connection's coordinator needs to know about its node.
+type Config struct {
+	// Sink receives the connection's Replies (the edge writer).
+	Sink actors.Addr
+	// Ring places keys. Its node ids are the actors.NodeIDs of the nodes.
+	Ring *ring.Ring
+	// StoreName is the name of the store adapter actor on every node.
+	StoreName string
+	// Timeout bounds a request from arrival to reply (Dynomite's `timeout`).
+	Timeout time.Duration
+	// AdminMode is Dynomite's -x 1: the node works on its own datastore
+	// only. DEL deletes a key here, without replication, when this node owns
+	// it in its rack, and is refused otherwise; FLUSHALL/FLUSHDB run on the
+	// local datastore.
+	AdminMode bool
+	// Read and Write are the connection's consistency levels.
+	Read, Write config.Consistency
+	// Gossip is this node's gossiper; zero means a static membership (the
+	// ring above, every node usable).
+	Gossip actors.Addr
+	// Stats receives the coordinator's StatsDelta reports, at most every
+	// StatsInterval and when it stops; zero: no reports.
+	Stats actors.Addr
+	// Version is reported by INFO, HELLO and memcached's version.
+	Version string
+}
+
+// Redis is the coordinator of one RESP client connection.
+type Redis struct {
+	cfg  Config
+	p    pipeline
+	keys []int
+	reps []ring.Replica
+}
+
+// NewRedis returns a producer of Redis connection coordinators.
+func NewRedis(cfg Config) actors.Producer {
+	return func() actors.Behaviour { return &Redis{cfg: cfg, p: newPipeline(cfg.Timeout)} }
+}
+
+// Receive implements actors.Behaviour.
+func (c *Redis) Receive(ctx actors.Context, m any) {
+	if c.p.statsMsg(ctx, &c.cfg, m) || c.p.membership(ctx, &c.cfg, m, func(r any) { c.Receive(ctx, r) }) {
+		return
+	}
+	switch m := m.(type) {
+	case Requests:
+		c.p.now = ctx.Now()
+		for _, args := range m.Cmds {
+			if c.p.closing {
+				break
+			}
+			c.handle(ctx, args)
+		}
+		if m.ProtocolError != nil && !c.p.closing {
+			c.p.refuse(m.ProtocolError, true, ErrProtocol)
+		}
+	case store.Result:
+		c.p.result(m)
+	case tick:
+		c.p.sweep(ctx.Now(), "Storage: request timed out after "+c.cfg.Timeout.String())
+	default:
+		return
+	}
+	c.p.flush(ctx, c.cfg.Sink)
+	c.p.armTimer(ctx)
+	c.p.report(ctx, c.cfg.Stats)
+}
+
+// localOnly is the replica list of commands that run on this node's
+// datastore alone (KEYS, SCAN, DBSIZE, admin FLUSHALL, keyless EVAL).
+func localOnly(r *ring.Ring) []ring.Replica {
+	l := r.Local()
+	return []ring.Replica{{DC: l.DC, Rack: l.Rack, Node: l.ID, LocalDC: true}}
+}
+
+func errReply(msg string) []byte { return resp.AppendError(nil, msg) }
+
+func (c *Redis) handle(ctx actors.Context, args [][]byte) {
+	spec := command.Lookup(args[0])
+	if spec == nil {
+		c.p.refuse(errReply(unknownCommand(args)), false, ErrUnsupported)
+		return
+	}
+	if !spec.ArityOK(len(args)) {
+		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
+		return
+	}
+	switch spec.Class {
+	case command.Node:
+		reply, closeConn := c.nodeCommand(spec, args)
+		c.p.answer(reply, closeConn)
+	case command.Unsupported:
+		c.p.refuse(errReply("ERR dynonode: '"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Why), false, ErrUnsupported)
+	case command.Admin:
+		if !c.cfg.AdminMode {
+			c.p.refuse(errReply("ERR dynonode: '"+strings.ToUpper(spec.Name)+"' is refused unless the node runs in admin mode (-x 1)"), false, ErrUnsupported)
+			return
+		}
+		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now())
+	case command.LocalStore:
+		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now())
+	case command.MultiKey:
+		if c.cfg.AdminMode && spec.Name == "del" {
+			c.adminDel(ctx, args)
+			return
+		}
+		c.multiKey(ctx, spec, args)
+	default: // SingleKey, SameOwner
+		c.keyed(ctx, spec, args)
+	}
+}
+
+// adminDel is DEL in admin mode: local only, and only for keys this node
+// owns in its rack (Dynomite's -x 1).
+func (c *Redis) adminDel(ctx actors.Context, args [][]byte) {
+	local := c.cfg.Ring.Local().ID
+	for _, k := range args[1:] {
+		if c.cfg.Ring.LocalOwner(k) != local {
+			c.p.answer(errReply("ERR Dynomite: Invalid request in Dynomite's admin mode"), false)
+			return
+		}
+	}
+	c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now())
+}
+
+// keyed routes a command whose keys must all live on the same nodes.
+func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
+	var ok bool
+	c.keys, ok = spec.KeyIndexes(args, c.keys[:0])
+	if !ok {
+		c.p.answer(errReply("ERR syntax error"), false)
+		return
+	}
+	if len(c.keys) == 0 { // EVAL with no keys: Dynomite runs it locally
+		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now())
+		return
+	}
+	c.reps = c.cfg.Ring.Replicas(args[c.keys[0]], c.reps[:0])
+	first := append([]ring.Replica(nil), c.reps...)
+	for _, k := range c.keys[1:] {
+		c.reps = c.cfg.Ring.Replicas(args[k], c.reps[:0])
+		if !sameNodes(first, c.reps) {
+			msg := "ERR dynonode: the keys of '" + strings.ToUpper(spec.Name) + "' live on different nodes; give them a common hash tag"
+			if spec.Name == "eval" || spec.Name == "evalsha" {
+				msg = "ERR Dynomite: Keys in the script cannot span multiple nodes"
+			}
+			c.p.answer(errReply(msg), false)
+			return
+		}
+	}
+	c.single(ctx, args, first, spec.IsWrite(args), ctx.Now())
+}
+
+func sameNodes(a, b []ring.Replica) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Node != b[i].Node {
+			return false
+		}
+	}
+	return true
+}
+
+// single sends one request to its replicas at the connection's level.
+func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, write bool, now time.Time) {
+	if c.p.stateRefuses(write) {
+		c.p.answer(errReply(stateRefusal), false)
+		return
+	}
+	s := &slot{parts: make([]part, 1), pending: 1, merge: mergeFirst, deadline: now.Add(c.cfg.Timeout)}
+	c.p.send(ctx, &c.cfg, c.p.push(s), 0, args, reps, c.level(write), write)
+}
+
+// level is the consistency a request runs at. A command only the local node
+// serves has one replica, so every level reduces to its answer.
+func (c *Redis) level(write bool) config.Consistency {
+	if write {
+		return c.cfg.Write
+	}
+	return c.cfg.Read
+}
+
+// multiKey splits MGET/MSET/DEL/EXISTS/UNLINK/TOUCH per key unless every key
+// lives on the same nodes, in which case the command goes through whole.
+func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) {
+	var ok bool
+	c.keys, ok = spec.KeyIndexes(args, c.keys[:0])
+	if !ok {
+		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
+		return
+	}
+	now := ctx.Now()
+	write := spec.IsWrite(args)
+	groups := make([][]ring.Replica, len(c.keys))
+	together := true
+	for i, k := range c.keys {
+		groups[i] = c.cfg.Ring.Replicas(args[k], nil)
+		if i > 0 && !sameNodes(groups[0], groups[i]) {
+			together = false
+		}
+	}
+	if together {
+		c.single(ctx, args, groups[0], write, now)
+		return
+	}
+	if c.p.stateRefuses(write) {
+		c.p.answer(errReply(stateRefusal), false)
+		return
+	}
+	s := &slot{parts: make([]part, len(c.keys)), pending: len(c.keys), deadline: now.Add(c.cfg.Timeout)}
+	s.merge = mergerFor(spec.Merge)
+	seq := c.p.push(s)
+	for i, k := range c.keys {
+		var sub [][]byte
+		switch spec.Merge {
+		case command.MergeArray:
+			sub = [][]byte{[]byte("get"), args[k]}
+		case command.MergeOK:
+			sub = [][]byte{[]byte("set"), args[k], args[k+1]}
+		default:
+			sub = [][]byte{args[0], args[k]}
+		}
+		c.p.send(ctx, &c.cfg, seq, i, sub, groups[i], c.level(write), write)
+	}
+}
+
+// nodeCommand answers the commands the node handles itself.
+func (c *Redis) nodeCommand(spec *command.Spec, args [][]byte) (reply []byte, closeConn bool) {
+	switch spec.Name {
+	case "ping":
+		if len(args) == 2 {
+			return resp.AppendBulk(nil, args[1]), false
+		}
+		if len(args) > 2 {
+			return errReply("ERR wrong number of arguments for 'ping' command"), false
+		}
+		return resp.AppendSimpleString(nil, "PONG"), false
+	case "echo":
+		return resp.AppendBulk(nil, args[1]), false
+	case "quit":
+		return resp.AppendSimpleString(nil, "OK"), true
+	case "select":
+		if string(args[1]) == "0" {
+			return resp.AppendSimpleString(nil, "OK"), false
+		}
+		return errReply("ERR dynonode: only database 0 exists in a cluster"), false
+	case "command":
+		if len(args) >= 2 && strings.EqualFold(string(args[1]), "count") {
+			return resp.AppendInt(nil, int64(len(command.Names()))), false
+		}
+		return resp.AppendArrayHeader(nil, 0), false
+	case "hello":
+		if len(args) >= 2 && string(args[1]) != "2" {
+			return errReply("NOPROTO sorry, this protocol version is not supported"), false
+		}
+		out := resp.AppendArrayHeader(nil, 6)
+		out = resp.AppendBulkString(out, "server")
+		out = resp.AppendBulkString(out, "dynonode")
+		out = resp.AppendBulkString(out, "version")
+		out = resp.AppendBulkString(out, c.cfg.Version)
+		out = resp.AppendBulkString(out, "proto")
+		return resp.AppendInt(out, 2), false
+	default: // info
+		local := c.cfg.Ring.Local()
+		info := "# Server\r\nserver:dynonode\r\ndynonode_version:" + c.cfg.Version +
+			"\r\n# Cluster\r\ndatacenter:" + local.DC + "\r\nrack:" + local.Rack +
+			"\r\nnode:" + local.ID + "\r\nracks:" + strconv.Itoa(c.cfg.Ring.NumRacks()) + "\r\n"
+		return resp.AppendBulkString(nil, info), false
+	}
+}
+
+// unknownCommand formats Redis 7's unknown-command error exactly as
+// processCommand does: argument list capped near 128 bytes, each argument
+// truncated to what is left (resp.AppendError turns CR and LF into spaces).
+func unknownCommand(args [][]byte) string {
+	var list strings.Builder
+	for _, a := range args[1:] {
+		if list.Len() >= 128 {
+			break
+		}
+		list.WriteString("'")
+		list.WriteString(trunc(string(a), 128-list.Len()+1))
+		list.WriteString("' ")
+	}
+	return "ERR unknown command '" + trunc(string(args[0]), 128) + "', with args beginning with: " + list.String()
+}
+
+func trunc(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,215 @@
+package frontend
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/mcproto"
+	"github.com/dynonode/dynonode/actors/resp"
+)
+
+// conn is one client connection: a read loop here, a coordinator actor and
+// a writer actor on the host.
+type conn struct {
+	l     *Listener
+	nc    net.Conn
+	name  string
+	log   *slog.Logger
+	coord actors.Addr
+
+	inFlight atomic.Int64  // requests sent to the coordinator, not yet written back
+	wake     chan struct{} // the writer made room
+	done     atomic.Bool   // the writer closed the connection
+}
+
+const readSize = 16 << 10
+
+func (c *conn) readLoop() {
+	defer c.l.wg.Done()
+	defer c.finish()
+	buf := make([]byte, 0, readSize)
+	var (
+		rp *resp.Parser
+		mp *mcproto.Parser
+	)
+	if c.l.opts.Protocol == Memcached {
+		mp = mcproto.NewParser(c.l.opts.Memcache)
+	} else {
+		rp = resp.NewParser(c.l.opts.RESP)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), 2*cap(buf))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := c.nc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if n > 0 {
+			var used int
+			var fatal bool
+			if rp != nil {
+				used, fatal = c.feedRESP(rp, buf)
+			} else {
+				used, fatal = c.feedMemcache(mp, buf)
+			}
+			if fatal {
+				return
+			}
+			buf = buf[:copy(buf, buf[used:])]
+			if cap(buf) > 4*readSize && len(buf) < readSize {
+				buf = append(make([]byte, 0, readSize), buf...) // give back a large request's buffer
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.done.Load() {
+				c.log.Debug("client read failed", "err", err)
+			}
+			return
+		}
+		c.throttle()
+	}
+}
+
+// feedRESP parses what buf holds and sends the complete commands on. It
+// reports how many bytes were used and whether the connection must stop
+// reading (a protocol error was queued).
+func (c *conn) feedRESP(p *resp.Parser, buf []byte) (int, bool) {
+	cmds, used, err := p.Parse(buf)
+	var pe *resp.ProtocolError
+	if err != nil && !errors.As(err, &pe) {
+		pe = &resp.ProtocolError{Reason: err.Error()}
+	}
+	if len(cmds) == 0 && pe == nil {
+		return used, false
+	}
+	m := coord.Requests{Cmds: ownArgs(cmds)}
+	if pe != nil {
+		m.ProtocolError = resp.AppendError(nil, pe.Error())
+		c.log.Info("closing client connection: protocol error", "err", pe.Error())
+	}
+	c.send(len(cmds)+boolInt(pe != nil), m)
+	return used, pe != nil
+}
+
+func (c *conn) feedMemcache(p *mcproto.Parser, buf []byte) (int, bool) {
+	reqs, used, err := p.Parse(buf)
+	var fatal *mcproto.Error
+	if err != nil && !errors.As(err, &fatal) {
+		fatal = &mcproto.Error{Reply: "CLIENT_ERROR " + err.Error(), Close: true}
+	}
+	if len(reqs) == 0 && fatal == nil {
+		return used, false
+	}
+	m := coord.MCRequests{Reqs: coord.CloneMC(reqs)}
+	if fatal != nil {
+		e := *fatal
+		m.Fatal = &e
+		c.log.Info("closing client connection: protocol error", "err", fatal.Error())
+	}
+	c.send(len(reqs)+boolInt(fatal != nil), m)
+	return used, fatal != nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *conn) send(n int, m any) {
+	now := c.inFlight.Add(int64(n))
+	for peak := c.l.PeakInFlight.Load(); now > peak && !c.l.PeakInFlight.CompareAndSwap(peak, now); {
+		peak = c.l.PeakInFlight.Load()
+	}
+	c.l.opts.Host.Send(actors.Addr{Node: c.l.opts.Host.ID(), Name: c.name + "/r"}, c.coord, m)
+}
+
+// throttle pauses reading while too many requests are unanswered.
+func (c *conn) throttle() {
+	for c.inFlight.Load() >= int64(c.l.opts.MaxInFlight) && !c.done.Load() {
+		select {
+		case <-c.wake:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// finish waits (bounded) for replies still owed to a client that stopped
+// sending, then removes the connection's actors.
+func (c *conn) finish() {
+	deadline := time.Now().Add(c.l.opts.DrainTimeout)
+	for c.inFlight.Load() > 0 && !c.done.Load() && time.Now().Before(deadline) {
+		select {
+		case <-c.wake:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	h := c.l.opts.Host
+	h.Stop(c.name)
+	h.Stop(c.name + "/w")
+	c.nc.Close()
+	c.l.forget(c)
+}
+
+// ownArgs copies parsed commands out of the read buffer into one fresh
+// buffer the coordinator can keep.
+func ownArgs(cmds []resp.Command) [][][]byte {
+	size, nargs := 0, 0
+	for _, c := range cmds {
+		for _, a := range c.Args {
+			size += len(a)
+		}
+		nargs += len(c.Args)
+	}
+	buf := make([]byte, 0, size)
+	flat := make([][]byte, 0, nargs)
+	out := make([][][]byte, len(cmds))
+	for i, c := range cmds {
+		start := len(flat)
+		for _, a := range c.Args {
+			at := len(buf)
+			buf = append(buf, a...)
+			flat = append(flat, buf[at:len(buf):len(buf)])
+		}
+		out[i] = flat[start:len(flat):len(flat)]
+	}
+	return out
+}
+
+// writer is the connection's reply sink: an actor, so the coordinator can
+// address it in both runtimes; here it owns the socket's write side.
+type writer struct{ c *conn }
+
+func (w *writer) Receive(ctx actors.Context, m any) {
+	c := w.c
+	switch m := m.(type) {
+	case coord.Replies:
+		if len(m.Data) > 0 && !c.done.Load() {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.l.opts.WriteTimeout))
+			if _, err := c.nc.Write(m.Data); err != nil {
+				c.log.Debug("client write failed; closing", "err", err)
+				c.done.Store(true)
+				c.nc.Close()
+			}
+		}
+		c.inFlight.Add(-int64(m.Answered))
+		if m.Close {
+			c.done.Store(true)
+			c.nc.Close()
+		}
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	case actors.Stopping:
+		c.nc.Close()
+	}
+}

@@ -1,0 +1,172 @@
+// Package frontend is the client edge of a node: it accepts client
+// connections on `listen`, and for each one runs a read loop that parses
+// complete requests (RESP or memcached text) and hands them, a batch per
+// read, to the connection's coordinator actor, plus a writer actor that
+// writes each batch of replies with one write. It bounds what a connection
+// may have in flight, so a client that pipelines without reading is slowed
+// down instead of growing memory.
+package frontend
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/mcproto"
+	"github.com/dynonode/dynonode/actors/resp"
+)
+
+// Host is the runtime the edge spawns connection actors on
+// (transport.Node in the daemon).
+type Host interface {
+	Spawn(name string, p actors.Producer) actors.Addr
+	Send(from, to actors.Addr, m any)
+	Stop(name string)
+	ID() actors.NodeID
+}
+
+// Protocol is what clients speak.
+type Protocol uint8
+
+const (
+	Redis Protocol = iota
+	Memcached
+)
+
+// Options configures a Listener.
+type Options struct {
+	// Network is "tcp" or "unix"; Addr the address to listen on.
+	Network, Addr string
+	Protocol      Protocol
+	Host          Host
+	// Coordinator makes the coordinator of one connection, given where its
+	// replies go.
+	Coordinator func(sink actors.Addr) actors.Producer
+	// RESP and Memcache bound what one request may be.
+	RESP     resp.Limits
+	Memcache mcproto.Limits
+	// MaxInFlight bounds the requests a connection may have unanswered
+	// before its reads pause. Zero: 4096.
+	MaxInFlight int
+	// WriteTimeout bounds one write to a client. Zero: 30s.
+	WriteTimeout time.Duration
+	// DrainTimeout bounds how long a closed-for-reading connection waits
+	// for its remaining replies. Zero: 10s.
+	DrainTimeout time.Duration
+	Log          *slog.Logger
+}
+
+// Listener accepts client connections.
+type Listener struct {
+	opts   Options
+	ln     net.Listener
+	log    *slog.Logger
+	nextID atomic.Uint64
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+
+	Accepted, Active atomic.Int64
+	// PeakInFlight is the most requests any one connection has had
+	// unanswered: MaxInFlight plus at most one read's worth of requests.
+	PeakInFlight atomic.Int64
+}
+
+// Listen binds the client listener; Serve accepts connections.
+func Listen(opts Options) (*Listener, error) {
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = 4096
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = 10 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Network == "" {
+		opts.Network = "tcp"
+	}
+	ln, err := net.Listen(opts.Network, opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
+	}
+	return &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}}, nil
+}
+
+// Addr is the bound address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Serve accepts connections until Close.
+func (l *Listener) Serve() {
+	l.wg.Add(1)
+	defer l.wg.Done()
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				l.log.Error("client listener stopped", "err", err)
+			}
+			return
+		}
+		l.start(nc)
+	}
+}
+
+// Close stops accepting, closes every client connection and waits for
+// their loops to end.
+func (l *Listener) Close() {
+	l.mu.Lock()
+	l.closed = true
+	for c := range l.conns {
+		c.nc.Close()
+	}
+	l.mu.Unlock()
+	l.ln.Close()
+	l.wg.Wait()
+}
+
+func (l *Listener) start(nc net.Conn) {
+	id := l.nextID.Add(1)
+	c := &conn{l: l, nc: nc, name: "client/" + strconv.FormatUint(id, 10), wake: make(chan struct{}, 1)}
+	c.log = l.log.With("client", nc.RemoteAddr().String(), "conn", id)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		nc.Close()
+		return
+	}
+	l.conns[c] = struct{}{}
+	l.mu.Unlock()
+	l.Accepted.Add(1)
+	l.Active.Add(1)
+	h := l.opts.Host
+	sink := h.Spawn(c.name+"/w", func() actors.Behaviour { return &writer{c: c} })
+	c.coord = h.Spawn(c.name, l.opts.Coordinator(sink))
+	if sink.IsZero() || c.coord.IsZero() {
+		c.log.Error("cannot start connection actors; closing")
+		h.Stop(c.name + "/w")
+		nc.Close()
+		l.forget(c)
+		return
+	}
+	l.wg.Add(1)
+	go c.readLoop()
+}
+
+func (l *Listener) forget(c *conn) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+	l.Active.Add(-1)
+}
