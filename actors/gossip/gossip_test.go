@@ -167,3 +167,30 @@ func TestPropMembershipConverges(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinAndLeave: a node that knows only one seed joins and enters every
+// ring; when it announces it leaves, every node drops it from the ring.
+func TestJoinAndLeave(t *testing.T) {
+	tp := newTopo(t, 4, 1, 3, 2, true, sim.Link{Latency: time.Millisecond})
+	require.NoError(t, tp.w.RunFor(20*time.Second))
+	leaver := tp.ids[len(tp.ids)-1]
+	// knows: member is in id's membership and has not left (left members
+	// are kept out of the ring the view carries).
+	knows := func(id, member string) bool {
+		for _, m := range tp.members(id).List {
+			if m.ID == member {
+				return !m.Left
+			}
+		}
+		return false
+	}
+	for _, id := range tp.ids {
+		require.True(t, knows(id, leaver), "%s does not know %s", id, leaver)
+	}
+	tp.w.Inject(actors.Addr{}, actors.Addr{Node: actors.NodeID(leaver), Name: "gossip"}, gossip.Leave{})
+	require.NoError(t, tp.w.RunFor(10*time.Second))
+	for _, id := range tp.ids[:len(tp.ids)-1] {
+		require.False(t, knows(id, leaver), "%s still counts %s", id, leaver)
+		require.NotContains(t, tp.upView(id), leaver)
+	}
+}
