@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -140,12 +141,20 @@ func isErrorReply(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
-	if b[0] == '-' {
+	switch b[0] {
+	case '-':
 		return true
+	case 'S', 'C', 'E':
+		return bytes.HasPrefix(b, mcServerError) || bytes.HasPrefix(b, mcClientError) || bytes.HasPrefix(b, mcError)
 	}
-	s := string(b[:min(len(b), 12)])
-	return strings.HasPrefix(s, "SERVER_ERROR") || strings.HasPrefix(s, "CLIENT_ERROR") || strings.HasPrefix(s, "ERROR\r\n")
+	return false
 }
+
+var (
+	mcServerError = []byte("SERVER_ERROR")
+	mcClientError = []byte("CLIENT_ERROR")
+	mcError       = []byte("ERROR\r\n")
+)
 
 // statsTick is the coordinator's report timer.
 type statsTick struct{}

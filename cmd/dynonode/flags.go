@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dynonode/dynonode/actors/config"
 )
@@ -23,11 +24,15 @@ type Options struct {
 	MbufSize       int    // -m, --mbuf-size: bytes; 0 = not given
 	MaxMsgs        int    // -M, --max-msgs: 0 = not given
 	AdminOperation int    // -x, --admin-operation: 0 = normal
+	// DrainTimeout (--drain-timeout) bounds how long SIGTERM/SIGINT wait for
+	// open client connections' pending replies. 0: the default, 5s.
+	DrainTimeout time.Duration
 }
 
 const (
 	defaultConfFile  = "conf/dynomite.yml"
 	defaultVerbosity = 5
+	defaultDrain     = 5 * time.Second // --drain-timeout
 	maxVerbosity     = 11
 )
 
@@ -82,6 +87,16 @@ var options = []option{
 				return fmt.Errorf("log format %q is not text or json", v)
 			}
 			o.LogFormat = v
+			return nil
+		}},
+	{long: "drain-timeout", arg: "DURATION", help: "on SIGTERM/SIGINT, wait up to DURATION (e.g. 5s, 500ms; default 5s)\n" +
+		strings.Repeat(" ", 31) + "for pending replies before closing clients (dynonode only)",
+		set: func(o *Options, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("drain timeout %q is not a duration such as 5s", v)
+			}
+			o.DrainTimeout = d
 			return nil
 		}},
 	{short: 'c', long: "conf-file", arg: "FILE", help: "configuration file (default " + defaultConfFile + ")",
@@ -221,6 +236,7 @@ protocol. It reads Netflix Dynomite's dynomite.yml and accepts its flags.
 
 Usage: dynonode [-?hVdDt] [-v level] [-o file] [-c conf] [-p pidfile]
                 [-m mbuf] [-M msgs] [-x op] [--log-format text|json]
+                [--drain-timeout duration]
 
 Options:
 `, version)
@@ -251,7 +267,12 @@ Their settings live in the configuration file.
 `, strings.Join(refused, ", "))
 	b.WriteString(`
 Values: -c file, -cfile, --conf-file=file and --conf-file file are the same;
-switches group (-dt). Signals: SIGINT/SIGTERM stop the node.
+switches group (-dt).
+
+Signals: SIGINT/SIGTERM stop accepting clients, wait up to --drain-timeout
+for pending replies, then exit 0 (a second signal exits at once); SIGHUP
+reopens the -o file (for logrotate); SIGTTIN/SIGTTOU raise/lower the log
+verbosity by one.
 
 Examples:
   dynonode -t -c conf/dynonode.yml     check a configuration file

@@ -7,9 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/dynonode/dynonode/actors/config"
@@ -66,12 +66,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	log, closeLog, err := newLogger(opts, stderr)
+	log, err := newLogger(opts, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "dynonode: %v\n", err)
 		return 1
 	}
-	defer closeLog()
+	defer log.close()
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
@@ -86,14 +86,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err := writePidFile(opts.PidFile); err != nil {
 			return fail(err)
 		}
-		defer removePidFile(opts.PidFile, log)
+		defer removePidFile(opts.PidFile, log.Logger)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop) // while draining, a second signal ends the process at once
+	go log.limiter.run(ctx)
+	sigCtx, stopSignals := context.WithCancel(context.Background())
+	defer stopSignals()
+	go handleSignals(sigCtx, log)
 	log.Info("dynonode starting", "version", version, "pid", os.Getpid(), "conf", opts.ConfFile,
-		"pool", cfg.Pool, "datastore", cfg.DataStore.String())
-	if err := serve(ctx, cfg, opts, log); err != nil {
+		"pool", cfg.Pool, "datastore", cfg.DataStore.String(), "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", runtime.NumCPU())
+	if err := serve(ctx, cfg, opts, log.Logger, log.level); err != nil {
 		return fail(err)
 	}
 	log.Info("dynonode stopped")
@@ -110,34 +115,25 @@ func loadConfig(opts Options) (*config.Config, error) {
 	return config.ParseWithFlags(data, config.FlagDefaults{MbufSize: opts.MbufSize, MaxMsgs: opts.MaxMsgs})
 }
 
-// levelFor maps Dynomite's verbosity 0 (EMERG)..11 (PVERB) onto slog:
-// 0-3 error, 4 warn, 5-6 info, 7-11 debug.
-func levelFor(verbosity int) slog.Level {
-	switch {
-	case verbosity <= 3:
-		return slog.LevelError
-	case verbosity == 4:
-		return slog.LevelWarn
-	case verbosity <= 6:
-		return slog.LevelInfo
-	}
-	return slog.LevelDebug
-}
-
-// newLogger logs to stderr, or appends to the -o file.
-func newLogger(opts Options, stderr io.Writer) (*slog.Logger, func(), error) {
-	w, closeFn := stderr, func() {}
-	if opts.LogFile != "" {
-		f, err := os.OpenFile(opts.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+// handleSignals serves Dynomite's run-time signals until ctx ends: SIGHUP
+// reopens the -o file, SIGTTIN raises and SIGTTOU lowers the verbosity.
+func handleSignals(ctx context.Context, log *logs) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				log.reopen()
+			case syscall.SIGTTIN:
+				log.level.step(+1)
+			case syscall.SIGTTOU:
+				log.level.step(-1)
+			}
 		}
-		w, closeFn = f, func() { _ = f.Close() }
 	}
-	ho := &slog.HandlerOptions{Level: levelFor(opts.Verbosity)}
-	var h slog.Handler = slog.NewTextHandler(w, ho)
-	if opts.LogFormat == "json" {
-		h = slog.NewJSONHandler(w, ho)
-	}
-	return slog.New(h), closeFn, nil
 }

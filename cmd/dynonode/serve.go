@@ -6,62 +6,183 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
+	"net/http"
+	"time"
 
+	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/stats"
+	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/netio/admin"
+	"github.com/dynonode/dynonode/netio/datastore"
+	"github.com/dynonode/dynonode/netio/frontend"
+	"github.com/dynonode/dynonode/netio/seeds"
+	"github.com/dynonode/dynonode/transport"
 )
 
-// serve runs the node until ctx is cancelled. For now it only binds the
-// listeners (so a taken port fails the start with a clear error) and closes
-// every connection: the protocol front ends are not wired yet.
-func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger) error {
-	endpoints := []struct {
-		key  string
-		addr config.Addr
-	}{{"listen", cfg.Listen}, {"dyn_listen", cfg.DynListen}, {"stats_listen", cfg.StatsListen}}
-	var lc net.ListenConfig
-	var listeners []net.Listener
-	defer func() {
-		for _, ln := range listeners {
-			_ = ln.Close()
-		}
-	}()
-	var names []string
-	for _, ep := range endpoints {
-		if ep.addr.IsZero() {
-			continue
-		}
-		ln, err := lc.Listen(ctx, ep.addr.Network(), ep.addr.String())
-		if err != nil {
-			return fmt.Errorf("cannot bind %s %s: %w", ep.key, ep.addr, err)
-		}
-		listeners = append(listeners, ln)
-		names = append(names, ep.key)
-		log.Info("listening", "key", ep.key, "addr", ln.Addr().String())
-	}
-	log.Info("dynonode is up", "pool", cfg.Pool, "dc", cfg.Datacenter, "rack", cfg.Rack,
-		"admin_operation", opts.AdminOperation)
+// storeName is the store adapter actor's name on every node.
+const storeName = "store"
 
-	var wg sync.WaitGroup
-	for i, ln := range listeners {
-		wg.Go(func() {
-			for {
-				conn, err := ln.Accept()
-				if err != nil {
-					if !errors.Is(err, net.ErrClosed) {
-						log.Error("accept failed", "key", names[i], "err", err)
-					}
-					return
+// nodeID names this node in the cluster: its peer address, which is also
+// how its seeds name it; a node without dyn_listen is alone and local.
+func nodeID(cfg *config.Config) actors.NodeID {
+	if cfg.DynListen.IsZero() {
+		return "local"
+	}
+	return actors.NodeID(cfg.DynListen.String())
+}
+
+// buildRing places keys over this node and its seeds.
+func buildRing(cfg *config.Config) (*ring.Ring, error) {
+	h, err := ring.ParseHash(cfg.Hash)
+	if err != nil {
+		return nil, err
+	}
+	var tag ring.HashTag
+	if cfg.HashTag != "" {
+		if tag, err = ring.ParseHashTag(cfg.HashTag); err != nil {
+			return nil, err
+		}
+	}
+	tokens := cfg.Tokens
+	if len(tokens) == 0 {
+		tokens = []uint32{0}
+	}
+	self := ring.Node{ID: string(nodeID(cfg)), DC: cfg.Datacenter, Rack: cfg.Rack, Tokens: tokens}
+	nodes := []ring.Node{self}
+	for _, s := range cfg.Seeds {
+		nodes = append(nodes, ring.Node{ID: s.Addr.String(), DC: s.Datacenter, Rack: s.Rack, Tokens: s.Tokens})
+	}
+	return ring.New(ring.Config{Nodes: nodes, Local: self.ID, Hash: h, HashTag: tag})
+}
+
+// storeProducer makes the store adapter the config asks for.
+func storeProducer(cfg *config.Config, node *transport.Node, counters *datastore.Counters, log *slog.Logger) actors.Producer {
+	switch cfg.DataStore {
+	case config.Embedded:
+		return store.NewEmbedded(store.Options{})
+	}
+	proto := datastore.Redis
+	if cfg.DataStore == config.Memcached {
+		proto = datastore.Memcached
+	}
+	return datastore.New(datastore.Options{
+		Addr:         cfg.Server.Addr.String(),
+		Protocol:     proto,
+		Connections:  cfg.DatastoreConnections,
+		Timeout:      cfg.Timeout,
+		Preconnect:   cfg.Preconnect,
+		AutoEject:    cfg.AutoEjectHosts,
+		FailureLimit: cfg.ServerFailureLimit,
+		RetryTimeout: cfg.ServerRetryTimeout,
+		Counters:     counters,
+		Log:          log.With("datastore", cfg.Server.StatsName()),
+		Deliver:      node.Send,
+	})
+}
+
+// serve runs the node until ctx is cancelled: the actor runtime with its
+// peer listener, the store adapter, the stats actor, the client listener
+// and the admin port. Then it drains the clients (see drain) and stops.
+func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger, level admin.LogLevel) error {
+	rg, err := buildRing(cfg)
+	if err != nil {
+		return fmt.Errorf("cluster topology: %w", err)
+	}
+	if err := probeDatastore(cfg); err != nil {
+		return err
+	}
+	node, err := transport.Start(transport.Options{ID: nodeID(cfg), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log})
+	if err != nil {
+		return fmt.Errorf("cannot bind dyn_listen %s: %w", cfg.DynListen, err)
+	}
+	defer node.Close(5 * time.Second)
+	if opts.AdminOperation == 0 {
+		provider, err := seeds.New(cfg, nil)
+		if err != nil {
+			return fmt.Errorf("dyn_seed_provider: %w", err)
+		}
+		pollCtx, stopPoll := context.WithCancel(ctx)
+		defer stopPoll()
+		// The ring is built from dyn_seeds at start; peers a provider adds
+		// later get links now and ring membership once gossip lands.
+		go seeds.Poll(pollCtx, provider, seeds.PollOptions{Interval: cfg.GossipInterval, Log: log}, func(list []config.Seed) {
+			for _, s := range list {
+				conns := cfg.LocalPeerConnections
+				if s.Datacenter != cfg.Datacenter {
+					conns = cfg.RemotePeerConnections
 				}
-				log.Warn("closing connection: protocol front end not wired yet", "key", names[i], "remote", conn.RemoteAddr().String())
-				_ = conn.Close()
+				node.AddPeer(actors.NodeID(s.Addr.String()), s.Addr.String(), conns)
 			}
+			log.Info("seed list applied", "provider", provider.Name(), "seeds", len(list))
 		})
 	}
-	<-ctx.Done()
-	for _, ln := range listeners {
-		_ = ln.Close()
+	var counters *datastore.Counters
+	if cfg.DataStore != config.Embedded {
+		counters = &datastore.Counters{}
 	}
-	wg.Wait()
+	if node.Spawn(storeName, storeProducer(cfg, node, counters, log)).IsZero() {
+		return errors.New("cannot start the store adapter")
+	}
+	statsAddr := node.Spawn(stats.Name, stats.New())
+	if statsAddr.IsZero() {
+		return errors.New("cannot start the stats actor")
+	}
+
+	proto := frontend.Redis
+	if cfg.DataStore == config.Memcached {
+		proto = frontend.Memcached
+	}
+	var fe *frontend.Listener
+	host := newClientHost(node)
+	adm := newAdmin(adminWiring{cfg: cfg, node: node, host: host, fe: &fe, counters: counters, level: level, log: log})
+	ccfg := coord.Config{Ring: rg, StoreName: storeName, Timeout: cfg.Timeout, AdminMode: opts.AdminOperation > 0, Version: version, Stats: statsAddr}
+	fe, err = frontend.Listen(frontend.Options{
+		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log,
+		Coordinator: func(sink actors.Addr) actors.Producer {
+			c := ccfg
+			c.Sink = sink
+			// As Dynomite: level and timeout factor changes apply to new connections.
+			c.Read, c.Write = adm.Consistency()
+			c.Timeout = ccfg.Timeout * time.Duration(adm.TimeoutFactor())
+			if proto == frontend.Memcached {
+				return coord.NewMemcached(c)
+			}
+			return coord.NewRedis(c)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot bind listen %s: %w", cfg.Listen, err)
+	}
+	go fe.Serve()
+	defer closeClients(fe)
+
+	statsLn, err := net.Listen(cfg.StatsListen.Network(), cfg.StatsListen.String())
+	if err != nil {
+		return fmt.Errorf("cannot bind stats_listen %s: %w", cfg.StatsListen, err)
+	}
+	adminSrv := &http.Server{Handler: adm, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = adminSrv.Serve(statsLn) }()
+	defer adminSrv.Close()
+
+	log.Info("dynonode is up", "node", string(nodeID(cfg)), "listen", fe.Addr().String(), "dyn_listen", node.PeerAddr(),
+		"stats_listen", statsLn.Addr().String(), "datastore", cfg.DataStore.String(), "dc", cfg.Datacenter, "rack", cfg.Rack,
+		"racks", rg.NumRacks(), "admin_operation", opts.AdminOperation)
+	<-ctx.Done()
+	log.Info("dynonode stopping")
+	grace := opts.DrainTimeout
+	if grace <= 0 {
+		grace = defaultDrain
+	}
+	drain(host, fe, grace, log)
 	return nil
+}
+
+func peerListen(cfg *config.Config) string {
+	if cfg.DynListen.IsZero() {
+		return ""
+	}
+	return cfg.DynListen.String()
 }

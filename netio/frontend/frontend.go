@@ -109,7 +109,15 @@ func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
 // Serve accepts connections until Close.
 func (l *Listener) Serve() {
+	// Register under mu, so Close either waits for this loop or has
+	// already closed the listener (a WaitGroup must not grow during Wait).
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
 	l.wg.Add(1)
+	l.mu.Unlock()
 	defer l.wg.Done()
 	for {
 		nc, err := l.ln.Accept()

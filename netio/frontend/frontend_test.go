@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -317,4 +318,106 @@ func TestBackpressureBoundsInFlight(t *testing.T) {
 	assert.Equal(t, int64(n), e.host.requests.Load()-before)
 	assert.LessOrEqual(t, e.ln.PeakInFlight.Load(), int64(maxInFlight)+batch)
 	assert.Equal(t, "+PONG\r\n", c.do("PING"))
+}
+
+// A client that sends its pipeline and shuts its write side gets every
+// reply before the node closes the connection.
+func TestHalfCloseDrainsReplies(t *testing.T) {
+	e := newEnv(t)
+	c := dialRESP(t, e.addr)
+	const n = 3000
+	var buf []byte
+	for i := range n {
+		buf = append(buf, command("INCR", "drain")...)
+		buf = append(buf, command("GET", "drain")...)
+		if i%100 == 0 {
+			buf = append(buf, "PING\r\n"...)
+		}
+	}
+	wrote := writeAsync(c, buf)
+	require.NoError(t, <-wrote)
+	require.NoError(t, c.nc.(*net.TCPConn).CloseWrite())
+	for i := range n {
+		require.Equal(t, fmt.Sprintf(":%d\r\n", i+1), c.reply(), "INCR #%d", i)
+		require.Equal(t, bulk(fmt.Sprint(i+1)), c.reply(), "GET #%d", i)
+		if i%100 == 0 {
+			require.Equal(t, "+PONG\r\n", c.reply(), "PING after #%d", i)
+		}
+	}
+	c.expectClosed()
+	eventually(t, "the connection forgotten", func() bool { return e.ln.Active.Load() == 0 })
+}
+
+// Replies the node makes itself (PING, ECHO, errors) never overtake the
+// replies of store requests sent before them.
+func TestNodeRepliesKeepPipelineOrder(t *testing.T) {
+	e := newEnv(t)
+	c := dialRESP(t, e.addr)
+	var buf []byte
+	var want []string
+	for i := range 2000 {
+		v := fmt.Sprint(i)
+		switch i % 4 {
+		case 0:
+			buf = append(buf, command("SET", "o", v)...)
+			want = append(want, "+OK\r\n")
+		case 1:
+			buf = append(buf, command("ECHO", v)...)
+			want = append(want, bulk(v))
+		case 2:
+			buf = append(buf, command("GET", "o")...)
+			want = append(want, bulk(fmt.Sprint(i-2)))
+		case 3:
+			buf = append(buf, command("NOSUCH", v)...)
+			want = append(want, "-ERR unknown command 'NOSUCH', with args beginning with: '"+v+"' \r\n")
+		}
+	}
+	wrote := writeAsync(c, buf)
+	for i, w := range want {
+		require.Equal(t, w, c.reply(), "reply #%d", i)
+	}
+	require.NoError(t, <-wrote)
+}
+
+// Closing the listener ends every connection, idle or busy, and returns.
+func TestListenerCloseEndsConnections(t *testing.T) {
+	e := newEnv(t)
+	idle := dialRESP(t, e.addr)
+	require.Equal(t, "+PONG\r\n", idle.do("PING"))
+	busy := dialRESP(t, e.addr)
+	var buf []byte
+	for range 5000 {
+		buf = append(buf, command("INCR", "busy")...)
+	}
+	busy.write(buf)
+	closed := make(chan struct{})
+	go func() { e.ln.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Listener.Close did not return")
+	}
+	idle.expectClosed()
+	assert.Zero(t, e.ln.Active.Load())
+	_, err := net.DialTimeout("tcp", e.addr, time.Second)
+	assert.Error(t, err, "no longer accepting")
+}
+
+// Close may race with a Serve that has not started yet (the daemon stops
+// right after starting): Serve then returns at once and Close does not
+// wait for it.
+func TestCloseRacingServe(t *testing.T) {
+	e := newEnv(t)
+	for range 200 {
+		ln, err := frontend.Listen(frontend.Options{Addr: "127.0.0.1:0", Host: e.host, Coordinator: func(actors.Addr) actors.Producer { return nil }})
+		require.NoError(t, err)
+		served := make(chan struct{})
+		go func() { ln.Serve(); close(served) }()
+		ln.Close()
+		select {
+		case <-served:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Serve did not return after Close")
+		}
+	}
 }

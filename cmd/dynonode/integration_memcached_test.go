@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMemcachedThroughDynonode: the memcached text protocol through
+// dynonode (data_store 1) against a real memcached, checked on both sides.
+func TestMemcachedThroughDynonode(t *testing.T) {
+	memcached := testproc.Memcached(t)
+	d := startDaemon(t, 1, memcached.Addr)
+	c := dialMC(t, d.Addr)
+	direct := dialMC(t, memcached.Addr)
+
+	c.send("set k1 42 0 5\r\nhello\r\n")
+	require.Equal(t, "STORED", c.line())
+	direct.send("get k1\r\n")
+	assert.Equal(t, []string{"VALUE k1 42 5|hello"}, direct.retrieval(), "the item landed in memcached")
+	direct.send("set k2 7 0 3\r\nabc\r\n")
+	require.Equal(t, "STORED", direct.line())
+
+	c.send("get k1\r\n")
+	assert.Equal(t, []string{"VALUE k1 42 5|hello"}, c.retrieval())
+	c.send("get k2 missing k1\r\n")
+	assert.Equal(t, []string{"VALUE k2 7 3|abc", "VALUE k1 42 5|hello"}, c.retrieval(), "multi-get in key order")
+	c.send("get missing\r\n")
+	assert.Empty(t, c.retrieval())
+
+	t.Run("add replace append prepend", func(t *testing.T) {
+		c.send("add k1 0 0 1\r\nx\r\nadd k3 0 0 1\r\nx\r\nreplace k4 0 0 1\r\ny\r\nappend k3 0 0 2\r\nyz\r\nprepend k3 0 0 1\r\nw\r\n")
+		assert.Equal(t, []string{"NOT_STORED", "STORED", "NOT_STORED", "STORED", "STORED"},
+			[]string{c.line(), c.line(), c.line(), c.line(), c.line()})
+		direct.send("get k3\r\n")
+		assert.Equal(t, []string{"VALUE k3 0 4|wxyz"}, direct.retrieval())
+	})
+
+	t.Run("incr decr", func(t *testing.T) {
+		c.send("incr n 5\r\n")
+		assert.Equal(t, "NOT_FOUND", c.line())
+		c.send("set n 0 0 2\r\n10\r\nincr n 5\r\ndecr n 20\r\nincr n 18446744073709551615\r\n")
+		assert.Equal(t, []string{"STORED", "15", "0", "18446744073709551615"}, []string{c.line(), c.line(), c.line(), c.line()})
+		c.send("incr k1 1\r\n")
+		assert.Equal(t, "CLIENT_ERROR cannot increment or decrement non-numeric value", c.line())
+	})
+
+	t.Run("gets and cas", func(t *testing.T) {
+		c.send("gets k1\r\n")
+		got := c.retrieval()
+		require.Len(t, got, 1)
+		var key string
+		var flags, size int
+		var cas uint64
+		_, err := fmt.Sscanf(strings.SplitN(got[0], "|", 2)[0], "VALUE %s %d %d %d", &key, &flags, &size, &cas)
+		require.NoError(t, err, got[0])
+		c.send(fmt.Sprintf("cas k1 1 0 3 %d\r\nnew\r\n", cas))
+		assert.Equal(t, "STORED", c.line())
+		c.send(fmt.Sprintf("cas k1 1 0 3 %d\r\nold\r\n", cas))
+		assert.Equal(t, "EXISTS", c.line())
+		c.send("cas nokey 0 0 1 1\r\nx\r\n")
+		assert.Equal(t, "NOT_FOUND", c.line())
+		direct.send("get k1\r\n")
+		assert.Equal(t, []string{"VALUE k1 1 3|new"}, direct.retrieval())
+	})
+
+	t.Run("noreply", func(t *testing.T) {
+		// Nothing comes back for the noreply requests: the first line read
+		// is the get's reply, and it sees every write before it.
+		c.send("set nr 3 0 2 noreply\r\nab\r\nappend nr 0 0 1 noreply\r\nc\r\nset nn 0 0 1 noreply\r\n5\r\n" +
+			"incr nn 1 noreply\r\ndelete k2 noreply\r\nadd nr 0 0 1 noreply\r\nz\r\nget nr nn k2\r\n")
+		assert.Equal(t, []string{"VALUE nr 3 3|abc", "VALUE nn 0 1|6"}, c.retrieval())
+		direct.send("get nr k2\r\n")
+		assert.Equal(t, []string{"VALUE nr 3 3|abc"}, direct.retrieval())
+		c.send("version\r\n")
+		assert.True(t, strings.HasPrefix(c.line(), "VERSION dynonode-"))
+	})
+
+	t.Run("noreply flood", func(t *testing.T) {
+		// Silent requests are still accounted for: thousands of them do not
+		// fill the connection's in-flight budget and stall it.
+		var b strings.Builder
+		for i := range 10000 {
+			fmt.Fprintf(&b, "set flood 0 0 %d noreply\r\n%d\r\n", len(fmt.Sprint(i)), i)
+		}
+		b.WriteString("get flood\r\n")
+		c.send(b.String())
+		assert.Equal(t, []string{"VALUE flood 0 4|9999"}, c.retrieval())
+	})
+
+	t.Run("one-byte writes", func(t *testing.T) {
+		const stream = "set split 5 0 10\r\n0123456789\r\nget split k3\r\n"
+		for i := range len(stream) {
+			c.send(stream[i : i+1])
+		}
+		assert.Equal(t, "STORED", c.line())
+		assert.Equal(t, []string{"VALUE split 5 10|0123456789", "VALUE k3 0 4|wxyz"}, c.retrieval())
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		c.send("delete k1\r\ndelete k1\r\n")
+		assert.Equal(t, []string{"DELETED", "NOT_FOUND"}, []string{c.line(), c.line()})
+		direct.send("get k1\r\n")
+		assert.Empty(t, direct.retrieval())
+	})
+
+	t.Run("quit", func(t *testing.T) {
+		q := dialMC(t, d.Addr)
+		q.send("set q 0 0 1\r\n1\r\nquit\r\nset q 0 0 1\r\n2\r\n")
+		assert.Equal(t, "STORED", q.line())
+		expectClosed(t, q.nc, q.r)
+		direct.send("get q\r\n")
+		assert.Equal(t, []string{"VALUE q 0 1|1"}, direct.retrieval(), "nothing after quit ran")
+	})
+}

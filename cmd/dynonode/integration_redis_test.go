@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRedisThroughDynonode: requests through dynonode land in the real
+// redis-server behind it, and what redis holds comes back through it.
+func TestRedisThroughDynonode(t *testing.T) {
+	redis := testproc.Redis(t)
+	d := startDaemon(t, 0, redis.Addr)
+	c := dialRC(t, d.Addr)
+	direct := dialRC(t, redis.Addr)
+
+	require.Equal(t, "+OK\r\n", c.do("SET", "k1", "via-dynonode"))
+	assert.Equal(t, bulkReply("via-dynonode"), direct.do("GET", "k1"), "the key landed in redis-server")
+	require.Equal(t, "+OK\r\n", direct.do("SET", "k2", "via-redis"))
+	assert.Equal(t, bulkReply("via-redis"), c.do("GET", "k2"))
+	assert.Equal(t, "$-1\r\n", c.do("GET", "missing"))
+	assert.True(t, strings.HasPrefix(c.do("LPUSH", "k1", "x"), "-WRONGTYPE "), "redis's own errors pass through")
+
+	t.Run("pipelined MSET and MGET", func(t *testing.T) {
+		const n = 200
+		var pipe []byte
+		mset := []string{"MSET"}
+		mget := []string{"MGET"}
+		for i := range n {
+			k := fmt.Sprintf("m:%d", i)
+			mset = append(mset, k, "v"+k)
+			mget = append(mget, k)
+			pipe = append(pipe, cmdBytes("SET", "p:"+k, k)...)
+		}
+		pipe = append(pipe, cmdBytes(mset...)...)
+		pipe = append(pipe, cmdBytes(append(mget, "nope")...)...)
+		pipe = append(pipe, cmdBytes("DEL", "m:0", "m:1", "nope")...)
+		pipe = append(pipe, cmdBytes("EXISTS", "m:0", "m:2", "m:3")...)
+		c.send(pipe)
+		for i := range n {
+			require.Equal(t, "+OK\r\n", c.reply(), "SET #%d", i)
+		}
+		require.Equal(t, "+OK\r\n", c.reply(), "MSET")
+		var want strings.Builder
+		fmt.Fprintf(&want, "*%d\r\n", n+1)
+		for i := range n {
+			want.WriteString(bulkReply(fmt.Sprintf("vm:%d", i)))
+		}
+		want.WriteString("$-1\r\n")
+		require.Equal(t, want.String(), c.reply(), "MGET")
+		assert.Equal(t, ":2\r\n", c.reply(), "DEL")
+		assert.Equal(t, ":2\r\n", c.reply(), "EXISTS")
+		assert.Equal(t, bulkReply("vm:7"), direct.do("GET", "m:7"))
+		assert.Equal(t, bulkReply("m:9"), direct.do("GET", "p:m:9"))
+	})
+
+	t.Run("5 MB value", func(t *testing.T) {
+		big := strings.Repeat("0123456789abcdef", 5<<20/16)
+		require.Equal(t, "+OK\r\n", c.do("SET", "big", big))
+		assert.Equal(t, fmt.Sprintf(":%d\r\n", len(big)), direct.do("STRLEN", "big"))
+		got := c.do("GET", "big")
+		require.Equal(t, len(bulkReply(big)), len(got))
+		assert.True(t, got == bulkReply(big), "5 MB value round trip")
+		// Twice in one pipeline, behind and ahead of small requests.
+		c.send(append(append(cmdBytes("GET", "big"), cmdBytes("PING")...), cmdBytes("GET", "big")...))
+		assert.True(t, c.reply() == bulkReply(big))
+		assert.Equal(t, "+PONG\r\n", c.reply())
+		assert.True(t, c.reply() == bulkReply(big))
+	})
+}
+
+// TestRedisCLIThroughDynonode drives dynonode with redis-cli.
+func TestRedisCLIThroughDynonode(t *testing.T) {
+	redis := testproc.Redis(t)
+	d := startDaemon(t, 0, redis.Addr)
+	cli := testproc.Binary(t, "redis-cli")
+	port := fmt.Sprint(testproc.Port(t, d.Addr))
+	run := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, cli, append([]string{"-h", "127.0.0.1", "-p", port}, args...)...).CombinedOutput()
+		require.NoError(t, err, "redis-cli %v: %s", args, out)
+		return strings.TrimSpace(string(out))
+	}
+	assert.Equal(t, "PONG", run("PING"))
+	assert.Equal(t, "OK", run("SET", "cli", "hello world"))
+	assert.Equal(t, "hello world", run("GET", "cli"))
+	assert.Equal(t, "3", run("RPUSH", "list", "a", "b", "c"))
+	assert.Equal(t, "a\nb\nc", run("LRANGE", "list", "0", "-1"))
+	assert.Equal(t, "2", run("INCRBY", "n", "2"))
+	assert.Equal(t, "2", run("HSET", "h", "f1", "v1", "f2", "v2"))
+	assert.Equal(t, "f1\nv1\nf2\nv2", run("HGETALL", "h"))
+	assert.Contains(t, run("INFO"), "server:dynonode")
+
+	// Commands on stdin, one per line, as scripts feed redis-cli.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pipe := exec.CommandContext(ctx, cli, "-h", "127.0.0.1", "-p", port)
+	pipe.Stdin = strings.NewReader("SET s1 one\nAPPEND s1 -two\nGET s1\nDEL s1\n")
+	out, err := pipe.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "OK\n7\none-two\n1\n", string(out))
+
+	direct := dialRC(t, redis.Addr)
+	assert.Equal(t, bulkReply("hello world"), direct.do("GET", "cli"))
+}
+
+// TestPythonRedisClientThroughDynonode runs redis-py against dynonode.
+func TestPythonRedisClientThroughDynonode(t *testing.T) {
+	python := pythonWithRedis(t)
+	redis := testproc.Redis(t)
+	d := startDaemon(t, 0, redis.Addr)
+	script := fmt.Sprintf(`
+import redis
+r = redis.Redis(host="127.0.0.1", port=%d, socket_timeout=5, decode_responses=True)
+assert r.ping()
+assert r.set("py:k", "v1")
+assert r.get("py:k") == "v1", r.get("py:k")
+assert r.incr("py:n") == 1
+assert r.incr("py:n", 41) == 42
+assert r.hset("py:h", mapping={"a": "1", "b": "2"}) == 2
+assert r.hgetall("py:h") == {"a": "1", "b": "2"}, r.hgetall("py:h")
+p = r.pipeline(transaction=False)
+for i in range(100):
+    p.set("py:p%%d" %% i, i)
+p.mget(["py:p%%d" %% i for i in range(100)])
+res = p.execute()
+assert res[:100] == [True] * 100
+assert res[100] == [str(i) for i in range(100)], res[100]
+try:
+    r.lpush("py:k", "x")
+    raise SystemExit("LPUSH on a string did not fail")
+except redis.ResponseError as e:
+    assert "WRONGTYPE" in str(e), e
+print("ok")
+`, testproc.Port(t, d.Addr))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, "-c", script).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "ok\n", string(out))
+	direct := dialRC(t, redis.Addr)
+	assert.Equal(t, bulkReply("42"), direct.do("GET", "py:n"))
+	assert.Equal(t, bulkReply("2"), direct.do("HGET", "py:h", "b"))
+}
+
+// pythonWithRedis finds a python3 that can import the redis module
+// (Debian's python3-redis lives in the system python, which a pyenv
+// python3 first on PATH does not see).
+func pythonWithRedis(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		path, err := exec.LookPath(p)
+		if err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = exec.CommandContext(ctx, path, "-c", "import redis").Run()
+		cancel()
+		if err == nil {
+			return path
+		}
+	}
+	t.Fatal("no python3 with the redis module: run `make test`, which installs python3-redis")
+	return ""
+}

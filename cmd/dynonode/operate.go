@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/stats"
+	"github.com/dynonode/dynonode/netio/admin"
+	"github.com/dynonode/dynonode/netio/datastore"
+	"github.com/dynonode/dynonode/netio/frontend"
+	"github.com/dynonode/dynonode/transport"
+)
+
+// probeDatastore checks, when preconnect is on, that the datastore accepts
+// connections before the node opens its ports: a wrong or dead address is
+// a start-up error an operator sees at once, not a stream of failed
+// requests. With preconnect: false the node starts regardless and the
+// adapter keeps redialling.
+func probeDatastore(cfg *config.Config) error {
+	if cfg.DataStore == config.Embedded || !cfg.Preconnect {
+		return nil
+	}
+	addr := cfg.Server.Addr
+	c, err := net.DialTimeout(addr.Network(), addr.String(), min(cfg.Timeout, 5*time.Second))
+	if err != nil {
+		return fmt.Errorf("cannot reach the datastore %s (servers, with preconnect: true): %w; "+
+			"start it first, fix the address, or set preconnect: false to start without it", addr, err)
+	}
+	return c.Close()
+}
+
+// adminWiring is what the admin server reads the node through.
+type adminWiring struct {
+	cfg      *config.Config
+	node     *transport.Node
+	host     *clientHost
+	fe       **frontend.Listener // set once the client listener is bound
+	counters *datastore.Counters // nil for the embedded store
+	level    admin.LogLevel
+	log      *slog.Logger
+}
+
+// newAdmin builds the admin server over the node's counters; request
+// statistics come from the stats actor, inside its turn.
+func newAdmin(w adminWiring) *admin.Server {
+	statsAddr := actors.Addr{Node: w.node.ID(), Name: stats.Name}
+	opts := admin.Options{
+		Config: w.cfg, NodeID: string(w.node.ID()), Version: version, Started: time.Now(), Log: w.level, Logger: w.log,
+		Requests: func() (stats.Snapshot, error) {
+			got := make(chan stats.Snapshot, 1)
+			err := w.node.Inspect(stats.Name, 2*time.Second, func(b actors.Behaviour) {
+				if s, ok := b.(*stats.Stats); ok {
+					got <- s.Snapshot()
+				}
+			})
+			if err != nil {
+				return stats.Snapshot{}, err
+			}
+			select {
+			case s := <-got:
+				return s, nil
+			default:
+				return stats.Snapshot{}, fmt.Errorf("actor %s is not the stats actor", stats.Name)
+			}
+		},
+		ResetHistograms: func() error {
+			w.node.Send(actors.Addr{Node: w.node.ID(), Name: "admin"}, statsAddr, stats.ResetWindow{})
+			return nil
+		},
+		Links: func() admin.Links {
+			s := w.node.Stats()
+			return admin.Links{Sent: s.Sent, Received: s.Received, Dropped: s.Dropped, BadFrames: s.BadFrames,
+				DeadLetters: s.DeadLetters, Panics: s.Panics, Queued: s.Queued}
+		},
+		Clients: func() admin.Clients {
+			fe := *w.fe
+			if fe == nil {
+				return admin.Clients{}
+			}
+			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: w.host.InFlight()}
+		},
+	}
+	if w.counters != nil {
+		opts.Datastore = w.counters.Snapshot
+	}
+	return admin.New(opts)
+}

@@ -1,0 +1,155 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const ns = "dynonode"
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(ns+"_"+name, help, labels, nil)
+}
+
+// Metric descriptions. Request metrics come from the stats actor; the rest
+// are read from the runtime, the client listener and the datastore adapter
+// at scrape time.
+var (
+	descInfo     = desc("build_info", "Always 1: the node's version, pool, datacenter and rack.", "version", "pool", "dc", "rack")
+	descState    = desc("node_state", "1 for the state an operator set on this node (/state/...).", "state")
+	descRequests = desc("requests_total", "Client requests answered, by command class (read, write, other) and consistency level (none for other).", "class", "consistency")
+	descErrors   = desc("request_errors_total", "Client requests answered with an error, by class and kind (protocol, datastore, peer, timeout, quorum, unsupported, error_reply).", "class", "kind")
+	descLatency  = desc("request_duration_seconds", "Time from a request's arrival to its reply leaving for the client.", "class", "consistency")
+	descReports  = desc("stats_reports_total", "Statistics reports the coordinators sent to the stats actor.")
+	descStatsUp  = desc("stats_up", "1 when the stats actor answered this scrape; request metrics are absent when 0.")
+
+	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
+	descActive   = desc("client_connections", "Client connections open now.")
+	descInFlight = desc("client_requests_in_flight", "Client requests read and not yet answered.")
+
+	descSent        = desc("peer_messages_sent_total", "Envelopes written to peer links.")
+	descReceived    = desc("peer_messages_received_total", "Envelopes read from peer links.")
+	descDropped     = desc("peer_messages_dropped_total", "Messages to peers dropped: queue full, encode error or link down (requests bounce back as failures).")
+	descBadFrames   = desc("peer_bad_frames_total", "Inbound peer frames that failed to decode (the link was closed).")
+	descQueued      = desc("peer_queued_messages", "Messages waiting for peer links now.")
+	descDeadLetters = desc("dead_letters_total", "Messages for actors that do not exist.")
+	descPanics      = desc("actor_panics_total", "Actor panics recovered (the actor restarted).")
+
+	descDSRequests   = desc("datastore_requests_total", "Requests sent to the datastore adapter.")
+	descDSResponses  = desc("datastore_responses_total", "Datastore replies (error replies included).")
+	descDSTimeouts   = desc("datastore_timeouts_total", "Datastore requests that timed out.")
+	descDSErrors     = desc("datastore_errors_total", "Datastore requests that failed without a reply, timeouts included.")
+	descDSEjections  = desc("datastore_ejections_total", "Times the datastore was ejected (auto_eject_hosts).")
+	descDSReconnects = desc("datastore_reconnects_total", "Datastore redials after a lost or refused connection.")
+	descDSInFlight   = desc("datastore_requests_in_flight", "Datastore requests queued or awaiting a reply now.")
+	descDSConnected  = desc("datastore_connections", "Datastore connections up now.")
+)
+
+// collector reads the node's counters at scrape time.
+type collector struct{ s *Server }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
+		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
+		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
+		descDSReconnects, descDSInFlight, descDSConnected} {
+		ch <- d
+	}
+}
+
+func levelLabel(cl coord.Class, l int) string {
+	if cl == coord.ClassOther {
+		return "none"
+	}
+	return config.Consistency(l).String()
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.s
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	cfg := s.opts.Config
+	gauge(descInfo, 1, s.opts.Version, cfg.Pool, cfg.Datacenter, cfg.Rack)
+	for _, st := range []gossip.State{gossip.Standby, gossip.WritesOnly, gossip.Resuming, gossip.Normal} {
+		v := int64(0)
+		if s.State() == st {
+			v = 1
+		}
+		gauge(descState, v, st.String())
+	}
+	if snap, up := s.requests(); up {
+		gauge(descStatsUp, 1)
+		counter(descReports, snap.Reports)
+		t := &snap.Total
+		for cl := range coord.NumClasses {
+			for l := range coord.NumLevels {
+				if cl == coord.ClassOther && l > 0 {
+					break
+				}
+				counter(descRequests, t.Requests[cl][l], cl.String(), levelLabel(cl, l))
+				buckets := make(map[float64]uint64, len(coord.LatencyBounds))
+				var cum uint64
+				for b, bound := range coord.LatencyBounds {
+					cum += t.Latency[cl][l][b]
+					buckets[bound.Seconds()] = cum
+				}
+				ch <- prometheus.MustNewConstHistogram(descLatency, t.Requests[cl][l], t.LatencySum[cl][l].Seconds(), buckets,
+					cl.String(), levelLabel(cl, l))
+			}
+			for k := range coord.NumErrKinds {
+				counter(descErrors, t.Errors[cl][k], cl.String(), k.String())
+			}
+		}
+	} else {
+		gauge(descStatsUp, 0)
+	}
+	if s.opts.Clients != nil {
+		cs := s.opts.Clients()
+		counter(descAccepted, uint64(cs.Accepted))
+		gauge(descActive, cs.Active)
+		gauge(descInFlight, cs.InFlight)
+	}
+	if s.opts.Links != nil {
+		l := s.opts.Links()
+		counter(descSent, l.Sent)
+		counter(descReceived, l.Received)
+		counter(descDropped, l.Dropped)
+		counter(descBadFrames, l.BadFrames)
+		gauge(descQueued, l.Queued)
+		counter(descDeadLetters, l.DeadLetters)
+		counter(descPanics, l.Panics)
+	}
+	if s.opts.Datastore != nil {
+		d := s.opts.Datastore()
+		counter(descDSRequests, d.Requests)
+		counter(descDSResponses, d.Responses)
+		counter(descDSTimeouts, d.Timeouts)
+		counter(descDSErrors, d.Errors)
+		counter(descDSEjections, d.Ejections)
+		counter(descDSReconnects, d.Reconnects)
+		gauge(descDSInFlight, d.InFlight)
+		gauge(descDSConnected, d.Connected)
+	}
+}
+
+// newRegistry registers the node's collector with Go runtime and process
+// metrics.
+func newRegistry(s *Server) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: nil}).ServeHTTP(w, r)
+}
