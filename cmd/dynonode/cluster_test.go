@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -239,4 +241,112 @@ func TestAdminConsistencyEndpoints(t *testing.T) {
 	require.Contains(t, body, "dc_sometimes")
 	code, _ = httpGet(t, admin+"/set_consistency/delete/dc_one")
 	require.Equal(t, 400, code)
+}
+
+type described struct {
+	DCs []struct {
+		Racks []struct {
+			Servers []struct {
+				Host  string `json:"host"`
+				Port  int    `json:"port"`
+				State string `json:"state"`
+				Up    *bool  `json:"up"`
+			} `json:"servers"`
+		} `json:"racks"`
+	} `json:"dcs"`
+}
+
+// upAccordingTo asks node i's admin port whether the node serving dyn
+// address addr is up.
+func upAccordingTo(t *testing.T, n *clusterNode, addr string) (up bool, state string) {
+	t.Helper()
+	code, body := httpGet(t, "http://"+n.stats+"/cluster_describe")
+	require.Equal(t, 200, code)
+	var d described
+	require.NoError(t, json.Unmarshal([]byte(body), &d), body)
+	for _, dc := range d.DCs {
+		for _, r := range dc.Racks {
+			for _, s := range r.Servers {
+				if fmt.Sprintf("%s:%d", s.Host, s.Port) == addr {
+					require.NotNil(t, s.Up, "no live view in %s", body)
+					return *s.Up, s.State
+				}
+			}
+		}
+	}
+	t.Fatalf("%s not described by %s: %s", addr, n.stats, body)
+	return false, ""
+}
+
+// TestClusterStoppedNodeDetected: SIGSTOP one node of three racks; the
+// others report it down within the bound, clients keep getting answers at
+// DC_ONE and DC_QUORUM; SIGCONT brings it back to NORMAL everywhere.
+func TestClusterStoppedNodeDetected(t *testing.T) {
+	nodes := startCluster(t, 70, "  heartbeat_interval: 250\n  timeout: 1000\n", "dc1/r1", "dc1/r2", "dc1/r3")
+	victim := nodes[1]
+	for _, n := range []*clusterNode{nodes[0], nodes[2]} {
+		eventuallyTrue(t, 5*time.Second, func() bool { up, _ := upAccordingTo(t, n, victim.dyn); return up }, "victim up at start")
+	}
+	require.NoError(t, victim.proc.Signal(syscall.SIGSTOP))
+	stopped := time.Now()
+	const bound = 5 * time.Second // 250 ms heartbeats: the simulator's 10 s bound at 1 s, scaled
+	for _, n := range []*clusterNode{nodes[0], nodes[2]} {
+		eventuallyTrue(t, bound, func() bool { up, st := upAccordingTo(t, n, victim.dyn); return !up && st == "DOWN" }, "victim reported down by "+n.dyn)
+	}
+	t.Logf("stopped node reported down by both peers after %s", time.Since(stopped).Round(10*time.Millisecond))
+
+	one := testproc.DialRESP(t, nodes[0].listen)
+	require.Equal(t, "+OK\r\n", one.Do("SET", "k", "v"), "DC_ONE write with a rack stopped")
+	_, err := http.Get("http://" + nodes[0].stats + "/set_consistency/write/dc_quorum")
+	require.NoError(t, err)
+	_, err = http.Get("http://" + nodes[0].stats + "/set_consistency/read/dc_quorum")
+	require.NoError(t, err)
+	quorum := testproc.DialRESP(t, nodes[0].listen)
+	start := time.Now()
+	require.Equal(t, "+OK\r\n", quorum.Do("SET", "k", "w"), "DC_QUORUM write: 2 of 3 racks")
+	require.Equal(t, bulkOf("w"), quorum.Do("GET", "k"))
+	require.Less(t, time.Since(start), time.Second, "a node known to be down is not waited for")
+
+	require.NoError(t, victim.proc.Signal(syscall.SIGCONT))
+	for _, n := range []*clusterNode{nodes[0], nodes[2]} {
+		eventuallyTrue(t, bound, func() bool { up, st := upAccordingTo(t, n, victim.dyn); return up && st == "NORMAL" }, "victim back for "+n.dyn)
+	}
+}
+
+func eventuallyTrue(t *testing.T, within time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestNodeStates: a state set on the admin port is enforced by that node's
+// coordinators and spread to the others by gossip.
+func TestNodeStates(t *testing.T) {
+	nodes := startCluster(t, 80, "  heartbeat_interval: 200\n", "dc1/r1", "dc1/r2", "dc1/r3")
+	c := testproc.DialRESP(t, nodes[0].listen)
+	require.Equal(t, "+OK\r\n", c.Do("SET", "k", "v"))
+	refused := "-ERR Dynomite: Dynomite's current state does not allow this request\r\n"
+	set := func(state string) {
+		code, body := httpGet(t, "http://"+nodes[0].stats+"/state/"+state)
+		require.Equal(t, 200, code, body)
+	}
+	set("standby")
+	eventuallyTrue(t, 2*time.Second, func() bool { return c.Do("GET", "k") == refused }, "STANDBY refuses reads")
+	require.Equal(t, refused, c.Do("SET", "k", "w"))
+	for _, n := range nodes[1:] {
+		eventuallyTrue(t, 5*time.Second, func() bool { _, st := upAccordingTo(t, n, nodes[0].dyn); return st == "STANDBY" }, "state spread to "+n.dyn)
+	}
+	set("writes_only")
+	eventuallyTrue(t, 2*time.Second, func() bool { return c.Do("SET", "k", "w") == "+OK\r\n" }, "WRITES_ONLY takes writes")
+	require.Equal(t, refused, c.Do("GET", "k"))
+	set("normal")
+	eventuallyTrue(t, 2*time.Second, func() bool { return c.Do("GET", "k") == bulkOf("w") }, "NORMAL serves reads again")
+	code, body := httpGet(t, "http://"+nodes[0].stats+"/state/get_state")
+	require.Equal(t, 200, code)
+	require.Equal(t, "State: NORMAL\n", body)
 }

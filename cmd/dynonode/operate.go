@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"github.com/dynonode/dynonode/actors/gossip"
 	"log/slog"
 	"net"
 	"time"
@@ -42,6 +44,7 @@ type adminWiring struct {
 	counters *datastore.Counters // nil for the embedded store
 	level    admin.LogLevel
 	log      *slog.Logger
+	gossip   actors.Addr // zero when the node runs no gossiper
 }
 
 // newAdmin builds the admin server over the node's counters; request
@@ -65,6 +68,31 @@ func newAdmin(w adminWiring) *admin.Server {
 				return s, nil
 			default:
 				return stats.Snapshot{}, fmt.Errorf("actor %s is not the stats actor", stats.Name)
+			}
+		},
+		OnState: func(st gossip.State) {
+			if !w.gossip.IsZero() {
+				w.node.Send(actors.Addr{Node: w.node.ID(), Name: "admin"}, w.gossip, gossip.SetState{State: st})
+			}
+		},
+		Members: func() ([]gossip.MemberView, error) {
+			if w.gossip.IsZero() {
+				return nil, errors.New("no gossiper")
+			}
+			got := make(chan []gossip.MemberView, 1)
+			err := w.node.Inspect(w.gossip.Name, 2*time.Second, func(b actors.Behaviour) {
+				if g, ok := b.(*gossip.Gossiper); ok {
+					got <- g.Snapshot(time.Now()).List
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+			select {
+			case l := <-got:
+				return l, nil
+			default:
+				return nil, errors.New("the gossip actor is not a gossiper")
 			}
 		},
 		ResetHistograms: func() error {

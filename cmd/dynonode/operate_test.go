@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,6 +124,9 @@ func TestAdminEndpoints(t *testing.T) {
 
 	code, body := n.get(t, "/cluster_describe")
 	require.Equal(t, 200, code)
+	// "up" is the failure detector's verdict on seeds that do not exist
+	// here: it flips to false after a few seconds, so it is left out.
+	body = regexp.MustCompile(`,"up":(true|false)`).ReplaceAllString(body, "")
 	require.JSONEq(t, `{"dcs":[
 		{"name":"dc1","racks":[
 			{"name":"r1","servers":[{"name":"127.0.0.1","host":"127.0.0.1","port":`+port(n, t)+`,"token":100,"state":"NORMAL"}]},

@@ -12,6 +12,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/actors/store"
@@ -22,8 +23,28 @@ import (
 	"github.com/dynonode/dynonode/transport"
 )
 
-// storeName is the store adapter actor's name on every node.
-const storeName = "store"
+// Actor names, the same on every node.
+const (
+	storeName  = "store"
+	gossipName = "gossip"
+)
+
+// gossipConfig sets up membership and failure detection from the config.
+func gossipConfig(cfg *config.Config, rg *ring.Ring) gossip.Config {
+	member := func(id, dc, rack string, tokens []uint32) gossip.Member {
+		return gossip.Member{ID: id, DC: dc, Rack: rack, Tokens: tokens}
+	}
+	self := rg.Local()
+	c := gossip.Config{
+		Self: member(self.ID, self.DC, self.Rack, self.Tokens), Name: gossipName,
+		Interval: cfg.HeartbeatInterval, PhiThreshold: float64(cfg.PhiThreshold),
+		AllowJoin: cfg.EnableGossip, Hash: rg.Hash(), HashTag: rg.HashTag(),
+	}
+	for _, s := range cfg.Seeds {
+		c.Seeds = append(c.Seeds, member(s.Addr.String(), s.Datacenter, s.Rack, s.Tokens))
+	}
+	return c
+}
 
 // nodeID names this node in the cluster: its peer address, which is also
 // how its seeds name it; a node without dyn_listen is alone and local.
@@ -106,8 +127,9 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 		}
 		pollCtx, stopPoll := context.WithCancel(ctx)
 		defer stopPoll()
-		// The ring is built from dyn_seeds at start; peers a provider adds
-		// later get links now and ring membership once gossip lands.
+		// The ring starts from dyn_seeds; peers a provider adds later get
+		// links now, and with enable_gossip they join the ring through
+		// gossip (they list this node among their seeds).
 		go seeds.Poll(pollCtx, provider, seeds.PollOptions{Interval: cfg.GossipInterval, Log: log}, func(list []config.Seed) {
 			for _, s := range list {
 				conns := cfg.LocalPeerConnections
@@ -130,6 +152,12 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	if statsAddr.IsZero() {
 		return errors.New("cannot start the stats actor")
 	}
+	var gossipAddr actors.Addr
+	if opts.AdminOperation == 0 && !cfg.DynListen.IsZero() {
+		if gossipAddr = node.Spawn(gossipName, gossip.New(gossipConfig(cfg, rg))); gossipAddr.IsZero() {
+			return errors.New("cannot start the gossiper")
+		}
+	}
 
 	proto := frontend.Redis
 	if cfg.DataStore == config.Memcached {
@@ -137,8 +165,8 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	}
 	var fe *frontend.Listener
 	host := newClientHost(node)
-	adm := newAdmin(adminWiring{cfg: cfg, node: node, host: host, fe: &fe, counters: counters, level: level, log: log})
-	ccfg := coord.Config{Ring: rg, StoreName: storeName, Timeout: cfg.Timeout, AdminMode: opts.AdminOperation > 0, Version: version, Stats: statsAddr}
+	adm := newAdmin(adminWiring{cfg: cfg, node: node, host: host, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr})
+	ccfg := coord.Config{Ring: rg, StoreName: storeName, Timeout: cfg.Timeout, AdminMode: opts.AdminOperation > 0, Version: version, Stats: statsAddr, Gossip: gossipAddr}
 	fe, err = frontend.Listen(frontend.Options{
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log,
 		Coordinator: func(sink actors.Addr) actors.Producer {

@@ -61,6 +61,9 @@ type Options struct {
 	// OnState, when set, is told every node state an operator sets (the
 	// gossiper enforces and spreads it).
 	OnState func(gossip.State)
+	// Members, when set, is the gossiper's live membership: cluster
+	// descriptions then show who is up.
+	Members func() ([]gossip.MemberView, error)
 	// Logger receives a line per setting changed.
 	Logger *slog.Logger
 }
@@ -116,6 +119,14 @@ func (s *Server) TimeoutFactor() int { return int(s.factor.Load()) }
 
 // State is the node state an operator set (NORMAL at start).
 func (s *Server) State() gossip.State { return gossip.State(s.state.Load()) }
+
+// peerOverridden reports whether an operator set host's state.
+func (s *Server) peerOverridden(host string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.peers[host]
+	return ok
+}
 
 // PeerState is the state recorded for the peer at host (NORMAL unless an
 // operator set another).

@@ -3,9 +3,12 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/dynonode/dynonode/actors/gossip"
+	"net"
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -234,6 +237,8 @@ type describedServer struct {
 	Port  int    `json:"port"`
 	Token uint32 `json:"token"`
 	State string `json:"state"`
+	// Up is the failure detector's verdict, when gossip runs (dynonode).
+	Up *bool `json:"up,omitempty"`
 }
 
 type describedRack struct {
@@ -269,6 +274,35 @@ func (s *Server) clusterDescribe(w http.ResponseWriter, _ *http.Request) {
 	for _, sd := range cfg.Seeds {
 		nodes = append(nodes, node{sd.Datacenter, sd.Rack, describedServer{Name: sd.PeerName(), Host: sd.Addr.Host,
 			Port: sd.Addr.Port, Token: first(sd.Tokens), State: s.PeerState(sd.PeerName()).String()}})
+	}
+	// With gossip, "up" is the failure detector's verdict and "state" the
+	// state the node declares, or DOWN when it is not up; a state an
+	// operator set with /peer/... still wins, as in Dynomite.
+	if s.opts.Members != nil {
+		if members, err := s.opts.Members(); err == nil {
+			live := map[string]gossip.MemberView{}
+			for _, m := range members {
+				live[m.ID] = m
+			}
+			for i := range nodes {
+				id := net.JoinHostPort(nodes[i].srv.Host, strconv.Itoa(nodes[i].srv.Port))
+				m, ok := live[id]
+				if !ok {
+					continue
+				}
+				up := m.Up
+				nodes[i].srv.Up = &up
+				if m.ID == s.opts.NodeID || s.peerOverridden(nodes[i].srv.Name) {
+					continue
+				}
+				switch {
+				case !up:
+					nodes[i].srv.State = gossip.Down.String()
+				case m.State != gossip.Unknown:
+					nodes[i].srv.State = m.State.String()
+				}
+			}
+		}
 	}
 	sort.SliceStable(nodes, func(i, j int) bool {
 		a, b := nodes[i], nodes[j]
