@@ -5,7 +5,7 @@ GO       ?= go
 FPCTL    := $(GO) tool failpoint-ctl
 # Packages with failpoint markers; `make test` rewrites them and always
 # restores them, even when tests fail or are interrupted.
-FP_PKGS  := ./netio/... ./transport/...
+FP_PKGS  := $(shell grep -rl --include="*.go" "failpoint.Inject" netio transport | xargs -n1 dirname | sort -u)
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/dynonode
