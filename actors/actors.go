@@ -53,8 +53,13 @@ type Context interface {
 	After(d time.Duration, msg any) TimerID
 	// Cancel stops a pending timer; cancelling a fired or unknown timer is a no-op.
 	Cancel(id TimerID)
-	// Now is this node's clock (skewed, drifting or jumping in the simulator).
+	// Now is this node's wall clock (skewed, drifting or jumping in the
+	// simulator). Use it for timestamps, never to measure durations.
 	Now() time.Time
+	// Elapsed is this node's monotonic clock: time since an arbitrary
+	// start, drifting with the node's clock rate but never jumping. Measure
+	// durations with it (failure detection, latencies).
+	Elapsed() time.Duration
 	// Rand is this actor's own seeded source.
 	Rand() *rand.Rand
 	// Spawn starts a child actor named name on this node and returns its

@@ -8,7 +8,8 @@ import "time"
 type clock struct {
 	anchorVirt  time.Duration
 	anchorLocal time.Time
-	rate        float64 // 1 = perfect; 1.0001 = 100 ppm fast
+	anchorMono  time.Duration // the monotonic reading at anchorVirt: jumps leave it alone
+	rate        float64       // 1 = perfect; 1.0001 = 100 ppm fast
 }
 
 func newClock(start time.Time) clock { return clock{anchorLocal: start, rate: 1} }
@@ -17,8 +18,15 @@ func (c *clock) now(virt time.Duration) time.Time {
 	return c.anchorLocal.Add(time.Duration(float64(virt-c.anchorVirt) * c.rate))
 }
 
+// mono is the node's monotonic clock: it advances at the node's rate and
+// never jumps.
+func (c *clock) mono(virt time.Duration) time.Duration {
+	return c.anchorMono + time.Duration(float64(virt-c.anchorVirt)*c.rate)
+}
+
 func (c *clock) reanchor(virt time.Duration) {
 	c.anchorLocal = c.now(virt)
+	c.anchorMono = c.mono(virt)
 	c.anchorVirt = virt
 }
 

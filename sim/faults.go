@@ -8,22 +8,35 @@ import (
 )
 
 // Crash stops a node at once: its actors, their state, their timers and its
-// queued input are lost; messages in flight to it are dropped on arrival.
+// queued input are lost (durable actors keep their state for the restart);
+// messages in flight to it are dropped on arrival.
 func (w *World) Crash(id actors.NodeID) {
 	n := w.mustNode(id)
 	if !n.up {
 		return
 	}
-	n.crash()
+	n.crash(false)
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "crash")
 }
 
+// CrashWipe crashes a node and loses its durable actors' state too: the
+// restart comes back with an empty datastore (a cold cache).
+func (w *World) CrashWipe(id actors.NodeID) {
+	n := w.mustNode(id)
+	if n.up {
+		n.crash(true)
+	} else {
+		n.kept = nil
+	}
+	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "crash-wipe")
+}
+
 // Restart boots a crashed node as a fresh incarnation (its Boot runs again).
-// Restarting a running node crashes it first.
+// Restarting a running node crashes it first (durable state kept).
 func (w *World) Restart(id actors.NodeID) {
 	n := w.mustNode(id)
 	if n.up {
-		n.crash()
+		n.crash(false)
 	}
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "restart")
 	n.boot()

@@ -18,6 +18,11 @@ type NodeSpec struct {
 	DC   string
 	Rack string
 	Boot func(actors.Spawner)
+	// Durable names actors whose state outlives a crash of the node: the
+	// datastore process beside dynonode. Restart hands the surviving
+	// behaviour back when Boot spawns that name again; CrashWipe loses it
+	// too (a cold restart with an empty datastore).
+	Durable []string
 }
 
 // node is a simulated process. epoch counts incarnations: a crash bumps it,
@@ -34,6 +39,7 @@ type node struct {
 	actors  map[string]*cell
 	nextTID actors.TimerID
 	log     *slog.Logger
+	kept    map[string]actors.Behaviour // durable actors' state across a crash
 }
 
 // cell hosts one actor on a node.
@@ -58,11 +64,17 @@ func (n *node) Spawn(name string, p actors.Producer) actors.Addr {
 		return actors.Addr{}
 	}
 	addr := actors.Addr{Node: n.spec.ID, Name: name}
+	b, survived := n.kept[name]
+	if survived {
+		delete(n.kept, name)
+	} else {
+		b = p()
+	}
 	c := &cell{
 		n:       n,
 		addr:    addr,
 		produce: p,
-		b:       p(),
+		b:       b,
 		rng:     actors.Stream(n.w.seed, "actor:"+addr.String()+"#"+strconv.FormatUint(n.epoch, 10)),
 		log:     n.log.With("actor", name),
 		timers:  map[actors.TimerID]struct{}{},
@@ -85,8 +97,17 @@ func (n *node) boot() {
 	}
 }
 
-// crash loses every actor's state, timers and queued input.
-func (n *node) crash() {
+// crash loses every actor's state, timers and queued input, except the
+// state of durable actors unless wipe is set.
+func (n *node) crash(wipe bool) {
+	n.kept = map[string]actors.Behaviour{}
+	if !wipe {
+		for _, name := range n.spec.Durable {
+			if c := n.actors[name]; c != nil {
+				n.kept[name] = c.b
+			}
+		}
+	}
 	n.up = false
 	n.epoch++
 	n.actors = nil
@@ -114,6 +135,9 @@ func (x simContext) Sender() actors.Addr { return x.c.sender }
 func (x simContext) Rand() *rand.Rand    { return x.c.rng }
 func (x simContext) Log() *slog.Logger   { return x.c.log }
 func (x simContext) Now() time.Time      { return x.c.n.clock.now(x.c.n.w.now) }
+func (x simContext) Elapsed() time.Duration {
+	return x.c.n.clock.mono(x.c.n.w.now)
+}
 
 func (x simContext) Send(to actors.Addr, m any) { x.c.n.w.send(x.c.addr, to, m) }
 

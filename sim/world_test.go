@@ -248,3 +248,23 @@ func TestSpawnDuplicateName(t *testing.T) {
 	addr := w.nodes["a"].Spawn("p", func() actors.Behaviour { return &probe{w: w} })
 	require.True(t, addr.IsZero())
 }
+
+func TestDurableActorsSurviveCrashUnlessWiped(t *testing.T) {
+	w := New(Config{Seed: 1})
+	w.AddNode(NodeSpec{ID: "a", Durable: []string{"db"}, Boot: func(s actors.Spawner) {
+		s.Spawn("db", func() actors.Behaviour { return &probe{w: w} })
+		s.Spawn("p", func() actors.Behaviour { return &probe{w: w} })
+	}})
+	w.Inject(actors.Addr{}, actors.Addr{Node: "a", Name: "db"}, "remember me")
+	require.NoError(t, w.RunFor(time.Millisecond))
+	db := w.Behaviour(actors.Addr{Node: "a", Name: "db"}).(*probe)
+	w.Crash("a")
+	w.Restart("a")
+	require.NoError(t, w.RunFor(time.Millisecond))
+	require.Same(t, db, w.Behaviour(actors.Addr{Node: "a", Name: "db"}), "the datastore survived the crash")
+	require.Len(t, w.Behaviour(actors.Addr{Node: "a", Name: "p"}).(*probe).seen, 1, "the rest is fresh")
+	w.CrashWipe("a")
+	w.Restart("a")
+	require.NoError(t, w.RunFor(time.Millisecond))
+	require.NotSame(t, db, w.Behaviour(actors.Addr{Node: "a", Name: "db"}), "a wiped datastore starts empty")
+}

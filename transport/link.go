@@ -120,7 +120,7 @@ func (l *link) close() {
 // failure, when the message says how (msg.Bounceable).
 func (n *Node) bounce(o outbound, reason string) {
 	if b, ok := o.msg.(msg.Bounceable); ok && !o.from.IsZero() {
-		n.send(o.to, o.from, b.Bounce(reason))
+		n.send(o.to, o.from, b.Bounce(reason), false)
 	}
 }
 
@@ -333,6 +333,6 @@ func (n *Node) readLoop(conn net.Conn) {
 			return
 		}
 		n.stats.received.Add(1)
-		n.send(env.From, env.To, env.Msg)
+		n.send(env.From, env.To, env.Msg, true)
 	}
 }

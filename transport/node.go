@@ -51,7 +51,7 @@ type Node struct {
 	log    *slog.Logger
 
 	mu     sync.RWMutex
-	cells  map[string]*cell
+	cells  sync.Map // name -> *cell; read on every send without a lock
 	links  map[actors.NodeID]*link
 	closed bool
 
@@ -60,6 +60,7 @@ type Node struct {
 	conns   map[net.Conn]struct{}
 	stats   counters
 	queued  atomic.Int64 // messages waiting in peer queues
+	started time.Time    // for actors' monotonic Elapsed
 }
 
 type counters struct {
@@ -108,9 +109,9 @@ func Start(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("transport: start engine for node %s: %w", opts.ID, err)
 	}
 	n := &Node{
-		id: opts.ID, opts: opts, seed: seed, engine: e,
+		id: opts.ID, opts: opts, seed: seed, engine: e, started: time.Now(),
 		log:   opts.Log.With("node", string(opts.ID)),
-		cells: map[string]*cell{}, links: map[actors.NodeID]*link{}, conns: map[net.Conn]struct{}{},
+		links: map[actors.NodeID]*link{}, conns: map[net.Conn]struct{}{},
 	}
 	if opts.PeerListen != "" {
 		ln, err := net.Listen("tcp", opts.PeerListen)
@@ -138,33 +139,29 @@ func (n *Node) PeerAddr() string {
 // Spawn starts an actor named name on this node. It returns the zero Addr
 // when the name is taken or the node is closed.
 func (n *Node) Spawn(name string, p actors.Producer) actors.Addr {
-	addr := actors.Addr{Node: n.id, Name: name}
-	c := &cell{n: n, addr: addr, produce: p, log: n.log.With("actor", name)}
-	// Hollywood names a process "<kind>/<id>"; knowing the PID before Spawn
-	// lets the actor's Started handler set timers and receive from itself.
-	c.pid = actor.NewPID(n.engine.Address(), "a/"+name)
+	c := newCell(n, name, p)
 	n.mu.Lock()
-	if _, dup := n.cells[name]; dup || n.closed {
+	if _, dup := n.cells.Load(name); dup || n.closed {
 		n.mu.Unlock()
 		n.log.Error("spawn refused: name in use or node closed", "actor", name)
 		return actors.Addr{}
 	}
-	n.cells[name] = c
+	n.cells.Store(name, c)
 	n.mu.Unlock()
-	n.engine.Spawn(func() actor.Receiver { return c }, "a", actor.WithID(name), actor.WithInboxSize(256))
-	return addr
+	n.engine.SpawnProc((*process)(c))
+	return c.addr
 }
 
 // Stop stops the named local actor; it receives Stopping first.
 func (n *Node) Stop(name string) {
 	if c := n.lookup(name); c != nil {
-		n.engine.Send(c.pid, stopReq{})
+		c.deliver(actors.Addr{}, stopReq{}, false)
 	}
 }
 
 // Send delivers m to an actor from outside any actor (a socket read loop, a
 // test), as if sent by from.
-func (n *Node) Send(from, to actors.Addr, m any) { n.send(from, to, m) }
+func (n *Node) Send(from, to actors.Addr, m any) { n.send(from, to, m, true) }
 
 // Inspect runs f on the named actor's behaviour inside that actor's turn, so
 // f sees a consistent state. It waits up to timeout.
@@ -174,7 +171,7 @@ func (n *Node) Inspect(name string, timeout time.Duration, f func(actors.Behavio
 		return fmt.Errorf("transport: inspect %s/%s: no such actor", n.id, name)
 	}
 	done := make(chan struct{})
-	n.engine.Send(c.pid, inspectReq{f: f, done: done})
+	c.deliver(actors.Addr{}, inspectReq{f: f, done: done}, false)
 	select {
 	case <-done:
 		return nil
@@ -221,10 +218,11 @@ func (n *Node) Close(timeout time.Duration) {
 	n.closed = true
 	links := n.links
 	n.links = map[actors.NodeID]*link{}
-	names := make([]string, 0, len(n.cells))
-	for name := range n.cells {
-		names = append(names, name)
-	}
+	var names []string
+	n.cells.Range(func(name, _ any) bool {
+		names = append(names, name.(string))
+		return true
+	})
 	for c := range n.conns {
 		c.Close()
 	}
@@ -243,8 +241,9 @@ func (n *Node) Close(timeout time.Duration) {
 		if c == nil {
 			continue
 		}
+		c.deliver(actors.Addr{}, stopReq{}, false)
 		select {
-		case <-n.engine.Poison(c.pid).Done():
+		case <-c.done:
 		case <-deadline:
 			n.log.Warn("actors still running at close deadline", "actor", name)
 			return
@@ -253,22 +252,19 @@ func (n *Node) Close(timeout time.Duration) {
 }
 
 func (n *Node) lookup(name string) *cell {
-	n.mu.RLock()
-	c := n.cells[name]
-	n.mu.RUnlock()
-	return c
+	if c, ok := n.cells.Load(name); ok {
+		return c.(*cell)
+	}
+	return nil
 }
 
 func (n *Node) unregister(name string, c *cell) {
-	n.mu.Lock()
-	if n.cells[name] == c {
-		delete(n.cells, name)
-	}
-	n.mu.Unlock()
+	n.cells.CompareAndDelete(name, c)
 }
 
-// send routes one message: to a local inbox, or onto the peer link.
-func (n *Node) send(from, to actors.Addr, m any) {
+// send routes one message: to a local mailbox, or onto the peer link.
+// inline allows an idle local actor to handle it on the caller's goroutine.
+func (n *Node) send(from, to actors.Addr, m any, inline bool) {
 	if to.Node == n.id {
 		c := n.lookup(to.Name)
 		if c == nil {
@@ -276,7 +272,7 @@ func (n *Node) send(from, to actors.Addr, m any) {
 			n.log.Debug("dead letter", "to", to.String(), "msg_type", fmt.Sprintf("%T", m))
 			return
 		}
-		n.engine.Send(c.pid, delivery{from: from, msg: m})
+		c.deliver(from, m, inline)
 		return
 	}
 	n.mu.RLock()

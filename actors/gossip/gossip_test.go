@@ -46,7 +46,7 @@ func newTopo(t require.TestingT, seed int64, dcs, racks, perRack int, join bool,
 
 func (tp *topo) members(id string) gossip.Members {
 	g := tp.w.Behaviour(actors.Addr{Node: actors.NodeID(id), Name: "gossip"}).(*gossip.Gossiper)
-	return g.Snapshot(tp.w.NodeTime(actors.NodeID(id)))
+	return g.Snapshot()
 }
 
 // upView is the set of members a node believes up.
@@ -192,5 +192,22 @@ func TestJoinAndLeave(t *testing.T) {
 	for _, id := range tp.ids[:len(tp.ids)-1] {
 		require.False(t, knows(id, leaver), "%s still counts %s", id, leaver)
 		require.NotContains(t, tp.upView(id), leaver)
+	}
+}
+
+// TestClockStepsDoNotCauseSuspicion: wall-clock steps (NTP, VM migration)
+// either way must not make a node suspect its peers: detection measures
+// silence on the monotonic clock.
+func TestClockStepsDoNotCauseSuspicion(t *testing.T) {
+	tp := newTopo(t, 3, 1, 3, 1, false, sim.Link{Latency: time.Millisecond})
+	require.NoError(t, tp.w.RunFor(20*time.Second))
+	tp.w.JumpClock("d0r0n0", 120*time.Second)
+	tp.w.JumpClock("d0r1n0", -300*time.Second)
+	require.NoError(t, tp.w.RunFor(time.Minute))
+	for _, id := range tp.ids {
+		require.Equal(t, "d0r0n0 d0r1n0 d0r2n0 ", tp.upView(id), "view of %s", id)
+		for _, m := range tp.members(id).List {
+			require.Zero(t, m.Downs, "%s suspected %s after a clock step", id, m.ID)
+		}
 	}
 }

@@ -65,6 +65,7 @@ type Gossiper struct {
 	subs    map[actors.Addr]bool
 	view    *View
 	version uint64
+	mono    time.Duration // ctx.Elapsed at the last message: snapshots are taken then
 }
 
 type entry struct {
@@ -82,6 +83,7 @@ func New(cfg Config) actors.Producer {
 
 // Receive implements actors.Behaviour.
 func (g *Gossiper) Receive(ctx actors.Context, m any) {
+	g.mono = ctx.Elapsed()
 	switch m := m.(type) {
 	case actors.Started:
 		g.start(ctx)
@@ -106,7 +108,7 @@ func (g *Gossiper) Receive(ctx actors.Context, m any) {
 			ctx.Send(g.addr(id), Digest{Members: []Member{g.self}})
 		}
 	case GetMembers:
-		ctx.Send(ctx.Sender(), g.snapshot(ctx.Now()))
+		ctx.Send(ctx.Sender(), g.snapshot(g.mono))
 	}
 }
 
@@ -121,7 +123,7 @@ func (g *Gossiper) start(ctx actors.Context) {
 	}
 	g.members = map[string]*entry{}
 	g.subs = map[actors.Addr]bool{}
-	now := ctx.Now()
+	now := ctx.Elapsed()
 	for _, s := range g.cfg.Seeds {
 		if s.ID == g.self.ID {
 			continue
@@ -133,7 +135,7 @@ func (g *Gossiper) start(ctx actors.Context) {
 	ctx.After(g.jitter(ctx), tick{})
 }
 
-func (g *Gossiper) newDetector(now time.Time) *detector {
+func (g *Gossiper) newDetector(now time.Duration) *detector {
 	return newDetector(now, g.cfg.Interval, g.cfg.Interval/2, g.cfg.AcceptablePause)
 }
 
@@ -186,7 +188,7 @@ func (g *Gossiper) table() []Member {
 
 // merge folds a peer's table into ours.
 func (g *Gossiper) merge(ctx actors.Context, ms []Member) {
-	now := ctx.Now()
+	now := ctx.Elapsed()
 	changed := false
 	for _, m := range ms {
 		if m.ID == g.self.ID {
@@ -224,7 +226,7 @@ func (g *Gossiper) merge(ctx actors.Context, ms []Member) {
 	}
 }
 
-func (g *Gossiper) down(now time.Time) map[string]bool {
+func (g *Gossiper) down(now time.Duration) map[string]bool {
 	out := map[string]bool{}
 	for id, e := range g.members {
 		if e.m.Left || e.det.phi(now) > g.cfg.PhiThreshold {
@@ -235,7 +237,7 @@ func (g *Gossiper) down(now time.Time) map[string]bool {
 }
 
 func (g *Gossiper) publishIfChanged(ctx actors.Context) {
-	if !maps.Equal(g.down(ctx.Now()), g.view.Down) {
+	if !maps.Equal(g.down(ctx.Elapsed()), g.view.Down) {
 		g.publish(ctx)
 	}
 }
@@ -243,7 +245,7 @@ func (g *Gossiper) publishIfChanged(ctx actors.Context) {
 // publish rebuilds the view and sends it to every subscriber.
 func (g *Gossiper) publish(ctx actors.Context) {
 	old := g.view
-	g.view = g.buildView(ctx.Now())
+	g.view = g.buildView(ctx.Elapsed())
 	for id := range g.view.Down {
 		if !old.Down[id] {
 			if e := g.members[id]; e != nil {
@@ -267,7 +269,7 @@ func (g *Gossiper) publish(ctx actors.Context) {
 	}
 }
 
-func (g *Gossiper) buildView(now time.Time) *View {
+func (g *Gossiper) buildView(now time.Duration) *View {
 	g.version++
 	v := &View{Version: g.version, Down: g.down(now), States: map[string]State{}, Self: g.self.State}
 	nodes := []ring.Node{{ID: g.self.ID, DC: g.self.DC, Rack: g.self.Rack, Tokens: g.self.Tokens}}
@@ -296,11 +298,13 @@ func (g *Gossiper) buildView(now time.Time) *View {
 	return v
 }
 
-// Snapshot is the membership as seen at now (node time). Tests in the
-// simulator call it between steps; actors ask with GetMembers.
-func (g *Gossiper) Snapshot(now time.Time) Members { return g.snapshot(now) }
+// Snapshot is the membership as seen when the gossiper last handled a
+// message (at most one heartbeat interval ago). Tests in the simulator and
+// the admin port (inside the actor's turn) read it; actors ask with
+// GetMembers.
+func (g *Gossiper) Snapshot() Members { return g.snapshot(g.mono) }
 
-func (g *Gossiper) snapshot(now time.Time) Members {
+func (g *Gossiper) snapshot(now time.Duration) Members {
 	out := Members{List: []MemberView{{Member: g.self, Up: true}}}
 	for _, id := range slices.Sorted(maps.Keys(g.members)) {
 		e := g.members[id]

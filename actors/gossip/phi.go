@@ -15,14 +15,14 @@ type detector struct {
 	window    []float64 // intervals, seconds
 	next      int
 	full      bool
-	last      time.Time
-	minStdDev float64 // seconds: floors the spread so a perfectly regular history does not make any jitter suspicious
-	pause     float64 // seconds of silence accepted on top of the mean (GC pauses, a lost round)
+	last      time.Duration // monotonic (ctx.Elapsed)
+	minStdDev float64       // seconds: floors the spread so a perfectly regular history does not make any jitter suspicious
+	pause     float64       // seconds of silence accepted on top of the mean (GC pauses, a lost round)
 }
 
 const windowSize = 200
 
-func newDetector(start time.Time, interval, minStdDev, pause time.Duration) *detector {
+func newDetector(start time.Duration, interval, minStdDev, pause time.Duration) *detector {
 	d := &detector{window: make([]float64, 0, windowSize), last: start,
 		minStdDev: minStdDev.Seconds(), pause: pause.Seconds()}
 	// Seed the history with the expected interval, so a member that never
@@ -32,11 +32,11 @@ func newDetector(start time.Time, interval, minStdDev, pause time.Duration) *det
 }
 
 // heartbeat records the arrival of a fresh heartbeat at now.
-func (d *detector) heartbeat(now time.Time) {
-	gap := now.Sub(d.last).Seconds()
+func (d *detector) heartbeat(now time.Duration) {
+	gap := (now - d.last).Seconds()
 	d.last = now
 	if gap <= 0 {
-		return // a clock that jumped back: keep the history as it is
+		return
 	}
 	if len(d.window) < windowSize {
 		d.window = append(d.window, gap)
@@ -47,7 +47,7 @@ func (d *detector) heartbeat(now time.Time) {
 }
 
 // phi is the suspicion level at now.
-func (d *detector) phi(now time.Time) float64 {
+func (d *detector) phi(now time.Duration) float64 {
 	var sum, sq float64
 	for _, g := range d.window {
 		sum += g
@@ -57,7 +57,7 @@ func (d *detector) phi(now time.Time) float64 {
 	mean := sum / n
 	std := math.Sqrt(math.Max(sq/n-mean*mean, 0))
 	std = math.Max(std, d.minStdDev)
-	t := now.Sub(d.last).Seconds()
+	t := (now - d.last).Seconds()
 	y := (t - (mean + d.pause)) / std
 	// Logistic approximation of the normal CDF's tail (Akka's), accurate
 	// to ~1e-4 and free of overflow for large y.

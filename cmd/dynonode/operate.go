@@ -82,7 +82,7 @@ func newAdmin(w adminWiring) *admin.Server {
 			got := make(chan []gossip.MemberView, 1)
 			err := w.node.Inspect(w.gossip.Name, 2*time.Second, func(b actors.Behaviour) {
 				if g, ok := b.(*gossip.Gossiper); ok {
-					got <- g.Snapshot(time.Now()).List
+					got <- g.Snapshot().List
 				}
 			})
 			if err != nil {

@@ -1,0 +1,345 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/internal/check"
+)
+
+// Fault is one step of a fault schedule: at virtual time At, do Kind to
+// Nodes (or to DC/Rack), undone after For when it has an end.
+type Fault struct {
+	At    time.Duration
+	For   time.Duration
+	Kind  string
+	Nodes []string
+	DC    string
+	Rack  string
+	Value float64 // ppm for drift, seconds for a clock jump, probability for loss
+}
+
+func (f Fault) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "at %s %s", f.At, f.Kind)
+	if len(f.Nodes) > 0 {
+		fmt.Fprintf(&b, " %s", strings.Join(f.Nodes, ","))
+	}
+	if f.DC != "" {
+		fmt.Fprintf(&b, " %s/%s", f.DC, f.Rack)
+	}
+	if f.Value != 0 {
+		fmt.Fprintf(&b, " value=%g", f.Value)
+	}
+	if f.For > 0 {
+		fmt.Fprintf(&b, " for %s", f.For)
+	}
+	return b.String()
+}
+
+// FaultKinds are the faults a swarm may draw, with what they do.
+var FaultKinds = []string{
+	"partition-rack",   // isolate one rack
+	"partition-dc",     // isolate one DC
+	"partition-oneway", // cut one node's outbound links to another
+	"partition-half",   // split the nodes into two random halves
+	"bridge",           // two halves that only one node can reach both sides of
+	"crash",            // crash a node, restart it after For (datastore kept)
+	"crash-wipe",       // crash a node and lose its datastore (cold restart)
+	"pause",            // stop-the-world a node for For
+	"clock-jump",       // jump a node's clock by Value seconds (either way)
+	"clock-drift",      // drift a node's clock by Value ppm
+	"lossy-net",        // drop, duplicate and reorder with probability Value, for For
+	"slow-net",         // latency spike for For
+	"slow-store",       // a node's datastore answers late, for For
+	"failing-store",    // a node's datastore fails every request, for For
+}
+
+// PlanFaults draws a fault schedule for a seed: which kinds are on and how
+// often (swarm testing), over the fault phase.
+func PlanFaults(seed int64, nodes []Node, phase time.Duration) []Fault {
+	r := actors.Stream(seed, "swarm")
+	var on []string
+	for _, k := range FaultKinds {
+		if r.IntN(2) == 0 {
+			on = append(on, k)
+		}
+	}
+	if len(on) == 0 {
+		on = append(on, FaultKinds[r.IntN(len(FaultKinds))])
+	}
+	n := 3 + r.IntN(8)
+	var out []Fault
+	for range n {
+		kind := on[r.IntN(len(on))]
+		f := Fault{Kind: kind, At: time.Duration(r.Int64N(int64(phase * 3 / 4))), For: time.Duration(1+r.IntN(15)) * time.Second}
+		victim := nodes[r.IntN(len(nodes))]
+		switch kind {
+		case "partition-rack":
+			f.DC, f.Rack = victim.DC, victim.Rack
+		case "partition-dc":
+			f.DC = victim.DC
+		case "partition-oneway":
+			other := nodes[r.IntN(len(nodes))]
+			f.Nodes = []string{victim.ID, other.ID}
+		case "partition-half", "bridge":
+			perm := r.Perm(len(nodes))
+			for _, i := range perm[:len(nodes)/2] {
+				f.Nodes = append(f.Nodes, nodes[i].ID)
+			}
+			sort.Strings(f.Nodes)
+		case "clock-jump":
+			f.Nodes, f.Value, f.For = []string{victim.ID}, float64(r.IntN(600)-300), 0
+		case "clock-drift":
+			f.Nodes, f.Value, f.For = []string{victim.ID}, float64(r.IntN(2000)-1000), 0
+		case "lossy-net":
+			f.Value = 0.05 + 0.25*r.Float64()
+		case "slow-net":
+		default:
+			f.Nodes = []string{victim.ID}
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
+}
+
+// Node is a node of a Cluster, as a swarm sees it.
+type Node struct{ ID, DC, Rack string }
+
+// apply schedules a fault (and its undoing) on the cluster.
+func (c *Cluster) apply(f Fault) {
+	w := c.W
+	ids := func(ss []string) []actors.NodeID {
+		out := make([]actors.NodeID, len(ss))
+		for i, s := range ss {
+			out[i] = actors.NodeID(s)
+		}
+		return out
+	}
+	others := func(in []string) []actors.NodeID {
+		set := map[string]bool{}
+		for _, s := range in {
+			set[s] = true
+		}
+		var out []actors.NodeID
+		for _, n := range c.Nodes {
+			if !set[n.ID] {
+				out = append(out, actors.NodeID(n.ID))
+			}
+		}
+		return out
+	}
+	storeAddr := func(n string) actors.Addr { return actors.Addr{Node: actors.NodeID(n), Name: "store"} }
+	end := func(fn func()) { w.At(f.At+f.For, fn) }
+	w.At(f.At, func() {
+		switch f.Kind {
+		case "partition-rack":
+			w.IsolateRack(f.DC, f.Rack)
+			end(w.Heal)
+		case "partition-dc":
+			w.IsolateDC(f.DC)
+			end(w.Heal)
+		case "partition-oneway":
+			w.PartitionOneWay(ids(f.Nodes[:1]), ids(f.Nodes[1:]))
+			end(w.Heal)
+		case "partition-half":
+			w.Partition(ids(f.Nodes), others(f.Nodes))
+			end(w.Heal)
+		case "bridge":
+			// The first node of the other half talks to both halves.
+			rest := others(f.Nodes)
+			if len(rest) > 1 {
+				w.Partition(ids(f.Nodes), rest[1:])
+			}
+			end(w.Heal)
+		case "crash":
+			w.Crash(actors.NodeID(f.Nodes[0]))
+			end(func() { w.Restart(actors.NodeID(f.Nodes[0])) })
+		case "crash-wipe":
+			w.CrashWipe(actors.NodeID(f.Nodes[0]))
+			end(func() { w.Restart(actors.NodeID(f.Nodes[0])) })
+		case "pause":
+			w.Pause(actors.NodeID(f.Nodes[0]))
+			end(func() { w.Resume(actors.NodeID(f.Nodes[0])) })
+		case "clock-jump":
+			w.JumpClock(actors.NodeID(f.Nodes[0]), time.Duration(f.Value*float64(time.Second)))
+		case "clock-drift":
+			w.SetDrift(actors.NodeID(f.Nodes[0]), f.Value)
+		case "lossy-net":
+			base := c.Spec.Net
+			l := base
+			l.Drop, l.Duplicate, l.Reorder = f.Value, f.Value/2, f.Value
+			w.SetNet(l)
+			end(func() { w.SetNet(base) })
+		case "slow-net":
+			base := c.Spec.Net
+			l := base
+			l.Latency, l.Jitter = 50*time.Millisecond, 200*time.Millisecond
+			w.SetNet(l)
+			end(func() { w.SetNet(base) })
+		case "slow-store":
+			w.Inject(actors.Addr{}, storeAddr(f.Nodes[0]), SetStoreMode{Mode: StoreMode{Slow: 300 * time.Millisecond}})
+			end(func() { w.Inject(actors.Addr{}, storeAddr(f.Nodes[0]), SetStoreMode{}) })
+		case "failing-store":
+			w.Inject(actors.Addr{}, storeAddr(f.Nodes[0]), SetStoreMode{Mode: StoreMode{Failing: true}})
+			end(func() { w.Inject(actors.Addr{}, storeAddr(f.Nodes[0]), SetStoreMode{}) })
+		}
+	})
+}
+
+// SwarmSpec describes one swarm run.
+type SwarmSpec struct {
+	Seed      int64
+	Racks     []int
+	PerRack   int
+	Faults    []Fault // the schedule; PlanFaults(Seed, ...) when nil
+	Phase     time.Duration
+	Clients   int
+	WrapStore func(node string, p actors.Producer) actors.Producer
+}
+
+// SwarmRun is what a swarm run produced.
+type SwarmRun struct {
+	Spec    SwarmSpec
+	Faults  []Fault
+	History check.History
+	Result  check.Result
+	Digest  string
+	Events  uint64
+	Virtual time.Duration
+	Err     error
+}
+
+var levels = []config.Consistency{config.DCOne, config.DCQuorum, config.DCSafeQuorum, config.DCEachSafeQuorum}
+
+// RunSwarm runs a workload under the fault schedule (fault phase), then
+// heals everything, waits for the cluster to settle and checks every level
+// serves through every node (liveness phase); the checkers judge the whole
+// history.
+func RunSwarm(spec SwarmSpec) SwarmRun {
+	if spec.Phase == 0 {
+		spec.Phase = 60 * time.Second
+	}
+	if spec.Clients == 0 {
+		spec.Clients = 8
+	}
+	if spec.PerRack == 0 {
+		spec.PerRack = 1
+	}
+	wrap := func(node string, p actors.Producer) actors.Producer {
+		if spec.WrapStore != nil {
+			p = spec.WrapStore(node, p)
+		}
+		return FaultyStore(p)
+	}
+	c, err := NewCluster(ClusterSpec{Seed: spec.Seed, Racks: spec.Racks, PerRack: spec.PerRack,
+		Net: Link{Latency: time.Millisecond, Jitter: 2 * time.Millisecond}, WrapStore: wrap})
+	run := SwarmRun{Spec: spec}
+	if err != nil {
+		run.Err = err
+		return run
+	}
+	var nodes []Node
+	for _, n := range c.Nodes {
+		nodes = append(nodes, Node{ID: n.ID, DC: n.DC, Rack: n.Rack})
+	}
+	run.Faults = spec.Faults
+	if run.Faults == nil {
+		run.Faults = PlanFaults(spec.Seed, nodes, spec.Phase)
+	}
+	w := c.W
+	rec := NewRecorder(w)
+	r := w.Rand("workload")
+	keys := []string{"s1", "s2", "s3"}
+	var clients []*SetClient
+	for i := range spec.Clients {
+		sc := &SetClient{ID: i + 1, Node: nodes[r.IntN(len(nodes))].ID, Level: levels[r.IntN(len(levels))],
+			Keys: keys, Reads: 0.4, Think: 200 * time.Millisecond}
+		clients = append(clients, sc)
+		c.StartSetClient(rec, sc)
+	}
+	if err := w.RunFor(5 * time.Second); err != nil { // gossip settles before faults
+		run.Err = err
+		return run
+	}
+	start := w.Now()
+	wiped := false
+	for _, f := range run.Faults {
+		f.At += start
+		wiped = wiped || f.Kind == "crash-wipe"
+		c.apply(f)
+	}
+	run.Err = w.Run(start + spec.Phase)
+	if run.Err == nil {
+		run.Err = c.liveness(rec, clients, keys, nodes, r)
+	}
+	run.History = rec.H
+	run.Result = check.CheckSet(rec.H, check.Options{DatastoreLoss: wiped, Settled: len(run.Faults) == 0})
+	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
+	return run
+}
+
+// liveness heals every fault, waits for gossip to see every node again,
+// then runs fresh operations at every level through every node.
+func (c *Cluster) liveness(rec *Recorder, clients []*SetClient, keys []string, nodes []Node, r *rand.Rand) error {
+	w := c.W
+	for _, sc := range clients {
+		sc.Stop()
+	}
+	w.Heal()
+	w.SetNet(c.Spec.Net)
+	for _, n := range nodes {
+		id := actors.NodeID(n.ID)
+		if !w.Up(id) {
+			w.Restart(id)
+		}
+		w.Resume(id)
+		w.Inject(actors.Addr{}, actors.Addr{Node: id, Name: "store"}, SetStoreMode{})
+	}
+	if err := w.RunFor(20 * time.Second); err != nil { // detection bound 10s, plus replication
+		return err
+	}
+	rec.Phase = "liveness"
+	id := len(clients) + 1
+	tag := r.IntN(1 << 30)
+	for _, n := range nodes {
+		for _, level := range levels {
+			// A key of its own, added then read at one level: every level
+			// must serve through every node. (Concurrent writers of one key
+			// may legitimately make a safe read see disagreeing replicas.)
+			c.StartSetClient(rec, &SetClient{ID: id, Node: n.ID, Level: level, Keys: []string{fmt.Sprintf("live-%d-%d", tag, id)},
+				AddThenRead: true, Think: 50 * time.Millisecond, Ops: 2})
+			id++
+		}
+		for _, level := range levels[:2] {
+			// Keys written during the faults: DC_ONE and DC_QUORUM reads
+			// must answer even where replicas diverged (there is no repair).
+			c.StartSetClient(rec, &SetClient{ID: id, Node: n.ID, Level: level, Keys: keys, Reads: 1, Think: 50 * time.Millisecond, Ops: 2})
+			id++
+		}
+	}
+	return w.RunFor(10 * time.Second)
+}
+
+// Shrink removes faults from a failing schedule, one at a time, while the
+// run still fails; it returns the smallest failing schedule it found.
+func Shrink(spec SwarmSpec, faults []Fault, fails func(SwarmRun) bool) []Fault {
+	cur := append([]Fault(nil), faults...)
+	for i := 0; i < len(cur); {
+		try := append(append([]Fault(nil), cur[:i]...), cur[i+1:]...)
+		s := spec
+		s.Faults = try
+		if fails(RunSwarm(s)) {
+			cur = try
+			continue
+		}
+		i++
+	}
+	return cur
+}

@@ -1,0 +1,135 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/internal/check"
+)
+
+// Recorder collects a run's history. Clients append to it as they run; the
+// simulator is single-threaded, so no lock is needed.
+type Recorder struct {
+	H     check.History
+	w     *World
+	Phase string
+}
+
+// NewRecorder records with the world's global virtual time, the way a
+// Jepsen control node timestamps with its own clock.
+func NewRecorder(w *World) *Recorder { return &Recorder{w: w, Phase: "faults"} }
+
+func (r *Recorder) add(op check.Op) {
+	op.Time = r.w.Now()
+	r.H = append(r.H, op)
+}
+
+// SetClient is one workload process: it adds unique elements to a few
+// grow-only sets (SADD) and reads them back (SMEMBERS) through one
+// connection, one operation at a time.
+type SetClient struct {
+	ID    int
+	Node  string
+	DC    string
+	Level config.Consistency
+	Keys  []string
+	Reads float64       // share of reads
+	Think time.Duration // mean pause between operations
+	Ops   int           // stop after this many (0: until Stop)
+	// AddThenRead alternates an add and a read of the same key instead of
+	// drawing reads at random.
+	AddThenRead bool
+	rec         *Recorder
+	coord       actors.Addr
+	open        *check.Op
+	n           int
+	stopped     bool
+}
+
+type nextOp struct{}
+
+// StartSetClient spawns a workload process on node with its own connection.
+func (c *Cluster) StartSetClient(rec *Recorder, sc *SetClient) {
+	sc.rec = rec
+	sc.DC = c.Node(sc.Node).DC
+	name := fmt.Sprintf("client%d", sc.ID)
+	self := actors.Addr{Node: actors.NodeID(sc.Node), Name: name}
+	if c.W.Spawn(actors.NodeID(sc.Node), name, func() actors.Behaviour { return sc }).IsZero() {
+		return // the node is down: no process here
+	}
+	sc.coord = c.Connect(sc.Node, sc.Level, sc.Level, self)
+}
+
+// Stop ends the process after its current operation.
+func (sc *SetClient) Stop() { sc.stopped = true }
+
+// Receive implements actors.Behaviour.
+func (sc *SetClient) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case actors.Started:
+		ctx.After(sc.think(ctx), nextOp{})
+	case nextOp:
+		if sc.stopped || sc.open != nil || (sc.Ops > 0 && sc.n >= sc.Ops) {
+			return
+		}
+		sc.n++
+		op := check.Op{Process: sc.ID, Type: check.Invoke, Key: sc.Keys[ctx.Rand().IntN(len(sc.Keys))],
+			Level: sc.Level.String(), Node: sc.Node, DC: sc.DC, Phase: sc.rec.Phase}
+		var cmd [][]byte
+		if (sc.AddThenRead && sc.n%2 == 0) || (!sc.AddThenRead && ctx.Rand().Float64() < sc.Reads) {
+			op.F = "read"
+			cmd = [][]byte{[]byte("SMEMBERS"), []byte(op.Key)}
+		} else {
+			op.F = "add"
+			op.Value = "p" + strconv.Itoa(sc.ID) + "-" + strconv.Itoa(sc.n)
+			cmd = [][]byte{[]byte("SADD"), []byte(op.Key), []byte(op.Value)}
+		}
+		sc.rec.add(op)
+		sc.open = &op
+		ctx.Send(sc.coord, coord.Requests{Cmds: [][][]byte{cmd}})
+	case coord.Replies:
+		if sc.open == nil || len(m.Data) == 0 {
+			return
+		}
+		done := complete(*sc.open, m.Data)
+		sc.rec.add(done)
+		sc.open = nil
+		ctx.After(sc.think(ctx), nextOp{})
+	}
+}
+
+func (sc *SetClient) think(ctx actors.Context) time.Duration {
+	return sc.Think/2 + time.Duration(ctx.Rand().Int64N(int64(sc.Think)+1))
+}
+
+// complete turns a reply into the operation's completion. An add that
+// failed may still have reached some replicas, so its outcome is unknown
+// (info) unless the node refused it outright; a failed read changed nothing.
+func complete(inv check.Op, reply []byte) check.Op {
+	op := inv
+	v, _, err := resp.ParseReply(reply)
+	switch {
+	case err != nil:
+		op.Type, op.Error = check.Info, "unparsable reply: "+err.Error()
+	case v.Type == resp.Error:
+		op.Error = string(v.Str)
+		op.Type = check.Fail
+		if op.F == "add" && !strings.Contains(op.Error, "current state does not allow") {
+			op.Type = check.Info
+		}
+	case op.F == "read":
+		op.Type = check.OK
+		for _, e := range v.Elems {
+			op.Values = append(op.Values, string(e.Str))
+		}
+	default:
+		op.Type = check.OK
+	}
+	return op
+}
