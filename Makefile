@@ -51,9 +51,17 @@ bench: deps build
 fuzz:
 	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
-# A longer seeded campaign of the simulator: SEEDS seeds from SEED_BASE.
+# A swarm campaign of the simulator: SEEDS seeds from SEED_BASE (random
+# when unset), run in parallel on every core; failures are listed by seed
+# with their replay command.
 sim:
-	$(GO) test ./sim -run TestManySeeds -count=1 -v -seed=$${SEED_BASE:-1} -sim.seeds=$(SEEDS)
+	@$(GO) test ./sim -run 'TestSwarm$$' -count=1 -v -timeout 0 -parallel $$(nproc) \
+		-seed=$${SEED_BASE:-$$(shuf -i 1-1000000000 -n 1)} -sim.seeds=$(SEEDS) > sim-campaign.log 2>&1; \
+	status=$$?; \
+	echo "seeds passed: $$(grep -c -- '--- PASS: TestSwarm/seed=' sim-campaign.log)"; \
+	echo "seeds failed: $$(grep -c -- '--- FAIL: TestSwarm/seed=' sim-campaign.log)"; \
+	grep -E -- '--- FAIL: TestSwarm/seed=|replay: ' sim-campaign.log || true; \
+	echo "full log: sim-campaign.log"; exit $$status
 
 jepsen:
 	@echo "make jepsen: the Jepsen harness is not built yet (see the open Jepsen issue)." >&2; exit 2

@@ -202,6 +202,10 @@ type SwarmSpec struct {
 	Phase     time.Duration
 	Clients   int
 	WrapStore func(node string, p actors.Producer) actors.Producer
+	// Levels the clients use (spread over them in turn); all four when nil.
+	Levels []config.Consistency
+	// Reads is the clients' share of reads. Default 0.4.
+	Reads float64
 }
 
 // SwarmRun is what a swarm run produced.
@@ -214,6 +218,26 @@ type SwarmRun struct {
 	Events  uint64
 	Virtual time.Duration
 	Err     error
+	Wiped   bool // a fault lost a datastore
+}
+
+// OKRate is the share of operations at level, completed during the fault
+// phase, that succeeded.
+func (r SwarmRun) OKRate(level string) (rate float64, n int) {
+	ok := 0
+	for _, op := range r.History {
+		if op.Type == check.Invoke || op.Level != level || op.Phase != "faults" {
+			continue
+		}
+		n++
+		if op.Type == check.OK {
+			ok++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return float64(ok) / float64(n), n
 }
 
 var levels = []config.Consistency{config.DCOne, config.DCQuorum, config.DCSafeQuorum, config.DCEachSafeQuorum}
@@ -258,9 +282,18 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	r := w.Rand("workload")
 	keys := []string{"s1", "s2", "s3"}
 	var clients []*SetClient
+	reads := spec.Reads
+	if reads == 0 {
+		reads = 0.4
+	}
 	for i := range spec.Clients {
-		sc := &SetClient{ID: i + 1, Node: nodes[r.IntN(len(nodes))].ID, Level: levels[r.IntN(len(levels))],
-			Keys: keys, Reads: 0.4, Think: 200 * time.Millisecond}
+		level := levels[r.IntN(len(levels))]
+		node := nodes[r.IntN(len(nodes))].ID
+		if spec.Levels != nil {
+			// Scenarios place clients evenly: every node, every level.
+			level, node = spec.Levels[i%len(spec.Levels)], nodes[(i/len(spec.Levels))%len(nodes)].ID
+		}
+		sc := &SetClient{ID: i + 1, Node: node, Level: level, Keys: keys, Reads: reads, Think: 200 * time.Millisecond}
 		clients = append(clients, sc)
 		c.StartSetClient(rec, sc)
 	}
@@ -280,6 +313,7 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 		run.Err = c.liveness(rec, clients, keys, nodes, r)
 	}
 	run.History = rec.H
+	run.Wiped = wiped
 	run.Result = check.CheckSet(rec.H, check.Options{DatastoreLoss: wiped, Settled: len(run.Faults) == 0})
 	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
 	return run

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/store"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 // topologyFor varies the cluster shape with the seed: one DC of three
@@ -133,4 +135,53 @@ func BenchmarkSwarm9Nodes(b *testing.B) {
 	wall := time.Since(start)
 	b.ReportMetric(virtual.Seconds()/wall.Seconds(), "virtual/wall")
 	b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
+}
+
+// TestPropSwarm draws topologies, client levels and fault mixes (rapid
+// shrinks a failure to a small schedule) and requires every checker to pass.
+func TestPropSwarm(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		racks := rapid.SliceOfN(rapid.IntRange(1, 3), 1, 2).Draw(rt, "racks per DC")
+		per := rapid.IntRange(1, 2).Draw(rt, "nodes per rack")
+		var nodes []string
+		for d, n := range racks {
+			for r := range n {
+				for k := range per {
+					nodes = append(nodes, fmt.Sprintf("dc%d-r%d-n%d", d+1, r+1, k+1))
+				}
+			}
+		}
+		var faults []Fault
+		for range rapid.IntRange(0, 5).Draw(rt, "faults") {
+			f := Fault{
+				Kind: rapid.SampledFrom(FaultKinds).Draw(rt, "kind"),
+				At:   time.Duration(rapid.IntRange(0, 40).Draw(rt, "at s")) * time.Second,
+				For:  time.Duration(rapid.IntRange(1, 15).Draw(rt, "for s")) * time.Second,
+			}
+			victim := nodes[rapid.IntRange(0, len(nodes)-1).Draw(rt, "victim")]
+			dc, rack, _ := strings.Cut(victim, "-")
+			rack = rack[:strings.Index(rack, "-")]
+			switch f.Kind {
+			case "partition-rack":
+				f.DC, f.Rack = dc, rack
+			case "partition-dc":
+				f.DC = dc
+			case "partition-oneway", "partition-half", "bridge":
+				f.Nodes = []string{victim, nodes[rapid.IntRange(0, len(nodes)-1).Draw(rt, "other")]}
+			case "clock-jump", "clock-drift":
+				f.Nodes, f.Value, f.For = []string{victim}, float64(rapid.IntRange(-300, 300).Draw(rt, "value")), 0
+			case "lossy-net":
+				f.Value = 0.2
+			case "slow-net":
+			default:
+				f.Nodes = []string{victim}
+			}
+			faults = append(faults, f)
+		}
+		levels := rapid.SliceOfNDistinct(rapid.SampledFrom(levels), 1, 4, func(c config.Consistency) config.Consistency { return c }).Draw(rt, "levels")
+		run := RunSwarm(SwarmSpec{Seed: rapid.Int64().Draw(rt, "seed"), Racks: racks, PerRack: per, Faults: faults,
+			Phase: 45 * time.Second, Clients: 6, Levels: levels})
+		require.NoError(rt, run.Err)
+		require.True(rt, run.Result.Valid, "%s", report(run))
+	})
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -267,4 +268,9 @@ func TestDurableActorsSurviveCrashUnlessWiped(t *testing.T) {
 	w.Restart("a")
 	require.NoError(t, w.RunFor(time.Millisecond))
 	require.NotSame(t, db, w.Behaviour(actors.Addr{Node: "a", Name: "db"}), "a wiped datastore starts empty")
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 }

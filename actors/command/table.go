@@ -60,6 +60,11 @@ type Spec struct {
 	Merge     Merge
 	// Why explains an Unsupported command in its error reply.
 	Why string
+	// Unordered marks replies whose element order Redis leaves open (a
+	// set's members, a hash's fields): replicas holding the same data may
+	// answer in different orders, so quorums compare them as multisets.
+	// Pairs: the elements are field/value pairs (HGETALL).
+	Unordered, Pairs bool
 }
 
 var table = map[string]*Spec{}
@@ -148,6 +153,11 @@ func init() {
 		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
 	unsupported("AUTH is not available yet", "auth")
+
+	for _, n := range []string{"smembers", "hkeys", "hvals", "sunion", "sinter", "sdiff", "keys"} {
+		table[n].Unordered = true
+	}
+	table["hgetall"].Unordered, table["hgetall"].Pairs = true, true
 }
 
 // Lookup returns the spec of a command name (any case), or nil.

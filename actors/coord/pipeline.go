@@ -153,6 +153,12 @@ func (p *pipeline) refuse(reply []byte, close bool, kind ErrKind) {
 // at DC_ONE the first usable replica answers instead of the local-rack
 // owner; at the quorum levels they count as failed at once.
 func (p *pipeline) send(ctx actors.Context, cfg *Config, seq uint64, i int, args [][]byte, reps []ring.Replica, level config.Consistency, write bool) {
+	p.sendCanon(ctx, cfg, seq, i, args, reps, level, write, nil)
+}
+
+// sendCanon is send for a command whose replicas' replies are compared in
+// canonical form (see canonicalUnordered).
+func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int, args [][]byte, reps []ring.Replica, level config.Consistency, write bool, canon func([]byte) []byte) {
 	s := p.slot(seq)
 	s.class, s.level = ClassRead, level
 	if write {
@@ -168,6 +174,7 @@ func (p *pipeline) send(ctx actors.Context, cfg *Config, seq uint64, i int, args
 		}
 	}
 	t := newTally(level, reps)
+	t.canon = canon
 	pt := &s.parts[i]
 	pt.tally = t
 	for r, rep := range reps {

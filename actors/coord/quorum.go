@@ -3,8 +3,10 @@ package coord
 import (
 	"bytes"
 	"fmt"
+	"sort"
 
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 )
 
@@ -13,6 +15,7 @@ type vote struct {
 	replica int // index in the part's replica list; 0 is the local-rack owner
 	reply   []byte
 	failure string
+	canon   []byte // the reply in the form replicas are compared in
 }
 
 // tally decides when a part is answered, following its consistency level:
@@ -32,6 +35,9 @@ type tally struct {
 	level    config.Consistency
 	replicas []ring.Replica
 	votes    []vote
+	// canon, when set, puts a reply in a canonical form before replies are
+	// compared (multisets for commands with unordered replies).
+	canon func([]byte) []byte
 	// groups are the DCs whose quorums count; group 0 is the local DC.
 	groups []group
 }
@@ -101,6 +107,10 @@ func (t *tally) add(v vote) (done bool, reply []byte, failure string) {
 		}
 		return false, nil, ""
 	}
+	v.canon = v.reply
+	if t.canon != nil && v.failure == "" {
+		v.canon = t.canon(v.reply)
+	}
 	t.votes = append(t.votes, v)
 	return t.decide(false)
 }
@@ -152,7 +162,7 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 		if first == nil {
 			first = v.reply
 		}
-		if t.agreeing(g, v.reply) >= g.need {
+		if t.agreeing(g, v.canon) >= g.need {
 			return v.reply, "", true
 		}
 	}
@@ -173,10 +183,10 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 	return nil, t.quorumFailure(g, good, lastFailure), true
 }
 
-func (t *tally) agreeing(g group, reply []byte) int {
+func (t *tally) agreeing(g group, canon []byte) int {
 	n := 0
 	for _, v := range t.votes {
-		if v.failure == "" && contains(g.members, v.replica) && bytes.Equal(v.reply, reply) {
+		if v.failure == "" && contains(g.members, v.replica) && bytes.Equal(v.canon, canon) {
 			n++
 		}
 	}
@@ -199,4 +209,43 @@ func contains(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// canonicalUnordered returns a RESP array reply with its elements sorted
+// (as field/value pairs when pairs is set), so replicas that hold the same
+// set or hash compare equal whatever order they answer in. Any other reply
+// is returned as it is.
+func canonicalUnordered(pairs bool) func([]byte) []byte {
+	return func(reply []byte) []byte {
+		v, n, err := resp.ParseReply(reply)
+		if err != nil || n != len(reply) || v.Type != resp.Array || len(v.Elems) < 2 {
+			return reply
+		}
+		step := 1
+		if pairs {
+			step = 2
+			if len(v.Elems)%2 != 0 {
+				return reply
+			}
+		}
+		items := make([][]resp.Value, 0, len(v.Elems)/step)
+		for i := 0; i < len(v.Elems); i += step {
+			items = append(items, v.Elems[i:i+step])
+		}
+		sort.Slice(items, func(i, j int) bool {
+			for k := range items[i] {
+				if c := bytes.Compare(items[i][k].Str, items[j][k].Str); c != 0 {
+					return c < 0
+				}
+			}
+			return false
+		})
+		out := resp.AppendArrayHeader(make([]byte, 0, len(reply)), len(v.Elems))
+		for _, it := range items {
+			for _, e := range it {
+				out = resp.AppendValue(out, e)
+			}
+		}
+		return out
+	}
 }

@@ -82,3 +82,27 @@ func TestTallyExpire(t *testing.T) {
 	require.True(t, newTally(config.DCEachSafeQuorum, reps5).awaits(4))
 	require.False(t, newTally(config.DCOne, reps5).awaits(1))
 }
+
+func TestUnorderedRepliesCompareAsMultisets(t *testing.T) {
+	set := canonicalUnordered(false)
+	a := []byte("*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n")
+	b := []byte("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n")
+	require.Equal(t, set(a), set(b))
+	require.NotEqual(t, set(a), set([]byte("*2\r\n$1\r\nb\r\n$1\r\na\r\n")))
+	pairs := canonicalUnordered(true)
+	h1 := []byte("*4\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$1\r\n2\r\n")
+	h2 := []byte("*4\r\n$1\r\ng\r\n$1\r\n2\r\n$1\r\nf\r\n$1\r\n1\r\n")
+	h3 := []byte("*4\r\n$1\r\nf\r\n$1\r\n2\r\n$1\r\ng\r\n$1\r\n1\r\n") // values swapped: different hash
+	require.Equal(t, pairs(h1), pairs(h2))
+	require.NotEqual(t, pairs(h1), pairs(h3))
+	require.Equal(t, []byte("-ERR x\r\n"), set([]byte("-ERR x\r\n")), "non-arrays pass through")
+
+	tl := newTally(config.DCSafeQuorum, reps5)
+	tl.canon = set
+	done, _, _ := tl.add(vote{replica: 0, reply: a})
+	require.False(t, done)
+	done, reply, failure := tl.add(vote{replica: 1, reply: b})
+	require.True(t, done, "same members in another order agree")
+	require.Empty(t, failure)
+	require.Equal(t, string(a), string(reply), "the client gets a replica's own reply")
+}

@@ -186,8 +186,17 @@ func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, w
 		return
 	}
 	s := &slot{parts: make([]part, 1), pending: 1, merge: mergeFirst, deadline: now.Add(c.cfg.Timeout)}
-	c.p.send(ctx, &c.cfg, c.p.push(s), 0, args, reps, c.level(write), write)
+	var canon func([]byte) []byte
+	if spec := command.Lookup(args[0]); spec != nil && spec.Unordered {
+		canon = canonSet
+		if spec.Pairs {
+			canon = canonPairs
+		}
+	}
+	c.p.sendCanon(ctx, &c.cfg, c.p.push(s), 0, args, reps, c.level(write), write, canon)
 }
+
+var canonSet, canonPairs = canonicalUnordered(false), canonicalUnordered(true)
 
 // level is the consistency a request runs at. A command only the local node
 // serves has one replica, so every level reduces to its answer.

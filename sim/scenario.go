@@ -1,0 +1,153 @@
+package sim
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors/config"
+	"gopkg.in/yaml.v3"
+)
+
+// Scenario is an outage replay: a topology, a workload, a timeline of
+// faults at virtual times and what must hold. See scenarios/README.md for
+// the format.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Seed        int64  `yaml:"seed"`
+	Topology    struct {
+		Racks   []int `yaml:"racks"`
+		PerRack int   `yaml:"per_rack"`
+	} `yaml:"topology"`
+	Workload struct {
+		Clients int      `yaml:"clients"`
+		Levels  []string `yaml:"levels"`
+		Reads   float64  `yaml:"reads"`
+		Phase   string   `yaml:"phase"`
+	} `yaml:"workload"`
+	Faults []struct {
+		At    string   `yaml:"at"`
+		For   string   `yaml:"for"`
+		Kind  string   `yaml:"kind"`
+		Nodes []string `yaml:"nodes"`
+		DC    string   `yaml:"dc"`
+		Rack  string   `yaml:"rack"`
+		Value float64  `yaml:"value"`
+	} `yaml:"faults"`
+	Expect struct {
+		// OKRate: the least share of fault-phase operations per level that
+		// must succeed (the availability the level claims under these faults).
+		OKRate map[string]float64 `yaml:"ok_rate"`
+		// DatastoreLoss declares that the scenario loses a datastore, which
+		// lifts the durability promises the checkers otherwise hold.
+		DatastoreLoss bool `yaml:"datastore_loss"`
+	} `yaml:"expect"`
+}
+
+// LoadScenario reads and validates a scenario file.
+func LoadScenario(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	var s Scenario
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	if _, err := s.spec(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+func parseDur(field, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration like 10s: %w", field, v, err)
+	}
+	return d, nil
+}
+
+// spec turns the scenario into a swarm run with a fixed fault schedule.
+func (s *Scenario) spec() (SwarmSpec, error) {
+	if len(s.Topology.Racks) == 0 {
+		return SwarmSpec{}, fmt.Errorf("topology.racks: at least one DC")
+	}
+	spec := SwarmSpec{Seed: s.Seed, Racks: s.Topology.Racks, PerRack: s.Topology.PerRack,
+		Clients: s.Workload.Clients, Reads: s.Workload.Reads, Faults: []Fault{}}
+	if spec.Seed == 0 {
+		spec.Seed = 1
+	}
+	var err error
+	if spec.Phase, err = parseDur("workload.phase", s.Workload.Phase); err != nil {
+		return spec, err
+	}
+	for _, l := range s.Workload.Levels {
+		c, err := config.ParseConsistency(l)
+		if err != nil {
+			return spec, fmt.Errorf("workload.levels: %w", err)
+		}
+		spec.Levels = append(spec.Levels, c)
+	}
+	known := map[string]bool{}
+	for _, k := range FaultKinds {
+		known[k] = true
+	}
+	for i, f := range s.Faults {
+		if !known[f.Kind] {
+			return spec, fmt.Errorf("faults[%d].kind: %q is not one of %s", i, f.Kind, strings.Join(FaultKinds, ", "))
+		}
+		at, err := parseDur(fmt.Sprintf("faults[%d].at", i), f.At)
+		if err != nil {
+			return spec, err
+		}
+		dur, err := parseDur(fmt.Sprintf("faults[%d].for", i), f.For)
+		if err != nil {
+			return spec, err
+		}
+		spec.Faults = append(spec.Faults, Fault{At: at, For: dur, Kind: f.Kind, Nodes: f.Nodes, DC: f.DC, Rack: f.Rack, Value: f.Value})
+	}
+	for l := range s.Expect.OKRate {
+		if _, err := config.ParseConsistency(l); err != nil {
+			return spec, fmt.Errorf("expect.ok_rate: %w", err)
+		}
+	}
+	return spec, nil
+}
+
+// Run replays the scenario and reports every expectation that failed.
+func (s *Scenario) Run() (SwarmRun, []string) {
+	spec, _ := s.spec()
+	run := RunSwarm(spec)
+	var failures []string
+	if run.Err != nil {
+		failures = append(failures, "run failed: "+run.Err.Error())
+	}
+	if run.Wiped && !s.Expect.DatastoreLoss {
+		failures = append(failures, "a fault lost a datastore but expect.datastore_loss is not set")
+	}
+	if !run.Result.Valid {
+		failures = append(failures, "checkers: "+run.Result.String())
+	}
+	levels := make([]string, 0, len(s.Expect.OKRate))
+	for l := range s.Expect.OKRate {
+		levels = append(levels, l)
+	}
+	sort.Strings(levels)
+	for _, l := range levels {
+		want := s.Expect.OKRate[l]
+		got, n := run.OKRate(strings.ToUpper(l))
+		if n == 0 || got < want {
+			failures = append(failures, fmt.Sprintf("%s: %.2f of %d fault-phase operations succeeded, want at least %.2f", strings.ToUpper(l), got, n, want))
+		}
+	}
+	return run, failures
+}
