@@ -151,7 +151,7 @@ func TestPropSwarm(t *testing.T) {
 				}
 			}
 		}
-		var faults []Fault
+		faults := []Fault{} // empty, not nil: nil would mean "draw from the seed"
 		for range rapid.IntRange(0, 5).Draw(rt, "faults") {
 			f := Fault{
 				Kind: rapid.SampledFrom(FaultKinds).Draw(rt, "kind"),

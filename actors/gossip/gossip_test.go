@@ -211,3 +211,17 @@ func TestClockStepsDoNotCauseSuspicion(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartAfterClockStepBack: a node whose clock stepped back restarts
+// with a wall-clock generation lower than its previous life's; it must
+// still be taken for alive (found by the swarm property, seed 575).
+func TestRestartAfterClockStepBack(t *testing.T) {
+	tp := newTopo(t, 5, 1, 2, 1, false, sim.Link{Latency: time.Millisecond})
+	require.NoError(t, tp.w.RunFor(10*time.Second))
+	tp.w.JumpClock("d0r0n0", -137*time.Second)
+	tp.w.Crash("d0r0n0")
+	require.NoError(t, tp.w.RunFor(8*time.Second))
+	tp.w.Restart("d0r0n0")
+	require.NoError(t, tp.w.RunFor(20*time.Second))
+	require.Equal(t, "d0r0n0 d0r1n0 ", tp.upView("d0r1n0"), "the restarted node is up again")
+}

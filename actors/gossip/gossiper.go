@@ -192,6 +192,14 @@ func (g *Gossiper) merge(ctx actors.Context, ms []Member) {
 	changed := false
 	for _, m := range ms {
 		if m.ID == g.self.ID {
+			// Peers remember a previous life of this node. Its generation
+			// comes from the wall clock, which may have stepped back since:
+			// move past the old one, or every peer would take this life's
+			// heartbeats for stale ones and keep it down forever.
+			if m.Generation >= g.self.Generation {
+				g.self.Generation, g.self.Heartbeat = m.Generation+1, 0
+				ctx.Log().Warn("gossip generation moved past a previous life's", "generation", g.self.Generation)
+			}
 			continue
 		}
 		e, known := g.members[m.ID]

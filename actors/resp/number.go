@@ -1,10 +1,11 @@
 package resp
 
-// parseInt parses a decimal integer with the strictness of Redis's
-// string2ll: optional '-', no '+', no spaces, no leading zeros, no "-0", no
-// overflow. Being as strict as Redis means the same bytes are accepted by
-// dynonode and by the redis-server behind it.
-func parseInt(b []byte) (int64, bool) {
+// ParseInt parses a decimal integer with the strictness of Redis's
+// string2ll: optional '-', no '+', no spaces, no leading zeros, no "-0", at
+// most 20 bytes, no overflow. Being as strict as Redis means the same bytes
+// are accepted by dynonode, its embedded store and the redis-server behind
+// it.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}

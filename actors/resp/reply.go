@@ -129,12 +129,12 @@ func (s *ReplyScanner) element(buf []byte) (next int, null bool, count int, err 
 	case SimpleString, Error:
 		return end + 2, false, 0, nil
 	case Integer:
-		if _, ok := parseInt(line); !ok {
+		if _, ok := ParseInt(line); !ok {
 			return 0, false, 0, malformed(at, "bad integer %q", line)
 		}
 		return end + 2, false, 0, nil
 	case BulkString:
-		n, ok := parseInt(line)
+		n, ok := ParseInt(line)
 		if !ok || n < -1 || n > maxReplyLen {
 			return 0, false, 0, malformed(at, "bad bulk length %q", line)
 		}
@@ -151,7 +151,7 @@ func (s *ReplyScanner) element(buf []byte) (next int, null bool, count int, err 
 		}
 		return stop + 2, false, 0, nil
 	default: // Array
-		n, ok := parseInt(line)
+		n, ok := ParseInt(line)
 		if !ok || n < -1 || n > maxReplyLen {
 			return 0, false, 0, malformed(at, "bad array length %q", line)
 		}
@@ -209,9 +209,9 @@ func build(buf []byte, at int) (Value, int) {
 	case SimpleString, Error:
 		v.Str = line[:len(line):len(line)]
 	case Integer:
-		v.Int, _ = parseInt(line)
+		v.Int, _ = ParseInt(line)
 	case BulkString:
-		n, _ := parseInt(line)
+		n, _ := ParseInt(line)
 		if n < 0 {
 			v.Null = true
 			break
@@ -219,7 +219,7 @@ func build(buf []byte, at int) (Value, int) {
 		v.Str = buf[next : next+int(n) : next+int(n)]
 		next += int(n) + 2
 	case Array:
-		n, _ := parseInt(line)
+		n, _ := ParseInt(line)
 		if n < 0 {
 			v.Null = true
 			break

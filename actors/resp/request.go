@@ -171,7 +171,7 @@ func (p *Parser) multibulk(b []byte, resume bool) (int, bool, *ProtocolError) {
 		case lineTooBig:
 			return 0, false, &ProtocolError{Reason: reasonTooBigMbulk}
 		}
-		n, ok := parseInt(b[1:end])
+		n, ok := ParseInt(b[1:end])
 		if st == lineBadEnd || !ok || n > int64(p.limits.MaxArgs) {
 			return 0, false, &ProtocolError{Reason: reasonMultibulkLen}
 		}
@@ -199,7 +199,7 @@ func (p *Parser) multibulk(b []byte, resume bool) (int, bool, *ProtocolError) {
 		case lineTooBig:
 			return 0, false, &ProtocolError{Reason: reasonTooBigBulkCount}
 		}
-		n, ok := parseInt(b[pos+1 : end])
+		n, ok := ParseInt(b[pos+1 : end])
 		if st == lineBadEnd || !ok || n < 0 || n > int64(p.limits.MaxBulkLen) {
 			return 0, false, &ProtocolError{Reason: reasonBulkLen}
 		}

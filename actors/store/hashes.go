@@ -183,7 +183,7 @@ func (e *Engine) cmdHGetAll(args [][]byte, dst []byte) []byte {
 }
 
 func (e *Engine) cmdHIncrBy(args [][]byte, dst []byte) []byte {
-	incr, ok := parseInt(args[3])
+	incr, ok := resp.ParseInt(args[3])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}
@@ -193,7 +193,7 @@ func (e *Engine) cmdHIncrBy(args [][]byte, dst []byte) []byte {
 	}
 	var old int64
 	if cur, ok := h.get(args[2]); ok {
-		if old, ok = parseInt(cur); !ok {
+		if old, ok = resp.ParseInt(cur); !ok {
 			e.dropIfEmpty(args[1], h.len())
 			return appendErr(dst, "ERR hash value is not an integer")
 		}
@@ -255,7 +255,7 @@ func (e *Engine) cmdHRandField(args [][]byte, dst []byte) []byte {
 		f, _ := h.nth(e.rand.IntN(h.len()))
 		return resp.AppendBulkString(dst, f)
 	}
-	l, ok := parseInt(args[2])
+	l, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}

@@ -63,7 +63,7 @@ func (e *Engine) cmdExpire(args [][]byte, dst []byte) []byte {
 	if gt && lt {
 		return appendErr(dst, "ERR GT and LT options at the same time are not compatible")
 	}
-	when, ok := parseInt(args[2])
+	when, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}
@@ -229,7 +229,7 @@ func parseScanOpts(args [][]byte, keyspace bool) (scanOpts, string) {
 		more := len(args)-i >= 2
 		switch {
 		case is(args[i], "count") && more:
-			n, ok := parseInt(args[i+1])
+			n, ok := resp.ParseInt(args[i+1])
 			if !ok {
 				return o, errNotInt
 			}

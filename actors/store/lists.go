@@ -51,7 +51,7 @@ func parsePositive(b []byte, msg string) (int64, string) {
 	if msg == "" {
 		msg = errPositive
 	}
-	n, ok := parseInt(b)
+	n, ok := resp.ParseInt(b)
 	if !ok || n < 0 {
 		return 0, msg
 	}
@@ -130,7 +130,7 @@ func (e *Engine) cmdLIndex(args [][]byte, dst []byte) []byte {
 	case l == nil:
 		return resp.AppendNullBulk(dst)
 	}
-	i, ok := parseInt(args[2])
+	i, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}
@@ -194,8 +194,8 @@ func rangeBounds(start, end, n int64) (int64, int64, bool) {
 }
 
 func (e *Engine) cmdLRange(args [][]byte, dst []byte) []byte {
-	start, ok1 := parseInt(args[2])
-	end, ok2 := parseInt(args[3])
+	start, ok1 := resp.ParseInt(args[2])
+	end, ok2 := resp.ParseInt(args[3])
 	if !ok1 || !ok2 {
 		return appendErr(dst, errNotInt)
 	}
@@ -220,7 +220,7 @@ func (e *Engine) cmdLRange(args [][]byte, dst []byte) []byte {
 // LREM key count element: count > 0 from the head, < 0 from the tail, 0
 // all.
 func (e *Engine) cmdLRem(args [][]byte, dst []byte) []byte {
-	count, ok := parseInt(args[2])
+	count, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}
@@ -271,7 +271,7 @@ func (e *Engine) cmdLSet(args [][]byte, dst []byte) []byte {
 	case l == nil:
 		return appendErr(dst, errNoKey)
 	}
-	i, ok := parseInt(args[2])
+	i, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}
@@ -284,8 +284,8 @@ func (e *Engine) cmdLSet(args [][]byte, dst []byte) []byte {
 }
 
 func (e *Engine) cmdLTrim(args [][]byte, dst []byte) []byte {
-	start, ok1 := parseInt(args[2])
-	end, ok2 := parseInt(args[3])
+	start, ok1 := resp.ParseInt(args[2])
+	end, ok2 := resp.ParseInt(args[3])
 	if !ok1 || !ok2 {
 		return appendErr(dst, errNotInt)
 	}
@@ -368,7 +368,7 @@ func (e *Engine) cmdLPos(args [][]byte, dst []byte) []byte {
 		switch {
 		case is(args[j], "rank") && more:
 			j++
-			r, ok := parseInt(args[j])
+			r, ok := resp.ParseInt(args[j])
 			if !ok {
 				return appendErr(dst, errNotInt)
 			}

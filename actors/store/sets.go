@@ -222,7 +222,7 @@ func (e *Engine) cmdSetOp(args [][]byte, dst []byte) []byte {
 
 // SINTERCARD numkeys key [key ...] [LIMIT limit]
 func (e *Engine) cmdSInterCard(args [][]byte, dst []byte) []byte {
-	numkeys, ok := parseInt(args[1])
+	numkeys, ok := resp.ParseInt(args[1])
 	if !ok || numkeys < 1 {
 		return appendErr(dst, "ERR numkeys should be greater than 0")
 	}
@@ -303,7 +303,7 @@ func (e *Engine) cmdSRandMember(args [][]byte, dst []byte) []byte {
 		m, _ := s.nth(e.rand.IntN(s.len()))
 		return resp.AppendBulkString(dst, m)
 	}
-	l, ok := parseInt(args[2])
+	l, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}

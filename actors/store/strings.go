@@ -107,7 +107,7 @@ func parseStringOpts(args [][]byte, set bool) (flags int, expire []byte, bad str
 // expireMillis turns an EX/PX/EXAT/PXAT argument into an absolute deadline
 // in milliseconds, as Redis's getExpireMillisecondsOrReply.
 func (e *Engine) expireMillis(arg []byte, flags int, cmd string) (int64, string) {
-	ms, ok := parseInt(arg)
+	ms, ok := resp.ParseInt(arg)
 	if !ok {
 		return 0, errNotInt
 	}
@@ -301,7 +301,7 @@ func (e *Engine) cmdIncr(args [][]byte, dst []byte) []byte {
 	case "decr":
 		incr = -1
 	case "incrby", "decrby":
-		n, ok := parseInt(args[2])
+		n, ok := resp.ParseInt(args[2])
 		if !ok {
 			return appendErr(dst, errNotInt)
 		}
@@ -320,7 +320,7 @@ func (e *Engine) cmdIncr(args [][]byte, dst []byte) []byte {
 	var old int64
 	if v != nil {
 		var ok bool
-		if old, ok = parseInt(v.str); !ok {
+		if old, ok = resp.ParseInt(v.str); !ok {
 			return appendErr(dst, errNotInt)
 		}
 	}
@@ -405,8 +405,8 @@ func (e *Engine) cmdStrlen(args [][]byte, dst []byte) []byte {
 // GETRANGE key start end, with Redis's clamping of negative and
 // out-of-range offsets.
 func (e *Engine) cmdGetRange(args [][]byte, dst []byte) []byte {
-	start, ok1 := parseInt(args[2])
-	end, ok2 := parseInt(args[3])
+	start, ok1 := resp.ParseInt(args[2])
+	end, ok2 := resp.ParseInt(args[3])
 	if !ok1 || !ok2 {
 		return appendErr(dst, errNotInt)
 	}
@@ -439,7 +439,7 @@ func (e *Engine) cmdGetRange(args [][]byte, dst []byte) []byte {
 
 // SETRANGE key offset value, zero-padding as needed.
 func (e *Engine) cmdSetRange(args [][]byte, dst []byte) []byte {
-	off, ok := parseInt(args[2])
+	off, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}

@@ -317,9 +317,9 @@ func (e *Engine) cmdZRange(args [][]byte, dst []byte) []byte {
 			withScores = true
 		case is(args[j], "limit") && left >= 2:
 			var ok1, ok2 bool
-			offset, ok1 = parseInt(args[j+1])
+			offset, ok1 = resp.ParseInt(args[j+1])
 			if ok1 {
-				limit, ok2 = parseInt(args[j+2])
+				limit, ok2 = resp.ParseInt(args[j+2])
 			}
 			if !ok1 || !ok2 {
 				return appendErr(dst, errNotInt)
@@ -354,9 +354,9 @@ func (e *Engine) cmdZRange(args [][]byte, dst []byte) []byte {
 	switch by {
 	case byRank:
 		var ok1, ok2 bool
-		start, ok1 = parseInt(minArg)
+		start, ok1 = resp.ParseInt(minArg)
 		if ok1 {
-			end, ok2 = parseInt(maxArg)
+			end, ok2 = resp.ParseInt(maxArg)
 		}
 		if !ok1 || !ok2 {
 			return appendErr(dst, errNotInt)
@@ -451,9 +451,9 @@ func (e *Engine) cmdZRemRange(args [][]byte, dst []byte) []byte {
 	switch name {
 	case "zremrangebyrank":
 		var ok1, ok2 bool
-		start, ok1 = parseInt(args[2])
+		start, ok1 = resp.ParseInt(args[2])
 		if ok1 {
-			end, ok2 = parseInt(args[3])
+			end, ok2 = resp.ParseInt(args[3])
 		}
 		if !ok1 || !ok2 {
 			return appendErr(dst, errNotInt)

@@ -71,7 +71,7 @@ func aggregate(target *float64, val float64, how string) {
 // smallest first, as Redis orders them, so float sums round the same way.
 func (e *Engine) cmdZStore(args [][]byte, dst []byte) []byte {
 	name := cmdName(args)
-	numkeys, ok := parseInt(args[2])
+	numkeys, ok := resp.ParseInt(args[2])
 	if !ok {
 		return appendErr(dst, errNotInt)
 	}

@@ -21,23 +21,23 @@ import (
 func TestRedisKilledMidPipeline(t *testing.T) {
 	redis := testproc.Redis(t)
 	d := startDaemon(t, 0, redis.Addr, "timeout: 2000", "server_retry_timeout: 300")
-	a := dialRC(t, d.Addr)
-	b := dialRC(t, d.Addr)
-	require.Equal(t, "+OK\r\n", b.do("SET", "b", "1"))
+	a := testproc.DialRESP(t, d.Addr)
+	b := testproc.DialRESP(t, d.Addr)
+	require.Equal(t, "+OK\r\n", b.Do("SET", "b", "1"))
 
 	const n = 20000
 	var pipe []byte
 	for i := range n {
 		if i%2 == 0 {
-			pipe = append(pipe, cmdBytes("SET", fmt.Sprintf("k%d", i), "v")...)
+			pipe = append(pipe, testproc.Command("SET", fmt.Sprintf("k%d", i), "v")...)
 		} else {
-			pipe = append(pipe, cmdBytes("GET", fmt.Sprintf("k%d", i-1))...)
+			pipe = append(pipe, testproc.Command("GET", fmt.Sprintf("k%d", i-1))...)
 		}
 	}
 	wrote := make(chan error, 1)
 	go func() {
-		_ = a.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		_, err := a.nc.Write(pipe)
+		_ = a.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		_, err := a.Conn.Write(pipe)
 		wrote <- err
 	}()
 	var values, failures int
@@ -45,7 +45,7 @@ func TestRedisKilledMidPipeline(t *testing.T) {
 		if i == 500 {
 			redis.Kill()
 		}
-		r, err := a.next(replyWait)
+		r, err := a.ReplyWithin(replyWait)
 		require.NoError(t, err, "reply #%d of %d never came", i, n)
 		switch {
 		case r == "+OK\r\n" || r == bulkReply("v"):
@@ -61,15 +61,15 @@ func TestRedisKilledMidPipeline(t *testing.T) {
 	assert.GreaterOrEqual(t, values, 500, "the replies before the kill")
 	assert.Positive(t, failures, "requests after the kill fail")
 
-	assert.Equal(t, "+PONG\r\n", b.do("PING"), "the other client still works")
-	assert.True(t, strings.HasPrefix(b.do("GET", "b"), "-ERR Storage: "), "and gets an error, not a hang")
+	assert.Equal(t, "+PONG\r\n", b.Do("PING"), "the other client still works")
+	assert.True(t, strings.HasPrefix(b.Do("GET", "b"), "-ERR Storage: "), "and gets an error, not a hang")
 
 	redis.Restart()
 	eventually(t, "the same connection works after the restart", func() bool {
-		return a.do("SET", "after", "1") == "+OK\r\n"
+		return a.Do("SET", "after", "1") == "+OK\r\n"
 	})
-	assert.Equal(t, bulkReply("1"), b.do("GET", "after"))
-	assert.Equal(t, bulkReply("1"), dialRC(t, redis.Addr).do("GET", "after"), "in the restarted redis-server")
+	assert.Equal(t, bulkReply("1"), b.Do("GET", "after"))
+	assert.Equal(t, bulkReply("1"), testproc.DialRESP(t, redis.Addr).Do("GET", "after"), "in the restarted redis-server")
 }
 
 // TestRedisStoppedTimesOut: with `timeout: 500`, requests to a SIGSTOPped
@@ -78,21 +78,21 @@ func TestRedisKilledMidPipeline(t *testing.T) {
 func TestRedisStoppedTimesOut(t *testing.T) {
 	redis := testproc.Redis(t)
 	d := startDaemon(t, 0, redis.Addr, "timeout: 500", "server_retry_timeout: 300")
-	c := dialRC(t, d.Addr)
-	other := dialRC(t, d.Addr)
-	require.Equal(t, "+OK\r\n", c.do("SET", "k", "before"))
+	c := testproc.DialRESP(t, d.Addr)
+	other := testproc.DialRESP(t, d.Addr)
+	require.Equal(t, "+OK\r\n", c.Do("SET", "k", "before"))
 
 	require.NoError(t, redis.Signal(syscall.SIGSTOP))
 	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
 	began := time.Now()
 	var pipe []byte
 	for range 50 {
-		pipe = append(pipe, cmdBytes("GET", "k")...)
+		pipe = append(pipe, testproc.Command("GET", "k")...)
 	}
-	pipe = append(pipe, cmdBytes("PING")...)
-	c.send(pipe)
+	pipe = append(pipe, testproc.Command("PING")...)
+	c.Send(pipe)
 	for i := range 50 {
-		r, err := c.next(3 * time.Second)
+		r, err := c.ReplyWithin(3 * time.Second)
 		require.NoError(t, err, "reply #%d", i)
 		require.True(t, strings.HasPrefix(r, "-ERR Storage: "), "reply #%d: %q", i, r)
 		if i == 0 {
@@ -101,15 +101,15 @@ func TestRedisStoppedTimesOut(t *testing.T) {
 	}
 	elapsed := time.Since(began)
 	assert.Less(t, elapsed, 1500*time.Millisecond, "timeout: 500 bounds the wait")
-	assert.Equal(t, "+PONG\r\n", c.reply(), "the PING behind the timed-out requests, in order")
-	assert.Equal(t, "+PONG\r\n", other.do("PING"))
+	assert.Equal(t, "+PONG\r\n", c.Reply(), "the PING behind the timed-out requests, in order")
+	assert.Equal(t, "+PONG\r\n", other.Do("PING"))
 
 	require.NoError(t, redis.Signal(syscall.SIGCONT))
 	eventually(t, "reads succeed after SIGCONT", func() bool {
-		return c.do("GET", "k") == bulkReply("before")
+		return c.Do("GET", "k") == bulkReply("before")
 	})
-	assert.Equal(t, "+OK\r\n", other.do("SET", "k", "after"))
-	assert.Equal(t, bulkReply("after"), dialRC(t, redis.Addr).do("GET", "k"))
+	assert.Equal(t, "+OK\r\n", other.Do("SET", "k", "after"))
+	assert.Equal(t, bulkReply("after"), testproc.DialRESP(t, redis.Addr).Do("GET", "k"))
 }
 
 // TestNoFileDescriptorLeak: 200 client connections opened and closed, in
@@ -124,9 +124,9 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 		require.NoError(t, err)
 		return len(entries)
 	}
-	warm := dialRC(t, d.Addr)
-	require.Equal(t, "+OK\r\n", warm.do("SET", "warm", "1"))
-	warm.nc.Close()
+	warm := testproc.DialRESP(t, d.Addr)
+	require.Equal(t, "+OK\r\n", warm.Do("SET", "warm", "1"))
+	warm.Conn.Close()
 	var before int
 	eventually(t, "descriptors settle", func() bool {
 		n := fds()
@@ -137,23 +137,23 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 
 	var pipe []byte
 	for i := range 300 {
-		pipe = append(pipe, cmdBytes("SET", fmt.Sprintf("fd%d", i), strings.Repeat("x", 64))...)
+		pipe = append(pipe, testproc.Command("SET", fmt.Sprintf("fd%d", i), strings.Repeat("x", 64))...)
 	}
 	for i := range 200 {
-		c := dialRC(t, d.Addr)
+		c := testproc.DialRESP(t, d.Addr)
 		switch i % 5 {
 		case 0:
-			require.Equal(t, "+OK\r\n", c.do("SET", "fd", "1"))
+			require.Equal(t, "+OK\r\n", c.Do("SET", "fd", "1"))
 		case 1:
-			c.send(pipe)
+			c.Send(pipe)
 		case 2:
 		case 3:
-			require.Equal(t, "+OK\r\n", c.do("QUIT"))
+			require.Equal(t, "+OK\r\n", c.Do("QUIT"))
 		case 4:
-			c.send([]byte("*1\r\n$x\r\n"))
-			require.Equal(t, "-ERR Protocol error: invalid bulk length\r\n", c.reply())
+			c.Send([]byte("*1\r\n$x\r\n"))
+			require.Equal(t, "-ERR Protocol error: invalid bulk length\r\n", c.Reply())
 		}
-		c.nc.Close()
+		c.Conn.Close()
 	}
 	var after int
 	eventually(t, "descriptors back to where they were", func() bool {
@@ -161,8 +161,8 @@ func TestNoFileDescriptorLeak(t *testing.T) {
 		return after <= before
 	})
 	t.Logf("descriptors: %d before, %d after 200 connections", before, after)
-	c := dialRC(t, d.Addr)
-	assert.Equal(t, bulkReply("1"), c.do("GET", "fd"), "the daemon still serves")
+	c := testproc.DialRESP(t, d.Addr)
+	assert.Equal(t, bulkReply("1"), c.Do("GET", "fd"), "the daemon still serves")
 }
 
 // TestMemcachedKilledMidPipeline: memcached dies under a pipeline of sets

@@ -18,15 +18,15 @@ import (
 func TestRedisThroughDynonode(t *testing.T) {
 	redis := testproc.Redis(t)
 	d := startDaemon(t, 0, redis.Addr)
-	c := dialRC(t, d.Addr)
-	direct := dialRC(t, redis.Addr)
+	c := testproc.DialRESP(t, d.Addr)
+	direct := testproc.DialRESP(t, redis.Addr)
 
-	require.Equal(t, "+OK\r\n", c.do("SET", "k1", "via-dynonode"))
-	assert.Equal(t, bulkReply("via-dynonode"), direct.do("GET", "k1"), "the key landed in redis-server")
-	require.Equal(t, "+OK\r\n", direct.do("SET", "k2", "via-redis"))
-	assert.Equal(t, bulkReply("via-redis"), c.do("GET", "k2"))
-	assert.Equal(t, "$-1\r\n", c.do("GET", "missing"))
-	assert.True(t, strings.HasPrefix(c.do("LPUSH", "k1", "x"), "-WRONGTYPE "), "redis's own errors pass through")
+	require.Equal(t, "+OK\r\n", c.Do("SET", "k1", "via-dynonode"))
+	assert.Equal(t, bulkReply("via-dynonode"), direct.Do("GET", "k1"), "the key landed in redis-server")
+	require.Equal(t, "+OK\r\n", direct.Do("SET", "k2", "via-redis"))
+	assert.Equal(t, bulkReply("via-redis"), c.Do("GET", "k2"))
+	assert.Equal(t, "$-1\r\n", c.Do("GET", "missing"))
+	assert.True(t, strings.HasPrefix(c.Do("LPUSH", "k1", "x"), "-WRONGTYPE "), "redis's own errors pass through")
 
 	t.Run("pipelined MSET and MGET", func(t *testing.T) {
 		const n = 200
@@ -37,42 +37,42 @@ func TestRedisThroughDynonode(t *testing.T) {
 			k := fmt.Sprintf("m:%d", i)
 			mset = append(mset, k, "v"+k)
 			mget = append(mget, k)
-			pipe = append(pipe, cmdBytes("SET", "p:"+k, k)...)
+			pipe = append(pipe, testproc.Command("SET", "p:"+k, k)...)
 		}
-		pipe = append(pipe, cmdBytes(mset...)...)
-		pipe = append(pipe, cmdBytes(append(mget, "nope")...)...)
-		pipe = append(pipe, cmdBytes("DEL", "m:0", "m:1", "nope")...)
-		pipe = append(pipe, cmdBytes("EXISTS", "m:0", "m:2", "m:3")...)
-		c.send(pipe)
+		pipe = append(pipe, testproc.Command(mset...)...)
+		pipe = append(pipe, testproc.Command(append(mget, "nope")...)...)
+		pipe = append(pipe, testproc.Command("DEL", "m:0", "m:1", "nope")...)
+		pipe = append(pipe, testproc.Command("EXISTS", "m:0", "m:2", "m:3")...)
+		c.Send(pipe)
 		for i := range n {
-			require.Equal(t, "+OK\r\n", c.reply(), "SET #%d", i)
+			require.Equal(t, "+OK\r\n", c.Reply(), "SET #%d", i)
 		}
-		require.Equal(t, "+OK\r\n", c.reply(), "MSET")
+		require.Equal(t, "+OK\r\n", c.Reply(), "MSET")
 		var want strings.Builder
 		fmt.Fprintf(&want, "*%d\r\n", n+1)
 		for i := range n {
 			want.WriteString(bulkReply(fmt.Sprintf("vm:%d", i)))
 		}
 		want.WriteString("$-1\r\n")
-		require.Equal(t, want.String(), c.reply(), "MGET")
-		assert.Equal(t, ":2\r\n", c.reply(), "DEL")
-		assert.Equal(t, ":2\r\n", c.reply(), "EXISTS")
-		assert.Equal(t, bulkReply("vm:7"), direct.do("GET", "m:7"))
-		assert.Equal(t, bulkReply("m:9"), direct.do("GET", "p:m:9"))
+		require.Equal(t, want.String(), c.Reply(), "MGET")
+		assert.Equal(t, ":2\r\n", c.Reply(), "DEL")
+		assert.Equal(t, ":2\r\n", c.Reply(), "EXISTS")
+		assert.Equal(t, bulkReply("vm:7"), direct.Do("GET", "m:7"))
+		assert.Equal(t, bulkReply("m:9"), direct.Do("GET", "p:m:9"))
 	})
 
 	t.Run("5 MB value", func(t *testing.T) {
 		big := strings.Repeat("0123456789abcdef", 5<<20/16)
-		require.Equal(t, "+OK\r\n", c.do("SET", "big", big))
-		assert.Equal(t, fmt.Sprintf(":%d\r\n", len(big)), direct.do("STRLEN", "big"))
-		got := c.do("GET", "big")
+		require.Equal(t, "+OK\r\n", c.Do("SET", "big", big))
+		assert.Equal(t, fmt.Sprintf(":%d\r\n", len(big)), direct.Do("STRLEN", "big"))
+		got := c.Do("GET", "big")
 		require.Equal(t, len(bulkReply(big)), len(got))
 		assert.True(t, got == bulkReply(big), "5 MB value round trip")
 		// Twice in one pipeline, behind and ahead of small requests.
-		c.send(append(append(cmdBytes("GET", "big"), cmdBytes("PING")...), cmdBytes("GET", "big")...))
-		assert.True(t, c.reply() == bulkReply(big))
-		assert.Equal(t, "+PONG\r\n", c.reply())
-		assert.True(t, c.reply() == bulkReply(big))
+		c.Send(append(append(testproc.Command("GET", "big"), testproc.Command("PING")...), testproc.Command("GET", "big")...))
+		assert.True(t, c.Reply() == bulkReply(big))
+		assert.Equal(t, "+PONG\r\n", c.Reply())
+		assert.True(t, c.Reply() == bulkReply(big))
 	})
 }
 
@@ -109,8 +109,8 @@ func TestRedisCLIThroughDynonode(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "OK\n7\none-two\n1\n", string(out))
 
-	direct := dialRC(t, redis.Addr)
-	assert.Equal(t, bulkReply("hello world"), direct.do("GET", "cli"))
+	direct := testproc.DialRESP(t, redis.Addr)
+	assert.Equal(t, bulkReply("hello world"), direct.Do("GET", "cli"))
 }
 
 // TestPythonRedisClientThroughDynonode runs redis-py against dynonode.
@@ -147,9 +147,9 @@ print("ok")
 	out, err := exec.CommandContext(ctx, python, "-c", script).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "ok\n", string(out))
-	direct := dialRC(t, redis.Addr)
-	assert.Equal(t, bulkReply("42"), direct.do("GET", "py:n"))
-	assert.Equal(t, bulkReply("2"), direct.do("HGET", "py:h", "b"))
+	direct := testproc.DialRESP(t, redis.Addr)
+	assert.Equal(t, bulkReply("42"), direct.Do("GET", "py:n"))
+	assert.Equal(t, bulkReply("2"), direct.Do("HGET", "py:h", "b"))
 }
 
 // pythonWithRedis finds a python3 that can import the redis module

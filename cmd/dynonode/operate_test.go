@@ -331,12 +331,12 @@ func TestSIGTERMDrains(t *testing.T) {
 
 	require.NoError(t, redis.Signal(syscall.SIGSTOP))
 	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
-	conn := dialRC(t, n.listen)
+	conn := testproc.DialRESP(t, n.listen)
 	var pipe []byte
 	for range 20 {
-		pipe = append(pipe, cmdBytes("GET", "k")...)
+		pipe = append(pipe, testproc.Command("GET", "k")...)
 	}
-	conn.send(append(pipe, cmdBytes("PING")...))
+	conn.Send(append(pipe, testproc.Command("PING")...))
 	require.Eventually(t, func() bool { return value(scrape(t, n), "dynonode_client_requests_in_flight") >= 20 }, 5*time.Second, 20*time.Millisecond)
 
 	stopped := time.Now()
@@ -349,11 +349,11 @@ func TestSIGTERMDrains(t *testing.T) {
 	require.Equal(t, "OK\r\n", body, "the admin port serves while draining")
 	require.NoError(t, redis.Signal(syscall.SIGCONT))
 	for i := range 20 {
-		r, err := conn.next(5 * time.Second)
+		r, err := conn.ReplyWithin(5 * time.Second)
 		require.NoError(t, err, "reply #%d", i)
 		require.Equal(t, bulkOf("v"), r, "reply #%d", i)
 	}
-	r, err := conn.next(5 * time.Second)
+	r, err := conn.ReplyWithin(5 * time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "+PONG\r\n", r)
 	require.NoError(t, n.proc.Wait(8*time.Second), "exit 0 once drained")
@@ -366,10 +366,10 @@ func TestSIGTERMDrains(t *testing.T) {
 func TestDrainIsBounded(t *testing.T) {
 	redis := testproc.Redis(t)
 	n := startOpNode(t, fmt.Sprintf("  servers:\n  - %s:1\n  data_store: 0\n  timeout: 20000\n", redis.Addr), "--drain-timeout", "1s")
-	conn := dialRC(t, n.listen)
+	conn := testproc.DialRESP(t, n.listen)
 	require.NoError(t, redis.Signal(syscall.SIGSTOP))
 	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
-	conn.send(cmdBytes("GET", "k"))
+	conn.Send(testproc.Command("GET", "k"))
 	require.Eventually(t, func() bool { return value(scrape(t, n), "dynonode_client_requests_in_flight") == 1 }, 5*time.Second, 20*time.Millisecond)
 	stopped := time.Now()
 	require.NoError(t, n.proc.Signal(syscall.SIGTERM))

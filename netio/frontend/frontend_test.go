@@ -16,6 +16,7 @@ import (
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/dynonode/dynonode/netio/frontend"
 	"github.com/dynonode/dynonode/transport"
 	"github.com/stretchr/testify/assert"
@@ -95,11 +96,11 @@ func (e *env) actorLive(name string) bool {
 // writeAsync writes b from another goroutine, so the test can read replies
 // while a large pipeline is still going out; the returned channel yields
 // the write's error.
-func writeAsync(c *respClient, b []byte) <-chan error {
+func writeAsync(c *testproc.RESPClient, b []byte) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		_, err := c.nc.Write(b)
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		_, err := c.Conn.Write(b)
 		done <- err
 	}()
 	return done
@@ -107,40 +108,40 @@ func writeAsync(c *respClient, b []byte) <-chan error {
 
 func TestPipelineTenThousandInOneWrite(t *testing.T) {
 	e := newEnv(t)
-	c := dialRESP(t, e.addr)
+	c := testproc.DialRESP(t, e.addr)
 	const n = 10000
 	var buf []byte
 	for i := range n {
-		buf = append(buf, command("SET", fmt.Sprintf("key:%d", i), fmt.Sprintf("value-%d", i))...)
+		buf = append(buf, testproc.Command("SET", fmt.Sprintf("key:%d", i), fmt.Sprintf("value-%d", i))...)
 	}
 	for i := range n {
-		buf = append(buf, command("GET", fmt.Sprintf("key:%d", i))...)
+		buf = append(buf, testproc.Command("GET", fmt.Sprintf("key:%d", i))...)
 	}
 	wrote := writeAsync(c, buf)
 	for i := range n {
-		require.Equal(t, "+OK\r\n", c.reply(), "SET #%d", i)
+		require.Equal(t, "+OK\r\n", c.Reply(), "SET #%d", i)
 	}
 	for i := range n {
-		require.Equal(t, bulk(fmt.Sprintf("value-%d", i)), c.reply(), "GET #%d", i)
+		require.Equal(t, bulk(fmt.Sprintf("value-%d", i)), c.Reply(), "GET #%d", i)
 	}
 	require.NoError(t, <-wrote)
-	c.expectOpen(50 * time.Millisecond)
-	assert.Equal(t, "+PONG\r\n", c.do("PING"))
+	c.ExpectOpen(50 * time.Millisecond)
+	assert.Equal(t, "+PONG\r\n", c.Do("PING"))
 }
 
 func TestOneByteWrites(t *testing.T) {
 	e := newEnv(t)
-	c := dialRESP(t, e.addr)
-	stream := string(command("SET", "split", strings.Repeat("x", 300))) + "PING\r\n" +
-		string(command("GET", "split")) + string(command("APPEND", "split", "yz")) + "ECHO  \"a b\"\r\n"
+	c := testproc.DialRESP(t, e.addr)
+	stream := string(testproc.Command("SET", "split", strings.Repeat("x", 300))) + "PING\r\n" +
+		string(testproc.Command("GET", "split")) + string(testproc.Command("APPEND", "split", "yz")) + "ECHO  \"a b\"\r\n"
 	for i := range len(stream) {
-		c.write([]byte{stream[i]})
+		c.Send([]byte{stream[i]})
 	}
-	assert.Equal(t, "+OK\r\n", c.reply())
-	assert.Equal(t, "+PONG\r\n", c.reply())
-	assert.Equal(t, bulk(strings.Repeat("x", 300)), c.reply())
-	assert.Equal(t, ":302\r\n", c.reply())
-	assert.Equal(t, bulk("a b"), c.reply())
+	assert.Equal(t, "+OK\r\n", c.Reply())
+	assert.Equal(t, "+PONG\r\n", c.Reply())
+	assert.Equal(t, bulk(strings.Repeat("x", 300)), c.Reply())
+	assert.Equal(t, ":302\r\n", c.Reply())
+	assert.Equal(t, bulk("a b"), c.Reply())
 }
 
 // Malformed RESP gets what redis-server 7.0 answers (checked by hand
@@ -159,15 +160,15 @@ func TestMalformedRequestClosesOnlyThatConnection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			bystander := dialRESP(t, e.addr)
-			require.Equal(t, "+OK\r\n", bystander.do("SET", "b", "1"))
-			bad := dialRESP(t, e.addr)
-			bad.write([]byte(tc.send))
+			bystander := testproc.DialRESP(t, e.addr)
+			require.Equal(t, "+OK\r\n", bystander.Do("SET", "b", "1"))
+			bad := testproc.DialRESP(t, e.addr)
+			bad.Send([]byte(tc.send))
 			for _, w := range tc.want {
-				assert.Equal(t, w, bad.reply())
+				assert.Equal(t, w, bad.Reply())
 			}
-			bad.expectClosed()
-			assert.Equal(t, bulk("1"), bystander.do("GET", "b"), "the other client is unaffected")
+			bad.ExpectClosed()
+			assert.Equal(t, bulk("1"), bystander.Do("GET", "b"), "the other client is unaffected")
 			eventually(t, "the bad connection's actors gone", func() bool { return e.ln.Active.Load() == 1 })
 		})
 	}
@@ -178,43 +179,43 @@ func TestMalformedRequestClosesOnlyThatConnection(t *testing.T) {
 // connection stays open.
 func TestBulkWithoutArrayIsInline(t *testing.T) {
 	e := newEnv(t)
-	c := dialRESP(t, e.addr)
-	c.write([]byte("PING\r\n$5\r\nhello\r\nPING\r\n"))
-	assert.Equal(t, "+PONG\r\n", c.reply())
-	assert.Equal(t, "-ERR unknown command '$5', with args beginning with: \r\n", c.reply())
-	assert.True(t, strings.HasPrefix(c.reply(), "*6\r\n$6\r\nserver\r\n$8\r\ndynonode\r\n"), "HELLO's map")
-	assert.Equal(t, "+PONG\r\n", c.reply())
-	c.expectOpen(50 * time.Millisecond)
+	c := testproc.DialRESP(t, e.addr)
+	c.Send([]byte("PING\r\n$5\r\nhello\r\nPING\r\n"))
+	assert.Equal(t, "+PONG\r\n", c.Reply())
+	assert.Equal(t, "-ERR unknown command '$5', with args beginning with: \r\n", c.Reply())
+	assert.True(t, strings.HasPrefix(c.Reply(), "*6\r\n$6\r\nserver\r\n$8\r\ndynonode\r\n"), "HELLO's map")
+	assert.Equal(t, "+PONG\r\n", c.Reply())
+	c.ExpectOpen(50 * time.Millisecond)
 }
 
 func TestOversizedRequestCloses(t *testing.T) {
 	e := newEnv(t, func(o *frontend.Options) { o.RESP = resp.Limits{MaxBulkLen: 1024, MaxArgs: 8} })
-	c := dialRESP(t, e.addr)
-	require.Equal(t, "+OK\r\n", c.do("SET", "fits", strings.Repeat("a", 1024)))
-	c.write([]byte("PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1025\r\n"))
-	assert.Equal(t, "+PONG\r\n", c.reply())
-	assert.Equal(t, "-ERR Protocol error: invalid bulk length\r\n", c.reply())
-	c.expectClosed()
+	c := testproc.DialRESP(t, e.addr)
+	require.Equal(t, "+OK\r\n", c.Do("SET", "fits", strings.Repeat("a", 1024)))
+	c.Send([]byte("PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1025\r\n"))
+	assert.Equal(t, "+PONG\r\n", c.Reply())
+	assert.Equal(t, "-ERR Protocol error: invalid bulk length\r\n", c.Reply())
+	c.ExpectClosed()
 
-	c = dialRESP(t, e.addr)
-	c.write([]byte("*9\r\n"))
-	assert.Equal(t, "-ERR Protocol error: invalid multibulk length\r\n", c.reply())
-	c.expectClosed()
+	c = testproc.DialRESP(t, e.addr)
+	c.Send([]byte("*9\r\n"))
+	assert.Equal(t, "-ERR Protocol error: invalid multibulk length\r\n", c.Reply())
+	c.ExpectClosed()
 
-	c = dialRESP(t, e.addr)
-	assert.Equal(t, bulk(strings.Repeat("a", 1024)), c.do("GET", "fits"))
+	c = testproc.DialRESP(t, e.addr)
+	assert.Equal(t, bulk(strings.Repeat("a", 1024)), c.Do("GET", "fits"))
 }
 
 func TestQuitClosesAfterOK(t *testing.T) {
 	e := newEnv(t)
-	c := dialRESP(t, e.addr)
-	c.write([]byte("PING\r\n" + string(command("SET", "q", "1")) + "QUIT\r\n" + string(command("SET", "q", "2"))))
-	assert.Equal(t, "+PONG\r\n", c.reply())
-	assert.Equal(t, "+OK\r\n", c.reply())
-	assert.Equal(t, "+OK\r\n", c.reply())
-	c.expectClosed()
-	c = dialRESP(t, e.addr)
-	assert.Equal(t, bulk("1"), c.do("GET", "q"), "nothing after QUIT ran")
+	c := testproc.DialRESP(t, e.addr)
+	c.Send([]byte("PING\r\n" + string(testproc.Command("SET", "q", "1")) + "QUIT\r\n" + string(testproc.Command("SET", "q", "2"))))
+	assert.Equal(t, "+PONG\r\n", c.Reply())
+	assert.Equal(t, "+OK\r\n", c.Reply())
+	assert.Equal(t, "+OK\r\n", c.Reply())
+	c.ExpectClosed()
+	c = testproc.DialRESP(t, e.addr)
+	assert.Equal(t, bulk("1"), c.Do("GET", "q"), "nothing after QUIT ran")
 	eventually(t, "the quit connection gone", func() bool { return e.ln.Active.Load() == 1 })
 }
 
@@ -222,21 +223,21 @@ func TestQuitClosesAfterOK(t *testing.T) {
 // behind: no goroutine, no actor, no connection.
 func TestWriteAndCloseWithoutReadingLeaksNothing(t *testing.T) {
 	e := newEnv(t)
-	warm := dialRESP(t, e.addr)
-	require.Equal(t, "+PONG\r\n", warm.do("PING"))
-	warm.nc.Close()
+	warm := testproc.DialRESP(t, e.addr)
+	require.Equal(t, "+PONG\r\n", warm.Do("PING"))
+	warm.Conn.Close()
 	eventually(t, "warm-up connection gone", func() bool { return e.ln.Active.Load() == 0 })
 	baseline := settledGoroutines()
 
 	const conns = 20
 	var buf []byte
 	for i := range 1000 {
-		buf = append(buf, command("SET", fmt.Sprintf("k%d", i), strings.Repeat("v", 100))...)
+		buf = append(buf, testproc.Command("SET", fmt.Sprintf("k%d", i), strings.Repeat("v", 100))...)
 	}
 	for range conns {
-		c := dialRESP(t, e.addr)
-		c.write(buf)
-		c.nc.Close()
+		c := testproc.DialRESP(t, e.addr)
+		c.Send(buf)
+		c.Conn.Close()
 	}
 	eventually(t, "every connection forgotten", func() bool { return e.ln.Active.Load() == 0 })
 	for i := 1; i <= conns+1; i++ {
@@ -253,8 +254,8 @@ func TestWriteAndCloseWithoutReadingLeaksNothing(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines, baseline %d:\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
 	}
-	c := dialRESP(t, e.addr)
-	assert.Equal(t, "+OK\r\n", c.do("SET", "after", "1"), "the node still serves")
+	c := testproc.DialRESP(t, e.addr)
+	assert.Equal(t, "+OK\r\n", c.Do("SET", "after", "1"), "the node still serves")
 }
 
 // settledGoroutines waits for the goroutine count to stop changing.
@@ -277,13 +278,13 @@ func settledGoroutines() int {
 func TestBackpressureBoundsInFlight(t *testing.T) {
 	const maxInFlight = 64
 	e := newEnv(t, func(o *frontend.Options) { o.MaxInFlight = maxInFlight })
-	c := dialRESP(t, e.addr)
+	c := testproc.DialRESP(t, e.addr)
 	value := strings.Repeat("v", 64<<10)
-	require.Equal(t, "+OK\r\n", c.do("SET", "big", value))
+	require.Equal(t, "+OK\r\n", c.Do("SET", "big", value))
 	before := e.host.requests.Load()
 
 	const n = 5000
-	get := command("GET", "big")
+	get := testproc.Command("GET", "big")
 	var buf []byte
 	for range n {
 		buf = append(buf, get...)
@@ -310,41 +311,41 @@ func TestBackpressureBoundsInFlight(t *testing.T) {
 
 	want := bulk(value)
 	for i := range n {
-		if r := c.reply(); r != want {
+		if r := c.Reply(); r != want {
 			t.Fatalf("reply #%d: %d bytes, want the %d-byte value", i, len(r), len(want))
 		}
 	}
 	require.NoError(t, <-wrote)
 	assert.Equal(t, int64(n), e.host.requests.Load()-before)
 	assert.LessOrEqual(t, e.ln.PeakInFlight.Load(), int64(maxInFlight)+batch)
-	assert.Equal(t, "+PONG\r\n", c.do("PING"))
+	assert.Equal(t, "+PONG\r\n", c.Do("PING"))
 }
 
 // A client that sends its pipeline and shuts its write side gets every
 // reply before the node closes the connection.
 func TestHalfCloseDrainsReplies(t *testing.T) {
 	e := newEnv(t)
-	c := dialRESP(t, e.addr)
+	c := testproc.DialRESP(t, e.addr)
 	const n = 3000
 	var buf []byte
 	for i := range n {
-		buf = append(buf, command("INCR", "drain")...)
-		buf = append(buf, command("GET", "drain")...)
+		buf = append(buf, testproc.Command("INCR", "drain")...)
+		buf = append(buf, testproc.Command("GET", "drain")...)
 		if i%100 == 0 {
 			buf = append(buf, "PING\r\n"...)
 		}
 	}
 	wrote := writeAsync(c, buf)
 	require.NoError(t, <-wrote)
-	require.NoError(t, c.nc.(*net.TCPConn).CloseWrite())
+	require.NoError(t, c.Conn.(*net.TCPConn).CloseWrite())
 	for i := range n {
-		require.Equal(t, fmt.Sprintf(":%d\r\n", i+1), c.reply(), "INCR #%d", i)
-		require.Equal(t, bulk(fmt.Sprint(i+1)), c.reply(), "GET #%d", i)
+		require.Equal(t, fmt.Sprintf(":%d\r\n", i+1), c.Reply(), "INCR #%d", i)
+		require.Equal(t, bulk(fmt.Sprint(i+1)), c.Reply(), "GET #%d", i)
 		if i%100 == 0 {
-			require.Equal(t, "+PONG\r\n", c.reply(), "PING after #%d", i)
+			require.Equal(t, "+PONG\r\n", c.Reply(), "PING after #%d", i)
 		}
 	}
-	c.expectClosed()
+	c.ExpectClosed()
 	eventually(t, "the connection forgotten", func() bool { return e.ln.Active.Load() == 0 })
 }
 
@@ -352,29 +353,29 @@ func TestHalfCloseDrainsReplies(t *testing.T) {
 // replies of store requests sent before them.
 func TestNodeRepliesKeepPipelineOrder(t *testing.T) {
 	e := newEnv(t)
-	c := dialRESP(t, e.addr)
+	c := testproc.DialRESP(t, e.addr)
 	var buf []byte
 	var want []string
 	for i := range 2000 {
 		v := fmt.Sprint(i)
 		switch i % 4 {
 		case 0:
-			buf = append(buf, command("SET", "o", v)...)
+			buf = append(buf, testproc.Command("SET", "o", v)...)
 			want = append(want, "+OK\r\n")
 		case 1:
-			buf = append(buf, command("ECHO", v)...)
+			buf = append(buf, testproc.Command("ECHO", v)...)
 			want = append(want, bulk(v))
 		case 2:
-			buf = append(buf, command("GET", "o")...)
+			buf = append(buf, testproc.Command("GET", "o")...)
 			want = append(want, bulk(fmt.Sprint(i-2)))
 		case 3:
-			buf = append(buf, command("NOSUCH", v)...)
+			buf = append(buf, testproc.Command("NOSUCH", v)...)
 			want = append(want, "-ERR unknown command 'NOSUCH', with args beginning with: '"+v+"' \r\n")
 		}
 	}
 	wrote := writeAsync(c, buf)
 	for i, w := range want {
-		require.Equal(t, w, c.reply(), "reply #%d", i)
+		require.Equal(t, w, c.Reply(), "reply #%d", i)
 	}
 	require.NoError(t, <-wrote)
 }
@@ -382,14 +383,14 @@ func TestNodeRepliesKeepPipelineOrder(t *testing.T) {
 // Closing the listener ends every connection, idle or busy, and returns.
 func TestListenerCloseEndsConnections(t *testing.T) {
 	e := newEnv(t)
-	idle := dialRESP(t, e.addr)
-	require.Equal(t, "+PONG\r\n", idle.do("PING"))
-	busy := dialRESP(t, e.addr)
+	idle := testproc.DialRESP(t, e.addr)
+	require.Equal(t, "+PONG\r\n", idle.Do("PING"))
+	busy := testproc.DialRESP(t, e.addr)
 	var buf []byte
 	for range 5000 {
-		buf = append(buf, command("INCR", "busy")...)
+		buf = append(buf, testproc.Command("INCR", "busy")...)
 	}
-	busy.write(buf)
+	busy.Send(buf)
 	closed := make(chan struct{})
 	go func() { e.ln.Close(); close(closed) }()
 	select {
@@ -397,7 +398,7 @@ func TestListenerCloseEndsConnections(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Listener.Close did not return")
 	}
-	idle.expectClosed()
+	idle.ExpectClosed()
 	assert.Zero(t, e.ln.Active.Load())
 	_, err := net.DialTimeout("tcp", e.addr, time.Second)
 	assert.Error(t, err, "no longer accepting")
