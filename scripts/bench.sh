@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures what dynonode costs over talking to Redis directly: redis-benchmark
-# against redis-server direct, dynonode in front of Redis, dynonode on its
-# embedded store, and a 3-rack dynonode cluster (one redis per rack) at
-# DC_ONE and DC_QUORUM. Rounds are interleaved across targets; the median
+# against redis-server direct, twemproxy (nutcracker) in front of Redis,
+# dynonode in front of Redis, dynonode on its embedded store, and a 3-rack
+# dynonode cluster (one redis per rack) at DC_ONE and DC_QUORUM. Rounds are interleaved across targets; the median
 # of BENCH_ROUNDS is reported as ops/s and as a ratio to redis direct
 # measured in the same run. Every process it starts runs in its own process
 # group and is killed by that group on exit, even on failure.
@@ -15,6 +15,10 @@ CLIENTS="${BENCH_CLIENTS:-50}"
 SIZE="${BENCH_SIZE:-64}"
 OUT="${BENCH_OUT:-results}"
 BIN="${BENCH_BIN:-bin/dynonode}"
+IDLE="${BENCH_IDLE_CONNS:-5000}" # idle connections for the memory check; 0 skips it
+
+# 5,000 idle clients need as many descriptors, here and in the node.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 work=$(mktemp -d)
 pgids=()
@@ -30,6 +34,7 @@ start() {
 	local name=$1; shift
 	setsid "$@" >"$work/$name.log" 2>&1 &
 	pgids+=("$!")
+	echo "$!" >"$work/$name.pid"
 	disown "$!"
 }
 
@@ -54,6 +59,19 @@ dynonode() { # name conf host port
 }
 
 redis direct 127.0.0.1 17000
+redis twemproxy-redis 127.0.0.1 17003
+cat >"$work/twemproxy.yml" <<YML
+bench:
+  listen: 127.0.0.1:17103
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  servers:
+  - 127.0.0.1:17003:1
+YML
+start twemproxy nutcracker -c "$work/twemproxy.yml" -s 17203 -v 4
+wait_port 127.0.0.1 17103
+
 redis single-redis 127.0.0.1 17001
 cat >"$work/single.yml" <<YML
 dyn_o_mite:
@@ -91,6 +109,19 @@ for i in 1 2 3; do
 	dynonode "rack$i" "$work/rack$i.yml" "127.0.0.3$i" 17110
 done
 
+# check_replication NAME ROUND: every rack's redis holds the same number of
+# keys (replication at DC_ONE is asynchronous: give it a few seconds).
+: >"$work/replication.txt"
+check_replication() {
+	local counts
+	for _ in $(seq 1 50); do
+		counts=$(for i in 1 2 3; do redis-cli -h "127.0.0.3$i" -p 17010 dbsize; done | tr '\n' ' ')
+		[ "$(echo "$counts" | tr ' ' '\n' | sed '/^$/d' | sort -u | wc -l)" = 1 ] && break
+		sleep 0.1
+	done
+	echo "$1 round $2: $counts" >>"$work/replication.txt"
+}
+
 set_level() { # level
 	for i in 1 2 3; do
 		curl -fsS "http://127.0.0.3$i:17210/set_consistency/read/$1" >/dev/null
@@ -98,7 +129,7 @@ set_level() { # level
 	done
 }
 
-targets=("redis-direct 127.0.0.1 17000" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
+targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
 	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110")
 : >"$work/raw.csv"
 for round in $(seq 1 "$ROUNDS"); do
@@ -111,18 +142,18 @@ for round in $(seq 1 "$ROUNDS"); do
 					echo "$name,$p,$test,$rps,$p50,$p99" >>"$work/raw.csv"
 				done
 		done
+		case $name in cluster-*) check_replication "$name" "$round" ;; esac
 	done
 	echo "bench: round $round of $ROUNDS done" >&2
 done
 
-# Replication check: every rack's redis holds the same number of keys.
-counts=$(for i in 1 2 3; do redis-cli -h "127.0.0.3$i" -p 17010 dbsize; done | tr '\n' ' ')
 
 mkdir -p "$OUT"
-python3 - "$work/raw.csv" "$N" "$ROUNDS" "$counts" >"$OUT/bench.md" <<'PY'
+python3 - "$work/raw.csv" "$N" "$ROUNDS" "$work/replication.txt" "$OUT/bench.csv" >"$OUT/bench.md" <<'PY'
 import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))
-n, rounds, counts = sys.argv[2], sys.argv[3], sys.argv[4].split()
+n, rounds = sys.argv[2], sys.argv[3]
+replication = [l.strip() for l in open(sys.argv[4]) if l.strip()]
 med = {}
 for name, p, test, rps, p50, p99 in rows:
     med.setdefault((name, p, test), []).append((float(rps), float(p50), float(p99)))
@@ -141,6 +172,28 @@ for name in names:
         base = m(("redis-direct", p, t))[0]
         cells.append(f"{rps/base:.2f} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
     print(f"| {name} | " + " | ".join(cells) + " |")
-print(f"\nkeys per rack after the cluster rounds: {' '.join(counts)}" + ("" if len(set(counts)) == 1 else "  <-- REPLICATION SHORTFALL"))
+out = csv.writer(open(sys.argv[5], "w", newline=""))
+out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio"])
+for name in names:
+    for p, t in cols:
+        rps, p50, p99 = m((name, p, t))
+        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}"])
+print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
+      "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
+print("\nReplication (keys per rack's redis after each cluster round):\n")
+short = 0
+for line in replication:
+    counts = line.split(": ", 1)[1].split()
+    ok = len(set(counts)) == 1
+    short += 0 if ok else max(map(int, counts)) - min(map(int, counts))
+    print(f"- {line}" + ("" if ok else "  <-- REPLICATION SHORTFALL"))
+print(f"\nreplication shortfall: {short} keys")
 PY
+if [ "$IDLE" -gt 0 ]; then
+	# Memory per idle client connection, on the embedded node.
+	pid=$(cat "$work/embedded.pid")
+	go run ./cmd/dynobench idle -addr 127.0.0.1:17102 -pid "$pid" -conns "$IDLE" >>"$OUT/bench.md" ||
+		echo "bench: idle-connection check failed (ulimit -n?)" >&2
+fi
+go run ./cmd/dynobench chart -in "$OUT/bench.csv" -out "$OUT/bench.png"
 cat "$OUT/bench.md"

@@ -46,13 +46,13 @@ const keepMailbox = 1024
 // inbox costs a boxed delivery, two registry lookups and a fresh goroutine
 // per wake-up, and 8 KiB per idle actor. The cell's mailbox is a slice
 // under a mutex, drained one batch at a time by a goroutine started only
-// while messages wait. A message sent to an idle actor from outside any
-// actor, or from an actor running on its own goroutine, is handled at once
+// while messages wait. A message sent to an idle actor is handled at once
 // on the sender's goroutine (one message at a time still holds: the
-// mailbox is marked running meanwhile); an actor run that way queues what
-// it sends, so a blocking actor (a socket writer) never runs inline on a
-// goroutine shared by many. That saves a goroutine hand-off on most hops of
-// a client request.
+// mailbox is marked running meanwhile, and what arrives then is queued).
+// A client request then usually runs from socket read to socket write on
+// one goroutine, as in a single-threaded proxy, with no hand-off between
+// its hops. It asks one thing of behaviours: Receive must not block (the
+// client writer hands a slow socket to a goroutine of its own).
 //
 // The fields below mu are touched only by whoever holds the running mark.
 type cell struct {
@@ -69,7 +69,9 @@ type cell struct {
 	gone    bool // stopped: later messages are dropped
 
 	spare       []envelope
-	inline      bool // handled on a sender's goroutine: sends are queued
+	inline      bool       // running on a sender's goroutine
+	outbox      []posted   // local messages sent while handling one
+	group       []envelope // flushOutbox's scratch
 	b           actors.Behaviour
 	rng         *rand.Rand
 	sender      actors.Addr
@@ -111,6 +113,7 @@ func (p *process) Start() {
 	c := (*cell)(p)
 	c.fresh()
 	c.run(actors.Addr{}, actors.Started{})
+	c.flushOutbox()
 	c.release()
 }
 
@@ -131,29 +134,86 @@ func (p *process) Shutdown() { (*cell)(p).deliver(actors.Addr{}, stopReq{}, fals
 // deliver puts m in the mailbox, or handles it now on the caller's
 // goroutine when the actor is idle and inline is allowed.
 func (c *cell) deliver(from actors.Addr, m any, inline bool) {
+	one := [1]envelope{{from: from, msg: m}}
+	c.deliverAll(one[:], inline)
+}
+
+// deliverAll is deliver for several messages, handled in order.
+func (c *cell) deliverAll(envs []envelope, inline bool) {
 	c.mu.Lock()
 	if c.gone {
 		c.mu.Unlock()
 		return
 	}
 	if c.running {
-		c.queue = append(c.queue, envelope{from: from, msg: m})
+		c.queue = append(c.queue, envs...)
 		c.mu.Unlock()
 		return
 	}
 	c.running = true
 	if !inline {
-		c.queue = append(c.queue, envelope{from: from, msg: m})
+		c.queue = append(c.queue, envs...)
 		c.mu.Unlock()
 		go c.loop()
 		return
 	}
 	c.mu.Unlock()
 	c.inline = true
-	c.handle(envelope{from: from, msg: m})
+	for _, e := range envs {
+		c.handle(e)
+	}
+	c.endBatch()
 	c.drainOnce() // what arrived meanwhile, up to one batch
 	c.inline = false
 	c.release()
+}
+
+// batchEnder is implemented by behaviours that gather work across messages
+// (the datastore adapter's socket writes): EndOfBatch runs when the actor
+// has handled every message that was waiting.
+type batchEnder interface{ EndOfBatch() }
+
+func (c *cell) endBatch() {
+	if b, ok := c.b.(batchEnder); ok && !c.stopped {
+		b.EndOfBatch()
+	}
+}
+
+// post queues a message this actor sends to a local actor while it
+// handles one; flushOutbox delivers them once it returns.
+func (c *cell) post(to *cell, from actors.Addr, m any) {
+	c.outbox = append(c.outbox, posted{to: to, env: envelope{from: from, msg: m}})
+}
+
+type posted struct {
+	to  *cell
+	env envelope
+}
+
+// flushOutbox delivers what the last message made this actor send, all the
+// messages for one actor together (their order kept), so an idle receiver
+// handles them in one run and ends one batch (one socket write for a
+// pipeline's datastore requests).
+func (c *cell) flushOutbox() {
+	out := c.outbox
+	for i := range out {
+		to := out[i].to
+		if to == nil {
+			continue
+		}
+		group := append(c.group[:0], out[i].env)
+		for j := i + 1; j < len(out); j++ {
+			if out[j].to == to {
+				group = append(group, out[j].env)
+				out[j].to = nil
+			}
+		}
+		c.group = group
+		to.deliverAll(group, true)
+		clear(group)
+	}
+	clear(out)
+	c.outbox = out[:0]
 }
 
 // release gives up the running mark, or hands what is still queued to a
@@ -193,6 +253,7 @@ func (c *cell) drainOnce() bool {
 		c.handle(batch[i])
 		batch[i] = envelope{}
 	}
+	c.endBatch()
 	if cap(batch) <= keepMailbox {
 		c.spare = batch[:0]
 	}
@@ -216,6 +277,9 @@ func (c *cell) handle(e envelope) {
 		c.shutdown()
 	default:
 		c.run(e.from, e.msg)
+	}
+	if len(c.outbox) > 0 {
+		c.flushOutbox()
 	}
 }
 
@@ -282,14 +346,22 @@ func (c *cell) try(from actors.Addr, m any) (cause string) {
 
 func (c *cell) Self() actors.Addr   { return c.addr }
 func (c *cell) Sender() actors.Addr { return c.sender }
-func (c *cell) Now() time.Time      { return time.Now() }
+func (c *cell) Now() time.Time      { return time.Now().Add(c.n.ClockOffset()) }
 func (c *cell) Elapsed() time.Duration {
 	return time.Since(c.n.started) // time.Since reads the monotonic clock
 }
 func (c *cell) Rand() *rand.Rand  { return c.rng }
 func (c *cell) Log() *slog.Logger { return c.log }
 
-func (c *cell) Send(to actors.Addr, m any) { c.n.send(c.addr, to, m, !c.inline) }
+func (c *cell) Send(to actors.Addr, m any) {
+	if to.Node == c.n.id {
+		if t := c.n.lookup(to.Name); t != nil {
+			c.post(t, c.addr, m)
+			return
+		}
+	}
+	c.n.send(c.addr, to, m, true)
+}
 
 func (c *cell) After(d time.Duration, m any) actors.TimerID {
 	c.nextTID++

@@ -61,6 +61,9 @@ type Node struct {
 	stats   counters
 	queued  atomic.Int64 // messages waiting in peer queues
 	started time.Time    // for actors' monotonic Elapsed
+	// clockOffset (ns) shifts the wall clock actors see (Context.Now),
+	// for fault injection; Elapsed stays monotonic and unshifted.
+	clockOffset atomic.Int64
 }
 
 type counters struct {
@@ -127,6 +130,13 @@ func Start(opts Options) (*Node, error) {
 
 // ID is the node's identity.
 func (n *Node) ID() actors.NodeID { return n.id }
+
+// SetClockOffset shifts the wall clock this node's actors read through
+// Context.Now by d (fault injection: clock skew). Elapsed is unaffected.
+func (n *Node) SetClockOffset(d time.Duration) { n.clockOffset.Store(int64(d)) }
+
+// ClockOffset is the shift set by SetClockOffset.
+func (n *Node) ClockOffset() time.Duration { return time.Duration(n.clockOffset.Load()) }
 
 // PeerAddr is the address the peer listener is bound to ("" when none).
 func (n *Node) PeerAddr() string {

@@ -75,6 +75,7 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case MCRequests:
 		c.p.now = ctx.Now()
+		c.p.batch++
 		for i := range m.Reqs {
 			if c.p.closing {
 				break

@@ -14,12 +14,14 @@ import (
 // order, so a fast request never overtakes a slow one sent before it.
 type slot struct {
 	parts    []part
-	pending  int // parts still waiting
+	one      [1]part // parts of a single-part request: no allocation
+	pending  int     // parts still waiting
 	merge    func(parts []part, dst []byte) []byte
 	reply    []byte // set when the request was answered without parts
 	deadline time.Time
-	silent   bool // memcached noreply: nothing is written
-	close    bool // close the connection after this reply
+	silent   bool   // memcached noreply: nothing is written
+	batch    uint64 // the client batch (one read) the request came in
+	close    bool   // close the connection after this reply
 
 	// Statistics: set by push and send, read by account.
 	arrived time.Time
@@ -34,7 +36,7 @@ type part struct {
 	reply   []byte
 	failure string
 	done    bool
-	tally   *tally
+	tally   tally
 }
 
 type ref struct {
@@ -47,7 +49,8 @@ type ref struct {
 // coordinators.
 type pipeline struct {
 	slots   []*slot
-	base    uint64 // sequence number of slots[0]
+	free    []*slot // answered single-part slots, for reuse
+	base    uint64  // sequence number of slots[0]
 	nextID  uint64
 	waiting map[uint64]ref // Exec id -> where its Result goes
 	timeout time.Duration
@@ -58,6 +61,7 @@ type pipeline struct {
 	early   []any        // requests that arrived before the first view
 
 	now       time.Time // arrival time of the batch being handled
+	batch     uint64    // counts client batches; a slot's batch is its read
 	counts    Counts    // requests answered since the last report
 	dirty     bool      // counts holds something
 	reporting bool      // a statsTick is scheduled
@@ -127,7 +131,7 @@ type tick struct{}
 // the connection ends the stream: like Redis after QUIT or a protocol
 // error, requests behind it in the same batch are not run.
 func (p *pipeline) push(s *slot) uint64 {
-	s.arrived, s.kind = p.now, errNone
+	s.arrived, s.kind, s.batch = p.now, errNone, p.batch
 	if s.parts == nil {
 		s.class = ClassOther
 	}
@@ -173,10 +177,10 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 			}
 		}
 	}
-	t := newTally(level, reps)
-	t.canon = canon
 	pt := &s.parts[i]
-	pt.tally = t
+	pt.tally.reset(level, reps)
+	pt.tally.canon = canon
+	t := &pt.tally
 	for r, rep := range reps {
 		if !write && !t.awaits(r) {
 			continue
@@ -210,6 +214,49 @@ func (p *pipeline) result(r store.Result) {
 		pt.reply, pt.failure, pt.done = reply, failure, true
 		s.pending--
 	}
+}
+
+// maxFree bounds the answered slots a coordinator keeps for reuse.
+const maxFree = 64
+
+// single returns an empty slot with one part, reused when one is free.
+func (p *pipeline) single() *slot {
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		s.parts = s.one[:]
+		return s
+	}
+	s := &slot{}
+	s.parts = s.one[:]
+	return s
+}
+
+// recycle keeps an answered single-part slot, and its tally's buffers, for
+// a later request.
+func (p *pipeline) recycle(s *slot) {
+	if len(p.free) >= maxFree || len(s.parts) != 1 || &s.parts[0] != &s.one[0] {
+		return
+	}
+	t := s.one[0].tally
+	*s = slot{}
+	s.one[0].tally = tally{replicas: t.replicas[:0], votes: t.votes, groups: t.groups[:0]}
+	p.free = append(p.free, s)
+}
+
+// holdBack reports whether the complete replies at the head of the queue
+// wait for a pending request of the same client batch.
+func (p *pipeline) holdBack() bool {
+	for i, s := range p.slots {
+		if s.reply != nil || (s.pending == 0 && s.merge != nil) {
+			if s.close {
+				return false
+			}
+			continue
+		}
+		return i > 0 && p.slots[i-1].batch == s.batch
+	}
+	return false
 }
 
 func (p *pipeline) slot(seq uint64) *slot {
@@ -251,8 +298,13 @@ func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
 }
 
 // flush sends every reply at the head of the queue that is complete, as one
-// Replies message.
+// Replies message. Replies wait while a request of their own client batch
+// (one read) is still pending, so a pipeline is answered with one write,
+// as Redis does; they never wait for a request the client sent later.
 func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
+	if p.holdBack() {
+		return
+	}
 	out := p.out[:0]
 	closeNow := false
 	n := 0
@@ -281,6 +333,9 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 	}
 	if n == 0 {
 		return
+	}
+	for _, s := range p.slots[:n] {
+		p.recycle(s)
 	}
 	clear(p.slots[:n])
 	p.slots = p.slots[n:]

@@ -49,10 +49,20 @@ type group struct {
 }
 
 func newTally(level config.Consistency, reps []ring.Replica) *tally {
-	t := &tally{level: level, replicas: reps}
+	t := &tally{}
+	t.reset(level, reps)
+	return t
+}
+
+// reset starts the tally over for a new part, keeping its buffers: a
+// coordinator reuses the tallies of answered requests.
+func (t *tally) reset(level config.Consistency, reps []ring.Replica) {
+	clear(t.votes)
+	*t = tally{level: level, replicas: append(t.replicas[:0], reps...), votes: t.votes[:0], groups: t.groups[:0]}
+	reps = t.replicas
 	switch level {
 	case config.DCOne:
-		return t
+		return
 	case config.DCEachSafeQuorum:
 		for i, r := range reps {
 			g := t.groupFor(r.DC)
@@ -69,7 +79,6 @@ func newTally(level config.Consistency, reps []ring.Replica) *tally {
 	for i := range t.groups {
 		t.groups[i].need = len(t.groups[i].members)/2 + 1
 	}
-	return t
 }
 
 func (t *tally) groupFor(dc string) *group {

@@ -61,6 +61,7 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case Requests:
 		c.p.now = ctx.Now()
+		c.p.batch++
 		for _, args := range m.Cmds {
 			if c.p.closing {
 				break
@@ -152,6 +153,10 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 		return
 	}
 	c.reps = c.cfg.Ring.Replicas(args[c.keys[0]], c.reps[:0])
+	if len(c.keys) == 1 { // the tally copies the replicas it keeps
+		c.single(ctx, args, c.reps, spec.IsWrite(args), ctx.Now())
+		return
+	}
 	first := append([]ring.Replica(nil), c.reps...)
 	for _, k := range c.keys[1:] {
 		c.reps = c.cfg.Ring.Replicas(args[k], c.reps[:0])
@@ -185,7 +190,8 @@ func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, w
 		c.p.answer(errReply(stateRefusal), false)
 		return
 	}
-	s := &slot{parts: make([]part, 1), pending: 1, merge: mergeFirst, deadline: now.Add(c.cfg.Timeout)}
+	s := c.p.single()
+	s.pending, s.merge, s.deadline = 1, mergeFirst, now.Add(c.cfg.Timeout)
 	var canon func([]byte) []byte
 	if spec := command.Lookup(args[0]); spec != nil && spec.Unordered {
 		canon = canonSet

@@ -20,7 +20,25 @@ type expireTick struct{}
 // embedded is the store-adapter actor around an Engine.
 type embedded struct {
 	engine *Engine
-	buf    []byte // scratch reply buffer, copied out per Result
+	buf    []byte // scratch reply buffer
+	slab   []byte // replies are carved from it: one allocation for many
+}
+
+// slabSize is the size of the buffer small replies are carved from.
+const slabSize = 8 << 10
+
+// own copies a reply out of the scratch buffer into memory the Result can
+// keep: a capacity-limited piece of the current slab.
+func (s *embedded) own(reply []byte) []byte {
+	if len(reply) > slabSize/4 {
+		return append([]byte(nil), reply...)
+	}
+	if cap(s.slab)-len(s.slab) < len(reply) {
+		s.slab = make([]byte, 0, slabSize)
+	}
+	at := len(s.slab)
+	s.slab = append(s.slab, reply...)
+	return s.slab[at:len(s.slab):len(s.slab)]
 }
 
 // NewEmbedded returns the producer of the embedded store actor: it answers
@@ -40,7 +58,7 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		ctx.After(ActiveExpireInterval, expireTick{})
 	case Exec:
 		s.buf = s.engine.Exec(ctx.Now(), m.Args, s.buf[:0])
-		reply := append([]byte(nil), s.buf...)
+		reply := s.own(s.buf)
 		ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: reply})
 	}
 }

@@ -27,6 +27,13 @@ type Options struct {
 	// DrainTimeout (--drain-timeout) bounds how long SIGTERM/SIGINT wait for
 	// open client connections' pending replies. 0: the default, 5s.
 	DrainTimeout time.Duration
+	// Pprof (--pprof) mounts net/http/pprof under /debug/pprof/ on the
+	// admin port (stats_listen). Off by default: profiles expose internals.
+	Pprof bool
+	// FaultInjection (--fault-injection) mounts /fault/... on the admin
+	// port (clock skew for the Jepsen harness). Off by default: the
+	// endpoints do not exist without it.
+	FaultInjection bool
 }
 
 const (
@@ -99,6 +106,11 @@ var options = []option{
 			o.DrainTimeout = d
 			return nil
 		}},
+	{long: "pprof", help: "serve Go's profiler at /debug/pprof/ on the admin port (dynonode only; see docs/profiling.md)",
+		set: func(o *Options, _ string) error { o.Pprof = true; return nil }},
+	{long: "fault-injection", help: "serve fault-injection endpoints (/fault/clock_offset/MS) on the admin port\n" +
+		strings.Repeat(" ", 31) + "for testing only (dynonode only; see jepsen/README.md)",
+		set: func(o *Options, _ string) error { o.FaultInjection = true; return nil }},
 	{short: 'c', long: "conf-file", arg: "FILE", help: "configuration file (default " + defaultConfFile + ")",
 		set: func(o *Options, v string) error { o.ConfFile = v; return nil }},
 	{short: 'p', long: "pid-file", arg: "FILE", help: "write the process id to FILE, removed on exit (default off)",
@@ -236,7 +248,7 @@ protocol. It reads Netflix Dynomite's dynomite.yml and accepts its flags.
 
 Usage: dynonode [-?hVdDt] [-v level] [-o file] [-c conf] [-p pidfile]
                 [-m mbuf] [-M msgs] [-x op] [--log-format text|json]
-                [--drain-timeout duration]
+                [--drain-timeout duration] [--pprof] [--fault-injection]
 
 Options:
 `, version)

@@ -191,7 +191,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("cannot bind stats_listen %s: %w", cfg.StatsListen, err)
 	}
-	adminSrv := &http.Server{Handler: adm, ReadHeaderTimeout: 5 * time.Second}
+	adminSrv := &http.Server{Handler: faultHandler(adminHandler(adm, opts.Pprof), node, opts.FaultInjection), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = adminSrv.Serve(statsLn) }()
 	defer adminSrv.Close()
 

@@ -49,6 +49,16 @@ func (a *adapter) Receive(ctx actors.Context, m any) {
 	}
 }
 
+// EndOfBatch writes what the requests handled since the last batch queued
+// (the runtime calls it once the adapter's mailbox is empty).
+func (a *adapter) EndOfBatch() {
+	if a.pool != nil {
+		for _, c := range a.pool.conns {
+			c.kick()
+		}
+	}
+}
+
 func (a *adapter) start(ctx actors.Context) {
 	if prev := a.line.pool; prev != nil {
 		prev.close()

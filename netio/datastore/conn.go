@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dynonode/dynonode/netio/sock"
 	"github.com/pingcap/failpoint"
 )
 
@@ -47,6 +48,7 @@ type conn struct {
 	wait    time.Duration // backoff after the next refused dial
 	retryAt time.Time     // in backoff: when the next dial may happen
 	refusal string        // in backoff: the Failure for requests
+	writing bool          // a write is under way (submit's or the writer's)
 	queued  uint64        // requests ever queued here
 }
 
@@ -65,6 +67,8 @@ func (s *session) signal() {
 }
 
 // submit queues one request, or returns the Failure that answers it now.
+// Nothing is written yet: kick writes what the adapter queued, once it has
+// handled every request waiting for it, so a pipeline leaves in one write.
 func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -86,14 +90,65 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	c.pend.push(pd)
 	c.queued++
 	c.p.stats.inFlight.Add(1)
-	if s := c.sess; s != nil {
-		if c.pend.len() == 1 {
-			// The reader's deadline is always the oldest request's.
-			_ = s.nc.SetReadDeadline(pd.deadline)
-		}
-		s.signal()
+	if s := c.sess; s != nil && c.pend.len() == 1 {
+		// The reader's deadline is always the oldest request's.
+		_ = s.nc.SetReadDeadline(pd.deadline)
 	}
 	return ""
+}
+
+// kick writes the queued requests. When no write is under way it writes,
+// on the caller's goroutine, what the socket takes without waiting; the
+// writer goroutine is woken only for what is left (a slow server) or when
+// it is writing already.
+func (c *conn) kick() {
+	c.mu.Lock()
+	s := c.sess
+	if s == nil || len(c.out) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.writing {
+		c.mu.Unlock()
+		s.signal()
+		return
+	}
+	c.writing = true
+	batch := c.out
+	c.out, c.spare = c.spare[:0], nil
+	c.mu.Unlock()
+	n, err := c.tryWrite(s, batch)
+	c.mu.Lock()
+	c.writing = false
+	if c.sess != s {
+		// The session ended meanwhile (its requests were answered); a new
+		// one's writer may have left queued requests to this write.
+		next := c.sess
+		c.mu.Unlock()
+		if next != nil {
+			next.signal()
+		}
+		return
+	}
+	if err != nil {
+		c.mu.Unlock()
+		c.broken(s, "write: "+err.Error())
+		return
+	}
+	if n < len(batch) {
+		c.out = append(append([]byte(nil), batch[n:]...), c.out...)
+		c.mu.Unlock()
+		s.signal()
+		return
+	}
+	if cap(batch) <= keepBuf && c.spare == nil {
+		c.spare = batch[:0]
+	}
+	more := len(c.out) > 0
+	c.mu.Unlock()
+	if more {
+		s.signal()
+	}
 }
 
 // connect dials now if the slot is idle (preconnect).
@@ -216,21 +271,28 @@ func (c *conn) writer(s *session) {
 			c.mu.Unlock()
 			return
 		}
+		if c.writing || len(c.out) == 0 {
+			c.mu.Unlock() // a submit is writing; it wakes us for what it leaves
+			continue
+		}
+		c.writing = true
 		batch := c.out
 		c.out, c.spare = c.spare[:0], nil
 		c.mu.Unlock()
-		if len(batch) > 0 {
-			if err := c.write(s, batch); err != nil {
-				c.broken(s, "write: "+err.Error())
-				return
-			}
+		err := c.write(s, batch)
+		c.mu.Lock()
+		c.writing = false
+		if cap(batch) <= keepBuf && c.spare == nil {
+			c.spare = batch[:0]
 		}
-		if cap(batch) <= keepBuf {
-			c.mu.Lock()
-			if c.spare == nil {
-				c.spare = batch[:0]
-			}
-			c.mu.Unlock()
+		more := len(c.out) > 0
+		c.mu.Unlock()
+		if err != nil {
+			c.broken(s, "write: "+err.Error())
+			return
+		}
+		if more {
+			s.signal()
 		}
 	}
 }
@@ -244,6 +306,15 @@ func (c *conn) write(s *session, batch []byte) error {
 	})
 	_, err := s.nc.Write(batch)
 	return err
+}
+
+// tryWrite writes what the socket takes without waiting (see write).
+func (c *conn) tryWrite(s *session, batch []byte) (int, error) {
+	failpoint.Inject("datastoreShortWrite", func() {
+		_, _ = s.nc.Write(batch[:len(batch)/2])
+		failpoint.Return(len(batch)/2, errShortWrite)
+	})
+	return sock.TryWrite(s.nc, batch)
 }
 
 func (c *conn) read(s *session, b []byte) (int, error) {

@@ -26,6 +26,7 @@ type conn struct {
 	inFlight atomic.Int64  // requests sent to the coordinator, not yet written back
 	wake     chan struct{} // the writer made room
 	done     atomic.Bool   // the writer closed the connection
+	out      backlog       // replies the socket did not take at once
 }
 
 const readSize = 16 << 10
@@ -182,34 +183,4 @@ func ownArgs(cmds []resp.Command) [][][]byte {
 		out[i] = flat[start:len(flat):len(flat)]
 	}
 	return out
-}
-
-// writer is the connection's reply sink: an actor, so the coordinator can
-// address it in both runtimes; here it owns the socket's write side.
-type writer struct{ c *conn }
-
-func (w *writer) Receive(ctx actors.Context, m any) {
-	c := w.c
-	switch m := m.(type) {
-	case coord.Replies:
-		if len(m.Data) > 0 && !c.done.Load() {
-			_ = c.nc.SetWriteDeadline(time.Now().Add(c.l.opts.WriteTimeout))
-			if _, err := c.nc.Write(m.Data); err != nil {
-				c.log.Debug("client write failed; closing", "err", err)
-				c.done.Store(true)
-				c.nc.Close()
-			}
-		}
-		c.inFlight.Add(-int64(m.Answered))
-		if m.Close {
-			c.done.Store(true)
-			c.nc.Close()
-		}
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-	case actors.Stopping:
-		c.nc.Close()
-	}
 }
