@@ -144,6 +144,29 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	return syscall.Kill(-p.Pid(), sig)
 }
 
+// Stop sends SIGSTOP and waits (bounded) until the process is really
+// stopped: the signal is asynchronous, and a test that sends a request right
+// after it may otherwise still get an answer.
+func (p *Proc) Stop() error {
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", p.Pid())
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return fmt.Errorf("testproc: %s: %w", stat, err)
+		}
+		// The state follows the command name in parentheses: "pid (comm) T ...".
+		if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("testproc: %s not stopped after 5s", p.Name)
+}
+
 // Kill ends the process group with SIGKILL and waits (bounded) for it.
 func (p *Proc) Kill() {
 	p.mu.Lock()

@@ -3,6 +3,7 @@ package testproc
 import (
 	"bufio"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,4 +32,18 @@ func TestRedisAndMemcachedStartAndDie(t *testing.T) {
 	r.Kill()
 	_, err := net.DialTimeout("tcp", r.Addr, 200*time.Millisecond)
 	require.Error(t, err, "killed redis still accepts connections")
+}
+
+func TestStopWaitsUntilStopped(t *testing.T) {
+	r := Redis(t)
+	require.NoError(t, r.Stop())
+	c, err := net.DialTimeout("tcp", r.Addr, time.Second)
+	require.NoError(t, err, "the kernel still accepts for a stopped process")
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(300*time.Millisecond)))
+	_, err = c.Write([]byte("PING\r\n"))
+	require.NoError(t, err)
+	_, err = c.Read(make([]byte, 16))
+	require.Error(t, err, "a stopped redis-server must not answer")
+	require.NoError(t, r.Signal(syscall.SIGCONT))
 }
