@@ -16,6 +16,7 @@ SIZE="${BENCH_SIZE:-64}"
 OUT="${BENCH_OUT:-results}"
 BIN="${BENCH_BIN:-bin/dynonode}"
 IDLE="${BENCH_IDLE_CONNS:-5000}" # idle connections for the memory check; 0 skips it
+SOAK="${BENCH_SOAK:-0}"          # seconds of steady load on the embedded node, RSS sampled; 0 skips it
 
 # 5,000 idle clients need as many descriptors, here and in the node.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -194,6 +195,20 @@ if [ "$IDLE" -gt 0 ]; then
 	pid=$(cat "$work/embedded.pid")
 	go run ./cmd/dynobench idle -addr 127.0.0.1:17102 -pid "$pid" -conns "$IDLE" >>"$OUT/bench.md" ||
 		echo "bench: idle-connection check failed (ulimit -n?)" >&2
+fi
+if [ "$SOAK" -gt 0 ]; then
+	# Memory under a steady load: RSS of the embedded node every tenth of
+	# the run; it should level off, not grow.
+	pid=$(cat "$work/embedded.pid")
+	timeout "$SOAK" redis-benchmark -p 17102 -t set,get -n 100000000 -c 50 -d "$SIZE" -r 100000 -P 16 -q >/dev/null 2>&1 &
+	load=$!
+	samples=()
+	for _ in $(seq 1 10); do
+		sleep "$((SOAK / 10))"
+		samples+=("$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status")")
+	done
+	wait "$load" || true
+	echo "soak: ${SOAK}s of SET/GET -P 16 on dynonode-embedded, RSS MiB every $((SOAK / 10))s: ${samples[*]}" >>"$OUT/bench.md"
 fi
 go run ./cmd/dynobench chart -in "$OUT/bench.csv" -out "$OUT/bench.png"
 cat "$OUT/bench.md"

@@ -333,6 +333,8 @@ func (n *Node) readLoop(conn net.Conn) {
 			return
 		}
 		n.stats.received.Add(1)
-		n.send(env.From, env.To, env.Msg, true)
+		// Queued, not run inline: the reader keeps draining the peer while the
+		// receivers work through their mailboxes in batches.
+		n.send(env.From, env.To, env.Msg, false)
 	}
 }

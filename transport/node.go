@@ -28,7 +28,9 @@ type Options struct {
 	Seed int64
 	// MaxFrame bounds one inbound envelope in bytes. Zero: msg.DefaultMaxFrame.
 	MaxFrame int
-	// LinkQueue is the burst buffer of one peer connection. Zero: 4096.
+	// LinkQueue is the burst buffer of one peer connection. Zero: 32768,
+	// so a burst of asynchronous replication (DC_ONE writes) is absorbed
+	// rather than dropped; MaxQueued still bounds all links together.
 	LinkQueue int
 	// MaxQueued bounds the messages waiting for peers across all links
 	// (Dynomite's max_msgs). Beyond it, requests bounce back to their
@@ -90,7 +92,7 @@ func Start(opts Options) (*Node, error) {
 		opts.MaxFrame = msg.DefaultMaxFrame
 	}
 	if opts.LinkQueue == 0 {
-		opts.LinkQueue = 4096
+		opts.LinkQueue = 32768
 	}
 	if opts.MaxQueued == 0 {
 		opts.MaxQueued = 200000

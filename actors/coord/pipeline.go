@@ -244,12 +244,24 @@ func (p *pipeline) recycle(s *slot) {
 	p.free = append(p.free, s)
 }
 
+// holdBackMax bounds the reply bytes held back for one write: past it,
+// what is ready goes (a pipeline of large values streams out).
+const holdBackMax = 64 << 10
+
 // holdBack reports whether the complete replies at the head of the queue
 // wait for a pending request of the same client batch.
 func (p *pipeline) holdBack() bool {
+	ready := 0
 	for i, s := range p.slots {
 		if s.reply != nil || (s.pending == 0 && s.merge != nil) {
 			if s.close {
+				return false
+			}
+			ready += len(s.reply)
+			for j := range s.parts {
+				ready += len(s.parts[j].reply)
+			}
+			if ready >= holdBackMax {
 				return false
 			}
 			continue

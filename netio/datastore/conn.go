@@ -28,6 +28,9 @@ const (
 const (
 	readSize = 16 << 10 // a reader's initial buffer and its least free space
 	keepBuf  = 1 << 20  // larger buffers (big values) are dropped once used
+	// earlyWrite is how much a batch may queue before the writer starts on
+	// it without waiting for the batch to end.
+	earlyWrite = 32 << 10
 )
 
 // conn is one datastore connection slot. The actor queues requests on it
@@ -90,9 +93,16 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	c.pend.push(pd)
 	c.queued++
 	c.p.stats.inFlight.Add(1)
-	if s := c.sess; s != nil && c.pend.len() == 1 {
-		// The reader's deadline is always the oldest request's.
-		_ = s.nc.SetReadDeadline(pd.deadline)
+	if s := c.sess; s != nil {
+		if c.pend.len() == 1 {
+			// The reader's deadline is always the oldest request's.
+			_ = s.nc.SetReadDeadline(pd.deadline)
+		}
+		if len(c.out) >= earlyWrite {
+			// A long batch (a peer's burst of replication) starts
+			// writing now, so replies flow while the rest is queued.
+			s.signal()
+		}
 	}
 	return ""
 }

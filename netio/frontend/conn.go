@@ -29,12 +29,18 @@ type conn struct {
 	out      backlog       // replies the socket did not take at once
 }
 
-const readSize = 16 << 10
+// A connection's read buffer starts at firstRead bytes (idle connections
+// stay small) and doubles when a read fills it; past 4*readSize it is
+// given back once the large request is handled.
+const (
+	firstRead = 4 << 10
+	readSize  = 16 << 10
+)
 
 func (c *conn) readLoop() {
 	defer c.l.wg.Done()
 	defer c.finish()
-	buf := make([]byte, 0, readSize)
+	buf := make([]byte, 0, firstRead)
 	var (
 		rp *resp.Parser
 		mp *mcproto.Parser
