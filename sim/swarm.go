@@ -280,7 +280,7 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	w := c.W
 	rec := NewRecorder(w)
 	r := w.Rand("workload")
-	keys := []string{"s1", "s2", "s3"}
+	keys := []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10"}
 	var clients []*SetClient
 	reads := spec.Reads
 	if reads == 0 {

@@ -3,7 +3,7 @@ package coord
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/resp"
@@ -116,10 +116,6 @@ func (t *tally) add(v vote) (done bool, reply []byte, failure string) {
 		}
 		return false, nil, ""
 	}
-	v.canon = v.reply
-	if t.canon != nil && v.failure == "" {
-		v.canon = t.canon(v.reply)
-	}
 	t.votes = append(t.votes, v)
 	return t.decide(false)
 }
@@ -158,7 +154,7 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 	var answered, failed int
 	var first []byte
 	var lastFailure string
-	for _, v := range t.votes {
+	for i, v := range t.votes {
 		if !contains(g.members, v.replica) {
 			continue
 		}
@@ -171,7 +167,7 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 		if first == nil {
 			first = v.reply
 		}
-		if t.agreeing(g, v.canon) >= g.need {
+		if t.agreeing(g, i) >= g.need {
 			return v.reply, "", true
 		}
 	}
@@ -192,14 +188,35 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 	return nil, t.quorumFailure(g, good, lastFailure), true
 }
 
-func (t *tally) agreeing(g group, canon []byte) int {
+// agreeing counts the group's good votes whose reply equals vote i's.
+func (t *tally) agreeing(g group, i int) int {
 	n := 0
-	for _, v := range t.votes {
-		if v.failure == "" && contains(g.members, v.replica) && bytes.Equal(v.canon, canon) {
+	for j := range t.votes {
+		v := &t.votes[j]
+		if v.failure == "" && contains(g.members, v.replica) && t.same(i, j) {
 			n++
 		}
 	}
 	return n
+}
+
+// same compares two votes' replies: byte for byte first (the common case),
+// then, for replies whose order is unspecified, in canonical form, computed
+// once per vote and only when needed.
+func (t *tally) same(i, j int) bool {
+	a, b := &t.votes[i], &t.votes[j]
+	if bytes.Equal(a.reply, b.reply) {
+		return true
+	}
+	if t.canon == nil {
+		return false
+	}
+	for _, v := range []*vote{a, b} {
+		if v.canon == nil {
+			v.canon = t.canon(v.reply)
+		}
+	}
+	return bytes.Equal(a.canon, b.canon)
 }
 
 func (t *tally) quorumFailure(g group, good int, cause string) string {
@@ -241,13 +258,13 @@ func canonicalUnordered(pairs bool) func([]byte) []byte {
 		for i := 0; i < len(v.Elems); i += step {
 			items = append(items, v.Elems[i:i+step])
 		}
-		sort.Slice(items, func(i, j int) bool {
-			for k := range items[i] {
-				if c := bytes.Compare(items[i][k].Str, items[j][k].Str); c != 0 {
-					return c < 0
+		slices.SortFunc(items, func(a, b []resp.Value) int {
+			for k := range a {
+				if c := bytes.Compare(a[k].Str, b[k].Str); c != 0 {
+					return c
 				}
 			}
-			return false
+			return 0
 		})
 		out := resp.AppendArrayHeader(make([]byte, 0, len(reply)), len(v.Elems))
 		for _, it := range items {
