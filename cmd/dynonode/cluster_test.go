@@ -224,7 +224,11 @@ func TestAdminConsistencyEndpoints(t *testing.T) {
 
 	old := testproc.DialRESP(t, nodes[0].listen)
 	require.Equal(t, "+OK\r\n", old.Do("SET", "k", "a"))
-	eventuallyEqual(t, bulkOf("a"), func() string { return testproc.DialRESP(t, nodes[2].redis.Addr).Do("GET", "k") }, "replicated")
+	// DC_ONE replicates asynchronously: wait for both copies before
+	// overwriting them, or a late replica write would restore "a".
+	for _, n := range nodes[1:3] {
+		eventuallyEqual(t, bulkOf("a"), func() string { return testproc.DialRESP(t, n.redis.Addr).Do("GET", "k") }, "replicated")
+	}
 	require.Equal(t, "+OK\r\n", testproc.DialRESP(t, nodes[1].redis.Addr).Do("SET", "k", "b"))
 	require.Equal(t, "+OK\r\n", testproc.DialRESP(t, nodes[2].redis.Addr).Do("SET", "k", "c"))
 
@@ -287,7 +291,7 @@ func TestClusterStoppedNodeDetected(t *testing.T) {
 	for _, n := range []*clusterNode{nodes[0], nodes[2]} {
 		eventuallyTrue(t, 5*time.Second, func() bool { up, _ := upAccordingTo(t, n, victim.dyn); return up }, "victim up at start")
 	}
-	require.NoError(t, victim.proc.Signal(syscall.SIGSTOP))
+	require.NoError(t, victim.proc.Stop())
 	stopped := time.Now()
 	const bound = 5 * time.Second // 250 ms heartbeats: the simulator's 10 s bound at 1 s, scaled
 	for _, n := range []*clusterNode{nodes[0], nodes[2]} {

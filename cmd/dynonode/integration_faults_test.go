@@ -82,7 +82,7 @@ func TestRedisStoppedTimesOut(t *testing.T) {
 	other := testproc.DialRESP(t, d.Addr)
 	require.Equal(t, "+OK\r\n", c.Do("SET", "k", "before"))
 
-	require.NoError(t, redis.Signal(syscall.SIGSTOP))
+	require.NoError(t, redis.Stop())
 	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
 	began := time.Now()
 	var pipe []byte
@@ -229,7 +229,7 @@ func TestMemcachedStoppedTimesOut(t *testing.T) {
 	c.send("set k 0 0 1\r\na\r\n")
 	require.Equal(t, "STORED", c.line())
 
-	require.NoError(t, memcached.Signal(syscall.SIGSTOP))
+	require.NoError(t, memcached.Stop())
 	t.Cleanup(func() { _ = memcached.Signal(syscall.SIGCONT) })
 	began := time.Now()
 	c.send("get k\r\nset k 0 0 1 noreply\r\nb\r\nincr k 1\r\nversion\r\n")

@@ -190,7 +190,10 @@ func TestMetrics(t *testing.T) {
 		require.Contains(t, before, name)
 	}
 	require.EqualValues(t, 1, value(before, "dynonode_stats_up"))
-	require.EqualValues(t, 1, value(before, "dynonode_datastore_connections"), "preconnect")
+	// preconnect: the pool's connection is dialled in the background once
+	// the node has checked the datastore answers.
+	require.Eventually(t, func() bool { return value(scrape(t, n), "dynonode_datastore_connections") == 1 },
+		5*time.Second, 20*time.Millisecond, "preconnect")
 
 	c := testproc.DialRESP(t, n.listen)
 	for i := range 10 {
@@ -332,7 +335,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	c := testproc.DialRESP(t, n.listen)
 	require.Equal(t, "+OK\r\n", c.Do("SET", "k", "v"))
 
-	require.NoError(t, redis.Signal(syscall.SIGSTOP))
+	require.NoError(t, redis.Stop())
 	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
 	conn := testproc.DialRESP(t, n.listen)
 	var pipe []byte
@@ -370,7 +373,7 @@ func TestDrainIsBounded(t *testing.T) {
 	redis := testproc.Redis(t)
 	n := startOpNode(t, fmt.Sprintf("  servers:\n  - %s:1\n  data_store: 0\n  timeout: 20000\n", redis.Addr), "--drain-timeout", "1s")
 	conn := testproc.DialRESP(t, n.listen)
-	require.NoError(t, redis.Signal(syscall.SIGSTOP))
+	require.NoError(t, redis.Stop())
 	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
 	conn.Send(testproc.Command("GET", "k"))
 	require.Eventually(t, func() bool { return value(scrape(t, n), "dynonode_client_requests_in_flight") == 1 }, 5*time.Second, 20*time.Millisecond)
@@ -414,7 +417,7 @@ func TestTimeoutFactorMultipliesTimeout(t *testing.T) {
 		}
 	}
 	require.Equal(t, "+OK\r\n", testproc.DialRESP(t, nodes[0].listen).Do("SET", key, "v"))
-	require.NoError(t, nodes[1].proc.Signal(syscall.SIGSTOP))
+	require.NoError(t, nodes[1].proc.Stop())
 	t.Cleanup(func() { _ = nodes[1].proc.Signal(syscall.SIGCONT) })
 
 	timed := func() time.Duration {

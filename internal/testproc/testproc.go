@@ -144,27 +144,48 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	return syscall.Kill(-p.Pid(), sig)
 }
 
-// Stop sends SIGSTOP and waits (bounded) until the process is really
-// stopped: the signal is asynchronous, and a test that sends a request right
-// after it may otherwise still get an answer.
+// Stop sends SIGSTOP and waits (bounded) until every thread of the process
+// is really stopped: the signal is asynchronous, and a test that sends a
+// request right after it may otherwise still get an answer (seen in CI: a
+// SIGSTOPped node answered a GET sent just after the kill(2) returned).
 func (p *Proc) Stop() error {
 	if err := p.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
-	stat := fmt.Sprintf("/proc/%d/stat", p.Pid())
+	tasks := fmt.Sprintf("/proc/%d/task", p.Pid())
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		b, err := os.ReadFile(stat)
+		stopped, err := allStopped(tasks)
 		if err != nil {
-			return fmt.Errorf("testproc: %s: %w", stat, err)
+			return err
 		}
-		// The state follows the command name in parentheses: "pid (comm) T ...".
-		if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+		if stopped {
 			return nil
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	return fmt.Errorf("testproc: %s not stopped after 5s", p.Name)
+}
+
+// allStopped reports whether every thread listed under dir (/proc/PID/task)
+// is in the stopped state.
+func allStopped(dir string) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("testproc: %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/stat")
+		if err != nil {
+			return false, fmt.Errorf("testproc: %s: %w", dir, err)
+		}
+		// The state follows the command name in parentheses: "pid (comm) T ...".
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Kill ends the process group with SIGKILL and waits (bounded) for it.
@@ -206,14 +227,16 @@ func (p *Proc) Restart() {
 	p.start()
 }
 
-// Redis starts a redis-server on a free 127.0.0.1 port with persistence off.
-func Redis(t testing.TB) *Proc {
+// Redis starts a redis-server on a free 127.0.0.1 port with persistence off;
+// extra arguments are appended to its command line.
+func Redis(t testing.TB, extra ...string) *Proc {
 	t.Helper()
-	return RedisOn(t, FreeAddr(t, "127.0.0.1"))
+	return RedisOn(t, FreeAddr(t, "127.0.0.1"), extra...)
 }
 
-// RedisOn starts a redis-server listening on addr (host:port).
-func RedisOn(t testing.TB, addr string) *Proc {
+// RedisOn starts a redis-server listening on addr (host:port); extra
+// arguments are appended to its command line.
+func RedisOn(t testing.TB, addr string, extra ...string) *Proc {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -222,6 +245,7 @@ func RedisOn(t testing.TB, addr string) *Proc {
 	dir := t.TempDir()
 	args := []string{"--bind", host, "--port", port, "--save", "", "--appendonly", "no",
 		"--dir", dir, "--protected-mode", "no", "--daemonize", "no", "--logfile", ""}
+	args = append(args, extra...)
 	return Start(t, "redis-server "+addr, Binary(t, "redis-server"), args, addr)
 }
 

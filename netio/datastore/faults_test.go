@@ -29,7 +29,7 @@ func TestRedisKilledMidRequest(t *testing.T) {
 	require.Equal(t, "+OK\r\n", h.reply("SET", "k", "v"))
 
 	// Hold the replies, so the requests are certainly in flight at the kill.
-	require.NoError(t, r.Signal(syscall.SIGSTOP))
+	require.NoError(t, r.Stop())
 	var ids []uint64
 	for range 200 {
 		ids = append(ids, h.send("GET", "k"))
@@ -77,7 +77,7 @@ func TestRedisStoppedTimesOut(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis, Timeout: timeout, Preconnect: true})
 	require.Equal(t, "+PONG\r\n", h.reply("PING"))
-	require.NoError(t, r.Signal(syscall.SIGSTOP))
+	require.NoError(t, r.Stop())
 	t.Cleanup(func() { _ = r.Signal(syscall.SIGCONT) })
 
 	for round := range 2 { // the second round runs on a fresh connection
@@ -109,7 +109,7 @@ func TestQueueFull(t *testing.T) {
 	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis, Timeout: 500 * time.Millisecond, MaxInFlight: 10,
 		Connections: 2, Preconnect: true})
 	require.Eventually(t, func() bool { return h.opts.Counters.Snapshot().Connected == 2 }, wait, time.Millisecond)
-	require.NoError(t, r.Signal(syscall.SIGSTOP))
+	require.NoError(t, r.Stop())
 	t.Cleanup(func() { _ = r.Signal(syscall.SIGCONT) })
 	var ids []uint64
 	for range 25 {
@@ -171,7 +171,7 @@ func TestStopLeavesNothingBehind(t *testing.T) {
 	require.EqualValues(t, 8, Goroutines(), "a reader and a writer per connection")
 	require.Equal(t, "+PONG\r\n", h.reply("PING"))
 
-	require.NoError(t, r.Signal(syscall.SIGSTOP))
+	require.NoError(t, r.Stop())
 	t.Cleanup(func() { _ = r.Signal(syscall.SIGCONT) })
 	var ids []uint64
 	for range 20 {
