@@ -26,7 +26,7 @@ type SetStoreMode struct{ Mode StoreMode }
 
 type delayed struct {
 	from actors.Addr
-	exec store.Exec
+	exec any // store.Exec or store.Batch
 }
 
 // withSender is the inner store's view of a message that was held back:
@@ -51,6 +51,19 @@ func (f *faultStore) Receive(ctx actors.Context, m any) {
 		switch {
 		case f.mode.Failing:
 			ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Failure: "Storage: Datastore refused connection (simulated)"})
+		case f.mode.Slow > 0:
+			ctx.After(f.mode.Slow, delayed{from: ctx.Sender(), exec: m})
+		default:
+			f.inner.Receive(ctx, m)
+		}
+	case store.Batch:
+		switch {
+		case f.mode.Failing:
+			rs := make([]store.Result, len(m.Execs))
+			for i, e := range m.Execs {
+				rs[i] = store.Result{ID: e.ID, Failure: "Storage: Datastore refused connection (simulated)"}
+			}
+			ctx.Send(ctx.Sender(), store.Results{Results: rs})
 		case f.mode.Slow > 0:
 			ctx.After(f.mode.Slow, delayed{from: ctx.Sender(), exec: m})
 		default:

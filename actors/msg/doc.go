@@ -8,5 +8,11 @@
 // ../shared/LIBRARIES.md on msgpack). Structs are array-encoded, so a
 // message type may only grow by appending fields; never reorder them.
 //
+// Hot message types may encode themselves (msgpack.CustomEncoder and
+// CustomDecoder, which the registry then calls directly) to skip
+// reflection, provided their bytes stay exactly what reflection would
+// produce with the Codec's settings; wire.go has decoding helpers that
+// check every declared length against the input left and never alias it.
+//
 // Code ranges: 1-0x7FFF cluster protocol, 0xFF00-0xFFFF test-only protocols.
 package msg

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/vmihailenco/msgpack/v5"
@@ -36,20 +38,53 @@ const envelopeFields = 7
 // ErrUnknownCode is wrapped by Decode when the code is not registered.
 var ErrUnknownCode = errors.New("unknown message code")
 
+// Interning bounds: a Codec keeps at most maxInterned distinct address
+// parts, each at most maxInternLen bytes, so a hostile or confused peer
+// cannot grow it without bound; real clusters have far fewer (node names,
+// plus one coordinator per client connection on the sending node).
+const (
+	maxInterned  = 4096
+	maxInternLen = 128
+	// maxOwnBuffer bounds the encoding buffer a Codec keeps between calls:
+	// one huge message must not pin its size for the connection's lifetime.
+	maxOwnBuffer = 64 << 10
+)
+
 // Codec encodes and decodes envelopes, reusing its buffers. It is not safe
 // for concurrent use: give each connection (or the simulator) its own.
 type Codec struct {
-	buf bytes.Buffer
+	out appendWriter // the Encoder's output, valid during Append only
+	own []byte       // Append's buffer when the caller's has no room
 	enc *msgpack.Encoder
 	rd  bytes.Reader
 	dec *msgpack.Decoder
+
+	// Every envelope carries four address strings, nearly always the same
+	// few: names maps each one seen to a single copy, so decoding them costs
+	// a map lookup on scratch bytes instead of four allocations.
+	scratch []byte
+	names   map[string]string
+}
+
+// appendWriter is the Encoder's output: Append points it at the slice to
+// encode into, so that envelopes need not be copied out of a buffer.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *appendWriter) WriteByte(c byte) error {
+	w.b = append(w.b, c)
+	return nil
 }
 
 // NewCodec returns a Codec using the compact wire settings: array-encoded
 // structs and compact integers.
 func NewCodec() *Codec {
-	c := &Codec{}
-	c.enc = msgpack.NewEncoder(&c.buf)
+	c := &Codec{names: make(map[string]string)}
+	c.enc = msgpack.NewEncoder(&c.out)
 	c.enc.UseArrayEncodedStructs(true)
 	c.enc.UseCompactInts(true)
 	c.dec = msgpack.NewDecoder(&c.rd)
@@ -60,15 +95,25 @@ func NewCodec() *Codec {
 // the registry; an unregistered type is an error (the message cannot leave
 // the node).
 func (c *Codec) Append(dst []byte, from, to actors.Addr, m any) ([]byte, error) {
-	code, ok := CodeOf(m)
+	ent, ok := byType[reflect.TypeOf(m)]
 	if !ok {
 		return dst, fmt.Errorf("msg: encode %T for %s: type not registered", m, to)
 	}
+	code := ent.code
 	var corr uint64
 	if cm, ok := m.(Correlated); ok {
 		corr = cm.CorrelationID()
 	}
-	c.buf.Reset()
+	// Encode in place when the caller's buffer has room (the transport's
+	// burst buffer); otherwise into the Codec's own buffer and copy once, so
+	// that a nil dst costs one allocation of the right size rather than a
+	// series of growing ones.
+	inPlace := cap(dst) > len(dst)
+	if inPlace {
+		c.out.b = dst
+	} else {
+		c.out.b = c.own[:0]
+	}
 	e := c.enc
 	err := errors.Join(
 		e.EncodeArrayLen(envelopeFields),
@@ -76,12 +121,21 @@ func (c *Codec) Append(dst []byte, from, to actors.Addr, m any) ([]byte, error) 
 		e.EncodeString(string(from.Node)), e.EncodeString(from.Name),
 		e.EncodeString(string(to.Node)), e.EncodeString(to.Name),
 		e.EncodeUint(corr),
-		e.Encode(m),
+		ent.encode(e, m),
 	)
+	out := c.out.b
+	c.out.b = nil // never keep the caller's buffer past this call
+	if !inPlace && cap(out) <= maxOwnBuffer {
+		c.own = out
+	}
 	if err != nil {
+		// Anything written lies beyond len(dst): the caller's bytes are intact.
 		return dst, fmt.Errorf("msg: encode %T (code %d): %w", m, code, err)
 	}
-	return append(dst, c.buf.Bytes()...), nil
+	if !inPlace {
+		return append(dst, out...), nil
+	}
+	return out, nil
 }
 
 // Decode parses one envelope from b, which must hold exactly one. The payload
@@ -104,8 +158,8 @@ func (c *Codec) Decode(b []byte) (Envelope, error) {
 	}
 	env.Code = Code(code)
 	var fromNode, toNode string
-	for _, s := range []*string{&fromNode, &env.From.Name, &toNode, &env.To.Name} {
-		if *s, err = d.DecodeString(); err != nil {
+	for _, s := range [...]*string{&fromNode, &env.From.Name, &toNode, &env.To.Name} {
+		if *s, err = c.decodeName(); err != nil {
 			return env, fmt.Errorf("msg: decode envelope address (code %d): %w", code, err)
 		}
 	}
@@ -124,4 +178,41 @@ func (c *Codec) Decode(b []byte) (Envelope, error) {
 		return env, fmt.Errorf("msg: decode %s from %s: %d trailing bytes", ent.name, env.From, rest)
 	}
 	return env, nil
+}
+
+// decodeName decodes one address string as Decoder.DecodeString would (str
+// or bin; nil is ""), returning the interned copy when there is one.
+//
+// The bytes are read from c.rd directly: the Decoder does not buffer a
+// bytes.Reader (it reads through it, so c.rd.Len() is what is left, which
+// Decode's trailing-bytes check relies on too), and this skips the
+// io.ReadFull layers of Decoder.ReadFull on the hottest path.
+func (c *Codec) decodeName() (string, error) {
+	n, err := c.dec.DecodeBytesLen()
+	if err != nil || n <= 0 {
+		return "", err
+	}
+	if left := c.rd.Len(); n > left {
+		return "", fmt.Errorf("%d byte string with %d bytes left: %w", n, left, io.ErrUnexpectedEOF)
+	}
+	if n > maxInternLen {
+		b := make([]byte, n)
+		c.rd.Read(b) // cannot fall short: n <= c.rd.Len()
+		return string(b), nil
+	}
+	if cap(c.scratch) < maxInternLen {
+		c.scratch = make([]byte, maxInternLen)
+	}
+	b := c.scratch[:n]
+	c.rd.Read(b) // cannot fall short: n <= c.rd.Len()
+	// m[string(b)] does not allocate: the compiler sees the key is only read.
+	if s, ok := c.names[string(b)]; ok {
+		return s, nil
+	}
+	if len(c.names) >= maxInterned {
+		clear(c.names)
+	}
+	s := string(b)
+	c.names[s] = s
+	return s, nil
 }

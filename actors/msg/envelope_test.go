@@ -130,7 +130,7 @@ func TestFrame(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	c := NewCodec()
-	for _, m := range []any{testAck{OK: true}, testPut{Key: "a", Value: []byte("b"), Tags: []string{"x"}}} {
+	for _, m := range []any{testAck{OK: true}, testPut{Key: "a", Value: []byte("b"), Tags: []string{"x"}}, testCustom{N: 3, Data: []byte("d")}} {
 		b, err := c.Append(nil, from, to, m)
 		if err != nil {
 			f.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // Code is a message type's stable wire identifier. Once shipped, a code keeps
@@ -16,6 +17,7 @@ type entry struct {
 	code   Code
 	name   string
 	typ    reflect.Type
+	encode func(e *msgpack.Encoder, m any) error
 	decode func(d *msgpack.Decoder) (any, error)
 }
 
@@ -44,15 +46,52 @@ func Register[T any](code Code) {
 	if old, ok := byType[typ]; ok {
 		panic(fmt.Sprintf("msg: type %v registered twice (codes %d and %d)", typ, old.code, code))
 	}
-	e := &entry{code: code, name: typ.String(), typ: typ, decode: func(d *msgpack.Decoder) (any, error) {
-		var v T
-		if err := d.Decode(&v); err != nil {
-			return nil, err
-		}
-		return v, nil
-	}}
+	e := &entry{code: code, name: typ.String(), typ: typ, encode: encodeReflect, decode: decodeReflect[T]}
+	// Types with hand-written codecs are called directly: going through
+	// Encoder.Encode and Decoder.Decode would still cost a reflect.Value and
+	// a type-cache lookup per message, for the same bytes and results.
+	if _, ok := any(zero).(msgpack.CustomEncoder); ok {
+		e.encode = encodeCustom
+	}
+	if _, ok := any(&zero).(msgpack.CustomDecoder); ok {
+		e.decode = decodeCustom[T]
+	}
 	byCode[code] = e
 	byType[typ] = e
+}
+
+func encodeReflect(e *msgpack.Encoder, m any) error { return e.Encode(m) }
+
+func decodeReflect[T any](d *msgpack.Decoder) (any, error) {
+	var v T
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// encodeCustom does what msgpack does for a non-pointer type whose value
+// implements CustomEncoder.
+func encodeCustom(e *msgpack.Encoder, m any) error {
+	return m.(msgpack.CustomEncoder).EncodeMsgpack(e)
+}
+
+// decodeCustom does what msgpack does for a non-pointer type whose pointer
+// implements CustomDecoder: nil decodes to the zero value without calling
+// the method.
+func decodeCustom[T any](d *msgpack.Decoder) (any, error) {
+	var v T
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	if c == msgpcode.Nil {
+		return v, d.DecodeNil()
+	}
+	if err := any(&v).(msgpack.CustomDecoder).DecodeMsgpack(d); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // CodeOf returns the code registered for m's type.

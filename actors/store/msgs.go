@@ -1,6 +1,11 @@
 package store
 
-import "github.com/dynonode/dynonode/actors/msg"
+import (
+	"fmt"
+
+	"github.com/dynonode/dynonode/actors/msg"
+	"github.com/vmihailenco/msgpack/v5"
+)
 
 // Exec asks a store adapter to run one datastore command. The adapter
 // answers the sender with a Result carrying the same ID. Args alias nothing
@@ -36,7 +41,190 @@ type Result struct {
 // CorrelationID implements msg.Correlated.
 func (r Result) CorrelationID() uint64 { return r.ID }
 
+// Batch is several Execs for one store from one sender, sent as one
+// message (between nodes, one envelope): a coordinator sends what one
+// client read asked of each node together. The store answers each Exec as
+// if it had come alone; it may gather the answers in Results.
+type Batch struct {
+	Execs []Exec
+}
+
+// Bounce implements msg.Bounceable: every Exec of the batch fails.
+func (b Batch) Bounce(reason string) any {
+	rs := make([]Result, len(b.Execs))
+	for i, e := range b.Execs {
+		rs[i] = Result{ID: e.ID, Failure: "Peer: " + reason}
+	}
+	return Results{Results: rs}
+}
+
+// Results is several Results for one requester, sent as one message.
+type Results struct {
+	Results []Result
+}
+
+// The messages above cross nodes with every client request, so they encode
+// themselves rather than through msgpack's reflection, which cost more than
+// the rest of the envelope. The wire form is exactly what reflection
+// produces with the msg.Codec settings (structs as arrays of their fields in
+// declaration order, integers in their most compact form), whatever the
+// settings of the Encoder at hand: msgs_test.go compares the two byte for
+// byte. Adding a field means appending it to the struct, to both methods
+// and to the field count below; TestMirrorsMatch fails until the test's
+// reflection-encoded mirror type has it too.
+
+const (
+	execFields    = 2
+	resultFields  = 3
+	batchFields   = 1
+	resultsFields = 1
+)
+
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeArrayLen(execFields); err != nil {
+		return err
+	}
+	if err := enc.EncodeUint(e.ID); err != nil {
+		return err
+	}
+	if e.Args == nil {
+		return enc.EncodeNil()
+	}
+	if err := enc.EncodeArrayLen(len(e.Args)); err != nil {
+		return err
+	}
+	for _, a := range e.Args {
+		if err := enc.EncodeBytes(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder. The Args never alias the
+// input.
+func (e *Exec) DecodeMsgpack(d *msgpack.Decoder) error {
+	*e = Exec{}
+	ok, err := msg.DecodeStructHeader(d, "store.Exec", execFields)
+	if !ok || err != nil {
+		return err
+	}
+	if e.ID, err = d.DecodeUint64(); err != nil {
+		return fmt.Errorf("store.Exec.ID: %w", err)
+	}
+	if e.Args, err = msg.DecodeSlice(d, decodeArg); err != nil {
+		return fmt.Errorf("store.Exec.Args: %w", err)
+	}
+	return nil
+}
+
+func decodeArg(a *[]byte, d *msgpack.Decoder) (err error) {
+	*a, err = msg.DecodeBytes(d)
+	return err
+}
+
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (r Result) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeArrayLen(resultFields); err != nil {
+		return err
+	}
+	if err := enc.EncodeUint(r.ID); err != nil {
+		return err
+	}
+	if err := enc.EncodeBytes(r.Reply); err != nil {
+		return err
+	}
+	return enc.EncodeString(r.Failure)
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder. The Reply never aliases
+// the input.
+func (r *Result) DecodeMsgpack(d *msgpack.Decoder) error {
+	*r = Result{}
+	ok, err := msg.DecodeStructHeader(d, "store.Result", resultFields)
+	if !ok || err != nil {
+		return err
+	}
+	if r.ID, err = d.DecodeUint64(); err != nil {
+		return fmt.Errorf("store.Result.ID: %w", err)
+	}
+	if r.Reply, err = msg.DecodeBytes(d); err != nil {
+		return fmt.Errorf("store.Result.Reply: %w", err)
+	}
+	if r.Failure, err = msg.DecodeString(d); err != nil {
+		return fmt.Errorf("store.Result.Failure: %w", err)
+	}
+	return nil
+}
+
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (b Batch) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeArrayLen(batchFields); err != nil {
+		return err
+	}
+	if b.Execs == nil {
+		return enc.EncodeNil()
+	}
+	if err := enc.EncodeArrayLen(len(b.Execs)); err != nil {
+		return err
+	}
+	for _, e := range b.Execs {
+		if err := e.EncodeMsgpack(enc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (b *Batch) DecodeMsgpack(d *msgpack.Decoder) error {
+	*b = Batch{}
+	ok, err := msg.DecodeStructHeader(d, "store.Batch", batchFields)
+	if !ok || err != nil {
+		return err
+	}
+	if b.Execs, err = msg.DecodeSlice(d, (*Exec).DecodeMsgpack); err != nil {
+		return fmt.Errorf("store.Batch.Execs: %w", err)
+	}
+	return nil
+}
+
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (rs Results) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeArrayLen(resultsFields); err != nil {
+		return err
+	}
+	if rs.Results == nil {
+		return enc.EncodeNil()
+	}
+	if err := enc.EncodeArrayLen(len(rs.Results)); err != nil {
+		return err
+	}
+	for _, r := range rs.Results {
+		if err := r.EncodeMsgpack(enc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (rs *Results) DecodeMsgpack(d *msgpack.Decoder) error {
+	*rs = Results{}
+	ok, err := msg.DecodeStructHeader(d, "store.Results", resultsFields)
+	if !ok || err != nil {
+		return err
+	}
+	if rs.Results, err = msg.DecodeSlice(d, (*Result).DecodeMsgpack); err != nil {
+		return fmt.Errorf("store.Results.Results: %w", err)
+	}
+	return nil
+}
+
 func init() {
 	msg.Register[Exec](100)
 	msg.Register[Result](101)
+	msg.Register[Batch](102)
+	msg.Register[Results](103)
 }
