@@ -17,10 +17,11 @@ import (
 // benchCtx is a bare actors.Context: it keeps what the coordinator sends so
 // the benchmark can answer it, with no runtime in the measurement.
 type benchCtx struct {
-	self   actors.Addr
-	sender actors.Addr
-	execs  []sentExec
-	now    time.Time
+	self    actors.Addr
+	sender  actors.Addr
+	execs   []sentExec
+	now     time.Time
+	replies int // Replies messages sent
 }
 
 type sentExec struct {
@@ -31,8 +32,15 @@ type sentExec struct {
 func (c *benchCtx) Self() actors.Addr   { return c.self }
 func (c *benchCtx) Sender() actors.Addr { return c.sender }
 func (c *benchCtx) Send(to actors.Addr, m any) {
-	if e, ok := m.(store.Exec); ok {
-		c.execs = append(c.execs, sentExec{to: to, exec: e})
+	switch m := m.(type) {
+	case coord.Replies:
+		c.replies++
+	case store.Exec:
+		c.execs = append(c.execs, sentExec{to: to, exec: m})
+	case store.Batch:
+		for _, e := range m.Execs {
+			c.execs = append(c.execs, sentExec{to: to, exec: e})
+		}
 	}
 }
 func (c *benchCtx) After(time.Duration, any) actors.TimerID   { return 1 }
@@ -72,9 +80,18 @@ func benchCoord(b *testing.B, nodes []ring.Node, level config.Consistency) {
 		}
 		ctx.execs = ctx.execs[:0]
 		c.Receive(ctx, coord.Requests{Cmds: cmds})
-		for _, e := range ctx.execs {
-			ctx.sender = actors.Addr{Node: e.to.Node, Name: "store"}
-			c.Receive(ctx, store.Result{ID: e.exec.ID, Reply: reply})
+		// Each node answers its Execs with one Results, as the stores do.
+		for _, node := range []actors.NodeID{"n1", "n2", "n3"} {
+			var rs []store.Result
+			for _, e := range ctx.execs {
+				if e.to.Node == node {
+					rs = append(rs, store.Result{ID: e.exec.ID, Reply: reply})
+				}
+			}
+			if len(rs) > 0 {
+				ctx.sender = actors.Addr{Node: node, Name: "store"}
+				c.Receive(ctx, store.Results{Results: rs})
+			}
 		}
 	}
 	b.ReportMetric(float64(b.N*16)/b.Elapsed().Seconds(), "cmds/s")

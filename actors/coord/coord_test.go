@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
@@ -227,4 +228,84 @@ func TestAdminModeDelOnlyOwnedKeysLocally(t *testing.T) {
 	// Deleted here only: the replica in rack r2 still has it.
 	require.Equal(t, "$-1\r\n", c.conn("n1").do("get "+mine))
 	require.Equal(t, bulk("v"), c.conn("n3").do("get "+mine))
+}
+
+// countingStore wraps the embedded store and counts what reaches it.
+type countingStore struct {
+	inner          actors.Behaviour
+	execs, batches *int
+	batchSizes     *[]int
+}
+
+func (s *countingStore) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case store.Exec:
+		*s.execs++
+	case store.Batch:
+		*s.batches++
+		*s.batchSizes = append(*s.batchSizes, len(m.Execs))
+	}
+	s.inner.Receive(ctx, m)
+}
+
+// TestPipelineSendsOneBatchPerNode: the Execs one client read produces for
+// a node leave as one store.Batch, and the replies still come in order.
+func TestPipelineSendsOneBatchPerNode(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	execs, batches, sizes := map[actors.NodeID]*int{}, map[actors.NodeID]*int{}, map[actors.NodeID]*[]int{}
+	for _, n := range c.nodes {
+		id := actors.NodeID(n.ID)
+		execs[id], batches[id], sizes[id] = new(int), new(int), new([]int)
+		c.w.Spawn(id, "cstore", func() actors.Behaviour {
+			return &countingStore{inner: store.NewEmbedded(store.Options{})(), execs: execs[id], batches: batches[id], batchSizes: sizes[id]}
+		})
+	}
+	k := c.conn("n1", func(cfg *coord.Config) { cfg.StoreName = "cstore" })
+	var cmds []string
+	want := ""
+	for i := range 16 {
+		cmds = append(cmds, fmt.Sprintf("set k%d v%d", i, i))
+		want += "+OK\r\n"
+	}
+	for i := range 16 {
+		cmds = append(cmds, fmt.Sprintf("get k%d", i))
+		want += bulk(fmt.Sprintf("v%d", i))
+	}
+	require.Equal(t, want, k.do(cmds...))
+	// DC_ONE: every node gets the 16 SETs (replication); the GETs go to
+	// the local-rack owner, n1, in the same batch.
+	require.Equal(t, []int{32}, *sizes["n1"])
+	require.Equal(t, []int{16}, *sizes["n2"])
+	require.Equal(t, []int{16}, *sizes["n3"])
+	for _, id := range []actors.NodeID{"n1", "n2", "n3"} {
+		require.Zero(t, *execs[id], "no single Execs for a pipeline")
+	}
+	// A one-command read is a plain Exec.
+	require.Equal(t, bulk("v3"), k.do("get k3"))
+	require.Equal(t, 1, *execs["n1"])
+}
+
+// TestRepeatedResultIsOneVote: a Result that arrives twice (a duplicating
+// network) counts once toward a quorum.
+func TestRepeatedResultIsOneVote(t *testing.T) {
+	r, err := ring.New(ring.Config{Nodes: threeRacks(), Local: "n1"})
+	require.NoError(t, err)
+	sink := actors.Addr{Node: "n1", Name: "c/w"}
+	c := coord.NewRedis(coord.Config{Sink: sink, Ring: r, StoreName: "store", Timeout: time.Second,
+		Read: config.DCSafeQuorum, Write: config.DCSafeQuorum})()
+	ctx := &benchCtx{self: actors.Addr{Node: "n1", Name: "c"}, now: time.Unix(1, 0)}
+	c.Receive(ctx, actors.Started{})
+	c.Receive(ctx, coord.Requests{Cmds: [][][]byte{cmd("get k")}})
+	require.Len(t, ctx.execs, 3)
+	first := ctx.execs[0]
+	ctx.sender = first.to
+	answer := store.Result{ID: first.exec.ID, Reply: []byte("$1\r\na\r\n")}
+	c.Receive(ctx, answer)
+	c.Receive(ctx, answer)
+	c.Receive(ctx, store.Results{Results: []store.Result{answer, answer}})
+	require.Zero(t, ctx.replies, "one replica's answer, however often repeated, is no quorum")
+	second := ctx.execs[1]
+	ctx.sender = second.to
+	c.Receive(ctx, store.Result{ID: second.exec.ID, Reply: []byte("$1\r\na\r\n")})
+	require.Equal(t, 1, ctx.replies, "two replicas agreeing are")
 }

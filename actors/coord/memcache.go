@@ -6,7 +6,6 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/mcproto"
 	"github.com/dynonode/dynonode/actors/ring"
-	"github.com/dynonode/dynonode/actors/store"
 )
 
 // MCRequests carries one batch of parsed memcached requests. Their byte
@@ -85,16 +84,12 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 		if m.Fatal != nil && !c.p.closing {
 			c.p.refuse(mcproto.AppendLine(nil, m.Fatal.Reply), true, ErrProtocol)
 		}
-	case store.Result:
-		c.p.result(m)
-	case tick:
-		c.p.sweep(ctx.Now(), "request timed out after "+c.cfg.Timeout.String())
 	default:
-		return
+		if !c.p.answers(ctx, m, "request timed out after "+c.cfg.Timeout.String()) {
+			return
+		}
 	}
-	c.p.flush(ctx, c.cfg.Sink)
-	c.p.armTimer(ctx)
-	c.p.report(ctx, c.cfg.Stats)
+	c.p.endTurn(ctx, &c.cfg)
 }
 
 var endLine = []byte("END\r\n")

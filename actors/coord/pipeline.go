@@ -22,6 +22,10 @@ type slot struct {
 	silent   bool   // memcached noreply: nothing is written
 	batch    uint64 // the client batch (one read) the request came in
 	close    bool   // close the connection after this reply
+	// firstPart numbers the slot's part 0; its part i is firstPart+i. Part
+	// numbers increase with slots, so a Result's ID finds its slot by
+	// binary search (see execID).
+	firstPart uint64
 
 	// Statistics: set by push and send, read by account.
 	arrived time.Time
@@ -39,36 +43,46 @@ type part struct {
 	tally   tally
 }
 
-type ref struct {
-	seq     uint64 // slot sequence number
-	part    int
-	replica int
+// An Exec's ID is its part's number shifted left by replicaBits, plus the
+// replica's index in the part's replica list: the Result names its slot,
+// part and replica with no table to keep.
+const (
+	replicaBits = 8
+	maxReplicas = 1 << replicaBits
+)
+
+func execID(part uint64, replica int) uint64 { return part<<replicaBits | uint64(replica) }
+
+// outExec is an Exec waiting for the end of the message being handled:
+// the Execs for one node leave together (store.Batch).
+type outExec struct {
+	to   actors.Addr
+	exec store.Exec
 }
 
 // pipeline is the ordered reply queue shared by the Redis and Memcached
 // coordinators.
 type pipeline struct {
-	slots   []*slot
-	free    []*slot // answered single-part slots, for reuse
-	base    uint64  // sequence number of slots[0]
-	nextID  uint64
-	waiting map[uint64]ref // Exec id -> where its Result goes
-	timeout time.Duration
-	ticking bool
-	out     []byte
-	closing bool         // a close was queued: later requests are dropped
-	view    *gossip.View // the gossiper's latest view; nil: static membership
-	early   []any        // requests that arrived before the first view
+	slots    []*slot
+	free     []*slot // answered single-part slots, for reuse
+	base     uint64  // sequence number of slots[0]
+	nextPart uint64  // the number of the next slot's first part
+	execs    []outExec
+	timeout  time.Duration
+	ticking  bool
+	out      []byte
+	closing  bool         // a close was queued: later requests are dropped
+	view     *gossip.View // the gossiper's latest view; nil: static membership
+	early    []any        // requests that arrived before the first view
 
 	now       time.Time // arrival time of the batch being handled
 	batch     uint64    // counts client batches; a slot's batch is its read
-	counts    Counts    // requests answered since the last report
-	dirty     bool      // counts holds something
+	counts    *Counts   // requests answered since the last report; nil: none
 	reporting bool      // a statsTick is scheduled
 }
 
 func newPipeline(timeout time.Duration) pipeline {
-	return pipeline{waiting: map[uint64]ref{}, timeout: timeout}
+	return pipeline{timeout: timeout}
 }
 
 // membership handles what both coordinators share about the cluster: it
@@ -132,6 +146,8 @@ type tick struct{}
 // error, requests behind it in the same batch are not run.
 func (p *pipeline) push(s *slot) uint64 {
 	s.arrived, s.kind, s.batch = p.now, errNone, p.batch
+	s.firstPart = p.nextPart
+	p.nextPart += uint64(len(s.parts))
 	if s.parts == nil {
 		s.class = ClassOther
 	}
@@ -185,35 +201,132 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 		if !write && !t.awaits(r) {
 			continue
 		}
-		if !view.Usable(rep.Node, write) {
-			if done, reply, failure := t.add(vote{replica: r, failure: "Peer: Peer Node is down"}); done && !pt.done {
+		failure := ""
+		switch {
+		case !view.Usable(rep.Node, write):
+			failure = "Peer: Peer Node is down"
+		case r >= maxReplicas:
+			failure = "dynonode: a key has more than 256 replicas; this one is not used"
+		}
+		if failure != "" {
+			if done, reply, failure := t.add(vote{replica: r, failure: failure}); done && !pt.done {
 				pt.reply, pt.failure, pt.done = reply, failure, true
 				s.pending--
 			}
 			continue
 		}
-		p.nextID++
-		p.waiting[p.nextID] = ref{seq: seq, part: i, replica: r}
-		ctx.Send(actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName}, store.Exec{ID: p.nextID, Args: args})
+		p.execs = append(p.execs, outExec{
+			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
+			exec: store.Exec{ID: execID(s.firstPart+uint64(i), r), Args: args},
+		})
 	}
 }
 
-// result files a datastore Result into its part's tally.
-func (p *pipeline) result(r store.Result) {
-	ref, ok := p.waiting[r.ID]
-	if !ok {
-		return // a request that already timed out
+// sendExecs sends the Execs the message just handled produced: one message
+// per node, a store.Batch when there are several, in the order they were
+// made (per node), nodes in the order they first appear.
+func (p *pipeline) sendExecs(ctx actors.Context) {
+	out := p.execs
+	for i := range out {
+		to := out[i].to
+		if to.IsZero() {
+			continue
+		}
+		n := 1
+		for j := i + 1; j < len(out); j++ {
+			if out[j].to == to {
+				n++
+			}
+		}
+		if n == 1 {
+			ctx.Send(to, out[i].exec)
+			continue
+		}
+		batch := make([]store.Exec, 0, n)
+		batch = append(batch, out[i].exec)
+		for j := i + 1; j < len(out); j++ {
+			if out[j].to == to {
+				batch = append(batch, out[j].exec)
+				out[j].to = actors.Addr{}
+			}
+		}
+		ctx.Send(to, store.Batch{Execs: batch})
 	}
-	delete(p.waiting, r.ID)
-	s := p.slot(ref.seq)
-	if s == nil || s.parts[ref.part].done {
+	clear(out)
+	p.execs = out[:0]
+}
+
+// answers handles the messages both coordinators take from stores and
+// their own timer; it reports whether m was one of them.
+func (p *pipeline) answers(ctx actors.Context, m any, timeoutFailure string) bool {
+	switch m := m.(type) {
+	case store.Result:
+		p.result(m)
+	case store.Results:
+		for _, r := range m.Results {
+			p.result(r)
+		}
+	case tick:
+		p.sweep(ctx.Now(), timeoutFailure)
+	default:
+		return false
+	}
+	return true
+}
+
+// endTurn ends the handling of one message: the Execs it made leave, the
+// replies that are ready are written, the timeout sweep is armed and the
+// statistics reported.
+func (p *pipeline) endTurn(ctx actors.Context, cfg *Config) {
+	p.sendExecs(ctx)
+	p.flush(ctx, cfg.Sink)
+	p.armTimer(ctx)
+	p.report(ctx, cfg.Stats)
+}
+
+// result files a datastore Result into its part's tally. Results for
+// requests that are gone (answered, timed out) and repeated Results are
+// ignored.
+func (p *pipeline) result(r store.Result) {
+	part, replica := r.ID>>replicaBits, int(r.ID&(maxReplicas-1))
+	s := p.slotOfPart(part)
+	if s == nil {
 		return
 	}
-	pt := &s.parts[ref.part]
-	if done, reply, failure := pt.tally.add(vote{replica: ref.replica, reply: r.Reply, failure: r.Failure}); done {
+	pt := &s.parts[part-s.firstPart]
+	if pt.done || replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
+		return
+	}
+	if done, reply, failure := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: r.Failure}); done {
 		pt.reply, pt.failure, pt.done = reply, failure, true
 		s.pending--
 	}
+}
+
+// slotOfPart finds the queued slot that part belongs to, or nil. Replies
+// mostly answer the oldest request, so the head is tried first.
+func (p *pipeline) slotOfPart(part uint64) *slot {
+	slots := p.slots
+	if len(slots) == 0 || part < slots[0].firstPart {
+		return nil
+	}
+	within := func(s *slot) bool { return part < s.firstPart+uint64(len(s.parts)) }
+	if within(slots[0]) {
+		return slots[0]
+	}
+	lo, hi := 1, len(slots) // the first slot whose parts end past part
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if within(slots[mid]) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if lo == len(slots) || part < slots[lo].firstPart {
+		return nil
+	}
+	return slots[lo]
 }
 
 // maxFree bounds the answered slots a coordinator keeps for reuse.
@@ -280,7 +393,7 @@ func (p *pipeline) slot(seq uint64) *slot {
 
 // armTimer makes sure a sweep is scheduled while requests are outstanding.
 func (p *pipeline) armTimer(ctx actors.Context) {
-	if p.ticking || len(p.waiting) == 0 || p.timeout <= 0 {
+	if p.ticking || len(p.slots) == 0 || p.timeout <= 0 {
 		return
 	}
 	p.ticking = true
@@ -291,20 +404,16 @@ func (p *pipeline) armTimer(ctx actors.Context) {
 // it has, and forgets requests whose slot is gone.
 func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
 	p.ticking = false
-	for id, r := range p.waiting {
-		s := p.slot(r.seq)
-		if s == nil {
-			delete(p.waiting, id)
+	for _, s := range p.slots {
+		if s.pending == 0 || now.Before(s.deadline) {
 			continue
 		}
-		if now.Before(s.deadline) {
-			continue
-		}
-		delete(p.waiting, id)
-		if pt := &s.parts[r.part]; !pt.done {
-			pt.reply, pt.failure = pt.tally.expire(timeoutFailure)
-			pt.done = true
-			s.pending--
+		for i := range s.parts {
+			if pt := &s.parts[i]; !pt.done {
+				pt.reply, pt.failure = pt.tally.expire(timeoutFailure)
+				pt.done = true
+				s.pending--
+			}
 		}
 	}
 }

@@ -107,6 +107,19 @@ func (t *tally) awaits(i int) bool {
 	return false
 }
 
+// voted reports whether replica i's vote was counted already.
+func (t *tally) voted(i int) bool {
+	if t.level == config.DCOne {
+		return false // only replica 0 counts, and it decides the part
+	}
+	for _, v := range t.votes {
+		if v.replica == i {
+			return true
+		}
+	}
+	return false
+}
+
 // add records a vote and reports whether the part is decided, with its
 // reply or failure.
 func (t *tally) add(v vote) (done bool, reply []byte, failure string) {

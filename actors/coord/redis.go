@@ -10,7 +10,6 @@ import (
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
-	"github.com/dynonode/dynonode/actors/store"
 )
 
 // Config is what a connection's coordinator needs to know about its node.
@@ -46,6 +45,11 @@ type Redis struct {
 	p    pipeline
 	keys []int
 	reps []ring.Replica
+	// The last command name looked up, and its spec: a pipeline repeats
+	// one command, and the table lookup hashes the name.
+	lastName [16]byte
+	lastLen  int
+	lastSpec *command.Spec
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -71,16 +75,12 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		if m.ProtocolError != nil && !c.p.closing {
 			c.p.refuse(m.ProtocolError, true, ErrProtocol)
 		}
-	case store.Result:
-		c.p.result(m)
-	case tick:
-		c.p.sweep(ctx.Now(), "Storage: request timed out after "+c.cfg.Timeout.String())
 	default:
-		return
+		if !c.p.answers(ctx, m, "Storage: request timed out after "+c.cfg.Timeout.String()) {
+			return
+		}
 	}
-	c.p.flush(ctx, c.cfg.Sink)
-	c.p.armTimer(ctx)
-	c.p.report(ctx, c.cfg.Stats)
+	c.p.endTurn(ctx, &c.cfg)
 }
 
 // localOnly is the replica list of commands that run on this node's
@@ -92,8 +92,21 @@ func localOnly(r *ring.Ring) []ring.Replica {
 
 func errReply(msg string) []byte { return resp.AppendError(nil, msg) }
 
+// lookup is command.Lookup, remembering the last name.
+func (c *Redis) lookup(name []byte) *command.Spec {
+	if c.lastSpec != nil && len(name) == c.lastLen && string(name) == string(c.lastName[:c.lastLen]) {
+		return c.lastSpec
+	}
+	spec := command.Lookup(name)
+	if spec != nil && len(name) <= len(c.lastName) {
+		c.lastLen = copy(c.lastName[:], name)
+		c.lastSpec = spec
+	}
+	return spec
+}
+
 func (c *Redis) handle(ctx actors.Context, args [][]byte) {
-	spec := command.Lookup(args[0])
+	spec := c.lookup(args[0])
 	if spec == nil {
 		c.p.refuse(errReply(unknownCommand(args)), false, ErrUnsupported)
 		return
@@ -193,7 +206,7 @@ func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, w
 	s := c.p.single()
 	s.pending, s.merge, s.deadline = 1, mergeFirst, now.Add(c.cfg.Timeout)
 	var canon func([]byte) []byte
-	if spec := command.Lookup(args[0]); spec != nil && spec.Unordered {
+	if spec := c.lookup(args[0]); spec != nil && spec.Unordered {
 		canon = canonSet
 		if spec.Pairs {
 			canon = canonPairs

@@ -175,8 +175,10 @@ func (p *pipeline) account(ctx actors.Context, s *slot, reply []byte, now time.T
 	if kind == errNone && isErrorReply(reply) {
 		kind = ErrReply
 	}
+	if p.counts == nil {
+		p.counts = new(Counts)
+	}
 	p.counts.record(s.class, s.level, now.Sub(s.arrived), kind)
-	p.dirty = true
 	switch {
 	case cause != "":
 		ctx.Log().Warn("request failed", "kind", kind.String(), "class", s.class.String(), "consistency", s.level.String(), "cause", cause)
@@ -187,7 +189,7 @@ func (p *pipeline) account(ctx actors.Context, s *slot, reply []byte, now time.T
 
 // report schedules the next StatsDelta while there are counts to send.
 func (p *pipeline) report(ctx actors.Context, to actors.Addr) {
-	if to.IsZero() || !p.dirty || p.reporting {
+	if to.IsZero() || p.counts == nil || p.reporting {
 		return
 	}
 	p.reporting = true
@@ -197,12 +199,11 @@ func (p *pipeline) report(ctx actors.Context, to actors.Addr) {
 // sendStats sends what was counted since the last report.
 func (p *pipeline) sendStats(ctx actors.Context, to actors.Addr) {
 	p.reporting = false
-	if to.IsZero() || !p.dirty {
+	if to.IsZero() || p.counts == nil {
 		return
 	}
-	ctx.Send(to, StatsDelta{Counts: p.counts})
-	p.counts = Counts{}
-	p.dirty = false
+	ctx.Send(to, StatsDelta{Counts: *p.counts})
+	p.counts = nil // an idle connection keeps no counts (2 KB)
 }
 
 // statsMsg handles the report timer, and reports what is left when the
