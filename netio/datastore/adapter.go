@@ -39,6 +39,10 @@ func (a *adapter) Receive(ctx actors.Context, m any) {
 		a.start(ctx)
 	case store.Exec:
 		a.exec(ctx, m)
+	case store.Batch:
+		for _, e := range m.Execs {
+			a.exec(ctx, e)
+		}
 	case GetStats:
 		ctx.Send(ctx.Sender(), a.opts.Counters.Snapshot())
 	case actors.Stopping:

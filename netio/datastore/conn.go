@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/netio/sock"
 	"github.com/pingcap/failpoint"
 )
@@ -46,6 +47,7 @@ type conn struct {
 	sess    *session
 	pend    fifo
 	out     []byte        // encoded requests the writer has not taken yet
+	unsent  int           // requests in out (the rest of pend was written)
 	spare   []byte        // the writer's previous batch, reused for out
 	dialed  bool          // a dial happened before: the next is a reconnect
 	wait    time.Duration // backoff after the next refused dial
@@ -58,6 +60,7 @@ type conn struct {
 // session is one established socket and its reader and writer goroutines.
 type session struct {
 	nc   net.Conn
+	rd   *sock.Reader
 	wake chan struct{} // capacity 1: the writer has work
 	done chan struct{} // closed when the session ends
 }
@@ -91,6 +94,7 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	}
 	c.out = encode(c.p.opts.Protocol, c.out, args)
 	c.pend.push(pd)
+	c.unsent++
 	c.queued++
 	c.p.stats.inFlight.Add(1)
 	if s := c.sess; s != nil {
@@ -111,7 +115,21 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 // on the caller's goroutine, what the socket takes without waiting; the
 // writer goroutine is woken only for what is left (a slow server) or when
 // it is writing already.
-func (c *conn) kick() {
+//
+// While the datastore still owes replies to requests written before, kick
+// leaves the new ones queued: the reader writes them as soon as a reply
+// comes in (afterReply), together with whatever other clients queued
+// meanwhile. Under load from many clients this turns one write(2) and one
+// wake-up of the datastore per request into one per round trip, as a
+// single-threaded proxy's event loop does, and costs an idle datastore
+// nothing (a request to one is written at once).
+func (c *conn) kick() { c.push(false) }
+
+// afterReply is the reader's kick, once the replies it read were handed
+// on: the requests held back while the datastore was busy leave now.
+func (c *conn) afterReply() { c.push(true) }
+
+func (c *conn) push(force bool) {
 	c.mu.Lock()
 	s := c.sess
 	if s == nil || len(c.out) == 0 {
@@ -123,9 +141,13 @@ func (c *conn) kick() {
 		s.signal()
 		return
 	}
+	if !force && c.pend.len() > c.unsent && len(c.out) < earlyWrite {
+		c.mu.Unlock() // busy: afterReply writes these
+		return
+	}
 	c.writing = true
 	batch := c.out
-	c.out, c.spare = c.spare[:0], nil
+	c.out, c.spare, c.unsent = c.spare[:0], nil, 0
 	c.mu.Unlock()
 	n, err := c.tryWrite(s, batch)
 	c.mu.Lock()
@@ -200,14 +222,14 @@ func (c *conn) dial() {
 		c.wait = min(2*wait, p.opts.RetryTimeout)
 		c.refusal = FailRefused + ": " + err.Error()
 		refusal, failed := c.refusal, c.pend.drain()
-		c.out = c.out[:0]
+		c.out, c.unsent = c.out[:0], 0
 		c.mu.Unlock()
 		p.log.Warn("datastore refused connection", "conn", c.idx, "retry_in", wait, "err", err)
 		p.failure()
 		p.fail(failed, refusal)
 		return
 	}
-	s := &session{nc: nc, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &session{nc: nc, rd: sock.NewReader(nc), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.sess, c.state, c.wait = s, up, p.opts.InitialBackoff
 	if c.pend.len() > 0 {
 		_ = nc.SetReadDeadline(c.pend.peek().deadline)
@@ -229,7 +251,7 @@ func (c *conn) endLocked(s *session) []pending {
 	s.nc.Close()
 	close(s.done)
 	c.p.stats.connected.Add(-1)
-	c.out = c.out[:0]
+	c.out, c.unsent = c.out[:0], 0
 	return c.pend.drain()
 }
 
@@ -287,7 +309,7 @@ func (c *conn) writer(s *session) {
 		}
 		c.writing = true
 		batch := c.out
-		c.out, c.spare = c.spare[:0], nil
+		c.out, c.spare, c.unsent = c.spare[:0], nil, 0
 		c.mu.Unlock()
 		err := c.write(s, batch)
 		c.mu.Lock()
@@ -328,7 +350,7 @@ func (c *conn) tryWrite(s *session, batch []byte) (int, error) {
 }
 
 func (c *conn) read(s *session, b []byte) (int, error) {
-	n, err := s.nc.Read(b)
+	n, err := s.rd.Read(b)
 	if n > 0 {
 		failpoint.Inject("datastoreReset", func() {
 			failpoint.Return(0, fmt.Errorf("read: %w (failpoint datastoreReset)", syscall.ECONNRESET))
@@ -385,6 +407,9 @@ func (c *conn) reader(s *session) {
 			used, ok := c.answer(s, fr, buf[start:end], &r)
 			if !ok {
 				return
+			}
+			if len(r.pds) > 0 {
+				c.afterReply()
 			}
 			if start += used; start == end {
 				start, end = 0, 0
@@ -478,11 +503,28 @@ func (c *conn) deliver(r *replies, data []byte) {
 	p.stats.inFlight.Add(-int64(len(r.pds)))
 	slab := make([]byte, r.ends[len(r.ends)-1])
 	copy(slab, data)
+	// Consecutive replies for one requester (a pipeline's) go as one
+	// store.Results message.
 	from := 0
-	for i, pd := range r.pds {
-		to := r.ends[i]
-		p.reply(pd, slab[from:to:to])
-		from = to
+	for i := 0; i < len(r.pds); {
+		j := i + 1
+		for j < len(r.pds) && r.pds[j].to == r.pds[i].to {
+			j++
+		}
+		if j == i+1 {
+			to := r.ends[i]
+			p.reply(r.pds[i], slab[from:to:to])
+			from = to
+			i = j
+			continue
+		}
+		rs := make([]store.Result, 0, j-i)
+		for ; i < j; i++ {
+			to := r.ends[i]
+			rs = append(rs, store.Result{ID: r.pds[i].id, Reply: slab[from:to:to]})
+			from = to
+		}
+		p.opts.Deliver(p.self, r.pds[j-1].to, store.Results{Results: rs})
 	}
 }
 

@@ -34,6 +34,10 @@ func (r *recorder) Receive(_ actors.Context, m any) {
 	switch m := m.(type) {
 	case store.Result:
 		r.results <- m
+	case store.Results:
+		for _, res := range m.Results {
+			r.results <- res
+		}
 	case Stats:
 		r.stats <- m
 	}

@@ -143,3 +143,27 @@ func TestBadRequests(t *testing.T) {
 	require.True(t, strings.HasPrefix(res.Failure, FailMisconfigured), "%+v", res)
 	require.Contains(t, res.Failure, "address is empty")
 }
+
+// TestRedisBatch: a store.Batch is run as its Execs in order, and the
+// Results of consecutive replies come back (as store.Results) in order.
+func TestRedisBatch(t *testing.T) {
+	r := testproc.Redis(t)
+	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis, Preconnect: true})
+	var execs []store.Exec
+	want := map[uint64]string{}
+	for i := range 200 {
+		key, val := fmt.Sprintf("bkey:%d", i), fmt.Sprintf("value:%d", i)
+		execs = append(execs, store.Exec{ID: uint64(1000 + 2*i), Args: [][]byte{[]byte("SET"), []byte(key), []byte(val)}})
+		want[uint64(1000+2*i)] = "+OK\r\n"
+		execs = append(execs, store.Exec{ID: uint64(1001 + 2*i), Args: [][]byte{[]byte("GET"), []byte(key)}})
+		want[uint64(1001+2*i)] = bulk(val)
+	}
+	h.node.Send(h.me, h.ds, store.Batch{Execs: execs})
+	for _, e := range execs {
+		res := h.next()
+		require.Equal(t, e.ID, res.ID, "Results out of order")
+		require.Empty(t, res.Failure)
+		require.Equal(t, want[e.ID], string(res.Reply))
+	}
+	h.requireBalanced()
+}

@@ -137,7 +137,7 @@ func (l *Listener) Close() {
 	l.mu.Lock()
 	l.closed = true
 	for c := range l.conns {
-		c.nc.Close()
+		c.closeSocket() // asynchronous: a read loop may hold the socket's read lock
 	}
 	l.mu.Unlock()
 	l.ln.Close()
@@ -147,7 +147,6 @@ func (l *Listener) Close() {
 func (l *Listener) start(nc net.Conn) {
 	id := l.nextID.Add(1)
 	c := &conn{l: l, nc: nc, name: "client/" + strconv.FormatUint(id, 10), wake: make(chan struct{}, 1)}
-	c.log = l.log.With("client", nc.RemoteAddr().String(), "conn", id)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -162,7 +161,7 @@ func (l *Listener) start(nc net.Conn) {
 	sink := h.Spawn(c.name+"/w", func() actors.Behaviour { return &writer{c: c} })
 	c.coord = h.Spawn(c.name, l.opts.Coordinator(sink))
 	if sink.IsZero() || c.coord.IsZero() {
-		c.log.Error("cannot start connection actors; closing")
+		c.logger().Error("cannot start connection actors; closing")
 		h.Stop(c.name + "/w")
 		nc.Close()
 		l.forget(c)

@@ -422,3 +422,18 @@ func TestCloseRacingServe(t *testing.T) {
 		}
 	}
 }
+
+// TestSendThenHalfClose: a client that writes one request and shuts its
+// side at once (`printf 'PING\r\n' | nc`) gets its reply and then the close,
+// even when the request and the FIN arrive together.
+func TestSendThenHalfClose(t *testing.T) {
+	e := newEnv(t)
+	for i := range 30 {
+		c := testproc.DialRESP(t, e.addr)
+		_, err := c.Conn.Write([]byte("PING\r\n"))
+		require.NoError(t, err)
+		require.NoError(t, c.Conn.(*net.TCPConn).CloseWrite(), "try %d", i)
+		require.Equal(t, "+PONG\r\n", c.Reply(), "try %d", i)
+		c.ExpectClosed()
+	}
+}

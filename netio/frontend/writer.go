@@ -32,7 +32,7 @@ func (w *writer) Receive(_ actors.Context, m any) {
 	case coord.Replies:
 		c.reply(m)
 	case actors.Stopping:
-		c.nc.Close()
+		c.closeSocket()
 	}
 }
 
@@ -93,9 +93,9 @@ func (c *conn) flush() {
 }
 
 func (c *conn) writeFailed(err error) {
-	c.log.Debug("client write failed; closing", "err", err)
+	c.logger().Debug("client write failed; closing", "err", err)
 	c.done.Store(true)
-	c.nc.Close()
+	c.closeSocket()
 }
 
 // written accounts for replies that left (or never will: the connection
@@ -104,10 +104,19 @@ func (c *conn) written(answered int, closeConn bool) {
 	c.inFlight.Add(-int64(answered))
 	if closeConn {
 		c.done.Store(true)
-		c.nc.Close()
+		c.closeSocket()
 	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
+	}
+}
+
+// closeSocket closes the connection from a goroutine of its own: the
+// writer may run on the read loop's goroutine, inside the socket's read
+// lock (sock.Reader.Stream), where net.Conn.Close would wait for itself.
+func (c *conn) closeSocket() {
+	if c.closing.CompareAndSwap(false, true) {
+		go c.nc.Close()
 	}
 }
