@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -62,6 +63,7 @@ type cell struct {
 	produce actors.Producer
 	log     *slog.Logger
 	done    chan struct{} // closed once the actor has stopped
+	dead    atomic.Bool   // stopped for good: a cached pointer to it is stale
 
 	mu      sync.Mutex
 	queue   []envelope
@@ -69,6 +71,8 @@ type cell struct {
 	gone    bool // stopped: later messages are dropped
 
 	spare       []envelope
+	lastName    string // the local actor this one sent to last, and its cell
+	lastCell    *cell
 	inline      bool       // running on a sender's goroutine
 	outbox      []posted   // local messages sent while handling one
 	group       []envelope // flushOutbox's scratch
@@ -77,7 +81,7 @@ type cell struct {
 	sender      actors.Addr
 	incarnation uint64
 	nextTID     actors.TimerID
-	timers      map[actors.TimerID]*time.Timer
+	timers      []pendingTimer // few per actor; nil when none (idle actors hold no table)
 	stopped     bool
 }
 
@@ -89,7 +93,7 @@ var _ actor.Processer = (*process)(nil)
 var _ actors.Context = (*cell)(nil)
 
 func newCell(n *Node, name string, p actors.Producer) *cell {
-	c := &cell{n: n, addr: actors.Addr{Node: n.id, Name: name}, produce: p, log: n.log.With("actor", name), done: make(chan struct{})}
+	c := &cell{n: n, addr: actors.Addr{Node: n.id, Name: name}, produce: p, done: make(chan struct{})}
 	// Hollywood names a process "<kind>/<id>".
 	c.pid = actor.NewPID(n.engine.Address(), "a/"+name)
 	c.running = true // until Start has run Started, messages wait
@@ -98,12 +102,39 @@ func newCell(n *Node, name string, p actors.Producer) *cell {
 
 func (c *cell) fresh() {
 	c.incarnation++
-	for _, t := range c.timers {
-		t.Stop()
-	}
-	c.timers = map[actors.TimerID]*time.Timer{}
+	c.stopTimers()
 	c.b = c.produce()
-	c.rng = actors.Stream(c.n.seed, "actor:"+c.addr.String()+"#"+strconv.FormatUint(c.incarnation, 10))
+	c.rng = nil // made on first use: most actors never draw
+}
+
+// pendingTimer is one timer set with After and not yet fired or cancelled.
+type pendingTimer struct {
+	id actors.TimerID
+	t  *time.Timer
+}
+
+func (c *cell) stopTimers() {
+	for _, p := range c.timers {
+		p.t.Stop()
+	}
+	c.timers = nil
+}
+
+// takeTimer forgets timer id and reports whether it was pending.
+func (c *cell) takeTimer(id actors.TimerID) (*time.Timer, bool) {
+	for i, p := range c.timers {
+		if p.id == id {
+			last := len(c.timers) - 1
+			c.timers[i] = c.timers[last]
+			c.timers[last] = pendingTimer{}
+			c.timers = c.timers[:last]
+			if last == 0 {
+				c.timers = nil
+			}
+			return p.t, true
+		}
+	}
+	return nil, false
 }
 
 // hollywood's Processer. Start runs inside Spawn, on its caller's
@@ -195,25 +226,31 @@ type posted struct {
 // handles them in one run and ends one batch (one socket write for a
 // pipeline's datastore requests).
 func (c *cell) flushOutbox() {
-	out := c.outbox
+	c.group = deliverGrouped(c.outbox, c.group)
+	clear(c.outbox)
+	c.outbox = c.outbox[:0]
+}
+
+// deliverGrouped delivers out, every actor's messages together and in
+// their order, each group inline when its actor is idle. It marks out's
+// entries as it goes and returns group, its scratch space, for reuse.
+func deliverGrouped(out []posted, group []envelope) []envelope {
 	for i := range out {
 		to := out[i].to
 		if to == nil {
 			continue
 		}
-		group := append(c.group[:0], out[i].env)
+		group = append(group[:0], out[i].env)
 		for j := i + 1; j < len(out); j++ {
 			if out[j].to == to {
 				group = append(group, out[j].env)
 				out[j].to = nil
 			}
 		}
-		c.group = group
 		to.deliverAll(group, true)
 		clear(group)
 	}
-	clear(out)
-	c.outbox = out[:0]
+	return group[:0]
 }
 
 // release gives up the running mark, or hands what is still queued to a
@@ -266,9 +303,10 @@ func (c *cell) handle(e envelope) {
 	}
 	switch m := e.msg.(type) {
 	case timerFired:
-		if _, live := c.timers[m.id]; live && m.incarnation == c.incarnation {
-			delete(c.timers, m.id)
-			c.run(c.addr, m.msg)
+		if m.incarnation == c.incarnation {
+			if _, live := c.takeTimer(m.id); live {
+				c.run(c.addr, m.msg)
+			}
 		}
 	case inspectReq:
 		m.f(c.b)
@@ -294,9 +332,8 @@ func (c *cell) shutdown() {
 // finish marks the actor stopped for good and forgets it.
 func (c *cell) finish() {
 	c.stopped = true
-	for _, t := range c.timers {
-		t.Stop()
-	}
+	c.dead.Store(true)
+	c.stopTimers()
 	c.n.unregister(c.addr.Name, c)
 	c.n.engine.Registry.Remove(c.pid)
 	c.mu.Lock()
@@ -317,9 +354,9 @@ func (c *cell) run(from actors.Addr, m any) {
 			return
 		}
 		c.n.stats.panics.Add(1)
-		c.log.Error("actor panicked; restarting with fresh state", "msg_type", fmt.Sprintf("%T", m), "cause", cause)
+		c.Log().Error("actor panicked; restarting with fresh state", "msg_type", fmt.Sprintf("%T", m), "cause", cause)
 		if attempt >= maxCrashLoop {
-			c.log.Error("actor keeps panicking on start; stopping it", "restarts", attempt)
+			c.Log().Error("actor keeps panicking on start; stopping it", "restarts", attempt)
 			c.finish()
 			return
 		}
@@ -350,12 +387,25 @@ func (c *cell) Now() time.Time      { return time.Now().Add(c.n.ClockOffset()) }
 func (c *cell) Elapsed() time.Duration {
 	return time.Since(c.n.started) // time.Since reads the monotonic clock
 }
-func (c *cell) Rand() *rand.Rand  { return c.rng }
-func (c *cell) Log() *slog.Logger { return c.log }
+func (c *cell) Rand() *rand.Rand {
+	if c.rng == nil {
+		c.rng = actors.Stream(c.n.seed, "actor:"+c.addr.String()+"#"+strconv.FormatUint(c.incarnation, 10))
+	}
+	return c.rng
+}
+
+// Log is the actor's logger, made when first used: a logger per actor
+// costs a handler clone, and most (client connections') never log.
+func (c *cell) Log() *slog.Logger {
+	if c.log == nil {
+		c.log = c.n.log.With("actor", c.addr.Name)
+	}
+	return c.log
+}
 
 func (c *cell) Send(to actors.Addr, m any) {
 	if to.Node == c.n.id {
-		if t := c.n.lookup(to.Name); t != nil {
+		if t := c.local(to.Name); t != nil {
 			c.post(t, c.addr, m)
 			return
 		}
@@ -363,17 +413,29 @@ func (c *cell) Send(to actors.Addr, m any) {
 	c.n.send(c.addr, to, m, true)
 }
 
+// local finds a local actor, remembering the last one: a coordinator sends
+// to its store and a store answers a pipeline's coordinator many times in
+// a row, and the registry lookup hashes the name each time.
+func (c *cell) local(name string) *cell {
+	if t := c.lastCell; t != nil && name == c.lastName && !t.dead.Load() {
+		return t
+	}
+	t := c.n.lookup(name)
+	c.lastName, c.lastCell = name, t
+	return t
+}
+
 func (c *cell) After(d time.Duration, m any) actors.TimerID {
 	c.nextTID++
 	id, inc := c.nextTID, c.incarnation
-	c.timers[id] = time.AfterFunc(d, func() { c.deliver(c.addr, timerFired{id: id, incarnation: inc, msg: m}, false) })
+	t := time.AfterFunc(d, func() { c.deliver(c.addr, timerFired{id: id, incarnation: inc, msg: m}, false) })
+	c.timers = append(c.timers, pendingTimer{id: id, t: t})
 	return id
 }
 
 func (c *cell) Cancel(id actors.TimerID) {
-	if t, ok := c.timers[id]; ok {
+	if t, ok := c.takeTimer(id); ok {
 		t.Stop()
-		delete(c.timers, id)
 	}
 }
 

@@ -1,17 +1,18 @@
 package transport
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/msg"
+	"github.com/dynonode/dynonode/netio/sock"
 	"github.com/pingcap/failpoint"
 )
 
@@ -146,8 +147,7 @@ func (p *pipe) writeLoop() {
 	codec := msg.NewCodec()
 	var (
 		conn    net.Conn
-		w       *bufio.Writer
-		frame   []byte
+		out     = make([]byte, 0, 64<<10) // the burst being written
 		backoff = minBackoff
 		rng     = rand.New(rand.NewPCG(uint64(l.n.seed), uint64(fnv32(string(l.peer)))+uint64(p.index)))
 	)
@@ -167,7 +167,7 @@ func (p *pipe) writeLoop() {
 		for conn == nil {
 			c, err := net.DialTimeout("tcp", l.target(), l.n.opts.DialTimeout)
 			if err == nil {
-				conn, w, backoff = c, bufio.NewWriterSize(c, 64<<10), minBackoff
+				conn, backoff = c, minBackoff
 				log.Info("peer link connected", "addr", c.RemoteAddr().String())
 				break
 			}
@@ -192,26 +192,42 @@ func (p *pipe) writeLoop() {
 				p.take(o)
 			}
 		}
-		// Write this message and whatever else is already queued, then flush
-		// once: one syscall per burst rather than per message.
+		// Let the goroutines that are ready to run now (other clients'
+		// requests, a datastore reply being fanned out) queue their
+		// messages too, then write this one and everything queued with
+		// one write(2): under load from many clients a burst is many
+		// messages, not one per request (and one wake-up of the peer).
+		if len(p.queue) < cap(p.queue)/2 {
+			runtime.Gosched()
+		}
 		var err error
+		out = out[:0]
 		for {
-			if frame, err = l.appendFrame(codec, frame[:0], o); err != nil {
+			start := len(out)
+			if out, err = l.appendFrame(codec, out, o); err != nil {
 				l.n.stats.dropped.Add(1)
 				log.Error("dropping message that cannot be encoded", "to", o.to.String(), "err", err)
-			} else if err = l.writeFrame(w, frame); err != nil {
-				break
 			} else {
+				out = l.writeFrame(out, start)
 				l.n.stats.sent.Add(1)
 			}
 			err = nil
+			if len(out) >= maxBurst {
+				if err = l.flush(conn, out); err != nil {
+					break
+				}
+				out = out[:0]
+			}
 			if len(p.queue) == 0 {
 				break
 			}
 			o = p.take(<-p.queue)
 		}
-		if err == nil {
-			err = l.flush(w)
+		if err == nil && len(out) > 0 {
+			err = l.flush(conn, out)
+		}
+		if cap(out) > 4*maxBurst {
+			out = make([]byte, 0, 64<<10) // a burst of large values: do not keep its buffer
 		}
 		if err != nil {
 			l.n.stats.dropped.Add(1)
@@ -222,43 +238,49 @@ func (p *pipe) writeLoop() {
 	}
 }
 
+// appendFrame encodes one frame onto the end of dst (in place: the codec
+// writes into dst's spare room). On error dst comes back as it was.
 func (l *link) appendFrame(codec *msg.Codec, dst []byte, o outbound) ([]byte, error) {
+	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0)
 	dst, err := codec.Append(dst, o.from, o.to, o.msg)
 	if err != nil {
-		return dst[:0], err
+		return dst[:start], err
 	}
-	size := len(dst) - msg.FrameHeader
+	size := len(dst) - start - msg.FrameHeader
 	if size > l.n.opts.MaxFrame {
-		return dst[:0], fmt.Errorf("transport: %T to %s encodes to %d bytes, over the %d byte frame limit", o.msg, o.to, size, l.n.opts.MaxFrame)
+		return dst[:start], fmt.Errorf("transport: %T to %s encodes to %d bytes, over the %d byte frame limit", o.msg, o.to, size, l.n.opts.MaxFrame)
 	}
-	dst[0], dst[1], dst[2], dst[3] = byte(size>>24), byte(size>>16), byte(size>>8), byte(size)
+	h := dst[start:]
+	h[0], h[1], h[2], h[3] = byte(size>>24), byte(size>>16), byte(size>>8), byte(size)
 	return dst, nil
 }
 
-// writeFrame buffers one frame. Failpoints: peerDrop loses the frame
-// silently (a lossy network), peerDelay holds the writer for the given
-// milliseconds (a slow peer).
-func (l *link) writeFrame(w *bufio.Writer, frame []byte) error {
+// maxBurst is how many bytes a link writer gathers before writing them.
+const maxBurst = 256 << 10
+
+// writeFrame keeps the frame that starts at out[start] in the burst.
+// Failpoints: peerDrop loses it silently (a lossy network), peerDelay
+// holds the writer for the given milliseconds (a slow peer).
+func (l *link) writeFrame(out []byte, start int) []byte {
 	failpoint.Inject("peerDrop", func() {
-		failpoint.Return(nil)
+		failpoint.Return(out[:start])
 	})
 	failpoint.Inject("peerDelay", func(val failpoint.Value) {
 		if ms, ok := val.(int); ok {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
 	})
-	_, err := w.Write(frame)
-	return err
+	return out
 }
 
 // flush writes a burst out. Failpoint peerWriteReset fails it as a
 // connection reset would.
-func (l *link) flush(w *bufio.Writer) error {
+func (l *link) flush(conn net.Conn, out []byte) error {
 	failpoint.Inject("peerWriteReset", func() {
 		failpoint.Return(errors.New("failpoint peerWriteReset: connection reset"))
 	})
-	return w.Flush()
+	return sock.Write(conn, out)
 }
 
 func (n *Node) acceptLoop() {
@@ -286,7 +308,10 @@ func (n *Node) acceptLoop() {
 
 // readLoop decodes frames from one inbound peer connection and delivers
 // them. Anything malformed closes this connection only: the peer redials, and
-// no other link or actor notices.
+// no other link or actor notices. The messages of one read are handed to
+// their actors on this goroutine, each actor's together and in order (see
+// deliverGrouped), so a burst of replicated writes reaches the datastore
+// adapter as one batch and leaves in one write.
 func (n *Node) readLoop(conn net.Conn) {
 	defer n.inbound.Done()
 	defer func() {
@@ -296,45 +321,99 @@ func (n *Node) readLoop(conn net.Conn) {
 		n.mu.Unlock()
 	}()
 	log := n.log.With("remote", conn.RemoteAddr().String())
-	r := bufio.NewReaderSize(conn, 64<<10)
+	rd := sock.NewReader(conn)
 	codec := msg.NewCodec()
-	var hdr [msg.FrameHeader]byte
-	var body []byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				log.Warn("peer connection read failed", "err", err)
-			}
-			return
+	buf := make([]byte, 0, readBuf)
+	var (
+		out   []posted
+		group []envelope
+		cells = map[string]*cell{} // names seen on this connection
+	)
+	var bad error
+	next := func() []byte { return buf[len(buf):cap(buf)] }
+	got := func(nr int) bool {
+		buf = buf[:len(buf)+nr]
+		used, need, err := n.frames(codec, buf, &out, cells)
+		if len(out) > 0 {
+			group = deliverGrouped(out, group)
+			clear(out)
+			out = out[:0]
 		}
-		size, err := msg.FrameLen(hdr[:], n.opts.MaxFrame)
 		if err != nil {
-			n.stats.badFrames.Add(1)
-			log.Error("closing peer connection: bad frame", "err", err)
-			return
+			bad = err
+			return false
 		}
-		if cap(body) < size {
-			body = make([]byte, size)
+		rest := len(buf) - used
+		switch {
+		case need > cap(buf):
+			// A frame larger than the buffer: make room for all of it.
+			grown := make([]byte, rest, need)
+			copy(grown, buf[used:])
+			buf = grown
+		case cap(buf) > readBuf && rest <= readBuf:
+			// Past a large frame: give its buffer back.
+			buf = append(make([]byte, 0, readBuf), buf[used:]...)
+		default:
+			buf = buf[:copy(buf, buf[used:])]
 		}
-		body = body[:size]
-		if _, err := io.ReadFull(r, body); err != nil {
-			log.Warn("peer connection closed mid-frame", "err", err)
-			return
-		}
-		env, err := codec.Decode(body)
+		return true
+	}
+	rerr := rd.Stream(next, got, nil)
+	switch {
+	case bad != nil:
+		n.stats.badFrames.Add(1)
+		log.Error("closing peer connection", "err", bad)
+	case len(buf) > 0:
+		log.Warn("peer connection closed mid-frame", "err", rerr, "bytes", len(buf))
+	case rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, net.ErrClosed):
+		log.Warn("peer connection read failed", "err", rerr)
+	}
+}
+
+// maxCachedCells bounds the actor names a peer reader remembers (one per
+// client connection of the peer that sends here, at most).
+const maxCachedCells = 4096
+
+// readBuf is an inbound peer connection's usual read buffer.
+const readBuf = 64 << 10
+
+// frames decodes the complete frames at the start of buf into out, with
+// the actors they go to. It returns the bytes used and, when an incomplete
+// frame follows, how many bytes the buffer must hold for it.
+func (n *Node) frames(codec *msg.Codec, buf []byte, out *[]posted, cells map[string]*cell) (used, need int, err error) {
+	for len(buf)-used >= msg.FrameHeader {
+		size, err := msg.FrameLen(buf[used:used+msg.FrameHeader], n.opts.MaxFrame)
 		if err != nil {
-			n.stats.badFrames.Add(1)
-			log.Error("closing peer connection: undecodable envelope", "err", err)
-			return
+			return used, 0, fmt.Errorf("bad frame: %w", err)
+		}
+		end := used + msg.FrameHeader + size
+		if end > len(buf) {
+			return used, msg.FrameHeader + size, nil
+		}
+		env, err := codec.Decode(buf[used+msg.FrameHeader : end])
+		if err != nil {
+			return used, 0, fmt.Errorf("undecodable envelope: %w", err)
 		}
 		if env.To.Node != n.id {
-			n.stats.badFrames.Add(1)
-			log.Error("closing peer connection: envelope for another node", "to", env.To.String())
-			return
+			return used, 0, fmt.Errorf("envelope for another node: %s", env.To.String())
 		}
+		used = end
 		n.stats.received.Add(1)
-		// Queued, not run inline: the reader keeps draining the peer while the
-		// receivers work through their mailboxes in batches.
-		n.send(env.From, env.To, env.Msg, false)
+		c := cells[env.To.Name]
+		if c == nil || c.dead.Load() {
+			if len(cells) >= maxCachedCells {
+				clear(cells)
+			}
+			if c = n.lookup(env.To.Name); c != nil {
+				cells[env.To.Name] = c
+			}
+		}
+		if c == nil {
+			n.stats.deadLetters.Add(1)
+			n.log.Debug("dead letter", "to", env.To.String(), "msg_type", fmt.Sprintf("%T", env.Msg))
+			continue
+		}
+		*out = append(*out, posted{to: c, env: envelope{from: env.From, msg: env.Msg}})
 	}
+	return used, 0, nil
 }

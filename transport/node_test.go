@@ -401,3 +401,36 @@ func TestMaxQueuedBoundsPeerQueues(t *testing.T) {
 	require.Contains(t, g.m.(store.Result).Failure, "queue is full")
 	require.Positive(t, a.Stats().Dropped)
 }
+
+// TestFramesOfEverySizeArriveIntact: frames smaller and larger than the
+// reader's buffer (up to 5 MiB), interleaved, arrive whole and in order.
+func TestFramesOfEverySizeArriveIntact(t *testing.T) {
+	a, b := startNode(t, "a"), startNode(t, "b")
+	a.AddPeer("b", b.PeerAddr(), 1)
+	ch := spawnRecorder(t, b, "rec")
+	next(t, ch, isType[actors.Started])
+	to := actors.Addr{Node: "b", Name: "rec"}
+	sizes := []int{0, 1, 100, 64<<10 - 40, 64 << 10, 64<<10 + 1, 1 << 20, 3, 5 << 20, 10, 200 << 10}
+	for round := range 3 {
+		for i, size := range sizes {
+			v := make([]byte, size)
+			for j := range v {
+				v[j] = byte(i + j + round)
+			}
+			a.Send(actors.Addr{Node: "a", Name: "s"}, to, store.Exec{ID: uint64(round*100 + i), Args: [][]byte{[]byte("set"), v}})
+		}
+	}
+	for round := range 3 {
+		for i, size := range sizes {
+			g := next(t, ch, isType[store.Exec])
+			e := g.m.(store.Exec)
+			require.Equal(t, uint64(round*100+i), e.ID, "in order")
+			require.Len(t, e.Args[1], size)
+			for j, c := range e.Args[1] {
+				if c != byte(i+j+round) {
+					t.Fatalf("frame %d byte %d corrupted", i, j)
+				}
+			}
+		}
+	}
+}
