@@ -34,6 +34,10 @@ type Options struct {
 	// port (clock skew for the Jepsen harness). Off by default: the
 	// endpoints do not exist without it.
 	FaultInjection bool
+	// Procs (--procs) is how many threads run Go code at once (GOMAXPROCS).
+	// 0: the GOMAXPROCS environment variable if set, else half the CPUs
+	// the process may use, at least one (see defaultProcs).
+	Procs int
 }
 
 const (
@@ -108,6 +112,14 @@ var options = []option{
 		}},
 	{long: "pprof", help: "serve Go's profiler at /debug/pprof/ on the admin port (dynonode only; see docs/profiling.md)",
 		set: func(o *Options, _ string) error { o.Pprof = true; return nil }},
+	{long: "procs", arg: "N", help: "threads running dynonode's code at once (default: $GOMAXPROCS if set, else half\n" +
+		strings.Repeat(" ", 31) + "the CPUs, at least 1: the rest is the datastore's and the network stack's) (dynonode only)",
+		set: intArg(func(o *Options) *int { return &o.Procs }, func(n int) error {
+			if n < 1 || n > 1024 {
+				return fmt.Errorf("procs %d is not in 1..1024", n)
+			}
+			return nil
+		})},
 	{long: "fault-injection", help: "serve fault-injection endpoints (/fault/clock_offset/MS) on the admin port\n" +
 		strings.Repeat(" ", 31) + "for testing only (dynonode only; see jepsen/README.md)",
 		set: func(o *Options, _ string) error { o.FaultInjection = true; return nil }},
@@ -248,7 +260,7 @@ protocol. It reads Netflix Dynomite's dynomite.yml and accepts its flags.
 
 Usage: dynonode [-?hVdDt] [-v level] [-o file] [-c conf] [-p pidfile]
                 [-m mbuf] [-M msgs] [-x op] [--log-format text|json]
-                [--drain-timeout duration] [--pprof] [--fault-injection]
+                [--drain-timeout duration] [--procs n] [--pprof] [--fault-injection]
 
 Options:
 `, version)

@@ -31,6 +31,10 @@ func TestParseArgsForms(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Options{Verbosity: 5, ConfFile: "conf/dynomite.yml", LogFormat: "text"}, o)
 
+	o, err = parseArgs([]string{"--procs", "3"})
+	require.NoError(t, err)
+	assert.Equal(t, 3, o.Procs)
+
 	o, err = parseArgs([]string{"-?"})
 	require.NoError(t, err)
 	assert.True(t, o.Help)
@@ -58,6 +62,8 @@ func TestParseArgsErrors(t *testing.T) {
 		"stray":                 "unexpected argument",
 		"-- stray":              "unexpected argument",
 		"--admin-operation=abc": "not a number",
+		"--procs=0":             "not in 1..1024",
+		"--procs x":             "not a number",
 	} {
 		_, err := parseArgs(strings.Fields(args))
 		require.Error(t, err, args)
@@ -78,4 +84,13 @@ func TestUsageListsEveryFlag(t *testing.T) {
 	for _, opt := range options {
 		assert.Contains(t, u, "--"+opt.long)
 	}
+}
+
+func TestProcs(t *testing.T) {
+	assert.Equal(t, 3, procs(3, false, 8), "--procs wins")
+	assert.Equal(t, 3, procs(3, true, 8), "--procs wins over GOMAXPROCS")
+	assert.Equal(t, 8, procs(0, true, 8), "GOMAXPROCS from the environment is kept")
+	assert.Equal(t, 4, procs(0, false, 8), "half the CPUs")
+	assert.Equal(t, 1, procs(0, false, 2))
+	assert.Equal(t, 1, procs(0, false, 1), "at least one")
 }
