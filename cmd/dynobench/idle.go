@@ -19,6 +19,7 @@ func idleCmd(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:17102", "node's client address")
 	pid := fs.Int("pid", 0, "node's process id (its RSS is read from /proc)")
 	conns := fs.Int("conns", 5000, "idle connections to open")
+	hold := fs.Duration("hold", 0, "keep the connections open this long after measuring (to profile the node)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +55,7 @@ func idleCmd(args []string) error {
 	}
 	fmt.Printf("idle connections: %d, RSS %.1f MiB -> %.1f MiB, %.1f KiB per connection\n",
 		*conns, float64(before)/(1<<20), float64(after)/(1<<20), float64(after-before)/1024/float64(*conns))
+	time.Sleep(*hold)
 	return nil
 }
 
