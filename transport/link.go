@@ -356,6 +356,7 @@ func (n *Node) readLoop(conn net.Conn) {
 		default:
 			buf = buf[:copy(buf, buf[used:])]
 		}
+		n.opts.Gate.Wait(n.opts.GateWait)
 		return true
 	}
 	rerr := rd.Stream(next, got, nil)

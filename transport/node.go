@@ -15,6 +15,7 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/msg"
+	"github.com/dynonode/dynonode/netio/admit"
 )
 
 // Options configures a Node.
@@ -41,6 +42,13 @@ type Options struct {
 	DialTimeout time.Duration
 	// Log receives runtime and actor logs. Nil: slog.Default().
 	Log *slog.Logger
+	// Gate, when not nil, is the node's admission gate: each inbound peer
+	// connection's reader waits at it (up to GateWait) after handing on
+	// what one read brought, so a burst of replication stays in the socket
+	// while the local datastore's queue is long (see netio/admit).
+	Gate *admit.Gate
+	// GateWait bounds one reader's wait at Gate. Zero: admit.DefaultWait.
+	GateWait time.Duration
 }
 
 // Node is one dynonode process's actor runtime: a hollywood engine, the
@@ -96,6 +104,9 @@ func Start(opts Options) (*Node, error) {
 	}
 	if opts.MaxQueued == 0 {
 		opts.MaxQueued = 200000
+	}
+	if opts.GateWait == 0 {
+		opts.GateWait = admit.DefaultWait
 	}
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 2 * time.Second

@@ -12,6 +12,7 @@ import (
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/internal/testreg"
+	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/dynonode/dynonode/sim"
 	"github.com/pingcap/failpoint"
 	"github.com/stretchr/testify/require"
@@ -433,4 +434,38 @@ func TestFramesOfEverySizeArriveIntact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPeerReaderWaitsAtTheGate: while the node's admission gate is held, an
+// inbound peer connection's reader hands on what it read and then stops
+// reading (up to GateWait); once the gate opens it goes on, in order.
+// (GateWait is 2s: if the reader is still on its way back from handing on
+// "open" when the gate closes, it waits once more before reading the next
+// message, which then still comes within next's 5s.)
+func TestPeerReaderWaitsAtTheGate(t *testing.T) {
+	gate := &admit.Gate{}
+	b, err := Start(Options{ID: "b", PeerListen: "127.0.0.1:0", Seed: 2, Log: quietLog(), Gate: gate, GateWait: 2 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close(5 * time.Second) })
+	a := startNode(t, "a")
+	a.AddPeer("b", b.PeerAddr(), 1)
+	ch := spawnRecorder(t, b, "rec")
+	next(t, ch, isType[actors.Started])
+	to, from := actors.Addr{Node: "b", Name: "rec"}, actors.Addr{Node: "a", Name: "t"}
+	value := func() string { return next(t, ch, isType[testreg.State]).m.(testreg.State).Value }
+
+	a.Send(from, to, testreg.State{Value: "open"})
+	require.Equal(t, "open", value())
+	gate.Hold()
+	a.Send(from, to, testreg.State{Value: "read before the wait"})
+	require.Equal(t, "read before the wait", value(), "what was read is handed on")
+	a.Send(from, to, testreg.State{Value: "held"})
+	select {
+	case g := <-ch:
+		t.Fatalf("delivered while the gate was held: %v", g.m)
+	case <-time.After(200 * time.Millisecond):
+	}
+	require.NotZero(t, gate.Waits())
+	gate.Release()
+	require.Equal(t, "held", value())
 }

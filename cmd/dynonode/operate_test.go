@@ -186,7 +186,8 @@ func TestMetrics(t *testing.T) {
 		"dynonode_peer_bad_frames_total", "dynonode_peer_queued_messages", "dynonode_datastore_requests_total",
 		"dynonode_datastore_responses_total", "dynonode_datastore_timeouts_total", "dynonode_datastore_errors_total",
 		"dynonode_datastore_ejections_total", "dynonode_datastore_reconnects_total", "dynonode_datastore_requests_in_flight",
-		"dynonode_datastore_connections", "dynonode_build_info", "dynonode_node_state", "dynonode_stats_up", "go_goroutines"} {
+		"dynonode_datastore_connections", "dynonode_datastore_queue_full_total", "dynonode_admission_waits_total",
+		"dynonode_build_info", "dynonode_node_state", "dynonode_stats_up", "go_goroutines"} {
 		require.Contains(t, before, name)
 	}
 	require.EqualValues(t, 1, value(before, "dynonode_stats_up"))

@@ -17,6 +17,7 @@ import (
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/netio/admin"
+	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/dynonode/dynonode/netio/datastore"
 	"github.com/dynonode/dynonode/netio/frontend"
 	"github.com/dynonode/dynonode/netio/seeds"
@@ -99,6 +100,7 @@ func storeProducer(cfg *config.Config, node *transport.Node, counters *datastore
 		FailureLimit: cfg.ServerFailureLimit,
 		RetryTimeout: cfg.ServerRetryTimeout,
 		Counters:     counters,
+		Gate:         counters.Gate,
 		Log:          log.With("datastore", cfg.Server.StatsName()),
 		Deliver:      node.Send,
 	})
@@ -115,7 +117,13 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	if err := probeDatastore(cfg); err != nil {
 		return err
 	}
-	node, err := transport.Start(transport.Options{ID: nodeID(cfg), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log})
+	// The admission gate: held by the datastore adapter while a
+	// connection's queue is long, waited at by peer and client readers.
+	var gate *admit.Gate
+	if cfg.DataStore != config.Embedded {
+		gate = &admit.Gate{}
+	}
+	node, err := transport.Start(transport.Options{ID: nodeID(cfg), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log, Gate: gate})
 	if err != nil {
 		return fmt.Errorf("cannot bind dyn_listen %s: %w", cfg.DynListen, err)
 	}
@@ -143,7 +151,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	}
 	var counters *datastore.Counters
 	if cfg.DataStore != config.Embedded {
-		counters = &datastore.Counters{}
+		counters = &datastore.Counters{Gate: gate}
 	}
 	if node.Spawn(storeName, storeProducer(cfg, node, counters, log)).IsZero() {
 		return errors.New("cannot start the store adapter")
@@ -168,7 +176,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	adm := newAdmin(adminWiring{cfg: cfg, node: node, host: host, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr})
 	ccfg := coord.Config{Ring: rg, StoreName: storeName, Timeout: cfg.Timeout, AdminMode: opts.AdminOperation > 0, Version: version, Stats: statsAddr, Gossip: gossipAddr}
 	fe, err = frontend.Listen(frontend.Options{
-		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log,
+		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			c := ccfg
 			c.Sink = sink

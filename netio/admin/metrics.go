@@ -47,6 +47,8 @@ var (
 	descDSErrors     = desc("datastore_errors_total", "Datastore requests that failed without a reply, timeouts included.")
 	descDSEjections  = desc("datastore_ejections_total", "Times the datastore was ejected (auto_eject_hosts).")
 	descDSReconnects = desc("datastore_reconnects_total", "Datastore redials after a lost or refused connection.")
+	descDSQueueFull  = desc("datastore_queue_full_total", "Datastore requests refused because every connection had its maximum queued (counted in datastore_errors_total too).")
+	descGateWaits    = desc("admission_waits_total", "Reads of peer links and client connections held at the admission gate while a datastore connection's queue was past half its maximum.")
 	descDSInFlight   = desc("datastore_requests_in_flight", "Datastore requests queued or awaiting a reply now.")
 	descDSConnected  = desc("datastore_connections", "Datastore connections up now.")
 )
@@ -58,7 +60,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
 		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
-		descDSReconnects, descDSInFlight, descDSConnected} {
+		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
 		ch <- d
 	}
 }
@@ -137,6 +139,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descDSErrors, d.Errors)
 		counter(descDSEjections, d.Ejections)
 		counter(descDSReconnects, d.Reconnects)
+		counter(descDSQueueFull, d.QueueFull)
+		counter(descGateWaits, d.GateWaits)
 		gauge(descDSInFlight, d.InFlight)
 		gauge(descDSConnected, d.Connected)
 	}

@@ -118,6 +118,14 @@ func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 		}
 	}
 	a.next = (a.next + 1) % len(conns)
+	if failure == FailQueueFull {
+		// Refused work is lost work (a replica write, at DC_ONE): say so,
+		// at 1, 2, 4, 8... refusals so that a flood does not flood the log.
+		if n := a.opts.Counters.queueFull.Add(1); n&(n-1) == 0 {
+			a.pool.log.Warn("datastore queue full: request refused", "max_in_flight", a.opts.MaxInFlight,
+				"connections", len(conns), "refused_so_far", n)
+		}
+	}
 	a.failFast(ctx, to, m.ID, failure)
 }
 

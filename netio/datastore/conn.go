@@ -54,6 +54,7 @@ type conn struct {
 	retryAt time.Time     // in backoff: when the next dial may happen
 	refusal string        // in backoff: the Failure for requests
 	writing bool          // a write is under way (submit's or the writer's)
+	held    bool          // this connection holds the admission gate (see admitLocked)
 	queued  uint64        // requests ever queued here
 }
 
@@ -94,6 +95,7 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	}
 	c.out = encode(c.p.opts.Protocol, c.out, args)
 	c.pend.push(pd)
+	c.admitLocked()
 	c.unsent++
 	c.queued++
 	c.p.stats.inFlight.Add(1)
@@ -222,6 +224,7 @@ func (c *conn) dial() {
 		c.wait = min(2*wait, p.opts.RetryTimeout)
 		c.refusal = FailRefused + ": " + err.Error()
 		refusal, failed := c.refusal, c.pend.drain()
+		c.admitLocked()
 		c.out, c.unsent = c.out[:0], 0
 		c.mu.Unlock()
 		p.log.Warn("datastore refused connection", "conn", c.idx, "retry_in", wait, "err", err)
@@ -252,7 +255,30 @@ func (c *conn) endLocked(s *session) []pending {
 	close(s.done)
 	c.p.stats.connected.Add(-1)
 	c.out, c.unsent = c.out[:0], 0
-	return c.pend.drain()
+	failed := c.pend.drain()
+	c.admitLocked()
+	return failed
+}
+
+// admitLocked holds the node's admission gate (Options.Gate) while this
+// connection's queue is past half of MaxInFlight, and releases it once the
+// queue is back under a quarter (c.mu held). Readers of new work wait at
+// the gate, so a burst is left in their sockets instead of overflowing
+// the queue, where the excess would be refused with FailQueueFull.
+func (c *conn) admitLocked() {
+	g := c.p.opts.Gate
+	if g == nil {
+		return
+	}
+	n := c.pend.len()
+	switch {
+	case !c.held && n >= c.p.opts.MaxInFlight/2:
+		c.held = true
+		g.Hold()
+	case c.held && n <= c.p.opts.MaxInFlight/4:
+		c.held = false
+		g.Release()
+	}
 }
 
 // broken ends session s after an I/O or protocol error.
@@ -476,6 +502,7 @@ func (c *conn) answer(s *session, fr framer, data []byte, r *replies) (used int,
 	}
 	if len(r.pds) > 0 && c.sess == s {
 		c.deadlineLocked(s)
+		c.admitLocked()
 	}
 	c.mu.Unlock()
 	c.deliver(r, data)
@@ -557,5 +584,7 @@ func (c *conn) close() []pending {
 	if c.sess != nil {
 		return c.endLocked(c.sess)
 	}
-	return c.pend.drain()
+	failed := c.pend.drain()
+	c.admitLocked()
+	return failed
 }

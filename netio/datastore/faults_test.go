@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -125,8 +126,54 @@ func TestQueueFull(t *testing.T) {
 	for _, res := range got {
 		require.Contains(t, []string{FailTimeout + ": no reply within 500ms", FailClosedAfterTimeout}, res.Failure)
 	}
+	require.EqualValues(t, 5, h.opts.Counters.Snapshot().QueueFull)
 	require.NoError(t, r.Signal(syscall.SIGCONT))
 	h.eventually("+PONG\r\n", "PING")
+	h.requireBalanced()
+}
+
+// TestAdmissionGate: a connection holds the node's admission gate from the
+// moment its queue reaches half of MaxInFlight until the replies bring it
+// back to a quarter, and lets go when its session ends with requests
+// queued (a timeout): nothing is left holding the gate.
+func TestAdmissionGate(t *testing.T) {
+	r := testproc.Redis(t)
+	gate := &admit.Gate{}
+	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis, Timeout: 2 * time.Second, MaxInFlight: 10,
+		Preconnect: true, Gate: gate, Counters: &Counters{Gate: gate}})
+	require.Equal(t, "+PONG\r\n", h.reply("PING"))
+
+	require.NoError(t, r.Stop())
+	var ids []uint64
+	for range 4 {
+		ids = append(ids, h.send("PING"))
+	}
+	require.Eventually(t, func() bool { return h.opts.Counters.Snapshot().InFlight == 4 }, wait, time.Millisecond)
+	require.False(t, gate.Held(), "4 queued of 10: under half")
+	ids = append(ids, h.send("PING"))
+	require.Eventually(t, gate.Held, wait, time.Millisecond, "5 queued of 10: held")
+	require.NoError(t, r.Signal(syscall.SIGCONT))
+	for id, res := range h.collect(ids, 0) {
+		require.Equal(t, "+PONG\r\n", string(res.Reply), "request %d", id)
+	}
+	require.False(t, gate.Held(), "the replies emptied the queue")
+
+	// A session that ends (here: timed out) releases the gate too.
+	require.NoError(t, r.Stop())
+	t.Cleanup(func() { _ = r.Signal(syscall.SIGCONT) })
+	ids = ids[:0]
+	for range 7 {
+		ids = append(ids, h.send("PING"))
+	}
+	require.Eventually(t, gate.Held, wait, time.Millisecond)
+	for _, res := range h.collect(ids, 0) {
+		require.NotEmpty(t, res.Failure)
+	}
+	require.False(t, gate.Held(), "the timed-out session's queue was answered")
+	require.NoError(t, r.Signal(syscall.SIGCONT))
+	h.eventually("+PONG\r\n", "PING")
+	require.False(t, gate.Held())
+	require.Zero(t, h.opts.Counters.Snapshot().QueueFull)
 	h.requireBalanced()
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/netio/admit"
 )
 
 // Protocol is the datastore's wire protocol, numbered as dynomite.yml's
@@ -69,6 +70,9 @@ type Options struct {
 	// doubles per consecutive refusal up to RetryTimeout. Default 1s (tests
 	// shorten it).
 	InitialBackoff time.Duration
+	// Gate, when not nil, is the node's admission gate: a connection holds
+	// it while its queue is past half of MaxInFlight (see conn.admitLocked).
+	Gate *admit.Gate
 	// MaxInFlight bounds the requests queued or awaiting a reply on one
 	// connection; beyond it Exec fails fast with FailQueueFull. Default 8192.
 	MaxInFlight int

@@ -13,6 +13,7 @@ import (
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/mcproto"
 	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/dynonode/dynonode/netio/sock"
 )
 
@@ -80,6 +81,7 @@ func (c *conn) readLoop() {
 		if cap(buf) > 4*readSize && len(buf) < readSize {
 			buf = append(make([]byte, 0, readSize), buf...) // give back a large request's buffer
 		}
+		c.l.opts.Gate.Wait(admit.DefaultWait)
 		c.throttle()
 		return !c.done.Load() && !c.closing.Load()
 	}

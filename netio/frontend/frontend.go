@@ -20,6 +20,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/mcproto"
 	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/netio/admit"
 )
 
 // Host is the runtime the edge spawns connection actors on
@@ -60,6 +61,10 @@ type Options struct {
 	// for its remaining replies. Zero: 10s.
 	DrainTimeout time.Duration
 	Log          *slog.Logger
+	// Gate, when not nil, is the node's admission gate: a connection's
+	// reader waits at it (up to admit.DefaultWait) after handing on what
+	// one read brought, while the local datastore's queue is long.
+	Gate *admit.Gate
 }
 
 // Listener accepts client connections.

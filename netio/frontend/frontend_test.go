@@ -17,6 +17,7 @@ import (
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/dynonode/dynonode/netio/frontend"
 	"github.com/dynonode/dynonode/transport"
 	"github.com/stretchr/testify/assert"
@@ -436,4 +437,21 @@ func TestSendThenHalfClose(t *testing.T) {
 		require.Equal(t, "+PONG\r\n", c.Reply(), "try %d", i)
 		c.ExpectClosed()
 	}
+}
+
+// TestClientReadsWaitAtTheGate: a client connection's reader waits at a
+// held admission gate after each read, and only for a bounded time: a
+// client of a node whose gate stays held is slowed, not stopped.
+func TestClientReadsWaitAtTheGate(t *testing.T) {
+	gate := &admit.Gate{}
+	e := newEnv(t, func(o *frontend.Options) { o.Gate = gate })
+	c := testproc.DialRESP(t, e.addr)
+	require.Equal(t, "+PONG\r\n", c.Do("PING"))
+	require.Zero(t, gate.Waits(), "an open gate holds nobody")
+	gate.Hold()
+	defer gate.Release()
+	for range 3 {
+		require.Equal(t, "+PONG\r\n", c.Do("PING"))
+	}
+	eventually(t, "three waits at the gate", func() bool { return gate.Waits() >= 3 })
 }
