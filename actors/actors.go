@@ -54,7 +54,8 @@ type Context interface {
 	// Cancel stops a pending timer; cancelling a fired or unknown timer is a no-op.
 	Cancel(id TimerID)
 	// Now is this node's wall clock (skewed, drifting or jumping in the
-	// simulator). Use it for timestamps, never to measure durations.
+	// simulator). Use it for timestamps, never to measure durations. It
+	// does not move within one Receive (both runtimes read it once per turn).
 	Now() time.Time
 	// Elapsed is this node's monotonic clock: time since an arbitrary
 	// start, drifting with the node's clock rate but never jumping. Measure

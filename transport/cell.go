@@ -79,6 +79,8 @@ type cell struct {
 	b           actors.Behaviour
 	rng         *rand.Rand
 	sender      actors.Addr
+	now         time.Time // Now's reading in this turn, when nowRead
+	nowRead     bool
 	incarnation uint64
 	nextTID     actors.TimerID
 	timers      []pendingTimer // few per actor; nil when none (idle actors hold no table)
@@ -374,7 +376,7 @@ func (c *cell) try(from actors.Addr, m any) (cause string) {
 			cause = fmt.Sprintf("%v\n%s", r, debug.Stack())
 		}
 	}()
-	c.sender = from
+	c.sender, c.nowRead = from, false
 	c.b.Receive(c, m)
 	return ""
 }
@@ -383,7 +385,16 @@ func (c *cell) try(from actors.Addr, m any) (cause string) {
 
 func (c *cell) Self() actors.Addr   { return c.addr }
 func (c *cell) Sender() actors.Addr { return c.sender }
-func (c *cell) Now() time.Time      { return time.Now().Add(c.n.ClockOffset()) }
+
+// Now reads the clock once per turn: within one Receive time does not
+// move, as in the simulator, and a coordinator handling a pipeline of
+// commands (or an adapter a batch) does not read it per command.
+func (c *cell) Now() time.Time {
+	if !c.nowRead {
+		c.now, c.nowRead = time.Now().Add(c.n.ClockOffset()), true
+	}
+	return c.now
+}
 func (c *cell) Elapsed() time.Duration {
 	return time.Since(c.n.started) // time.Since reads the monotonic clock
 }
