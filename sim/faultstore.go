@@ -50,7 +50,9 @@ func (f *faultStore) Receive(ctx actors.Context, m any) {
 	case store.Exec:
 		switch {
 		case f.mode.Failing:
-			ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Failure: "Storage: Datastore refused connection (simulated)"})
+			if !m.Quiet {
+				ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Failure: "Storage: Datastore refused connection (simulated)"})
+			}
 		case f.mode.Slow > 0:
 			ctx.After(f.mode.Slow, delayed{from: ctx.Sender(), exec: m})
 		default:
@@ -59,11 +61,15 @@ func (f *faultStore) Receive(ctx actors.Context, m any) {
 	case store.Batch:
 		switch {
 		case f.mode.Failing:
-			rs := make([]store.Result, len(m.Execs))
-			for i, e := range m.Execs {
-				rs[i] = store.Result{ID: e.ID, Failure: "Storage: Datastore refused connection (simulated)"}
+			var rs []store.Result
+			for _, e := range m.Execs {
+				if !e.Quiet {
+					rs = append(rs, store.Result{ID: e.ID, Failure: "Storage: Datastore refused connection (simulated)"})
+				}
 			}
-			ctx.Send(ctx.Sender(), store.Results{Results: rs})
+			if rs != nil {
+				ctx.Send(ctx.Sender(), store.Results{Results: rs})
+			}
 		case f.mode.Slow > 0:
 			ctx.After(f.mode.Slow, delayed{from: ctx.Sender(), exec: m})
 		default:

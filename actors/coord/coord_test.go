@@ -309,3 +309,51 @@ func TestRepeatedResultIsOneVote(t *testing.T) {
 	c.Receive(ctx, store.Result{ID: second.exec.ID, Reply: []byte("$1\r\na\r\n")})
 	require.Equal(t, 1, ctx.replies, "two replicas agreeing are")
 }
+
+// TestQuietReplicaWrites: a write asks for no answer from the replicas
+// whose answer does not count (DC_ONE's other racks, DCs outside a
+// DC_QUORUM), and for one from every replica that counts; reads go only
+// to replicas that count and always want their answer.
+func TestQuietReplicaWrites(t *testing.T) {
+	twoDCs := append(threeRacks(),
+		ring.Node{ID: "m1", DC: "dc2", Rack: "r1", Tokens: []uint32{0}},
+		ring.Node{ID: "m2", DC: "dc2", Rack: "r2", Tokens: []uint32{0}})
+	for _, tc := range []struct {
+		name  string
+		nodes []ring.Node
+		level config.Consistency
+		cmd   string
+		quiet map[actors.NodeID]bool // every replica sent to, and whether quietly
+	}{
+		{"DC_ONE write", threeRacks(), config.DCOne, "set k v", map[actors.NodeID]bool{"n1": false, "n2": true, "n3": true}},
+		{"DC_ONE read", threeRacks(), config.DCOne, "get k", map[actors.NodeID]bool{"n1": false}},
+		{"DC_QUORUM write", threeRacks(), config.DCQuorum, "set k v", map[actors.NodeID]bool{"n1": false, "n2": false, "n3": false}},
+		{"DC_QUORUM write, two DCs", twoDCs, config.DCQuorum, "set k v",
+			map[actors.NodeID]bool{"n1": false, "n2": false, "n3": false, "m1": true, "m2": true}},
+		{"DC_EACH_SAFE_QUORUM write, two DCs", twoDCs, config.DCEachSafeQuorum, "set k v",
+			map[actors.NodeID]bool{"n1": false, "n2": false, "n3": false, "m1": false, "m2": false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := ring.New(ring.Config{Nodes: tc.nodes, Local: "n1"})
+			require.NoError(t, err)
+			c := coord.NewRedis(coord.Config{Sink: actors.Addr{Node: "n1", Name: "c/w"}, Ring: r, StoreName: "store",
+				Timeout: time.Second, Read: tc.level, Write: tc.level})()
+			ctx := &benchCtx{self: actors.Addr{Node: "n1", Name: "c"}, now: time.Unix(1, 0)}
+			c.Receive(ctx, actors.Started{})
+			c.Receive(ctx, coord.Requests{Cmds: [][][]byte{cmd(tc.cmd)}})
+			got := map[actors.NodeID]bool{}
+			for _, e := range ctx.execs {
+				got[e.to.Node] = e.exec.Quiet
+			}
+			require.Equal(t, tc.quiet, got)
+			// The answers that count decide the request.
+			for _, e := range ctx.execs {
+				if !e.exec.Quiet {
+					ctx.sender = e.to
+					c.Receive(ctx, store.Result{ID: e.exec.ID, Reply: []byte("+OK\r\n")})
+				}
+			}
+			require.Equal(t, 1, ctx.replies)
+		})
+	}
+}

@@ -215,9 +215,11 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 			}
 			continue
 		}
+		// A write to a replica whose answer does not count (DC_ONE's other
+		// racks, DCs outside the quorum) asks for no answer.
 		p.execs = append(p.execs, outExec{
 			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
-			exec: store.Exec{ID: execID(s.firstPart+uint64(i), r), Args: args},
+			exec: store.Exec{ID: execID(s.firstPart+uint64(i), r), Args: args, Quiet: !t.awaits(r)},
 		})
 	}
 }

@@ -42,7 +42,8 @@ func (s *embedded) own(reply []byte) []byte {
 }
 
 // NewEmbedded returns the producer of the embedded store actor: it answers
-// each Exec with a Result (each Batch with Results) whose Reply is exactly what Redis 7.0 would send,
+// each Exec with a Result (each Batch with Results; Quiet ones get none)
+// whose Reply is exactly what Redis 7.0 would send,
 // using the node's clock for expiry. Each incarnation starts empty, like a
 // restarted Redis without persistence.
 func NewEmbedded(opts Options) actors.Producer {
@@ -58,17 +59,26 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		ctx.After(ActiveExpireInterval, expireTick{})
 	case Exec:
 		s.buf = s.engine.Exec(ctx.Now(), m.Args, s.buf[:0])
-		reply := s.own(s.buf)
-		ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: reply})
+		if !m.Quiet {
+			ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: s.own(s.buf)})
+		}
 	case Batch:
 		// One clock reading for the batch, as Redis reads its clock once
 		// per event-loop iteration; the answers go back together.
 		now := ctx.Now()
-		rs := make([]Result, len(m.Execs))
-		for i, e := range m.Execs {
+		var rs []Result
+		for _, e := range m.Execs {
 			s.buf = s.engine.Exec(now, e.Args, s.buf[:0])
-			rs[i] = Result{ID: e.ID, Reply: s.own(s.buf)}
+			if e.Quiet {
+				continue
+			}
+			if rs == nil {
+				rs = make([]Result, 0, len(m.Execs))
+			}
+			rs = append(rs, Result{ID: e.ID, Reply: s.own(s.buf)})
 		}
-		ctx.Send(ctx.Sender(), Results{Results: rs})
+		if rs != nil {
+			ctx.Send(ctx.Sender(), Results{Results: rs})
+		}
 	}
 }

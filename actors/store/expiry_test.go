@@ -143,3 +143,26 @@ func TestEmbeddedActor(t *testing.T) {
 	b.Receive(ctx, Exec{ID: 9, Args: strArgs("DBSIZE")})
 	require.Equal(t, []any{Result{ID: 9, Reply: []byte(":0\r\n")}}, ctx.sent, "the tick reclaimed the key")
 }
+
+// TestEmbeddedQuietExecs: a Quiet Exec runs and is not answered; in a
+// Batch, only the Execs that are not Quiet are answered, in order, and a
+// Batch of Quiet Execs sends nothing at all.
+func TestEmbeddedQuietExecs(t *testing.T) {
+	b := NewEmbedded(Options{})()
+	ctx := &fakeCtx{now: t0, sender: actors.Addr{Node: "n", Name: "coord"}}
+	b.Receive(ctx, actors.Started{})
+	b.Receive(ctx, Exec{ID: 1, Args: strArgs("SET", "a", "1"), Quiet: true})
+	require.Empty(t, ctx.sent)
+	b.Receive(ctx, Batch{Execs: []Exec{
+		{ID: 2, Args: strArgs("SET", "b", "2"), Quiet: true},
+		{ID: 3, Args: strArgs("GET", "a")},
+		{ID: 4, Args: strArgs("INCR", "b"), Quiet: true},
+		{ID: 5, Args: strArgs("GET", "b")},
+	}})
+	require.Equal(t, []any{Results{Results: []Result{{ID: 3, Reply: []byte("$1\r\n1\r\n")}, {ID: 5, Reply: []byte("$1\r\n3\r\n")}}}}, ctx.sent)
+	ctx.sent = nil
+	b.Receive(ctx, Batch{Execs: []Exec{{ID: 6, Args: strArgs("DEL", "a"), Quiet: true}, {ID: 7, Args: strArgs("DEL", "b"), Quiet: true}}})
+	require.Empty(t, ctx.sent)
+	b.Receive(ctx, Exec{ID: 8, Args: strArgs("DBSIZE")})
+	require.Equal(t, []any{Result{ID: 8, Reply: []byte(":0\r\n")}}, ctx.sent, "the quiet DELs ran")
+}

@@ -8,8 +8,8 @@ import (
 )
 
 // Exec asks a store adapter to run one datastore command. The adapter
-// answers the sender with a Result carrying the same ID. Args alias nothing
-// once sent: the sender must not modify them afterwards.
+// answers the sender with a Result carrying the same ID, unless Quiet. Args
+// alias nothing once sent: the sender must not modify them afterwards.
 type Exec struct {
 	// ID is chosen by the requester and echoed in the Result.
 	ID uint64
@@ -17,6 +17,11 @@ type Exec struct {
 	// client sent them; for Memcached, exactly one element, one complete
 	// text request (line and data block), never with noreply.
 	Args [][]byte
+	// Quiet says nobody waits for the answer (a replica write at DC_ONE,
+	// or to a DC outside the quorum): the store runs the command and sends
+	// no Result, not even a Failure. Between racks and DCs this halves the
+	// messages of asynchronous replication.
+	Quiet bool
 }
 
 // CorrelationID implements msg.Correlated.
@@ -74,7 +79,7 @@ type Results struct {
 // reflection-encoded mirror type has it too.
 
 const (
-	execFields    = 2
+	execFields    = 3
 	resultFields  = 3
 	batchFields   = 1
 	resultsFields = 1
@@ -89,17 +94,20 @@ func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
 		return err
 	}
 	if e.Args == nil {
-		return enc.EncodeNil()
-	}
-	if err := enc.EncodeArrayLen(len(e.Args)); err != nil {
-		return err
-	}
-	for _, a := range e.Args {
-		if err := enc.EncodeBytes(a); err != nil {
+		if err := enc.EncodeNil(); err != nil {
 			return err
 		}
+	} else {
+		if err := enc.EncodeArrayLen(len(e.Args)); err != nil {
+			return err
+		}
+		for _, a := range e.Args {
+			if err := enc.EncodeBytes(a); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return enc.EncodeBool(e.Quiet)
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder. The Args never alias the
@@ -115,6 +123,9 @@ func (e *Exec) DecodeMsgpack(d *msgpack.Decoder) error {
 	}
 	if e.Args, err = msg.DecodeSlice(d, decodeArg); err != nil {
 		return fmt.Errorf("store.Exec.Args: %w", err)
+	}
+	if e.Quiet, err = d.DecodeBool(); err != nil {
+		return fmt.Errorf("store.Exec.Quiet: %w", err)
 	}
 	return nil
 }

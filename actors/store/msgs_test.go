@@ -94,8 +94,9 @@ func BenchmarkEnvelopeDecode(b *testing.B) {
 // other does not compile; TestMirrorsMatch checks the rest.
 
 type execPlain struct {
-	ID   uint64
-	Args [][]byte
+	ID    uint64
+	Args  [][]byte
+	Quiet bool
 }
 
 type resultPlain struct {
@@ -400,18 +401,20 @@ func TestMsgsDecodeHostile(t *testing.T) {
 		payload []byte
 	}{
 		"exec short":          {Exec{}, []byte{0x91, 0x01}},
-		"exec long":           {Exec{}, []byte{0x93, 0x01, 0xc0, 0xc0}},
+		"exec long":           {Exec{}, []byte{0x94, 0x01, 0xc0, 0xc2, 0xc0}},
 		"exec as map":         {Exec{}, []byte{0x81, 0xa2, 'I', 'D', 0x01}},
-		"exec huge args":      {Exec{}, append([]byte{0x92, 0x01, array32}, huge...)},
-		"exec huge arg":       {Exec{}, append([]byte{0x92, 0x01, 0x91, bin32}, append(huge, 'x')...)},
-		"exec arg not bytes":  {Exec{}, []byte{0x92, 0x01, 0x91, 0x05}},
-		"exec id not int":     {Exec{}, []byte{0x92, 0xa1, 'x', 0xc0}},
+		"exec huge args":      {Exec{}, append([]byte{0x93, 0x01, array32}, huge...)},
+		"exec huge arg":       {Exec{}, append([]byte{0x93, 0x01, 0x91, bin32}, append(huge, 'x')...)},
+		"exec arg not bytes":  {Exec{}, []byte{0x93, 0x01, 0x91, 0x05, 0xc2}},
+		"exec id not int":     {Exec{}, []byte{0x93, 0xa1, 'x', 0xc0, 0xc2}},
+		"exec quiet not bool": {Exec{}, []byte{0x93, 0x01, 0xc0, 0xa1, 'x'}},
+		"exec without quiet":  {Exec{}, []byte{0x92, 0x01, 0xc0}},
 		"result short":        {Result{}, []byte{0x92, 0x01, 0xc0}},
 		"result huge reply":   {Result{}, append([]byte{0x93, 0x01, bin32}, huge...)},
 		"result huge failure": {Result{}, append([]byte{0x93, 0x01, 0xc0, str32}, huge...)},
 		"batch huge":          {Batch{}, append([]byte{0x91, array32}, huge...)},
-		"batch bad exec":      {Batch{}, []byte{0x91, 0x91, 0x93, 0x01, 0xc0, 0xc0}},
-		"batch exec huge":     {Batch{}, append([]byte{0x91, 0x91, 0x92, 0x01, array32}, huge...)},
+		"batch bad exec":      {Batch{}, []byte{0x91, 0x91, 0x94, 0x01, 0xc0, 0xc2, 0xc0}},
+		"batch exec huge":     {Batch{}, append([]byte{0x91, 0x91, 0x93, 0x01, array32}, huge...)},
 		"results huge":        {Results{}, append([]byte{0x91, array32}, huge...)},
 		"results long":        {Results{}, []byte{0x92, 0xc0, 0xc0}},
 		"not an array":        {Results{}, []byte{0xa3, 'a', 'b', 'c'}},

@@ -87,22 +87,22 @@ func (a *adapter) start(ctx actors.Context) {
 
 func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 	a.opts.Counters.requests.Add(1)
-	to := ctx.Sender()
+	pd := pending{id: m.ID, to: ctx.Sender(), quiet: m.Quiet}
 	if a.bad != "" {
-		a.failFast(ctx, to, m.ID, a.bad)
+		a.failFast(ctx, pd, a.bad)
 		return
 	}
 	kind, err := a.check.check(m.Args)
 	if err != nil {
-		a.failFast(ctx, to, m.ID, FailBadRequest+": "+err.Error())
+		a.failFast(ctx, pd, FailBadRequest+": "+err.Error())
 		return
 	}
 	now := ctx.Now()
 	if a.pool.ejected(now) {
-		a.failFast(ctx, to, m.ID, FailEjected)
+		a.failFast(ctx, pd, FailEjected)
 		return
 	}
-	pd := pending{id: m.ID, to: to, kind: kind, deadline: now.Add(a.opts.Timeout)}
+	pd.kind, pd.deadline = kind, now.Add(a.opts.Timeout)
 	conns := a.pool.conns
 	failure := ""
 	for i := range conns {
@@ -126,10 +126,12 @@ func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 				"connections", len(conns), "refused_so_far", n)
 		}
 	}
-	a.failFast(ctx, to, m.ID, failure)
+	a.failFast(ctx, pd, failure)
 }
 
-func (a *adapter) failFast(ctx actors.Context, to actors.Addr, id uint64, failure string) {
+func (a *adapter) failFast(ctx actors.Context, pd pending, failure string) {
 	a.opts.Counters.errors.Add(1)
-	ctx.Send(to, store.Result{ID: id, Failure: failure})
+	if !pd.quiet {
+		ctx.Send(pd.to, store.Result{ID: pd.id, Failure: failure})
+	}
 }

@@ -528,14 +528,28 @@ func (c *conn) deliver(r *replies, data []byte) {
 	p.success()
 	p.stats.responses.Add(uint64(len(r.pds)))
 	p.stats.inFlight.Add(-int64(len(r.pds)))
-	slab := make([]byte, r.ends[len(r.ends)-1])
-	copy(slab, data)
+	var slab []byte
+	for _, pd := range r.pds {
+		if !pd.quiet {
+			slab = make([]byte, r.ends[len(r.ends)-1])
+			copy(slab, data)
+			break
+		}
+	}
+	if slab == nil {
+		return // replica writes nobody waits for
+	}
 	// Consecutive replies for one requester (a pipeline's) go as one
-	// store.Results message.
+	// store.Results message; Quiet requests are skipped.
 	from := 0
 	for i := 0; i < len(r.pds); {
+		if r.pds[i].quiet {
+			from = r.ends[i]
+			i++
+			continue
+		}
 		j := i + 1
-		for j < len(r.pds) && r.pds[j].to == r.pds[i].to {
+		for j < len(r.pds) && r.pds[j].to == r.pds[i].to && !r.pds[j].quiet {
 			j++
 		}
 		if j == i+1 {

@@ -12,6 +12,7 @@ type pending struct {
 	id       uint64
 	to       actors.Addr
 	kind     mcproto.Kind // memcached: how to frame the reply
+	quiet    bool         // store.Exec.Quiet: the requester wants no Result
 	deadline time.Time
 }
 

@@ -82,7 +82,9 @@ func (p *pool) spawn(f func()) {
 
 // reply hands a datastore reply to its requester.
 func (p *pool) reply(pd pending, reply []byte) {
-	p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Reply: reply})
+	if !pd.quiet {
+		p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Reply: reply})
+	}
 }
 
 // fail answers every request in pds with failure.
@@ -90,7 +92,9 @@ func (p *pool) fail(pds []pending, failure string) {
 	p.stats.errors.Add(uint64(len(pds)))
 	p.stats.inFlight.Add(-int64(len(pds)))
 	for _, pd := range pds {
-		p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Failure: failure})
+		if !pd.quiet {
+			p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Failure: failure})
+		}
 	}
 }
 

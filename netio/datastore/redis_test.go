@@ -167,3 +167,35 @@ func TestRedisBatch(t *testing.T) {
 	}
 	h.requireBalanced()
 }
+
+// TestRedisQuietExecs: Quiet Execs run on Redis in order with the others
+// and get no Result, answered or failed; the counters still balance.
+func TestRedisQuietExecs(t *testing.T) {
+	r := testproc.Redis(t)
+	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis, Preconnect: true})
+	args := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i, a := range s {
+			out[i] = []byte(a)
+		}
+		return out
+	}
+	h.node.Send(h.me, h.ds, store.Batch{Execs: []store.Exec{
+		{ID: 1, Args: args("SET", "q", "1"), Quiet: true},
+		{ID: 2, Args: args("INCR", "q"), Quiet: true},
+		{ID: 3, Args: args("GET", "q")},
+		{ID: 4, Args: args("INCR", "q"), Quiet: true},
+		{ID: 5, Args: args("NOSUCHCOMMAND"), Quiet: true}, // an error reply, unanswered too
+		{ID: 6, Args: args("GET", "q")},
+	}})
+	got := h.collect([]uint64{3, 6}, 100*time.Millisecond)
+	require.Equal(t, bulk("2"), string(got[3].Reply))
+	require.Equal(t, bulk("3"), string(got[6].Reply))
+	h.node.Send(h.me, h.ds, store.Exec{ID: 7, Args: args("DEL", "q"), Quiet: true})
+	require.Equal(t, "$-1\r\n", h.reply("GET", "q"), "the lone quiet DEL ran")
+	// A quiet request that fails is not answered either.
+	h.node.Send(h.me, h.ds, store.Exec{ID: 8, Args: args(), Quiet: true})
+	require.Eventually(t, func() bool { return h.opts.Counters.Snapshot().Errors == 1 }, wait, time.Millisecond)
+	require.Equal(t, "+PONG\r\n", h.reply("PING"))
+	h.requireBalanced()
+}
