@@ -84,17 +84,28 @@ func (l *link) enqueue(o outbound) {
 	}
 	if l.n.queued.Add(1) > int64(l.n.opts.MaxQueued) {
 		l.n.queued.Add(-1)
-		l.n.stats.dropped.Add(1)
-		l.n.bounce(o, "Peer Node queue is full (max_msgs)")
+		l.full(o, "Peer Node queue is full (max_msgs)")
 		return
 	}
 	select {
 	case p.queue <- o:
 	default:
 		l.n.queued.Add(-1)
-		l.n.stats.dropped.Add(1)
-		l.n.bounce(o, "Peer Node queue is full")
+		l.full(o, "Peer Node queue is full")
 	}
+}
+
+// full drops a message a full queue cannot take, and says so at 1, 2, 4,
+// 8... drops (across the node's links), so that a peer that cannot keep up
+// (asynchronous replication piling up) is seen in the log, not only in
+// dynonode_peer_messages_dropped_total.
+func (l *link) full(o outbound, reason string) {
+	l.n.bounce(o, reason)
+	if n := l.n.queueDrops.Add(1); n&(n-1) == 0 {
+		l.n.log.Warn("peer queue full: message dropped", "peer", string(l.peer), "reason", reason,
+			"max_msgs", l.n.opts.MaxQueued, "link_queue", l.n.opts.LinkQueue, "dropped_so_far", n)
+	}
+	l.n.stats.dropped.Add(1)
 }
 
 // take removes one message from a pipe's queue (the writer calls it).
@@ -121,7 +132,9 @@ func (l *link) close() {
 // failure, when the message says how (msg.Bounceable).
 func (n *Node) bounce(o outbound, reason string) {
 	if b, ok := o.msg.(msg.Bounceable); ok && !o.from.IsZero() {
-		n.send(o.to, o.from, b.Bounce(reason), false)
+		if m := b.Bounce(reason); m != nil {
+			n.send(o.to, o.from, m, false)
+		}
 	}
 }
 

@@ -65,12 +65,13 @@ type Node struct {
 	links  map[actors.NodeID]*link
 	closed bool
 
-	ln      net.Listener
-	inbound sync.WaitGroup
-	conns   map[net.Conn]struct{}
-	stats   counters
-	queued  atomic.Int64 // messages waiting in peer queues
-	started time.Time    // for actors' monotonic Elapsed
+	ln         net.Listener
+	inbound    sync.WaitGroup
+	conns      map[net.Conn]struct{}
+	stats      counters
+	queued     atomic.Int64  // messages waiting in peer queues
+	queueDrops atomic.Uint64 // messages dropped by full queues (see link.full)
+	started    time.Time     // for actors' monotonic Elapsed
 	// clockOffset (ns) shifts the wall clock actors see (Context.Now),
 	// for fault injection; Elapsed stays monotonic and unshifted.
 	clockOffset atomic.Int64

@@ -313,12 +313,21 @@ func TestUnreachablePeerBouncesRequests(t *testing.T) {
 	a.AddPeer("b", dead, 2)
 	ch := spawnRecorder(t, a, "coord")
 	next(t, ch, isType[actors.Started])
-	a.Send(actors.Addr{Node: "a", Name: "coord"}, actors.Addr{Node: "b", Name: "store"}, store.Exec{ID: 42, Args: [][]byte{[]byte("get"), []byte("k")}})
+	from, to := actors.Addr{Node: "a", Name: "coord"}, actors.Addr{Node: "b", Name: "store"}
+	// A quiet Exec has nobody waiting: it is dropped without an answer.
+	a.Send(from, to, store.Exec{ID: 41, Args: [][]byte{[]byte("set"), []byte("k"), []byte("v")}, Quiet: true})
+	a.Send(from, to, store.Exec{ID: 42, Args: [][]byte{[]byte("get"), []byte("k")}})
 	g := next(t, ch, isType[store.Result])
 	r := g.m.(store.Result)
 	require.Equal(t, uint64(42), r.ID)
 	require.Equal(t, "Peer: Peer Node is not connected", r.Failure)
 	require.Equal(t, actors.Addr{Node: "b", Name: "store"}, g.from)
+	a.Send(from, to, store.Batch{Execs: []store.Exec{{ID: 43, Quiet: true}, {ID: 44}, {ID: 45, Quiet: true}}})
+	a.Send(from, to, store.Batch{Execs: []store.Exec{{ID: 46, Quiet: true}}})
+	a.Send(from, to, store.Exec{ID: 47})
+	rs := next(t, ch, isType[store.Results]).m.(store.Results)
+	require.Equal(t, []store.Result{{ID: 44, Failure: "Peer: Peer Node is not connected"}}, rs.Results)
+	require.Equal(t, uint64(47), next(t, ch, isType[store.Result]).m.(store.Result).ID, "nothing for the all-quiet batch")
 }
 
 // TestPoolKeepsOneSendersOrder: with several connections to a peer, the

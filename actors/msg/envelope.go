@@ -30,7 +30,8 @@ type Correlated interface{ CorrelationID() uint64 }
 // Bounceable is implemented by requests whose sender is waiting for an
 // answer. When a runtime knows a message cannot be delivered (its peer link
 // is down), it hands the sender Bounce(reason) instead, so the sender fails
-// fast rather than waiting for its timeout.
+// fast rather than waiting for its timeout. Bounce returns nil when nobody
+// waits for an answer (a quiet store.Exec).
 type Bounceable interface{ Bounce(reason string) any }
 
 const envelopeFields = 7

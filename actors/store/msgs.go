@@ -28,8 +28,13 @@ type Exec struct {
 func (e Exec) CorrelationID() uint64 { return e.ID }
 
 // Bounce implements msg.Bounceable: an Exec that cannot reach its store
-// comes back as a failed Result.
-func (e Exec) Bounce(reason string) any { return Result{ID: e.ID, Failure: "Peer: " + reason} }
+// comes back as a failed Result (nil when Quiet: nobody waits for it).
+func (e Exec) Bounce(reason string) any {
+	if e.Quiet {
+		return nil
+	}
+	return Result{ID: e.ID, Failure: "Peer: " + reason}
+}
 
 // Result answers an Exec.
 type Result struct {
@@ -54,11 +59,17 @@ type Batch struct {
 	Execs []Exec
 }
 
-// Bounce implements msg.Bounceable: every Exec of the batch fails.
+// Bounce implements msg.Bounceable: every Exec of the batch that is not
+// Quiet fails (nil when all are).
 func (b Batch) Bounce(reason string) any {
-	rs := make([]Result, len(b.Execs))
-	for i, e := range b.Execs {
-		rs[i] = Result{ID: e.ID, Failure: "Peer: " + reason}
+	var rs []Result
+	for _, e := range b.Execs {
+		if !e.Quiet {
+			rs = append(rs, Result{ID: e.ID, Failure: "Peer: " + reason})
+		}
+	}
+	if rs == nil {
+		return nil
 	}
 	return Results{Results: rs}
 }
