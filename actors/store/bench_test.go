@@ -39,3 +39,24 @@ func BenchmarkGet64(b *testing.B) {
 		dst = e.Exec(t0, args, dst[:0])
 	}
 }
+
+// BenchmarkGet64Spread reads 100,000 keys in a scattered order, as
+// redis-benchmark -r 100000 does: the keyspace no longer fits the caches,
+// so the cost is the lookup's memory accesses.
+func BenchmarkGet64Spread(b *testing.B) {
+	e := NewEngine(Options{})
+	keys := make([][]byte, 100_000)
+	val := make([]byte, 64)
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("key:%06d", i))
+		e.Exec(t0, [][]byte{[]byte("SET"), keys[i], val}, nil)
+	}
+	args := [][]byte{[]byte("GET"), nil}
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		args[1] = keys[(i*7919)%len(keys)] // 7919 is prime: every key, scattered
+		dst = e.Exec(t0, args, dst[:0])
+	}
+}
