@@ -247,10 +247,18 @@ func (n *Node) Close(timeout time.Duration) {
 		names = append(names, name.(string))
 		return true
 	})
+	conns := make([]net.Conn, 0, len(n.conns))
 	for c := range n.conns {
-		c.Close()
+		conns = append(conns, c)
 	}
 	n.mu.Unlock()
+	// net.Conn.Close waits for the connection's reader to let go of the
+	// read lock, which it holds while it hands on messages (whose actors
+	// may send to peers, taking n.mu) and while it waits at the admission
+	// gate (up to GateWait): close outside the lock, all at once.
+	for _, c := range conns {
+		go c.Close()
+	}
 	if n.ln != nil {
 		n.ln.Close()
 	}

@@ -272,7 +272,7 @@ func (c *conn) admitLocked() {
 	}
 	n := c.pend.len()
 	switch {
-	case !c.held && n >= c.p.opts.MaxInFlight/2:
+	case !c.held && n >= max(c.p.opts.MaxInFlight/2, 1):
 		c.held = true
 		g.Hold()
 	case c.held && n <= c.p.opts.MaxInFlight/4:
