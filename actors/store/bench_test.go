@@ -5,19 +5,20 @@ import (
 	"testing"
 )
 
-func benchEngine(b *testing.B) (*Engine, [][]byte) {
+// benchEngine returns an engine holding n keys, each with a 64-byte value.
+func benchEngine(n int) (*Engine, [][]byte) {
 	e := NewEngine(Options{})
-	keys := make([][]byte, 10_000)
+	keys := make([][]byte, n)
 	val := make([]byte, 64)
 	for i := range keys {
-		keys[i] = []byte(fmt.Sprintf("key:%05d", i))
+		keys[i] = []byte(fmt.Sprintf("key:%06d", i))
 		e.Exec(t0, [][]byte{[]byte("SET"), keys[i], val}, nil)
 	}
 	return e, keys
 }
 
 func BenchmarkSet64(b *testing.B) {
-	e, keys := benchEngine(b)
+	e, keys := benchEngine(10_000)
 	args := [][]byte{[]byte("SET"), nil, make([]byte, 64)}
 	dst := make([]byte, 0, 256)
 	b.ReportAllocs()
@@ -29,7 +30,7 @@ func BenchmarkSet64(b *testing.B) {
 }
 
 func BenchmarkGet64(b *testing.B) {
-	e, keys := benchEngine(b)
+	e, keys := benchEngine(10_000)
 	args := [][]byte{[]byte("GET"), nil}
 	dst := make([]byte, 0, 256)
 	b.ReportAllocs()
@@ -44,13 +45,7 @@ func BenchmarkGet64(b *testing.B) {
 // redis-benchmark -r 100000 does: the keyspace no longer fits the caches,
 // so the cost is the lookup's memory accesses.
 func BenchmarkGet64Spread(b *testing.B) {
-	e := NewEngine(Options{})
-	keys := make([][]byte, 100_000)
-	val := make([]byte, 64)
-	for i := range keys {
-		keys[i] = []byte(fmt.Sprintf("key:%06d", i))
-		e.Exec(t0, [][]byte{[]byte("SET"), keys[i], val}, nil)
-	}
+	e, keys := benchEngine(100_000)
 	args := [][]byte{[]byte("GET"), nil}
 	dst := make([]byte, 0, 256)
 	b.ReportAllocs()
