@@ -16,7 +16,75 @@ func (e *Engine) lookupString(key []byte) (v *value, wrong bool) {
 	return v, false
 }
 
-func newString(b []byte) *value { return &value{kind: kString, str: append([]byte(nil), b...)} }
+// addString stores a new string value at key, which must be absent. A
+// value of up to 176 bytes is one allocation with its bytes: a lookup
+// checks the value's expiry and then reads or overwrites its bytes, and on
+// a keyspace larger than the caches each distinct object is a cache (and
+// often a TLB) miss. A value that outgrows its inline bytes moves to a
+// buffer of its own.
+func (e *Engine) addString(key, b []byte) *value {
+	v := newStringValue(len(b))
+	v.str = append(v.str, b...)
+	e.add(key, v)
+	return v
+}
+
+// Values with their bytes inline, in five sizes: with the 80-byte value
+// they are Go size classes (96, 112, 144, 176 and 256 bytes), so nothing
+// is rounded away.
+type (
+	value16 struct {
+		value
+		b [16]byte
+	}
+	value32 struct {
+		value
+		b [32]byte
+	}
+	value64 struct {
+		value
+		b [64]byte
+	}
+	value96 struct {
+		value
+		b [96]byte
+	}
+	value176 struct {
+		value
+		b [176]byte
+	}
+)
+
+// newStringValue returns an empty string value with room for n bytes.
+func newStringValue(n int) *value {
+	var v *value
+	switch {
+	case n <= 16:
+		x := new(value16)
+		x.str = x.b[:0]
+		v = &x.value
+	case n <= 32:
+		x := new(value32)
+		x.str = x.b[:0]
+		v = &x.value
+	case n <= 64:
+		x := new(value64)
+		x.str = x.b[:0]
+		v = &x.value
+	case n <= 96:
+		x := new(value96)
+		x.str = x.b[:0]
+		v = &x.value
+	case n <= 176:
+		x := new(value176)
+		x.str = x.b[:0]
+		v = &x.value
+	default:
+		v = &value{str: make([]byte, 0, n)}
+	}
+	v.kind = kString
+	return v
+}
 
 // setString stores a copy of b at key, dropping any expiry unless keepTTL.
 // Overwriting a string reuses its buffer, so a steady SET allocates
@@ -24,9 +92,7 @@ func newString(b []byte) *value { return &value{kind: kString, str: append([]byt
 func (e *Engine) setString(key, b []byte, keepTTL bool) *value {
 	old := e.lookup(key)
 	if old == nil {
-		v := newString(b)
-		e.add(key, v)
-		return v
+		return e.addString(key, b)
 	}
 	if !keepTTL {
 		e.persist(old)
@@ -380,8 +446,7 @@ func (e *Engine) cmdAppend(args [][]byte, dst []byte) []byte {
 	case wrong:
 		return appendErr(dst, errWrongType)
 	case v == nil:
-		v = newString(args[2])
-		e.add(args[1], v)
+		v = e.addString(args[1], args[2])
 	default:
 		if int64(len(v.str))+int64(len(args[2])) > e.maxValue {
 			return appendErr(dst, errTooBig)
