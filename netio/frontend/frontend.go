@@ -75,6 +75,8 @@ type Listener struct {
 	nextID atomic.Uint64
 	wg     sync.WaitGroup
 
+	pass *passWriter // writes the connections' replies
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
@@ -106,7 +108,7 @@ func Listen(opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
-	return &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}}, nil
+	return &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, pass: newPassWriter()}, nil
 }
 
 // Addr is the bound address.
@@ -147,6 +149,7 @@ func (l *Listener) Close() {
 	l.mu.Unlock()
 	l.ln.Close()
 	l.wg.Wait()
+	l.pass.close()
 }
 
 func (l *Listener) start(nc net.Conn) {

@@ -381,6 +381,51 @@ func TestNodeRepliesKeepPipelineOrder(t *testing.T) {
 	require.NoError(t, <-wrote)
 }
 
+// Many clients pipelining at once, some reading slowly: each client's
+// replies are written by the listener's end-of-pass writer, or by a
+// flusher once its socket is full, while more replies queue behind them.
+// Every client gets every reply, in order.
+func TestManyClientsSlowReadersGetEveryReplyInOrder(t *testing.T) {
+	e := newEnv(t)
+	big := strings.Repeat("b", 48<<10)
+	require.Equal(t, "+OK\r\n", testproc.DialRESP(t, e.addr).Do("SET", "big", big))
+	const clients, n = 12, 400
+	errs := make(chan error, clients)
+	for i := range clients {
+		c := testproc.DialRESP(t, e.addr)
+		go func() {
+			errs <- func() error {
+				key := fmt.Sprint("ctr", i)
+				var buf []byte
+				for range n {
+					buf = append(buf, testproc.Command("INCR", key)...)
+					buf = append(buf, testproc.Command("GET", "big")...)
+				}
+				wrote := writeAsync(c, buf)
+				for j := 1; j <= n; j++ {
+					got, err := c.ReplyWithin(testproc.IOWait)
+					if err != nil {
+						return fmt.Errorf("client %d reply #%d: %w", i, 2*j-2, err)
+					}
+					if want := fmt.Sprintf(":%d\r\n", j); got != want {
+						return fmt.Errorf("client %d reply #%d: %q, want %q", i, 2*j-2, got, want)
+					}
+					if got, err = c.ReplyWithin(testproc.IOWait); err != nil || got != bulk(big) {
+						return fmt.Errorf("client %d reply #%d: %d bytes (%v), want the big value", i, 2*j-1, len(got), err)
+					}
+					if i%3 == 0 && j%50 == 0 {
+						time.Sleep(20 * time.Millisecond) // a slow reader: its socket fills
+					}
+				}
+				return <-wrote
+			}()
+		}()
+	}
+	for range clients {
+		require.NoError(t, <-errs)
+	}
+}
+
 // Closing the listener ends every connection, idle or busy, and returns.
 func TestListenerCloseEndsConnections(t *testing.T) {
 	e := newEnv(t)

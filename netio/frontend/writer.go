@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -11,18 +12,20 @@ import (
 
 // writer is the connection's reply sink: an actor, so the coordinator can
 // address it in both runtimes; here it owns the socket's write side. It
-// never blocks: the runtime may run it on the goroutine of whoever
-// answered (a datastore reader serving many clients), so it writes what
-// the socket takes at once and leaves the rest to a flusher goroutine
-// that exists only while a client is slow to read.
+// never blocks and does not write itself: the runtime may run it on the
+// goroutine of whoever answered (a datastore reader serving many
+// clients), so it queues the replies for the listener's passWriter, which
+// writes what the socket takes at once and leaves the rest to a flusher
+// goroutine that exists only while a client is slow to read.
 type writer struct{ c *conn }
 
-// backlog is what a connection still has to write, and the flusher's state.
+// backlog is what a connection still has to write, and who writes it.
 type backlog struct {
 	mu       sync.Mutex
 	data     []byte
 	answered int  // requests the bytes in data complete
 	close    bool // close once data is written
+	queued   bool // the passWriter owns the socket's writes (data waits for its next pass)
 	flushing bool // a flusher goroutine owns the socket's writes
 }
 
@@ -36,34 +39,131 @@ func (w *writer) Receive(_ actors.Context, m any) {
 	}
 }
 
-// reply writes one batch of replies, or queues it behind those still
-// waiting for the socket.
+// reply queues one batch of replies behind those not yet written, and
+// hands the connection to the passWriter unless it or a flusher already
+// has it.
 func (c *conn) reply(m coord.Replies) {
 	b := &c.out
 	b.mu.Lock()
-	if b.flushing {
+	if b.flushing || b.queued {
 		b.data = append(b.data, m.Data...)
 		b.answered += m.Answered
 		b.close = b.close || m.Close
 		b.mu.Unlock()
 		return
 	}
+	b.data, b.answered, b.close, b.queued = m.Data, m.Answered, m.Close, true // Data is the coordinator's copy, ours now
 	b.mu.Unlock()
-	data := m.Data
-	if len(data) > 0 && !c.done.Load() {
-		n, err := sock.TryWrite(c.nc, data)
-		if err != nil {
-			c.writeFailed(err)
-		} else if n < len(data) {
-			b.mu.Lock()
-			b.data = append(b.data[:0], data[n:]...)
-			b.answered, b.close, b.flushing = m.Answered, m.Close, true
-			b.mu.Unlock()
-			go c.flush()
-			return
+	c.l.pass.add(c)
+}
+
+// passWriter writes the replies of every connection answered during one
+// pass of the scheduler at its end, as Redis writes its clients' replies
+// just before it waits for events again: the client (often one process
+// behind many connections) is then woken once for many replies instead of
+// once per connection, which measured 12-20% more requests per second at
+// -P 16 (docs/profiling.md). The first reply of a pass wakes the
+// passWriter's goroutine, which yields once, so that every goroutine
+// already runnable (readers woken by the same poll, whose replies join
+// the pass) runs before it writes.
+type passWriter struct {
+	mu    sync.Mutex
+	conns []*conn // queued for the next pass, each once
+	spare []*conn
+	kick  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPassWriter() *passWriter {
+	p := &passWriter{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+func (p *passWriter) add(c *conn) {
+	p.mu.Lock()
+	p.conns = append(p.conns, c)
+	first := len(p.conns) == 1
+	p.mu.Unlock()
+	if first {
+		select {
+		case p.kick <- struct{}{}:
+		default:
 		}
 	}
-	c.written(m.Answered, m.Close)
+}
+
+// close ends the passWriter after one last pass.
+func (p *passWriter) close() {
+	p.once.Do(func() { close(p.stop) })
+	<-p.done
+}
+
+func (p *passWriter) loop() {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.kick:
+		case <-p.stop:
+			p.pass()
+			return
+		}
+		runtime.Gosched()
+		p.pass()
+	}
+}
+
+func (p *passWriter) pass() {
+	p.mu.Lock()
+	conns := p.conns
+	p.conns = p.spare[:0]
+	p.mu.Unlock()
+	for i, c := range conns {
+		c.writeQueued()
+		conns[i] = nil
+	}
+	p.spare = conns
+}
+
+// writeQueued writes what the connection queued, as much as the socket
+// takes. Replies that arrive meanwhile wait for the next pass; what the
+// socket did not take goes to a flusher.
+func (c *conn) writeQueued() {
+	b := &c.out
+	b.mu.Lock()
+	data, answered, closeAfter := b.data, b.answered, b.close
+	b.data, b.answered, b.close = nil, 0, false
+	b.mu.Unlock()
+	n := len(data)
+	if n > 0 && !c.done.Load() {
+		var err error
+		if n, err = sock.TryWrite(c.nc, data); err != nil {
+			c.writeFailed(err)
+			n = len(data)
+		}
+	} else {
+		n = len(data)
+	}
+	b.mu.Lock()
+	if n < len(data) {
+		// What arrived while this write ran goes after the rest.
+		b.data = append(append(make([]byte, 0, len(data)-n+len(b.data)), data[n:]...), b.data...)
+		b.answered += answered
+		b.close = b.close || closeAfter
+		b.queued, b.flushing = false, true
+		b.mu.Unlock()
+		go c.flush()
+		return
+	}
+	more := len(b.data) > 0 || b.answered > 0 || b.close
+	b.queued = more
+	b.mu.Unlock()
+	c.written(answered, closeAfter)
+	if more {
+		c.l.pass.add(c)
+	}
 }
 
 // flush writes the backlog with blocking writes, bounded by WriteTimeout,
