@@ -12,17 +12,10 @@ package store
 // number to visit) survives compaction and deletions: entries present for a
 // whole scan are returned exactly once.
 type dict[V any] struct {
-	index map[string]entry[V] // key -> its value and position in slots
+	index map[string]int // key -> position in slots
 	slots []slot[V]
 	live  int
 	seq   uint64 // last sequence number handed out
-}
-
-// entry keeps the value beside its position, so a lookup reads the map
-// alone (the slot is one more cache miss on a large keyspace).
-type entry[V any] struct {
-	i int
-	v V
 }
 
 type slot[V any] struct {
@@ -32,13 +25,13 @@ type slot[V any] struct {
 	dead bool
 }
 
-func newDict[V any]() *dict[V] { return &dict[V]{index: map[string]entry[V]{}} }
+func newDict[V any]() *dict[V] { return &dict[V]{index: map[string]int{}} }
 
 func (d *dict[V]) len() int { return d.live }
 
 func (d *dict[V]) get(k []byte) (V, bool) {
-	if e, ok := d.index[string(k)]; ok {
-		return e.v, true
+	if i, ok := d.index[string(k)]; ok {
+		return d.slots[i].val, true
 	}
 	var zero V
 	return zero, false
@@ -52,9 +45,8 @@ func (d *dict[V]) has(k []byte) bool {
 // set stores v under k and reports whether k is new. A new key is appended
 // (last in order); an existing one keeps its place.
 func (d *dict[V]) set(k []byte, v V) bool {
-	if e, ok := d.index[string(k)]; ok {
-		d.index[string(k)] = entry[V]{i: e.i, v: v}
-		d.slots[e.i].val = v
+	if i, ok := d.index[string(k)]; ok {
+		d.slots[i].val = v
 		return false
 	}
 	d.setNew(string(k), v)
@@ -64,17 +56,16 @@ func (d *dict[V]) set(k []byte, v V) bool {
 // setNew appends a key known to be absent.
 func (d *dict[V]) setNew(k string, v V) {
 	d.seq++
-	d.index[k] = entry[V]{i: len(d.slots), v: v}
+	d.index[k] = len(d.slots)
 	d.slots = append(d.slots, slot[V]{key: k, seq: d.seq, val: v})
 	d.live++
 }
 
 func (d *dict[V]) del(k []byte) bool {
-	e, ok := d.index[string(k)]
+	i, ok := d.index[string(k)]
 	if !ok {
 		return false
 	}
-	i := e.i
 	delete(d.index, string(k))
 	var zero V
 	d.slots[i] = slot[V]{seq: d.slots[i].seq, dead: true, val: zero}
@@ -92,7 +83,7 @@ func (d *dict[V]) compact() {
 	for _, s := range d.slots {
 		if !s.dead {
 			d.slots[n] = s
-			d.index[s.key] = entry[V]{i: n, v: s.val}
+			d.index[s.key] = n
 			n++
 		}
 	}
