@@ -1,10 +1,14 @@
 package store
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -227,4 +231,39 @@ func TestMaxValueBytes(t *testing.T) {
 	require.Equal(t, ":4\r\n", do(e, t0, "SETRANGE", "k", "3", "x"))
 	require.Equal(t, tooBig, do(e, t0, "SETRANGE", "k", "3", "xy"))
 	require.Equal(t, tooBig, do(e, t0, "SETRANGE", "n", "5", "x"))
+}
+
+// A new string key costs two allocations (the key, and the value with its
+// bytes inline) up to 128 bytes of value, and overwriting it in place none;
+// values that outgrow their inline bytes move and stay correct.
+func TestStringValuesInline(t *testing.T) {
+	e := NewEngine(Options{})
+	keys := make([][]byte, 20_000)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "key:%08d", i)
+	}
+	val := bytes.Repeat([]byte("v"), 64)
+	i := 0
+	args := [][]byte{[]byte("SET"), nil, val}
+	dst := make([]byte, 0, 64)
+	allocs := testing.AllocsPerRun(len(keys)-1, func() {
+		args[1] = keys[i]
+		dst = e.Exec(t0, args, dst[:0])
+		i++
+	})
+	// 2 per key, plus the map's and the slot array's growth spread over them.
+	assert.Less(t, allocs, 2.5, "allocations per new key")
+	args[1] = keys[7]
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		dst = e.Exec(t0, args, dst[:0])
+	}), "allocations per overwrite")
+	for _, n := range []int{0, 1, 16, 17, 64, 65, 128, 129, 5000} {
+		k := fmt.Sprint("grow", n)
+		v := bytes.Repeat([]byte("a"), n)
+		assert.Equal(t, "+OK\r\n", string(e.Exec(t0, strArgs("set", k, string(v)), nil)))
+		assert.Equal(t, fmt.Sprintf(":%d\r\n", 2*n+3), string(e.Exec(t0, strArgs("append", k, string(v)+"xyz"), nil)))
+		assert.Equal(t, resp.AppendBulkString(nil, string(v)+string(v)+"xyz"), e.Exec(t0, strArgs("get", k), nil))
+		assert.Equal(t, "+OK\r\n", string(e.Exec(t0, strArgs("set", k, "z"), nil)))
+		assert.Equal(t, "$1\r\nz\r\n", string(e.Exec(t0, strArgs("get", k), nil)))
+	}
 }

@@ -17,7 +17,7 @@ func (e *Engine) lookupString(key []byte) (v *value, wrong bool) {
 }
 
 // addString stores a new string value at key, which must be absent. A
-// value of up to 176 bytes is one allocation with its bytes: a lookup
+// value of up to 128 bytes is one allocation with its bytes: a lookup
 // checks the value's expiry and then reads or overwrites its bytes, and on
 // a keyspace larger than the caches each distinct object is a cache (and
 // often a TLB) miss. A value that outgrows its inline bytes moves to a
@@ -29,9 +29,10 @@ func (e *Engine) addString(key, b []byte) *value {
 	return v
 }
 
-// Values with their bytes inline, in five sizes: with the 80-byte value
-// they are Go size classes (96, 112, 144, 176 and 256 bytes), so nothing
-// is rounded away.
+// Values with their bytes inline, in seven sizes: with the 80-byte value
+// they are Go size classes (96, 112, 128, 144, 160, 176 and 208 bytes), so
+// a value costs what a value and a separate buffer cost, give or take one
+// size class (at most 16 bytes).
 type (
 	value16 struct {
 		value
@@ -41,17 +42,25 @@ type (
 		value
 		b [32]byte
 	}
+	value48 struct {
+		value
+		b [48]byte
+	}
 	value64 struct {
 		value
 		b [64]byte
+	}
+	value80 struct {
+		value
+		b [80]byte
 	}
 	value96 struct {
 		value
 		b [96]byte
 	}
-	value176 struct {
+	value128 struct {
 		value
-		b [176]byte
+		b [128]byte
 	}
 )
 
@@ -67,16 +76,24 @@ func newStringValue(n int) *value {
 		x := new(value32)
 		x.str = x.b[:0]
 		v = &x.value
+	case n <= 48:
+		x := new(value48)
+		x.str = x.b[:0]
+		v = &x.value
 	case n <= 64:
 		x := new(value64)
+		x.str = x.b[:0]
+		v = &x.value
+	case n <= 80:
+		x := new(value80)
 		x.str = x.b[:0]
 		v = &x.value
 	case n <= 96:
 		x := new(value96)
 		x.str = x.b[:0]
 		v = &x.value
-	case n <= 176:
-		x := new(value176)
+	case n <= 128:
+		x := new(value128)
 		x.str = x.b[:0]
 		v = &x.value
 	default:
