@@ -2,9 +2,11 @@
 // connections on `listen`, and for each one runs a read loop that parses
 // complete requests (RESP or memcached text) and hands them, a batch per
 // read, to the connection's coordinator actor, plus a writer actor that
-// writes each batch of replies with one write. It bounds what a connection
-// may have in flight, so a client that pipelines without reading is slowed
-// down instead of growing memory.
+// queues each batch of replies; one goroutine per listener writes every
+// connection's queued replies at the end of a scheduler pass, one write
+// per connection. It bounds what a connection may have in flight, so a
+// client that pipelines without reading is slowed down instead of growing
+// memory.
 package frontend
 
 import (
