@@ -426,6 +426,30 @@ func TestManyClientsSlowReadersGetEveryReplyInOrder(t *testing.T) {
 	}
 }
 
+// A connection whose replies once went through the flusher (its client
+// read slowly) keeps working after WriteTimeout has passed: the flusher's
+// write deadline does not outlive the flush.
+func TestSlowReaderStillServedAfterWriteTimeout(t *testing.T) {
+	const writeTimeout = 300 * time.Millisecond
+	e := newEnv(t, func(o *frontend.Options) { o.WriteTimeout = writeTimeout })
+	c := testproc.DialRESP(t, e.addr)
+	big := strings.Repeat("b", 256<<10)
+	require.Equal(t, "+OK\r\n", c.Do("SET", "big", big))
+	const n = 40 // 10 MB of replies: more than the socket buffers hold
+	var buf []byte
+	for range n {
+		buf = append(buf, testproc.Command("GET", "big")...)
+	}
+	wrote := writeAsync(c, buf)
+	time.Sleep(100 * time.Millisecond) // the node's socket fills; the flusher takes over
+	for i := range n {
+		require.Equal(t, bulk(big), c.Reply(), "reply #%d", i)
+	}
+	require.NoError(t, <-wrote)
+	time.Sleep(writeTimeout + 200*time.Millisecond)
+	assert.Equal(t, "+PONG\r\n", c.Do("PING"))
+}
+
 // Closing the listener ends every connection, idle or busy, and returns.
 func TestListenerCloseEndsConnections(t *testing.T) {
 	e := newEnv(t)

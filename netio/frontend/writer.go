@@ -67,13 +67,14 @@ func (c *conn) reply(m coord.Replies) {
 // already runnable (readers woken by the same poll, whose replies join
 // the pass) runs before it writes.
 type passWriter struct {
-	mu    sync.Mutex
-	conns []*conn // queued for the next pass, each once
-	spare []*conn
-	kick  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	mu      sync.Mutex
+	conns   []*conn // queued for the next pass, each once
+	spare   []*conn
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	stopped bool // under mu: the last pass ran; later replies are dropped
 }
 
 func newPassWriter() *passWriter {
@@ -84,6 +85,12 @@ func newPassWriter() *passWriter {
 
 func (p *passWriter) add(c *conn) {
 	p.mu.Lock()
+	if p.stopped {
+		// The listener closed and every connection with it; a reply that
+		// reaches a writer actor still has nowhere to go.
+		p.mu.Unlock()
+		return
+	}
 	p.conns = append(p.conns, c)
 	first := len(p.conns) == 1
 	p.mu.Unlock()
@@ -108,6 +115,10 @@ func (p *passWriter) loop() {
 		case <-p.kick:
 		case <-p.stop:
 			p.pass()
+			p.mu.Lock()
+			p.stopped = true
+			p.conns = nil
+			p.mu.Unlock()
 			return
 		}
 		runtime.Gosched()
@@ -175,6 +186,9 @@ func (c *conn) flush() {
 		b.mu.Lock()
 		data, answered, closeAfter := b.data, b.answered, b.close
 		if len(data) == 0 && answered == 0 && !closeAfter {
+			// The deadline would outlive the flush: TryWrite checks it too,
+			// and would fail a healthy connection WriteTimeout later.
+			_ = c.nc.SetWriteDeadline(time.Time{})
 			b.flushing = false
 			b.mu.Unlock()
 			return
