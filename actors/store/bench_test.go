@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -53,5 +54,27 @@ func BenchmarkGet64Spread(b *testing.B) {
 	for i := range b.N {
 		args[1] = keys[(i*7919)%len(keys)] // 7919 is prime: every key, scattered
 		dst = e.Exec(t0, args, dst[:0])
+	}
+}
+
+// BenchmarkMemoryPerKey reports the live heap per key of a keyspace of
+// 16-byte keys holding 64-byte strings (redis-benchmark's key:__rand_int__
+// and -d 64) as B/key.
+func BenchmarkMemoryPerKey(b *testing.B) {
+	const n = 200_000
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		e := NewEngine(Options{})
+		args := [][]byte{[]byte("SET"), nil, make([]byte, 64)}
+		for i := range n {
+			args[1] = fmt.Appendf(nil, "key:%012d", i)
+			e.Exec(t0, args, nil)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/key")
+		runtime.KeepAlive(e)
 	}
 }

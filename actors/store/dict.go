@@ -1,8 +1,9 @@
 package store
 
-// dict is a map that remembers insertion order. It backs the keyspace,
-// hashes and sets so that every reply whose order Redis leaves unspecified
-// (KEYS, SCAN, HGETALL, SMEMBERS...) comes out in one deterministic order,
+// dict is a map that remembers insertion order. It backs hashes and sets
+// (the keyspace has a table of its own with the same order and cursors,
+// keyspace.go) so that every reply whose order Redis leaves unspecified
+// (HGETALL, SMEMBERS, HSCAN...) comes out in one deterministic order,
 // never Go's randomised map order. For small hashes insertion order is also
 // exactly Redis's own (a listpack keeps it).
 //

@@ -17,6 +17,12 @@ type Options struct {
 	Rand *rand.Rand
 	// Seed seeds the default Rand. Default 0.
 	Seed uint64
+	// HashSeed seeds the keyspace's hash function. A node serving
+	// clients should pass a secret random value, so that nobody who does
+	// not know it can choose keys that collide (Redis keys its SipHash at
+	// random for the same reason). Default: derived from Seed, so a
+	// simulated run replays exactly (no reply depends on it either way).
+	HashSeed uint64
 }
 
 // DefaultMaxValueBytes is Redis's default proto-max-bulk-len.
@@ -52,15 +58,17 @@ func (k kind) String() string {
 // value is one key's value and its expiry. Exactly one of the payload
 // fields is set, chosen by kind.
 type value struct {
-	kind kind
 	str  []byte
+	key  []byte // the key it is stored at, owned (see keyspace.add)
 	list *list
 	hash *dict[[]byte]
 	set  *dict[struct{}]
 	zset *zset
 
+	deadline int64  // Unix milliseconds, node time; the key is gone once now > deadline
+	pos      uint32 // its place in the keyspace's insertion order
+	kind     kind
 	hasTTL   bool
-	deadline int64 // Unix milliseconds, node time; the key is gone once now > deadline
 }
 
 // Engine is the embedded datastore: a keyspace of typed values with expiry
@@ -70,15 +78,20 @@ type value struct {
 type Engine struct {
 	maxValue int64
 	rand     *rand.Rand
-	keys     *dict[*value]
+	keys     *keyspace
 	ttls     expiryHeap
 	nTTL     int   // keys with an expiry
 	now      int64 // the current command's time, Unix milliseconds
+	hashSeed uint64
 }
 
 // NewEngine returns an empty engine.
 func NewEngine(opts Options) *Engine {
-	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, keys: newDict[*value]()}
+	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, hashSeed: opts.HashSeed}
+	if e.hashSeed == 0 {
+		e.hashSeed = opts.Seed*0x9e3779b97f4a7c15 + 0x6a09e667f3bcc909
+	}
+	e.keys = newKeyspace(e.hashSeed)
 	if e.maxValue <= 0 {
 		e.maxValue = DefaultMaxValueBytes
 	}
@@ -113,8 +126,8 @@ func (e *Engine) Exec(now time.Time, args [][]byte, dst []byte) []byte {
 // lookup returns the live value at key, reclaiming it first if it has
 // expired (Redis's lazy expiry).
 func (e *Engine) lookup(key []byte) *value {
-	v, ok := e.keys.get(key)
-	if !ok {
+	v := e.keys.get(key)
+	if v == nil {
 		return nil
 	}
 	if v.hasTTL && e.now > v.deadline {
@@ -125,11 +138,11 @@ func (e *Engine) lookup(key []byte) *value {
 }
 
 // add stores a new value at key, which must be absent.
-func (e *Engine) add(key []byte, v *value) { e.keys.setNew(string(key), v) }
+func (e *Engine) add(key []byte, v *value) { e.keys.add(key, v) }
 
 func (e *Engine) del(key []byte) bool {
-	v, ok := e.keys.get(key)
-	if !ok {
+	v := e.keys.get(key)
+	if v == nil {
 		return false
 	}
 	if v.hasTTL {
@@ -139,12 +152,12 @@ func (e *Engine) del(key []byte) bool {
 	return true
 }
 
-func (e *Engine) setExpire(key []byte, v *value, deadline int64) {
+func (e *Engine) setExpire(v *value, deadline int64) {
 	if !v.hasTTL {
 		e.nTTL++
 	}
 	v.hasTTL, v.deadline = true, deadline
-	heap.Push(&e.ttls, expiryItem{deadline: deadline, key: string(key), v: v})
+	heap.Push(&e.ttls, expiryItem{deadline: deadline, v: v})
 	if len(e.ttls) > 64 && len(e.ttls) > 4*e.nTTL {
 		e.rebuildTTLs()
 	}
@@ -173,8 +186,8 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 			break
 		}
 		heap.Pop(&e.ttls)
-		if cur, ok := e.keys.get([]byte(top.key)); ok && cur == top.v && cur.hasTTL && cur.deadline == top.deadline {
-			e.del([]byte(top.key))
+		if cur := e.keys.get(top.v.key); cur == top.v && cur.hasTTL && cur.deadline == top.deadline {
+			e.del(cur.key)
 			deleted++
 		}
 	}
@@ -186,7 +199,7 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 func (e *Engine) rebuildTTLs() {
 	live := e.ttls[:0]
 	for _, it := range e.ttls {
-		if cur, ok := e.keys.get([]byte(it.key)); ok && cur == it.v && cur.hasTTL && cur.deadline == it.deadline {
+		if cur := e.keys.get(it.v.key); cur == it.v && cur.hasTTL && cur.deadline == it.deadline {
 			live = append(live, it)
 		}
 	}
@@ -196,15 +209,14 @@ func (e *Engine) rebuildTTLs() {
 }
 
 func (e *Engine) flush() {
-	e.keys = newDict[*value]()
+	e.keys = newKeyspace(e.hashSeed)
 	e.ttls = nil
 	e.nTTL = 0
 }
 
 type expiryItem struct {
 	deadline int64
-	key      string
-	v        *value // the value the deadline was set on; stale if the key now holds another
+	v        *value // the value the deadline was set on (it knows its key); stale if the key now holds another
 }
 
 type expiryHeap []expiryItem

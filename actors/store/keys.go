@@ -94,7 +94,7 @@ func (e *Engine) cmdExpire(args [][]byte, dst []byte) []byte {
 		e.del(args[1])
 		return resp.AppendInt(dst, 1)
 	}
-	e.setExpire(args[1], v, when)
+	e.setExpire(v, when)
 	return resp.AppendInt(dst, 1)
 }
 
@@ -151,7 +151,7 @@ func (e *Engine) cmdRename(args [][]byte, dst []byte) []byte {
 	nv.hasTTL = false
 	e.add(dstKey, &nv)
 	if hasTTL {
-		e.setExpire(dstKey, &nv, deadline)
+		e.setExpire(&nv, deadline)
 	}
 	if nx {
 		return resp.AppendInt(dst, 1)
@@ -168,13 +168,13 @@ func (e *Engine) cmdDBSize(_ [][]byte, dst []byte) []byte {
 func (e *Engine) cmdKeys(args [][]byte, dst []byte) []byte {
 	pat := args[1]
 	all := len(pat) == 1 && pat[0] == '*'
-	var out []string
-	e.keys.each(func(k string, v *value) bool {
+	var out [][]byte
+	e.keys.each(func(v *value) bool {
 		if v.hasTTL && e.now > v.deadline {
 			return true
 		}
-		if all || matchGlob(pat, []byte(k)) {
-			out = append(out, k)
+		if all || matchGlob(pat, v.key) {
+			out = append(out, v.key)
 		}
 		return true
 	})
@@ -258,7 +258,7 @@ func parseScanOpts(args [][]byte, keyspace bool) (scanOpts, string) {
 }
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. The cursor is a
-// position in the keyspace's insertion order (see dict.scan), so a key
+// position in the keyspace's insertion order (see keyspace.scan), so a key
 // present for a whole scan is returned exactly once.
 func (e *Engine) cmdScan(args [][]byte, dst []byte) []byte {
 	cursor, ok := parseCursor(args[1])
@@ -269,15 +269,14 @@ func (e *Engine) cmdScan(args [][]byte, dst []byte) []byte {
 	if bad != "" {
 		return appendErr(dst, bad)
 	}
-	var seen []string
-	next := e.keys.scan(cursor, o.count, func(k string, _ *value) { seen = append(seen, k) })
+	var seen [][]byte
+	next := e.keys.scan(cursor, o.count, func(v *value) { seen = append(seen, v.key) })
 	out := seen[:0]
 	for _, k := range seen {
-		kb := []byte(k)
-		if o.pattern != nil && !matchGlob(o.pattern, kb) {
+		if o.pattern != nil && !matchGlob(o.pattern, k) {
 			continue
 		}
-		v := e.lookup(kb)
+		v := e.lookup(k)
 		if v == nil {
 			continue
 		}

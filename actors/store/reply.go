@@ -100,16 +100,16 @@ func appendArityErr(dst []byte, name string) []byte {
 	return resp.AppendError(dst, "ERR wrong number of arguments for '"+name+"' command")
 }
 
-func appendStrings(dst []byte, items []string) []byte {
+func appendStrings[S ~string | ~[]byte](dst []byte, items []S) []byte {
 	dst = resp.AppendArrayHeader(dst, len(items))
 	for _, it := range items {
-		dst = resp.AppendBulkString(dst, it)
+		dst = resp.AppendBulkString(dst, string(it))
 	}
 	return dst
 }
 
 // appendScan appends a SCAN-family reply: the next cursor, then the items.
-func appendScan(dst []byte, cursor uint64, items []string) []byte {
+func appendScan[S ~string | ~[]byte](dst []byte, cursor uint64, items []S) []byte {
 	dst = resp.AppendArrayHeader(dst, 2)
 	dst = resp.AppendBulkString(dst, formatUint(cursor))
 	return appendStrings(dst, items)

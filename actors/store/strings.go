@@ -16,23 +16,20 @@ func (e *Engine) lookupString(key []byte) (v *value, wrong bool) {
 	return v, false
 }
 
-// addString stores a new string value at key, which must be absent. A
-// value of up to 128 bytes is one allocation with its bytes: a lookup
-// checks the value's expiry and then reads or overwrites its bytes, and on
-// a keyspace larger than the caches each distinct object is a cache (and
-// often a TLB) miss. A value that outgrows its inline bytes moves to a
-// buffer of its own.
+// addString stores a new string value at key, which must be absent.
 func (e *Engine) addString(key, b []byte) *value {
-	v := newStringValue(len(b))
+	v := newStringValue(key, len(b))
 	v.str = append(v.str, b...)
 	e.add(key, v)
 	return v
 }
 
-// Values with their bytes inline, in seven sizes: with the 80-byte value
-// they are Go size classes (96, 112, 128, 144, 160, 176 and 208 bytes), so
-// a value costs what a value and a separate buffer cost, give or take one
-// size class (at most 16 bytes).
+// Values with their key and bytes inline, in nine sizes: with the 96-byte
+// value each is a Go size class (112 to 224 bytes in steps of 16, and 256),
+// so a value costs what a value, a key and a buffer would, without two of
+// their allocations and, on a keyspace larger than the caches, without two
+// of a lookup's cache misses: the lookup compares the key, checks the
+// expiry and reads or overwrites the bytes, all in one object.
 type (
 	value16 struct {
 		value
@@ -58,47 +55,71 @@ type (
 		value
 		b [96]byte
 	}
+	value112 struct {
+		value
+		b [112]byte
+	}
 	value128 struct {
 		value
 		b [128]byte
 	}
+	value160 struct {
+		value
+		b [160]byte
+	}
 )
 
-// newStringValue returns an empty string value with room for n bytes.
-func newStringValue(n int) *value {
+// newStringValue returns an empty string value with room for n bytes,
+// holding a copy of key when key and n bytes fit inline. A value that
+// outgrows its inline bytes moves them to a buffer of its own; the key
+// stays.
+func newStringValue(key []byte, n int) *value {
 	var v *value
-	switch {
+	var buf []byte
+	switch n += len(key); {
 	case n <= 16:
 		x := new(value16)
-		x.str = x.b[:0]
+		buf = x.b[:]
 		v = &x.value
 	case n <= 32:
 		x := new(value32)
-		x.str = x.b[:0]
+		buf = x.b[:]
 		v = &x.value
 	case n <= 48:
 		x := new(value48)
-		x.str = x.b[:0]
+		buf = x.b[:]
 		v = &x.value
 	case n <= 64:
 		x := new(value64)
-		x.str = x.b[:0]
+		buf = x.b[:]
 		v = &x.value
 	case n <= 80:
 		x := new(value80)
-		x.str = x.b[:0]
+		buf = x.b[:]
 		v = &x.value
 	case n <= 96:
 		x := new(value96)
-		x.str = x.b[:0]
+		buf = x.b[:]
+		v = &x.value
+	case n <= 112:
+		x := new(value112)
+		buf = x.b[:]
 		v = &x.value
 	case n <= 128:
 		x := new(value128)
-		x.str = x.b[:0]
+		buf = x.b[:]
+		v = &x.value
+	case n <= 160:
+		x := new(value160)
+		buf = x.b[:]
 		v = &x.value
 	default:
-		v = &value{str: make([]byte, 0, n)}
+		v = &value{kind: kString, str: make([]byte, 0, n-len(key))}
+		return v
 	}
+	k := copy(buf, key)
+	v.key = buf[:k:k]
+	v.str = buf[k:k]
 	v.kind = kString
 	return v
 }
@@ -253,7 +274,7 @@ func (e *Engine) set(key, val []byte, flags int, expire []byte, cmd string, dst,
 	}
 	v := e.setString(key, val, flags&fKeepTTL != 0)
 	if expire != nil {
-		e.setExpire(key, v, deadline)
+		e.setExpire(v, deadline)
 	}
 	if flags&fGet != 0 {
 		return dst
@@ -335,7 +356,7 @@ func (e *Engine) cmdGetEx(args [][]byte, dst []byte) []byte {
 	case flags&(fEXAT|fPXAT) != 0 && deadline <= e.now:
 		e.del(args[1])
 	case expire != nil:
-		e.setExpire(args[1], v, deadline)
+		e.setExpire(v, deadline)
 	case flags&fPersist != 0:
 		e.persist(v)
 	}

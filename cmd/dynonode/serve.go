@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	binenc "encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,7 +86,10 @@ func buildRing(cfg *config.Config) (*ring.Ring, error) {
 func storeProducer(cfg *config.Config, node *transport.Node, counters *datastore.Counters, log *slog.Logger) actors.Producer {
 	switch cfg.DataStore {
 	case config.Embedded:
-		return store.NewEmbedded(store.Options{})
+		// A secret hash seed: clients cannot choose keys that collide.
+		var seed [8]byte
+		_, _ = cryptorand.Read(seed[:]) // never fails (crypto/rand panics rather)
+		return store.NewEmbedded(store.Options{HashSeed: binenc.LittleEndian.Uint64(seed[:])})
 	}
 	proto := datastore.Redis
 	if cfg.DataStore == config.Memcached {

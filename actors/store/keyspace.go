@@ -1,0 +1,305 @@
+package store
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// keyspace maps keys to values for the engine's top level. It does what
+// dict does (insertion order, SCAN cursors that survive deletion) with
+// fewer memory accesses per lookup, which is most of a GET or SET's cost
+// once the keyspace outgrows the caches: a Go map[string]int reaches the
+// value through its control word and slot, the key string it compares and
+// the dict's slot array, four cache misses; here a lookup reads one table
+// slot (the key's full hash and its value) and then the value, which holds
+// its key in the same allocation (see newValue), two.
+//
+// The table is extendible hashing, as Go's own maps are: a directory,
+// indexed by the hash's top bits, of small open-addressing tables (linear
+// probing, backward-shift deletion, at most three quarters full). A table
+// grows by doubling up to maxTableSlots and then splits in two by the next
+// hash bit, so no insert ever rehashes more than maxTableSlots entries (a
+// few microseconds), however large the keyspace: there is no stop-the-world
+// rehash as a single big table would need. Splits and growth read only the
+// hashes kept in the slots, never the keys. Tables do not shrink (Go's maps
+// do not either); FLUSHALL frees everything.
+//
+// The hash is seeded (Options.HashSeed), so clients that do not know the
+// seed cannot choose keys that collide.
+type keyspace struct {
+	seed  uint64
+	dir   []*ktable // 1<<depth entries; a table of local depth d fills 1<<(depth-d) adjacent ones
+	depth uint8
+	order []kref // insertion order; nil v marks a deleted key's hole
+	live  int
+	seq   uint64 // last sequence number handed out
+}
+
+type ktable struct {
+	slots []kslot // a power of two long
+	used  int
+	depth uint8 // the hash bits, from the top, that all its keys share
+}
+
+type kslot struct {
+	h uint64
+	v *value // nil: empty
+}
+
+type kref struct {
+	seq uint64
+	v   *value
+}
+
+const (
+	minTableSlots = 8
+	maxTableSlots = 1024 // 16 KiB of slots; a split rehashes at most 768 entries
+)
+
+func newKeyspace(seed uint64) *keyspace {
+	return &keyspace{seed: seed, dir: []*ktable{{slots: make([]kslot, minTableSlots)}}}
+}
+
+func (ks *keyspace) len() int { return ks.live }
+
+func (ks *keyspace) table(h uint64) *ktable {
+	return ks.dir[h>>(64-uint(ks.depth))&(uint64(len(ks.dir))-1)]
+}
+
+// get returns the value at key, or nil.
+func (ks *keyspace) get(key []byte) *value { return ks.find(key, hashKey(ks.seed, key)) }
+
+// find, insert and remove take the key's hash, so tests can choose it.
+func (ks *keyspace) find(key []byte, h uint64) *value {
+	t := ks.table(h)
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.v == nil {
+			return nil
+		}
+		if s.h == h && string(s.v.key) == string(key) {
+			return s.v
+		}
+	}
+}
+
+// add stores v at key, which must be absent, last in insertion order. The
+// value keeps key: v.key is set to an owned copy unless it already holds
+// those bytes (newValue puts them in the value's own allocation).
+func (ks *keyspace) add(key []byte, v *value) { ks.insert(key, hashKey(ks.seed, key), v) }
+
+func (ks *keyspace) insert(key []byte, h uint64, v *value) {
+	if v.key == nil || string(v.key) != string(key) {
+		v.key = append([]byte(nil), key...)
+	}
+	t := ks.table(h)
+	for (t.used+1)*4 > len(t.slots)*3 {
+		ks.grow(t, h)
+		t = ks.table(h)
+	}
+	t.insert(h, v)
+	ks.seq++
+	v.pos = uint32(len(ks.order))
+	ks.order = append(ks.order, kref{seq: ks.seq, v: v})
+	ks.live++
+}
+
+// del removes key and reports whether it was present.
+func (ks *keyspace) del(key []byte) bool { return ks.remove(key, hashKey(ks.seed, key)) }
+
+func (ks *keyspace) remove(key []byte, h uint64) bool {
+	t := ks.table(h)
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.v == nil {
+			return false
+		}
+		if s.h == h && string(s.v.key) == string(key) {
+			ks.order[s.v.pos].v = nil
+			t.remove(i)
+			ks.live--
+			if ks.live == 0 {
+				clear(ks.order)
+				ks.order = ks.order[:0]
+			} else if holes := len(ks.order) - ks.live; holes > 16 && holes > ks.live {
+				ks.compact()
+			}
+			return true
+		}
+	}
+}
+
+func (ks *keyspace) compact() {
+	n := 0
+	for _, r := range ks.order {
+		if r.v != nil {
+			r.v.pos = uint32(n)
+			ks.order[n] = r
+			n++
+		}
+	}
+	clear(ks.order[n:])
+	ks.order = ks.order[:n]
+}
+
+// grow makes room in t, the table for hash h: it doubles a table below
+// maxTableSlots and splits a full-sized one in two by its next hash bit,
+// doubling the directory first when t already uses all of the directory's
+// bits. A split that would leave one side empty (keys chosen to share their
+// hashes' top bits) doubles the table instead, so the directory only grows
+// when it spreads keys.
+func (ks *keyspace) grow(t *ktable, h uint64) {
+	d := t.depth + 1
+	split := len(t.slots) >= maxTableSlots && d < 48
+	if split {
+		ones := 0
+		for _, s := range t.slots {
+			if s.v != nil && s.h>>(64-uint(d))&1 == 1 {
+				ones++
+			}
+		}
+		split = ones > 0 && ones < t.used
+	}
+	if !split {
+		old := t.slots
+		t.slots = make([]kslot, 2*len(old))
+		t.used = 0
+		for _, s := range old {
+			if s.v != nil {
+				t.insert(s.h, s.v)
+			}
+		}
+		return
+	}
+	if t.depth == ks.depth {
+		dir := make([]*ktable, 2*len(ks.dir))
+		for i, x := range ks.dir {
+			dir[2*i], dir[2*i+1] = x, x
+		}
+		ks.dir, ks.depth = dir, ks.depth+1
+	}
+	lo := &ktable{slots: make([]kslot, len(t.slots)), depth: d}
+	hi := &ktable{slots: make([]kslot, len(t.slots)), depth: d}
+	for _, s := range t.slots {
+		if s.v == nil {
+			continue
+		}
+		if s.h>>(64-uint(d))&1 == 0 {
+			lo.insert(s.h, s.v)
+		} else {
+			hi.insert(s.h, s.v)
+		}
+	}
+	// The directory entries for t are the 1<<(depth-t.depth) adjacent
+	// ones that share h's top t.depth bits; the first half now points at
+	// lo, the second at hi.
+	shift := uint(ks.depth - t.depth)
+	first := int(h>>(64-uint(ks.depth))) >> shift << shift
+	span := 1 << shift
+	for i := range span {
+		if i < span/2 {
+			ks.dir[first+i] = lo
+		} else {
+			ks.dir[first+i] = hi
+		}
+	}
+}
+
+func (t *ktable) insert(h uint64, v *value) {
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i].v != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = kslot{h: h, v: v}
+	t.used++
+}
+
+// remove empties slot i, shifting back the entries after it that probed
+// past it, so lookups never need tombstones.
+func (t *ktable) remove(i uint64) {
+	mask := uint64(len(t.slots) - 1)
+	for j := (i + 1) & mask; t.slots[j].v != nil; j = (j + 1) & mask {
+		home := t.slots[j].h & mask
+		if (j-home)&mask >= (j-i)&mask { // i lies in [home, j): the entry may move back to i
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = kslot{}
+	t.used--
+}
+
+// each calls fn for every key in insertion order until fn returns false.
+// fn must not add or delete keys.
+func (ks *keyspace) each(fn func(v *value) bool) {
+	for _, r := range ks.order {
+		if r.v != nil && !fn(r.v) {
+			return
+		}
+	}
+}
+
+// scan visits up to count keys from cursor (a sequence number; 0 starts)
+// in insertion order and returns the cursor to continue from, 0 when done.
+// fn must not add or delete keys.
+func (ks *keyspace) scan(cursor uint64, count int, fn func(v *value)) uint64 {
+	lo, hi := 0, len(ks.order)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ks.order[m].seq < cursor {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for _, r := range ks.order[lo:] {
+		if r.v == nil {
+			continue
+		}
+		if count == 0 {
+			return r.seq
+		}
+		fn(r.v)
+		count--
+	}
+	return 0
+}
+
+// hashKey is a 64-bit seeded hash of b in the style of wyhash (the
+// fallback of Go's own map hash): 64x64->128-bit multiplies folded by
+// xor, which mixes every input bit into every output bit.
+func hashKey(seed uint64, b []byte) uint64 {
+	const p0, p1, p2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
+	n := len(b)
+	whole := b
+	h := seed ^ p0
+	var a, c uint64
+	switch {
+	case n == 0:
+		return mix(p1^h, p2)
+	case n < 4:
+		a = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
+	case n <= 8:
+		a = uint64(binary.LittleEndian.Uint32(b))
+		c = uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n <= 16:
+		a = binary.LittleEndian.Uint64(b)
+		c = binary.LittleEndian.Uint64(b[n-8:])
+	default:
+		for len(b) > 16 {
+			h = mix(binary.LittleEndian.Uint64(b)^p1, binary.LittleEndian.Uint64(b[8:])^h)
+			b = b[16:]
+		}
+		a = binary.LittleEndian.Uint64(whole[n-16:])
+		c = binary.LittleEndian.Uint64(whole[n-8:])
+	}
+	return mix(p1^uint64(n), mix(a^p1, c^h))
+}
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}

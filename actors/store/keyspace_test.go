@@ -1,0 +1,213 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// checkKeyspace verifies the structure: every table at most three
+// quarters full with a correct count, each entry reachable from its home
+// slot without crossing an empty one, each table reached from exactly the
+// directory entries that share its top bits, the order array's positions.
+func checkKeyspace(t require.TestingT, ks *keyspace) {
+	seen := map[*ktable]bool{}
+	entries := 0
+	for i, tb := range ks.dir {
+		require.LessOrEqual(t, tb.depth, ks.depth)
+		shift := uint(ks.depth - tb.depth)
+		first := i >> shift << shift
+		for j := first; j < first+1<<shift; j++ {
+			require.Same(t, tb, ks.dir[j], "directory entry %d of %d", j, len(ks.dir))
+		}
+		if seen[tb] {
+			continue
+		}
+		seen[tb] = true
+		require.LessOrEqual(t, tb.used*4, len(tb.slots)*3, "table over three quarters full")
+		mask := uint64(len(tb.slots) - 1)
+		used := 0
+		for s, sl := range tb.slots {
+			if sl.v == nil {
+				continue
+			}
+			used++
+			if ks.depth > 0 {
+				require.Equal(t, i>>shift, int(sl.h>>(64-uint(ks.depth)))>>shift, "entry in the wrong table")
+			}
+			for p := sl.h & mask; p != uint64(s); p = (p + 1) & mask {
+				require.NotNil(t, tb.slots[p].v, "an empty slot between an entry's home and its place")
+			}
+		}
+		require.Equal(t, used, tb.used)
+		entries += used
+	}
+	require.Equal(t, ks.live, entries)
+	live := 0
+	for i, r := range ks.order {
+		if r.v != nil {
+			live++
+			require.EqualValues(t, i, r.v.pos)
+		}
+		if i > 0 {
+			require.Less(t, ks.order[i-1].seq, r.seq)
+		}
+	}
+	require.Equal(t, ks.live, live)
+}
+
+func orderKeys(ks *keyspace) []string {
+	out := []string{}
+	ks.each(func(v *value) bool { out = append(out, string(v.key)); return true })
+	return out
+}
+
+// TestKeyspaceModel runs random adds, deletes and lookups against a map
+// and a slice that keeps insertion order.
+func TestKeyspaceModel(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		ks := newKeyspace(rapid.Uint64().Draw(rt, "seed"))
+		universe := rapid.IntRange(1, 3000).Draw(rt, "universe")
+		model := map[string]*value{}
+		order := []string{}
+		steps := rapid.IntRange(0, 4000).Draw(rt, "steps")
+		r := rand.New(rand.NewPCG(rapid.Uint64().Draw(rt, "ops"), 1))
+		for range steps {
+			k := fmt.Sprintf("k%d", r.IntN(universe))
+			switch op := r.IntN(10); {
+			case op < 5:
+				if model[k] != nil {
+					continue
+				}
+				v := &value{kind: kString}
+				ks.add([]byte(k), v)
+				model[k] = v
+				order = append(order, k)
+			case op < 8:
+				require.Equal(rt, model[k] != nil, ks.del([]byte(k)), "del %s", k)
+				if model[k] != nil {
+					delete(model, k)
+					order = slices.DeleteFunc(order, func(x string) bool { return x == k })
+				}
+			default:
+				require.Same(rt, model[k], ks.get([]byte(k)), "get %s", k)
+			}
+		}
+		checkKeyspace(rt, ks)
+		require.Equal(rt, len(model), ks.len())
+		require.Equal(rt, order, orderKeys(ks))
+		for k, v := range model {
+			require.Same(rt, v, ks.get([]byte(k)))
+		}
+		// SCAN in steps of any size returns every key once, in order.
+		count := rapid.IntRange(1, 50).Draw(rt, "count")
+		scanned := []string{}
+		for cur := uint64(0); ; {
+			cur = ks.scan(cur, count, func(v *value) { scanned = append(scanned, string(v.key)) })
+			if cur == 0 {
+				break
+			}
+		}
+		require.Equal(rt, order, scanned)
+	})
+}
+
+// TestKeyspaceLarge grows the keyspace through many splits and directory
+// doublings, deletes most of it and checks every key on the way.
+func TestKeyspaceLarge(t *testing.T) {
+	ks := newKeyspace(42)
+	const n = 200_000
+	vals := make([]*value, n)
+	for i := range vals {
+		vals[i] = &value{kind: kString}
+		ks.add(fmt.Appendf(nil, "key:%d", i), vals[i])
+	}
+	checkKeyspace(t, ks)
+	require.Greater(t, len(ks.dir), 64, "split into many tables")
+	for i := 0; i < n; i += 3 {
+		require.True(t, ks.del(fmt.Appendf(nil, "key:%d", i)))
+	}
+	checkKeyspace(t, ks)
+	for i := range vals {
+		want := vals[i]
+		if i%3 == 0 {
+			want = nil
+		}
+		require.Same(t, want, ks.get(fmt.Appendf(nil, "key:%d", i)), "key:%d", i)
+	}
+}
+
+// TestKeyspaceCollidingHashes inserts keys whose hashes share their top
+// bits, and keys whose hashes are all equal (what a client that knew the
+// seed could aim for): lookups stay correct and the directory does not grow
+// for splits that separate nothing.
+func TestKeyspaceCollidingHashes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hash func(i int) uint64
+	}{
+		{"same top 40 bits", func(i int) uint64 { return 0xabcdef1234<<24 | uint64(i)*0x9e3779b9&(1<<24-1) }},
+		{"all equal", func(int) uint64 { return 0x5555_5555_5555_5555 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ks := newKeyspace(1)
+			const n = 3000
+			for i := range n {
+				ks.insert(fmt.Appendf(nil, "c%d", i), tc.hash(i), &value{kind: kString})
+			}
+			checkKeyspace(t, ks)
+			require.LessOrEqual(t, ks.depth, uint8(1), "directory depth for keys that share their top bits")
+			for i := range n {
+				k := fmt.Appendf(nil, "c%d", i)
+				require.NotNil(t, ks.find(k, tc.hash(i)), "c%d", i)
+			}
+			for i := 0; i < n; i += 2 {
+				require.True(t, ks.remove(fmt.Appendf(nil, "c%d", i), tc.hash(i)))
+			}
+			checkKeyspace(t, ks)
+			for i := range n {
+				got := ks.find(fmt.Appendf(nil, "c%d", i), tc.hash(i))
+				require.Equal(t, i%2 == 1, got != nil, "c%d", i)
+			}
+		})
+	}
+}
+
+// TestHashKeySpreads checks the hash mixes every input byte and length:
+// distinct short keys (every length 0-40, single-bit differences) get
+// distinct hashes, and a seed change changes them.
+func TestHashKeySpreads(t *testing.T) {
+	seen := map[uint64]string{}
+	add := func(b []byte) {
+		h := hashKey(7, b)
+		prev, dup := seen[h]
+		require.False(t, dup, "%q and %q hash alike", prev, b)
+		seen[h] = string(b)
+	}
+	for n := 0; n <= 40; n++ {
+		base := make([]byte, n)
+		add(base)
+		for i := range n * 8 {
+			b := slices.Clone(base)
+			b[i/8] ^= 1 << (i % 8)
+			add(b)
+		}
+	}
+	require.NotEqual(t, hashKey(1, []byte("key")), hashKey(2, []byte("key")))
+	// The top bits (the directory's) and the low bits (the slot's) both
+	// spread sequential keys: 16 buckets of 4096 keys, none far off 256.
+	var top, low [16]int
+	for i := range 4096 {
+		h := hashKey(3, fmt.Appendf(nil, "key:%06d", i))
+		top[h>>60]++
+		low[h&15]++
+	}
+	for b := range 16 {
+		require.InDelta(t, 256, top[b], 80, "top bucket %d", b)
+		require.InDelta(t, 256, low[b], 80, "low bucket %d", b)
+	}
+}
