@@ -63,7 +63,7 @@ type Memcached struct {
 
 // NewMemcached returns a producer of memcached connection coordinators.
 func NewMemcached(cfg Config) actors.Producer {
-	return func() actors.Behaviour { return &Memcached{cfg: cfg, p: newPipeline(cfg.Timeout)} }
+	return func() actors.Behaviour { return &Memcached{cfg: cfg, p: newPipeline(cfg.Timeout, "request timed out after "+cfg.Timeout.String())} }
 }
 
 // Receive implements actors.Behaviour.
@@ -85,7 +85,7 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 			c.p.refuse(mcproto.AppendLine(nil, m.Fatal.Reply), true, ErrProtocol)
 		}
 	default:
-		if !c.p.answers(ctx, m, "request timed out after "+c.cfg.Timeout.String()) {
+		if !c.p.answers(ctx, m) {
 			return
 		}
 	}

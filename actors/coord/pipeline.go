@@ -63,17 +63,18 @@ type outExec struct {
 // pipeline is the ordered reply queue shared by the Redis and Memcached
 // coordinators.
 type pipeline struct {
-	slots    []*slot
-	free     []*slot // answered single-part slots, for reuse
-	base     uint64  // sequence number of slots[0]
-	nextPart uint64  // the number of the next slot's first part
-	execs    []outExec
-	timeout  time.Duration
-	ticking  bool
-	out      []byte
-	closing  bool         // a close was queued: later requests are dropped
-	view     *gossip.View // the gossiper's latest view; nil: static membership
-	early    []any        // requests that arrived before the first view
+	slots          []*slot
+	free           []*slot // answered single-part slots, for reuse
+	base           uint64  // sequence number of slots[0]
+	nextPart       uint64  // the number of the next slot's first part
+	execs          []outExec
+	timeout        time.Duration
+	timeoutFailure string // the Failure of a request that timed out
+	ticking        bool
+	out            []byte
+	closing        bool         // a close was queued: later requests are dropped
+	view           *gossip.View // the gossiper's latest view; nil: static membership
+	early          []any        // requests that arrived before the first view
 
 	now       time.Time // arrival time of the batch being handled
 	batch     uint64    // counts client batches; a slot's batch is its read
@@ -81,8 +82,11 @@ type pipeline struct {
 	reporting bool      // a statsTick is scheduled
 }
 
-func newPipeline(timeout time.Duration) pipeline {
-	return pipeline{timeout: timeout}
+// newPipeline returns a pipeline whose requests time out after timeout,
+// failing with timeoutFailure (made once here: building it per message
+// was an allocation on every store answer).
+func newPipeline(timeout time.Duration, timeoutFailure string) pipeline {
+	return pipeline{timeout: timeout, timeoutFailure: timeoutFailure}
 }
 
 // membership handles what both coordinators share about the cluster: it
@@ -260,7 +264,7 @@ func (p *pipeline) sendExecs(ctx actors.Context) {
 
 // answers handles the messages both coordinators take from stores and
 // their own timer; it reports whether m was one of them.
-func (p *pipeline) answers(ctx actors.Context, m any, timeoutFailure string) bool {
+func (p *pipeline) answers(ctx actors.Context, m any) bool {
 	switch m := m.(type) {
 	case store.Result:
 		p.result(m)
@@ -269,7 +273,7 @@ func (p *pipeline) answers(ctx actors.Context, m any, timeoutFailure string) boo
 			p.result(r)
 		}
 	case tick:
-		p.sweep(ctx.Now(), timeoutFailure)
+		p.sweep(ctx.Now(), p.timeoutFailure)
 	default:
 		return false
 	}
@@ -460,8 +464,12 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 	for _, s := range p.slots[:n] {
 		p.recycle(s)
 	}
-	clear(p.slots[:n])
-	p.slots = p.slots[n:]
+	// Move what is still waiting to the front (usually nothing: a pass
+	// answers the whole pipeline), so the slots' array is reused rather
+	// than regrown from nothing by the next pipeline.
+	m := copy(p.slots, p.slots[n:])
+	clear(p.slots[m:])
+	p.slots = p.slots[:m]
 	p.base += uint64(n)
 	// The message must own its bytes: the writer reads them later.
 	ctx.Send(sink, Replies{Data: append([]byte(nil), out...), Close: closeNow, Answered: n})

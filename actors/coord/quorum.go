@@ -87,7 +87,13 @@ func (t *tally) groupFor(dc string) *group {
 			return &t.groups[i]
 		}
 	}
-	t.groups = append(t.groups, group{dc: dc})
+	if n := len(t.groups); n < cap(t.groups) {
+		// Reuse the slot's members array from an earlier part.
+		t.groups = t.groups[:n+1]
+		t.groups[n] = group{dc: dc, members: t.groups[n].members[:0]}
+	} else {
+		t.groups = append(t.groups, group{dc: dc})
+	}
 	return &t.groups[len(t.groups)-1]
 }
 

@@ -54,7 +54,7 @@ type Redis struct {
 
 // NewRedis returns a producer of Redis connection coordinators.
 func NewRedis(cfg Config) actors.Producer {
-	return func() actors.Behaviour { return &Redis{cfg: cfg, p: newPipeline(cfg.Timeout)} }
+	return func() actors.Behaviour { return &Redis{cfg: cfg, p: newPipeline(cfg.Timeout, "Storage: request timed out after "+cfg.Timeout.String())} }
 }
 
 // Receive implements actors.Behaviour.
@@ -76,7 +76,7 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 			c.p.refuse(m.ProtocolError, true, ErrProtocol)
 		}
 	default:
-		if !c.p.answers(ctx, m, "Storage: request timed out after "+c.cfg.Timeout.String()) {
+		if !c.p.answers(ctx, m) {
 			return
 		}
 	}
