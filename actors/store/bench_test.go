@@ -78,3 +78,34 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		runtime.KeepAlive(e)
 	}
 }
+
+// BenchmarkBatchGet64Spread runs GETs over 100,000 scattered keys in
+// batches of 16, as the embedded store receives a pipeline, with and
+// without loading the batch's keys first (keyspace.warm); ns/op is per
+// command.
+func BenchmarkBatchGet64Spread(b *testing.B) {
+	for _, warm := range []bool{false, true} {
+		b.Run(fmt.Sprintf("warm=%v", warm), func(b *testing.B) {
+			e, keys := benchEngine(100_000)
+			s := &embedded{engine: e}
+			batch := make([]Exec, warmAhead)
+			for i := range batch {
+				batch[i].Args = [][]byte{[]byte("GET"), nil}
+			}
+			dst := make([]byte, 0, 256)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += len(batch) {
+				for j := range batch {
+					batch[j].Args[1] = keys[((i+j)*7919)%len(keys)]
+				}
+				if warm {
+					s.warm(batch)
+				}
+				for _, x := range batch {
+					dst = e.Exec(t0, x.Args, dst[:0])
+				}
+			}
+		})
+	}
+}

@@ -24,6 +24,28 @@ type embedded struct {
 	slab   []byte // replies are carved from it: one allocation for many
 }
 
+// warmAhead is how many of a batch's commands have their keys' memory
+// loaded together before they run (see keyspace.warm).
+const warmAhead = 16
+
+// warm loads the memory of the keys of execs (the first argument of each,
+// where single-key commands have their key) ahead of running them.
+func (s *embedded) warm(execs []Exec) {
+	if len(execs) < 2 {
+		return
+	}
+	var keys [warmAhead][]byte
+	var hs [warmAhead]uint64
+	n := 0
+	for _, e := range execs {
+		if len(e.Args) > 1 {
+			keys[n] = e.Args[1]
+			n++
+		}
+	}
+	s.engine.keys.warm(keys[:n], hs[:n])
+}
+
 // slabSize is the size of the buffer small replies are carved from.
 const slabSize = 8 << 10
 
@@ -67,7 +89,10 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		// per event-loop iteration; the answers go back together.
 		now := ctx.Now()
 		var rs []Result
-		for _, e := range m.Execs {
+		for i, e := range m.Execs {
+			if i%warmAhead == 0 {
+				s.warm(m.Execs[i:min(i+warmAhead, len(m.Execs))])
+			}
 			s.buf = s.engine.Exec(now, e.Args, s.buf[:0])
 			if e.Quiet {
 				continue

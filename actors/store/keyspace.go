@@ -33,6 +33,7 @@ type keyspace struct {
 	order []kref // insertion order; nil v marks a deleted key's hole
 	live  int
 	seq   uint64 // last sequence number handed out
+	sink  uint64 // what warm read, kept so the compiler keeps its loads
 }
 
 type ktable struct {
@@ -230,6 +231,34 @@ func (t *ktable) remove(i uint64) {
 	}
 	t.slots[i] = kslot{}
 	t.used--
+}
+
+// warm loads, for each of up to len(hs) keys, the table slot it hashes
+// to and then the values those slots hold, without changing anything. A
+// lookup on a keyspace larger than the caches waits for two cache misses
+// (the slot, the value); a batch's lookups one after another wait for them
+// one at a time, while these loads do not depend on each other, so the
+// processor overlaps them and the lookups that follow find their memory
+// in the cache. hs is scratch space for the hashes.
+func (ks *keyspace) warm(keys [][]byte, hs []uint64) {
+	var sink uint64
+	n := min(len(keys), len(hs))
+	for i, k := range keys[:n] {
+		h := hashKey(ks.seed, k)
+		hs[i] = h
+		t := ks.table(h)
+		sink += t.slots[h&uint64(len(t.slots)-1)].h
+	}
+	for i := range n {
+		t := ks.table(hs[i])
+		if v := t.slots[hs[i]&uint64(len(t.slots)-1)].v; v != nil {
+			sink += uint64(v.kind) + uint64(len(v.key))
+			if len(v.str) > 0 {
+				sink += uint64(v.str[len(v.str)-1])
+			}
+		}
+	}
+	ks.sink += sink
 }
 
 // each calls fn for every key in insertion order until fn returns false.

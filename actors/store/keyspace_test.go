@@ -211,3 +211,44 @@ func TestHashKeySpreads(t *testing.T) {
 		require.InDelta(t, 256, low[b], 80, "low bucket %d", b)
 	}
 }
+
+// TestWarmChangesNothing: warming any keys (present, absent, empty, more
+// keys than scratch space) leaves the keyspace exactly as it was, and the
+// embedded store answers a warmed batch as it answers the commands one by
+// one.
+func TestWarmChangesNothing(t *testing.T) {
+	ks := newKeyspace(9)
+	for i := range 5000 {
+		ks.add(fmt.Appendf(nil, "k%d", i), &value{kind: kString, str: []byte("x")})
+	}
+	before := orderKeys(ks)
+	keys := [][]byte{nil, []byte(""), []byte("k1"), []byte("absent"), []byte("k4999"), []byte("k1")}
+	for i := range 40 {
+		keys = append(keys, fmt.Appendf(nil, "k%d", i*97))
+	}
+	ks.warm(keys, make([]uint64, 16))
+	ks.warm(keys[:3], make([]uint64, 16))
+	checkKeyspace(t, ks)
+	require.Equal(t, before, orderKeys(ks))
+
+	// The actor answers a Batch (warmed) as an engine answers its
+	// commands one at a time.
+	eng := NewEngine(Options{})
+	actor := NewEmbedded(Options{})()
+	ctx := &fakeCtx{now: t0}
+	var execs []Exec
+	var want []string
+	for i := range 40 {
+		k := fmt.Sprint("key", i%7)
+		args := [][][]byte{strArgs("set", k, fmt.Sprint(i)), strArgs("get", k), strArgs("ping"), strArgs("incr", k)}[i%4]
+		execs = append(execs, Exec{ID: uint64(i), Args: args})
+		want = append(want, string(eng.Exec(t0, args, nil)))
+	}
+	actor.Receive(ctx, Batch{Execs: execs})
+	require.Len(t, ctx.sent, 1)
+	var got []string
+	for _, r := range ctx.sent[0].(Results).Results {
+		got = append(got, string(r.Reply))
+	}
+	require.Equal(t, want, got)
+}
