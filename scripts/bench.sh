@@ -17,6 +17,8 @@ OUT="${BENCH_OUT:-results}"
 BIN="${BENCH_BIN:-bin/dynonode}"
 IDLE="${BENCH_IDLE_CONNS:-5000}" # idle connections for the memory check; 0 skips it
 SOAK="${BENCH_SOAK:-0}"          # seconds of steady load on the embedded node, RSS sampled; 0 skips it
+ONLY="${BENCH_TARGETS:-}"        # comma-separated target names to run (redis-direct is always run); empty runs all
+PIPES="${BENCH_PIPELINES:-1 16}" # pipeline depths, space-separated
 
 # 5,000 idle clients need as many descriptors, here and in the node.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -136,8 +138,9 @@ targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynon
 for round in $(seq 1 "$ROUNDS"); do
 	for t in "${targets[@]}"; do
 		read -r name host port <<<"$t"
+		if [ -n "$ONLY" ] && [ "$name" != redis-direct ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
 		case $name in cluster-*) set_level "${name#cluster-}" ;; esac
-		for p in 1 16; do
+		for p in $PIPES; do
 			redis-benchmark -h "$host" -p "$port" -t set,get -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
 				tail -n +2 | tr -d '"' | while IFS=, read -r test rps _avg _min p50 _p95 p99 _max; do
 					echo "$name,$p,$test,$rps,$p50,$p99" >>"$work/raw.csv"
@@ -163,12 +166,15 @@ def m(k):
     return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)
 names = list(dict.fromkeys(r[0] for r in rows))
 print(f"redis-benchmark -n {n} -c 50 -d 64 -r 100000, median of {rounds} interleaved rounds; ratio = ops/s / redis-direct ops/s in this run\n")
-cols = [(p, t) for p in ("1", "16") for t in ("SET", "GET")]
+cols = [(p, t) for p in ("1", "16") for t in ("SET", "GET") if ("redis-direct", p, t) in med]
 print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
 print("|---|" + "---|" * len(cols))
 for name in names:
     cells = []
     for p, t in cols:
+        if (name, p, t) not in med:
+            cells.append("-")
+            continue
         rps, p50, p99 = m((name, p, t))
         base = m(("redis-direct", p, t))[0]
         cells.append(f"{rps/base:.2f} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
@@ -177,6 +183,8 @@ out = csv.writer(open(sys.argv[5], "w", newline=""))
 out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio"])
 for name in names:
     for p, t in cols:
+        if (name, p, t) not in med:
+            continue
         rps, p50, p99 = m((name, p, t))
         out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}"])
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "

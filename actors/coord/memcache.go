@@ -63,7 +63,9 @@ type Memcached struct {
 
 // NewMemcached returns a producer of memcached connection coordinators.
 func NewMemcached(cfg Config) actors.Producer {
-	return func() actors.Behaviour { return &Memcached{cfg: cfg, p: newPipeline(cfg.Timeout, "request timed out after "+cfg.Timeout.String())} }
+	return func() actors.Behaviour {
+		return &Memcached{cfg: cfg, p: newPipeline(cfg.Timeout, "request timed out after "+cfg.Timeout.String())}
+	}
 }
 
 // Receive implements actors.Behaviour.

@@ -54,7 +54,9 @@ type Redis struct {
 
 // NewRedis returns a producer of Redis connection coordinators.
 func NewRedis(cfg Config) actors.Producer {
-	return func() actors.Behaviour { return &Redis{cfg: cfg, p: newPipeline(cfg.Timeout, "Storage: request timed out after "+cfg.Timeout.String())} }
+	return func() actors.Behaviour {
+		return &Redis{cfg: cfg, p: newPipeline(cfg.Timeout, "Storage: request timed out after "+cfg.Timeout.String())}
+	}
 }
 
 // Receive implements actors.Behaviour.
