@@ -17,7 +17,7 @@ type Options struct {
 	Rand *rand.Rand
 	// Seed seeds the default Rand. Default 0.
 	Seed uint64
-	// HashSeed seeds the keyspace's hash function. A node serving
+	// HashSeed keys the keyspace's hash function. A node serving
 	// clients should pass a secret random value, so that nobody who does
 	// not know it can choose keys that collide (Redis keys its SipHash at
 	// random for the same reason). Default: derived from Seed, so a

@@ -273,3 +273,26 @@ func TestStringValuesInline(t *testing.T) {
 		assert.Equal(t, "$1\r\nz\r\n", string(e.Exec(t0, strArgs("get", k), nil)))
 	}
 }
+
+// RENAME leaves the old value's heap item behind; it must neither delete
+// the key now at the old name nor the renamed key early, and writes to the
+// renamed value's bytes (which live in the old value's inline array, after
+// its key) must not change the old item's key.
+func TestRenameLeavesNoLiveExpiryBehind(t *testing.T) {
+	e := NewEngine(Options{})
+	ex := func(now time.Time, args ...string) string { return string(e.Exec(now, strArgs(args...), nil)) }
+	ex(t0, "set", "a", "xy", "px", "100")
+	require.Equal(t, "+OK\r\n", ex(t0, "rename", "a", "b"))
+	ex(t0, "setrange", "b", "0", "ZZZZZZZZZZ") // fits the old inline array? (cap 14)
+	ex(t0, "append", "b", "q")
+	ex(t0, "set", "a", "live") // no TTL
+	for range 200 {            // force rebuildTTLs with stale items around
+		ex(t0, "set", "t", "v", "px", "1000000")
+	}
+	later := t0.Add(200 * time.Millisecond)
+	e.ActiveExpire(later, 1000)
+	require.Equal(t, "$4\r\nlive\r\n", ex(later, "get", "a"))
+	require.Equal(t, "$-1\r\n", ex(later, "get", "b"))
+	require.Equal(t, ":1\r\n", ex(later, "exists", "t"))
+	require.Equal(t, 2, e.Len())
+}

@@ -24,16 +24,17 @@ import (
 // hashes kept in the slots, never the keys. Tables do not shrink (Go's maps
 // do not either); FLUSHALL frees everything.
 //
-// The hash is seeded (Options.HashSeed), so clients that do not know the
-// seed cannot choose keys that collide.
+// The hash is keyed with secrets derived from Options.HashSeed (see
+// hashKey), so clients that do not know the seed cannot choose keys that
+// collide.
 type keyspace struct {
-	seed  uint64
-	dir   []*ktable // 1<<depth entries; a table of local depth d fills 1<<(depth-d) adjacent ones
-	depth uint8
-	order []kref // insertion order; nil v marks a deleted key's hole
-	live  int
-	seq   uint64 // last sequence number handed out
-	sink  uint64 // what warm read, kept so the compiler keeps its loads
+	secret hashSecret
+	dir    []*ktable // 1<<depth entries; a table of local depth d fills 1<<(depth-d) adjacent ones
+	depth  uint8
+	order  []kref // insertion order; nil v marks a deleted key's hole
+	live   int
+	seq    uint64 // last sequence number handed out
+	sink   uint64 // what warm read, kept so the compiler keeps its loads
 }
 
 type ktable struct {
@@ -58,7 +59,7 @@ const (
 )
 
 func newKeyspace(seed uint64) *keyspace {
-	return &keyspace{seed: seed, dir: []*ktable{{slots: make([]kslot, minTableSlots)}}}
+	return &keyspace{secret: newHashSecret(seed), dir: []*ktable{{slots: make([]kslot, minTableSlots)}}}
 }
 
 func (ks *keyspace) len() int { return ks.live }
@@ -68,7 +69,7 @@ func (ks *keyspace) table(h uint64) *ktable {
 }
 
 // get returns the value at key, or nil.
-func (ks *keyspace) get(key []byte) *value { return ks.find(key, hashKey(ks.seed, key)) }
+func (ks *keyspace) get(key []byte) *value { return ks.find(key, hashKey(&ks.secret, key)) }
 
 // find, insert and remove take the key's hash, so tests can choose it.
 func (ks *keyspace) find(key []byte, h uint64) *value {
@@ -88,7 +89,7 @@ func (ks *keyspace) find(key []byte, h uint64) *value {
 // add stores v at key, which must be absent, last in insertion order. The
 // value keeps key: v.key is set to an owned copy unless it already holds
 // those bytes (newValue puts them in the value's own allocation).
-func (ks *keyspace) add(key []byte, v *value) { ks.insert(key, hashKey(ks.seed, key), v) }
+func (ks *keyspace) add(key []byte, v *value) { ks.insert(key, hashKey(&ks.secret, key), v) }
 
 func (ks *keyspace) insert(key []byte, h uint64, v *value) {
 	if v.key == nil || string(v.key) != string(key) {
@@ -107,7 +108,7 @@ func (ks *keyspace) insert(key []byte, h uint64, v *value) {
 }
 
 // del removes key and reports whether it was present.
-func (ks *keyspace) del(key []byte) bool { return ks.remove(key, hashKey(ks.seed, key)) }
+func (ks *keyspace) del(key []byte) bool { return ks.remove(key, hashKey(&ks.secret, key)) }
 
 func (ks *keyspace) remove(key []byte, h uint64) bool {
 	t := ks.table(h)
@@ -244,7 +245,7 @@ func (ks *keyspace) warm(keys [][]byte, hs []uint64) {
 	var sink uint64
 	n := min(len(keys), len(hs))
 	for i, k := range keys[:n] {
-		h := hashKey(ks.seed, k)
+		h := hashKey(&ks.secret, k)
 		hs[i] = h
 		t := ks.table(h)
 		sink += t.slots[h&uint64(len(t.slots)-1)].h
@@ -297,18 +298,35 @@ func (ks *keyspace) scan(cursor uint64, count int, fn func(v *value)) uint64 {
 	return 0
 }
 
-// hashKey is a 64-bit seeded hash of b in the style of wyhash (the
-// fallback of Go's own map hash): 64x64->128-bit multiplies folded by
-// xor, which mixes every input bit into every output bit.
-func hashKey(seed uint64, b []byte) uint64 {
-	const p0, p1, p2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
+// hashSecret keys hashKey: three 64-bit words derived from the seed.
+type hashSecret struct{ s0, s1, s2 uint64 }
+
+func newHashSecret(seed uint64) hashSecret {
+	next := func() uint64 { // splitmix64
+		seed += 0x9e3779b97f4a7c15
+		z := seed
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		return z ^ z>>31
+	}
+	return hashSecret{next(), next(), next()}
+}
+
+// hashKey is a 64-bit keyed hash of b in the style of wyhash (the fallback
+// of Go's own map hash): 64x64->128-bit multiplies folded by xor, which
+// mix every input bit into every output bit. Every word of input is
+// combined with a secret before it is multiplied, as the runtime does with
+// its random hashkey: with public constants there, a key holding the
+// constant multiplies by zero (or one) and a client could make any number
+// of keys collide whatever the seed.
+func hashKey(k *hashSecret, b []byte) uint64 {
 	n := len(b)
 	whole := b
-	h := seed ^ p0
+	h := k.s0
 	var a, c uint64
 	switch {
 	case n == 0:
-		return mix(p1^h, p2)
+		return mix(k.s1^h, k.s2)
 	case n < 4:
 		a = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
 	case n <= 8:
@@ -319,13 +337,13 @@ func hashKey(seed uint64, b []byte) uint64 {
 		c = binary.LittleEndian.Uint64(b[n-8:])
 	default:
 		for len(b) > 16 {
-			h = mix(binary.LittleEndian.Uint64(b)^p1, binary.LittleEndian.Uint64(b[8:])^h)
+			h = mix(binary.LittleEndian.Uint64(b)^k.s1, binary.LittleEndian.Uint64(b[8:])^h)
 			b = b[16:]
 		}
 		a = binary.LittleEndian.Uint64(whole[n-16:])
 		c = binary.LittleEndian.Uint64(whole[n-8:])
 	}
-	return mix(p1^uint64(n), mix(a^p1, c^h))
+	return mix(k.s2^uint64(n), mix(a^k.s1, c^h))
 }
 
 func mix(a, b uint64) uint64 {

@@ -103,7 +103,11 @@ func appendArityErr(dst []byte, name string) []byte {
 func appendStrings[S ~string | ~[]byte](dst []byte, items []S) []byte {
 	dst = resp.AppendArrayHeader(dst, len(items))
 	for _, it := range items {
-		dst = resp.AppendBulkString(dst, string(it))
+		if b, ok := any(it).([]byte); ok { // KEYS and SCAN: the keys themselves, not copies
+			dst = resp.AppendBulk(dst, b)
+		} else {
+			dst = resp.AppendBulkString(dst, string(it))
+		}
 	}
 	return dst
 }
