@@ -143,7 +143,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		for p in $PIPES; do
 			redis-benchmark -h "$host" -p "$port" -t set,get -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
 				tail -n +2 | tr -d '"' | while IFS=, read -r test rps _avg _min p50 _p95 p99 _max; do
-					echo "$name,$p,$test,$rps,$p50,$p99" >>"$work/raw.csv"
+					echo "$round,$name,$p,$test,$rps,$p50,$p99" >>"$work/raw.csv"
 				done
 		done
 		case $name in cluster-*) check_replication "$name" "$round" ;; esac
@@ -159,13 +159,21 @@ rows = list(csv.reader(open(sys.argv[1])))
 n, rounds = sys.argv[2], sys.argv[3]
 replication = [l.strip() for l in open(sys.argv[4]) if l.strip()]
 med = {}
-for name, p, test, rps, p50, p99 in rows:
+by_round = {}
+for rnd, name, p, test, rps, p50, p99 in rows:
     med.setdefault((name, p, test), []).append((float(rps), float(p50), float(p99)))
+    by_round[(rnd, name, p, test)] = float(rps)
+def spread(name, p, t):
+    # the ratio in each round, to redis direct in that round
+    rs = [v / by_round[(r, "redis-direct", p, t)] for (r, n, pp, tt), v in by_round.items()
+          if (n, pp, tt) == (name, p, t) and (r, "redis-direct", p, t) in by_round]
+    return min(rs), max(rs)
 def m(k):
     v = med[k]
     return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)
-names = list(dict.fromkeys(r[0] for r in rows))
-print(f"redis-benchmark -n {n} -c 50 -d 64 -r 100000, median of {rounds} interleaved rounds; ratio = ops/s / redis-direct ops/s in this run\n")
+names = list(dict.fromkeys(r[1] for r in rows))
+print(f"redis-benchmark -n {n} -c 50 -d 64 -r 100000, median of {rounds} interleaved rounds; ratio = ops/s / redis-direct ops/s in this run, "
+      "[lowest-highest] of the rounds' own ratios (each round to redis direct in that round)\n")
 cols = [(p, t) for p in ("1", "16") for t in ("SET", "GET") if ("redis-direct", p, t) in med]
 print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
 print("|---|" + "---|" * len(cols))
@@ -177,16 +185,19 @@ for name in names:
             continue
         rps, p50, p99 = m((name, p, t))
         base = m(("redis-direct", p, t))[0]
-        cells.append(f"{rps/base:.2f} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
+        lo, hi = spread(name, p, t)
+        rng = f" [{lo:.2f}-{hi:.2f}]" if name != "redis-direct" else ""
+        cells.append(f"{rps/base:.2f}{rng} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
     print(f"| {name} | " + " | ".join(cells) + " |")
 out = csv.writer(open(sys.argv[5], "w", newline=""))
-out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio"])
+out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest"])
 for name in names:
     for p, t in cols:
         if (name, p, t) not in med:
             continue
         rps, p50, p99 = m((name, p, t))
-        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}"])
+        lo, hi = spread(name, p, t)
+        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}"])
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
 print("\nReplication (keys per rack's redis after each cluster round):\n")
