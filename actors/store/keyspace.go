@@ -88,7 +88,7 @@ func (ks *keyspace) find(key []byte, h uint64) *value {
 
 // add stores v at key, which must be absent, last in insertion order. The
 // value keeps key: v.key is set to an owned copy unless it already holds
-// those bytes (newValue puts them in the value's own allocation).
+// those bytes (newStringValue puts them in the value's own allocation).
 func (ks *keyspace) add(key []byte, v *value) { ks.insert(key, hashKey(&ks.secret, key), v) }
 
 func (ks *keyspace) insert(key []byte, h uint64, v *value) {
