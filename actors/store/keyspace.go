@@ -21,8 +21,9 @@ import (
 // hash bit, so no insert ever rehashes more than maxTableSlots entries (a
 // few microseconds), however large the keyspace: there is no stop-the-world
 // rehash as a single big table would need. Splits and growth read only the
-// hashes kept in the slots, never the keys. Tables do not shrink (Go's maps
-// do not either); FLUSHALL frees everything.
+// hashes kept in the slots, never the keys. A table an eighth full halves
+// and the order array gives back its excess when it compacts, so mass
+// deletes return memory (Go's maps never shrink); the directory stays.
 //
 // The hash is keyed with secrets derived from Options.HashSeed (see
 // hashKey), so clients that do not know the seed cannot choose keys that
@@ -121,10 +122,12 @@ func (ks *keyspace) remove(key []byte, h uint64) bool {
 		if s.h == h && string(s.v.key) == string(key) {
 			ks.order[s.v.pos].v = nil
 			t.remove(i)
+			if len(t.slots) > minTableSlots && t.used*8 < len(t.slots) {
+				t.resize(len(t.slots) / 2) // a quarter full now: memory goes back after mass deletes
+			}
 			ks.live--
 			if ks.live == 0 {
-				clear(ks.order)
-				ks.order = ks.order[:0]
+				ks.order = nil
 			} else if holes := len(ks.order) - ks.live; holes > 16 && holes > ks.live {
 				ks.compact()
 			}
@@ -144,6 +147,9 @@ func (ks *keyspace) compact() {
 	}
 	clear(ks.order[n:])
 	ks.order = ks.order[:n]
+	if cap(ks.order) > 64 && cap(ks.order) > 4*n {
+		ks.order = append(make([]kref, 0, 2*n), ks.order...) // give back most of a shrunk keyspace's array
+	}
 }
 
 // grow makes room in t, the table for hash h: it doubles a table below
@@ -165,14 +171,7 @@ func (ks *keyspace) grow(t *ktable, h uint64) {
 		split = ones > 0 && ones < t.used
 	}
 	if !split {
-		old := t.slots
-		t.slots = make([]kslot, 2*len(old))
-		t.used = 0
-		for _, s := range old {
-			if s.v != nil {
-				t.insert(s.h, s.v)
-			}
-		}
+		t.resize(2 * len(t.slots))
 		return
 	}
 	if t.depth == ks.depth {
@@ -205,6 +204,18 @@ func (ks *keyspace) grow(t *ktable, h uint64) {
 			ks.dir[first+i] = lo
 		} else {
 			ks.dir[first+i] = hi
+		}
+	}
+}
+
+// resize rehashes t into n slots (a power of two, more than it holds).
+func (t *ktable) resize(n int) {
+	old := t.slots
+	t.slots = make([]kslot, n)
+	t.used = 0
+	for _, s := range old {
+		if s.v != nil {
+			t.insert(s.h, s.v)
 		}
 	}
 }

@@ -304,3 +304,46 @@ func TestHashKeyResistsChosenCollisions(t *testing.T) {
 	}
 	require.Less(t, longest, 100, "longest run of occupied slots")
 }
+
+// TestKeyspaceGivesBackMemory: after most keys are deleted the tables
+// and the order array shrink, what is left stays correct, and the
+// keyspace grows again.
+func TestKeyspaceGivesBackMemory(t *testing.T) {
+	ks := newKeyspace(5)
+	slots := func() int {
+		n := 0
+		seen := map[*ktable]bool{}
+		for _, tb := range ks.dir {
+			if !seen[tb] {
+				seen[tb] = true
+				n += len(tb.slots)
+			}
+		}
+		return n
+	}
+	const n = 100_000
+	for i := range n {
+		ks.add(fmt.Appendf(nil, "key:%d", i), &value{kind: kString})
+	}
+	peakSlots, peakOrder := slots(), cap(ks.order)
+	for i := range n {
+		if i%100 != 0 {
+			require.True(t, ks.del(fmt.Appendf(nil, "key:%d", i)))
+		}
+	}
+	checkKeyspace(t, ks)
+	require.Equal(t, n/100, ks.len())
+	require.Less(t, slots(), peakSlots/8, "table slots after deleting 99%% (peak %d)", peakSlots)
+	require.Less(t, cap(ks.order), peakOrder/8, "order array capacity after deleting 99%% (peak %d)", peakOrder)
+	for i := 0; i < n; i += 100 {
+		require.NotNil(t, ks.get(fmt.Appendf(nil, "key:%d", i)), "key:%d", i)
+	}
+	for i := range n {
+		if i%100 != 0 {
+			ks.add(fmt.Appendf(nil, "key:%d", i), &value{kind: kString})
+		}
+	}
+	checkKeyspace(t, ks)
+	require.Equal(t, n, ks.len())
+	require.Equal(t, n, len(orderKeys(ks)))
+}
