@@ -58,8 +58,11 @@ func (k kind) String() string {
 // value is one key's value and its expiry. Exactly one of the payload
 // fields is set, chosen by kind.
 type value struct {
-	str  []byte
-	key  []byte // the key it is stored at, owned (see keyspace.add)
+	// kv is the key it is stored at (owned, see keyspace.insert), then,
+	// for a string, the string's bytes: one slice for both saves a slice
+	// header per key, and a string that outgrows kv's room moves with its
+	// key in one append.
+	kv   []byte
 	list *list
 	hash *dict[[]byte]
 	set  *dict[struct{}]
@@ -67,9 +70,16 @@ type value struct {
 
 	deadline int64  // Unix milliseconds, node time; the key is gone once now > deadline
 	pos      uint32 // its place in the keyspace's insertion order
+	klen     uint32 // the key's length in kv
 	kind     kind
 	hasTTL   bool
 }
+
+// key is the key the value is stored at.
+func (v *value) key() []byte { return v.kv[:v.klen:v.klen] }
+
+// str is a string value's bytes.
+func (v *value) str() []byte { return v.kv[v.klen:] }
 
 // Engine is the embedded datastore: a keyspace of typed values with expiry
 // that executes Redis commands and answers in RESP2 exactly as Redis 7.0
@@ -186,8 +196,8 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 			break
 		}
 		heap.Pop(&e.ttls)
-		if cur := e.keys.get(top.v.key); cur == top.v && cur.hasTTL && cur.deadline == top.deadline {
-			e.del(cur.key)
+		if cur := e.keys.get(top.v.key()); cur == top.v && cur.hasTTL && cur.deadline == top.deadline {
+			e.del(cur.key())
 			deleted++
 		}
 	}
@@ -199,7 +209,7 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 func (e *Engine) rebuildTTLs() {
 	live := e.ttls[:0]
 	for _, it := range e.ttls {
-		if cur := e.keys.get(it.v.key); cur == it.v && cur.hasTTL && cur.deadline == it.deadline {
+		if cur := e.keys.get(it.v.key()); cur == it.v && cur.hasTTL && cur.deadline == it.deadline {
 			live = append(live, it)
 		}
 	}

@@ -255,7 +255,7 @@ func TestStringValuesInline(t *testing.T) {
 	// 1 per key (value, key and bytes together), plus the tables' and the
 	// order array's growth spread over them.
 	assert.Less(t, allocs, 1.5, "allocations per new key")
-	assert.EqualValues(t, 96, reflect.TypeFor[value]().Size(), "the value header the inline sizes are chosen for")
+	assert.EqualValues(t, 80, reflect.TypeFor[value]().Size(), "the value header the inline sizes are chosen for")
 	args[1] = keys[7]
 	assert.Zero(t, testing.AllocsPerRun(100, func() {
 		dst = e.Exec(t0, args, dst[:0])
@@ -295,4 +295,30 @@ func TestRenameLeavesNoLiveExpiryBehind(t *testing.T) {
 	require.Equal(t, "$-1\r\n", ex(later, "get", "b"))
 	require.Equal(t, ":1\r\n", ex(later, "exists", "t"))
 	require.Equal(t, 2, e.Len())
+}
+
+// TestKeyAndBytesInOneSlice covers the paths where a value's key and a
+// string's bytes share value.kv: a hash overwritten by a string, the empty
+// key, a key too long to go inline, a value growing past its room, RENAME
+// (the value gets the new key, the bytes follow), INCR on a missing key.
+func TestKeyAndBytesInOneSlice(t *testing.T) {
+	e := NewEngine(Options{})
+	ex := func(args ...string) string { return string(e.Exec(t0, strArgs(args...), nil)) }
+	long := strings.Repeat("k", 150)
+	require.Equal(t, ":1\r\n", ex("hset", "h", "f", "v"))
+	require.Equal(t, "+OK\r\n", ex("set", "h", "now a string"))
+	require.Equal(t, "$12\r\nnow a string\r\n", ex("get", "h"))
+	require.Equal(t, "+OK\r\n", ex("set", "", "empty key"))
+	require.Equal(t, "$9\r\nempty key\r\n", ex("get", ""))
+	require.Equal(t, "+OK\r\n", ex("set", long, "v"))
+	require.Equal(t, ":201\r\n", ex("append", long, strings.Repeat("w", 200)))
+	require.Equal(t, "+OK\r\n", ex("rename", long, "short"))
+	require.Equal(t, resp.AppendBulkString(nil, "v"+strings.Repeat("w", 200)), e.Exec(t0, strArgs("get", "short"), nil))
+	require.Equal(t, ":1\r\n", ex("incr", "n"))
+	require.Equal(t, ":2\r\n", ex("incr", "n"))
+	require.Equal(t, ":301\r\n", ex("setrange", "n", "300", "x"))
+	require.Equal(t, ":301\r\n", ex("strlen", "n"))
+	require.Equal(t, "$1\r\nx\r\n", ex("getrange", "n", "300", "300"))
+	require.Equal(t, "$1\r\n2\r\n", ex("getrange", "n", "0", "0"))
+	require.Equal(t, "*4\r\n$1\r\nh\r\n$0\r\n\r\n$5\r\nshort\r\n$1\r\nn\r\n", ex("keys", "*"))
 }

@@ -173,8 +173,8 @@ func (e *Engine) cmdKeys(args [][]byte, dst []byte) []byte {
 		if v.hasTTL && e.now > v.deadline {
 			return true
 		}
-		if all || matchGlob(pat, v.key) {
-			out = append(out, v.key)
+		if all || matchGlob(pat, v.key()) {
+			out = append(out, v.key())
 		}
 		return true
 	})
@@ -270,7 +270,7 @@ func (e *Engine) cmdScan(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, bad)
 	}
 	var seen [][]byte
-	next := e.keys.scan(cursor, o.count, func(v *value) { seen = append(seen, v.key) })
+	next := e.keys.scan(cursor, o.count, func(v *value) { seen = append(seen, v.key()) })
 	out := seen[:0]
 	for _, k := range seen {
 		if o.pattern != nil && !matchGlob(o.pattern, k) {

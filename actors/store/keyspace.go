@@ -81,20 +81,24 @@ func (ks *keyspace) find(key []byte, h uint64) *value {
 		if s.v == nil {
 			return nil
 		}
-		if s.h == h && string(s.v.key) == string(key) {
+		if s.h == h && string(s.v.key()) == string(key) {
 			return s.v
 		}
 	}
 }
 
 // add stores v at key, which must be absent, last in insertion order. The
-// value keeps key: v.key is set to an owned copy unless it already holds
-// those bytes (newStringValue puts them in the value's own allocation).
+// value keeps key: v.kv gets an owned copy unless it already starts with
+// those bytes (newStringValue puts them there, in the value's own
+// allocation).
 func (ks *keyspace) add(key []byte, v *value) { ks.insert(key, hashKey(&ks.secret, key), v) }
 
 func (ks *keyspace) insert(key []byte, h uint64, v *value) {
-	if v.key == nil || string(v.key) != string(key) {
-		v.key = append([]byte(nil), key...)
+	if string(v.key()) != string(key) { // a new value, or one moved by RENAME: kv gets a copy of key
+		str := v.str()
+		kv := make([]byte, 0, len(key)+len(str))
+		v.kv = append(append(kv, key...), str...)
+		v.klen = uint32(len(key))
 	}
 	t := ks.table(h)
 	for (t.used+1)*4 > len(t.slots)*3 {
@@ -119,7 +123,7 @@ func (ks *keyspace) remove(key []byte, h uint64) bool {
 		if s.v == nil {
 			return false
 		}
-		if s.h == h && string(s.v.key) == string(key) {
+		if s.h == h && string(s.v.key()) == string(key) {
 			ks.order[s.v.pos].v = nil
 			t.remove(i)
 			if len(t.slots) > minTableSlots && t.used*8 < len(t.slots) {
@@ -264,9 +268,9 @@ func (ks *keyspace) warm(keys [][]byte, hs []uint64) {
 	for i := range n {
 		t := ks.table(hs[i])
 		if v := t.slots[hs[i]&uint64(len(t.slots)-1)].v; v != nil {
-			sink += uint64(v.kind) + uint64(len(v.key))
-			if len(v.str) > 0 {
-				sink += uint64(v.str[len(v.str)-1])
+			sink += uint64(v.kind) + uint64(v.klen)
+			if n := len(v.kv); n > 0 {
+				sink += uint64(v.kv[n-1])
 			}
 		}
 	}

@@ -63,7 +63,7 @@ func checkKeyspace(t require.TestingT, ks *keyspace) {
 
 func orderKeys(ks *keyspace) []string {
 	out := []string{}
-	ks.each(func(v *value) bool { out = append(out, string(v.key)); return true })
+	ks.each(func(v *value) bool { out = append(out, string(v.key())); return true })
 	return out
 }
 
@@ -108,7 +108,7 @@ func TestKeyspaceModel(t *testing.T) {
 		count := rapid.IntRange(1, 50).Draw(rt, "count")
 		scanned := []string{}
 		for cur := uint64(0); ; {
-			cur = ks.scan(cur, count, func(v *value) { scanned = append(scanned, string(v.key)) })
+			cur = ks.scan(cur, count, func(v *value) { scanned = append(scanned, string(v.key())) })
 			if cur == 0 {
 				break
 			}
@@ -221,7 +221,7 @@ func TestHashKeySpreads(t *testing.T) {
 func TestWarmChangesNothing(t *testing.T) {
 	ks := newKeyspace(9)
 	for i := range 5000 {
-		ks.add(fmt.Appendf(nil, "k%d", i), &value{kind: kString, str: []byte("x")})
+		ks.add(fmt.Appendf(nil, "k%d", i), &value{kind: kString})
 	}
 	before := orderKeys(ks)
 	keys := [][]byte{nil, []byte(""), []byte("k1"), []byte("absent"), []byte("k4999"), []byte("k1")}

@@ -19,13 +19,13 @@ func (e *Engine) lookupString(key []byte) (v *value, wrong bool) {
 // addString stores a new string value at key, which must be absent.
 func (e *Engine) addString(key, b []byte) *value {
 	v := newStringValue(key, len(b))
-	v.str = append(v.str, b...)
+	v.kv = append(v.kv, b...)
 	e.add(key, v)
 	return v
 }
 
-// Values with their key and bytes inline, in nine sizes: with the 96-byte
-// value each is a Go size class (112 to 224 bytes in steps of 16, and 256),
+// Values with their key and bytes inline, in nine sizes: with the 80-byte
+// value each is a Go size class (96 to 208 bytes in steps of 16, and 240),
 // so a value costs what a value, a key and a buffer would, without two of
 // their allocations and, on a keyspace larger than the caches, without two
 // of a lookup's cache misses: the lookup compares the key, checks the
@@ -69,10 +69,9 @@ type (
 	}
 )
 
-// newStringValue returns an empty string value with room for n bytes,
-// holding a copy of key when key and n bytes fit inline. A value that
-// outgrows its inline bytes moves them to a buffer of its own; the key
-// stays.
+// newStringValue returns an empty string value at key with room for n
+// bytes: inline when key and bytes fit, else in one buffer of their own. A
+// value that outgrows its room moves to a larger buffer, key and all.
 func newStringValue(key []byte, n int) *value {
 	var v *value
 	var buf []byte
@@ -114,12 +113,11 @@ func newStringValue(key []byte, n int) *value {
 		buf = x.b[:]
 		v = &x.value
 	default:
-		v = &value{kind: kString, str: make([]byte, 0, n-len(key))}
-		return v
+		buf = make([]byte, n) // key and bytes, one allocation
+		v = &value{}
 	}
-	k := copy(buf, key)
-	v.key = buf[:k:k]
-	v.str = buf[k:k]
+	v.kv = buf[:copy(buf, key)]
+	v.klen = uint32(len(key))
 	v.kind = kString
 	return v
 }
@@ -135,10 +133,7 @@ func (e *Engine) setString(key, b []byte, keepTTL bool) *value {
 	if !keepTTL {
 		e.persist(old)
 	}
-	if old.kind != kString {
-		old.str = nil
-	}
-	old.kind, old.str = kString, append(old.str[:0], b...)
+	old.kind, old.kv = kString, append(old.kv[:old.klen], b...) // a hash's or list's kv is its key alone
 	old.list, old.hash, old.set, old.zset = nil, nil, nil, nil
 	return old
 }
@@ -151,7 +146,7 @@ func (e *Engine) cmdGet(args [][]byte, dst []byte) []byte {
 	case v == nil:
 		return resp.AppendNullBulk(dst)
 	}
-	return resp.AppendBulk(dst, v.str)
+	return resp.AppendBulk(dst, v.str())
 }
 
 // String-command flags, as Redis's parseExtendedStringArgumentsOrReply
@@ -259,7 +254,7 @@ func (e *Engine) set(key, val []byte, flags int, expire []byte, cmd string, dst,
 		case v == nil:
 			dst = resp.AppendNullBulk(dst)
 		default:
-			dst = resp.AppendBulk(dst, v.str)
+			dst = resp.AppendBulk(dst, v.str())
 		}
 	}
 	found := e.lookup(key) != nil
@@ -313,7 +308,7 @@ func (e *Engine) cmdGetSet(args [][]byte, dst []byte) []byte {
 	case v == nil:
 		dst = resp.AppendNullBulk(dst)
 	default:
-		dst = resp.AppendBulk(dst, v.str)
+		dst = resp.AppendBulk(dst, v.str())
 	}
 	e.setString(args[1], args[2], false)
 	return dst
@@ -327,7 +322,7 @@ func (e *Engine) cmdGetDel(args [][]byte, dst []byte) []byte {
 	case v == nil:
 		return resp.AppendNullBulk(dst)
 	}
-	dst = resp.AppendBulk(dst, v.str)
+	dst = resp.AppendBulk(dst, v.str())
 	e.del(args[1])
 	return dst
 }
@@ -351,7 +346,7 @@ func (e *Engine) cmdGetEx(args [][]byte, dst []byte) []byte {
 			return appendErr(dst, bad)
 		}
 	}
-	dst = resp.AppendBulk(dst, v.str)
+	dst = resp.AppendBulk(dst, v.str())
 	switch {
 	case flags&(fEXAT|fPXAT) != 0 && deadline <= e.now:
 		e.del(args[1])
@@ -368,7 +363,7 @@ func (e *Engine) cmdMGet(args [][]byte, dst []byte) []byte {
 	dst = resp.AppendArrayHeader(dst, len(args)-1)
 	for _, k := range args[1:] {
 		if v, _ := e.lookupString(k); v != nil {
-			dst = resp.AppendBulk(dst, v.str)
+			dst = resp.AppendBulk(dst, v.str())
 		} else {
 			dst = resp.AppendNullBulk(dst)
 		}
@@ -424,7 +419,7 @@ func (e *Engine) cmdIncr(args [][]byte, dst []byte) []byte {
 	var old int64
 	if v != nil {
 		var ok bool
-		if old, ok = resp.ParseInt(v.str); !ok {
+		if old, ok = resp.ParseInt(v.str()); !ok {
 			return appendErr(dst, errNotInt)
 		}
 	}
@@ -436,7 +431,7 @@ func (e *Engine) cmdIncr(args [][]byte, dst []byte) []byte {
 		v = &value{kind: kString}
 		e.add(args[1], v)
 	}
-	v.str = appendIntStr(v.str[:0], n)
+	v.kv = appendIntStr(v.kv[:v.klen], n)
 	return resp.AppendInt(dst, n)
 }
 
@@ -452,7 +447,7 @@ func (e *Engine) cmdIncrByFloat(args [][]byte, dst []byte) []byte {
 	cur := newLD()
 	curInf := 0
 	if v != nil {
-		x, inf, ok := parseLongDouble(v.str)
+		x, inf, ok := parseLongDouble(v.str())
 		if !ok {
 			return appendErr(dst, errNotFloat)
 		}
@@ -474,7 +469,7 @@ func (e *Engine) cmdIncrByFloat(args [][]byte, dst []byte) []byte {
 		v = &value{kind: kString}
 		e.add(args[1], v)
 	}
-	v.str = append(v.str[:0], s...)
+	v.kv = append(v.kv[:v.klen], s...)
 	return resp.AppendBulkString(dst, s)
 }
 
@@ -486,12 +481,12 @@ func (e *Engine) cmdAppend(args [][]byte, dst []byte) []byte {
 	case v == nil:
 		v = e.addString(args[1], args[2])
 	default:
-		if int64(len(v.str))+int64(len(args[2])) > e.maxValue {
+		if int64(len(v.str()))+int64(len(args[2])) > e.maxValue {
 			return appendErr(dst, errTooBig)
 		}
-		v.str = append(v.str, args[2]...)
+		v.kv = append(v.kv, args[2]...)
 	}
-	return resp.AppendInt(dst, int64(len(v.str)))
+	return resp.AppendInt(dst, int64(len(v.str())))
 }
 
 func (e *Engine) cmdStrlen(args [][]byte, dst []byte) []byte {
@@ -502,7 +497,7 @@ func (e *Engine) cmdStrlen(args [][]byte, dst []byte) []byte {
 	if v == nil {
 		return resp.AppendInt(dst, 0)
 	}
-	return resp.AppendInt(dst, int64(len(v.str)))
+	return resp.AppendInt(dst, int64(len(v.str())))
 }
 
 // GETRANGE key start end, with Redis's clamping of negative and
@@ -520,7 +515,7 @@ func (e *Engine) cmdGetRange(args [][]byte, dst []byte) []byte {
 	case v == nil:
 		return append(dst, replyEmptyBulk...)
 	}
-	n := int64(len(v.str))
+	n := int64(len(v.str()))
 	if start < 0 && end < 0 && start > end {
 		return append(dst, replyEmptyBulk...)
 	}
@@ -537,7 +532,7 @@ func (e *Engine) cmdGetRange(args [][]byte, dst []byte) []byte {
 	if start > end || n == 0 {
 		return append(dst, replyEmptyBulk...)
 	}
-	return resp.AppendBulk(dst, v.str[start:end+1])
+	return resp.AppendBulk(dst, v.str()[start:end+1])
 }
 
 // SETRANGE key offset value, zero-padding as needed.
@@ -557,7 +552,7 @@ func (e *Engine) cmdSetRange(args [][]byte, dst []byte) []byte {
 	case v == nil && len(val) == 0:
 		return resp.AppendInt(dst, 0)
 	case v != nil && len(val) == 0:
-		return resp.AppendInt(dst, int64(len(v.str)))
+		return resp.AppendInt(dst, int64(len(v.str())))
 	}
 	if off > e.maxValue || off+int64(len(val)) > e.maxValue {
 		return appendErr(dst, errTooBig)
@@ -566,9 +561,9 @@ func (e *Engine) cmdSetRange(args [][]byte, dst []byte) []byte {
 		v = &value{kind: kString}
 		e.add(args[1], v)
 	}
-	if need := int(off) + len(val); need > len(v.str) {
-		v.str = append(v.str, make([]byte, need-len(v.str))...)
+	if need := int(off) + len(val); need > len(v.str()) {
+		v.kv = append(v.kv, make([]byte, need-len(v.str()))...)
 	}
-	copy(v.str[off:], val)
-	return resp.AppendInt(dst, int64(len(v.str)))
+	copy(v.str()[off:], val)
+	return resp.AppendInt(dst, int64(len(v.str())))
 }
