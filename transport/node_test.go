@@ -11,6 +11,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/dynonode/dynonode/internal/testreg"
 	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/dynonode/dynonode/sim"
@@ -262,11 +263,8 @@ func TestTimersCancelAndStop(t *testing.T) {
 
 func TestPeerDownThenUp(t *testing.T) {
 	a := startNode(t, "a")
-	// Reserve an address, then free it: the peer is down at first.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	// A free address: the peer is down at first.
+	addr := testproc.FreeAddr(t, "127.0.0.1")
 	a.AddPeer("b", addr, 1)
 	to := actors.Addr{Node: "b", Name: "rec"}
 	a.Send(actors.Addr{Node: "a", Name: "t"}, to, testreg.State{Value: "queued while down"})
@@ -306,10 +304,7 @@ func TestFailpointPeerWriteReset(t *testing.T) {
 // waiting in a queue to be delivered arbitrarily late.
 func TestUnreachablePeerBouncesRequests(t *testing.T) {
 	a := startNode(t, "a")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := testproc.FreeAddr(t, "127.0.0.1")
 	a.AddPeer("b", dead, 2)
 	ch := spawnRecorder(t, a, "coord")
 	next(t, ch, isType[actors.Started])

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -103,13 +104,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// freePort asks the kernel for a port that is free right now.
+// freePort is a port that is free right now (testproc.FreeAddr: below the
+// range the kernel gives connections their local ports from).
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testproc.Port(t, testproc.FreeAddr(t, "127.0.0.1"))
 }
 
 // writeConf writes a single-node embedded-store config on free ports.

@@ -7,12 +7,14 @@ package testproc
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,14 +25,56 @@ const ReadyTimeout = 10 * time.Second
 
 // FreeAddr returns host:port for a TCP port on host that was free a moment
 // ago. host is a loopback address such as 127.0.0.1 (or 127.0.0.x).
+//
+// The port is below the kernel's ephemeral range: a port the kernel picked
+// (":0") is free only until the kernel hands it out again, as the local
+// port of some connection, which happened in CI between this check and the
+// process binding it ("bind: address already in use"). Ports below the
+// range are never handed out; they are taken in sequence from a random
+// start, so tests in one process do not collide and parallel test
+// processes rarely do.
 func FreeAddr(t testing.TB, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatalf("testproc: find a free port on %s: %v", host, err)
+	lo, hi := 10000, ephemeralLow()-1
+	if hi-lo < 1000 {
+		lo, hi = 0, 0 // an unusual range: let the kernel choose
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	for range 200 {
+		port := 0
+		if hi > lo {
+			port = lo + int(nextPort.Add(1)%uint32(hi-lo+1))
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
+	}
+	t.Fatalf("testproc: no free port on %s", host)
+	return ""
+}
+
+// nextPort is the sequence FreeAddr draws from, started at random.
+var nextPort = func() *atomic.Uint32 {
+	var n atomic.Uint32
+	n.Store(rand.Uint32())
+	return &n
+}()
+
+// ephemeralLow is the lowest port the kernel hands out on its own
+// (net.ipv4.ip_local_port_range), 32768 when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo <= 0 {
+		return 32768
+	}
+	return lo
 }
 
 // Proc is a process a test started.

@@ -47,3 +47,19 @@ func TestStopWaitsUntilStopped(t *testing.T) {
 	require.Error(t, err, "a stopped redis-server must not answer")
 	require.NoError(t, r.Signal(syscall.SIGCONT))
 }
+
+// TestFreeAddrAvoidsEphemeralPorts: FreeAddr's ports are below the range
+// the kernel gives connections their local ports from, bindable, and
+// distinct from one call to the next.
+func TestFreeAddrAvoidsEphemeralPorts(t *testing.T) {
+	seen := map[string]bool{}
+	for range 50 {
+		addr := FreeAddr(t, "127.0.0.1")
+		require.False(t, seen[addr], "%s twice", addr)
+		seen[addr] = true
+		require.Less(t, Port(t, addr), ephemeralLow(), addr)
+		ln, err := net.Listen("tcp", addr)
+		require.NoError(t, err)
+		ln.Close()
+	}
+}
