@@ -55,18 +55,18 @@ func (k kind) String() string {
 	return "none"
 }
 
-// value is one key's value and its expiry. Exactly one of the payload
-// fields is set, chosen by kind.
+// value is one key's value and its expiry: for a string its bytes follow
+// the key in kv, for the other kinds coll holds the collection.
 type value struct {
 	// kv is the key it is stored at (owned, see keyspace.insert), then,
 	// for a string, the string's bytes: one slice for both saves a slice
 	// header per key, and a string that outgrows kv's room moves with its
 	// key in one append.
-	kv   []byte
-	list *list
-	hash *dict[[]byte]
-	set  *dict[struct{}]
-	zset *zset
+	kv []byte
+	// coll is the collection a list, hash, set or sorted set holds (see
+	// the accessors below): one interface instead of four pointers makes
+	// every value 16 bytes smaller.
+	coll any
 
 	deadline int64  // Unix milliseconds, node time; the key is gone once now > deadline
 	pos      uint32 // its place in the keyspace's insertion order
@@ -74,6 +74,11 @@ type value struct {
 	kind     kind
 	hasTTL   bool
 }
+
+func (v *value) list() *list          { l, _ := v.coll.(*list); return l }
+func (v *value) hash() *dict[[]byte]  { h, _ := v.coll.(*dict[[]byte]); return h }
+func (v *value) set() *dict[struct{}] { s, _ := v.coll.(*dict[struct{}]); return s }
+func (v *value) zset() *zset          { z, _ := v.coll.(*zset); return z }
 
 // key is the key the value is stored at.
 func (v *value) key() []byte { return v.kv[:v.klen:v.klen] }

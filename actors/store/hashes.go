@@ -14,7 +14,7 @@ func (e *Engine) lookupHash(key []byte) (h *dict[[]byte], wrong bool) {
 	case v.kind != kHash:
 		return nil, true
 	}
-	return v.hash, false
+	return v.hash(), false
 }
 
 // hashForWrite returns the hash at key, creating an empty one (added to
@@ -23,7 +23,7 @@ func (e *Engine) hashForWrite(key []byte) (h *dict[[]byte], wrong bool) {
 	h, wrong = e.lookupHash(key)
 	if h == nil && !wrong {
 		h = newDict[[]byte]()
-		e.add(key, &value{kind: kHash, hash: h})
+		e.add(key, &value{kind: kHash, coll: h})
 	}
 	return h, wrong
 }

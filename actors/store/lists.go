@@ -15,7 +15,7 @@ func (e *Engine) lookupList(key []byte) (l *list, wrong bool) {
 	case v.kind != kList:
 		return nil, true
 	}
-	return v.list, false
+	return v.list(), false
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -32,7 +32,7 @@ func (e *Engine) cmdPush(args [][]byte, dst []byte) []byte {
 			return resp.AppendInt(dst, 0)
 		}
 		l = &list{}
-		e.add(args[1], &value{kind: kList, list: l})
+		e.add(args[1], &value{kind: kList, coll: l})
 	}
 	for _, el := range args[2:] {
 		if name[0] == 'l' {
@@ -339,7 +339,7 @@ func (e *Engine) cmdLMove(args [][]byte, dst []byte) []byte {
 	}
 	if to == nil {
 		to = &list{}
-		e.add(args[2], &value{kind: kList, list: to})
+		e.add(args[2], &value{kind: kList, coll: to})
 	}
 	if toLeft {
 		to.pushFront(el)

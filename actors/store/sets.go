@@ -16,7 +16,7 @@ func (e *Engine) lookupSet(key []byte) (s *set, wrong bool) {
 	case v.kind != kSet:
 		return nil, true
 	}
-	return v.set, false
+	return v.set(), false
 }
 
 func (e *Engine) cmdSAdd(args [][]byte, dst []byte) []byte {
@@ -26,7 +26,7 @@ func (e *Engine) cmdSAdd(args [][]byte, dst []byte) []byte {
 	}
 	if s == nil {
 		s = newDict[struct{}]()
-		e.add(args[1], &value{kind: kSet, set: s})
+		e.add(args[1], &value{kind: kSet, coll: s})
 	}
 	n := int64(0)
 	for _, m := range args[2:] {
@@ -117,7 +117,7 @@ func (e *Engine) cmdSMove(args [][]byte, dst []byte) []byte {
 	e.dropIfEmpty(args[1], src.len())
 	if to == nil {
 		to = newDict[struct{}]()
-		e.add(args[2], &value{kind: kSet, set: to})
+		e.add(args[2], &value{kind: kSet, coll: to})
 	}
 	to.set(m, struct{}{})
 	return resp.AppendInt(dst, 1)
@@ -216,7 +216,7 @@ func (e *Engine) cmdSetOp(args [][]byte, dst []byte) []byte {
 		s.setNew(m, struct{}{})
 	}
 	e.del(dstKey)
-	e.add(dstKey, &value{kind: kSet, set: s})
+	e.add(dstKey, &value{kind: kSet, coll: s})
 	return resp.AppendInt(dst, int64(len(members)))
 }
 

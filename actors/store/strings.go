@@ -24,8 +24,8 @@ func (e *Engine) addString(key, b []byte) *value {
 	return v
 }
 
-// Values with their key and bytes inline, in nine sizes: with the 80-byte
-// value each is a Go size class (96 to 208 bytes in steps of 16, and 240),
+// Values with their key and bytes inline, in nine sizes: with the 64-byte
+// value each is a Go size class (80 to 192 bytes in steps of 16, and 224),
 // so a value costs what a value, a key and a buffer would, without two of
 // their allocations and, on a keyspace larger than the caches, without two
 // of a lookup's cache misses: the lookup compares the key, checks the
@@ -134,7 +134,7 @@ func (e *Engine) setString(key, b []byte, keepTTL bool) *value {
 		e.persist(old)
 	}
 	old.kind, old.kv = kString, append(old.kv[:old.klen], b...) // a hash's or list's kv is its key alone
-	old.list, old.hash, old.set, old.zset = nil, nil, nil, nil
+	old.coll = nil
 	return old
 }
 

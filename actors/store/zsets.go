@@ -20,7 +20,7 @@ func (e *Engine) lookupZSet(key []byte) (z *zset, wrong bool) {
 	case v.kind != kZSet:
 		return nil, true
 	}
-	return v.zset, false
+	return v.zset(), false
 }
 
 // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
@@ -81,7 +81,7 @@ parsed:
 	var last float64
 	if z == nil && !xx {
 		z = newZSet()
-		e.add(args[1], &value{kind: kZSet, zset: z})
+		e.add(args[1], &value{kind: kZSet, coll: z})
 	}
 	for j := 0; z != nil && j < len(scores); j++ {
 		score, member := scores[j], string(pairs[2*j+1])

@@ -88,9 +88,9 @@ func (e *Engine) cmdZStore(args [][]byte, dst []byte) []byte {
 		switch {
 		case v == nil:
 		case v.kind == kZSet:
-			srcs[i].z = v.zset
+			srcs[i].z = v.zset()
 		case v.kind == kSet:
-			srcs[i].s = v.set
+			srcs[i].s = v.set()
 		default:
 			return appendErr(dst, errWrongType)
 		}
@@ -170,7 +170,7 @@ func (e *Engine) cmdZStore(args [][]byte, dst []byte) []byte {
 	if out.len() == 0 {
 		return resp.AppendInt(dst, 0)
 	}
-	e.add(args[1], &value{kind: kZSet, zset: out})
+	e.add(args[1], &value{kind: kZSet, coll: out})
 	return resp.AppendInt(dst, int64(out.len()))
 }
 
