@@ -74,15 +74,23 @@ func (ks *keyspace) get(key []byte) *value { return ks.find(key, hashKey(&ks.sec
 
 // find, insert and remove take the key's hash, so tests can choose it.
 func (ks *keyspace) find(key []byte, h uint64) *value {
+	if t, i := ks.probe(key, h); t != nil {
+		return t.slots[i].v
+	}
+	return nil
+}
+
+// probe returns the table and slot holding key, or a nil table.
+func (ks *keyspace) probe(key []byte, h uint64) (*ktable, uint64) {
 	t := ks.table(h)
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.v == nil {
-			return nil
+			return nil, 0
 		}
 		if s.h == h && string(s.v.key()) == string(key) {
-			return s.v
+			return t, i
 		}
 	}
 }
@@ -116,28 +124,22 @@ func (ks *keyspace) insert(key []byte, h uint64, v *value) {
 func (ks *keyspace) del(key []byte) bool { return ks.remove(key, hashKey(&ks.secret, key)) }
 
 func (ks *keyspace) remove(key []byte, h uint64) bool {
-	t := ks.table(h)
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.v == nil {
-			return false
-		}
-		if s.h == h && string(s.v.key()) == string(key) {
-			ks.order[s.v.pos].v = nil
-			t.remove(i)
-			if len(t.slots) > minTableSlots && t.used*8 < len(t.slots) {
-				t.resize(len(t.slots) / 2) // a quarter full now: memory goes back after mass deletes
-			}
-			ks.live--
-			if ks.live == 0 {
-				ks.order = nil
-			} else if holes := len(ks.order) - ks.live; holes > 16 && holes > ks.live {
-				ks.compact()
-			}
-			return true
-		}
+	t, i := ks.probe(key, h)
+	if t == nil {
+		return false
 	}
+	ks.order[t.slots[i].v.pos].v = nil
+	t.remove(i)
+	if len(t.slots) > minTableSlots && t.used*8 < len(t.slots) {
+		t.resize(len(t.slots) / 2) // a quarter full now: memory goes back after mass deletes
+	}
+	ks.live--
+	if ks.live == 0 {
+		ks.order = nil
+	} else if holes := len(ks.order) - ks.live; holes > 16 && holes > ks.live {
+		ks.compact()
+	}
+	return true
 }
 
 func (ks *keyspace) compact() {
