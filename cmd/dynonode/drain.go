@@ -105,10 +105,14 @@ func drain(h *clientHost, fe *frontend.Listener, grace time.Duration, log *slog.
 	h.draining.Store(true)
 	log.Info("draining: refusing new client connections", "in_flight", h.InFlight(), "connections", fe.Active.Load(), "grace", grace.String())
 	deadline := time.Now().Add(grace)
-	for h.InFlight() > 0 && time.Now().Before(deadline) {
+	// The writer actors have handled a reply before the socket took it
+	// (fe.Unwritten): wait for both, or the close that follows drops
+	// replies still queued for the listener's pass writer.
+	pending := func() int64 { return max(h.InFlight(), fe.Unwritten()) }
+	for pending() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if left := h.InFlight(); left > 0 {
+	if left := pending(); left > 0 {
 		log.Warn("drain grace period over: closing client connections with requests unanswered", "in_flight", left)
 		return
 	}

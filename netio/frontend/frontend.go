@@ -181,6 +181,22 @@ func (l *Listener) start(nc net.Conn) {
 	go c.readLoop()
 }
 
+// Unwritten is the requests its open connections have read and not yet
+// written a reply for. A reply counts as written once the socket took it
+// (the pass writer writes after the writer actor has handled the reply,
+// so the actor's accounting alone ends too early for a drain).
+func (l *Listener) Unwritten() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for c := range l.conns {
+		if !c.done.Load() {
+			n += max(c.inFlight.Load(), 0)
+		}
+	}
+	return n
+}
+
 func (l *Listener) forget(c *conn) {
 	l.mu.Lock()
 	delete(l.conns, c)
