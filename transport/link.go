@@ -160,6 +160,7 @@ func (p *pipe) writeLoop() {
 	codec := msg.NewCodec()
 	var (
 		conn    net.Conn
+		w       *sock.Writer              // conn's
 		out     = make([]byte, 0, 64<<10) // the burst being written
 		backoff = minBackoff
 		rng     = rand.New(rand.NewPCG(uint64(l.n.seed), uint64(fnv32(string(l.peer)))+uint64(p.index)))
@@ -180,7 +181,7 @@ func (p *pipe) writeLoop() {
 		for conn == nil {
 			c, err := net.DialTimeout("tcp", l.target(), l.n.opts.DialTimeout)
 			if err == nil {
-				conn, backoff = c, minBackoff
+				conn, w, backoff = c, sock.NewWriter(c), minBackoff
 				log.Info("peer link connected", "addr", c.RemoteAddr().String())
 				break
 			}
@@ -226,7 +227,7 @@ func (p *pipe) writeLoop() {
 			}
 			err = nil
 			if len(out) >= maxBurst {
-				if err = l.flush(conn, out); err != nil {
+				if err = l.flush(w, out); err != nil {
 					break
 				}
 				out = out[:0]
@@ -237,7 +238,7 @@ func (p *pipe) writeLoop() {
 			o = p.take(<-p.queue)
 		}
 		if err == nil && len(out) > 0 {
-			err = l.flush(conn, out)
+			err = l.flush(w, out)
 		}
 		if cap(out) > 4*maxBurst {
 			out = make([]byte, 0, 64<<10) // a burst of large values: do not keep its buffer
@@ -246,7 +247,7 @@ func (p *pipe) writeLoop() {
 			l.n.stats.dropped.Add(1)
 			log.Warn("peer link broken; will redial", "err", err)
 			conn.Close()
-			conn = nil
+			conn, w = nil, nil
 		}
 	}
 }
@@ -289,11 +290,11 @@ func (l *link) writeFrame(out []byte, start int) []byte {
 
 // flush writes a burst out. Failpoint peerWriteReset fails it as a
 // connection reset would.
-func (l *link) flush(conn net.Conn, out []byte) error {
+func (l *link) flush(w *sock.Writer, out []byte) error {
 	failpoint.Inject("peerWriteReset", func() {
 		failpoint.Return(errors.New("failpoint peerWriteReset: connection reset"))
 	})
-	return sock.Write(conn, out)
+	return w.Write(out)
 }
 
 func (n *Node) acceptLoop() {

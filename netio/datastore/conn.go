@@ -62,6 +62,7 @@ type conn struct {
 type session struct {
 	nc   net.Conn
 	rd   *sock.Reader
+	wr   *sock.Writer
 	wake chan struct{} // capacity 1: the writer has work
 	done chan struct{} // closed when the session ends
 }
@@ -232,7 +233,7 @@ func (c *conn) dial() {
 		p.fail(failed, refusal)
 		return
 	}
-	s := &session{nc: nc, rd: sock.NewReader(nc), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &session{nc: nc, rd: sock.NewReader(nc), wr: sock.NewWriter(nc), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.sess, c.state, c.wait = s, up, p.opts.InitialBackoff
 	if c.pend.len() > 0 {
 		_ = nc.SetReadDeadline(c.pend.peek().deadline)
@@ -372,7 +373,7 @@ func (c *conn) tryWrite(s *session, batch []byte) (int, error) {
 		_, _ = s.nc.Write(batch[:len(batch)/2])
 		failpoint.Return(len(batch)/2, errShortWrite)
 	})
-	return sock.TryWrite(s.nc, batch)
+	return s.wr.TryWrite(batch)
 }
 
 func (c *conn) read(s *session, b []byte) (int, error) {

@@ -25,6 +25,8 @@ type conn struct {
 	name  string
 	log   atomic.Pointer[slog.Logger] // see logger
 	coord actors.Addr
+	from  actors.Addr  // the address requests are sent from (made once, not per send)
+	w     *sock.Writer // the socket's non-blocking writes (the passWriter's)
 
 	inFlight atomic.Int64  // requests sent to the coordinator, not yet written back
 	wake     chan struct{} // the writer made room
@@ -44,7 +46,8 @@ const (
 func (c *conn) readLoop() {
 	defer c.l.wg.Done()
 	defer c.finish()
-	var buf []byte // nil while the connection is idle (see got)
+	var buf []byte     // nil while the connection is idle (see idle)
+	var pooled *[]byte // the pool's holder of buf, reused to give buf back
 	var (
 		rp *resp.Parser
 		mp *mcproto.Parser
@@ -56,11 +59,17 @@ func (c *conn) readLoop() {
 	}
 	next := func() []byte {
 		if buf == nil {
-			buf = (*readBufs.Get().(*[]byte))[:0]
+			pooled = readBufs.Get().(*[]byte)
+			buf = (*pooled)[:0]
 		}
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), 2*cap(buf))
 			copy(grown, buf)
+			if pooled != nil {
+				*pooled = buf[:0] // the first-size buffer goes back now
+				readBufs.Put(pooled)
+				pooled = nil
+			}
 			buf = grown
 		}
 		return buf[len(buf):cap(buf)]
@@ -86,13 +95,15 @@ func (c *conn) readLoop() {
 		return !c.done.Load() && !c.closing.Load()
 	}
 	idle := func() {
-		if len(buf) == 0 && cap(buf) == firstRead {
+		if len(buf) == 0 && pooled != nil {
 			// Everything read was handled and the socket is empty: a
 			// waiting connection holds no read buffer (5,000 idle clients
 			// would hold 20 MB), and the next read takes one from the pool.
-			spare := buf[:0]
-			readBufs.Put(&spare)
-			buf = nil
+			// The holder goes back with it: a new one per Put was an
+			// allocation per wait.
+			*pooled = buf[:0]
+			readBufs.Put(pooled)
+			buf, pooled = nil, nil
 		}
 	}
 	err := sock.NewReader(c.nc).Stream(next, got, idle)
@@ -166,7 +177,7 @@ func (c *conn) send(n int, m any) {
 	for peak := c.l.PeakInFlight.Load(); now > peak && !c.l.PeakInFlight.CompareAndSwap(peak, now); {
 		peak = c.l.PeakInFlight.Load()
 	}
-	c.l.opts.Host.Send(actors.Addr{Node: c.l.opts.Host.ID(), Name: c.name + "/r"}, c.coord, m)
+	c.l.opts.Host.Send(c.from, c.coord, m)
 }
 
 // throttle pauses reading while too many requests are unanswered.

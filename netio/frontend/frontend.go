@@ -23,6 +23,7 @@ import (
 	"github.com/dynonode/dynonode/actors/mcproto"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/netio/admit"
+	"github.com/dynonode/dynonode/netio/sock"
 )
 
 // Host is the runtime the edge spawns connection actors on
@@ -156,7 +157,8 @@ func (l *Listener) Close() {
 
 func (l *Listener) start(nc net.Conn) {
 	id := l.nextID.Add(1)
-	c := &conn{l: l, nc: nc, name: "client/" + strconv.FormatUint(id, 10), wake: make(chan struct{}, 1)}
+	c := &conn{l: l, nc: nc, name: "client/" + strconv.FormatUint(id, 10), wake: make(chan struct{}, 1), w: sock.NewWriter(nc)}
+	c.from = actors.Addr{Node: l.opts.Host.ID(), Name: c.name + "/r"}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

@@ -7,7 +7,6 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/coord"
-	"github.com/dynonode/dynonode/netio/sock"
 )
 
 // writer is the connection's reply sink: an actor, so the coordinator can
@@ -150,7 +149,7 @@ func (c *conn) writeQueued() {
 	n := len(data)
 	if n > 0 && !c.done.Load() {
 		var err error
-		if n, err = sock.TryWrite(c.nc, data); err != nil {
+		if n, err = c.w.TryWrite(data); err != nil {
 			c.writeFailed(err)
 			n = len(data)
 		}

@@ -6,15 +6,15 @@ package sock
 import "net"
 
 // Write writes all of b: what the socket takes at once with TryWrite, the
-// rest with nc.Write (waiting in the network poller, under nc's write
-// deadline). For writers that own their goroutine.
-func Write(nc net.Conn, b []byte) error {
-	n, err := TryWrite(nc, b)
+// rest with the connection's Write (waiting in the network poller, under
+// its write deadline). For writers that own their goroutine.
+func (w *Writer) Write(b []byte) error {
+	n, err := w.TryWrite(b)
 	if err != nil {
 		return err
 	}
 	if n < len(b) {
-		_, err = nc.Write(b[n:])
+		_, err = w.nc.Write(b[n:])
 	}
 	return err
 }

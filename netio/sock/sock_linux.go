@@ -33,37 +33,60 @@ func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
 	return int(n), e
 }
 
-// TryWrite writes what the socket takes without waiting: one write(2) on
-// the non-blocking descriptor. A full socket buffer writes 0 bytes and is
-// no error.
-func TryWrite(nc net.Conn, b []byte) (int, error) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return 0, nil
+// Writer writes a connection without waiting (TryWrite). It holds the
+// connection's RawConn and the write callback, made once: fetching the
+// RawConn and building a closure on every write were three allocations
+// per write, a fifth of an embedded node's allocations at -P 16.
+type Writer struct {
+	nc   net.Conn
+	raw  syscall.RawConn
+	fn   func(fd uintptr) bool
+	b    []byte
+	n    int
+	errn syscall.Errno
+}
+
+// NewWriter returns a writer of nc; a connection that does not expose its
+// descriptor gets one whose TryWrite writes nothing (the caller falls back
+// to its blocking writer).
+func NewWriter(nc net.Conn) *Writer {
+	w := &Writer{nc: nc}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			w.raw = raw
+		}
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return 0, nil
-	}
-	var n int
-	var werr syscall.Errno
-	if err := raw.Write(func(fd uintptr) bool {
+	w.fn = func(fd uintptr) bool {
 		for {
-			n, werr = rawWrite(fd, b)
-			if werr != syscall.EINTR {
+			w.n, w.errn = rawWrite(fd, w.b)
+			if w.errn != syscall.EINTR {
 				return true
 			}
 		}
-	}); err != nil {
+	}
+	return w
+}
+
+// TryWrite writes what the socket takes without waiting: one write(2) on
+// the non-blocking descriptor. A full socket buffer writes 0 bytes and is
+// no error. A Writer is for one goroutine at a time.
+func (w *Writer) TryWrite(b []byte) (int, error) {
+	if w.raw == nil {
+		return 0, nil
+	}
+	w.b = b
+	err := w.raw.Write(w.fn)
+	w.b = nil
+	if err != nil {
 		return 0, err
 	}
-	switch werr {
+	switch w.errn {
 	case 0:
-		return n, nil
+		return w.n, nil
 	case syscall.EAGAIN:
 		return 0, nil
 	default:
-		return 0, werr
+		return 0, w.errn
 	}
 }
 

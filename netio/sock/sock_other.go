@@ -4,9 +4,15 @@ package sock
 
 import "net"
 
-// TryWrite writes nothing where descriptors are not reachable: the caller
+// Writer writes nothing where descriptors are not reachable: the caller
 // falls back to its blocking writer.
-func TryWrite(net.Conn, []byte) (int, error) { return 0, nil }
+type Writer struct{ nc net.Conn }
+
+// NewWriter returns a writer of nc.
+func NewWriter(nc net.Conn) *Writer { return &Writer{nc: nc} }
+
+// TryWrite writes nothing here.
+func (*Writer) TryWrite([]byte) (int, error) { return 0, nil }
 
 // Reader reads through the net.Conn elsewhere than on Linux.
 type Reader struct{ nc net.Conn }
