@@ -38,6 +38,11 @@ type Options struct {
 	// 0: the GOMAXPROCS environment variable if set, else half the CPUs
 	// the process may use, at least one (see defaultProcs).
 	Procs int
+	// HeapFloorMiB (--heap-floor) is how many MiB the heap may grow past
+	// its live size before Go's collector runs again (see gcfloor.go).
+	// 0: the default, 64; -1: off (--heap-floor=0). GOGC in the
+	// environment turns it off too.
+	HeapFloorMiB int
 }
 
 const (
@@ -120,6 +125,19 @@ var options = []option{
 			}
 			return nil
 		})},
+	{long: "heap-floor", arg: "MIB", help: "let the heap grow by at least MIB MiB between garbage collections (default 64;\n" +
+		strings.Repeat(" ", 31) + "0 turns it off; a GOGC environment variable wins) (dynonode only; see docs/profiling.md)",
+		set: func(o *Options, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1<<20 {
+				return fmt.Errorf("heap floor %q is not a number of MiB in 0..1048576", v)
+			}
+			o.HeapFloorMiB = n
+			if n == 0 {
+				o.HeapFloorMiB = -1
+			}
+			return nil
+		}},
 	{long: "fault-injection", help: "serve fault-injection endpoints (/fault/clock_offset/MS) on the admin port\n" +
 		strings.Repeat(" ", 31) + "for testing only (dynonode only; see jepsen/README.md)",
 		set: func(o *Options, _ string) error { o.FaultInjection = true; return nil }},
@@ -260,7 +278,8 @@ protocol. It reads Netflix Dynomite's dynomite.yml and accepts its flags.
 
 Usage: dynonode [-?hVdDt] [-v level] [-o file] [-c conf] [-p pidfile]
                 [-m mbuf] [-M msgs] [-x op] [--log-format text|json]
-                [--drain-timeout duration] [--procs n] [--pprof] [--fault-injection]
+                [--drain-timeout duration] [--procs n] [--heap-floor MiB]
+                [--pprof] [--fault-injection]
 
 Options:
 `, version)

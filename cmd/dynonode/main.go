@@ -97,8 +97,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stopSignals()
 	go handleSignals(sigCtx, log)
 	runtime.GOMAXPROCS(procs(opts.Procs, os.Getenv("GOMAXPROCS") != "", runtime.GOMAXPROCS(0)))
+	floor := heapFloorBytes(opts.HeapFloorMiB, os.Getenv("GOGC") != "")
+	defer startHeapFloor(floor, log.Logger)()
 	log.Info("dynonode starting", "version", version, "pid", os.Getpid(), "conf", opts.ConfFile,
-		"pool", cfg.Pool, "datastore", cfg.DataStore.String(), "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", runtime.NumCPU())
+		"pool", cfg.Pool, "datastore", cfg.DataStore.String(), "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", runtime.NumCPU(),
+		"heap_floor_mib", floor>>20)
 	if err := serve(ctx, cfg, opts, log.Logger, log.level); err != nil {
 		return fail(err)
 	}
