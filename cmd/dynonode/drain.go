@@ -105,10 +105,7 @@ func drain(h *clientHost, fe *frontend.Listener, grace time.Duration, log *slog.
 	h.draining.Store(true)
 	log.Info("draining: refusing new client connections", "in_flight", h.InFlight(), "connections", fe.Active.Load(), "grace", grace.String())
 	deadline := time.Now().Add(grace)
-	// The writer actors have handled a reply before the socket took it
-	// (fe.Unwritten): wait for both, or the close that follows drops
-	// replies still queued for the listener's pass writer.
-	pending := func() int64 { return max(h.InFlight(), fe.Unwritten()) }
+	pending := func() int64 { return owed(h, fe) }
 	for pending() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -117,6 +114,16 @@ func drain(h *clientHost, fe *frontend.Listener, grace time.Duration, log *slog.
 		return
 	}
 	log.Info("drained: every pending reply was written")
+}
+
+// owed is how many requests clients are owed replies for: read and not
+// yet answered by the actors (h.InFlight), or answered and not yet taken
+// by the socket (fe.Unwritten: a writer actor hands a reply to the
+// listener's pass writer, which writes it later). A drain waits for both,
+// or the close that follows drops replies still queued for the pass
+// writer (TestDrainWaitsForThePassWriter); the in-flight gauge shows both.
+func owed(h *clientHost, fe *frontend.Listener) int64 {
+	return max(h.InFlight(), fe.Unwritten())
 }
 
 // closeClients closes the client connections. A connection still owed

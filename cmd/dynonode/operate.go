@@ -109,7 +109,7 @@ func newAdmin(w adminWiring) *admin.Server {
 			if fe == nil {
 				return admin.Clients{}
 			}
-			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: w.host.InFlight()}
+			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: owed(w.host, fe)}
 		},
 	}
 	if w.counters != nil {

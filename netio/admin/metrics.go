@@ -31,7 +31,7 @@ var (
 
 	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
 	descActive   = desc("client_connections", "Client connections open now.")
-	descInFlight = desc("client_requests_in_flight", "Client requests read and not yet answered.")
+	descInFlight = desc("client_requests_in_flight", "Client requests read and not yet answered (the reply not yet written to the socket).")
 
 	descSent        = desc("peer_messages_sent_total", "Envelopes written to peer links.")
 	descReceived    = desc("peer_messages_received_total", "Envelopes read from peer links.")

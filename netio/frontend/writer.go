@@ -7,6 +7,7 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/pingcap/failpoint"
 )
 
 // writer is the connection's reply sink: an actor, so the coordinator can
@@ -126,6 +127,13 @@ func (p *passWriter) loop() {
 }
 
 func (p *passWriter) pass() {
+	// passWriterDelay holds each pass back for the given milliseconds: the
+	// replies the writer actors handled wait, unwritten (a drain test).
+	failpoint.Inject("passWriterDelay", func(val failpoint.Value) {
+		if ms, ok := val.(int); ok {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
+	})
 	p.mu.Lock()
 	conns := p.conns
 	p.conns = p.spare[:0]
