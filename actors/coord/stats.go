@@ -73,8 +73,11 @@ type Counts struct {
 }
 
 // StatsDelta is a coordinator's report to the stats actor: the counts of
-// the requests it answered since its previous report. Local only.
-type StatsDelta struct{ Counts Counts }
+// the requests it answered since its previous report, the stats actor's
+// once sent (the coordinator starts new ones). Local only. A pointer, so
+// the message is no 1.4 KB copy: boxed, a one-pointer struct allocates
+// nothing.
+type StatsDelta struct{ Counts *Counts }
 
 // StatsInterval is the longest a coordinator keeps counts before
 // reporting them.
@@ -202,8 +205,8 @@ func (p *pipeline) sendStats(ctx actors.Context, to actors.Addr) {
 	if to.IsZero() || p.counts == nil {
 		return
 	}
-	ctx.Send(to, StatsDelta{Counts: *p.counts})
-	p.counts = nil // an idle connection keeps no counts (2 KB)
+	ctx.Send(to, StatsDelta{Counts: p.counts})
+	p.counts = nil // an idle connection keeps no counts (1.4 KB)
 }
 
 // statsMsg handles the report timer, and reports what is left when the

@@ -38,8 +38,8 @@ func (s *Stats) Receive(ctx actors.Context, m any) {
 	case actors.Started:
 		ctx.After(WindowReset, resetTick{})
 	case coord.StatsDelta:
-		s.total.Add(&m.Counts)
-		s.window.Add(&m.Counts)
+		s.total.Add(m.Counts)
+		s.window.Add(m.Counts)
 		s.reports++
 	case ResetWindow:
 		s.window = coord.Counts{}
