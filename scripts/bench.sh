@@ -132,6 +132,15 @@ set_level() { # level
 	done
 }
 
+# cpu_ticks: the machine's busy and total CPU time so far, in clock ticks
+# (all processes and the kernel: the benchmark client, the servers, the
+# network stack). Around each run they give the machine's CPU per request
+# and how much of its cores were busy: on a small machine every target is
+# CPU-bound, and a proxy's ratio to redis direct is bounded by the CPU per
+# request it adds.
+cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+
 targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
 	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110")
 : >"$work/raw.csv"
@@ -141,10 +150,15 @@ for round in $(seq 1 "$ROUNDS"); do
 		if [ -n "$ONLY" ] && [ "$name" != redis-direct ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
 		case $name in cluster-*) set_level "${name#cluster-}" ;; esac
 		for p in $PIPES; do
-			redis-benchmark -h "$host" -p "$port" -t set,get -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
-				tail -n +2 | tr -d '"' | while IFS=, read -r test rps _avg _min p50 _p95 p99 _max; do
-					echo "$round,$name,$p,$test,$rps,$p50,$p99" >>"$work/raw.csv"
-				done
+			for test in set get; do
+				read -r busy0 all0 < <(cpu_ticks)
+				redis-benchmark -h "$host" -p "$port" -t "$test" -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
+					tail -n +2 | tr -d '"' >"$work/one.csv"
+				read -r busy1 all1 < <(cpu_ticks)
+				while IFS=, read -r t rps _avg _min p50 _p95 p99 _max; do
+					echo "$round,$name,$p,$t,$rps,$p50,$p99,$((busy1 - busy0)),$((all1 - all0))" >>"$work/raw.csv"
+				done <"$work/one.csv"
+			done
 		done
 		case $name in cluster-*) check_replication "$name" "$round" ;; esac
 	done
@@ -153,16 +167,20 @@ done
 
 
 mkdir -p "$OUT"
-python3 - "$work/raw.csv" "$N" "$ROUNDS" "$work/replication.txt" "$OUT/bench.csv" >"$OUT/bench.md" <<'PY'
+python3 - "$work/raw.csv" "$N" "$ROUNDS" "$work/replication.txt" "$OUT/bench.csv" "$HZ" >"$OUT/bench.md" <<'PY'
 import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))
 n, rounds = sys.argv[2], sys.argv[3]
 replication = [l.strip() for l in open(sys.argv[4]) if l.strip()]
+hz = float(sys.argv[6])
 med = {}
 by_round = {}
-for rnd, name, p, test, rps, p50, p99 in rows:
+cpu = {}  # (name, p, test) -> [(machine CPU us per request, busy share of all cores)]
+for rnd, name, p, test, rps, p50, p99, busy, total in rows:
     med.setdefault((name, p, test), []).append((float(rps), float(p50), float(p99)))
     by_round[(rnd, name, p, test)] = float(rps)
+    if int(total) > 0:
+        cpu.setdefault((name, p, test), []).append((int(busy) / hz * 1e6 / int(n), int(busy) / int(total)))
 def spread(name, p, t):
     # the ratio in each round, to redis direct in that round
     rs = [v / by_round[(r, "redis-direct", p, t)] for (r, n, pp, tt), v in by_round.items()
@@ -189,15 +207,36 @@ for name in names:
         rng = f" [{lo:.2f}-{hi:.2f}]" if name != "redis-direct" else ""
         cells.append(f"{rps/base:.2f}{rng} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
     print(f"| {name} | " + " | ".join(cells) + " |")
+def c(k):
+    v = cpu.get(k, [])
+    if not v:
+        return float("nan"), float("nan")
+    return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)
+print("\nMachine CPU per request (all processes and the kernel: client, servers, network stack; median us) "
+      "and the share of the machine's cores busy meanwhile. Where every target keeps the cores near-busy, "
+      "throughput is the machine's CPU divided by the CPU per request, and a proxy's ratio to redis direct "
+      "cannot exceed redis direct's CPU per request divided by the proxy's:\n")
+print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
+print("|---|" + "---|" * len(cols))
+for name in names:
+    cells = []
+    for p, t in cols:
+        if (name, p, t) not in cpu:
+            cells.append("-")
+            continue
+        us, share = c((name, p, t))
+        cells.append(f"{us:.1f} us, {share*100:.0f}% busy")
+    print(f"| {name} | " + " | ".join(cells) + " |")
 out = csv.writer(open(sys.argv[5], "w", newline=""))
-out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest"])
+out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest", "machine_cpu_us_per_request", "machine_busy_share"])
 for name in names:
     for p, t in cols:
         if (name, p, t) not in med:
             continue
         rps, p50, p99 = m((name, p, t))
         lo, hi = spread(name, p, t)
-        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}"])
+        us, share = c((name, p, t))
+        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}", f"{us:.2f}", f"{share:.3f}"])
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
 print("\nReplication (keys per rack's redis after each cluster round):\n")
