@@ -39,7 +39,6 @@ func probeDatastore(cfg *config.Config) error {
 type adminWiring struct {
 	cfg      *config.Config
 	node     *transport.Node
-	host     *clientHost
 	fe       **frontend.Listener // set once the client listener is bound
 	counters *datastore.Counters // nil for the embedded store
 	level    admin.LogLevel
@@ -109,7 +108,7 @@ func newAdmin(w adminWiring) *admin.Server {
 			if fe == nil {
 				return admin.Clients{}
 			}
-			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: owed(w.host, fe)}
+			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: fe.Unwritten()}
 		},
 	}
 	if w.counters != nil {

@@ -178,7 +178,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	}
 	var fe *frontend.Listener
 	host := newClientHost(node)
-	adm := newAdmin(adminWiring{cfg: cfg, node: node, host: host, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr})
+	adm := newAdmin(adminWiring{cfg: cfg, node: node, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr})
 	ccfg := coord.Config{Ring: rg, StoreName: storeName, Timeout: cfg.Timeout, AdminMode: opts.AdminOperation > 0, Version: version, Stats: statsAddr, Gossip: gossipAddr}
 	fe, err = frontend.Listen(frontend.Options{
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
