@@ -1,13 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -86,4 +89,38 @@ func TestHeapFloorRetunesAfterCollections(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	assert.Equal(t, int64(100), gogc())
+}
+
+// loadNode writes about 16 MB through the node (SETs of 4 KB values over
+// 1,000 keys), enough for several collections.
+func loadNode(t *testing.T, n *opNode) {
+	t.Helper()
+	c := testproc.DialRESP(t, n.listen)
+	value := strings.Repeat("v", 4096)
+	for round := range 8 {
+		var pipe []byte
+		for i := range 500 {
+			pipe = append(pipe, testproc.Command("SET", fmt.Sprintf("k%d", (round*500+i)%1000), value)...)
+		}
+		c.Send(pipe)
+		for range 500 {
+			require.Equal(t, "+OK\r\n", c.Reply())
+		}
+	}
+}
+
+// The daemon keeps the floor: its start line says so, and under load its
+// collections set GOGC for a live heap far below 64 MiB to the cap. A GOGC
+// variable turns it off.
+func TestDaemonKeepsTheHeapFloor(t *testing.T) {
+	n := startOpNode(t, "", "-v", "7")
+	require.Eventually(t, n.logHas("heap_floor_mib=64"), 5*time.Second, 20*time.Millisecond)
+	loadNode(t, n)
+	require.Eventually(t, n.logHas(`msg="heap floor: GOGC set" gogc=400`), 5*time.Second, 20*time.Millisecond)
+
+	t.Setenv("GOGC", "100")
+	m := startOpNode(t, "", "-v", "7", "--heap-floor", "32")
+	require.Eventually(t, m.logHas("heap_floor_mib=0"), 5*time.Second, 20*time.Millisecond)
+	loadNode(t, m)
+	assert.False(t, m.logHas("heap floor: GOGC set")(), "GOGC in the environment wins")
 }
