@@ -16,8 +16,17 @@ type dict[V any] struct {
 	index map[string]int // key -> position in slots
 	slots []slot[V]
 	live  int
+	peak  int    // most live entries since index and slots were last made
 	seq   uint64 // last sequence number handed out
 }
+
+// A dict that held at least shrinkFrom entries and now holds an eighth of
+// its peak or fewer is rebuilt at its size, as Redis shrinks a hash table
+// under a tenth full: a Go map never gives its buckets back, so a hash
+// that once held a million fields would keep their memory. The rebuild
+// copies what is left after at least seven eighths of the peak were
+// deleted, so deletion stays amortised O(1).
+const shrinkFrom = 256
 
 type slot[V any] struct {
 	key  string
@@ -60,6 +69,7 @@ func (d *dict[V]) setNew(k string, v V) {
 	d.index[k] = len(d.slots)
 	d.slots = append(d.slots, slot[V]{key: k, seq: d.seq, val: v})
 	d.live++
+	d.peak = max(d.peak, d.live)
 }
 
 func (d *dict[V]) del(k []byte) bool {
@@ -71,7 +81,9 @@ func (d *dict[V]) del(k []byte) bool {
 	var zero V
 	d.slots[i] = slot[V]{seq: d.slots[i].seq, dead: true, val: zero}
 	d.live--
-	if d.live == 0 {
+	if d.peak >= shrinkFrom && d.live <= d.peak/8 {
+		d.shrink()
+	} else if d.live == 0 {
 		d.slots = d.slots[:0]
 	} else if holes := len(d.slots) - d.live; holes > 16 && holes > d.live {
 		d.compact()
@@ -90,6 +102,20 @@ func (d *dict[V]) compact() {
 	}
 	clear(d.slots[n:])
 	d.slots = d.slots[:n]
+}
+
+// shrink makes the index and the slots anew at the live size, in order,
+// each entry keeping its sequence number (SCAN cursors stay valid).
+func (d *dict[V]) shrink() {
+	index := make(map[string]int, d.live)
+	slots := make([]slot[V], 0, d.live)
+	for _, s := range d.slots {
+		if !s.dead {
+			index[s.key] = len(slots)
+			slots = append(slots, s)
+		}
+	}
+	d.index, d.slots, d.peak = index, slots, d.live
 }
 
 // each calls fn for every entry in order until fn returns false. fn must
