@@ -140,6 +140,26 @@ set_level() { # level
 # request it adds.
 cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
+# server_ticks TARGET: CPU time so far of the processes serving TARGET (the
+# proxy or node and the redis behind it; a cluster's three nodes and three
+# redis), to split the machine's CPU per request into the servers' and the
+# rest's (the benchmark client, the kernel's work outside them).
+servers_of() {
+	case $1 in
+	redis-direct) echo direct ;;
+	twemproxy-redis) echo twemproxy twemproxy-redis ;;
+	dynonode-redis) echo single single-redis ;;
+	dynonode-embedded) echo embedded ;;
+	cluster-*) echo rack1 rack2 rack3 rack1-redis rack2-redis rack3-redis ;;
+	esac
+}
+server_ticks() {
+	local total=0 name
+	for name in $(servers_of "$1"); do
+		total=$((total + $(awk '{print $14+$15}' "/proc/$(cat "$work/$name.pid")/stat")))
+	done
+	echo "$total"
+}
 
 targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
 	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110")
@@ -152,11 +172,13 @@ for round in $(seq 1 "$ROUNDS"); do
 		for p in $PIPES; do
 			for test in set get; do
 				read -r busy0 all0 < <(cpu_ticks)
+				srv0=$(server_ticks "$name")
 				redis-benchmark -h "$host" -p "$port" -t "$test" -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
 					tail -n +2 | tr -d '"' >"$work/one.csv"
+				srv1=$(server_ticks "$name")
 				read -r busy1 all1 < <(cpu_ticks)
 				while IFS=, read -r t rps _avg _min p50 _p95 p99 _max; do
-					echo "$round,$name,$p,$t,$rps,$p50,$p99,$((busy1 - busy0)),$((all1 - all0))" >>"$work/raw.csv"
+					echo "$round,$name,$p,$t,$rps,$p50,$p99,$((busy1 - busy0)),$((all1 - all0)),$((srv1 - srv0))" >>"$work/raw.csv"
 				done <"$work/one.csv"
 			done
 		done
@@ -175,12 +197,13 @@ replication = [l.strip() for l in open(sys.argv[4]) if l.strip()]
 hz = float(sys.argv[6])
 med = {}
 by_round = {}
-cpu = {}  # (name, p, test) -> [(machine CPU us per request, busy share of all cores)]
-for rnd, name, p, test, rps, p50, p99, busy, total in rows:
+cpu = {}  # (name, p, test) -> [(machine CPU us per request, busy share of all cores, servers' CPU us per request)]
+for rnd, name, p, test, rps, p50, p99, busy, total, srv in rows:
     med.setdefault((name, p, test), []).append((float(rps), float(p50), float(p99)))
     by_round[(rnd, name, p, test)] = float(rps)
     if int(total) > 0:
-        cpu.setdefault((name, p, test), []).append((int(busy) / hz * 1e6 / int(n), int(busy) / int(total)))
+        us = lambda ticks: int(ticks) / hz * 1e6 / int(n)
+        cpu.setdefault((name, p, test), []).append((us(busy), int(busy) / int(total), us(srv)))
 def spread(name, p, t):
     # the ratio in each round, to redis direct in that round
     rs = [v / by_round[(r, "redis-direct", p, t)] for (r, n, pp, tt), v in by_round.items()
@@ -210,12 +233,13 @@ for name in names:
 def c(k):
     v = cpu.get(k, [])
     if not v:
-        return float("nan"), float("nan")
-    return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)
-print("\nMachine CPU per request (all processes and the kernel: client, servers, network stack; median us) "
-      "and the share of the machine's cores busy meanwhile. Where every target keeps the cores near-busy, "
-      "throughput is the machine's CPU divided by the CPU per request, and a proxy's ratio to redis direct "
-      "cannot exceed redis direct's CPU per request divided by the proxy's:\n")
+        return float("nan"), float("nan"), float("nan")
+    return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)
+print("\nMachine CPU per request (all processes and the kernel: client, servers, network stack; median us), "
+      "of it the servers' (the target's proxy or nodes and the redis behind them), and the share of the "
+      "machine's cores busy meanwhile. Where every target keeps the cores near-busy, throughput is the "
+      "machine's CPU divided by the CPU per request, and a proxy's ratio to redis direct cannot exceed "
+      "redis direct's CPU per request divided by the proxy's:\n")
 print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
 print("|---|" + "---|" * len(cols))
 for name in names:
@@ -224,19 +248,19 @@ for name in names:
         if (name, p, t) not in cpu:
             cells.append("-")
             continue
-        us, share = c((name, p, t))
-        cells.append(f"{us:.1f} us, {share*100:.0f}% busy")
+        us, share, srv = c((name, p, t))
+        cells.append(f"{us:.1f} us (servers {srv:.1f}), {share*100:.0f}% busy")
     print(f"| {name} | " + " | ".join(cells) + " |")
 out = csv.writer(open(sys.argv[5], "w", newline=""))
-out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest", "machine_cpu_us_per_request", "machine_busy_share"])
+out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest", "machine_cpu_us_per_request", "machine_busy_share", "servers_cpu_us_per_request"])
 for name in names:
     for p, t in cols:
         if (name, p, t) not in med:
             continue
         rps, p50, p99 = m((name, p, t))
         lo, hi = spread(name, p, t)
-        us, share = c((name, p, t))
-        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}", f"{us:.2f}", f"{share:.3f}"])
+        us, share, srv = c((name, p, t))
+        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}", f"{us:.2f}", f"{share:.3f}", f"{srv:.2f}"])
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
 print("\nReplication (keys per rack's redis after each cluster round):\n")
