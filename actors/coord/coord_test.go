@@ -357,3 +357,28 @@ func TestQuietReplicaWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartedCoordinatorClosesTheConnection: a coordinator restarted
+// after a panic (the runtime delivers Restarted to the fresh incarnation)
+// has lost its predecessor's requests; it answers with one error line in
+// place of the first lost reply and closes the connection, and answers
+// nothing after it. Both protocols.
+func TestRestartedCoordinatorClosesTheConnection(t *testing.T) {
+	c := newCluster(t, "dc1/r1")
+	k := c.conn("n1")
+	require.Equal(t, "+OK\r\n", k.do("set a v"))
+	c.w.Inject(actors.Addr{Node: "n1", Name: "runtime"}, k.addr, actors.Restarted{Cause: "test panic"})
+	require.NoError(t, c.w.RunFor(time.Second))
+	require.True(t, k.cl.closed)
+	require.Equal(t, "+OK\r\n-ERR dynonode: internal error, this connection lost its pending requests; reconnect\r\n", string(k.cl.data))
+	require.Equal(t, "", k.do("get a"), "nothing after the close")
+
+	mc := &client{}
+	sink := actors.Addr{Node: "n1", Name: "m1/w"}
+	c.w.Spawn("n1", "m1/w", func() actors.Behaviour { return mc })
+	c.w.Spawn("n1", "m1", coord.NewMemcached(coord.Config{Sink: sink, Ring: c.ring["n1"], StoreName: "store", Timeout: 500 * time.Millisecond, Version: "test"}))
+	c.w.Inject(actors.Addr{Node: "n1", Name: "runtime"}, actors.Addr{Node: "n1", Name: "m1"}, actors.Restarted{Cause: "test panic"})
+	require.NoError(t, c.w.RunFor(time.Second))
+	require.True(t, mc.closed)
+	require.Equal(t, "SERVER_ERROR dynonode: internal error, this connection lost its pending requests; reconnect\r\n", string(mc.data))
+}

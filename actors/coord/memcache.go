@@ -86,6 +86,8 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 		if m.Fatal != nil && !c.p.closing {
 			c.p.refuse(mcproto.AppendLine(nil, m.Fatal.Reply), true, ErrProtocol)
 		}
+	case actors.Restarted:
+		c.p.refuse(mcproto.AppendLine(nil, "SERVER_ERROR "+lostState), true, ErrReply) // see lostState
 	default:
 		if !c.p.answers(ctx, m) {
 			return

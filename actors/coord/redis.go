@@ -77,6 +77,8 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		if m.ProtocolError != nil && !c.p.closing {
 			c.p.refuse(m.ProtocolError, true, ErrProtocol)
 		}
+	case actors.Restarted:
+		c.p.refuse(errReply("ERR "+lostState), true, ErrReply)
 	default:
 		if !c.p.answers(ctx, m) {
 			return
@@ -93,6 +95,14 @@ func localOnly(r *ring.Ring) []ring.Replica {
 }
 
 func errReply(msg string) []byte { return resp.AppendError(nil, msg) }
+
+// lostState is what a coordinator restarted after a panic answers before
+// it closes the connection: the fresh incarnation does not know which
+// requests its predecessor had in flight, and a pipelined protocol cannot
+// skip a reply, so the client gets this in place of its first unanswered
+// reply, then the end of the connection, and reconnects (without it the
+// client would wait forever for replies nobody owes any more).
+const lostState = "dynonode: internal error, this connection lost its pending requests; reconnect"
 
 // lookup is command.Lookup, remembering the last name.
 func (c *Redis) lookup(name []byte) *command.Spec {
