@@ -239,8 +239,8 @@ func (c *conn) dial() {
 		_ = nc.SetReadDeadline(c.pend.peek().deadline)
 		s.signal()
 	}
-	p.stats.connected.Add(1)
 	p.spawn(func() { c.writer(s) })
+	p.stats.connected.Add(1) // after the writer exists: "connected" is a session with both goroutines
 	c.mu.Unlock()
 	c.reader(s)
 }
