@@ -40,6 +40,7 @@ func (h *clientHost) Spawn(name string, p actors.Producer) actors.Addr {
 // them.
 func drain(h *clientHost, fe *frontend.Listener, grace time.Duration, log *slog.Logger) {
 	h.draining.Store(true)
+	fe.StopReading()
 	log.Info("draining: refusing new client connections", "in_flight", fe.Unwritten(), "connections", fe.Active.Load(), "grace", grace.String())
 	deadline := time.Now().Add(grace)
 	pending := fe.Unwritten

@@ -395,6 +395,39 @@ func TestDrainWaitsForThePassWriter(t *testing.T) {
 	assert.True(t, n.logHas("drained: every pending reply was written")())
 }
 
+// TestDrainStopsReading: once the node drains it reads no more requests:
+// what a connection had sent before is answered, what it sends after is
+// never read, so never runs, and the connection closes after its last
+// reply; an idle connection closes at once. A client thus knows that
+// every request after the last reply it got was not executed.
+func TestDrainStopsReading(t *testing.T) {
+	redis := testproc.Redis(t)
+	n := startOpNode(t, fmt.Sprintf("  servers:\n  - %s:1\n  data_store: 0\n  timeout: 10000\n", redis.Addr), "--drain-timeout", "8s")
+	busy := testproc.DialRESP(t, n.listen)
+	require.Equal(t, "+OK\r\n", busy.Do("SET", "k", "v"))
+	idle := testproc.DialRESP(t, n.listen)
+	require.Equal(t, "+PONG\r\n", idle.Do("PING"))
+
+	require.NoError(t, redis.Stop())
+	t.Cleanup(func() { _ = redis.Signal(syscall.SIGCONT) })
+	busy.Send(testproc.Command("GET", "k"))
+	require.Eventually(t, func() bool { return value(scrape(t, n), "dynonode_client_requests_in_flight") == 1 }, 5*time.Second, 20*time.Millisecond)
+	require.NoError(t, n.proc.Signal(syscall.SIGTERM))
+	require.Eventually(t, n.logHas("draining"), 5*time.Second, 20*time.Millisecond)
+	idle.ExpectClosed()
+	busy.Send(testproc.Command("SET", "after", "drain")) // sent after the drain began: never read
+
+	require.NoError(t, redis.Signal(syscall.SIGCONT))
+	r, err := busy.ReplyWithin(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, bulkOf("v"), r, "the request read before the drain is answered")
+	busy.ExpectClosed()
+	require.NoError(t, n.proc.Wait(8*time.Second), "exit 0 once drained")
+	assert.True(t, n.logHas("drained: every pending reply was written")())
+	direct := testproc.DialRESP(t, redis.Addr)
+	require.Equal(t, "$-1\r\n", direct.Do("GET", "after"), "the request sent after the drain began never ran")
+}
+
 // TestDrainIsBounded: with the datastore stopped for good, SIGTERM exits 0
 // once --drain-timeout passes.
 func TestDrainIsBounded(t *testing.T) {

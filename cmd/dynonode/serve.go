@@ -180,8 +180,16 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	host := newClientHost(node)
 	adm := newAdmin(adminWiring{cfg: cfg, node: node, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr})
 	ccfg := coord.Config{Ring: rg, StoreName: storeName, Timeout: cfg.Timeout, AdminMode: opts.AdminOperation > 0, Version: version, Stats: statsAddr, Gossip: gossipAddr}
+	grace := opts.DrainTimeout
+	if grace <= 0 {
+		grace = defaultDrain
+	}
 	fe, err = frontend.Listen(frontend.Options{
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
+		// A connection that stopped reading (its client half-closed, or the
+		// node drains) waits this long for its replies: never less than the
+		// drain's own grace.
+		DrainTimeout: max(10*time.Second, grace),
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			c := ccfg
 			c.Sink = sink
@@ -213,10 +221,6 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 		"racks", rg.NumRacks(), "admin_operation", opts.AdminOperation)
 	<-ctx.Done()
 	log.Info("dynonode stopping")
-	grace := opts.DrainTimeout
-	if grace <= 0 {
-		grace = defaultDrain
-	}
 	drain(host, fe, grace, log)
 	return nil
 }

@@ -46,6 +46,9 @@ const (
 func (c *conn) readLoop() {
 	defer c.l.wg.Done()
 	defer c.finish()
+	if c.l.stopRead.Load() {
+		return // accepted as StopReading ran: read nothing
+	}
 	var buf []byte     // nil while the connection is idle (see idle)
 	var pooled *[]byte // the pool's holder of buf, reused to give buf back
 	var (
@@ -92,7 +95,7 @@ func (c *conn) readLoop() {
 		}
 		c.l.opts.Gate.Wait(admit.DefaultWait)
 		c.throttle()
-		return !c.done.Load() && !c.closing.Load()
+		return !c.done.Load() && !c.closing.Load() && !c.l.stopRead.Load()
 	}
 	idle := func() {
 		if len(buf) == 0 && pooled != nil {
@@ -107,7 +110,7 @@ func (c *conn) readLoop() {
 		}
 	}
 	err := sock.NewReader(c.nc).Stream(next, got, idle)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.done.Load() {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.done.Load() && !c.l.stopRead.Load() {
 		c.logger().Debug("client read failed", "err", err)
 	}
 }
@@ -182,7 +185,7 @@ func (c *conn) send(n int, m any) {
 
 // throttle pauses reading while too many requests are unanswered.
 func (c *conn) throttle() {
-	for c.inFlight.Load() >= int64(c.l.opts.MaxInFlight) && !c.done.Load() && !c.closing.Load() {
+	for c.inFlight.Load() >= int64(c.l.opts.MaxInFlight) && !c.done.Load() && !c.closing.Load() && !c.l.stopRead.Load() {
 		select {
 		case <-c.wake:
 		case <-time.After(100 * time.Millisecond):

@@ -80,9 +80,10 @@ type Listener struct {
 
 	pass *passWriter // writes the connections' replies
 
-	mu     sync.Mutex
-	conns  map[*conn]struct{}
-	closed bool
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	closed   bool
+	stopRead atomic.Bool // StopReading ran (set under mu)
 
 	Accepted, Active atomic.Int64
 	// PeakInFlight is the most requests any one connection has had
@@ -153,6 +154,23 @@ func (l *Listener) Close() {
 	l.ln.Close()
 	l.wg.Wait()
 	l.pass.close()
+}
+
+// StopReading ends reading on every client connection, for a node that
+// drains: what was read is answered and written, then each connection
+// closes (conn.finish, bounded by DrainTimeout). What a client sends after
+// this is never read, so never runs: a client whose connection closes
+// knows that every request after the last reply it got was not executed,
+// and may retry them elsewhere. (Reading on, a drain under steady traffic
+// never saw every connection idle at once, and ended at its grace period
+// cutting requests that may have run.)
+func (l *Listener) StopReading() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopRead.Store(true)
+	for c := range l.conns {
+		_ = c.nc.SetReadDeadline(time.Now()) // wakes a read loop waiting in the poller
+	}
 }
 
 func (l *Listener) start(nc net.Conn) {
