@@ -119,7 +119,15 @@ func TestSeededRun(t *testing.T) {
 	requireConverged(t, r)
 	st := r.w.Stats()
 	require.Positive(t, st.Dropped, "the fault mix must have dropped something")
-	require.Positive(t, st.Duplicated)
+	// Duplicates come only from the in-DC links' 2% before the heal, a
+	// handful per run (6 for seed 42): some seeds draw none (CI drew
+	// 882550696727), so duplication is checked on a fixed seed below.
+}
+
+// TestFaultMixDuplicates: the register run's fault mix does duplicate
+// messages (seed 42 duplicates 6 of its ~1,050 remote messages).
+func TestFaultMixDuplicates(t *testing.T) {
+	require.Positive(t, registerRun(t, 42).w.Stats().Duplicated)
 }
 
 // TestDeterminism runs one faulted multi-node simulation twice in this
