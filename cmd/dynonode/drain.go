@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/netio/admin"
 	"github.com/dynonode/dynonode/netio/frontend"
 	"github.com/dynonode/dynonode/transport"
 )
@@ -52,6 +53,16 @@ func drain(h *clientHost, fe *frontend.Listener, grace time.Duration, log *slog.
 		return
 	}
 	log.Info("drained: every pending reply was written")
+}
+
+// stoppedConnWait is how long a connection that stopped reading (its
+// client half-closed, or the node drains) waits for the replies it owes:
+// at least 10 s, the drain's grace, and the longest a request may take
+// (the request timeout at the largest timeout factor, plus a second for
+// the timeout reply to leave), so that no reply the node will still give
+// is cut off. The wait ends as soon as the replies are written.
+func stoppedConnWait(requestTimeout, grace time.Duration) time.Duration {
+	return max(10*time.Second, grace, requestTimeout*admin.MaxTimeoutFactor+time.Second)
 }
 
 // closeClients closes the client connections. A connection still owed

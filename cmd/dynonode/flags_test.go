@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,4 +94,12 @@ func TestProcs(t *testing.T) {
 	assert.Equal(t, 4, procs(0, false, 8), "half the CPUs")
 	assert.Equal(t, 1, procs(0, false, 2))
 	assert.Equal(t, 1, procs(0, false, 1), "at least one")
+}
+
+// A connection that stopped reading waits for its replies at least 10 s,
+// the drain's grace, and the longest a request may take.
+func TestStoppedConnWait(t *testing.T) {
+	assert.Equal(t, 51*time.Second, stoppedConnWait(5*time.Second, 5*time.Second), "timeout 5 s at factor 10, plus a second")
+	assert.Equal(t, 10*time.Second, stoppedConnWait(100*time.Millisecond, 5*time.Second))
+	assert.Equal(t, 30*time.Second, stoppedConnWait(100*time.Millisecond, 30*time.Second), "--drain-timeout 30s")
 }

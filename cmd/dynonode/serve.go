@@ -186,10 +186,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	}
 	fe, err = frontend.Listen(frontend.Options{
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
-		// A connection that stopped reading (its client half-closed, or the
-		// node drains) waits this long for its replies: never less than the
-		// drain's own grace.
-		DrainTimeout: max(10*time.Second, grace),
+		DrainTimeout: stoppedConnWait(cfg.Timeout, grace),
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			c := ccfg
 			c.Sink = sink
