@@ -209,48 +209,45 @@ def spread(name, p, t):
     rs = [v / by_round[(r, "redis-direct", p, t)] for (r, n, pp, tt), v in by_round.items()
           if (n, pp, tt) == (name, p, t) and (r, "redis-direct", p, t) in by_round]
     return min(rs), max(rs)
+def medians(v):
+    # the median of each field of a list of tuples
+    return tuple(statistics.median(x[i] for x in v) for i in range(len(v[0])))
 def m(k):
-    v = med[k]
-    return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)
+    return medians(med[k])
+def table(cell):
+    # one markdown row per target, one column per pipeline depth and test;
+    # cell(name, p, t) is the text, or None for "-"
+    print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for name in names:
+        print(f"| {name} | " + " | ".join(cell(name, p, t) or "-" for p, t in cols) + " |")
 names = list(dict.fromkeys(r[1] for r in rows))
 print(f"redis-benchmark -n {n} -c 50 -d 64 -r 100000, median of {rounds} interleaved rounds; ratio = ops/s / redis-direct ops/s in this run, "
       "[lowest-highest] of the rounds' own ratios (each round to redis direct in that round)\n")
 cols = [(p, t) for p in ("1", "16") for t in ("SET", "GET") if ("redis-direct", p, t) in med]
-print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
-print("|---|" + "---|" * len(cols))
-for name in names:
-    cells = []
-    for p, t in cols:
-        if (name, p, t) not in med:
-            cells.append("-")
-            continue
-        rps, p50, p99 = m((name, p, t))
-        base = m(("redis-direct", p, t))[0]
-        lo, hi = spread(name, p, t)
-        rng = f" [{lo:.2f}-{hi:.2f}]" if name != "redis-direct" else ""
-        cells.append(f"{rps/base:.2f}{rng} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
-    print(f"| {name} | " + " | ".join(cells) + " |")
+def ratio_cell(name, p, t):
+    if (name, p, t) not in med:
+        return None
+    rps, p50, p99 = m((name, p, t))
+    base = m(("redis-direct", p, t))[0]
+    lo, hi = spread(name, p, t)
+    rng = f" [{lo:.2f}-{hi:.2f}]" if name != "redis-direct" else ""
+    return f"{rps/base:.2f}{rng} ({rps/1000:.1f}k/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms)"
+table(ratio_cell)
 def c(k):
     v = cpu.get(k, [])
-    if not v:
-        return float("nan"), float("nan"), float("nan")
-    return statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)
+    return medians(v) if v else (float("nan"),) * 3
+def cpu_cell(name, p, t):
+    if (name, p, t) not in cpu:
+        return None
+    us, share, srv = c((name, p, t))
+    return f"{us:.1f} us (servers {srv:.1f}), {share*100:.0f}% busy"
 print("\nMachine CPU per request (all processes and the kernel: client, servers, network stack; median us), "
       "of it the servers' (the target's proxy or nodes and the redis behind them), and the share of the "
       "machine's cores busy meanwhile. Where every target keeps the cores near-busy, throughput is the "
       "machine's CPU divided by the CPU per request, and a proxy's ratio to redis direct cannot exceed "
       "redis direct's CPU per request divided by the proxy's:\n")
-print("| target | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
-print("|---|" + "---|" * len(cols))
-for name in names:
-    cells = []
-    for p, t in cols:
-        if (name, p, t) not in cpu:
-            cells.append("-")
-            continue
-        us, share, srv = c((name, p, t))
-        cells.append(f"{us:.1f} us (servers {srv:.1f}), {share*100:.0f}% busy")
-    print(f"| {name} | " + " | ".join(cells) + " |")
+table(cpu_cell)
 out = csv.writer(open(sys.argv[5], "w", newline=""))
 out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest", "machine_cpu_us_per_request", "machine_busy_share", "servers_cpu_us_per_request"])
 for name in names:
