@@ -74,8 +74,9 @@ func startHeapFloor(floor uint64, log *slog.Logger) (stop func()) {
 		return func() {}
 	}
 	h := &heapFloor{floor: floor, log: log, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, percent: 100}
-	h.prior = debug.SetGCPercent(100)
-	debug.SetGCPercent(h.prior)
+	prior := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(prior)
+	h.prior = int(prior[0].Value.Uint64())
 	h.arm()
 	return h.stop
 }
