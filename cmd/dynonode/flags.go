@@ -43,6 +43,10 @@ type Options struct {
 	// 0: the default, 64; -1: off (--heap-floor=0). GOGC in the
 	// environment turns it off too.
 	HeapFloorMiB int
+	// ClientIO (--client-io) is how client connections are served:
+	// "loops" (the default on Linux: event loops, one per --procs) or
+	// "goroutines" (a read loop goroutine per connection).
+	ClientIO string
 }
 
 const (
@@ -136,6 +140,15 @@ var options = []option{
 			if n == 0 {
 				o.HeapFloorMiB = -1
 			}
+			return nil
+		}},
+	{long: "client-io", arg: "MODE", help: "how client connections are served: loops (default on Linux: one event loop per\n" +
+		strings.Repeat(" ", 31) + "--procs, as Redis) or goroutines (a reader per connection) (dynonode only)",
+		set: func(o *Options, v string) error {
+			if v != "loops" && v != "goroutines" {
+				return fmt.Errorf("client io %q is not loops or goroutines", v)
+			}
+			o.ClientIO = v
 			return nil
 		}},
 	{long: "fault-injection", help: "serve fault-injection endpoints (/fault/clock_offset/MS) on the admin port\n" +

@@ -518,3 +518,42 @@ func orderedKeys(t *testing.T, body string) []string {
 	}
 	return keys
 }
+
+// TestClientIOModes: --client-io picks how client connections are served;
+// a node in front of Redis answers the same either way (event loops by
+// default on Linux, one per --procs).
+func TestClientIOModes(t *testing.T) {
+	o, err := parseArgs([]string{"--client-io=goroutines"})
+	require.NoError(t, err)
+	assert.Equal(t, -1, clientLoops(o.ClientIO))
+	o, err = parseArgs([]string{"--client-io", "loops"})
+	require.NoError(t, err)
+	assert.Equal(t, 0, clientLoops(o.ClientIO))
+	_, err = parseArgs([]string{"--client-io=threads"})
+	require.ErrorContains(t, err, `client io "threads" is not loops or goroutines`)
+
+	redis := testproc.Redis(t)
+	conf := fmt.Sprintf("  servers:\n  - %s:1\n  data_store: 0\n", redis.Addr)
+	for _, mode := range []struct {
+		args   []string
+		logged string
+	}{
+		{[]string{"--procs", "2"}, "client_loops=2"},
+		{[]string{"--client-io", "goroutines"}, "client_loops=0"},
+	} {
+		n := startOpNode(t, conf, mode.args...)
+		require.Eventually(t, n.logHas(mode.logged), 5*time.Second, 20*time.Millisecond, "%v", mode.args)
+		c := testproc.DialRESP(t, n.listen)
+		require.Equal(t, "+OK\r\n", c.Do("SET", "mode", strings.Join(mode.args, " ")))
+		require.Equal(t, bulkOf(strings.Join(mode.args, " ")), c.Do("GET", "mode"))
+		require.Regexp(t, `^:[01]\r\n$`, c.Do("DEL", "n"))
+		var pipe []byte
+		for range 200 {
+			pipe = append(pipe, testproc.Command("INCR", "n")...)
+		}
+		c.Send(pipe)
+		for i := range 200 {
+			require.Equal(t, fmt.Sprintf(":%d\r\n", i+1), c.Reply())
+		}
+	}
+}

@@ -186,6 +186,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	}
 	fe, err = frontend.Listen(frontend.Options{
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
+		Loops:        clientLoops(opts.ClientIO),
 		DrainTimeout: stoppedConnWait(cfg.Timeout, grace),
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			c := ccfg
@@ -215,11 +216,20 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 
 	log.Info("dynonode is up", "node", string(nodeID(cfg)), "listen", fe.Addr().String(), "dyn_listen", node.PeerAddr(),
 		"stats_listen", statsLn.Addr().String(), "datastore", cfg.DataStore.String(), "dc", cfg.Datacenter, "rack", cfg.Rack,
-		"racks", rg.NumRacks(), "admin_operation", opts.AdminOperation)
+		"racks", rg.NumRacks(), "admin_operation", opts.AdminOperation, "client_loops", fe.Loops())
 	<-ctx.Done()
 	log.Info("dynonode stopping")
 	drain(host, fe, grace, log)
 	return nil
+}
+
+// clientLoops is frontend.Options.Loops for --client-io: one event loop
+// per processor, or a goroutine per connection.
+func clientLoops(mode string) int {
+	if mode == "goroutines" {
+		return -1
+	}
+	return 0
 }
 
 func peerListen(cfg *config.Config) string {

@@ -57,7 +57,13 @@ func (g *Gate) Held() bool { return g != nil && g.holds.Load() > 0 }
 
 // Wait returns when the gate is open, or after max. It costs one atomic
 // load when the gate is open (or nil).
-func (g *Gate) Wait(max time.Duration) {
+func (g *Gate) Wait(max time.Duration) { g.wait(max, true) }
+
+// WaitMore is Wait for a reader that waits in slices (to do other work
+// between them): it does not count as one more wait.
+func (g *Gate) WaitMore(max time.Duration) { g.wait(max, false) }
+
+func (g *Gate) wait(max time.Duration, count bool) {
 	if g == nil || g.holds.Load() == 0 {
 		return
 	}
@@ -67,7 +73,9 @@ func (g *Gate) Wait(max time.Duration) {
 	if ch == nil {
 		return
 	}
-	g.waits.Add(1)
+	if count {
+		g.waits.Add(1)
+	}
 	t := time.NewTimer(max)
 	defer t.Stop()
 	select {

@@ -17,12 +17,13 @@ import (
 	"github.com/dynonode/dynonode/netio/sock"
 )
 
-// conn is one client connection: a read loop here, a coordinator actor and
-// a writer actor on the host.
+// conn is one client connection: its reads (an event loop's, or a read
+// loop of its own), a coordinator actor and a writer actor on the host.
 type conn struct {
 	l     *Listener
-	nc    net.Conn
+	nc    net.Conn // nil when an event loop serves the connection
 	name  string
+	rs    readState
 	log   atomic.Pointer[slog.Logger] // see logger
 	coord actors.Addr
 	from  actors.Addr  // the address requests are sent from (made once, not per send)
@@ -33,6 +34,19 @@ type conn struct {
 	done     atomic.Bool   // the writer closed the connection
 	closing  atomic.Bool   // closeSocket ran
 	out      backlog       // replies the socket did not take at once
+
+	// When an event loop serves the connection (lp not nil), the socket is
+	// a descriptor only the loop's goroutine reads, writes and closes; the
+	// fields below are the loop's alone.
+	lp        *eventLoop
+	fd        int
+	remote    string
+	events    uint32    // the interest registered in the loop's epoll set
+	reading   bool      // requests are read (until the end of the stream, an error, StopReading)
+	paused    bool      // reading waits for replies to be written (MaxInFlight)
+	closed    bool      // fd is closed
+	finishing bool      // finish was started
+	deadline  time.Time // while the socket is full: when the write fails
 }
 
 // A connection's read buffer starts at firstRead bytes (idle connections
@@ -43,73 +57,96 @@ const (
 	readSize  = 16 << 10
 )
 
+// readState is a connection's read buffer and parser, the same in both
+// ways of reading (readLoop, and the event loop's read).
+type readState struct {
+	c      *conn
+	buf    []byte  // nil while the connection is idle (see idle)
+	pooled *[]byte // the pool's holder of buf, reused to give buf back
+	rp     *resp.Parser
+	mp     *mcproto.Parser
+}
+
+func (r *readState) init(c *conn) {
+	r.c = c
+	if c.l.opts.Protocol == Memcached {
+		r.mp = mcproto.NewParser(c.l.opts.Memcache)
+	} else {
+		r.rp = resp.NewParser(c.l.opts.RESP)
+	}
+}
+
+// next is the buffer to read into.
+func (r *readState) next() []byte {
+	if r.buf == nil {
+		r.pooled = readBufs.Get().(*[]byte)
+		r.buf = (*r.pooled)[:0]
+	}
+	if len(r.buf) == cap(r.buf) {
+		grown := make([]byte, len(r.buf), 2*cap(r.buf))
+		copy(grown, r.buf)
+		if r.pooled != nil {
+			*r.pooled = r.buf[:0] // the first-size buffer goes back now
+			readBufs.Put(r.pooled)
+			r.pooled = nil
+		}
+		r.buf = grown
+	}
+	return r.buf[len(r.buf):cap(r.buf)]
+}
+
+// got hands on the complete requests n more bytes made; false: a protocol
+// error was queued, read no more.
+func (r *readState) got(n int) bool {
+	c := r.c
+	r.buf = r.buf[:len(r.buf)+n]
+	var used int
+	var fatal bool
+	if r.rp != nil {
+		used, fatal = c.feedRESP(r.rp, r.buf)
+	} else {
+		used, fatal = c.feedMemcache(r.mp, r.buf)
+	}
+	if fatal {
+		return false
+	}
+	r.buf = r.buf[:copy(r.buf, r.buf[used:])]
+	if cap(r.buf) > 4*readSize && len(r.buf) < readSize {
+		r.buf = append(make([]byte, 0, readSize), r.buf...) // give back a large request's buffer
+	}
+	return true
+}
+
+// idle is called when the socket had nothing more to read.
+func (r *readState) idle() {
+	if len(r.buf) == 0 && r.pooled != nil {
+		// Everything read was handled and the socket is empty: a waiting
+		// connection holds no read buffer (5,000 idle clients would hold
+		// 20 MB), and the next read takes one from the pool. The holder
+		// goes back with it: a new one per Put was an allocation per wait.
+		*r.pooled = r.buf[:0]
+		readBufs.Put(r.pooled)
+		r.buf, r.pooled = nil, nil
+	}
+}
+
+// readLoop is a connection's reader where no event loop serves it (a
+// goroutine per connection: Options.Loops < 0, or not Linux).
 func (c *conn) readLoop() {
 	defer c.l.wg.Done()
 	defer c.finish()
 	if c.l.stopRead.Load() {
 		return // accepted as StopReading ran: read nothing
 	}
-	var buf []byte     // nil while the connection is idle (see idle)
-	var pooled *[]byte // the pool's holder of buf, reused to give buf back
-	var (
-		rp *resp.Parser
-		mp *mcproto.Parser
-	)
-	if c.l.opts.Protocol == Memcached {
-		mp = mcproto.NewParser(c.l.opts.Memcache)
-	} else {
-		rp = resp.NewParser(c.l.opts.RESP)
-	}
-	next := func() []byte {
-		if buf == nil {
-			pooled = readBufs.Get().(*[]byte)
-			buf = (*pooled)[:0]
-		}
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), 2*cap(buf))
-			copy(grown, buf)
-			if pooled != nil {
-				*pooled = buf[:0] // the first-size buffer goes back now
-				readBufs.Put(pooled)
-				pooled = nil
-			}
-			buf = grown
-		}
-		return buf[len(buf):cap(buf)]
-	}
 	got := func(n int) bool {
-		buf = buf[:len(buf)+n]
-		var used int
-		var fatal bool
-		if rp != nil {
-			used, fatal = c.feedRESP(rp, buf)
-		} else {
-			used, fatal = c.feedMemcache(mp, buf)
-		}
-		if fatal {
+		if !c.rs.got(n) {
 			return false
-		}
-		buf = buf[:copy(buf, buf[used:])]
-		if cap(buf) > 4*readSize && len(buf) < readSize {
-			buf = append(make([]byte, 0, readSize), buf...) // give back a large request's buffer
 		}
 		c.l.opts.Gate.Wait(admit.DefaultWait)
 		c.throttle()
 		return !c.done.Load() && !c.closing.Load() && !c.l.stopRead.Load()
 	}
-	idle := func() {
-		if len(buf) == 0 && pooled != nil {
-			// Everything read was handled and the socket is empty: a
-			// waiting connection holds no read buffer (5,000 idle clients
-			// would hold 20 MB), and the next read takes one from the pool.
-			// The holder goes back with it: a new one per Put was an
-			// allocation per wait.
-			*pooled = buf[:0]
-			readBufs.Put(pooled)
-			buf, pooled = nil, nil
-		}
-	}
-	err := sock.NewReader(c.nc).Stream(next, got, idle)
+	err := sock.NewReader(c.nc).Stream(c.rs.next, got, c.rs.idle)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.done.Load() && !c.l.stopRead.Load() {
 		c.logger().Debug("client read failed", "err", err)
 	}
@@ -121,7 +158,11 @@ func (c *conn) logger() *slog.Logger {
 	if l := c.log.Load(); l != nil {
 		return l
 	}
-	c.log.CompareAndSwap(nil, c.l.log.With("client", c.nc.RemoteAddr().String(), "conn", c.name))
+	remote := c.remote
+	if c.nc != nil {
+		remote = c.nc.RemoteAddr().String()
+	}
+	c.log.CompareAndSwap(nil, c.l.log.With("client", remote, "conn", c.name))
 	return c.log.Load()
 }
 
@@ -196,6 +237,9 @@ func (c *conn) throttle() {
 // finish waits (bounded) for replies still owed to a client that stopped
 // sending, then removes the connection's actors.
 func (c *conn) finish() {
+	if c.lp != nil {
+		defer c.l.wg.Done()
+	}
 	deadline := time.Now().Add(c.l.opts.DrainTimeout)
 	for c.inFlight.Load() > 0 && !c.done.Load() && time.Now().Before(deadline) {
 		select {
@@ -206,7 +250,11 @@ func (c *conn) finish() {
 	h := c.l.opts.Host
 	h.Stop(c.name)
 	h.Stop(c.name + "/w")
-	c.nc.Close()
+	if c.lp != nil {
+		c.closeSocket()
+	} else {
+		c.nc.Close()
+	}
 	c.l.forget(c)
 }
 

@@ -1,12 +1,14 @@
 // Package frontend is the client edge of a node: it accepts client
-// connections on `listen`, and for each one runs a read loop that parses
-// complete requests (RESP or memcached text) and hands them, a batch per
-// read, to the connection's coordinator actor, plus a writer actor that
-// queues each batch of replies; one goroutine per listener writes every
-// connection's queued replies at the end of a scheduler pass, one write
-// per connection. It bounds what a connection may have in flight, so a
-// client that pipelines without reading is slowed down instead of growing
-// memory.
+// connections on `listen`, reads and parses complete requests (RESP or
+// memcached text) and hands them, a batch per read, to the connection's
+// coordinator actor, plus a writer actor that queues each batch of
+// replies, written one write per connection at the end of a pass. On
+// Linux event loops serve the connections (loop_linux.go: each loop one
+// goroutine, an epoll set of its own, as Redis and twemproxy); elsewhere,
+// or with Options.Loops < 0, each connection has a read loop goroutine and
+// one goroutine per listener writes the replies (writer.go). It bounds
+// what a connection may have in flight, so a client that pipelines
+// without reading is slowed down instead of growing memory.
 package frontend
 
 import (
@@ -14,6 +16,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -64,6 +68,10 @@ type Options struct {
 	// for its remaining replies. Zero: 10s.
 	DrainTimeout time.Duration
 	Log          *slog.Logger
+	// Loops is how many event loops serve the connections (Linux); zero:
+	// GOMAXPROCS at Listen. Negative: a read loop goroutine per connection
+	// (the way elsewhere than on Linux).
+	Loops int
 	// Gate, when not nil, is the node's admission gate: a connection's
 	// reader waits at it (up to admit.DefaultWait) after handing on what
 	// one read brought, while the local datastore's queue is long.
@@ -78,7 +86,10 @@ type Listener struct {
 	nextID atomic.Uint64
 	wg     sync.WaitGroup
 
-	pass *passWriter // writes the connections' replies
+	pass      *passWriter  // writes the replies of connections without a loop
+	loops     []*eventLoop // nil: a read loop per connection
+	accepting *os.File     // the loops' accepting socket
+	nextLoop  atomic.Uint64
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -112,11 +123,48 @@ func Listen(opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
-	return &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, pass: newPassWriter()}, nil
+	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, pass: newPassWriter()}
+	if opts.Loops >= 0 {
+		n := opts.Loops
+		if n == 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		err := l.startLoops(n)
+		if err != nil {
+			l.log.Warn("client event loops unavailable; a goroutine per connection", "err", err)
+			for _, lp := range l.loops {
+				lp.stop()
+			}
+			l.loops = nil
+		}
+	}
+	return l, nil
+}
+
+func (l *Listener) startLoops(n int) error {
+	f, err := acceptFile(l.ln)
+	if err != nil {
+		return err
+	}
+	l.accepting = f
+	for range n {
+		lp, err := newLoop(l)
+		if err != nil {
+			f.Close()
+			l.accepting = nil
+			return err
+		}
+		l.loops = append(l.loops, lp)
+	}
+	return nil
 }
 
 // Addr is the bound address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Loops is how many event loops serve the connections; 0: a read loop
+// goroutine per connection.
+func (l *Listener) Loops() int { return len(l.loops) }
 
 // Serve accepts connections until Close.
 func (l *Listener) Serve() {
@@ -130,6 +178,15 @@ func (l *Listener) Serve() {
 	l.wg.Add(1)
 	l.mu.Unlock()
 	defer l.wg.Done()
+	if l.loops != nil {
+		l.acceptLoop()
+		return
+	}
+	l.acceptConns()
+}
+
+// acceptConns accepts connections, each with a read loop of its own.
+func (l *Listener) acceptConns() {
 	for {
 		nc, err := l.ln.Accept()
 		if err != nil {
@@ -152,7 +209,13 @@ func (l *Listener) Close() {
 	}
 	l.mu.Unlock()
 	l.ln.Close()
+	if l.accepting != nil {
+		l.accepting.Close()
+	}
 	l.wg.Wait()
+	for _, lp := range l.loops {
+		lp.stop()
+	}
 	l.pass.close()
 }
 
@@ -168,20 +231,48 @@ func (l *Listener) StopReading() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.stopRead.Store(true)
+	for _, lp := range l.loops {
+		lp.post(loopCmd{op: opStopRead})
+	}
 	for c := range l.conns {
-		_ = c.nc.SetReadDeadline(time.Now()) // wakes a read loop waiting in the poller
+		if c.nc != nil {
+			_ = c.nc.SetReadDeadline(time.Now()) // wakes a read loop waiting in the poller
+		}
 	}
 }
 
+// start serves a connection with a read loop of its own.
 func (l *Listener) start(nc net.Conn) {
+	c := &conn{l: l, nc: nc, w: sock.NewWriter(nc)}
+	if !l.spawn(c, nc.Close) {
+		return
+	}
+	go c.readLoop()
+}
+
+// startFD has an event loop serve a connection's socket.
+func (l *Listener) startFD(fd int, remote string) {
+	lp := l.loops[(l.nextLoop.Add(1)-1)%uint64(len(l.loops))]
+	c := &conn{l: l, lp: lp, fd: fd, remote: remote}
+	if !l.spawn(c, func() error { closeFD(fd); return nil }) {
+		return
+	}
+	lp.post(loopCmd{op: opAdd, c: c})
+}
+
+// spawn registers c and starts its actors; false (the socket closed) when
+// the listener closed or the actors could not start.
+func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 	id := l.nextID.Add(1)
-	c := &conn{l: l, nc: nc, name: "client/" + strconv.FormatUint(id, 10), wake: make(chan struct{}, 1), w: sock.NewWriter(nc)}
+	c.name = "client/" + strconv.FormatUint(id, 10)
+	c.wake = make(chan struct{}, 1)
 	c.from = actors.Addr{Node: l.opts.Host.ID(), Name: c.name + "/r"}
+	c.rs.init(c)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		nc.Close()
-		return
+		closeSock()
+		return false
 	}
 	l.conns[c] = struct{}{}
 	l.mu.Unlock()
@@ -193,12 +284,12 @@ func (l *Listener) start(nc net.Conn) {
 	if sink.IsZero() || c.coord.IsZero() {
 		c.logger().Error("cannot start connection actors; closing")
 		h.Stop(c.name + "/w")
-		nc.Close()
+		closeSock()
 		l.forget(c)
-		return
+		return false
 	}
 	l.wg.Add(1)
-	go c.readLoop()
+	return true
 }
 
 // Unwritten is the requests its open connections have read and not yet

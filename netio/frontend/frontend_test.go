@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,6 +49,13 @@ type env struct {
 	addr string
 }
 
+// bothWays runs a test with event loops serving the connections (the
+// default on Linux) and with a read loop goroutine per connection.
+func bothWays(t *testing.T, test func(t *testing.T)) {
+	t.Run("loops", test)
+	t.Run("goroutines", test)
+}
+
 func newEnv(t *testing.T, mutate ...func(*frontend.Options)) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -62,6 +70,9 @@ func newEnv(t *testing.T, mutate ...func(*frontend.Options)) *env {
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			return coord.NewRedis(coord.Config{Sink: sink, Ring: rg, StoreName: "store", Timeout: time.Minute, Version: "test"})
 		},
+	}
+	if strings.HasSuffix(t.Name(), "/goroutines") {
+		opts.Loops = -1
 	}
 	for _, m := range mutate {
 		m(&opts)
@@ -107,7 +118,9 @@ func writeAsync(c *testproc.RESPClient, b []byte) <-chan error {
 	return done
 }
 
-func TestPipelineTenThousandInOneWrite(t *testing.T) {
+func TestPipelineTenThousandInOneWrite(t *testing.T) { bothWays(t, testPipelineTenThousandInOneWrite) }
+
+func testPipelineTenThousandInOneWrite(t *testing.T) {
 	e := newEnv(t)
 	c := testproc.DialRESP(t, e.addr)
 	const n = 10000
@@ -130,7 +143,9 @@ func TestPipelineTenThousandInOneWrite(t *testing.T) {
 	assert.Equal(t, "+PONG\r\n", c.Do("PING"))
 }
 
-func TestOneByteWrites(t *testing.T) {
+func TestOneByteWrites(t *testing.T) { bothWays(t, testOneByteWrites) }
+
+func testOneByteWrites(t *testing.T) {
 	e := newEnv(t)
 	c := testproc.DialRESP(t, e.addr)
 	stream := string(testproc.Command("SET", "split", strings.Repeat("x", 300))) + "PING\r\n" +
@@ -148,6 +163,10 @@ func TestOneByteWrites(t *testing.T) {
 // Malformed RESP gets what redis-server 7.0 answers (checked by hand
 // against it): earlier replies, then the protocol error, then the close.
 func TestMalformedRequestClosesOnlyThatConnection(t *testing.T) {
+	bothWays(t, testMalformedRequestClosesOnlyThatConnection)
+}
+
+func testMalformedRequestClosesOnlyThatConnection(t *testing.T) {
 	cases := []struct {
 		name, send string
 		want       []string
@@ -178,7 +197,9 @@ func TestMalformedRequestClosesOnlyThatConnection(t *testing.T) {
 // A bulk header outside an array is an inline command named "$5" to Redis
 // (unknown command), and the "hello" line after it is HELLO: the
 // connection stays open.
-func TestBulkWithoutArrayIsInline(t *testing.T) {
+func TestBulkWithoutArrayIsInline(t *testing.T) { bothWays(t, testBulkWithoutArrayIsInline) }
+
+func testBulkWithoutArrayIsInline(t *testing.T) {
 	e := newEnv(t)
 	c := testproc.DialRESP(t, e.addr)
 	c.Send([]byte("PING\r\n$5\r\nhello\r\nPING\r\n"))
@@ -189,7 +210,9 @@ func TestBulkWithoutArrayIsInline(t *testing.T) {
 	c.ExpectOpen(50 * time.Millisecond)
 }
 
-func TestOversizedRequestCloses(t *testing.T) {
+func TestOversizedRequestCloses(t *testing.T) { bothWays(t, testOversizedRequestCloses) }
+
+func testOversizedRequestCloses(t *testing.T) {
 	e := newEnv(t, func(o *frontend.Options) { o.RESP = resp.Limits{MaxBulkLen: 1024, MaxArgs: 8} })
 	c := testproc.DialRESP(t, e.addr)
 	require.Equal(t, "+OK\r\n", c.Do("SET", "fits", strings.Repeat("a", 1024)))
@@ -207,7 +230,9 @@ func TestOversizedRequestCloses(t *testing.T) {
 	assert.Equal(t, bulk(strings.Repeat("a", 1024)), c.Do("GET", "fits"))
 }
 
-func TestQuitClosesAfterOK(t *testing.T) {
+func TestQuitClosesAfterOK(t *testing.T) { bothWays(t, testQuitClosesAfterOK) }
+
+func testQuitClosesAfterOK(t *testing.T) {
 	e := newEnv(t)
 	c := testproc.DialRESP(t, e.addr)
 	c.Send([]byte("PING\r\n" + string(testproc.Command("SET", "q", "1")) + "QUIT\r\n" + string(testproc.Command("SET", "q", "2"))))
@@ -223,6 +248,10 @@ func TestQuitClosesAfterOK(t *testing.T) {
 // A client that pipelines and hangs up without reading leaves nothing
 // behind: no goroutine, no actor, no connection.
 func TestWriteAndCloseWithoutReadingLeaksNothing(t *testing.T) {
+	bothWays(t, testWriteAndCloseWithoutReadingLeaksNothing)
+}
+
+func testWriteAndCloseWithoutReadingLeaksNothing(t *testing.T) {
 	e := newEnv(t)
 	warm := testproc.DialRESP(t, e.addr)
 	require.Equal(t, "+PONG\r\n", warm.Do("PING"))
@@ -276,7 +305,9 @@ func settledGoroutines() int {
 // A client that pipelines big replies without reading is throttled: the
 // node stops reading once MaxInFlight requests are unanswered, instead of
 // parsing everything the client sends into memory.
-func TestBackpressureBoundsInFlight(t *testing.T) {
+func TestBackpressureBoundsInFlight(t *testing.T) { bothWays(t, testBackpressureBoundsInFlight) }
+
+func testBackpressureBoundsInFlight(t *testing.T) {
 	const maxInFlight = 64
 	e := newEnv(t, func(o *frontend.Options) { o.MaxInFlight = maxInFlight })
 	c := testproc.DialRESP(t, e.addr)
@@ -322,9 +353,47 @@ func TestBackpressureBoundsInFlight(t *testing.T) {
 	assert.Equal(t, "+PONG\r\n", c.Do("PING"))
 }
 
+// A client that stops reading while its replies fill the socket is
+// disconnected once the socket took nothing for WriteTimeout; the replies
+// it was owed stop counting as unwritten, so a drain does not wait for
+// them.
+func TestStuckReaderClosedAfterWriteTimeout(t *testing.T) {
+	bothWays(t, testStuckReaderClosedAfterWriteTimeout)
+}
+
+func testStuckReaderClosedAfterWriteTimeout(t *testing.T) {
+	const writeTimeout = 300 * time.Millisecond
+	e := newEnv(t, func(o *frontend.Options) { o.WriteTimeout = writeTimeout })
+	c := testproc.DialRESP(t, e.addr)
+	require.NoError(t, c.Conn.(*net.TCPConn).SetReadBuffer(64<<10))
+	big := strings.Repeat("b", 256<<10)
+	require.Equal(t, "+OK\r\n", c.Do("SET", "big", big))
+	other := testproc.DialRESP(t, e.addr)
+	require.Equal(t, "+PONG\r\n", other.Do("PING"))
+	require.EqualValues(t, 2, e.ln.Active.Load())
+	var buf []byte
+	for range 100 { // 25 MB of replies: far more than the socket buffers hold
+		buf = append(buf, testproc.Command("GET", "big")...)
+	}
+	_, err := c.Conn.Write(buf)
+	require.NoError(t, err)
+	eventually(t, "the stuck client's connection to close", func() bool { return e.ln.Active.Load() == 1 })
+	assert.Zero(t, e.ln.Unwritten())
+	assert.Equal(t, "+PONG\r\n", other.Do("PING"), "another client is served meanwhile")
+	// What the node wrote before it gave up is there, then the end.
+	require.NoError(t, c.Conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	got, err := io.Copy(io.Discard, c.Conn)
+	if err != nil {
+		assert.ErrorIs(t, err, syscall.ECONNRESET)
+	}
+	assert.Less(t, got, int64(100*len(bulk(big))), "every reply arrived: the client was not stuck")
+}
+
 // A client that sends its pipeline and shuts its write side gets every
 // reply before the node closes the connection.
-func TestHalfCloseDrainsReplies(t *testing.T) {
+func TestHalfCloseDrainsReplies(t *testing.T) { bothWays(t, testHalfCloseDrainsReplies) }
+
+func testHalfCloseDrainsReplies(t *testing.T) {
 	e := newEnv(t)
 	c := testproc.DialRESP(t, e.addr)
 	const n = 3000
@@ -352,7 +421,9 @@ func TestHalfCloseDrainsReplies(t *testing.T) {
 
 // Replies the node makes itself (PING, ECHO, errors) never overtake the
 // replies of store requests sent before them.
-func TestNodeRepliesKeepPipelineOrder(t *testing.T) {
+func TestNodeRepliesKeepPipelineOrder(t *testing.T) { bothWays(t, testNodeRepliesKeepPipelineOrder) }
+
+func testNodeRepliesKeepPipelineOrder(t *testing.T) {
 	e := newEnv(t)
 	c := testproc.DialRESP(t, e.addr)
 	var buf []byte
@@ -386,6 +457,10 @@ func TestNodeRepliesKeepPipelineOrder(t *testing.T) {
 // flusher once its socket is full, while more replies queue behind them.
 // Every client gets every reply, in order.
 func TestManyClientsSlowReadersGetEveryReplyInOrder(t *testing.T) {
+	bothWays(t, testManyClientsSlowReadersGetEveryReplyInOrder)
+}
+
+func testManyClientsSlowReadersGetEveryReplyInOrder(t *testing.T) {
 	e := newEnv(t)
 	big := strings.Repeat("b", 48<<10)
 	require.Equal(t, "+OK\r\n", testproc.DialRESP(t, e.addr).Do("SET", "big", big))
@@ -430,6 +505,10 @@ func TestManyClientsSlowReadersGetEveryReplyInOrder(t *testing.T) {
 // read slowly) keeps working after WriteTimeout has passed: the flusher's
 // write deadline does not outlive the flush.
 func TestSlowReaderStillServedAfterWriteTimeout(t *testing.T) {
+	bothWays(t, testSlowReaderStillServedAfterWriteTimeout)
+}
+
+func testSlowReaderStillServedAfterWriteTimeout(t *testing.T) {
 	const writeTimeout = 300 * time.Millisecond
 	e := newEnv(t, func(o *frontend.Options) { o.WriteTimeout = writeTimeout })
 	c := testproc.DialRESP(t, e.addr)
@@ -451,7 +530,9 @@ func TestSlowReaderStillServedAfterWriteTimeout(t *testing.T) {
 }
 
 // Closing the listener ends every connection, idle or busy, and returns.
-func TestListenerCloseEndsConnections(t *testing.T) {
+func TestListenerCloseEndsConnections(t *testing.T) { bothWays(t, testListenerCloseEndsConnections) }
+
+func testListenerCloseEndsConnections(t *testing.T) {
 	e := newEnv(t)
 	idle := testproc.DialRESP(t, e.addr)
 	require.Equal(t, "+PONG\r\n", idle.Do("PING"))
@@ -477,7 +558,9 @@ func TestListenerCloseEndsConnections(t *testing.T) {
 // Close may race with a Serve that has not started yet (the daemon stops
 // right after starting): Serve then returns at once and Close does not
 // wait for it.
-func TestCloseRacingServe(t *testing.T) {
+func TestCloseRacingServe(t *testing.T) { bothWays(t, testCloseRacingServe) }
+
+func testCloseRacingServe(t *testing.T) {
 	e := newEnv(t)
 	for range 200 {
 		ln, err := frontend.Listen(frontend.Options{Addr: "127.0.0.1:0", Host: e.host, Coordinator: func(actors.Addr) actors.Producer { return nil }})
@@ -496,7 +579,9 @@ func TestCloseRacingServe(t *testing.T) {
 // TestSendThenHalfClose: a client that writes one request and shuts its
 // side at once (`printf 'PING\r\n' | nc`) gets its reply and then the close,
 // even when the request and the FIN arrive together.
-func TestSendThenHalfClose(t *testing.T) {
+func TestSendThenHalfClose(t *testing.T) { bothWays(t, testSendThenHalfClose) }
+
+func testSendThenHalfClose(t *testing.T) {
 	e := newEnv(t)
 	for i := range 30 {
 		c := testproc.DialRESP(t, e.addr)
@@ -511,7 +596,9 @@ func TestSendThenHalfClose(t *testing.T) {
 // TestClientReadsWaitAtTheGate: a client connection's reader waits at a
 // held admission gate after each read, and only for a bounded time: a
 // client of a node whose gate stays held is slowed, not stopped.
-func TestClientReadsWaitAtTheGate(t *testing.T) {
+func TestClientReadsWaitAtTheGate(t *testing.T) { bothWays(t, testClientReadsWaitAtTheGate) }
+
+func testClientReadsWaitAtTheGate(t *testing.T) {
 	gate := &admit.Gate{}
 	e := newEnv(t, func(o *frontend.Options) { o.Gate = gate })
 	c := testproc.DialRESP(t, e.addr)

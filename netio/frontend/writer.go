@@ -54,6 +54,10 @@ func (c *conn) reply(m coord.Replies) {
 	}
 	b.data, b.answered, b.close, b.queued = m.Data, m.Answered, m.Close, true // Data is the coordinator's copy, ours now
 	b.mu.Unlock()
+	if c.lp != nil {
+		c.lp.queue(c)
+		return
+	}
 	c.l.pass.add(c)
 }
 
@@ -220,12 +224,17 @@ func (c *conn) writeFailed(err error) {
 }
 
 // written accounts for replies that left (or never will: the connection
-// failed), and wakes a read loop waiting for room.
+// failed), and wakes a read loop waiting for room (or resumes the event
+// loop's reading: it runs there when a loop serves the connection).
 func (c *conn) written(answered int, closeConn bool) {
-	c.inFlight.Add(-int64(answered))
+	now := c.inFlight.Add(-int64(answered))
 	if closeConn {
 		c.done.Store(true)
 		c.closeSocket()
+	}
+	if c.lp != nil && c.paused && now < int64(c.l.opts.MaxInFlight) {
+		c.paused = false
+		c.lp.update(c)
 	}
 	select {
 	case c.wake <- struct{}{}:
@@ -238,6 +247,10 @@ func (c *conn) written(answered int, closeConn bool) {
 // lock (sock.Reader.Stream), where net.Conn.Close would wait for itself.
 func (c *conn) closeSocket() {
 	if c.closing.CompareAndSwap(false, true) {
+		if c.lp != nil {
+			c.lp.post(loopCmd{op: opClose, c: c})
+			return
+		}
 		go c.nc.Close()
 	}
 }

@@ -33,6 +33,13 @@ func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
 	return int(n), e
 }
 
+// ReadFD is one read(2) on a non-blocking descriptor (EINTR and EAGAIN
+// are the caller's).
+func ReadFD(fd int, b []byte) (int, syscall.Errno) { return rawRead(uintptr(fd), b) }
+
+// WriteFD is one write(2) on a non-blocking descriptor.
+func WriteFD(fd int, b []byte) (int, syscall.Errno) { return rawWrite(uintptr(fd), b) }
+
 // Writer writes a connection without waiting (TryWrite). It holds the
 // connection's RawConn and the write callback, made once: fetching the
 // RawConn and building a closure on every write were three allocations
