@@ -62,7 +62,9 @@ type Options struct {
 	// MaxInFlight bounds the requests a connection may have unanswered
 	// before its reads pause. Zero: 4096.
 	MaxInFlight int
-	// WriteTimeout bounds one write to a client. Zero: 30s.
+	// WriteTimeout bounds how long replies may wait for a client that
+	// does not read: served by a read loop, one blocking write of what is
+	// queued; by an event loop, a full socket that takes nothing. Zero: 30s.
 	WriteTimeout time.Duration
 	// DrainTimeout bounds how long a closed-for-reading connection waits
 	// for its remaining replies. Zero: 10s.
@@ -124,7 +126,7 @@ func Listen(opts Options) (*Listener, error) {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
 	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, pass: newPassWriter()}
-	if opts.Loops >= 0 {
+	if opts.Loops >= 0 && haveLoops {
 		n := opts.Loops
 		if n == 0 {
 			n = runtime.GOMAXPROCS(0)
@@ -260,35 +262,38 @@ func (l *Listener) startFD(fd int, remote string) {
 	lp.post(loopCmd{op: opAdd, c: c})
 }
 
-// spawn registers c and starts its actors; false (the socket closed) when
-// the listener closed or the actors could not start.
+// spawn starts c's actors and registers c; false (the socket closed) when
+// the actors could not start or the listener closed. Nothing of c is
+// visible to Close until it is whole.
 func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 	id := l.nextID.Add(1)
 	c.name = "client/" + strconv.FormatUint(id, 10)
 	c.wake = make(chan struct{}, 1)
 	c.from = actors.Addr{Node: l.opts.Host.ID(), Name: c.name + "/r"}
 	c.rs.init(c)
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		closeSock()
-		return false
-	}
-	l.conns[c] = struct{}{}
-	l.mu.Unlock()
-	l.Accepted.Add(1)
-	l.Active.Add(1)
 	h := l.opts.Host
 	sink := h.Spawn(c.name+"/w", func() actors.Behaviour { return &writer{c: c} })
 	c.coord = h.Spawn(c.name, l.opts.Coordinator(sink))
 	if sink.IsZero() || c.coord.IsZero() {
 		c.logger().Error("cannot start connection actors; closing")
+		h.Stop(c.name)
 		h.Stop(c.name + "/w")
 		closeSock()
-		l.forget(c)
 		return false
 	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		h.Stop(c.name)
+		h.Stop(c.name + "/w")
+		closeSock()
+		return false
+	}
+	l.conns[c] = struct{}{}
 	l.wg.Add(1)
+	l.Accepted.Add(1)
+	l.Active.Add(1)
+	l.mu.Unlock()
 	return true
 }
 

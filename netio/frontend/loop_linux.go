@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -24,31 +25,31 @@ import (
 // connections' sockets, each turn reads every ready socket once, hands
 // the requests to the coordinators (which usually answer on this same
 // goroutine), and writes every connection's replies at the end of the
-// turn. The epoll set itself waits in Go's network poller (an epoll
-// descriptor is pollable), so the loop never blocks a thread in a system
-// call and the scheduler stays in charge.
+// turn. The loop never blocks a thread in epoll_wait: it only asks the set
+// for what is ready (timeout 0), and between turns it waits on channels,
+// woken by a watcher goroutine that waits for the set in Go's network
+// poller (an epoll descriptor is pollable), by replies queued on other
+// goroutines (a datastore's reader), and by commands.
 //
 // Against a read loop per connection it saves, per request, the read(2)
 // that says EAGAIN (level-triggered readiness does not lose a FIN that
 // came with the data, so one short read is enough) and a goroutine's wake
-// and park, and per turn the pass writer's wake: under redis-benchmark at
-// -P 1 those were ~15% of an embedded node's CPU (docs/profiling.md).
+// and park (docs/profiling.md has the figures).
 //
 // Only the loop's goroutine reads, writes or closes its descriptors (so a
 // descriptor number is never reused under it); other goroutines post
-// commands (loopCmd) and replies (queue) and wake it through an eventfd
-// when it waits.
+// commands (loopCmd) and replies (queue).
 type eventLoop struct {
 	l      *Listener
 	epfd   int
-	evfd   int
-	file   *os.File        // epfd, as Go's poller sees it
-	raw    syscall.RawConn // file's
+	file   *os.File // epfd, as Go's poller sees it (the watcher's)
 	events []unix.EpollEvent
 	conns  map[int32]*conn // by descriptor
 	full   []*conn         // connections whose socket did not take all their replies
 	more   bool            // a socket may hold more than this turn read: turn again before waiting
-	timed  bool            // a read deadline is set on file (for full's write deadlines)
+	handed bool            // this turn handed requests on (the admission gate's business)
+	polled chan struct{}   // the watcher saw the set ready
+	kick   chan struct{}   // replies or commands were queued while the loop waited
 	done   chan struct{}
 
 	mu      sync.Mutex
@@ -57,7 +58,7 @@ type eventLoop struct {
 	cmds    []loopCmd
 	spareC  []loopCmd
 	awake   bool // the loop is in a turn: it looks at pending and cmds before it waits
-	kicked  bool // evfd was written and not yet read
+	kicked  bool // kick was sent since the turn began
 	stopped bool // the last turn ran
 }
 
@@ -75,6 +76,8 @@ type loopCmd struct {
 	c  *conn
 }
 
+const haveLoops = true
+
 // A turn reads at most this many events from the epoll set at once.
 const loopEvents = 256
 
@@ -83,53 +86,76 @@ func newLoop(l *Listener) (*eventLoop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: epoll_create1: %w", err)
 	}
-	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		unix.Close(epfd)
-		return nil, fmt.Errorf("frontend: eventfd: %w", err)
-	}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}); err != nil {
-		unix.Close(epfd)
-		unix.Close(evfd)
-		return nil, fmt.Errorf("frontend: epoll_ctl eventfd: %w", err)
-	}
 	if err := unix.SetNonblock(epfd, true); err != nil {
 		unix.Close(epfd)
-		unix.Close(evfd)
 		return nil, fmt.Errorf("frontend: epoll set non-blocking: %w", err)
 	}
 	// A non-blocking descriptor given to os.NewFile joins the poller.
 	file := os.NewFile(uintptr(epfd), "epoll")
+	if err := file.SetReadDeadline(time.Time{}); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("frontend: the poller cannot wait for an epoll set: %w", err)
+	}
 	raw, err := file.SyscallConn()
 	if err != nil {
 		file.Close()
-		unix.Close(evfd)
 		return nil, fmt.Errorf("frontend: epoll descriptor: %w", err)
 	}
-	lp := &eventLoop{l: l, epfd: epfd, evfd: evfd, file: file, raw: raw, events: make([]unix.EpollEvent, loopEvents),
-		conns: map[int32]*conn{}, done: make(chan struct{})}
+	lp := &eventLoop{l: l, epfd: epfd, file: file, events: make([]unix.EpollEvent, loopEvents), conns: map[int32]*conn{},
+		polled: make(chan struct{}, 1), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	go lp.watch(raw)
 	go lp.run()
 	return lp, nil
 }
 
+// watch tells the loop each time the epoll set becomes ready, until the
+// set is closed. It reads no event (the loop does): the poller wakes it
+// on each new readiness, and the loop waits only once the set had nothing
+// left to report, so nothing ready is left unseen.
+func (lp *eventLoop) watch(raw syscall.RawConn) {
+	err := raw.Read(func(uintptr) bool {
+		select {
+		case lp.polled <- struct{}{}:
+		default:
+		}
+		return false
+	})
+	select {
+	case <-lp.done:
+	default:
+		lp.l.log.Error("client event loop: cannot wait for its sockets", "err", err)
+	}
+}
+
 func (lp *eventLoop) run() {
+	defer lp.file.Close() // ends the watcher (after done: it logs no error then)
 	defer close(lp.done)
-	defer lp.file.Close()
-	defer unix.Close(lp.evfd)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		err := lp.raw.Read(func(uintptr) bool { return lp.turn() })
-		if err == nil {
-			return // stopped
+		if lp.turn() {
+			return
 		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// A write deadline passed: the next turn expires it (and sets
-			// the next one); the poller fails every wait until it is reset.
-			lp.timed = false
-			_ = lp.file.SetReadDeadline(time.Time{})
-			continue
+		var expiry <-chan time.Time
+		if next := lp.expire(); !next.IsZero() {
+			timer.Reset(time.Until(next))
+			expiry = timer.C
 		}
-		lp.l.log.Error("client event loop stopped", "err", err)
-		return
+		select {
+		case <-lp.polled:
+		case <-lp.kick:
+			// Replies from another goroutine (a datastore's reader): let
+			// the goroutines already runnable (other readers woken by the
+			// same poll) run first, so one turn writes all their replies.
+			runtime.Gosched()
+		case <-expiry:
+		}
+		if expiry != nil && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
 	}
 }
 
@@ -138,9 +164,6 @@ func (lp *eventLoop) post(m loopCmd) {
 	lp.mu.Lock()
 	if lp.stopped {
 		lp.mu.Unlock()
-		if m.op == opAdd {
-			lp.l.log.Debug("client connection accepted as the listener closed")
-		}
 		return
 	}
 	lp.cmds = append(lp.cmds, m)
@@ -158,8 +181,8 @@ func (lp *eventLoop) queue(c *conn) {
 	lp.wakeLocked()
 }
 
-// wakeLocked unlocks mu, writing the eventfd when the loop waits and
-// nobody woke it yet.
+// wakeLocked unlocks mu, kicking the loop when it waits and nobody kicked
+// it yet.
 func (lp *eventLoop) wakeLocked() {
 	wake := !lp.awake && !lp.kicked
 	if wake {
@@ -167,12 +190,9 @@ func (lp *eventLoop) wakeLocked() {
 	}
 	lp.mu.Unlock()
 	if wake {
-		one := uint64(1)
-		for {
-			_, err := unix.Write(lp.evfd, (*[8]byte)(unsafe.Pointer(&one))[:])
-			if err != unix.EINTR {
-				break
-			}
+		select {
+		case lp.kick <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -183,24 +203,16 @@ func (lp *eventLoop) stop() {
 	<-lp.done
 }
 
-// turn is one pass of the loop: it reports true when the loop stopped,
-// false to wait in the poller for the epoll set.
+// turn runs the loop until nothing is ready, queued or posted; true once
+// the loop stopped.
 func (lp *eventLoop) turn() bool {
 	lp.mu.Lock()
-	lp.awake = true
+	lp.awake, lp.kicked = true, false
 	lp.mu.Unlock()
 	for {
 		n := lp.wait()
 		for i := range n {
 			ev := &lp.events[i]
-			if ev.Fd == int32(lp.evfd) {
-				var b [8]byte
-				_, _ = unix.Read(lp.evfd, b[:])
-				lp.mu.Lock()
-				lp.kicked = false
-				lp.mu.Unlock()
-				continue
-			}
 			if c := lp.conns[ev.Fd]; c != nil {
 				lp.ready(c, ev.Events)
 			}
@@ -210,12 +222,13 @@ func (lp *eventLoop) turn() bool {
 		}
 		lp.pass()
 		if len(lp.full) > 0 {
-			lp.expire(false) // a busy loop may not wait for a long time
+			lp.expire() // a busy loop may not wait for a long time
 		}
-		if lp.l.opts.Gate.Held() {
+		if lp.handed && lp.l.opts.Gate.Held() {
 			lp.atGate()
 			lp.more = true
 		}
+		lp.handed = false
 		if n > 0 || lp.more {
 			// Look again before waiting: the poller is woken by new
 			// readiness only, and a socket may still be ready for what
@@ -231,7 +244,6 @@ func (lp *eventLoop) turn() bool {
 		}
 		lp.awake = false
 		lp.mu.Unlock()
-		lp.expire(true)
 		return false
 	}
 }
@@ -245,6 +257,13 @@ func (lp *eventLoop) atGate() {
 	g.Wait(time.Millisecond)
 	for end := time.Now().Add(admit.DefaultWait); g.Held() && time.Now().Before(end); {
 		lp.pass()
+		for i := 0; i < len(lp.full); i++ {
+			c := lp.full[i]
+			lp.writeOut(c) // a socket that drained meanwhile takes more
+			if i < len(lp.full) && lp.full[i] != c {
+				i-- // c left full: its place holds another
+			}
+		}
 		g.WaitMore(time.Millisecond)
 	}
 }
@@ -266,8 +285,8 @@ func (lp *eventLoop) wait() int {
 
 // ready handles one socket's events.
 func (lp *eventLoop) ready(c *conn, ev uint32) {
-	if ev&unix.EPOLLOUT != 0 && c.out.flushing {
-		lp.writeOut(c)
+	if ev&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && c.out.flushing {
+		lp.writeOut(c) // a reset socket fails the write, which closes it
 	}
 	if c.closed {
 		return
@@ -290,8 +309,8 @@ func (lp *eventLoop) ready(c *conn, ev uint32) {
 // rest waits for the next turn).
 func (lp *eventLoop) read(c *conn) {
 	for range 4 {
-		if lp.l.stopRead.Load() {
-			lp.end(c)
+		if lp.l.stopRead.Load() || c.done.Load() || c.closing.Load() {
+			lp.end(c) // draining, or a reply closed the connection (QUIT)
 			return
 		}
 		b := c.rs.next()
@@ -312,6 +331,7 @@ func (lp *eventLoop) read(c *conn) {
 			lp.end(c) // end of stream: answer what was read, then close
 			return
 		}
+		lp.handed = true
 		if !c.rs.got(n) || c.done.Load() || c.closing.Load() {
 			lp.end(c)
 			return
@@ -474,11 +494,12 @@ func (lp *eventLoop) pass() {
 func (lp *eventLoop) writeOut(c *conn) {
 	b := &c.out
 	for {
+		// The loop owns c's writes while b.queued or b.flushing is set:
+		// replies that come meanwhile only join b.data.
 		b.mu.Lock()
 		data, answered, closeAfter := b.data, b.answered, b.close
 		b.data, b.answered, b.close = nil, 0, false
 		wasFull := b.flushing
-		b.queued = false
 		b.mu.Unlock()
 		n := len(data)
 		if n > 0 && !c.closed && !c.done.Load() {
@@ -495,9 +516,12 @@ func (lp *eventLoop) writeOut(c *conn) {
 			b.data = append(append(make([]byte, 0, len(data)-n+len(b.data)), data[n:]...), b.data...)
 			b.answered += answered
 			b.close = b.close || closeAfter
-			b.flushing = true // replies that come meanwhile join data; this loop writes them
+			b.queued, b.flushing = false, true
 			b.mu.Unlock()
-			c.deadline = time.Now().Add(lp.l.opts.WriteTimeout)
+			if !wasFull || n > 0 {
+				// WriteTimeout runs while the socket takes nothing.
+				c.deadline = time.Now().Add(lp.l.opts.WriteTimeout)
+			}
 			if !wasFull {
 				lp.full = append(lp.full, c)
 				lp.update(c)
@@ -506,8 +530,7 @@ func (lp *eventLoop) writeOut(c *conn) {
 		}
 		b.mu.Lock()
 		more := len(b.data) > 0 || b.answered > 0 || b.close
-		b.flushing = false
-		b.queued = more // written below, before anyone else may queue c
+		b.queued, b.flushing = more, false
 		b.mu.Unlock()
 		if wasFull {
 			lp.unfull(c)
@@ -549,15 +572,10 @@ func (lp *eventLoop) unfull(c *conn) {
 }
 
 // expire fails the connections whose socket took nothing for
-// WriteTimeout; before the loop waits (arm), it has the poller wake it at
-// the next deadline.
-func (lp *eventLoop) expire(arm bool) {
-	if len(lp.full) == 0 && arm {
-		if lp.timed {
-			lp.timed = false
-			_ = lp.file.SetReadDeadline(time.Time{})
-		}
-		return
+// WriteTimeout; it returns the next deadline (zero when none).
+func (lp *eventLoop) expire() time.Time {
+	if len(lp.full) == 0 {
+		return time.Time{}
 	}
 	now := time.Now()
 	var next time.Time
@@ -577,10 +595,7 @@ func (lp *eventLoop) expire(arm bool) {
 		}
 		i++
 	}
-	if arm && !next.IsZero() {
-		lp.timed = true
-		_ = lp.file.SetReadDeadline(next)
-	}
+	return next
 }
 
 // acceptLoop accepts client connections until the listener closes, each
@@ -675,7 +690,8 @@ func sockaddrString(sa unix.Sockaddr) string {
 	case *unix.SockaddrInet4:
 		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port)).String()
 	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port)).String()
+		// As net.Conn.RemoteAddr: an IPv4-mapped address in dotted form.
+		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
 	case *unix.SockaddrUnix:
 		return a.Name
 	}

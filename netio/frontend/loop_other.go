@@ -12,6 +12,8 @@ import (
 // loop of its own.
 type eventLoop struct{}
 
+const haveLoops = false
+
 type loopOp uint8
 
 const (
