@@ -276,6 +276,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 	c.coord = h.Spawn(c.name, l.opts.Coordinator(sink))
 	if sink.IsZero() || c.coord.IsZero() {
 		c.logger().Error("cannot start connection actors; closing")
+		c.closing.Store(true) // the writer's Stopping must not close the socket again
 		h.Stop(c.name)
 		h.Stop(c.name + "/w")
 		closeSock()
@@ -284,6 +285,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
+		c.closing.Store(true)
 		h.Stop(c.name)
 		h.Stop(c.name + "/w")
 		closeSock()

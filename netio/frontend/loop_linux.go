@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -51,6 +52,7 @@ type eventLoop struct {
 	polled chan struct{}   // the watcher saw the set ready
 	kick   chan struct{}   // replies or commands were queued while the loop waited
 	done   chan struct{}
+	ending atomic.Bool // run is returning
 
 	mu      sync.Mutex
 	pending []*conn // connections with replies to write, each once
@@ -120,18 +122,21 @@ func (lp *eventLoop) watch(raw syscall.RawConn) {
 		}
 		return false
 	})
-	select {
-	case <-lp.done:
-	default:
-		lp.l.log.Error("client event loop: cannot wait for its sockets", "err", err)
+	if !lp.ending.Load() {
+		lp.l.log.Error("client event loop: cannot wait for its sockets; looking every second", "err", err)
 	}
 }
 
 func (lp *eventLoop) run() {
-	defer lp.file.Close() // ends the watcher (after done: it logs no error then)
 	defer close(lp.done)
+	defer lp.file.Close() // ends the watcher, which logs nothing then
+	defer lp.ending.Store(true)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// A look every second whatever the poller says: a safety net should a
+	// kernel lose a nested epoll wake-up (some have), or the watcher end.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		if lp.turn() {
 			return
@@ -149,6 +154,7 @@ func (lp *eventLoop) run() {
 			// same poll) run first, so one turn writes all their replies.
 			runtime.Gosched()
 		case <-expiry:
+		case <-tick.C:
 		}
 		if expiry != nil && !timer.Stop() {
 			select {
@@ -255,7 +261,7 @@ func (lp *eventLoop) turn() bool {
 func (lp *eventLoop) atGate() {
 	g := lp.l.opts.Gate
 	g.Wait(time.Millisecond)
-	for end := time.Now().Add(admit.DefaultWait); g.Held() && time.Now().Before(end); {
+	for end := time.Now().Add(admit.DefaultWait); g.Held() && time.Now().Before(end) && !lp.posted(); {
 		lp.pass()
 		for i := 0; i < len(lp.full); i++ {
 			c := lp.full[i]
@@ -266,6 +272,14 @@ func (lp *eventLoop) atGate() {
 		}
 		g.WaitMore(time.Millisecond)
 	}
+}
+
+// posted reports whether commands wait (a new connection, a close, a
+// drain, the end): the gate does not hold them.
+func (lp *eventLoop) posted() bool {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	return len(lp.cmds) > 0
 }
 
 // wait reads the ready events without waiting.
@@ -377,6 +391,9 @@ func (lp *eventLoop) update(c *conn) {
 	}
 	if ev == c.events {
 		return
+	}
+	if ev&^c.events&unix.EPOLLIN != 0 {
+		lp.more = true // reading again: the socket may hold requests already
 	}
 	if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)}); err != nil {
 		c.logger().Error("client event loop: epoll_ctl", "err", err)
