@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -189,15 +190,48 @@ func (l *Listener) Serve() {
 
 // acceptConns accepts connections, each with a read loop of its own.
 func (l *Listener) acceptConns() {
+	var pause acceptPause
 	for {
 		nc, err := l.ln.Accept()
 		if err != nil {
+			if pause.retry(l, err) {
+				continue
+			}
 			if !errors.Is(err, net.ErrClosed) {
 				l.log.Error("client listener stopped", "err", err)
 			}
 			return
 		}
+		pause.recovered(l)
 		l.start(nc)
+	}
+}
+
+// acceptPause keeps a listener accepting through a shortage of
+// descriptors or kernel memory (a node at its open-files limit must serve
+// again once clients leave, not stop accepting for good): it waits a
+// little and retries, logging once per shortage.
+type acceptPause struct{ failing bool }
+
+const acceptRetryWait = 100 * time.Millisecond
+
+func (p *acceptPause) retry(l *Listener, err error) bool {
+	if !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE) &&
+		!errors.Is(err, syscall.ENOBUFS) && !errors.Is(err, syscall.ENOMEM) {
+		return false
+	}
+	if !p.failing {
+		p.failing = true
+		l.log.Error("client listener: cannot accept (out of file descriptors or memory); retrying every 100ms", "err", err)
+	}
+	time.Sleep(acceptRetryWait)
+	return true
+}
+
+func (p *acceptPause) recovered(l *Listener) {
+	if p.failing {
+		p.failing = false
+		l.log.Info("client listener: accepting again")
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -610,4 +612,65 @@ func testClientReadsWaitAtTheGate(t *testing.T) {
 		require.Equal(t, "+PONG\r\n", c.Do("PING"))
 	}
 	eventually(t, "three waits at the gate", func() bool { return gate.Waits() >= 3 })
+}
+
+// A listener out of file descriptors keeps the connection waiting in the
+// kernel's queue and accepts it once descriptors are free again, instead
+// of stopping accepting for good.
+func TestAcceptSurvivesDescriptorShortage(t *testing.T) {
+	bothWays(t, testAcceptSurvivesDescriptorShortage)
+}
+
+func testAcceptSurvivesDescriptorShortage(t *testing.T) {
+	e := newEnv(t)
+	first := testproc.DialRESP(t, e.addr)
+	require.Equal(t, "+PONG\r\n", first.Do("PING"))
+	accepted := e.ln.Accepted.Load()
+
+	var lim syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim))
+	restore := func() { require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)) }
+	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
+	// Descriptors are numbered from the lowest free one and the limit
+	// bounds the number: fill every hole below the highest open one, so
+	// that the client's socket takes the last number the limit allows.
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	top := 0
+	for _, d := range fds {
+		if n, err := strconv.Atoi(d.Name()); err == nil {
+			top = max(top, n)
+		}
+	}
+	for {
+		f, err := os.Open(os.DevNull)
+		require.NoError(t, err)
+		if int(f.Fd()) > top {
+			f.Close()
+			break
+		}
+		defer f.Close()
+	}
+	low := lim
+	low.Cur = uint64(top + 2) // top+1: the client's socket; none left for the node's accept
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low))
+	nc, err := net.DialTimeout("tcp", e.addr, 5*time.Second)
+	if err != nil {
+		restore()
+		t.Fatalf("dial under the lowered limit: %v", err)
+	}
+	defer nc.Close()
+	_, err = nc.Write(testproc.Command("PING"))
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the node's accept fails meanwhile
+	stillOut := e.ln.Accepted.Load() == accepted
+	restore()
+	require.True(t, stillOut, "the node accepted a connection without a descriptor to spare")
+
+	require.NoError(t, nc.SetReadDeadline(time.Now().Add(10*time.Second)))
+	buf := make([]byte, 7)
+	_, err = io.ReadFull(nc, buf)
+	require.NoError(t, err, "the connection is accepted once descriptors are free")
+	assert.Equal(t, "+PONG\r\n", string(buf))
+	assert.Equal(t, "+PONG\r\n", testproc.DialRESP(t, e.addr).Do("PING"), "and the listener accepts on")
 }

@@ -626,6 +626,7 @@ func (l *Listener) acceptLoop() {
 		return
 	}
 	tcp := l.opts.Network != "unix"
+	var pause acceptPause
 	for {
 		var nfd int
 		var sa unix.Sockaddr
@@ -634,7 +635,11 @@ func (l *Listener) acceptLoop() {
 			for {
 				nfd, sa, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 				switch aerr {
-				case unix.EINTR, unix.ECONNABORTED:
+				case unix.EINTR, unix.ECONNABORTED,
+					// accept(2): errors of the new connection, to be
+					// retried as EAGAIN.
+					unix.ENETDOWN, unix.EPROTO, unix.ENOPROTOOPT, unix.EHOSTDOWN, unix.ENONET,
+					unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH:
 					continue
 				case unix.EAGAIN:
 					return false
@@ -652,14 +657,13 @@ func (l *Listener) acceptLoop() {
 			return
 		}
 		if aerr != nil {
-			if aerr == unix.EMFILE || aerr == unix.ENFILE || aerr == unix.ENOBUFS || aerr == unix.ENOMEM {
-				l.log.Error("client listener: accept failed; retrying", "err", aerr)
-				time.Sleep(100 * time.Millisecond)
+			if pause.retry(l, aerr) {
 				continue
 			}
 			l.log.Error("client listener stopped", "err", fmt.Errorf("accept4: %w", aerr))
 			return
 		}
+		pause.recovered(l)
 		if tcp {
 			tuneTCP(nfd)
 		}
