@@ -89,7 +89,7 @@ type Listener struct {
 	nextID atomic.Uint64
 	wg     sync.WaitGroup
 
-	pass      *passWriter  // writes the replies of connections without a loop
+	pass      *passWriter  // writes the replies of connections without a loop (nil with loops)
 	loops     []*eventLoop // nil: a read loop per connection
 	accepting *os.File     // the loops' accepting socket
 	nextLoop  atomic.Uint64
@@ -126,7 +126,7 @@ func Listen(opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
-	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, pass: newPassWriter()}
+	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}}
 	if opts.Loops >= 0 && haveLoops {
 		n := opts.Loops
 		if n == 0 {
@@ -140,6 +140,9 @@ func Listen(opts Options) (*Listener, error) {
 			}
 			l.loops = nil
 		}
+	}
+	if l.loops == nil {
+		l.pass = newPassWriter() // the event loops write their own connections' replies
 	}
 	return l, nil
 }
@@ -252,7 +255,9 @@ func (l *Listener) Close() {
 	for _, lp := range l.loops {
 		lp.stop()
 	}
-	l.pass.close()
+	if l.pass != nil {
+		l.pass.close()
+	}
 }
 
 // StopReading ends reading on every client connection, for a node that

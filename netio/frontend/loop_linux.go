@@ -116,10 +116,7 @@ func newLoop(l *Listener) (*eventLoop, error) {
 // left to report, so nothing ready is left unseen.
 func (lp *eventLoop) watch(raw syscall.RawConn) {
 	err := raw.Read(func(uintptr) bool {
-		select {
-		case lp.polled <- struct{}{}:
-		default:
-		}
+		notify(lp.polled)
 		return false
 	})
 	if !lp.ending.Load() {
@@ -196,10 +193,7 @@ func (lp *eventLoop) wakeLocked() {
 	}
 	lp.mu.Unlock()
 	if wake {
-		select {
-		case lp.kick <- struct{}{}:
-		default:
-		}
+		notify(lp.kick)
 	}
 }
 

@@ -99,10 +99,7 @@ func (p *passWriter) add(c *conn) {
 	first := len(p.conns) == 1
 	p.mu.Unlock()
 	if first {
-		select {
-		case p.kick <- struct{}{}:
-		default:
-		}
+		notify(p.kick)
 	}
 }
 
@@ -236,10 +233,7 @@ func (c *conn) written(answered int, closeConn bool) {
 		c.paused = false
 		c.lp.update(c)
 	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	notify(c.wake)
 }
 
 // closeSocket closes the connection from a goroutine of its own: the
@@ -252,5 +246,14 @@ func (c *conn) closeSocket() {
 			return
 		}
 		go c.nc.Close()
+	}
+}
+
+// notify signals ch (capacity 1) without waiting: one signal pending is
+// enough for whoever waits on it.
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }
