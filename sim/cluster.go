@@ -2,31 +2,39 @@ package sim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
-	"github.com/dynonode/dynonode/actors/coord"
-	"github.com/dynonode/dynonode/actors/gossip"
+	nodeasm "github.com/dynonode/dynonode/actors/node"
 	"github.com/dynonode/dynonode/actors/ring"
-	"github.com/dynonode/dynonode/actors/store"
+	"gopkg.in/yaml.v3"
 )
 
-// ClusterSpec describes a simulated dynonode cluster running the real node
-// actors: an embedded store (durable across crashes), a gossiper, and
-// client connections made of the real coordinator.
+// ClusterSpec describes a simulated dynonode cluster. Every node is the
+// daemon's own assembly (actors/node) built from a dynomite.yml that the
+// simulator writes and parses with the daemon's parser: store (embedded,
+// durable across crashes), stats actor, gossiper, and the coordinators
+// client connections get.
 type ClusterSpec struct {
 	Seed int64
 	// Racks lists, per DC, how many racks it has; PerRack nodes each.
 	Racks   []int
 	PerRack int
 	Net     Link
-	// Timeout is the coordinators' request timeout. Default 500ms.
+	// Timeout is the request timeout (dynomite.yml timeout). Default 500ms.
 	Timeout time.Duration
-	// Heartbeat is the gossip period. Default 1s. NoGossip: static
-	// membership.
+	// Heartbeat is the gossip period (heartbeat_interval). Default 1s.
 	Heartbeat time.Duration
-	NoGossip  bool
+	// Config holds dynomite.yml keys set on every node, over the
+	// simulator's own (e.g. {"enable_gossip": true, "hash": "fnv1a_64"});
+	// NodeConfig the same for one node, by node id, over Config.
+	Config     map[string]any
+	NodeConfig map[string]map[string]any
 	// WrapStore, when set, wraps every node's store producer (tests inject
 	// faulty stores through it to prove the checkers catch them).
 	WrapStore func(node string, p actors.Producer) actors.Producer
@@ -37,9 +45,16 @@ type Cluster struct {
 	W     *World
 	Spec  ClusterSpec
 	Nodes []ring.Node
-	rings map[actors.NodeID]*ring.Ring
+	asm   map[actors.NodeID]*nodeasm.Node
 	conns int
 }
+
+// peerPort is every simulated node's dyn_listen port; a node's id is its
+// host name, so its address is "<id>:8101".
+const peerPort = 8101
+
+// simPeerID names a simulated node by the host of its peer address.
+func simPeerID(a config.Addr) actors.NodeID { return actors.NodeID(a.Host) }
 
 // NewCluster builds and boots a cluster.
 func NewCluster(spec ClusterSpec) (*Cluster, error) {
@@ -55,7 +70,7 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 	if spec.Net.Latency == 0 {
 		spec.Net.Latency = time.Millisecond
 	}
-	c := &Cluster{W: New(Config{Seed: spec.Seed, Net: spec.Net}), Spec: spec, rings: map[actors.NodeID]*ring.Ring{}}
+	c := &Cluster{W: New(Config{Seed: spec.Seed, Net: spec.Net}), Spec: spec, asm: map[actors.NodeID]*nodeasm.Node{}}
 	for d, nr := range spec.Racks {
 		for r := range nr {
 			for k := range spec.PerRack {
@@ -66,30 +81,85 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 			}
 		}
 	}
-	var members []gossip.Member
-	for _, n := range c.Nodes {
-		members = append(members, gossip.Member{ID: n.ID, DC: n.DC, Rack: n.Rack, Tokens: n.Tokens})
+	for id := range spec.NodeConfig {
+		if !slices.ContainsFunc(c.Nodes, func(n ring.Node) bool { return n.ID == id }) {
+			return nil, fmt.Errorf("sim: node_config names %q, which is not a node of this topology (nodes are named dcD-rR-nN)", id)
+		}
 	}
 	for i, n := range c.Nodes {
-		rg, err := ring.New(ring.Config{Nodes: c.Nodes, Local: n.ID})
+		cfg, err := c.nodeConfig(n)
 		if err != nil {
-			return nil, fmt.Errorf("sim: cluster ring: %w", err)
+			return nil, err
 		}
-		c.rings[actors.NodeID(n.ID)] = rg
-		storeP := store.NewEmbedded(store.Options{Seed: uint64(spec.Seed) + uint64(i)})
-		if spec.WrapStore != nil {
-			storeP = spec.WrapStore(n.ID, storeP)
+		id := n.ID
+		asm, err := nodeasm.New(cfg, nodeasm.Deps{
+			PeerID:    simPeerID,
+			StoreSeed: uint64(spec.Seed) + uint64(i),
+			Version:   "sim",
+			WrapStore: func(p actors.Producer) actors.Producer {
+				if spec.WrapStore != nil {
+					return spec.WrapStore(id, p)
+				}
+				return p
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sim: node %s: %w", n.ID, err)
 		}
-		gcfg := gossip.Config{Self: members[i], Seeds: members, Interval: spec.Heartbeat}
-		c.W.AddNode(NodeSpec{ID: actors.NodeID(n.ID), DC: n.DC, Rack: n.Rack, Durable: []string{"store"},
+		c.asm[asm.ID()] = asm
+		w := c.W
+		c.W.AddNode(NodeSpec{ID: asm.ID(), DC: n.DC, Rack: n.Rack, Durable: asm.Durable(),
 			Boot: func(s actors.Spawner) {
-				s.Spawn("store", storeP)
-				if !spec.NoGossip {
-					s.Spawn("gossip", gossip.New(gcfg))
+				if err := asm.Boot(s); err != nil {
+					w.Fail(fmt.Errorf("node %s: %w", id, err))
 				}
 			}})
 	}
 	return c, nil
+}
+
+// nodeConfig writes node n's dynomite.yml (the spec's topology, then
+// spec.Config and spec.NodeConfig over it) and parses it as the daemon
+// does.
+func (c *Cluster) nodeConfig(n ring.Node) (*config.Config, error) {
+	seeds := []string{}
+	for _, o := range c.Nodes {
+		if o.ID != n.ID {
+			seeds = append(seeds, fmt.Sprintf("%s:%d:%s:%s:%s", o.ID, peerPort, o.Rack, o.DC, formatTokens(o.Tokens)))
+		}
+	}
+	keys := map[string]any{
+		"listen":             n.ID + ":8102",
+		"dyn_listen":         fmt.Sprintf("%s:%d", n.ID, peerPort),
+		"datacenter":         n.DC,
+		"rack":               n.Rack,
+		"tokens":             formatTokens(n.Tokens),
+		"data_store":         int(config.Embedded),
+		"timeout":            c.Spec.Timeout.Milliseconds(),
+		"heartbeat_interval": c.Spec.Heartbeat.Milliseconds(),
+	}
+	if len(seeds) > 0 {
+		keys["dyn_seeds"] = seeds
+	}
+	maps.Copy(keys, c.Spec.Config)
+	maps.Copy(keys, c.Spec.NodeConfig[n.ID])
+	text, err := yaml.Marshal(map[string]any{"dyn_o_mite": keys})
+	if err != nil {
+		return nil, fmt.Errorf("sim: node %s: config: %w", n.ID, err)
+	}
+	cfg, err := config.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("sim: node %s: config:\n%s\n%w", n.ID, text, err)
+	}
+	return cfg, nil
+}
+
+func formatTokens(ts []uint32) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = strconv.FormatUint(uint64(t), 10)
+	}
+	return strings.Join(s, ",")
 }
 
 // Node returns the ring node with id.
@@ -102,15 +172,30 @@ func (c *Cluster) Node(id string) ring.Node {
 	panic("sim: no node " + id)
 }
 
-// Connect opens a client connection on node: its coordinator and a sink.
-// It returns the coordinator's address; replies go to sink.
-func (c *Cluster) Connect(node string, read, write config.Consistency, sink actors.Addr) actors.Addr {
-	c.conns++
-	id := actors.NodeID(node)
-	name := fmt.Sprintf("conn%d", c.conns)
-	cfg := coord.Config{Sink: sink, Ring: c.rings[id], StoreName: "store", Timeout: c.Spec.Timeout, Read: read, Write: write, Version: "sim"}
-	if !c.Spec.NoGossip {
-		cfg.Gossip = actors.Addr{Node: id, Name: "gossip"}
+// Assembly is node id's assembly: its config, ring and coordinators.
+func (c *Cluster) Assembly(id string) *nodeasm.Node {
+	asm, ok := c.asm[actors.NodeID(id)]
+	if !ok {
+		panic("sim: no node " + id)
 	}
-	return c.W.Spawn(id, name, coord.NewRedis(cfg))
+	return asm
+}
+
+// NodeIDs lists the cluster's node ids, sorted.
+func (c *Cluster) NodeIDs() []string {
+	ids := make([]string, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		ids = append(ids, n.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Connect opens a client connection on node: the coordinator the node's
+// assembly makes for its protocol. It returns the coordinator's address;
+// replies go to sink.
+func (c *Cluster) Connect(id string, read, write config.Consistency, sink actors.Addr) actors.Addr {
+	c.conns++
+	name := fmt.Sprintf("conn%d", c.conns)
+	return c.W.Spawn(actors.NodeID(id), name, c.Assembly(id).Coordinator(nodeasm.Conn{Sink: sink, Read: read, Write: write}))
 }

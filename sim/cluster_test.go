@@ -9,9 +9,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
-	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/ring"
-	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/sim"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -30,51 +28,19 @@ func (s *sink) Receive(_ actors.Context, m any) {
 }
 
 type simCluster struct {
-	w      *sim.World
-	nodes  []ring.Node
-	rings  map[actors.NodeID]*ring.Ring
-	conns  int
-	gossip bool
+	*sim.Cluster
+	w     *sim.World
+	nodes []ring.Node
 }
 
-// topology: dcs[i] racks in DC i, perRack nodes per rack.
+// newSimCluster boots a cluster of the daemon's node assembly: racks[i]
+// racks in DC i+1, perRack nodes per rack, a 300 ms request timeout.
 func newSimCluster(t require.TestingT, seed int64, racks []int, perRack int) *simCluster {
-	return newSimClusterWith(t, seed, racks, perRack, false)
-}
-
-// newSimClusterWith optionally runs a gossiper on every node, which the
-// coordinators then follow.
-func newSimClusterWith(t require.TestingT, seed int64, racks []int, perRack int, withGossip bool) *simCluster {
-	c := &simCluster{w: sim.New(sim.Config{Seed: seed, Net: sim.Link{Latency: time.Millisecond, Jitter: time.Millisecond}}),
-		rings: map[actors.NodeID]*ring.Ring{}, gossip: withGossip}
-	for d, nr := range racks {
-		for r := range nr {
-			for k := range perRack {
-				c.nodes = append(c.nodes, ring.Node{
-					ID: fmt.Sprintf("d%d-r%d-n%d", d, r, k), DC: fmt.Sprintf("dc%d", d), Rack: fmt.Sprintf("r%d", r),
-					Tokens: []uint32{uint32(uint64(k) * (1 << 32) / uint64(perRack))},
-				})
-			}
-		}
-	}
-	for _, n := range c.nodes {
-		rg, err := ring.New(ring.Config{Nodes: c.nodes, Local: n.ID})
-		require.NoError(t, err)
-		c.rings[actors.NodeID(n.ID)] = rg
-		var members []gossip.Member
-		for _, o := range c.nodes {
-			members = append(members, gossip.Member{ID: o.ID, DC: o.DC, Rack: o.Rack, Tokens: o.Tokens})
-		}
-		self := gossip.Member{ID: n.ID, DC: n.DC, Rack: n.Rack, Tokens: n.Tokens}
-		c.w.AddNode(sim.NodeSpec{ID: actors.NodeID(n.ID), DC: n.DC, Rack: n.Rack, Boot: func(s actors.Spawner) {
-			s.Spawn("store", store.NewEmbedded(store.Options{}))
-			if withGossip {
-				s.Spawn("gossip", gossip.New(gossip.Config{Self: self, Seeds: members}))
-			}
-		}})
-	}
-	require.NoError(t, c.w.RunFor(time.Millisecond))
-	return c
+	c, err := sim.NewCluster(sim.ClusterSpec{Seed: seed, Racks: racks, PerRack: perRack, Timeout: 300 * time.Millisecond,
+		Net: sim.Link{Latency: time.Millisecond, Jitter: time.Millisecond}})
+	require.NoError(t, err)
+	require.NoError(t, c.W.RunFor(time.Millisecond))
+	return &simCluster{Cluster: c, w: c.W, nodes: c.Nodes}
 }
 
 type simConn struct {
@@ -83,21 +49,15 @@ type simConn struct {
 	out  *sink
 }
 
+var conns int
+
 func (c *simCluster) connect(node string, read, write config.Consistency) *simConn {
-	c.conns++
-	name := fmt.Sprintf("client%d", c.conns)
+	conns++
+	name := fmt.Sprintf("client%d", conns)
 	id := actors.NodeID(node)
 	s := &sink{}
-	c.w.Spawn(id, name+"/w", func() actors.Behaviour { return s })
-	cfg := coord.Config{
-		Sink: actors.Addr{Node: id, Name: name + "/w"}, Ring: c.rings[id], StoreName: "store",
-		Timeout: 300 * time.Millisecond, Read: read, Write: write, Version: "sim",
-	}
-	if c.gossip {
-		cfg.Gossip = actors.Addr{Node: id, Name: "gossip"}
-	}
-	c.w.Spawn(id, name, coord.NewRedis(cfg))
-	return &simConn{c: c, addr: actors.Addr{Node: id, Name: name}, out: s}
+	sinkAddr := c.w.Spawn(id, name+"/w", func() actors.Behaviour { return s })
+	return &simConn{c: c, addr: c.Connect(node, read, write, sinkAddr), out: s}
 }
 
 // do runs one command to completion and returns its reply.
@@ -190,7 +150,7 @@ func TestPropRackPartition(t *testing.T) {
 func dcIndex(dc string) int {
 	var i int
 	fmt.Sscanf(dc, "dc%d", &i)
-	return i
+	return i - 1
 }
 
 // TestDCPartition: two DCs of three racks cut apart. Each side keeps
@@ -201,7 +161,7 @@ func dcIndex(dc string) int {
 func TestDCPartition(t *testing.T) {
 	c := newSimCluster(t, 5, []int{3, 3}, 1)
 	c.w.IsolateDC("dc1")
-	for _, n := range []string{"d0-r0-n0", "d1-r2-n0"} {
+	for _, n := range []string{"dc1-r1-n1", "dc2-r3-n1"} {
 		for _, level := range []config.Consistency{config.DCOne, config.DCQuorum, config.DCSafeQuorum} {
 			k := c.connect(n, level, level)
 			require.Equal(t, "+OK\r\n", k.do(t, "SET", "a-"+n, "v"), "%s via %s", level, n)
@@ -211,8 +171,11 @@ func TestDCPartition(t *testing.T) {
 		require.True(t, strings.HasPrefix(each, "-ERR Dynomite: Failed to achieve Quorum: DC_EACH_SAFE_QUORUM"), each)
 	}
 	c.w.Heal()
-	require.Equal(t, "+OK\r\n", c.connect("d0-r1-n0", config.DCEachSafeQuorum, config.DCEachSafeQuorum).do(t, "SET", "c", "w"))
-	require.Equal(t, "$1\r\nw\r\n", c.connect("d1-r1-n0", config.DCOne, config.DCOne).do(t, "GET", "c"))
+	// Gossip declared the other DC down while apart; it is up again once
+	// heartbeats cross (a few intervals).
+	require.NoError(t, c.w.RunFor(5*time.Second))
+	require.Equal(t, "+OK\r\n", c.connect("dc1-r2-n1", config.DCEachSafeQuorum, config.DCEachSafeQuorum).do(t, "SET", "c", "w"))
+	require.Equal(t, "$1\r\nw\r\n", c.connect("dc2-r2-n1", config.DCOne, config.DCOne).do(t, "GET", "c"))
 }
 
 // TestRoutingAroundADownNode: once gossip marks a node down, a DC_ONE read
@@ -220,12 +183,12 @@ func TestDCPartition(t *testing.T) {
 // timing out (Dynomite answers "Peer Node is not connected" here), and a
 // DC_QUORUM write counts it as failed at once instead of waiting.
 func TestRoutingAroundADownNode(t *testing.T) {
-	c := newSimClusterWith(t, 9, []int{3}, 2, true)
+	c := newSimCluster(t, 9, []int{3}, 2)
 	require.NoError(t, c.w.RunFor(5*time.Second))
-	coordNode, victim := "d0-r0-n0", "d0-r0-n1"
+	coordNode, victim := "dc1-r1-n1", "dc1-r1-n2"
 	key := ""
 	for i := 0; key == ""; i++ {
-		if k := fmt.Sprintf("key%d", i); string(c.rings[actors.NodeID(coordNode)].LocalOwner([]byte(k))) == victim {
+		if k := fmt.Sprintf("key%d", i); string(c.Assembly(coordNode).Ring().LocalOwner([]byte(k))) == victim {
 			key = k
 		}
 	}
@@ -245,5 +208,5 @@ func TestRoutingAroundADownNode(t *testing.T) {
 	c.w.Restart(actors.NodeID(victim))
 	require.NoError(t, c.w.RunFor(5*time.Second))
 	require.Equal(t, "+OK\r\n", c.connect(coordNode, config.DCOne, config.DCOne).do(t, "SET", key, "y"))
-	require.Equal(t, "$1\r\ny\r\n", c.connect("d0-r1-n0", config.DCOne, config.DCOne).do(t, "GET", key))
+	require.Equal(t, "$1\r\ny\r\n", c.connect("dc1-r2-n1", config.DCOne, config.DCOne).do(t, "GET", key))
 }

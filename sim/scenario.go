@@ -21,6 +21,11 @@ type Scenario struct {
 	Topology    struct {
 		Racks   []int `yaml:"racks"`
 		PerRack int   `yaml:"per_rack"`
+		// Config holds dynomite.yml keys for every node, NodeConfig for
+		// one node by id, over the simulator's own (the same keys and
+		// parser as the daemon).
+		Config     map[string]any            `yaml:"config"`
+		NodeConfig map[string]map[string]any `yaml:"node_config"`
 	} `yaml:"topology"`
 	Workload struct {
 		Clients int      `yaml:"clients"`
@@ -82,7 +87,8 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 		return SwarmSpec{}, fmt.Errorf("topology.racks: at least one DC")
 	}
 	spec := SwarmSpec{Seed: s.Seed, Racks: s.Topology.Racks, PerRack: s.Topology.PerRack,
-		Clients: s.Workload.Clients, Reads: s.Workload.Reads, Faults: []Fault{}}
+		Clients: s.Workload.Clients, Reads: s.Workload.Reads, Faults: []Fault{},
+		Config: s.Topology.Config, NodeConfig: s.Topology.NodeConfig}
 	if spec.Seed == 0 {
 		spec.Seed = 1
 	}
@@ -119,6 +125,10 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 		if _, err := config.ParseConsistency(l); err != nil {
 			return spec, fmt.Errorf("expect.ok_rate: %w", err)
 		}
+	}
+	// Build the nodes' configs once here, so a bad key fails at load.
+	if _, err := NewCluster(spec.cluster()); err != nil {
+		return spec, fmt.Errorf("topology: %w", err)
 	}
 	return spec, nil
 }

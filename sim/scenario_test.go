@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 var scenarioFlag = flag.String("scenario", "", "replay one scenario file (default: every scenarios/*.yaml)")
@@ -57,12 +58,55 @@ func TestScenarioValidation(t *testing.T) {
 		{"topology: {racks: [3]}\nfaults: [{kind: pause, at: soon}]", "faults[0].at"},
 		{"topology: {racks: [3]}\nworkload: {levels: [DC_MAYBE]}", "workload.levels"},
 		{"topology: {racks: [3]}\nsurprise: 1", "field surprise not found"},
+		{"topology: {racks: [3], config: {no_such_key: 1}}", "no_such_key"},
+		{"topology: {racks: [3], config: {timeout: soon}}", "timeout"},
+		{"topology: {racks: [3], node_config: {dc9-r1-n1: {timeout: 100}}}", `"dc9-r1-n1", which is not a node`},
 	} {
 		path := filepath.Join(t.TempDir(), "s.yaml")
 		writeFile(t, path, bad.yaml)
 		_, err := LoadScenario(path)
 		if err == nil || !strings.Contains(err.Error(), bad.err) {
 			t.Errorf("%q: error %v, want it to mention %q", bad.yaml, err, bad.err)
+		}
+	}
+}
+
+// TestScenarioStatesNodeConfig: a scenario's config keys reach every
+// node's assembly through the daemon's own parser, node_config over them.
+func TestScenarioStatesNodeConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	writeFile(t, path, `topology:
+  racks: [3]
+  config: {hash: fnv1a_64, hash_tag: "{}", read_consistency: DC_QUORUM, enable_gossip: true}
+  node_config: {dc1-r2-n1: {timeout: 900}}
+`)
+	s, err := LoadScenario(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := s.spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCluster(spec.cluster())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range c.NodeIDs() {
+		cfg := c.Assembly(id).Config()
+		if cfg.Hash != "fnv1a_64" || cfg.HashTag != "{}" || cfg.ReadConsistency.String() != "DC_QUORUM" || !cfg.EnableGossip {
+			t.Errorf("%s: hash %q, hash_tag %q, read %s, enable_gossip %v: the scenario's config did not reach it",
+				id, cfg.Hash, cfg.HashTag, cfg.ReadConsistency, cfg.EnableGossip)
+		}
+		want := 500 * time.Millisecond
+		if id == "dc1-r2-n1" {
+			want = 900 * time.Millisecond
+		}
+		if cfg.Timeout != want {
+			t.Errorf("%s: timeout %s, want %s", id, cfg.Timeout, want)
+		}
+		if got := c.Assembly(id).Ring().Hash().String(); got != "fnv1a_64" {
+			t.Errorf("%s: ring hashes with %s, want fnv1a_64", id, got)
 		}
 	}
 }

@@ -206,6 +206,27 @@ type SwarmSpec struct {
 	Levels []config.Consistency
 	// Reads is the clients' share of reads. Default 0.4.
 	Reads float64
+	// Config and NodeConfig are dynomite.yml keys for every node and for
+	// one node (ClusterSpec).
+	Config     map[string]any
+	NodeConfig map[string]map[string]any
+}
+
+// cluster is the simulated cluster a swarm run boots: the spec's topology
+// and configs, every store behind the swarm's fault switch.
+func (spec SwarmSpec) cluster() ClusterSpec {
+	wrap := func(node string, p actors.Producer) actors.Producer {
+		if spec.WrapStore != nil {
+			p = spec.WrapStore(node, p)
+		}
+		return FaultyStore(p)
+	}
+	perRack := spec.PerRack
+	if perRack == 0 {
+		perRack = 1
+	}
+	return ClusterSpec{Seed: spec.Seed, Racks: spec.Racks, PerRack: perRack, Config: spec.Config, NodeConfig: spec.NodeConfig,
+		Net: Link{Latency: time.Millisecond, Jitter: 2 * time.Millisecond}, WrapStore: wrap}
 }
 
 // SwarmRun is what a swarm run produced.
@@ -256,14 +277,7 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	if spec.PerRack == 0 {
 		spec.PerRack = 1
 	}
-	wrap := func(node string, p actors.Producer) actors.Producer {
-		if spec.WrapStore != nil {
-			p = spec.WrapStore(node, p)
-		}
-		return FaultyStore(p)
-	}
-	c, err := NewCluster(ClusterSpec{Seed: spec.Seed, Racks: spec.Racks, PerRack: spec.PerRack,
-		Net: Link{Latency: time.Millisecond, Jitter: 2 * time.Millisecond}, WrapStore: wrap})
+	c, err := NewCluster(spec.cluster())
 	run := SwarmRun{Spec: spec}
 	if err != nil {
 		run.Err = err

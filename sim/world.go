@@ -91,6 +91,14 @@ func (w *World) Stats() Stats { return w.stats }
 // message), or nil.
 func (w *World) Err() error { return w.failure }
 
+// Fail ends the run with err, unless it has failed already: for faults
+// found outside any actor (a node's boot that could not spawn its actors).
+func (w *World) Fail(err error) {
+	if w.failure == nil {
+		w.failure = fmt.Errorf("sim: seed=%d: %w", w.seed, err)
+	}
+}
+
 // Rand derives an independent random stream for a named component outside
 // the actors (a workload, a fault schedule).
 func (w *World) Rand(component string) *rand.Rand { return actors.Stream(w.seed, component) }

@@ -1,0 +1,202 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/stats"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// Actor names, the same on every node: peers address each other's store
+// and gossiper by them.
+const (
+	StoreName  = "store"
+	GossipName = "gossip"
+	StatsName  = stats.Name
+)
+
+// Deps is what a runtime hands the assembly.
+type Deps struct {
+	// Store makes the datastore adapter for data_store 0 (Redis) and 1
+	// (Memcached): the daemon's speaks to a real server over TCP, the
+	// simulator's is a modelled datastore. Ignored for the embedded store,
+	// which the assembly builds itself. Required otherwise.
+	Store actors.Producer
+	// WrapStore, when set, wraps the store producer (whichever it is): the
+	// simulator injects datastore faults through it.
+	WrapStore func(actors.Producer) actors.Producer
+	// PeerID names a node from its peer address (dyn_listen, or a
+	// dyn_seeds entry). Default: the address as written, "host:port",
+	// which is how the daemon's peer links are keyed.
+	PeerID func(config.Addr) actors.NodeID
+	// HashSeed keys the embedded store's hash. The daemon draws a secret
+	// one (clients cannot choose colliding keys); the simulator derives
+	// one from its seed so a run replays.
+	HashSeed uint64
+	// StoreSeed seeds the embedded store's random commands (SPOP, ...).
+	StoreSeed uint64
+	// AdminMode is Dynomite's -x 1: no gossiper, and coordinators that
+	// work on the local datastore only.
+	AdminMode bool
+	// Version is what INFO, HELLO and memcached's version report.
+	Version string
+}
+
+// Node is one assembled node: what Boot spawns and what its client
+// connections are made of.
+type Node struct {
+	cfg  *config.Config
+	deps Deps
+	id   actors.NodeID
+	ring *ring.Ring
+}
+
+// New checks that cfg and deps make a node and builds its ring over the
+// node and its dyn_seeds. It spawns nothing.
+func New(cfg *config.Config, deps Deps) (*Node, error) {
+	if cfg == nil {
+		return nil, errors.New("node: no config")
+	}
+	if cfg.DataStore != config.Embedded && deps.Store == nil {
+		return nil, fmt.Errorf("node: data_store %s needs a store adapter from the runtime", cfg.DataStore)
+	}
+	if deps.PeerID == nil {
+		deps.PeerID = func(a config.Addr) actors.NodeID { return actors.NodeID(a.String()) }
+	}
+	n := &Node{cfg: cfg, deps: deps, id: "local"}
+	// A node without dyn_listen is alone and local.
+	if !cfg.DynListen.IsZero() {
+		n.id = deps.PeerID(cfg.DynListen)
+	}
+	rg, err := buildRing(cfg, n.id, deps.PeerID)
+	if err != nil {
+		return nil, fmt.Errorf("cluster topology: %w", err)
+	}
+	n.ring = rg
+	return n, nil
+}
+
+// buildRing places keys over this node and its seeds.
+func buildRing(cfg *config.Config, self actors.NodeID, peerID func(config.Addr) actors.NodeID) (*ring.Ring, error) {
+	h, err := ring.ParseHash(cfg.Hash)
+	if err != nil {
+		return nil, err
+	}
+	var tag ring.HashTag
+	if cfg.HashTag != "" {
+		if tag, err = ring.ParseHashTag(cfg.HashTag); err != nil {
+			return nil, err
+		}
+	}
+	tokens := cfg.Tokens
+	if len(tokens) == 0 {
+		tokens = []uint32{0}
+	}
+	nodes := []ring.Node{{ID: string(self), DC: cfg.Datacenter, Rack: cfg.Rack, Tokens: tokens}}
+	for _, s := range cfg.Seeds {
+		nodes = append(nodes, ring.Node{ID: string(peerID(s.Addr)), DC: s.Datacenter, Rack: s.Rack, Tokens: s.Tokens})
+	}
+	return ring.New(ring.Config{Nodes: nodes, Local: string(self), Hash: h, HashTag: tag})
+}
+
+// ID is the node's name in the cluster.
+func (n *Node) ID() actors.NodeID { return n.id }
+
+// Ring is the ring the node starts with (gossip may replace it later in
+// each coordinator's view).
+func (n *Node) Ring() *ring.Ring { return n.ring }
+
+// Config is the node's parsed config.
+func (n *Node) Config() *config.Config { return n.cfg }
+
+// Gossips reports whether the node runs a gossiper: it has a peer
+// listener and is not in admin mode.
+func (n *Node) Gossips() bool { return !n.deps.AdminMode && !n.cfg.DynListen.IsZero() }
+
+// Durable names the actors whose state lives beside the node process (the
+// datastore): a runtime that restarts the node keeps them unless the
+// datastore itself is lost.
+func (n *Node) Durable() []string { return []string{StoreName} }
+
+// Boot spawns the node's actors: the store adapter, the stats actor and,
+// when the node gossips, the gossiper. It runs at start and again after a
+// simulated restart.
+func (n *Node) Boot(s actors.Spawner) error {
+	if s.Spawn(StoreName, n.storeProducer()).IsZero() {
+		return errors.New("cannot start the store adapter")
+	}
+	if s.Spawn(StatsName, stats.New()).IsZero() {
+		return errors.New("cannot start the stats actor")
+	}
+	if n.Gossips() {
+		if s.Spawn(GossipName, gossip.New(n.gossipConfig())).IsZero() {
+			return errors.New("cannot start the gossiper")
+		}
+	}
+	return nil
+}
+
+func (n *Node) storeProducer() actors.Producer {
+	p := n.deps.Store
+	if n.cfg.DataStore == config.Embedded {
+		p = store.NewEmbedded(store.Options{HashSeed: n.deps.HashSeed, Seed: n.deps.StoreSeed})
+	}
+	if n.deps.WrapStore != nil {
+		p = n.deps.WrapStore(p)
+	}
+	return p
+}
+
+// gossipConfig sets up membership and failure detection from the config.
+func (n *Node) gossipConfig() gossip.Config {
+	self := n.ring.Local()
+	c := gossip.Config{
+		Self: gossip.Member{ID: self.ID, DC: self.DC, Rack: self.Rack, Tokens: self.Tokens}, Name: GossipName,
+		Interval: n.cfg.HeartbeatInterval, PhiThreshold: float64(n.cfg.PhiThreshold),
+		AllowJoin: n.cfg.EnableGossip, Hash: n.ring.Hash(), HashTag: n.ring.HashTag(),
+	}
+	for _, s := range n.cfg.Seeds {
+		c.Seeds = append(c.Seeds, gossip.Member{ID: string(n.deps.PeerID(s.Addr)), DC: s.Datacenter, Rack: s.Rack, Tokens: s.Tokens})
+	}
+	return c
+}
+
+// Conn describes one client connection.
+type Conn struct {
+	// Sink receives the connection's replies (the edge writer).
+	Sink actors.Addr
+	// Read and Write are the connection's consistency levels (the daemon
+	// passes the admin port's current setting, which starts at
+	// read_consistency and write_consistency).
+	Read, Write config.Consistency
+	// Timeout bounds each request; zero takes the config's timeout.
+	Timeout time.Duration
+}
+
+// Coordinator makes the coordinator of a client connection, for the
+// protocol the node's datastore speaks (memcached text for data_store 1,
+// RESP otherwise).
+func (n *Node) Coordinator(c Conn) actors.Producer {
+	cfg := coord.Config{
+		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
+		Read: c.Read, Write: c.Write, Version: n.deps.Version,
+		Stats: actors.Addr{Node: n.id, Name: StatsName},
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = n.cfg.Timeout
+	}
+	if n.Gossips() {
+		cfg.Gossip = actors.Addr{Node: n.id, Name: GossipName}
+	}
+	if n.cfg.DataStore == config.Memcached {
+		return coord.NewMemcached(cfg)
+	}
+	return coord.NewRedis(cfg)
+}
