@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,6 +223,33 @@ func (n *Node) AddPeer(id actors.NodeID, addr string, conns int) {
 	n.links[id] = newLink(n, id, addr, conns)
 }
 
+// learnedLink makes the link to a node no AddPeer named, when its id is a
+// host:port address: a node's id is its dyn_listen address, so a member
+// learned through gossip (a node that joined through another seed) is
+// reached at its id, over one connection. Without it a joining node hears
+// nothing from the nodes it did not list as seeds, and takes them for down.
+func (n *Node) learnedLink(id actors.NodeID) *link {
+	host, port, err := net.SplitHostPort(string(id))
+	if err != nil || host == "" {
+		return nil
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed || id == n.id {
+		return nil
+	}
+	if l, ok := n.links[id]; ok {
+		return l
+	}
+	l := newLink(n, id, string(id), 1)
+	n.links[id] = l
+	n.log.Info("peer link added for a node learned at run time", "peer", string(id))
+	return l
+}
+
 // Stats returns the node's counters.
 func (n *Node) Stats() Stats {
 	s := &n.stats
@@ -310,6 +338,9 @@ func (n *Node) send(from, to actors.Addr, m any, inline bool) {
 	n.mu.RLock()
 	l := n.links[to.Node]
 	n.mu.RUnlock()
+	if l == nil {
+		l = n.learnedLink(to.Node)
+	}
 	if l == nil {
 		n.stats.deadLetters.Add(1)
 		n.log.Debug("no link to node", "to", to.String(), "msg_type", fmt.Sprintf("%T", m))

@@ -473,3 +473,22 @@ func TestPeerReaderWaitsAtTheGate(t *testing.T) {
 	gate.Release()
 	require.Equal(t, "held", value())
 }
+
+// TestReachesNodeLearnedAtRunTime: a node no AddPeer named is reached at
+// its id when the id is a host:port (a member learned through gossip);
+// other unknown ids stay dead letters.
+func TestReachesNodeLearnedAtRunTime(t *testing.T) {
+	addr := testproc.FreeAddr(t, "127.0.0.1")
+	b, err := Start(Options{ID: actors.NodeID(addr), PeerListen: addr, Seed: 1, Log: quietLog()})
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close(5 * time.Second) })
+	a := startNode(t, "a")
+	chB := spawnRecorder(t, b, "rec")
+	next(t, chB, isType[actors.Started])
+	a.Send(actors.Addr{Node: "a", Name: "t"}, actors.Addr{Node: "nowhere", Name: "rec"}, testreg.State{Value: "lost"})
+	require.Equal(t, uint64(1), a.Stats().DeadLetters, "an id that is no address has no link")
+	a.Send(actors.Addr{Node: "a", Name: "t"}, actors.Addr{Node: b.ID(), Name: "rec"}, testreg.State{Value: "v"})
+	g := next(t, chB, isType[testreg.State])
+	require.Equal(t, testreg.State{Value: "v"}, g.m)
+	require.Equal(t, actors.Addr{Node: "a", Name: "t"}, g.from)
+}

@@ -224,4 +224,6 @@ func TestRestartAfterClockStepBack(t *testing.T) {
 	tp.w.Restart("d0r0n0")
 	require.NoError(t, tp.w.RunFor(20*time.Second))
 	require.Equal(t, "d0r0n0 d0r1n0 ", tp.upView("d0r1n0"), "the restarted node is up again")
+	require.Equal(t, 1, tp.members("d0r0n0").GenerationMoves, "the restarted node moved past its previous life once")
+	require.Zero(t, tp.members("d0r1n0").GenerationMoves, "the peer's own echoes moved nothing")
 }

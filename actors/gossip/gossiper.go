@@ -34,6 +34,11 @@ type Config struct {
 	// Hash and HashTag build the ring of the membership.
 	Hash    ring.Hash
 	HashTag ring.HashTag
+	// EchoMovesGeneration is for tests only: it brings back issue 22's bug
+	// (a peer echoing this node's current generation is taken for a
+	// previous life's, and the generation moves every round), so that the
+	// simulator's join properties can be shown to catch it.
+	EchoMovesGeneration bool
 }
 
 func (c Config) withDefaults() Config {
@@ -66,6 +71,7 @@ type Gossiper struct {
 	view    *View
 	version uint64
 	mono    time.Duration // ctx.Elapsed at the last message: snapshots are taken then
+	moves   int           // times this node moved its generation past a previous life's
 }
 
 type entry struct {
@@ -192,14 +198,7 @@ func (g *Gossiper) merge(ctx actors.Context, ms []Member) {
 	changed := false
 	for _, m := range ms {
 		if m.ID == g.self.ID {
-			// Peers remember a previous life of this node. Its generation
-			// comes from the wall clock, which may have stepped back since:
-			// move past the old one, or every peer would take this life's
-			// heartbeats for stale ones and keep it down forever.
-			if m.Generation >= g.self.Generation {
-				g.self.Generation, g.self.Heartbeat = m.Generation+1, 0
-				ctx.Log().Warn("gossip generation moved past a previous life's", "generation", g.self.Generation)
-			}
+			g.pastPreviousLife(ctx, m)
 			continue
 		}
 		e, known := g.members[m.ID]
@@ -232,6 +231,25 @@ func (g *Gossiper) merge(ctx actors.Context, ms []Member) {
 	} else {
 		g.publishIfChanged(ctx)
 	}
+}
+
+// pastPreviousLife handles this node's own entry in a peer's table. Peers
+// echo this life's (generation, heartbeat) back all the time: that is never
+// newer than what this node holds, and changes nothing. An entry that is
+// newer comes from a previous life of this node: its generation is from the
+// wall clock, which may have stepped back since the previous start (or, at
+// equal generation, the previous life's heartbeats ran further). Move past
+// it, or every peer would take this life's heartbeats for stale ones and
+// keep it down forever.
+func (g *Gossiper) pastPreviousLife(ctx actors.Context, m Member) {
+	echo := g.cfg.EchoMovesGeneration && m.Generation >= g.self.Generation
+	if !m.newerThan(g.self) && !echo {
+		return
+	}
+	g.self.Generation, g.self.Heartbeat = m.Generation+1, 0
+	g.moves++
+	ctx.Log().Warn("gossip generation moved past a previous life's", "generation", g.self.Generation,
+		"previous_generation", m.Generation, "previous_heartbeat", m.Heartbeat)
 }
 
 func (g *Gossiper) down(now time.Duration) map[string]bool {
@@ -313,7 +331,7 @@ func (g *Gossiper) buildView(now time.Duration) *View {
 func (g *Gossiper) Snapshot() Members { return g.snapshot(g.mono) }
 
 func (g *Gossiper) snapshot(now time.Duration) Members {
-	out := Members{List: []MemberView{{Member: g.self, Up: true}}}
+	out := Members{List: []MemberView{{Member: g.self, Up: true}}, GenerationMoves: g.moves}
 	for _, id := range slices.Sorted(maps.Keys(g.members)) {
 		e := g.members[id]
 		phi := e.det.phi(now)

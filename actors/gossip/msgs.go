@@ -51,8 +51,15 @@ type MemberView struct {
 	Downs int // how often this node declared the member down
 }
 
-// Members answers GetMembers: every member, sorted by ID.
-type Members struct{ List []MemberView }
+// Members answers GetMembers: every member, sorted by ID (this node
+// included, always up).
+type Members struct {
+	List []MemberView
+	// GenerationMoves counts the times this node moved its generation past
+	// a previous life's (a restart after its wall clock stepped back). In a
+	// run without restarts it stays 0.
+	GenerationMoves int
+}
 
 // View is what coordinators route by: the ring of the live membership and
 // which nodes cannot be used. Rings are immutable, so sharing one between

@@ -114,5 +114,9 @@ func newAdmin(w adminWiring) *admin.Server {
 	if w.counters != nil {
 		opts.Datastore = w.counters.Snapshot
 	}
+	if w.gossip.IsZero() {
+		// No gossiper: /cluster_describe shows the configuration.
+		opts.Members = nil
+	}
 	return admin.New(opts)
 }

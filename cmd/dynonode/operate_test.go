@@ -129,10 +129,10 @@ func TestAdminEndpoints(t *testing.T) {
 	body = regexp.MustCompile(`,"up":(true|false)`).ReplaceAllString(body, "")
 	require.JSONEq(t, `{"dcs":[
 		{"name":"dc1","racks":[
-			{"name":"r1","servers":[{"name":"127.0.0.1","host":"127.0.0.1","port":`+port(n, t)+`,"token":100,"state":"NORMAL"}]},
-			{"name":"r2","servers":[{"name":"127.0.0.2","host":"127.0.0.2","port":8101,"token":200,"state":"DOWN"}]}]},
+			{"name":"r1","servers":[{"name":"127.0.0.1","host":"127.0.0.1","port":`+port(n, t)+`,"token":100,"state":"NORMAL","seed":false}]},
+			{"name":"r2","servers":[{"name":"127.0.0.2","host":"127.0.0.2","port":8101,"token":200,"state":"DOWN","seed":true}]}]},
 		{"name":"dc2","racks":[
-			{"name":"r1","servers":[{"name":"127.0.0.3","host":"127.0.0.3","port":8101,"token":300,"state":"NORMAL"}]}]}]}`, body)
+			{"name":"r1","servers":[{"name":"127.0.0.3","host":"127.0.0.3","port":8101,"token":300,"state":"NORMAL","seed":true}]}]}]}`, body)
 	code, _ = n.get(t, "/peer/reset/all")
 	require.Equal(t, 200, code)
 	_, body = n.get(t, "/cluster_describe")

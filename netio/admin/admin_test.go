@@ -111,3 +111,41 @@ func TestInfoLatency(t *testing.T) {
 		assert.True(t, strings.Contains(body, want), "%s in %s", want, body[:300])
 	}
 }
+
+// TestClusterDescribeLive: with a gossiper, /cluster_describe is the live
+// membership in Dynomite's shape: this node, its seeds, and the members
+// learned through gossip, each with its state and up verdict; members that
+// left are not listed; a gossiper that does not answer falls back to the
+// configuration.
+func TestClusterDescribeLive(t *testing.T) {
+	members := []gossip.MemberView{
+		{Member: gossip.Member{ID: "127.0.0.1:8101", DC: "localdc", Rack: "localrack", Tokens: []uint32{5}, State: gossip.Normal}, Up: true},
+		{Member: gossip.Member{ID: "10.0.0.2:8101", DC: "dc", Rack: "r2", Tokens: []uint32{7}, State: gossip.Standby}, Up: true},
+		{Member: gossip.Member{ID: "10.0.0.4:8101", DC: "dc", Rack: "r1", Tokens: []uint32{3000000000}, State: gossip.Normal}, Up: true},
+		{Member: gossip.Member{ID: "10.0.0.5:8101", DC: "dc2", Rack: "r9", Tokens: []uint32{9}, State: gossip.Normal}, Up: false},
+		{Member: gossip.Member{ID: "10.0.0.6:8101", DC: "dc", Rack: "r1", Tokens: []uint32{11}, Left: true}},
+	}
+	var fail error
+	s := admin.New(admin.Options{Config: cfg(t), NodeID: "127.0.0.1:8101",
+		Members: func() ([]gossip.MemberView, error) { return members, fail }})
+	code, body := get(t, s, "GET", "/cluster_describe")
+	require.Equal(t, 200, code)
+	require.JSONEq(t, `{"dcs":[
+		{"name":"dc","racks":[
+			{"name":"r1","servers":[
+				{"name":"10.0.0.4","host":"10.0.0.4","port":8101,"token":3000000000,"state":"NORMAL","up":true,"seed":false}]},
+			{"name":"r2","servers":[
+				{"name":"10.0.0.2","host":"10.0.0.2","port":8101,"token":7,"state":"STANDBY","up":true,"seed":true}]}]},
+		{"name":"dc2","racks":[
+			{"name":"r9","servers":[
+				{"name":"10.0.0.5","host":"10.0.0.5","port":8101,"token":9,"state":"DOWN","up":false,"seed":false}]}]},
+		{"name":"localdc","racks":[
+			{"name":"localrack","servers":[
+				{"name":"127.0.0.1","host":"127.0.0.1","port":8101,"token":5,"state":"NORMAL","up":true,"seed":false}]}]}]}`, body)
+
+	fail = errors.New("no answer")
+	_, body = get(t, s, "GET", "/cluster_describe")
+	require.JSONEq(t, `{"dcs":[
+		{"name":"dc","racks":[{"name":"r2","servers":[{"name":"10.0.0.2","host":"10.0.0.2","port":8101,"token":7,"state":"NORMAL"}]}]},
+		{"name":"localdc","racks":[{"name":"localrack","servers":[{"name":"127.0.0.1","host":"127.0.0.1","port":8101,"token":5,"state":"NORMAL"}]}]}]}`, body)
+}

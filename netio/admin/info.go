@@ -239,6 +239,9 @@ type describedServer struct {
 	State string `json:"state"`
 	// Up is the failure detector's verdict, when gossip runs (dynonode).
 	Up *bool `json:"up,omitempty"`
+	// Seed tells, when gossip runs (dynonode), whether the node is one of
+	// dyn_seeds (false: this node, or a member learned through gossip).
+	Seed *bool `json:"seed,omitempty"`
 }
 
 type describedRack struct {
@@ -251,57 +254,32 @@ type describedDC struct {
 	Racks []describedRack `json:"racks"`
 }
 
-// clusterDescribe lists this node and its seeds by DC and rack (sorted by
-// name, servers by token), with the state recorded for each.
+// describedNode is one server of /cluster_describe with its place.
+type describedNode struct {
+	dc, rack string
+	srv      describedServer
+}
+
+func firstToken(t []uint32) uint32 {
+	if len(t) == 0 {
+		return 0
+	}
+	return t[0]
+}
+
+// clusterDescribe lists the cluster by DC and rack (sorted by name,
+// servers by token). With a gossiper it is the live membership, as
+// Dynomite's is its gossip table: this node, its seeds, and every member
+// learned through gossip (enable_gossip), each with its state and whether
+// it is up; members that left are not listed. Without one it is this node
+// and its seeds from the configuration, with the states recorded by /peer.
 func (s *Server) clusterDescribe(w http.ResponseWriter, _ *http.Request) {
-	cfg := s.opts.Config
-	type node struct {
-		dc, rack string
-		srv      describedServer
-	}
-	first := func(t []uint32) uint32 {
-		if len(t) == 0 {
-			return 0
-		}
-		return t[0]
-	}
-	self := cfg.DynListen
-	if self.IsZero() {
-		self = cfg.Listen
-	}
-	nodes := []node{{cfg.Datacenter, cfg.Rack, describedServer{Name: self.Host, Host: self.Host, Port: self.Port,
-		Token: first(cfg.Tokens), State: s.State().String()}}}
-	for _, sd := range cfg.Seeds {
-		nodes = append(nodes, node{sd.Datacenter, sd.Rack, describedServer{Name: sd.PeerName(), Host: sd.Addr.Host,
-			Port: sd.Addr.Port, Token: first(sd.Tokens), State: s.PeerState(sd.PeerName()).String()}})
-	}
-	// With gossip, "up" is the failure detector's verdict and "state" the
-	// state the node declares, or DOWN when it is not up; a state an
-	// operator set with /peer/... still wins, as in Dynomite.
+	nodes := s.configuredNodes()
 	if s.opts.Members != nil {
 		if members, err := s.opts.Members(); err == nil {
-			live := map[string]gossip.MemberView{}
-			for _, m := range members {
-				live[m.ID] = m
-			}
-			for i := range nodes {
-				id := net.JoinHostPort(nodes[i].srv.Host, strconv.Itoa(nodes[i].srv.Port))
-				m, ok := live[id]
-				if !ok {
-					continue
-				}
-				up := m.Up
-				nodes[i].srv.Up = &up
-				if m.ID == s.opts.NodeID || s.peerOverridden(nodes[i].srv.Name) {
-					continue
-				}
-				switch {
-				case !up:
-					nodes[i].srv.State = gossip.Down.String()
-				case m.State != gossip.Unknown:
-					nodes[i].srv.State = m.State.String()
-				}
-			}
+			nodes = s.liveNodes(nodes, members)
+		} else {
+			s.opts.Logger.Warn("gossiper did not answer: describing the configuration", "err", err)
 		}
 	}
 	sort.SliceStable(nodes, func(i, j int) bool {
@@ -327,4 +305,66 @@ func (s *Server) clusterDescribe(w http.ResponseWriter, _ *http.Request) {
 		r.Servers = append(r.Servers, n.srv)
 	}
 	writeJSON(w, map[string]any{"dcs": dcs})
+}
+
+// configuredNodes is this node (first) and its seeds, as the configuration
+// states them.
+func (s *Server) configuredNodes() []describedNode {
+	cfg := s.opts.Config
+	self := cfg.DynListen
+	if self.IsZero() {
+		self = cfg.Listen
+	}
+	nodes := []describedNode{{cfg.Datacenter, cfg.Rack, describedServer{Name: self.Host, Host: self.Host, Port: self.Port,
+		Token: firstToken(cfg.Tokens), State: s.State().String()}}}
+	for _, sd := range cfg.Seeds {
+		nodes = append(nodes, describedNode{sd.Datacenter, sd.Rack, describedServer{Name: sd.PeerName(), Host: sd.Addr.Host,
+			Port: sd.Addr.Port, Token: firstToken(sd.Tokens), State: s.PeerState(sd.PeerName()).String()}})
+	}
+	return nodes
+}
+
+// liveNodes folds the gossiper's membership into the configured nodes and
+// adds the members learned through gossip. "up" is the failure detector's
+// verdict and "state" the state the node declares, or DOWN when it is not
+// up; a state an operator set with /peer/... still wins, as in Dynomite.
+// Configured seeds stay listed whatever the gossiper says.
+func (s *Server) liveNodes(nodes []describedNode, members []gossip.MemberView) []describedNode {
+	byAddr := map[string]int{}
+	for i := range nodes {
+		byAddr[net.JoinHostPort(nodes[i].srv.Host, strconv.Itoa(nodes[i].srv.Port))] = i
+		seed := i > 0
+		nodes[i].srv.Seed = &seed
+	}
+	for _, m := range members {
+		i, known := byAddr[m.ID]
+		if !known {
+			if m.Left {
+				continue
+			}
+			host, port := m.ID, 0
+			if h, p, err := net.SplitHostPort(m.ID); err == nil {
+				host = h
+				port, _ = strconv.Atoi(p)
+			}
+			seed := false
+			nodes = append(nodes, describedNode{m.DC, m.Rack, describedServer{Name: host, Host: host, Port: port,
+				Token: firstToken(m.Tokens), State: gossip.Normal.String(), Seed: &seed}})
+			i = len(nodes) - 1
+			byAddr[m.ID] = i
+		}
+		n := &nodes[i]
+		up := m.Up
+		n.srv.Up = &up
+		if m.ID == s.opts.NodeID || s.peerOverridden(n.srv.Name) {
+			continue
+		}
+		switch {
+		case !up:
+			n.srv.State = gossip.Down.String()
+		case m.State != gossip.Unknown:
+			n.srv.State = m.State.String()
+		}
+	}
+	return nodes
 }
