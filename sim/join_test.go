@@ -13,7 +13,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
-	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/node"
 	"github.com/dynonode/dynonode/netio/admin"
 	"github.com/dynonode/dynonode/sim"
 	"github.com/stretchr/testify/require"
@@ -56,22 +56,6 @@ func (n *gnode) yaml() string {
 	return y
 }
 
-// gossipFromConfig is the gossiper a node's configuration asks for, as
-// cmd/dynonode configures it.
-func gossipFromConfig(t testing.TB, cfg *config.Config) gossip.Config {
-	h, err := ring.ParseHash(cfg.Hash)
-	require.NoError(t, err)
-	c := gossip.Config{
-		Self: gossip.Member{ID: cfg.DynListen.String(), DC: cfg.Datacenter, Rack: cfg.Rack, Tokens: cfg.Tokens},
-		Name: "gossip", Interval: cfg.HeartbeatInterval, PhiThreshold: float64(cfg.PhiThreshold),
-		AllowJoin: cfg.EnableGossip, Hash: h,
-	}
-	for _, s := range cfg.Seeds {
-		c.Seeds = append(c.Seeds, gossip.Member{ID: s.Addr.String(), DC: s.Datacenter, Rack: s.Rack, Tokens: s.Tokens})
-	}
-	return c
-}
-
 type gcluster struct {
 	t     testing.TB
 	w     *sim.World
@@ -90,7 +74,9 @@ func (c *gcluster) add(n *gnode) {
 	cfg, err := config.Parse([]byte(n.yaml()))
 	require.NoError(c.t, err, n.yaml())
 	n.cfg = cfg
-	gcfg := gossipFromConfig(c.t, cfg)
+	asm, err := node.New(cfg, node.Deps{})
+	require.NoError(c.t, err)
+	gcfg := asm.GossipConfig()
 	if c.plant != nil {
 		c.plant(&gcfg)
 	}

@@ -136,7 +136,7 @@ func (n *Node) Boot(s actors.Spawner) error {
 		return errors.New("cannot start the stats actor")
 	}
 	if n.Gossips() {
-		if s.Spawn(GossipName, gossip.New(n.gossipConfig())).IsZero() {
+		if s.Spawn(GossipName, gossip.New(n.GossipConfig())).IsZero() {
 			return errors.New("cannot start the gossiper")
 		}
 	}
@@ -154,8 +154,10 @@ func (n *Node) storeProducer() actors.Producer {
 	return p
 }
 
-// gossipConfig sets up membership and failure detection from the config.
-func (n *Node) gossipConfig() gossip.Config {
+// GossipConfig is the gossiper's setup from the config: membership and
+// failure detection (Boot spawns it; property tests of gossip alone start
+// from it too).
+func (n *Node) GossipConfig() gossip.Config {
 	self := n.ring.Local()
 	c := gossip.Config{
 		Self: gossip.Member{ID: self.ID, DC: self.DC, Rack: self.Rack, Tokens: self.Tokens}, Name: GossipName,
