@@ -269,8 +269,14 @@ func completeMC(inv check.Op, reply []byte) check.Op {
 		op.Type, op.Error = check.Info, fmt.Sprintf("unparsable reply %q: %v", reply, err)
 	case op.F == "read" && string(r.Line) == mcproto.End:
 		op.Type = check.OK
-		for _, it := range r.Items {
-			op.Values = append(op.Values, string(it.Data))
+		switch len(r.Items) {
+		case 0: // a miss: Value stays empty
+		case 1:
+			op.Value = string(r.Items[0].Data)
+		default: // a broken reply: the checker reports it
+			for _, it := range r.Items {
+				op.Values = append(op.Values, string(it.Data))
+			}
 		}
 	case op.F == "write" && string(r.Line) == mcproto.Stored:
 		op.Type = check.OK

@@ -30,8 +30,8 @@ type Op struct {
 	Type    Type          `json:"type"`
 	F       string        `json:"f"` // sets: "add" (SADD one element) or "read" (SMEMBERS); registers: "write" (set) or "read" (get)
 	Key     string        `json:"key"`
-	Value   string        `json:"value,omitempty"`  // add: the element; write: the value
-	Values  []string      `json:"values,omitempty"` // read: the set returned, or the register's value (none: a miss)
+	Value   string        `json:"value,omitempty"`  // add: the element; write: the value; register read: the value read ("": a miss)
+	Values  []string      `json:"values,omitempty"` // set read: the set returned
 	Level   string        `json:"level"`            // consistency level of the operation
 	Node    string        `json:"node"`             // coordinator node
 	DC      string        `json:"dc"`               // coordinator's datacenter

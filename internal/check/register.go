@@ -20,14 +20,15 @@ type RegisterOptions struct {
 // CheckRegister judges a single-writer register history: each key is
 // written (F "write", a memcached set) by one process only, with values
 // that are decimal integers increasing in invocation order, and read (F
-// "read", a get) by any process; a read's Values hold the value read, or
-// nothing for a miss. The promises, per level, of an AP store whose
+// "read", a get) by any process; a read's completion holds the value read
+// in Value, empty for a miss (the format of jepsen/checker.Register); a
+// reply that held several values puts them all in Values. The promises, per level, of an AP store whose
 // replicas keep the last write they received, with no versions and no
 // repair:
 //
-//   - no-phantoms (every level, every fault): a read returns at most one
-//     value, and only one some write of that key was invoked with before
-//     the read completed.
+//   - no-phantoms (every level, every fault): a read returns nothing or
+//     one value some write of that key was invoked with before the read
+//     completed.
 //   - safe-reads-not-stale (DC_SAFE_QUORUM and DC_EACH_SAFE_QUORUM reads;
 //     faults that lose no datastore and reorder no writes): a successful
 //     read returns a value at least as new as every write at a quorum level
@@ -96,21 +97,18 @@ func CheckRegister(h History, opts RegisterOptions) Result {
 			}
 			continue
 		}
-		k := o.inv.Key
-		got, hit := int64(-1), false // a miss is older than every value
-		switch len(o.done.Values) {
-		case 0:
-		case 1:
-			e := o.done.Values[0]
+		k, e := o.inv.Key, o.done.Value
+		if len(o.done.Values) > 0 {
+			add("no-phantoms", "read of %q at %s via %s at %s returned %d values %q", k, o.inv.Level, o.inv.Node, o.done.Time, len(o.done.Values), o.done.Values)
+			continue
+		}
+		got, hit := int64(-1), e != "" // a miss is older than every value
+		if hit {
 			if at, ok := invokedAt[k+"/"+e]; !ok || at > o.done.Time {
 				add("no-phantoms", "read of %q at %s via %s at %s returned %q, never written", k, o.inv.Level, o.inv.Node, o.done.Time, e)
 				continue
 			}
 			got, _ = strconv.ParseInt(e, 10, 64)
-			hit = true
-		default:
-			add("no-phantoms", "read of %q at %s via %s at %s returned %d values %q", k, o.inv.Level, o.inv.Node, o.done.Time, len(o.done.Values), o.done.Values)
-			continue
 		}
 		seen := "a miss"
 		if hit {
