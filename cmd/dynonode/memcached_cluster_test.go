@@ -308,5 +308,19 @@ func TestMemcachedAcrossRacks(t *testing.T) {
 		c5 := dialMC(t, nodes[4].listen)
 		c5.send("get q:" + ofNode2[0] + "\r\n")
 		require.Equal(t, []string{"VALUE q:" + ofNode2[0] + " 5 3|qqq"}, c5.retrieval(), "safe quorum get")
+		// Racks r2 and r3 take 2 and 4 writes of their own: their cas
+		// uniques now differ from r1's and from each other, the data not.
+		for i, d := range direct[2:] {
+			for range 2 * (1 + i/2) {
+				d.send("set scratch 0 0 1\r\nx\r\n")
+				require.Equal(t, "STORED", d.line())
+			}
+		}
+		c5.send("set g 9 0 2\r\ngg\r\n")
+		require.Equal(t, "STORED", c5.line())
+		c5.send("gets g\r\n")
+		got = c5.retrieval()
+		require.Len(t, got, 1, "a safe quorum gets of agreeing replicas")
+		require.True(t, strings.HasPrefix(got[0], "VALUE g 9 2 "), got[0])
 	})
 }
