@@ -149,9 +149,13 @@ func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
 		}
 	}
 	deadline := ctx.Now().Add(c.cfg.Timeout)
+	var canon func([]byte) []byte
+	if r.Kind == mcproto.KindGets {
+		canon = withoutCas // each memcached numbers its own cas uniques
+	}
 	if together {
 		s := &slot{parts: make([]part, 1), pending: 1, merge: mcFirst, deadline: deadline}
-		c.p.send(ctx, &c.cfg, c.p.push(s), 0, [][]byte{r.Raw}, reps[0], c.cfg.Read, false)
+		c.p.sendCanon(ctx, &c.cfg, c.p.push(s), 0, [][]byte{r.Raw}, reps[0], c.cfg.Read, false, canon)
 		return
 	}
 	s := &slot{parts: make([]part, len(r.Keys)), pending: len(r.Keys), merge: mcMergeGets, deadline: deadline}
@@ -160,8 +164,25 @@ func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
 	for i, k := range r.Keys {
 		sub := make([]byte, 0, len(verb)+len(k)+3)
 		sub = append(append(append(append(sub, verb...), ' '), k...), '\r', '\n')
-		c.p.send(ctx, &c.cfg, seq, i, [][]byte{sub}, reps[i], c.cfg.Read, false)
+		c.p.sendCanon(ctx, &c.cfg, seq, i, [][]byte{sub}, reps[i], c.cfg.Read, false, canon)
 	}
+}
+
+// withoutCas returns a gets reply without its cas uniques, so replicas that
+// hold the same items compare equal at the quorum levels: every memcached
+// counts its own, and they differ as soon as one replica took a write the
+// others did not. Any other reply is returned as it is.
+func withoutCas(reply []byte) []byte {
+	var r mcproto.Response
+	n, err := mcproto.ParseResponse(mcproto.KindGets, reply, &r)
+	if err != nil || n != len(reply) || len(r.Items) == 0 {
+		return reply
+	}
+	out := make([]byte, 0, len(reply))
+	for _, it := range r.Items {
+		out = mcproto.AppendValue(out, it.Key, it.Flags, it.Data)
+	}
+	return append(append(out, r.Line...), '\r', '\n')
 }
 
 func mcFailure(dst []byte, failure string) []byte {

@@ -28,10 +28,10 @@ const (
 type Op struct {
 	Process int           `json:"process"`
 	Type    Type          `json:"type"`
-	F       string        `json:"f"` // "add" (SADD one element) or "read" (SMEMBERS)
+	F       string        `json:"f"` // sets: "add" (SADD one element) or "read" (SMEMBERS); registers: "write" (set) or "read" (get)
 	Key     string        `json:"key"`
-	Value   string        `json:"value,omitempty"`  // add: the element
-	Values  []string      `json:"values,omitempty"` // read: the set returned
+	Value   string        `json:"value,omitempty"`  // add: the element; write: the value; register read: the value read ("": a miss)
+	Values  []string      `json:"values,omitempty"` // set read: the set returned
 	Level   string        `json:"level"`            // consistency level of the operation
 	Node    string        `json:"node"`             // coordinator node
 	DC      string        `json:"dc"`               // coordinator's datacenter
