@@ -12,6 +12,7 @@ import (
 	"github.com/dynonode/dynonode/actors/config"
 	nodeasm "github.com/dynonode/dynonode/actors/node"
 	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
 	"gopkg.in/yaml.v3"
 )
 
@@ -93,6 +94,7 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 		}
 		id := n.ID
 		asm, err := nodeasm.New(cfg, nodeasm.Deps{
+			Store:     datastoreModel(cfg, uint64(spec.Seed)+uint64(i)),
 			PeerID:    simPeerID,
 			StoreSeed: uint64(spec.Seed) + uint64(i),
 			Version:   "sim",
@@ -143,6 +145,10 @@ func (c *Cluster) nodeConfig(n ring.Node) (*config.Config, error) {
 	}
 	maps.Copy(keys, c.Spec.Config)
 	maps.Copy(keys, c.Spec.NodeConfig[n.ID])
+	if ds, ok := keys["data_store"].(int); ok && ds != int(config.Embedded) && keys["servers"] == nil {
+		// The modelled datastore beside the node (see datastoreModel).
+		keys["servers"] = []string{n.ID + ":" + map[int]string{0: "6379", 1: "11211"}[ds] + ":1"}
+	}
 	text, err := yaml.Marshal(map[string]any{"dyn_o_mite": keys})
 	if err != nil {
 		return nil, fmt.Errorf("sim: node %s: config: %w", n.ID, err)
@@ -152,6 +158,21 @@ func (c *Cluster) nodeConfig(n ring.Node) (*config.Config, error) {
 		return nil, fmt.Errorf("sim: node %s: config:\n%s\n%w", n.ID, text, err)
 	}
 	return cfg, nil
+}
+
+// datastoreModel is the datastore a simulated node fronts when its config
+// names a server: for data_store 1 a modelled memcached (MemcachedStore),
+// for data_store 0 the embedded engine standing in for redis-server (the
+// differential test in actors/store holds it to Redis's answers). The
+// embedded store (data_store 2) is built by the assembly itself.
+func datastoreModel(cfg *config.Config, seed uint64) actors.Producer {
+	switch cfg.DataStore {
+	case config.Memcached:
+		return MemcachedStore()
+	case config.Redis:
+		return store.NewEmbedded(store.Options{Seed: seed})
+	}
+	return nil
 }
 
 func formatTokens(ts []uint32) string {

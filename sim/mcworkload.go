@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -14,22 +15,6 @@ import (
 	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/internal/check"
 )
-
-// ConnectMemcached opens a memcached client connection on node: the real
-// memcached coordinator (coord.NewMemcached), configured as Connect
-// configures a Redis one. The node's "store" must speak memcached (see
-// MemcachedStore). It returns the coordinator's address; replies go to
-// sink.
-func (c *Cluster) ConnectMemcached(node string, read, write config.Consistency, sink actors.Addr) actors.Addr {
-	c.conns++
-	id := actors.NodeID(node)
-	name := fmt.Sprintf("conn%d", c.conns)
-	cfg := coord.Config{Sink: sink, Ring: c.rings[id], StoreName: "store", Timeout: c.Spec.Timeout, Read: read, Write: write, Version: "sim"}
-	if !c.Spec.NoGossip {
-		cfg.Gossip = actors.Addr{Node: id, Name: "gossip"}
-	}
-	return c.W.Spawn(id, name, coord.NewMemcached(cfg))
-}
 
 // MemcachedStore returns a producer of a simulated memcached: the store
 // actor of a node whose data_store is 1. It runs each Exec's one text
@@ -194,7 +179,7 @@ func (c *Cluster) StartRegisterClient(rec *Recorder, rc *RegisterClient) {
 	if c.W.Spawn(actors.NodeID(rc.Node), name, func() actors.Behaviour { return rc }).IsZero() {
 		return // the node is down: no process here
 	}
-	rc.coord = c.ConnectMemcached(rc.Node, rc.Level, rc.Level, self)
+	rc.coord = c.Connect(rc.Node, rc.Level, rc.Level, self)
 }
 
 // Stop ends the process after its current operation.
@@ -311,15 +296,13 @@ func RunMemcachedSwarm(spec SwarmSpec) MemcachedRun {
 	if spec.PerRack == 0 {
 		spec.PerRack = 1
 	}
-	wrap := func(node string, _ actors.Producer) actors.Producer {
-		p := MemcachedStore()
-		if spec.WrapStore != nil {
-			p = spec.WrapStore(node, p)
-		}
-		return FaultyStore(p)
+	cs := spec.cluster()
+	cs.Config = maps.Clone(spec.Config)
+	if cs.Config == nil {
+		cs.Config = map[string]any{}
 	}
-	c, err := NewCluster(ClusterSpec{Seed: spec.Seed, Racks: spec.Racks, PerRack: spec.PerRack,
-		Net: Link{Latency: time.Millisecond, Jitter: 2 * time.Millisecond}, WrapStore: wrap})
+	cs.Config["data_store"] = int(config.Memcached)
+	c, err := NewCluster(cs)
 	run := MemcachedRun{SwarmRun: SwarmRun{Spec: spec}}
 	if err != nil {
 		run.Err = err

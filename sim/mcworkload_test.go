@@ -171,12 +171,11 @@ func (s *mcSink) Receive(_ actors.Context, m any) {
 // multi-key get through a node merges keys owned by both nodes of its rack,
 // in request order, misses left out; a set reaches every rack.
 func TestMemcachedSimMultiGet(t *testing.T) {
-	c, err := NewCluster(ClusterSpec{Seed: 5, Racks: []int{3}, PerRack: 2, NoGossip: true,
-		WrapStore: func(string, actors.Producer) actors.Producer { return MemcachedStore() }})
+	c, err := NewCluster(ClusterSpec{Seed: 5, Racks: []int{3}, PerRack: 2, Config: map[string]any{"data_store": 1}})
 	require.NoError(t, err)
 	sink := &mcSink{}
 	sinkAddr := c.W.Spawn("dc1-r1-n2", "sink", func() actors.Behaviour { return sink })
-	conn := c.ConnectMemcached("dc1-r1-n2", config.DCOne, config.DCOne, sinkAddr)
+	conn := c.Connect("dc1-r1-n2", config.DCOne, config.DCOne, sinkAddr)
 	send := func(raw string) string {
 		reqs, _, err := mcproto.NewParser(mcproto.DefaultLimits()).Parse([]byte(raw))
 		require.NoError(t, err)
@@ -186,7 +185,7 @@ func TestMemcachedSimMultiGet(t *testing.T) {
 		return string(sink.got)
 	}
 	// Keys owned in rack r1 by node n1 and by node n2.
-	rg := c.rings["dc1-r1-n1"]
+	rg := c.Assembly("dc1-r1-n1").Ring()
 	var ofN1, ofN2 []string
 	for i := 0; len(ofN1) < 2 || len(ofN2) < 2; i++ {
 		require.Less(t, i, 1000)

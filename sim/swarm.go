@@ -212,6 +212,15 @@ type SwarmSpec struct {
 	NodeConfig map[string]map[string]any
 }
 
+// DataStore is the data_store the spec's config gives its nodes: the
+// embedded store unless it says otherwise.
+func (spec SwarmSpec) DataStore() config.DataStore {
+	if ds, ok := spec.Config["data_store"].(int); ok {
+		return config.DataStore(ds)
+	}
+	return config.Embedded
+}
+
 // cluster is the simulated cluster a swarm run boots: the spec's topology
 // and configs, every store behind the swarm's fault switch.
 func (spec SwarmSpec) cluster() ClusterSpec {
@@ -268,6 +277,9 @@ var levels = []config.Consistency{config.DCOne, config.DCQuorum, config.DCSafeQu
 // serves through every node (liveness phase); the checkers judge the whole
 // history.
 func RunSwarm(spec SwarmSpec) SwarmRun {
+	if spec.DataStore() == config.Memcached {
+		return RunMemcachedSwarm(spec).SwarmRun
+	}
 	if spec.Phase == 0 {
 		spec.Phase = 60 * time.Second
 	}
