@@ -119,9 +119,6 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("cluster topology: %w", err)
 	}
-	if err := probeDatastore(cfg); err != nil {
-		return err
-	}
 	// The admission gate: held by the datastore adapter while a
 	// connection's queue is long, waited at by peer and client readers.
 	var gate *admit.Gate
