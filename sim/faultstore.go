@@ -81,3 +81,71 @@ func (f *faultStore) Receive(ctx actors.Context, m any) {
 		f.inner.Receive(ctx, m)
 	}
 }
+
+// LateStore wraps a store producer as a datastore that is not up yet when
+// its node starts: until upAt of node time has passed since the store actor
+// first started (virtual time upAt for a node booted at the start of the
+// run), every request is answered at once with the failure the real adapter
+// (netio/datastore) gives while its datastore refuses connections, "Datastore
+// refused connection: ... is not reachable yet: ..."; from upAt on, requests
+// go to the wrapped store. A crash does not restart the wait (the store is
+// durable: the datastore process outlives the node's).
+func LateStore(p actors.Producer, upAt time.Duration) actors.Producer {
+	return func() actors.Behaviour { return &lateStore{inner: p(), upAt: upAt} }
+}
+
+// LateStoreFailure is the start of a LateStore's failure before upAt (the
+// real adapter's datastore.FailRefused and ": "); the store's address and
+// "is not reachable yet" follow.
+const LateStoreFailure = "Datastore refused connection: "
+
+type lateStore struct {
+	inner   actors.Behaviour
+	upAt    time.Duration
+	started bool
+	since   time.Duration // the node's Elapsed at the first Started
+	up      bool
+}
+
+func (l *lateStore) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case actors.Started:
+		if !l.started {
+			l.started, l.since = true, ctx.Elapsed()
+		}
+	case store.Exec:
+		if !l.isUp(ctx) {
+			if !m.Quiet {
+				ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Failure: l.failure(ctx)})
+			}
+			return
+		}
+	case store.Batch:
+		if !l.isUp(ctx) {
+			var rs []store.Result
+			for _, e := range m.Execs {
+				if !e.Quiet {
+					rs = append(rs, store.Result{ID: e.ID, Failure: l.failure(ctx)})
+				}
+			}
+			if rs != nil {
+				ctx.Send(ctx.Sender(), store.Results{Results: rs})
+			}
+			return
+		}
+	}
+	l.inner.Receive(ctx, m)
+}
+
+func (l *lateStore) isUp(ctx actors.Context) bool {
+	if !l.up && ctx.Elapsed()-l.since >= l.upAt {
+		l.up = true
+		ctx.Log().Info("datastore connected (sim.LateStore)", "up_at", l.upAt)
+	}
+	return l.up
+}
+
+func (l *lateStore) failure(ctx actors.Context) string {
+	return LateStoreFailure + "store " + ctx.Self().String() + " is not reachable yet: simulated, up " +
+		l.upAt.String() + " after the node started"
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/dynonode/dynonode/actors/gossip"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -16,24 +15,6 @@ import (
 	"github.com/dynonode/dynonode/netio/frontend"
 	"github.com/dynonode/dynonode/transport"
 )
-
-// probeDatastore checks, when preconnect is on, that the datastore accepts
-// connections before the node opens its ports: a wrong or dead address is
-// a start-up error an operator sees at once, not a stream of failed
-// requests. With preconnect: false the node starts regardless and the
-// adapter keeps redialling.
-func probeDatastore(cfg *config.Config) error {
-	if cfg.DataStore == config.Embedded || !cfg.Preconnect {
-		return nil
-	}
-	addr := cfg.Server.Addr
-	c, err := net.DialTimeout(addr.Network(), addr.String(), min(cfg.Timeout, 5*time.Second))
-	if err != nil {
-		return fmt.Errorf("cannot reach the datastore %s (servers, with preconnect: true): %w; "+
-			"start it first, fix the address, or set preconnect: false to start without it", addr, err)
-	}
-	return c.Close()
-}
 
 // adminWiring is what the admin server reads the node through.
 type adminWiring struct {

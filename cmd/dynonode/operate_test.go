@@ -445,26 +445,6 @@ func TestDrainIsBounded(t *testing.T) {
 	assert.True(t, n.logHas("drain grace period over")())
 }
 
-// TestDatastoreUnreachableAtStart: with preconnect (the default) a
-// datastore that refuses connections stops the start with exit 1 and a
-// clear message; with preconnect: false the node starts and answers with
-// errors until the datastore comes.
-func TestDatastoreUnreachableAtStart(t *testing.T) {
-	dead := testproc.FreeAddr(t, "127.0.0.1")
-	path := filepath.Join(t.TempDir(), "node.yml")
-	conf := fmt.Sprintf("dyn_o_mite:\n  listen: %s\n  stats_listen: %s\n  servers:\n  - %s:1\n",
-		testproc.FreeAddr(t, "127.0.0.1"), testproc.FreeAddr(t, "127.0.0.1"), dead)
-	require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
-	code, _, errs := runCLI(t, "-c", path)
-	assert.Equal(t, 1, code)
-	assert.Contains(t, errs, "cannot reach the datastore "+dead)
-	assert.Contains(t, errs, "connection refused")
-	assert.Contains(t, errs, "preconnect: false")
-
-	n := startOpNode(t, fmt.Sprintf("  servers:\n  - %s:1\n  preconnect: false\n  timeout: 500\n", dead))
-	assert.Contains(t, testproc.DialRESP(t, n.listen).Do("GET", "k"), "-ERR Storage:")
-}
-
 // TestTimeoutFactorMultipliesTimeout: a request to a peer that does not
 // answer fails after timeout × factor, for connections opened after the
 // factor changed.

@@ -80,9 +80,6 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	if err := probeDatastore(cfg); err != nil {
-		return err
-	}
 	tnode, err = transport.Start(transport.Options{ID: asm.ID(), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log, Gate: gate})
 	if err != nil {
 		return fmt.Errorf("cannot bind dyn_listen %s: %w", cfg.DynListen, err)

@@ -296,8 +296,16 @@ func RedisOn(t testing.TB, addr string, extra ...string) *Proc {
 // Memcached starts memcached on a free 127.0.0.1 port (TCP only).
 func Memcached(t testing.TB) *Proc {
 	t.Helper()
-	addr := FreeAddr(t, "127.0.0.1")
-	host, port, _ := net.SplitHostPort(addr)
+	return MemcachedOn(t, FreeAddr(t, "127.0.0.1"))
+}
+
+// MemcachedOn starts memcached listening on addr (host:port, TCP only).
+func MemcachedOn(t testing.TB, addr string) *Proc {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("testproc: memcached address %q: %v", addr, err)
+	}
 	args := []string{"-l", host, "-p", port, "-U", "0", "-m", "64"}
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "root")

@@ -99,7 +99,13 @@ func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 	}
 	now := ctx.Now()
 	if a.pool.ejected(now) {
-		a.failFast(ctx, pd, FailEjected)
+		// Ejected by refusals: say what is wrong (not reachable), as
+		// the connections would.
+		failure := FailEjected
+		if r := a.pool.unreachable.Load(); r != nil {
+			failure = *r
+		}
+		a.failFast(ctx, pd, failure)
 		return
 	}
 	pd.kind, pd.deadline = kind, now.Add(a.opts.Timeout)

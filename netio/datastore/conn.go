@@ -87,7 +87,8 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 		if now.Before(c.retryAt) {
 			return c.refusal
 		}
-		c.startDial()
+		// The retry is due: the dial loop redials now; the request
+		// waits for that dial, as it would for any other.
 	case idle:
 		c.startDial()
 	}
@@ -205,34 +206,79 @@ func (c *conn) startDial() {
 	c.p.spawn(c.dial)
 }
 
-// dial connects, then runs the session's reader on this goroutine.
+// dial connects, then runs the session's reader on this goroutine. A
+// refused dial fails what waits for it and is retried on this goroutine
+// after the connection's backoff (InitialBackoff, doubling per refusal up
+// to RetryTimeout: see nextBackoff), with or without requests, until a dial
+// succeeds or the adapter stops: a datastore that comes up late is served
+// as soon as it accepts.
 func (c *conn) dial() {
 	p := c.p
-	ctx, cancel := context.WithTimeout(p.ctx, p.opts.Timeout)
-	nc, err := p.dialer.DialContext(ctx, network(p.opts.Addr), p.opts.Addr)
-	cancel()
-	c.mu.Lock()
-	if c.state == closed {
-		c.mu.Unlock()
-		if nc != nil {
-			nc.Close()
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, p.opts.Timeout)
+		nc, err := p.dialer.DialContext(ctx, network(p.opts.Addr), p.opts.Addr)
+		cancel()
+		c.mu.Lock()
+		if c.state == closed {
+			c.mu.Unlock()
+			if nc != nil {
+				nc.Close()
+			}
+			return
 		}
-		return
-	}
-	if err != nil {
+		if err == nil {
+			c.serve(nc) // unlocks c.mu
+			return
+		}
 		wait := c.wait
 		c.state, c.retryAt = backoff, time.Now().Add(wait)
-		c.wait = min(2*wait, p.opts.RetryTimeout)
-		c.refusal = FailRefused + ": " + err.Error()
+		c.wait = nextBackoff(wait, p.opts.RetryTimeout)
+		c.refusal = p.refusal(err)
 		refusal, failed := c.refusal, c.pend.drain()
 		c.admitLocked()
 		c.out, c.unsent = c.out[:0], 0
 		c.mu.Unlock()
-		p.log.Warn("datastore refused connection", "conn", c.idx, "retry_in", wait, "err", err)
+		p.refused(err, refusal, wait)
 		p.failure()
 		p.fail(failed, refusal)
-		return
+		if !c.sleep(wait) {
+			return
+		}
+		c.mu.Lock()
+		if c.state != backoff { // closed meanwhile
+			c.mu.Unlock()
+			return
+		}
+		c.state = dialing
+		c.p.stats.reconnects.Add(1)
+		c.mu.Unlock()
 	}
+}
+
+// nextBackoff is the wait after a refused dial that follows one after which
+// the connection waited d: twice as long, at most limit. From the defaults
+// (InitialBackoff 1s, RetryTimeout 10s) a datastore that stays down is
+// redialled after 1s, 2s, 4s, 8s, then every 10s, as Dynomite does.
+func nextBackoff(d, limit time.Duration) time.Duration {
+	return min(2*d, limit)
+}
+
+// sleep waits d, or until the adapter stops (false).
+func (c *conn) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.p.ctx.Done():
+		return false
+	}
+}
+
+// serve starts a session on the freshly dialled nc and runs its reader; c.mu
+// is held and serve unlocks it.
+func (c *conn) serve(nc net.Conn) {
+	p := c.p
 	s := &session{nc: nc, rd: sock.NewReader(nc), wr: sock.NewWriter(nc), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.sess, c.state, c.wait = s, up, p.opts.InitialBackoff
 	if c.pend.len() > 0 {
@@ -241,6 +287,7 @@ func (c *conn) dial() {
 	}
 	p.spawn(func() { c.writer(s) })
 	p.stats.connected.Add(1) // after the writer exists: "connected" is a session with both goroutines
+	p.reachable()            // before a request can see the ejection it may end
 	c.mu.Unlock()
 	c.reader(s)
 }

@@ -12,10 +12,13 @@
 //
 // Failure semantics follow Dynomite: every Exec gets exactly one Result
 // within Timeout; a timeout closes its connection and fails everything
-// queued on it; a datastore that refuses connections is redialled with
-// exponential backoff up to RetryTimeout; with AutoEject, FailureLimit
-// consecutive failures eject the server for RetryTimeout. The Fail*
-// constants are the Failure strings.
+// queued on it; a datastore that refuses connections (down, or not up yet
+// when the node starts) is redialled in the background with exponential
+// backoff (InitialBackoff, doubling, up to RetryTimeout) until it accepts,
+// requests failing fast meanwhile with FailRefused naming its address; with
+// AutoEject, FailureLimit consecutive failures eject the server for
+// RetryTimeout, and a successful redial ends an ejection that refusals
+// caused. The Fail* constants are the Failure strings.
 //
 // This package does I/O and owns goroutines; it must hold no cluster logic
 // (routing, consistency), which lives in actors/ where the simulator runs it.

@@ -41,7 +41,7 @@ func TestRedisKilledMidRequest(t *testing.T) {
 		requirePrefix(t, FailConnLost+": ", res.Failure)
 		require.Empty(t, res.Reply)
 	}
-	requirePrefix(t, FailRefused+": dial tcp "+r.Addr, h.do("GET", "k").Failure)
+	requirePrefix(t, FailRefused+": redis "+r.Addr+" is not reachable: dial tcp "+r.Addr, h.do("GET", "k").Failure)
 
 	r.Restart()
 	h.eventually("$-1\r\n", "GET", "k") // a fresh redis-server: k is gone
@@ -177,32 +177,34 @@ func TestAdmissionGate(t *testing.T) {
 	h.requireBalanced()
 }
 
-// With AutoEject, FailureLimit consecutive failures eject the server: the
-// next request fails fast without a dial; after RetryTimeout it is tried
-// again.
+// With AutoEject, FailureLimit consecutive failures (here timeouts of a
+// stopped datastore) eject the server: the next request fails fast with
+// FailEjected, without a dial; after RetryTimeout it is tried again.
 func TestAutoEject(t *testing.T) {
-	addr := testproc.FreeAddr(t, "127.0.0.1") // nothing listens there
-	const retry = 500 * time.Millisecond
-	h := newHarness(t, Options{Addr: addr, Protocol: Redis, AutoEject: true, FailureLimit: 2,
-		RetryTimeout: retry, InitialBackoff: time.Millisecond})
-	requirePrefix(t, FailRefused, h.do("PING").Failure)
-	time.Sleep(10 * time.Millisecond) // past the 1ms backoff: the next request dials
-	requirePrefix(t, FailRefused, h.do("PING").Failure)
+	r := testproc.Redis(t)
+	const timeout, retry = 200 * time.Millisecond, 500 * time.Millisecond
+	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis, AutoEject: true, FailureLimit: 2, Timeout: timeout,
+		RetryTimeout: retry, Preconnect: true})
+	require.Equal(t, "+PONG\r\n", h.reply("PING"))
+	require.NoError(t, r.Stop())
+	t.Cleanup(func() { _ = r.Signal(syscall.SIGCONT) })
+	requirePrefix(t, FailTimeout, h.do("PING").Failure)
+	requirePrefix(t, FailTimeout, h.do("PING").Failure) // a new connection: the kernel accepts for a stopped process
 
 	start := time.Now()
 	require.Equal(t, FailEjected, h.do("PING").Failure, "third request after two failures")
-	require.Less(t, time.Since(start), 250*time.Millisecond)
+	require.Less(t, time.Since(start), timeout, "failed fast")
 	s := h.opts.Counters.Snapshot()
 	require.EqualValues(t, 1, s.Ejections)
-	require.EqualValues(t, 1, s.Reconnects, "only two dials so far")
+	require.EqualValues(t, 1, s.Reconnects, "no dial while ejected")
 
 	time.Sleep(retry + 50*time.Millisecond)
-	requirePrefix(t, FailRefused, h.do("PING").Failure) // retried: dialled again
+	requirePrefix(t, FailTimeout, h.do("PING").Failure) // retried: dialled again
 	require.EqualValues(t, 2, h.opts.Counters.Snapshot().Reconnects)
 	require.Equal(t, FailEjected, h.do("PING").Failure, "a failed retry ejects again")
 	require.EqualValues(t, 2, h.opts.Counters.Snapshot().Ejections)
 
-	testproc.RedisOn(t, addr)
+	require.NoError(t, r.Signal(syscall.SIGCONT))
 	h.eventually("+PONG\r\n", "PING") // after the ejection ends
 	require.Zero(t, h.pool().failures.Load(), "a reply ends the failure streak")
 	h.requireBalanced()

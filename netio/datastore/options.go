@@ -55,7 +55,9 @@ type Options struct {
 	// (timeout, ms in dynomite.yml). Default 5s.
 	Timeout time.Duration
 	// Preconnect dials every connection when the actor starts instead of on
-	// first use (preconnect).
+	// first use (preconnect). Either way a refused dial is retried in the
+	// background (see InitialBackoff): the adapter starts whether or not
+	// the datastore is up.
 	Preconnect bool
 	// AutoEject ejects the server for RetryTimeout after FailureLimit
 	// consecutive failures; requests then fail fast (auto_eject_hosts).
@@ -67,8 +69,9 @@ type Options struct {
 	// ejection lasts (server_retry_timeout). Default 10s.
 	RetryTimeout time.Duration
 	// InitialBackoff is the first reconnect backoff after a refused dial; it
-	// doubles per consecutive refusal up to RetryTimeout. Default 1s (tests
-	// shorten it).
+	// doubles per consecutive refusal up to RetryTimeout, and the
+	// connection redials after each backoff by itself, with or without
+	// requests, until a dial succeeds. Default 1s (tests shorten it).
 	InitialBackoff time.Duration
 	// Gate, when not nil, is the node's admission gate: a connection holds
 	// it while its queue is past half of MaxInFlight (see conn.admitLocked).

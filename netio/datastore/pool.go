@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -17,8 +18,11 @@ import (
 // reason a connection was lost, the bad request).
 const (
 	// FailRefused: the datastore refused (or did not answer) a dial; until
-	// the reconnect backoff passes, requests fail fast with it. Dynomite's
-	// wording, for "-ERR Storage: Datastore refused connection".
+	// a redial succeeds, requests fail fast with it. Dynomite's wording, for
+	// "-ERR Storage: Datastore refused connection". The details name the
+	// datastore and say it is not reachable (yet, when it never was):
+	// "Datastore refused connection: redis 127.0.0.1:6379 is not reachable
+	// yet: dial tcp 127.0.0.1:6379: connect: connection refused".
 	FailRefused = "Datastore refused connection"
 	// FailEjected: AutoEject took the server out for RetryTimeout.
 	FailEjected = "datastore ejected"
@@ -56,6 +60,13 @@ type pool struct {
 
 	failures     atomic.Int64 // consecutive; a reply resets it
 	ejectedUntil atomic.Int64 // unix ns; the server is ejected before it
+
+	// Reachability, for the logs and the answer while ejected.
+	everUp      atomic.Bool            // a dial succeeded once
+	unreachable atomic.Pointer[string] // the last refusal, while no dial has succeeded since
+	hmu         sync.Mutex             // guards refusals and downSince
+	refusals    int                    // refused dials (every connection's) since the last success
+	downSince   time.Time              // the first of them
 }
 
 // closeWait bounds how long Stopping waits for socket goroutines to exit.
@@ -108,7 +119,65 @@ func (p *pool) failure() {
 	now := time.Now().UnixNano()
 	if prev := p.ejectedUntil.Swap(now + int64(p.opts.RetryTimeout)); prev <= now {
 		p.stats.ejections.Add(1)
-		p.log.Warn("datastore ejected", "consecutive_failures", n, "for", p.opts.RetryTimeout)
+		if p.unreachable.Load() == nil { // refusals have their own log lines (refused)
+			p.log.Warn("datastore ejected", "consecutive_failures", n, "for", p.opts.RetryTimeout)
+		}
+	}
+}
+
+// refusal is the Failure for the requests a dial refused with err.
+func (p *pool) refusal(err error) string {
+	yet := " yet"
+	if p.everUp.Load() {
+		yet = ""
+	}
+	return fmt.Sprintf("%s: %s %s is not reachable%s: %v", FailRefused, p.opts.Protocol, p.opts.Addr, yet, err)
+}
+
+// refused records a refused dial. It logs the first of a streak, then the
+// 2nd, 4th, 8th... (every connection's dials count), so a datastore that
+// stays down is reported at growing intervals, not at every redial.
+func (p *pool) refused(err error, refusal string, retryIn time.Duration) {
+	p.unreachable.Store(&refusal)
+	p.hmu.Lock()
+	p.refusals++
+	n := p.refusals
+	if n == 1 {
+		p.downSince = time.Now()
+	}
+	since := p.downSince
+	p.hmu.Unlock()
+	switch {
+	case n == 1 && !p.everUp.Load():
+		p.log.Warn("datastore not reachable yet: requests that need it fail until it is; redialling with backoff",
+			"err", err, "retry_in", retryIn, "max_backoff", p.opts.RetryTimeout)
+	case n == 1:
+		p.log.Warn("datastore not reachable: requests that need it fail until it is; redialling with backoff",
+			"err", err, "retry_in", retryIn, "max_backoff", p.opts.RetryTimeout)
+	case n&(n-1) == 0:
+		p.log.Warn("datastore still not reachable", "failed_dials", n,
+			"down_for", time.Since(since).Round(time.Millisecond), "retry_in", retryIn, "err", err)
+	}
+}
+
+// reachable records a successful dial. After refused ones it ends their
+// failure streak and the ejection they caused (the datastore is up: serve
+// it now, not at the end of the ejection) and says so.
+func (p *pool) reachable() {
+	first := !p.everUp.Swap(true)
+	p.hmu.Lock()
+	n, since := p.refusals, p.downSince
+	p.refusals = 0
+	p.hmu.Unlock()
+	if n > 0 {
+		p.unreachable.Store(nil)
+		p.failures.Store(0)
+		p.ejectedUntil.Store(0)
+		p.log.Info("datastore connected", "after_failed_dials", n, "down_for", time.Since(since).Round(time.Millisecond))
+		return
+	}
+	if first {
+		p.log.Info("datastore connected")
 	}
 }
 
