@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
-	"github.com/dynonode/dynonode/actors/ring"
-	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/netio/datastore"
 	"github.com/dynonode/dynonode/sim"
 	"github.com/stretchr/testify/require"
@@ -37,22 +36,21 @@ type lateEvent struct {
 	answered bool // one reply within lateAnswer
 }
 
-// runLateWorld runs one node whose store is wrap(embedded store) and a
+// runLateWorld runs one node whose store is wrap(modelled Redis) and a
 // client that, every lateEvery, sets a fresh key and reads it back. No
 // request is sent within 50ms of lateUpAt.
 func runLateWorld(t *testing.T, seed int64, wrap func(actors.Producer) actors.Producer) []lateEvent {
 	t.Helper()
-	w := sim.New(sim.Config{Seed: seed, Net: sim.Link{Latency: time.Millisecond}})
-	self := ring.Node{ID: "n1", DC: "dc1", Rack: "r1", Tokens: []uint32{0}}
-	rg, err := ring.New(ring.Config{Nodes: []ring.Node{self}, Local: self.ID})
+	// One node of the daemon's assembly in front of a modelled Redis
+	// (data_store 0), its store wrapped.
+	c, err := sim.NewCluster(sim.ClusterSpec{Seed: seed, Racks: []int{1}, Timeout: lateTimeout,
+		Config:    map[string]any{"data_store": 0},
+		WrapStore: func(_ string, p actors.Producer) actors.Producer { return wrap(p) }})
 	require.NoError(t, err)
-	storeP := wrap(store.NewEmbedded(store.Options{Seed: uint64(seed)}))
-	w.AddNode(sim.NodeSpec{ID: "n1", DC: self.DC, Rack: self.Rack, Durable: []string{"store"},
-		Boot: func(s actors.Spawner) { s.Spawn("store", storeP) }})
+	w := c.W
 	out := &sink{}
-	sinkAddr := w.Spawn("n1", "client/w", func() actors.Behaviour { return out })
-	conn := w.Spawn("n1", "client", coord.NewRedis(coord.Config{
-		Sink: sinkAddr, Ring: rg, StoreName: "store", Timeout: lateTimeout, Version: "sim"}))
+	sinkAddr := w.Spawn("dc1-r1-n1", "client/w", func() actors.Behaviour { return out })
+	conn := c.Connect("dc1-r1-n1", config.DCOne, config.DCOne, sinkAddr)
 	require.False(t, conn.IsZero())
 
 	var events []lateEvent
@@ -63,7 +61,7 @@ func runLateWorld(t *testing.T, seed int64, wrap func(actors.Producer) actors.Pr
 		}
 		ev := lateEvent{at: w.Now(), args: args}
 		before := len(out.replies)
-		w.Inject(actors.Addr{Node: "n1", Name: "edge"}, conn, coord.Requests{Cmds: [][][]byte{cmd}})
+		w.Inject(actors.Addr{Node: "dc1-r1-n1", Name: "edge"}, conn, coord.Requests{Cmds: [][][]byte{cmd}})
 		require.NoError(t, w.RunFor(lateAnswer))
 		if len(out.replies) == before+1 {
 			ev.answered, ev.reply = true, out.replies[before]
