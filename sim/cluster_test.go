@@ -189,7 +189,7 @@ func TestPropRackPartition(t *testing.T) {
 
 func dcIndex(dc string) int {
 	var i int
-	fmt.Sscanf(dc, "dc%d", &i)
+	_, _ = fmt.Sscanf(dc, "dc%d", &i) // a name without a number is DC 0
 	return i
 }
 
