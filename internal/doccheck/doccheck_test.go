@@ -3,6 +3,7 @@ package doccheck
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -127,4 +128,29 @@ func TestConfigCheckCatchesPlanted(t *testing.T) {
 		`key backlogs: documented default "512", but actors/config leaves it unset`,
 		`key backlog (actors/config) is missing from the table`,
 	}, msgs)
+}
+
+// TestReadmeLayout checks that README.md's Layout block names every Go
+// package under actors/, netio/, internal/ and cmd/ (by its directory name).
+func TestReadmeLayout(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	_, after, ok := strings.Cut(string(b), "## Layout\n")
+	require.True(t, ok, "README.md has no Layout section")
+	_, block, ok := strings.Cut(after, "```\n")
+	require.True(t, ok)
+	block, _, ok = strings.Cut(block, "```")
+	require.True(t, ok)
+	for _, top := range []string{"actors", "netio", "internal", "cmd"} {
+		dirs, err := os.ReadDir(filepath.Join(root, top))
+		require.NoError(t, err)
+		for _, d := range dirs {
+			if !d.IsDir() || d.Name() == "testdata" {
+				continue
+			}
+			if !regexp.MustCompile(`\b` + regexp.QuoteMeta(d.Name()) + `\b`).MatchString(block) {
+				t.Errorf("README.md's Layout does not name %s/%s", top, d.Name())
+			}
+		}
+	}
 }
