@@ -149,7 +149,7 @@ func TestPropRackPartition(t *testing.T) {
 
 func dcIndex(dc string) int {
 	var i int
-	fmt.Sscanf(dc, "dc%d", &i)
+	_, _ = fmt.Sscanf(dc, "dc%d", &i) // DCs are named dc1, dc2, ...
 	return i - 1
 }
 

@@ -3,7 +3,6 @@ package sim
 import (
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"strconv"
 	"time"
 
@@ -112,16 +111,6 @@ func (n *node) crash(wipe bool) {
 	n.epoch++
 	n.actors = nil
 	n.parked = nil
-}
-
-// sortedNames lists the node's actors in a stable order.
-func (n *node) sortedNames() []string {
-	out := make([]string, 0, len(n.actors))
-	for name := range n.actors {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // simContext is the actors.Context the simulator hands to Receive. One value

@@ -348,7 +348,7 @@ func (c *cell) finish() {
 // run hands one message to the behaviour. A panic is logged and the actor
 // restarted with fresh state (Restarted, then Started); hollywood's own
 // restart path is never reached, because exceeding its MaxRestarts crashes
-// the process (see ../shared/LIBRARIES.md).
+// the process (hollywood v1.0.5 then dereferences a nil pointer).
 func (c *cell) run(from actors.Addr, m any) {
 	for attempt := 0; ; attempt++ {
 		cause := c.try(from, m)

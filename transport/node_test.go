@@ -38,8 +38,7 @@ type (
 		m      any
 		cancel bool
 	}
-	panicCmd  struct{}
-	counterOf struct{}
+	panicCmd struct{}
 )
 
 func (r *recorder) Receive(ctx actors.Context, m any) {

@@ -65,6 +65,10 @@ type Spec struct {
 	// answer in different orders, so quorums compare them as multisets.
 	// Pairs: the elements are field/value pairs (HGETALL).
 	Unordered, Pairs bool
+	// StoreFrom, when non-zero, is the first argument index at which a
+	// STORE (or STOREDIST) option may name a destination key, which makes
+	// that invocation a write (SORT, GEORADIUS, GEORADIUSBYMEMBER).
+	StoreFrom int
 }
 
 var table = map[string]*Spec{}
@@ -102,14 +106,21 @@ func init() {
 	add(SingleKey, r, -4, 1, 1, 1, "zrange", "zrevrange", "zrangebyscore", "zrevrangebyscore", "zrangebylex",
 		"zrevrangebylex", "geodist")
 	add(SingleKey, w, -5, 1, 1, 1, "geoadd")
-	add(SingleKey, r, -2, 1, 1, 1, "sort") // SORT ... STORE dst: see IsWrite and KeyIndexes
+	// SORT ... STORE dst and GEORADIUS[BYMEMBER] ... STORE|STOREDIST dst
+	// write: see StoreFrom, IsWrite and KeyIndexes.
+	add(SingleKey, r, -2, 1, 1, 1, "sort")
 	add(SingleKey, r, -6, 1, 1, 1, "georadius")
 	add(SingleKey, r, -5, 1, 1, 1, "georadiusbymember")
+	table["sort"].StoreFrom = 2              // SORT key [BY p] [LIMIT o c] [GET p]... [STORE dst]
+	table["georadius"].StoreFrom = 6         // key longitude latitude radius unit, then options
+	table["georadiusbymember"].StoreFrom = 5 // key member radius unit, then options
 	add(SingleKey, r, -7, 1, 1, 1, "geosearch")
 
 	// Multi-key commands split per key.
-	add(MultiKey, r, -2, 1, -1, 1, "mget", "exists")
-	add(MultiKey, w, -2, 1, -1, 1, "del", "unlink", "touch")
+	// TOUCH only moves access times: Redis flags it readonly and does not
+	// propagate it to replicas.
+	add(MultiKey, r, -2, 1, -1, 1, "mget", "exists", "touch")
+	add(MultiKey, w, -2, 1, -1, 1, "del", "unlink")
 	add(MultiKey, w, -3, 1, -1, 2, "mset")
 	table["mget"].Merge = MergeArray
 	table["mset"].Merge = MergeOK
@@ -123,7 +134,8 @@ func init() {
 	add(SameOwner, w, 5, 1, 2, 1, "lmove")
 	add(SameOwner, w, 4, 1, 2, 1, "smove")
 	add(SameOwner, r, -2, 1, -1, 1, "sunion", "sinter", "sdiff", "pfcount")
-	add(SameOwner, w, -3, 1, -1, 1, "sunionstore", "sinterstore", "sdiffstore", "pfmerge")
+	add(SameOwner, w, -3, 1, -1, 1, "sunionstore", "sinterstore", "sdiffstore")
+	add(SameOwner, w, -2, 1, -1, 1, "pfmerge") // PFMERGE dst alone is valid
 	add(SameOwner, w, -3, 1, -1, 2, "msetnx")
 	add(SameOwner, w, -4, 1, 1, 1, "zunionstore", "zinterstore", "zdiffstore")
 	add(SameOwner, w, -3, 0, 0, 0, "eval", "evalsha")
@@ -134,7 +146,8 @@ func init() {
 		table[n].NumKeysAt = 2
 	}
 
-	add(LocalStore, r, -2, 0, 0, 0, "keys", "scan")
+	add(LocalStore, r, 2, 0, 0, 0, "keys")
+	add(LocalStore, r, -2, 0, 0, 0, "scan")
 	add(LocalStore, r, 1, 0, 0, 0, "dbsize")
 	add(Admin, w, -1, 0, 0, 0, "flushall", "flushdb")
 	add(Node, r, -1, 0, 0, 0, "ping", "quit", "command", "info", "hello")
@@ -217,24 +230,28 @@ func (s *Spec) KeyIndexes(args [][]byte, dst []int) ([]int, bool) {
 	for i := s.First; i <= last && i < len(args); i += s.Step {
 		dst = append(dst, i)
 	}
-	if s.Name == "sort" {
-		if at := storeArg(args); at > 0 {
-			dst = append(dst, at)
-		}
+	if at := s.storeArg(args); at > 0 {
+		dst = append(dst, at)
 	}
 	return dst, true
 }
 
 // IsWrite reports whether this invocation changes data. SORT ... STORE dst
+// and GEORADIUS[BYMEMBER] ... STORE|STOREDIST dst
 // is the one command whose write-ness depends on its arguments.
 func (s *Spec) IsWrite(args [][]byte) bool {
-	return s.Write || (s.Name == "sort" && storeArg(args) > 0)
+	return s.Write || s.storeArg(args) > 0
 }
 
-// storeArg returns the index of SORT's STORE destination, or 0.
-func storeArg(args [][]byte) int {
-	for i := 2; i+1 < len(args); i++ {
-		if strings.EqualFold(string(args[i]), "store") {
+// storeArg returns the index of the destination key a STORE (or, for the
+// GEO commands, STOREDIST) option names, or 0.
+func (s *Spec) storeArg(args [][]byte) int {
+	if s.StoreFrom == 0 {
+		return 0
+	}
+	for i := s.StoreFrom; i+1 < len(args); i++ {
+		if strings.EqualFold(string(args[i]), "store") ||
+			(s.Name != "sort" && strings.EqualFold(string(args[i]), "storedist")) {
 			return i + 1
 		}
 	}

@@ -46,6 +46,10 @@ func TestKeyIndexes(t *testing.T) {
 		{"eval script 0", nil, true},
 		{"sort k by w store dst", []int{1, 5}, true},
 		{"sort k limit 0 1", []int{1}, true},
+		{"georadius g 15 37 200 km withdist store dst", []int{1, 8}, true},
+		{"georadius g 15 37 200 km storedist dst", []int{1, 7}, true},
+		{"georadiusbymember g store 200 km", []int{1}, true}, // a member named "store"
+		{"georadiusbymember g m 200 km asc store dst", []int{1, 7}, true},
 		{"ping", nil, true},
 	}
 	for _, c := range cases {
@@ -67,6 +71,11 @@ func TestArityAndWrites(t *testing.T) {
 	require.False(t, Lookup([]byte("set")).ArityOK(2))
 	require.True(t, Lookup([]byte("sort")).IsWrite(args("sort k store d")))
 	require.False(t, Lookup([]byte("sort")).IsWrite(args("sort k alpha")))
+	require.True(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km storedist d")))
+	require.False(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km withcoord")))
+	require.False(t, Lookup([]byte("georadiusbymember")).IsWrite(args("georadiusbymember g store 200 km")))
+	require.True(t, Lookup([]byte("keys")).ArityOK(2))
+	require.False(t, Lookup([]byte("keys")).ArityOK(3)) // Redis: wrong number of arguments
 	require.True(t, Lookup([]byte("incr")).IsWrite(args("incr k")))
 	require.False(t, Lookup([]byte("hgetall")).IsWrite(args("hgetall k")))
 }

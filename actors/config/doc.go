@@ -3,11 +3,11 @@
 // handed to it and never opens files, resolves names or binds ports; the
 // daemon (cmd/dynonode) reads the file and acts on the result.
 //
-// Parse follows Dynomite's rules (REFERENCE.md §2): one YAML document whose
-// only top-level key is the pool name, mapping to `key: value` directives or
-// lists of scalars; no anchors, aliases, tags, flow collections, `---` or
-// directives; unknown and duplicate keys are errors; numbers are decimal and
-// 0 means "unset, use the default". Every error names the line and the key.
+// Parse follows Dynomite's rules (its dyn_conf.c; docs/config.md): one
+// YAML document whose only top-level key is the pool name, mapping to
+// `key: value` directives or lists of scalars; no anchors, aliases, tags,
+// flow collections, `---` or directives; unknown and duplicate keys are
+// errors; numbers are decimal and 0 means "unset, use the default". Every error names the line and the key.
 // Parse reports every mistake it finds in one pass (joined with errors.Join,
 // one per line), so a user fixes a file in one round trip.
 //

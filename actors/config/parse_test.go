@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDefaults checks every default of REFERENCE.md §2 on a minimal file.
+// TestDefaults checks every default of docs/config.md's key table on a minimal file.
 func TestDefaults(t *testing.T) {
 	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n"))
 	require.NoError(t, err)

@@ -17,8 +17,7 @@ import (
 
 // mcCluster is a simulated cluster whose datastores are memcacheds.
 func mcCluster(t *testing.T, racks, per int) *sim.Cluster {
-	c, err := sim.NewCluster(sim.ClusterSpec{Seed: 3, Racks: []int{racks}, PerRack: per, NoGossip: true,
-		WrapStore: func(string, actors.Producer) actors.Producer { return sim.MemcachedStore() }})
+	c, err := sim.NewCluster(sim.ClusterSpec{Seed: 3, Racks: []int{racks}, PerRack: per, Config: map[string]any{"data_store": 1}})
 	require.NoError(t, err)
 	return c
 }
@@ -30,7 +29,7 @@ func mcDo(t *testing.T, c *sim.Cluster, node string, level config.Consistency, r
 	cl := &client{}
 	name := fmt.Sprintf("mcsink%d", time.Duration(c.W.Now()))
 	sink := c.W.Spawn(actors.NodeID(node), name, func() actors.Behaviour { return cl })
-	conn := c.ConnectMemcached(node, level, level, sink)
+	conn := c.Connect(node, level, level, sink)
 	reqs, _, err := mcproto.NewParser(mcproto.DefaultLimits()).Parse([]byte(raw))
 	require.NoError(t, err)
 	c.W.Inject(sink, conn, coord.MCRequests{Reqs: reqs})

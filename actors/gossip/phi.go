@@ -14,7 +14,6 @@ import (
 type detector struct {
 	window    []float64 // intervals, seconds
 	next      int
-	full      bool
 	last      time.Duration // monotonic (ctx.Elapsed)
 	minStdDev float64       // seconds: floors the spread so a perfectly regular history does not make any jitter suspicious
 	pause     float64       // seconds of silence accepted on top of the mean (GC pauses, a lost round)

@@ -4,8 +4,9 @@
 //
 // Decoding is for untrusted bytes: unknown codes, garbage, truncated or
 // oversized input return an error and never panic. Payloads are always
-// decoded into the concrete registered type, never into any (see
-// ../shared/LIBRARIES.md on msgpack). Structs are array-encoded, so a
+// decoded into the concrete registered type, never into any (msgpack
+// v5.4.1 allocates 32 GiB for a 5-byte slice header decoded into any or a
+// slice; v5.3.6, the pinned version, is safe). Structs are array-encoded, so a
 // message type may only grow by appending fields; never reorder them.
 //
 // Hot message types may encode themselves (msgpack.CustomEncoder and

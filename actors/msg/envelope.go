@@ -198,14 +198,14 @@ func (c *Codec) decodeName() (string, error) {
 	}
 	if n > maxInternLen {
 		b := make([]byte, n)
-		c.rd.Read(b) // cannot fall short: n <= c.rd.Len()
+		_, _ = c.rd.Read(b) // cannot fall short: n <= c.rd.Len()
 		return string(b), nil
 	}
 	if cap(c.scratch) < maxInternLen {
 		c.scratch = make([]byte, maxInternLen)
 	}
 	b := c.scratch[:n]
-	c.rd.Read(b) // cannot fall short: n <= c.rd.Len()
+	_, _ = c.rd.Read(b) // cannot fall short: n <= c.rd.Len()
 	// m[string(b)] does not allocate: the compiler sees the key is only read.
 	if s, ok := c.names[string(b)]; ok {
 		return s, nil

@@ -1,3 +1,5 @@
+//lint:file-ignore ST1003 the hash constants keep Dynomite's names (fnv1a_64 is FNV1a_64), which its config and docs use
+
 package ring
 
 import (

@@ -11,7 +11,7 @@ import (
 )
 
 // Property tests. rapid prints the failing seed and a minimal example; replay
-// with go test -run TestName -rapid.seed=N.
+// with go test -run <test> -rapid.seed=N.
 
 // tokenGen favours the edges of the token space, where wrap-around bugs live.
 var tokenGen = rapid.OneOf(

@@ -10,7 +10,7 @@ type stat struct {
 	name, kind, desc string
 }
 
-// poolStats and serverStats follow Dynomite's /info names (REFERENCE.md §4)
+// poolStats and serverStats follow Dynomite's /info names (its dyn_stats.h)
 // so dashboards built for Dynomite keep working. The stats subsystem will
 // own this table once it exists.
 var poolStats = []stat{

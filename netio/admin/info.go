@@ -55,9 +55,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_, _ = w.Write(append(data, '\n'))
 }
 
-// statsTimeout bounds how long a scrape waits for the stats actor.
-const statsTimeout = 2 * time.Second
-
 func (s *Server) requests() (stats.Snapshot, bool) {
 	if s.opts.Requests == nil {
 		return stats.Snapshot{}, false

@@ -124,7 +124,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("data_store %d is neither 0 (redis) nor 1 (memcached)", int(o.Protocol)))
 	}
 	if o.Deliver == nil {
-		errs = append(errs, errors.New("Deliver is nil"))
+		errs = append(errs, errors.New("option Deliver is nil"))
 	}
 	if o.Connections > 255 {
 		errs = append(errs, fmt.Errorf("datastore_connections %d is over 255", o.Connections))

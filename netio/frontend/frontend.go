@@ -318,7 +318,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 		c.closing.Store(true) // the writer's Stopping must not close the socket again
 		h.Stop(c.name)
 		h.Stop(c.name + "/w")
-		closeSock()
+		_ = closeSock() // the connection is given up either way
 		return false
 	}
 	l.mu.Lock()
@@ -327,7 +327,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 		c.closing.Store(true)
 		h.Stop(c.name)
 		h.Stop(c.name + "/w")
-		closeSock()
+		_ = closeSock() // the connection is given up either way
 		return false
 	}
 	l.conns[c] = struct{}{}
