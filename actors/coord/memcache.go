@@ -164,13 +164,13 @@ func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
 	}
 }
 
-func mcFailure(dst []byte, failure string) []byte {
-	return mcproto.AppendLine(dst, "SERVER_ERROR "+failure)
+func mcFailure(dst []byte, f failure) []byte {
+	return mcproto.AppendLine(dst, "SERVER_ERROR "+f.text)
 }
 
 func mcFirst(parts []part, dst []byte) []byte {
-	if parts[0].failure != "" {
-		return mcFailure(dst, parts[0].failure)
+	if f := parts[0].failure; f.failed() {
+		return mcFailure(dst, f)
 	}
 	return append(dst, parts[0].reply...)
 }
@@ -179,7 +179,7 @@ func mcFirst(parts []part, dst []byte) []byte {
 // under one END.
 func mcMergeGets(parts []part, dst []byte) []byte {
 	for _, p := range parts {
-		if p.failure != "" {
+		if p.failure.failed() {
 			return mcFailure(dst, p.failure)
 		}
 		if !bytes.HasSuffix(p.reply, endLine) {

@@ -38,7 +38,7 @@ type slot struct {
 // replicas; its tally decides when it is answered.
 type part struct {
 	reply   []byte
-	failure string
+	failure failure
 	done    bool
 	tally   tally
 }
@@ -69,7 +69,7 @@ type pipeline struct {
 	nextPart       uint64  // the number of the next slot's first part
 	execs          []outExec
 	timeout        time.Duration
-	timeoutFailure string // the Failure of a request that timed out
+	timeoutFailure failure // the failure of a request that timed out
 	ticking        bool
 	out            []byte
 	closing        bool         // a close was queued: later requests are dropped
@@ -83,10 +83,10 @@ type pipeline struct {
 }
 
 // newPipeline returns a pipeline whose requests time out after timeout,
-// failing with timeoutFailure (made once here: building it per message
+// failing with the text timedOut (made once here: building it per message
 // was an allocation on every store answer).
-func newPipeline(timeout time.Duration, timeoutFailure string) pipeline {
-	return pipeline{timeout: timeout, timeoutFailure: timeoutFailure}
+func newPipeline(timeout time.Duration, timedOut string) pipeline {
+	return pipeline{timeout: timeout, timeoutFailure: failure{timedOut, ErrTimeout}}
 }
 
 // membership handles what both coordinators share about the cluster: it
@@ -205,16 +205,16 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 		if !write && !t.awaits(r) {
 			continue
 		}
-		failure := ""
+		var f failure
 		switch {
 		case !view.Usable(rep.Node, write):
-			failure = "Peer: Peer Node is down"
+			f = peerDown
 		case r >= maxReplicas:
-			failure = "dynonode: a key has more than 256 replicas; this one is not used"
+			f = tooManyReplicas
 		}
-		if failure != "" {
-			if done, reply, failure := t.add(vote{replica: r, failure: failure}); done && !pt.done {
-				pt.reply, pt.failure, pt.done = reply, failure, true
+		if f.failed() {
+			if done, reply, f := t.add(vote{replica: r, failure: f}); done && !pt.done {
+				pt.reply, pt.failure, pt.done = reply, f, true
 				s.pending--
 			}
 			continue
@@ -227,6 +227,12 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 		})
 	}
 }
+
+// The failures of replicas the coordinator does not send to.
+var (
+	peerDown        = failure{"Peer: Peer Node is down", ErrPeer}
+	tooManyReplicas = failure{"dynonode: a key has more than 256 replicas; this one is not used", ErrDatastore}
+)
 
 // sendExecs sends the Execs the message just handled produced: one message
 // per node, a store.Batch when there are several, in the order they were
@@ -273,7 +279,7 @@ func (p *pipeline) answers(ctx actors.Context, m any) bool {
 			p.result(r)
 		}
 	case tick:
-		p.sweep(ctx.Now(), p.timeoutFailure)
+		p.sweep(ctx.Now())
 	default:
 		return false
 	}
@@ -303,8 +309,12 @@ func (p *pipeline) result(r store.Result) {
 	if pt.done || replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
 		return
 	}
-	if done, reply, failure := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: r.Failure}); done {
-		pt.reply, pt.failure, pt.done = reply, failure, true
+	var f failure
+	if r.Failure != "" {
+		f = failure{r.Failure, storeErrKind(r.Kind)}
+	}
+	if done, reply, f := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: f}); done {
+		pt.reply, pt.failure, pt.done = reply, f, true
 		s.pending--
 	}
 }
@@ -408,7 +418,7 @@ func (p *pipeline) armTimer(ctx actors.Context) {
 
 // sweep decides every part whose slot passed its deadline with the answers
 // it has, and forgets requests whose slot is gone.
-func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
+func (p *pipeline) sweep(now time.Time) {
 	p.ticking = false
 	for _, s := range p.slots {
 		if s.pending == 0 || now.Before(s.deadline) {
@@ -416,7 +426,7 @@ func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
 		}
 		for i := range s.parts {
 			if pt := &s.parts[i]; !pt.done {
-				pt.reply, pt.failure = pt.tally.expire(timeoutFailure)
+				pt.reply, pt.failure = pt.tally.expire(p.timeoutFailure)
 				pt.done = true
 				s.pending--
 			}
