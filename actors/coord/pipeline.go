@@ -89,42 +89,47 @@ func newPipeline(timeout time.Duration, timedOut string) pipeline {
 	return pipeline{timeout: timeout, timeoutFailure: failure{timedOut, ErrTimeout}}
 }
 
-// membership handles what both coordinators share about the cluster: it
-// subscribes to the gossiper and follows its views (ring and usable nodes).
-// It reports whether m was one of its messages.
-func (p *pipeline) membership(ctx actors.Context, cfg *Config, m any, replay func(any)) bool {
-	if p.view == nil && !cfg.Gossip.IsZero() {
-		switch m.(type) {
-		case Requests, MCRequests:
-			// Route nothing before knowing which nodes are down: hold the
-			// connection's first requests until the first view (one hop).
-			p.early = append(p.early, m)
-			return true
-		}
+// The coordinators' Receive methods list every message they handle; what
+// both share about the connection's life and the cluster is below.
+
+// start subscribes to the gossiper's views, when membership is gossiped.
+func (p *pipeline) start(ctx actors.Context, cfg *Config) {
+	if !cfg.Gossip.IsZero() {
+		ctx.Send(cfg.Gossip, gossip.Subscribe{})
 	}
-	switch m := m.(type) {
-	case actors.Started:
-		if !cfg.Gossip.IsZero() {
-			ctx.Send(cfg.Gossip, gossip.Subscribe{})
-		}
-	case actors.Stopping:
-		if !cfg.Gossip.IsZero() {
-			ctx.Send(cfg.Gossip, gossip.Unsubscribe{})
-		}
-	case gossip.View:
-		p.view = &m
-		if m.Ring != nil {
-			cfg.Ring = m.Ring
-		}
-		early := p.early
-		p.early = nil
-		for _, r := range early {
-			replay(r)
-		}
-	default:
+}
+
+// stop reports the counts left to the stats actor and unsubscribes from
+// the gossiper.
+func (p *pipeline) stop(ctx actors.Context, cfg *Config) {
+	p.sendStats(ctx, cfg.Stats)
+	if !cfg.Gossip.IsZero() {
+		ctx.Send(cfg.Gossip, gossip.Unsubscribe{})
+	}
+}
+
+// hold keeps a batch of requests that arrived before the gossiper's first
+// view, and reports whether it did: nothing is routed before the
+// coordinator knows which nodes are down (the view is one hop away).
+func (p *pipeline) hold(cfg *Config, batch any) bool {
+	if p.view != nil || cfg.Gossip.IsZero() {
 		return false
 	}
+	p.early = append(p.early, batch)
 	return true
+}
+
+// follow takes the gossiper's latest view (ring and usable nodes) and
+// returns the batches held until the first one, for the coordinator to
+// handle now, in their order.
+func (p *pipeline) follow(cfg *Config, v gossip.View) []any {
+	p.view = &v
+	if v.Ring != nil {
+		cfg.Ring = v.Ring
+	}
+	early := p.early
+	p.early = nil
+	return early
 }
 
 // stateRefuses reports whether this node's declared state refuses the
@@ -268,24 +273,6 @@ func (p *pipeline) sendExecs(ctx actors.Context) {
 	p.execs = out[:0]
 }
 
-// answers handles the messages both coordinators take from stores and
-// their own timer; it reports whether m was one of them.
-func (p *pipeline) answers(ctx actors.Context, m any) bool {
-	switch m := m.(type) {
-	case store.Result:
-		p.result(m)
-	case store.Results:
-		for _, r := range m.Results {
-			p.result(r)
-		}
-	case tick:
-		p.sweep(ctx.Now())
-	default:
-		return false
-	}
-	return true
-}
-
 // endTurn ends the handling of one message: the Execs it made leave, the
 // replies that are ready are written, the timeout sweep is armed and the
 // statistics reported.
@@ -294,6 +281,13 @@ func (p *pipeline) endTurn(ctx actors.Context, cfg *Config) {
 	p.flush(ctx, cfg.Sink)
 	p.armTimer(ctx)
 	p.report(ctx, cfg.Stats)
+}
+
+// results files the Results a store sent together.
+func (p *pipeline) results(rs store.Results) {
+	for _, r := range rs.Results {
+		p.result(r)
+	}
 }
 
 // result files a datastore Result into its part's tally. Results for

@@ -210,19 +210,6 @@ func (p *pipeline) sendStats(ctx actors.Context, to actors.Addr) {
 	p.counts = nil // an idle connection keeps no counts (1.4 KB)
 }
 
-// statsMsg handles the report timer, and reports what is left when the
-// coordinator stops. It reports whether m was consumed.
-func (p *pipeline) statsMsg(ctx actors.Context, cfg *Config, m any) bool {
-	switch m.(type) {
-	case statsTick:
-		p.sendStats(ctx, cfg.Stats)
-		return true
-	case actors.Stopping:
-		p.sendStats(ctx, cfg.Stats) // and let membership see it too
-	}
-	return false
-}
-
 // mcErrKind classifies a memcached request the parser refused: ERROR is
 // memcached's unknown command, the rest are malformed requests.
 func mcErrKind(e *mcproto.Error) ErrKind {
