@@ -51,7 +51,7 @@ func (f *faultStore) Receive(ctx actors.Context, m any) {
 		switch {
 		case f.mode.Failing:
 			if !m.Quiet {
-				ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Failure: "Storage: Datastore refused connection (simulated)"})
+				ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Failure: "Storage: Datastore refused connection (simulated)", Kind: store.KindDatastore})
 			}
 		case f.mode.Slow > 0:
 			ctx.After(f.mode.Slow, delayed{from: ctx.Sender(), exec: m})
@@ -64,7 +64,7 @@ func (f *faultStore) Receive(ctx actors.Context, m any) {
 			var rs []store.Result
 			for _, e := range m.Execs {
 				if !e.Quiet {
-					rs = append(rs, store.Result{ID: e.ID, Failure: "Storage: Datastore refused connection (simulated)"})
+					rs = append(rs, store.Result{ID: e.ID, Failure: "Storage: Datastore refused connection (simulated)", Kind: store.KindDatastore})
 				}
 			}
 			if rs != nil {

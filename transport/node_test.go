@@ -315,12 +315,13 @@ func TestUnreachablePeerBouncesRequests(t *testing.T) {
 	r := g.m.(store.Result)
 	require.Equal(t, uint64(42), r.ID)
 	require.Equal(t, "Peer: Peer Node is not connected", r.Failure)
+	require.Equal(t, store.KindPeer, r.Kind, "a bounce is a peer failure, by its kind")
 	require.Equal(t, actors.Addr{Node: "b", Name: "store"}, g.from)
 	a.Send(from, to, store.Batch{Execs: []store.Exec{{ID: 43, Quiet: true}, {ID: 44}, {ID: 45, Quiet: true}}})
 	a.Send(from, to, store.Batch{Execs: []store.Exec{{ID: 46, Quiet: true}}})
 	a.Send(from, to, store.Exec{ID: 47})
 	rs := next(t, ch, isType[store.Results]).m.(store.Results)
-	require.Equal(t, []store.Result{{ID: 44, Failure: "Peer: Peer Node is not connected"}}, rs.Results)
+	require.Equal(t, []store.Result{{ID: 44, Failure: "Peer: Peer Node is not connected", Kind: store.KindPeer}}, rs.Results)
 	require.Equal(t, uint64(47), next(t, ch, isType[store.Result]).m.(store.Result).ID, "nothing for the all-quiet batch")
 }
 

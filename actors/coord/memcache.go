@@ -4,8 +4,10 @@ import (
 	"bytes"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/mcproto"
 	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
 )
 
 // MCRequests carries one batch of parsed memcached requests. Their byte
@@ -68,32 +70,54 @@ func NewMemcached(cfg Config) actors.Producer {
 	}
 }
 
-// Receive implements actors.Behaviour.
+// Receive implements actors.Behaviour. It lists every message the
+// coordinator handles, as Redis.Receive does; any other is ignored.
 func (c *Memcached) Receive(ctx actors.Context, m any) {
-	if c.p.statsMsg(ctx, &c.cfg, m) || c.p.membership(ctx, &c.cfg, m, func(r any) { c.Receive(ctx, r) }) {
-		return
-	}
 	switch m := m.(type) {
-	case MCRequests:
-		c.p.now = ctx.Now()
-		c.p.batch++
-		for i := range m.Reqs {
-			if c.p.closing {
-				break
-			}
-			c.handle(ctx, &m.Reqs[i])
-		}
-		if m.Fatal != nil && !c.p.closing {
-			c.p.refuse(mcproto.AppendLine(nil, m.Fatal.Reply), true, ErrProtocol)
-		}
+	case actors.Started:
+		c.p.start(ctx, &c.cfg)
 	case actors.Restarted:
 		c.p.refuse(mcproto.AppendLine(nil, "SERVER_ERROR "+lostState), true, ErrReply) // see lostState
-	default:
-		if !c.p.answers(ctx, m) {
+		c.p.endTurn(ctx, &c.cfg)
+	case actors.Stopping:
+		c.p.stop(ctx, &c.cfg)
+	case gossip.View:
+		for _, early := range c.p.follow(&c.cfg, m) {
+			c.Receive(ctx, early)
+		}
+	case MCRequests:
+		if c.p.hold(&c.cfg, m) {
 			return
 		}
+		c.requests(ctx, m)
+		c.p.endTurn(ctx, &c.cfg)
+	case store.Result:
+		c.p.result(m)
+		c.p.endTurn(ctx, &c.cfg)
+	case store.Results:
+		c.p.results(m)
+		c.p.endTurn(ctx, &c.cfg)
+	case tick:
+		c.p.sweep(ctx.Now())
+		c.p.endTurn(ctx, &c.cfg)
+	case statsTick:
+		c.p.sendStats(ctx, c.cfg.Stats)
 	}
-	c.p.endTurn(ctx, &c.cfg)
+}
+
+// requests handles one batch of parsed requests, in order.
+func (c *Memcached) requests(ctx actors.Context, m MCRequests) {
+	c.p.now = ctx.Now()
+	c.p.batch++
+	for i := range m.Reqs {
+		if c.p.closing {
+			break
+		}
+		c.handle(ctx, &m.Reqs[i])
+	}
+	if m.Fatal != nil && !c.p.closing {
+		c.p.refuse(mcproto.AppendLine(nil, m.Fatal.Reply), true, ErrProtocol)
+	}
 }
 
 var endLine = []byte("END\r\n")
@@ -185,13 +209,13 @@ func withoutCas(reply []byte) []byte {
 	return append(append(out, r.Line...), '\r', '\n')
 }
 
-func mcFailure(dst []byte, failure string) []byte {
-	return mcproto.AppendLine(dst, "SERVER_ERROR "+failure)
+func mcFailure(dst []byte, f failure) []byte {
+	return mcproto.AppendLine(dst, "SERVER_ERROR "+f.text)
 }
 
 func mcFirst(parts []part, dst []byte) []byte {
-	if parts[0].failure != "" {
-		return mcFailure(dst, parts[0].failure)
+	if f := parts[0].failure; f.failed() {
+		return mcFailure(dst, f)
 	}
 	return append(dst, parts[0].reply...)
 }
@@ -200,7 +224,7 @@ func mcFirst(parts []part, dst []byte) []byte {
 // under one END.
 func mcMergeGets(parts []part, dst []byte) []byte {
 	for _, p := range parts {
-		if p.failure != "" {
+		if p.failure.failed() {
 			return mcFailure(dst, p.failure)
 		}
 		if !bytes.HasSuffix(p.reply, endLine) {

@@ -8,7 +8,7 @@ import (
 	"github.com/dynonode/dynonode/actors/resp"
 )
 
-// failureReply turns a store Failure into the client's error reply, with
+// failureReply turns a failure's text into the client's error reply, with
 // Dynomite's "-ERR <source> <message>" shape. Peers and the coordinator
 // name their source; a datastore adapter's own failures do not, so they get
 // "Storage:" ("-ERR Storage: Datastore refused connection").
@@ -23,8 +23,8 @@ func failureReply(dst []byte, failure string) []byte {
 
 // mergeFirst answers with the one part's reply.
 func mergeFirst(parts []part, dst []byte) []byte {
-	if parts[0].failure != "" {
-		return failureReply(dst, parts[0].failure)
+	if f := parts[0].failure; f.failed() {
+		return failureReply(dst, f.text)
 	}
 	return append(dst, parts[0].reply...)
 }
@@ -44,8 +44,8 @@ func mergerFor(m command.Merge) func([]part, []byte) []byte {
 // failure or an error reply), or nil.
 func firstFailure(parts []part, dst []byte) ([]byte, bool) {
 	for _, p := range parts {
-		if p.failure != "" {
-			return failureReply(dst, p.failure), true
+		if p.failure.failed() {
+			return failureReply(dst, p.failure.text), true
 		}
 		if len(p.reply) > 0 && p.reply[0] == '-' {
 			return append(dst, p.reply...), true
@@ -58,8 +58,8 @@ func firstFailure(parts []part, dst []byte) ([]byte, bool) {
 // (a key of another type) is nil in MGET, as Redis answers.
 func mergeArray(parts []part, dst []byte) []byte {
 	for _, p := range parts {
-		if p.failure != "" {
-			return failureReply(dst, p.failure)
+		if p.failure.failed() {
+			return failureReply(dst, p.failure.text)
 		}
 	}
 	dst = resp.AppendArrayHeader(dst, len(parts))

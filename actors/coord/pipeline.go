@@ -38,7 +38,7 @@ type slot struct {
 // replicas; its tally decides when it is answered.
 type part struct {
 	reply   []byte
-	failure string
+	failure failure
 	done    bool
 	tally   tally
 }
@@ -69,7 +69,7 @@ type pipeline struct {
 	nextPart       uint64  // the number of the next slot's first part
 	execs          []outExec
 	timeout        time.Duration
-	timeoutFailure string // the Failure of a request that timed out
+	timeoutFailure failure // the failure of a request that timed out
 	ticking        bool
 	out            []byte
 	closing        bool         // a close was queued: later requests are dropped
@@ -83,48 +83,53 @@ type pipeline struct {
 }
 
 // newPipeline returns a pipeline whose requests time out after timeout,
-// failing with timeoutFailure (made once here: building it per message
+// failing with the text timedOut (made once here: building it per message
 // was an allocation on every store answer).
-func newPipeline(timeout time.Duration, timeoutFailure string) pipeline {
-	return pipeline{timeout: timeout, timeoutFailure: timeoutFailure}
+func newPipeline(timeout time.Duration, timedOut string) pipeline {
+	return pipeline{timeout: timeout, timeoutFailure: failure{timedOut, ErrTimeout}}
 }
 
-// membership handles what both coordinators share about the cluster: it
-// subscribes to the gossiper and follows its views (ring and usable nodes).
-// It reports whether m was one of its messages.
-func (p *pipeline) membership(ctx actors.Context, cfg *Config, m any, replay func(any)) bool {
-	if p.view == nil && !cfg.Gossip.IsZero() {
-		switch m.(type) {
-		case Requests, MCRequests:
-			// Route nothing before knowing which nodes are down: hold the
-			// connection's first requests until the first view (one hop).
-			p.early = append(p.early, m)
-			return true
-		}
+// The coordinators' Receive methods list every message they handle; what
+// both share about the connection's life and the cluster is below.
+
+// start subscribes to the gossiper's views, when membership is gossiped.
+func (p *pipeline) start(ctx actors.Context, cfg *Config) {
+	if !cfg.Gossip.IsZero() {
+		ctx.Send(cfg.Gossip, gossip.Subscribe{})
 	}
-	switch m := m.(type) {
-	case actors.Started:
-		if !cfg.Gossip.IsZero() {
-			ctx.Send(cfg.Gossip, gossip.Subscribe{})
-		}
-	case actors.Stopping:
-		if !cfg.Gossip.IsZero() {
-			ctx.Send(cfg.Gossip, gossip.Unsubscribe{})
-		}
-	case gossip.View:
-		p.view = &m
-		if m.Ring != nil {
-			cfg.Ring = m.Ring
-		}
-		early := p.early
-		p.early = nil
-		for _, r := range early {
-			replay(r)
-		}
-	default:
+}
+
+// stop reports the counts left to the stats actor and unsubscribes from
+// the gossiper.
+func (p *pipeline) stop(ctx actors.Context, cfg *Config) {
+	p.sendStats(ctx, cfg.Stats)
+	if !cfg.Gossip.IsZero() {
+		ctx.Send(cfg.Gossip, gossip.Unsubscribe{})
+	}
+}
+
+// hold keeps a batch of requests that arrived before the gossiper's first
+// view, and reports whether it did: nothing is routed before the
+// coordinator knows which nodes are down (the view is one hop away).
+func (p *pipeline) hold(cfg *Config, batch any) bool {
+	if p.view != nil || cfg.Gossip.IsZero() {
 		return false
 	}
+	p.early = append(p.early, batch)
 	return true
+}
+
+// follow takes the gossiper's latest view (ring and usable nodes) and
+// returns the batches held until the first one, for the coordinator to
+// handle now, in their order.
+func (p *pipeline) follow(cfg *Config, v gossip.View) []any {
+	p.view = &v
+	if v.Ring != nil {
+		cfg.Ring = v.Ring
+	}
+	early := p.early
+	p.early = nil
+	return early
 }
 
 // stateRefuses reports whether this node's declared state refuses the
@@ -205,16 +210,16 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 		if !write && !t.awaits(r) {
 			continue
 		}
-		failure := ""
+		var f failure
 		switch {
 		case !view.Usable(rep.Node, write):
-			failure = "Peer: Peer Node is down"
+			f = peerDown
 		case r >= maxReplicas:
-			failure = "dynonode: a key has more than 256 replicas; this one is not used"
+			f = tooManyReplicas
 		}
-		if failure != "" {
-			if done, reply, failure := t.add(vote{replica: r, failure: failure}); done && !pt.done {
-				pt.reply, pt.failure, pt.done = reply, failure, true
+		if f.failed() {
+			if done, reply, f := t.add(vote{replica: r, failure: f}); done && !pt.done {
+				pt.reply, pt.failure, pt.done = reply, f, true
 				s.pending--
 			}
 			continue
@@ -227,6 +232,12 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 		})
 	}
 }
+
+// The failures of replicas the coordinator does not send to.
+var (
+	peerDown        = failure{"Peer: Peer Node is down", ErrPeer}
+	tooManyReplicas = failure{"dynonode: a key has more than 256 replicas; this one is not used", ErrDatastore}
+)
 
 // sendExecs sends the Execs the message just handled produced: one message
 // per node, a store.Batch when there are several, in the order they were
@@ -262,24 +273,6 @@ func (p *pipeline) sendExecs(ctx actors.Context) {
 	p.execs = out[:0]
 }
 
-// answers handles the messages both coordinators take from stores and
-// their own timer; it reports whether m was one of them.
-func (p *pipeline) answers(ctx actors.Context, m any) bool {
-	switch m := m.(type) {
-	case store.Result:
-		p.result(m)
-	case store.Results:
-		for _, r := range m.Results {
-			p.result(r)
-		}
-	case tick:
-		p.sweep(ctx.Now(), p.timeoutFailure)
-	default:
-		return false
-	}
-	return true
-}
-
 // endTurn ends the handling of one message: the Execs it made leave, the
 // replies that are ready are written, the timeout sweep is armed and the
 // statistics reported.
@@ -288,6 +281,13 @@ func (p *pipeline) endTurn(ctx actors.Context, cfg *Config) {
 	p.flush(ctx, cfg.Sink)
 	p.armTimer(ctx)
 	p.report(ctx, cfg.Stats)
+}
+
+// results files the Results a store sent together.
+func (p *pipeline) results(rs store.Results) {
+	for _, r := range rs.Results {
+		p.result(r)
+	}
 }
 
 // result files a datastore Result into its part's tally. Results for
@@ -303,8 +303,12 @@ func (p *pipeline) result(r store.Result) {
 	if pt.done || replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
 		return
 	}
-	if done, reply, failure := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: r.Failure}); done {
-		pt.reply, pt.failure, pt.done = reply, failure, true
+	var f failure
+	if r.Failure != "" {
+		f = failure{r.Failure, storeErrKind(r.Kind)}
+	}
+	if done, reply, f := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: f}); done {
+		pt.reply, pt.failure, pt.done = reply, f, true
 		s.pending--
 	}
 }
@@ -408,7 +412,7 @@ func (p *pipeline) armTimer(ctx actors.Context) {
 
 // sweep decides every part whose slot passed its deadline with the answers
 // it has, and forgets requests whose slot is gone.
-func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
+func (p *pipeline) sweep(now time.Time) {
 	p.ticking = false
 	for _, s := range p.slots {
 		if s.pending == 0 || now.Before(s.deadline) {
@@ -416,7 +420,7 @@ func (p *pipeline) sweep(now time.Time, timeoutFailure string) {
 		}
 		for i := range s.parts {
 			if pt := &s.parts[i]; !pt.done {
-				pt.reply, pt.failure = pt.tally.expire(timeoutFailure)
+				pt.reply, pt.failure = pt.tally.expire(p.timeoutFailure)
 				pt.done = true
 				s.pending--
 			}

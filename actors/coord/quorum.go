@@ -14,9 +14,21 @@ import (
 type vote struct {
 	replica int // index in the part's replica list; 0 is the local-rack owner
 	reply   []byte
-	failure string
+	failure failure
 	canon   []byte // the reply in the form replicas are compared in
 }
+
+// failure is why a part got no reply: the text the client's error reply
+// is made of (Dynomite's wording), and the kind of error the statistics
+// count it under, set where the failure was made (a store's Result.Kind,
+// or the coordinator's own: timeout, quorum, peer down). The zero failure
+// is none.
+type failure struct {
+	text string
+	kind ErrKind
+}
+
+func (f failure) failed() bool { return f.text != "" }
 
 // tally decides when a part is answered, following its consistency level:
 //
@@ -128,48 +140,48 @@ func (t *tally) voted(i int) bool {
 
 // add records a vote and reports whether the part is decided, with its
 // reply or failure.
-func (t *tally) add(v vote) (done bool, reply []byte, failure string) {
+func (t *tally) add(v vote) (done bool, reply []byte, f failure) {
 	if t.level == config.DCOne {
 		if v.replica == 0 {
 			return true, v.reply, v.failure
 		}
-		return false, nil, ""
+		return false, nil, failure{}
 	}
 	t.votes = append(t.votes, v)
 	return t.decide(false)
 }
 
 // expire decides a part whose deadline passed with what has arrived.
-func (t *tally) expire(timeoutFailure string) (reply []byte, failure string) {
+func (t *tally) expire(timeout failure) (reply []byte, f failure) {
 	if t.level == config.DCOne {
-		return nil, timeoutFailure
+		return nil, timeout
 	}
-	_, reply, failure = t.decide(true)
-	if failure == "" && reply == nil {
-		failure = timeoutFailure
+	_, reply, f = t.decide(true)
+	if !f.failed() && reply == nil {
+		f = timeout
 	}
-	return reply, failure
+	return reply, f
 }
 
-func (t *tally) decide(final bool) (bool, []byte, string) {
+func (t *tally) decide(final bool) (bool, []byte, failure) {
 	var localReply []byte
 	for gi, g := range t.groups {
-		reply, failure, decided := t.decideGroup(g, final)
+		reply, f, decided := t.decideGroup(g, final)
 		if !decided {
-			return false, nil, ""
+			return false, nil, failure{}
 		}
-		if failure != "" {
-			return true, nil, failure
+		if f.failed() {
+			return true, nil, f
 		}
 		if gi == 0 {
 			localReply = reply
 		}
 	}
-	return true, localReply, ""
+	return true, localReply, failure{}
 }
 
 // decideGroup applies the quorum rule to one DC's replicas.
-func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, decided bool) {
+func (t *tally) decideGroup(g group, final bool) (reply []byte, f failure, decided bool) {
 	var answered, failed int
 	var first []byte
 	var lastFailure string
@@ -178,16 +190,16 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 			continue
 		}
 		answered++
-		if v.failure != "" {
+		if v.failure.failed() {
 			failed++
-			lastFailure = v.failure
+			lastFailure = v.failure.text
 			continue
 		}
 		if first == nil {
 			first = v.reply
 		}
 		if t.agreeing(g, i) >= g.need {
-			return v.reply, "", true
+			return v.reply, failure{}, true
 		}
 	}
 	good := answered - failed
@@ -195,14 +207,14 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, failure string, 
 		return nil, t.quorumFailure(g, good, lastFailure), true
 	}
 	if answered < len(g.members) && !final {
-		return nil, "", false
+		return nil, failure{}, false
 	}
 	// Everyone answered (or time is up) without a quorum agreeing.
 	if good >= g.need && t.level == config.DCQuorum {
-		return first, "", true
+		return first, failure{}, true
 	}
 	if good >= g.need {
-		return nil, fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s replicas in %s disagree", t.level, g.dc), true
+		return nil, failure{fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s replicas in %s disagree", t.level, g.dc), ErrQuorum}, true
 	}
 	return nil, t.quorumFailure(g, good, lastFailure), true
 }
@@ -212,7 +224,7 @@ func (t *tally) agreeing(g group, i int) int {
 	n := 0
 	for j := range t.votes {
 		v := &t.votes[j]
-		if v.failure == "" && contains(g.members, v.replica) && t.same(i, j) {
+		if !v.failure.failed() && contains(g.members, v.replica) && t.same(i, j) {
 			n++
 		}
 	}
@@ -238,13 +250,15 @@ func (t *tally) same(i, j int) bool {
 	return bytes.Equal(a.canon, b.canon)
 }
 
-func (t *tally) quorumFailure(g group, good int, cause string) string {
+// quorumFailure is a quorum that can no longer be met, whatever failed
+// the replicas (cause, the text of the last failure, says what).
+func (t *tally) quorumFailure(g group, good int, cause string) failure {
 	msg := fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s needs %d of %d replicas in %s, %d answered",
 		t.level, g.need, len(g.members), g.dc, good)
 	if cause != "" {
 		msg += " (" + cause + ")"
 	}
-	return msg
+	return failure{msg, ErrQuorum}
 }
 
 func contains(xs []int, x int) bool {

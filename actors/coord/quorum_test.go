@@ -15,7 +15,7 @@ var reps5 = []ring.Replica{
 }
 
 func ok(i int, reply string) vote { return vote{replica: i, reply: []byte(reply)} }
-func bad(i int) vote              { return vote{replica: i, failure: "Storage: down"} }
+func bad(i int) vote              { return vote{replica: i, failure: failure{"Storage: down", ErrDatastore}} }
 
 func TestTally(t *testing.T) {
 	cases := []struct {
@@ -24,29 +24,30 @@ func TestTally(t *testing.T) {
 		votes   []vote
 		doneAt  int // index of the vote that decides; -1: undecided after all
 		reply   string
-		failure string // substring
+		failure string  // substring
+		kind    ErrKind // the failure's, when there is one
 	}{
-		{"one: local answer decides", config.DCOne, []vote{ok(1, "x"), ok(0, "y")}, 1, "y", ""},
-		{"one: local failure fails", config.DCOne, []vote{ok(2, "x"), bad(0)}, 1, "", "down"},
-		{"quorum: two agree", config.DCQuorum, []vote{ok(2, "v"), ok(0, "v")}, 1, "v", ""},
-		{"quorum: remote DC does not count", config.DCQuorum, []vote{ok(3, "v"), ok(4, "v"), ok(0, "v"), ok(1, "v")}, 3, "v", ""},
-		{"quorum: disagreement then first wins", config.DCQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "c")}, 2, "a", ""},
-		{"quorum: late agreement", config.DCQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "b")}, 2, "b", ""},
-		{"quorum: two down fails at once", config.DCQuorum, []vote{bad(1), bad(2)}, 1, "", "needs 2 of 3 replicas in dc1, 0 answered"},
-		{"quorum: one down still fine", config.DCQuorum, []vote{bad(1), ok(0, "v"), ok(2, "v")}, 2, "v", ""},
-		{"safe: disagreement is an error", config.DCSafeQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "c")}, 2, "", "disagree"},
-		{"safe: quorum agrees", config.DCSafeQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "a")}, 2, "a", ""},
-		{"each: needs every DC", config.DCEachSafeQuorum, []vote{ok(0, "v"), ok(1, "v"), ok(3, "v"), ok(4, "v")}, 3, "v", ""},
-		{"each: remote DC lost", config.DCEachSafeQuorum, []vote{ok(0, "v"), ok(1, "v"), bad(3)}, 2, "", "in dc2"},
-		{"each: local reply wins", config.DCEachSafeQuorum, []vote{ok(3, "r"), ok(4, "r"), ok(0, "l"), ok(1, "l")}, 3, "l", ""},
-		{"quorum: undecided with one answer", config.DCQuorum, []vote{ok(0, "v")}, -1, "", ""},
+		{"one: local answer decides", config.DCOne, []vote{ok(1, "x"), ok(0, "y")}, 1, "y", "", 0},
+		{"one: local failure fails", config.DCOne, []vote{ok(2, "x"), bad(0)}, 1, "", "down", ErrDatastore},
+		{"quorum: two agree", config.DCQuorum, []vote{ok(2, "v"), ok(0, "v")}, 1, "v", "", 0},
+		{"quorum: remote DC does not count", config.DCQuorum, []vote{ok(3, "v"), ok(4, "v"), ok(0, "v"), ok(1, "v")}, 3, "v", "", 0},
+		{"quorum: disagreement then first wins", config.DCQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "c")}, 2, "a", "", 0},
+		{"quorum: late agreement", config.DCQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "b")}, 2, "b", "", 0},
+		{"quorum: two down fails at once", config.DCQuorum, []vote{bad(1), bad(2)}, 1, "", "needs 2 of 3 replicas in dc1, 0 answered", ErrQuorum},
+		{"quorum: one down still fine", config.DCQuorum, []vote{bad(1), ok(0, "v"), ok(2, "v")}, 2, "v", "", 0},
+		{"safe: disagreement is an error", config.DCSafeQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "c")}, 2, "", "disagree", ErrQuorum},
+		{"safe: quorum agrees", config.DCSafeQuorum, []vote{ok(0, "a"), ok(1, "b"), ok(2, "a")}, 2, "a", "", 0},
+		{"each: needs every DC", config.DCEachSafeQuorum, []vote{ok(0, "v"), ok(1, "v"), ok(3, "v"), ok(4, "v")}, 3, "v", "", 0},
+		{"each: remote DC lost", config.DCEachSafeQuorum, []vote{ok(0, "v"), ok(1, "v"), bad(3)}, 2, "", "in dc2", ErrQuorum},
+		{"each: local reply wins", config.DCEachSafeQuorum, []vote{ok(3, "r"), ok(4, "r"), ok(0, "l"), ok(1, "l")}, 3, "l", "", 0},
+		{"quorum: undecided with one answer", config.DCQuorum, []vote{ok(0, "v")}, -1, "", "", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tl := newTally(c.level, reps5)
 			decided := -1
 			var reply []byte
-			var failure string
+			var failure failure
 			for i, v := range c.votes {
 				done, r, f := tl.add(v)
 				if done {
@@ -57,9 +58,10 @@ func TestTally(t *testing.T) {
 			require.Equal(t, c.doneAt, decided)
 			require.Equal(t, c.reply, string(reply))
 			if c.failure == "" {
-				require.Empty(t, failure)
+				require.False(t, failure.failed(), "%+v", failure)
 			} else {
-				require.Contains(t, failure, c.failure)
+				require.Contains(t, failure.text, c.failure)
+				require.Equal(t, c.kind, failure.kind, "%q", failure.text)
 			}
 		})
 	}
@@ -69,13 +71,15 @@ func TestTallyExpire(t *testing.T) {
 	tl := newTally(config.DCQuorum, reps5)
 	done, _, _ := tl.add(ok(0, "v"))
 	require.False(t, done)
-	reply, failure := tl.expire("timed out")
+	timedOut := failure{"timed out", ErrTimeout}
+	reply, f := tl.expire(timedOut)
 	require.Nil(t, reply)
-	require.Contains(t, failure, "needs 2 of 3 replicas in dc1, 1 answered")
+	require.Contains(t, f.text, "needs 2 of 3 replicas in dc1, 1 answered")
+	require.Equal(t, ErrQuorum, f.kind, "too few answers in time: the quorum failed")
 
 	one := newTally(config.DCOne, reps5)
-	_, failure = one.expire("timed out")
-	require.Equal(t, "timed out", failure)
+	_, f = one.expire(timedOut)
+	require.Equal(t, timedOut, f)
 
 	require.True(t, newTally(config.DCQuorum, reps5).awaits(2))
 	require.False(t, newTally(config.DCQuorum, reps5).awaits(3))
@@ -103,6 +107,6 @@ func TestUnorderedRepliesCompareAsMultisets(t *testing.T) {
 	require.False(t, done)
 	done, reply, failure := tl.add(vote{replica: 1, reply: b})
 	require.True(t, done, "same members in another order agree")
-	require.Empty(t, failure)
+	require.False(t, failure.failed())
 	require.Equal(t, string(a), string(reply), "the client gets a replica's own reply")
 }

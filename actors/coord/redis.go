@@ -8,8 +8,10 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
 )
 
 // Config is what a connection's coordinator needs to know about its node.
@@ -59,32 +61,56 @@ func NewRedis(cfg Config) actors.Producer {
 	}
 }
 
-// Receive implements actors.Behaviour.
+// Receive implements actors.Behaviour. It lists every message the
+// coordinator handles; any other is ignored. A message that can make a
+// reply ready ends with endTurn (Execs sent, replies written, timers
+// armed).
 func (c *Redis) Receive(ctx actors.Context, m any) {
-	if c.p.statsMsg(ctx, &c.cfg, m) || c.p.membership(ctx, &c.cfg, m, func(r any) { c.Receive(ctx, r) }) {
-		return
-	}
 	switch m := m.(type) {
-	case Requests:
-		c.p.now = ctx.Now()
-		c.p.batch++
-		for _, args := range m.Cmds {
-			if c.p.closing {
-				break
-			}
-			c.handle(ctx, args)
-		}
-		if m.ProtocolError != nil && !c.p.closing {
-			c.p.refuse(m.ProtocolError, true, ErrProtocol)
-		}
+	case actors.Started:
+		c.p.start(ctx, &c.cfg)
 	case actors.Restarted:
 		c.p.refuse(errReply("ERR "+lostState), true, ErrReply)
-	default:
-		if !c.p.answers(ctx, m) {
+		c.p.endTurn(ctx, &c.cfg)
+	case actors.Stopping:
+		c.p.stop(ctx, &c.cfg)
+	case gossip.View:
+		for _, early := range c.p.follow(&c.cfg, m) {
+			c.Receive(ctx, early)
+		}
+	case Requests:
+		if c.p.hold(&c.cfg, m) {
 			return
 		}
+		c.requests(ctx, m)
+		c.p.endTurn(ctx, &c.cfg)
+	case store.Result:
+		c.p.result(m)
+		c.p.endTurn(ctx, &c.cfg)
+	case store.Results:
+		c.p.results(m)
+		c.p.endTurn(ctx, &c.cfg)
+	case tick:
+		c.p.sweep(ctx.Now())
+		c.p.endTurn(ctx, &c.cfg)
+	case statsTick:
+		c.p.sendStats(ctx, c.cfg.Stats)
 	}
-	c.p.endTurn(ctx, &c.cfg)
+}
+
+// requests handles one batch of client commands, in order.
+func (c *Redis) requests(ctx actors.Context, m Requests) {
+	c.p.now = ctx.Now()
+	c.p.batch++
+	for _, args := range m.Cmds {
+		if c.p.closing {
+			break
+		}
+		c.handle(ctx, args)
+	}
+	if m.ProtocolError != nil && !c.p.closing {
+		c.p.refuse(m.ProtocolError, true, ErrProtocol)
+	}
 }
 
 // localOnly is the replica list of commands that run on this node's

@@ -8,6 +8,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/mcproto"
+	"github.com/dynonode/dynonode/actors/store"
 )
 
 // Class groups requests for statistics.
@@ -125,14 +126,14 @@ func (c *Counts) ResetLatency() {
 	c.LatencyMax = 0
 }
 
-// failureKind classifies a store or coordinator failure by its message.
-func failureKind(failure string) ErrKind {
-	switch {
-	case strings.Contains(failure, "Failed to achieve Quorum"):
-		return ErrQuorum
-	case strings.Contains(failure, "timed out"):
+// storeErrKind is the error kind a store's failure is counted under. A
+// Failure without a kind comes from a node built before kinds: a
+// datastore's, as most are.
+func storeErrKind(k store.FailureKind) ErrKind {
+	switch k {
+	case store.KindTimeout:
 		return ErrTimeout
-	case strings.HasPrefix(failure, "Peer: "):
+	case store.KindPeer:
 		return ErrPeer
 	}
 	return ErrDatastore
@@ -169,8 +170,8 @@ func (p *pipeline) account(ctx actors.Context, s *slot, reply []byte, now time.T
 	kind, cause := s.kind, ""
 	if kind == errNone {
 		for i := range s.parts {
-			if f := s.parts[i].failure; f != "" {
-				kind, cause = failureKind(f), f
+			if f := s.parts[i].failure; f.failed() {
+				kind, cause = f.kind, f.text
 				break
 			}
 		}
@@ -207,19 +208,6 @@ func (p *pipeline) sendStats(ctx actors.Context, to actors.Addr) {
 	}
 	ctx.Send(to, StatsDelta{Counts: p.counts})
 	p.counts = nil // an idle connection keeps no counts (1.4 KB)
-}
-
-// statsMsg handles the report timer, and reports what is left when the
-// coordinator stops. It reports whether m was consumed.
-func (p *pipeline) statsMsg(ctx actors.Context, cfg *Config, m any) bool {
-	switch m.(type) {
-	case statsTick:
-		p.sendStats(ctx, cfg.Stats)
-		return true
-	case actors.Stopping:
-		p.sendStats(ctx, cfg.Stats) // and let membership see it too
-	}
-	return false
 }
 
 // mcErrKind classifies a memcached request the parser refused: ERROR is

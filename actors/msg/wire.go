@@ -39,27 +39,43 @@ func remaining(d *msgpack.Decoder) int {
 // value is nil or an empty array: msgpack's reflection decoder then leaves
 // the struct zero, and so must the caller. Any other length is an error, as
 // it is for reflection: fields are only ever appended, but a peer and we
-// must agree on how many there are. Map-encoded structs, which reflection
-// would also accept, are refused: no peer sends them.
+// must agree on how many there are (DecodeGrownStructHeader accepts the
+// shorter forms of a struct that grew). Map-encoded structs, which
+// reflection would also accept, are refused: no peer sends them.
 func DecodeStructHeader(d *msgpack.Decoder, name string, fields int) (bool, error) {
+	n, err := DecodeGrownStructHeader(d, name, fields, fields)
+	return n > 0, err
+}
+
+// DecodeGrownStructHeader reads the header of an array-encoded struct that
+// gained fields at its end: a peer built before the last ones were added
+// sends only the first oldest. It returns how many fields the array holds,
+// from oldest to fields, or 0 when the value is nil or an empty array (the
+// struct stays zero). Fields the peer did not send keep their zero value.
+// Unlike reflection, which wants every field, this accepts the shorter
+// forms; any other length is an error.
+func DecodeGrownStructHeader(d *msgpack.Decoder, name string, oldest, fields int) (int, error) {
 	c, err := d.PeekCode()
 	if err != nil {
-		return false, fmt.Errorf("msg: decode %s: %w", name, err)
+		return 0, fmt.Errorf("msg: decode %s: %w", name, err)
 	}
 	if msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32 {
-		return false, fmt.Errorf("msg: decode %s: map-encoded struct (code %#x), want an array", name, c)
+		return 0, fmt.Errorf("msg: decode %s: map-encoded struct (code %#x), want an array", name, c)
 	}
 	n, err := d.DecodeArrayLen()
 	if err != nil {
-		return false, fmt.Errorf("msg: decode %s: %w", name, err)
+		return 0, fmt.Errorf("msg: decode %s: %w", name, err)
 	}
 	if n <= 0 {
-		return false, nil
+		return 0, nil
 	}
-	if n != fields {
-		return false, fmt.Errorf("msg: decode %s: array of %d fields, want %d", name, n, fields)
+	if n < oldest || n > fields {
+		if oldest == fields {
+			return 0, fmt.Errorf("msg: decode %s: array of %d fields, want %d", name, n, fields)
+		}
+		return 0, fmt.Errorf("msg: decode %s: array of %d fields, want %d to %d", name, n, oldest, fields)
 	}
-	return true, nil
+	return n, nil
 }
 
 // DecodeSlice decodes an array whose elements elem decodes: nil for msgpack

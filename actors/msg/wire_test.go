@@ -241,6 +241,32 @@ func TestDecodeStructHeader(t *testing.T) {
 	}
 }
 
+func TestDecodeGrownStructHeader(t *testing.T) {
+	for _, tc := range []struct {
+		in      []byte
+		n       int
+		wantErr string
+	}{
+		{[]byte{0xc0}, 0, ""},
+		{[]byte{0x90}, 0, ""},
+		{[]byte{0x93}, 3, ""},
+		{[]byte{0x94}, 4, ""},
+		{[]byte{0xdc, 0x00, 0x03}, 3, ""},
+		{[]byte{0x92}, 0, "array of 2 fields, want 3 to 4"},
+		{[]byte{0x95}, 0, "array of 5 fields, want 3 to 4"},
+		{[]byte{0x83}, 0, "map-encoded"},
+		{[]byte{}, 0, "EOF"},
+	} {
+		n, err := DecodeGrownStructHeader(msgpack.NewDecoder(bytes.NewReader(tc.in)), "T", 3, 4)
+		require.Equal(t, tc.n, n, "%x", tc.in)
+		if tc.wantErr == "" {
+			require.NoError(t, err, "%x", tc.in)
+		} else {
+			require.ErrorContains(t, err, tc.wantErr, "%x", tc.in)
+		}
+	}
+}
+
 // Codec.Decode reads address bytes and checks for trailing bytes on its
 // bytes.Reader directly, which is right only while msgpack reads through a
 // bytes.Reader without buffering it. Guard that across msgpack upgrades.

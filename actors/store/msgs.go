@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/vmihailenco/msgpack/v5"
@@ -33,7 +34,7 @@ func (e Exec) Bounce(reason string) any {
 	if e.Quiet {
 		return nil
 	}
-	return Result{ID: e.ID, Failure: "Peer: " + reason}
+	return Result{ID: e.ID, Failure: "Peer: " + reason, Kind: KindPeer}
 }
 
 // Result answers an Exec.
@@ -46,6 +47,40 @@ type Result struct {
 	// (datastore down or ejected, timeout, connection lost mid-request);
 	// Reply is then empty and the coordinator decides what the client sees.
 	Failure string
+	// Kind says what failed, set by whoever wrote Failure: the coordinator
+	// counts the failure under it (the error kind of the statistics)
+	// without reading Failure's text. KindNone when Failure is empty.
+	Kind FailureKind
+}
+
+// FailureKind is what made a store fail to answer.
+type FailureKind uint8
+
+const (
+	// KindNone: the Result is no failure. A Failure from a node built
+	// before kinds existed comes with KindNone too; it is counted as a
+	// datastore failure.
+	KindNone FailureKind = iota
+	// KindDatastore: the datastore could not answer: it refused the
+	// connection, was ejected, lost the connection, had its queue full,
+	// or the adapter stopped, is misconfigured or got a request it cannot
+	// send.
+	KindDatastore
+	// KindTimeout: the datastore did not answer within the adapter's
+	// timeout.
+	KindTimeout
+	// KindPeer: the node that holds the store could not be reached (the
+	// transport bounced the request, msg.Bounceable).
+	KindPeer
+)
+
+var failureKindNames = [...]string{"none", "datastore", "timeout", "peer"}
+
+func (k FailureKind) String() string {
+	if int(k) < len(failureKindNames) {
+		return failureKindNames[k]
+	}
+	return "FailureKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // CorrelationID implements msg.Correlated.
@@ -65,7 +100,7 @@ func (b Batch) Bounce(reason string) any {
 	var rs []Result
 	for _, e := range b.Execs {
 		if !e.Quiet {
-			rs = append(rs, Result{ID: e.ID, Failure: "Peer: " + reason})
+			rs = append(rs, Result{ID: e.ID, Failure: "Peer: " + reason, Kind: KindPeer})
 		}
 	}
 	if rs == nil {
@@ -87,13 +122,17 @@ type Results struct {
 // settings of the Encoder at hand: msgs_test.go compares the two byte for
 // byte. Adding a field means appending it to the struct, to both methods
 // and to the field count below; TestMirrorsMatch fails until the test's
-// reflection-encoded mirror type has it too.
+// reflection-encoded mirror type has it too. A field added to a message
+// that crosses nodes is decoded tolerantly (msg.DecodeGrownStructHeader),
+// so a node keeps understanding peers built before it: Result.Kind came
+// after the first three fields.
 
 const (
-	execFields    = 3
-	resultFields  = 3
-	batchFields   = 1
-	resultsFields = 1
+	execFields      = 3
+	resultFields    = 4
+	resultFieldsOld = 3 // before Kind
+	batchFields     = 1
+	resultsFields   = 1
 )
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
@@ -157,15 +196,19 @@ func (r Result) EncodeMsgpack(enc *msgpack.Encoder) error {
 	if err := enc.EncodeBytes(r.Reply); err != nil {
 		return err
 	}
-	return enc.EncodeString(r.Failure)
+	if err := enc.EncodeString(r.Failure); err != nil {
+		return err
+	}
+	return enc.EncodeUint(uint64(r.Kind))
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder. The Reply never aliases
-// the input.
+// the input. A Result of three fields, from a node built before Kind, has
+// KindNone.
 func (r *Result) DecodeMsgpack(d *msgpack.Decoder) error {
 	*r = Result{}
-	ok, err := msg.DecodeStructHeader(d, "store.Result", resultFields)
-	if !ok || err != nil {
+	n, err := msg.DecodeGrownStructHeader(d, "store.Result", resultFieldsOld, resultFields)
+	if n == 0 || err != nil {
 		return err
 	}
 	if r.ID, err = d.DecodeUint64(); err != nil {
@@ -177,6 +220,14 @@ func (r *Result) DecodeMsgpack(d *msgpack.Decoder) error {
 	if r.Failure, err = msg.DecodeString(d); err != nil {
 		return fmt.Errorf("store.Result.Failure: %w", err)
 	}
+	if n < resultFields {
+		return nil
+	}
+	kind, err := d.DecodeUint8()
+	if err != nil {
+		return fmt.Errorf("store.Result.Kind: %w", err)
+	}
+	r.Kind = FailureKind(kind)
 	return nil
 }
 

@@ -103,6 +103,14 @@ type resultPlain struct {
 	ID      uint64
 	Reply   []byte
 	Failure string
+	Kind    FailureKind
+}
+
+// resultOld is a Result as nodes built before Result.Kind encode it.
+type resultOld struct {
+	ID      uint64
+	Reply   []byte
+	Failure string
 }
 
 type batchPlain struct{ Execs []execPlain }
@@ -285,11 +293,13 @@ func TestMsgsWireIdentical(t *testing.T) {
 	cases = append(cases,
 		Exec{Args: [][]byte{nil, {}, []byte("x"), nil}},
 		Result{Reply: []byte{}, Failure: ""},
-		Result{Reply: nil, Failure: "Peer: link down"},
-		Result{Failure: "héllo \x00 wörld"},
+		Result{Reply: nil, Failure: "Peer: link down", Kind: KindPeer},
+		Result{Failure: "héllo \x00 wörld", Kind: KindDatastore},
+		Result{ID: 7, Failure: "x", Kind: KindTimeout},
+		Result{ID: 7, Failure: "x", Kind: 255},
 		Batch{}, Batch{Execs: []Exec{}}, Results{}, Results{Results: []Result{}},
 		Batch{Execs: []Exec{{}, {ID: 1, Args: [][]byte{}}, {ID: 2, Args: [][]byte{nil}}}},
-		Results{Results: []Result{{}, {Reply: []byte{}}, {Failure: "x"}}},
+		Results{Results: []Result{{}, {Reply: []byte{}}, {Failure: "x"}, {Failure: "y", Kind: KindTimeout}}},
 	)
 	for _, bm := range benchMsgs() {
 		cases = append(cases, bm.m)
@@ -337,7 +347,8 @@ func genExec() *rapid.Generator[Exec] {
 
 func genResult() *rapid.Generator[Result] {
 	return rapid.Custom(func(t *rapid.T) Result {
-		return Result{ID: genID().Draw(t, "id"), Reply: genBytes().Draw(t, "reply"), Failure: rapid.String().Draw(t, "failure")}
+		return Result{ID: genID().Draw(t, "id"), Reply: genBytes().Draw(t, "reply"), Failure: rapid.String().Draw(t, "failure"),
+			Kind: FailureKind(rapid.Uint8().Draw(t, "kind"))}
 	})
 }
 
@@ -356,6 +367,49 @@ func TestMsgsWireIdenticalRapid(t *testing.T) {
 		}
 		checkIdentical(t, m)
 	})
+}
+
+// TestResultOldFrameDecodes: a Result from a node built before
+// Result.Kind (three fields, as reflection encoded the old struct) still
+// decodes, alone, in Results and inside an envelope, with KindNone; a
+// Result of today encodes the kind as a fourth field.
+func TestResultOldFrameDecodes(t *testing.T) {
+	old := resultOld{ID: 1 << 40, Reply: []byte("+OK\r\n"), Failure: "Peer: Peer Node is not connected"}
+	var buf bytes.Buffer
+	require.NoError(t, codecLike(&buf).Encode(old))
+	require.Equal(t, byte(0x93), buf.Bytes()[0], "an old Result is an array of three")
+	want := Result{ID: old.ID, Reply: old.Reply, Failure: old.Failure}
+	var got Result
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &got))
+	require.Equal(t, want, got)
+
+	// In Results, old and new side by side (a node answers for several
+	// stores only of its own build, but the decoder need not care).
+	buf.Reset()
+	e := codecLike(&buf)
+	require.NoError(t, errors.Join(e.EncodeArrayLen(1), e.EncodeArrayLen(2), e.Encode(old), e.Encode(Result{ID: 2, Failure: "x", Kind: KindTimeout})))
+	var rs Results
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &rs))
+	require.Equal(t, Results{Results: []Result{want, {ID: 2, Failure: "x", Kind: KindTimeout}}}, rs)
+
+	// A whole envelope as an old node sends it.
+	buf.Reset()
+	e = codecLike(&buf)
+	code, ok := msg.CodeOf(Result{})
+	require.True(t, ok)
+	require.NoError(t, errors.Join(
+		e.EncodeArrayLen(7), e.EncodeUint(uint64(code)),
+		e.EncodeString(string(benchFrom.Node)), e.EncodeString(benchFrom.Name),
+		e.EncodeString(string(benchTo.Node)), e.EncodeString(benchTo.Name),
+		e.EncodeUint(old.ID), e.Encode(old)))
+	env, err := msg.NewCodec().Decode(buf.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, want, env.Msg)
+
+	// Today's form: the same three fields, then the kind.
+	b, err := msgpack.Marshal(Result{ID: 1, Failure: "x", Kind: KindPeer})
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x94, 0x01, 0xc0, 0xa1, 'x', byte(KindPeer)}, b)
 }
 
 // The transport reuses its read buffer: nothing decoded may point into it.
@@ -410,6 +464,8 @@ func TestMsgsDecodeHostile(t *testing.T) {
 		"exec quiet not bool": {Exec{}, []byte{0x93, 0x01, 0xc0, 0xa1, 'x'}},
 		"exec without quiet":  {Exec{}, []byte{0x92, 0x01, 0xc0}},
 		"result short":        {Result{}, []byte{0x92, 0x01, 0xc0}},
+		"result long":         {Result{}, []byte{0x95, 0x01, 0xc0, 0xa0, 0x01, 0x01}},
+		"result kind not int": {Result{}, []byte{0x94, 0x01, 0xc0, 0xa0, 0xa1, 'x'}},
 		"result huge reply":   {Result{}, append([]byte{0x93, 0x01, bin32}, huge...)},
 		"result huge failure": {Result{}, append([]byte{0x93, 0x01, 0xc0, str32}, huge...)},
 		"batch huge":          {Batch{}, append([]byte{0x91, array32}, huge...)},
@@ -450,10 +506,55 @@ func TestMsgsDecodeHostile(t *testing.T) {
 	}
 }
 
+// oldResultForm reports whether b, which the codec decoded into real
+// leaving left bytes and reflection refused, is a Result of the three
+// fields older nodes send (or Results of some): reflection decodes it into
+// the old mirror to the same value, or, for Results mixing both forms,
+// refuses only for a field count.
+func oldResultForm(t *testing.T, m any, b []byte, real any, left int) bool {
+	var old any
+	switch m.(type) {
+	case Result:
+		old = new(resultOld)
+	case Results:
+		old = new(struct{ Results []resultOld })
+	default:
+		return false
+	}
+	r := bytes.NewReader(b)
+	if err := msgpack.NewDecoder(r).Decode(old); err != nil {
+		_, isResults := m.(Results)
+		return isResults && strings.Contains(err.Error(), "number of fields")
+	}
+	if r.Len() != left {
+		t.Fatalf("%T: consumed %d bytes of %x, reflection of the old form %d", m, len(b)-left, b, len(b)-r.Len())
+	}
+	var want any
+	switch o := old.(type) {
+	case *resultOld:
+		want = Result{ID: o.ID, Reply: o.Reply, Failure: o.Failure}
+	case *struct{ Results []resultOld }:
+		rs := Results{}
+		if o.Results != nil {
+			rs.Results = []Result{}
+		}
+		for _, x := range o.Results {
+			rs.Results = append(rs.Results, Result{ID: x.ID, Reply: x.Reply, Failure: x.Failure})
+		}
+		want = rs
+	}
+	if got := reflect.ValueOf(real).Elem().Interface(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%T: decoded old form %x to %#v, reflection to %#v", m, b, got, want)
+	}
+	return true
+}
+
 // FuzzMsgsDecode decodes arbitrary bytes as each message type both ways.
 // Whatever the hand-written codec accepts, reflection accepts too, with the
-// same value and the same bytes consumed, and both encode it identically.
-// Reflection alone accepts map-encoded structs, which no peer sends.
+// same value and the same bytes consumed, and both encode it identically;
+// but for the codec alone accepting the old form of a Result (see
+// oldResultForm). Reflection alone accepts map-encoded structs, which no
+// peer sends.
 func FuzzMsgsDecode(f *testing.F) {
 	for _, bm := range benchMsgs() {
 		f.Add(reflectEncode(f, bm.m))
@@ -462,6 +563,8 @@ func FuzzMsgsDecode(f *testing.F) {
 		f.Add(reflectEncode(f, m))
 	}
 	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{0x93, 0x01, 0xc0, 0xa1, 'x'})                                      // an old Result
+	f.Add([]byte{0x91, 0x92, 0x93, 0x01, 0xc0, 0xa0, 0x94, 0x02, 0xc0, 0xa0, 0x03}) // Results, old and new
 	c := msg.NewCodec()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, m := range []any{Exec{}, Result{}, Batch{}, Results{}} {
@@ -476,6 +579,10 @@ func FuzzMsgsDecode(f *testing.F) {
 				continue
 			}
 			if perr != nil {
+				// The codec alone accepts a Result of the old three fields.
+				if oldResultForm(t, m, b, real, rr.Len()) {
+					continue
+				}
 				t.Fatalf("%T: the codec decodes %x, reflection fails: %v", m, b, perr)
 			}
 			got := reflect.ValueOf(real).Elem().Interface()

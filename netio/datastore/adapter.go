@@ -138,6 +138,6 @@ func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 func (a *adapter) failFast(ctx actors.Context, pd pending, failure string) {
 	a.opts.Counters.errors.Add(1)
 	if !pd.quiet {
-		ctx.Send(pd.to, store.Result{ID: pd.id, Failure: failure})
+		ctx.Send(pd.to, store.Result{ID: pd.id, Failure: failure, Kind: store.KindDatastore})
 	}
 }

@@ -351,7 +351,7 @@ func (c *conn) timedOut(failed []pending) {
 		"timeout", p.opts.Timeout, "failed_requests", len(failed))
 	p.failure()
 	p.stats.timeouts.Add(1)
-	p.fail(failed[:1], FailTimeout+": no reply within "+p.opts.Timeout.String())
+	p.failAs(failed[:1], FailTimeout+": no reply within "+p.opts.Timeout.String(), store.KindTimeout)
 	p.fail(failed[1:], FailClosedAfterTimeout)
 }
 

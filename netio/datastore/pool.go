@@ -15,7 +15,8 @@ import (
 
 // Failures an adapter answers with (store.Result.Failure). A Failure is one
 // of these, alone or followed by ": " and details (the dial error, the
-// reason a connection was lost, the bad request).
+// reason a connection was lost, the bad request). Its Kind is
+// store.KindTimeout for FailTimeout, store.KindDatastore for the others.
 const (
 	// FailRefused: the datastore refused (or did not answer) a dial; until
 	// a redial succeeds, requests fail fast with it. Dynomite's wording, for
@@ -98,13 +99,18 @@ func (p *pool) reply(pd pending, reply []byte) {
 	}
 }
 
-// fail answers every request in pds with failure.
+// fail answers every request in pds with failure, a datastore failure.
 func (p *pool) fail(pds []pending, failure string) {
+	p.failAs(pds, failure, store.KindDatastore)
+}
+
+// failAs answers every request in pds with failure, of kind.
+func (p *pool) failAs(pds []pending, failure string, kind store.FailureKind) {
 	p.stats.errors.Add(uint64(len(pds)))
 	p.stats.inFlight.Add(-int64(len(pds)))
 	for _, pd := range pds {
 		if !pd.quiet {
-			p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Failure: failure})
+			p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Failure: failure, Kind: kind})
 		}
 	}
 }
