@@ -21,8 +21,9 @@ type RegisterOptions struct {
 // written (F "write", a memcached set) by one process only, with values
 // that are decimal integers increasing in invocation order, and read (F
 // "read", a get) by any process; a read's completion holds the value read
-// in Value, empty for a miss (the format of jepsen/checker.Register); a
-// reply that held several values puts them all in Values. The promises, per level, of an AP store whose
+// in Value, empty for a miss (the format of the Jepsen harness's register
+// checker, package jepsen/checker); a reply that held several values puts
+// them all in Values. The promises, per level, of an AP store whose
 // replicas keep the last write they received, with no versions and no
 // repair:
 //
