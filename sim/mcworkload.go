@@ -365,21 +365,10 @@ func RunMemcachedSwarm(spec SwarmSpec) MemcachedRun {
 // mcLiveness heals every fault, waits for gossip to see every node again,
 // then runs fresh register clients at every level through every node.
 func (c *Cluster) mcLiveness(rec *Recorder, clients []*RegisterClient, keys []string, nodes []Node, r *rand.Rand) error {
-	w := c.W
 	for _, rc := range clients {
 		rc.Stop()
 	}
-	w.Heal()
-	w.SetNet(c.Spec.Net)
-	for _, n := range nodes {
-		id := actors.NodeID(n.ID)
-		if !w.Up(id) {
-			w.Restart(id)
-		}
-		w.Resume(id)
-		w.Inject(actors.Addr{}, actors.Addr{Node: id, Name: "store"}, SetStoreMode{})
-	}
-	if err := w.RunFor(20 * time.Second); err != nil { // detection bound 10s, plus replication
+	if err := c.healAll(nodes); err != nil {
 		return err
 	}
 	rec.Phase = "liveness"
@@ -402,5 +391,5 @@ func (c *Cluster) mcLiveness(rec *Recorder, clients []*RegisterClient, keys []st
 			id++
 		}
 	}
-	return w.RunFor(10 * time.Second)
+	return c.W.RunFor(10 * time.Second)
 }

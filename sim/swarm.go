@@ -348,21 +348,10 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 // liveness heals every fault, waits for gossip to see every node again,
 // then runs fresh operations at every level through every node.
 func (c *Cluster) liveness(rec *Recorder, clients []*SetClient, keys []string, nodes []Node, r *rand.Rand) error {
-	w := c.W
 	for _, sc := range clients {
 		sc.Stop()
 	}
-	w.Heal()
-	w.SetNet(c.Spec.Net)
-	for _, n := range nodes {
-		id := actors.NodeID(n.ID)
-		if !w.Up(id) {
-			w.Restart(id)
-		}
-		w.Resume(id)
-		w.Inject(actors.Addr{}, actors.Addr{Node: id, Name: "store"}, SetStoreMode{})
-	}
-	if err := w.RunFor(20 * time.Second); err != nil { // detection bound 10s, plus replication
+	if err := c.healAll(nodes); err != nil {
 		return err
 	}
 	rec.Phase = "liveness"
@@ -384,7 +373,25 @@ func (c *Cluster) liveness(rec *Recorder, clients []*SetClient, keys []string, n
 			id++
 		}
 	}
-	return w.RunFor(10 * time.Second)
+	return c.W.RunFor(10 * time.Second)
+}
+
+// healAll ends every fault: heals the network, restarts crashed nodes,
+// resumes paused ones, puts every store back to normal, then waits for
+// gossip to see every node again.
+func (c *Cluster) healAll(nodes []Node) error {
+	w := c.W
+	w.Heal()
+	w.SetNet(c.Spec.Net)
+	for _, n := range nodes {
+		id := actors.NodeID(n.ID)
+		if !w.Up(id) {
+			w.Restart(id)
+		}
+		w.Resume(id)
+		w.Inject(actors.Addr{}, actors.Addr{Node: id, Name: "store"}, SetStoreMode{})
+	}
+	return w.RunFor(20 * time.Second) // detection bound 10s, plus replication
 }
 
 // Shrink removes faults from a failing schedule, one at a time, while the
