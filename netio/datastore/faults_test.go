@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/stretchr/testify/require"
@@ -192,7 +193,9 @@ func TestAutoEject(t *testing.T) {
 	requirePrefix(t, FailTimeout, h.do("PING").Failure) // a new connection: the kernel accepts for a stopped process
 
 	start := time.Now()
-	require.Equal(t, FailEjected, h.do("PING").Failure, "third request after two failures")
+	ejected := h.do("PING")
+	require.Equal(t, FailEjected, ejected.Failure, "third request after two failures")
+	require.Equal(t, store.KindDatastore, ejected.Kind, "an ejection counts as the datastore's failure")
 	require.Less(t, time.Since(start), timeout, "failed fast")
 	s := h.opts.Counters.Snapshot()
 	require.EqualValues(t, 1, s.Ejections)

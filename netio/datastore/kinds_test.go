@@ -27,7 +27,9 @@ func TestFailureKinds(t *testing.T) {
 		h := newHarness(t, Options{Addr: addr, Protocol: Redis, AutoEject: true, FailureLimit: 1,
 			RetryTimeout: time.Minute, InitialBackoff: time.Millisecond})
 		requireFailure(t, h.do("PING"), FailRefused+": ", store.KindDatastore)
-		requireFailure(t, h.do("PING"), FailEjected, store.KindDatastore)
+		// Ejected by refusals: the answer still says what is wrong.
+		requireFailure(t, h.do("PING"), FailRefused+": ", store.KindDatastore)
+		require.EqualValues(t, 1, h.opts.Counters.Snapshot().Ejections)
 	})
 
 	t.Run("bad request", func(t *testing.T) {
