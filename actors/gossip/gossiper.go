@@ -20,7 +20,9 @@ type Config struct {
 	Name string
 	// Interval is the heartbeat and gossip period. Default 1s.
 	Interval time.Duration
-	// Fanout is how many random peers get the table each round. Default 3.
+	// Fanout is how many peers believed up get the table each round (the
+	// next ones of a shuffled rotation), besides one peer believed down.
+	// Default 3.
 	Fanout int
 	// PhiThreshold is the suspicion above which a member is down.
 	// Default 8.
@@ -72,6 +74,11 @@ type Gossiper struct {
 	version uint64
 	mono    time.Duration // ctx.Elapsed at the last message: snapshots are taken then
 	moves   int           // times this node moved its generation past a previous life's
+	// order is a shuffled rotation of the peers; each round takes the next
+	// Fanout of them that are up (cursor), so every reachable peer hears
+	// from this node directly at least every len(order)/Fanout rounds.
+	order  []string
+	cursor int
 }
 
 type entry struct {
@@ -167,18 +174,52 @@ func (g *Gossiper) peers() []string {
 	return out
 }
 
-// round bumps the heartbeat and pushes the table to Fanout random peers.
+// round bumps the heartbeat and pushes the table to the next Fanout peers
+// of the rotation that are up, and to one peer believed down.
+//
+// Random targets starved a partitioned minority: two nodes of an isolated
+// rack heard from each other only when a random pick fell on their own
+// side of the cut, and gaps of several rounds made each take the other
+// for down. The rotation bounds the gap between direct messages to
+// every reachable peer; skipping peers believed down spends the fanout on
+// the reachable ones; the one down peer per round lets a recovered node
+// (or a false verdict) be heard of again.
 func (g *Gossiper) round(ctx actors.Context) {
 	g.self.Heartbeat++
-	peers := g.peers()
 	table := g.table()
-	for i := 0; i < g.cfg.Fanout && len(peers) > 0; i++ {
-		j := ctx.Rand().IntN(len(peers))
-		ctx.Send(g.addr(peers[j]), Digest{Members: table})
-		peers[j] = peers[len(peers)-1]
-		peers = peers[:len(peers)-1]
+	for _, id := range g.targets(ctx) {
+		ctx.Send(g.addr(id), Digest{Members: table})
 	}
 	g.publishIfChanged(ctx)
+}
+
+// targets picks this round's peers.
+func (g *Gossiper) targets(ctx actors.Context) []string {
+	peers := g.peers()
+	var out []string
+	for scanned := 0; len(out) < g.cfg.Fanout && scanned < len(peers); scanned++ {
+		if g.cursor >= len(g.order) {
+			g.order = append(g.order[:0], peers...)
+			ctx.Rand().Shuffle(len(g.order), func(i, j int) { g.order[i], g.order[j] = g.order[j], g.order[i] })
+			g.cursor = 0
+		}
+		id := g.order[g.cursor]
+		g.cursor++
+		if e := g.members[id]; e == nil || e.m.Left || g.view.Down[id] || slices.Contains(out, id) {
+			continue
+		}
+		out = append(out, id)
+	}
+	var down []string
+	for _, id := range peers {
+		if g.view.Down[id] {
+			down = append(down, id)
+		}
+	}
+	if len(down) > 0 {
+		out = append(out, down[ctx.Rand().IntN(len(down))])
+	}
+	return out
 }
 
 func (g *Gossiper) table() []Member {
