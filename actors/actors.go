@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // NodeID names one dynonode process in the cluster. It is stable across
@@ -61,6 +63,12 @@ type Context interface {
 	// start, drifting with the node's clock rate but never jumping. Measure
 	// durations with it (failure detection, latencies).
 	Elapsed() time.Duration
+	// HLC is a fresh reading of this node's hybrid logical clock: newer
+	// than every earlier reading on the node and than every timestamp that
+	// arrived with a message from a peer (both runtimes merge the sender's
+	// clock from each remote envelope before delivering it). Writes take
+	// their version from it.
+	HLC() hlc.Timestamp
 	// Rand is this actor's own seeded source.
 	Rand() *rand.Rand
 	// Spawn starts a child actor named name on this node and returns its

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // NodeSpec describes one simulated node: its identity, its place in the
@@ -39,6 +40,7 @@ type node struct {
 	nextTID actors.TimerID
 	log     *slog.Logger
 	kept    map[string]actors.Behaviour // durable actors' state across a crash
+	hlc     hlc.Clock                   // the process's clock: lost in a crash, as a real process loses it
 }
 
 // cell hosts one actor on a node.
@@ -108,6 +110,7 @@ func (n *node) crash(wipe bool) {
 		}
 	}
 	n.up = false
+	n.hlc = hlc.Clock{}
 	n.epoch++
 	n.actors = nil
 	n.parked = nil
@@ -124,6 +127,10 @@ func (x simContext) Sender() actors.Addr { return x.c.sender }
 func (x simContext) Rand() *rand.Rand    { return x.c.rng }
 func (x simContext) Log() *slog.Logger   { return x.c.log }
 func (x simContext) Now() time.Time      { return x.c.n.clock.now(x.c.n.w.now) }
+func (x simContext) HLC() hlc.Timestamp {
+	n := x.c.n
+	return n.hlc.Now(n.clock.now(n.w.now))
+}
 func (x simContext) Elapsed() time.Duration {
 	return x.c.n.clock.mono(x.c.n.w.now)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/msg"
 )
 
@@ -230,6 +231,9 @@ func (w *World) step(e *event) {
 			}
 			m = env.Msg
 			w.trace.bytes(e.wire)
+			if !env.HLC.IsZero() {
+				n.hlc.Update(env.HLC, n.clock.now(w.now))
+			}
 		}
 		w.record(recDeliver, w.now, from, c.addr, typeName(m))
 	}
@@ -269,13 +273,17 @@ func (w *World) send(from, to actors.Addr, m any) {
 		w.schedule(&event{at: w.now, kind: evDeliver, node: dst, epoch: dst.epoch, from: from, to: to.Name, msg: m})
 		return
 	}
-	wire, err := w.codec.Append(nil, from, to, m)
+	src := w.nodes[from.Node]
+	var ts hlc.Timestamp
+	if src != nil { // a send is an event of the sender's clock
+		ts = src.hlc.Now(src.clock.now(w.now))
+	}
+	wire, err := w.codec.AppendStamped(nil, from, to, ts, m)
 	if err != nil {
 		w.failure = fmt.Errorf("sim: seed=%d: %s sending to %s: %w", w.seed, from, to, err)
 		return
 	}
 	w.stats.Remote++
-	src := w.nodes[from.Node]
 	for _, at := range w.net.transmit(src, dst, w.now) {
 		w.schedule(&event{at: at, kind: evDeliver, node: dst, epoch: dst.epoch, from: from, to: to.Name, wire: wire})
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/stretchr/testify/require"
 )
@@ -273,4 +274,43 @@ func TestDurableActorsSurviveCrashUnlessWiped(t *testing.T) {
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+}
+
+// clockProbe reads the node's hybrid logical clock on every message and
+// sends to `to` when told.
+type clockProbe struct{ reads []hlc.Timestamp }
+
+func (p *clockProbe) Receive(ctx actors.Context, m any) {
+	p.reads = append(p.reads, ctx.HLC())
+	if c, ok := m.(sendCmd); ok {
+		ctx.Send(c.to, c.m)
+	}
+}
+
+// TestHLCCrossesNodes: a message carries its sender's clock, so the
+// receiver's next reading is newer than the sender's at the send, even
+// with the receiver's wall clock 300 s behind; without the merge (a message
+// injected from outside any node) it stays on its own wall clock.
+func TestHLCCrossesNodes(t *testing.T) {
+	w := New(Config{Seed: 3, Net: Link{Latency: time.Millisecond}})
+	probes := map[actors.NodeID]*clockProbe{}
+	for _, id := range []actors.NodeID{"a", "b"} {
+		p := &clockProbe{}
+		probes[id] = p
+		w.AddNode(NodeSpec{ID: id, Boot: func(s actors.Spawner) { s.Spawn("c", func() actors.Behaviour { return p }) }})
+	}
+	w.SetClockOffset("b", -300*time.Second)
+	require.NoError(t, w.RunFor(time.Millisecond))
+	a, b := probes["a"], probes["b"]
+
+	w.Inject(actors.Addr{}, actors.Addr{Node: "b", Name: "c"}, probeMsg{N: 0})
+	require.NoError(t, w.RunFor(10*time.Millisecond))
+	alone := b.reads[len(b.reads)-1]
+	require.Less(t, alone.Wall, w.NodeTime("a").UnixNano()-int64(200*time.Second), "b runs on its own, slow, wall clock")
+
+	w.Inject(actors.Addr{}, actors.Addr{Node: "a", Name: "c"}, sendCmd{to: actors.Addr{Node: "b", Name: "c"}, m: probeMsg{N: 1}})
+	require.NoError(t, w.RunFor(10*time.Millisecond))
+	sent := a.reads[len(a.reads)-1]
+	got := b.reads[len(b.reads)-1]
+	require.True(t, sent.Less(got), "b read %s after a message a sent at %s", got, sent)
 }

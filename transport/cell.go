@@ -12,6 +12,7 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // Messages the runtime puts in a mailbox on an actor's behalf.
@@ -395,6 +396,7 @@ func (c *cell) Now() time.Time {
 	}
 	return c.now
 }
+func (c *cell) HLC() hlc.Timestamp { return c.n.hlcNow(c.Now()) }
 func (c *cell) Elapsed() time.Duration {
 	return time.Since(c.n.started) // time.Since reads the monotonic clock
 }

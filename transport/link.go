@@ -257,7 +257,8 @@ func (p *pipe) writeLoop() {
 func (l *link) appendFrame(codec *msg.Codec, dst []byte, o outbound) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0)
-	dst, err := codec.Append(dst, o.from, o.to, o.msg)
+	// A send is an event of the node's clock: the peer merges it.
+	dst, err := codec.AppendStamped(dst, o.from, o.to, l.n.hlcNow(time.Now().Add(l.n.ClockOffset())), o.msg)
 	if err != nil {
 		return dst[:start], err
 	}
@@ -414,6 +415,7 @@ func (n *Node) frames(codec *msg.Codec, buf []byte, out *[]posted, cells map[str
 		}
 		used = end
 		n.stats.received.Add(1)
+		n.hlcMerge(env.HLC)
 		c := cells[env.To.Name]
 		if c == nil || c.dead.Load() {
 			if len(cells) >= maxCachedCells {

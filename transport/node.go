@@ -15,6 +15,7 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/dynonode/dynonode/netio/admit"
 )
@@ -76,6 +77,11 @@ type Node struct {
 	// clockOffset (ns) shifts the wall clock actors see (Context.Now),
 	// for fault injection; Elapsed stays monotonic and unshifted.
 	clockOffset atomic.Int64
+
+	// hlc is the node's hybrid logical clock: read by actors (Context.HLC),
+	// stamped on every envelope sent and merged from every one received.
+	hlcMu sync.Mutex
+	hlc   hlc.Clock
 }
 
 type counters struct {
@@ -152,6 +158,24 @@ func (n *Node) SetClockOffset(d time.Duration) { n.clockOffset.Store(int64(d)) }
 
 // ClockOffset is the shift set by SetClockOffset.
 func (n *Node) ClockOffset() time.Duration { return time.Duration(n.clockOffset.Load()) }
+
+// hlcNow reads the node's hybrid logical clock at wall time now.
+func (n *Node) hlcNow(now time.Time) hlc.Timestamp {
+	n.hlcMu.Lock()
+	defer n.hlcMu.Unlock()
+	return n.hlc.Now(now)
+}
+
+// hlcMerge folds a peer's clock reading into the node's.
+func (n *Node) hlcMerge(ts hlc.Timestamp) {
+	if ts.IsZero() {
+		return
+	}
+	now := time.Now().Add(n.ClockOffset())
+	n.hlcMu.Lock()
+	n.hlc.Update(ts, now)
+	n.hlcMu.Unlock()
+}
 
 // PeerAddr is the address the peer listener is bound to ("" when none).
 func (n *Node) PeerAddr() string {

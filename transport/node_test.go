@@ -492,3 +492,21 @@ func TestReachesNodeLearnedAtRunTime(t *testing.T) {
 	require.Equal(t, testreg.State{Value: "v"}, g.m)
 	require.Equal(t, actors.Addr{Node: "a", Name: "t"}, g.from)
 }
+
+// TestHLCCrossesTheWire: every envelope carries its sender's clock, so a
+// node whose wall clock runs 300 s behind reads, after a message, a clock
+// newer than the sender's at the send.
+func TestHLCCrossesTheWire(t *testing.T) {
+	a, b := startNode(t, "a"), startNode(t, "b")
+	a.AddPeer(b.ID(), b.PeerAddr(), 1)
+	b.SetClockOffset(-300 * time.Second)
+	chB := spawnRecorder(t, b, "rec")
+	next(t, chB, isType[actors.Started])
+	before := b.hlcNow(time.Now().Add(b.ClockOffset()))
+	sent := a.hlcNow(time.Now())
+	require.Less(t, before.Wall, sent.Wall-int64(200*time.Second), "b's own clock is behind")
+	a.Send(actors.Addr{Node: "a", Name: "t"}, actors.Addr{Node: "b", Name: "rec"}, testreg.State{Value: "v"})
+	next(t, chB, isType[testreg.State])
+	after := b.hlcNow(time.Now().Add(b.ClockOffset()))
+	require.True(t, sent.Less(after), "b read %s after a message a sent after %s", after, sent)
+}

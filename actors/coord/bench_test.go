@@ -10,6 +10,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
 )
@@ -47,6 +48,7 @@ func (c *benchCtx) After(time.Duration, any) actors.TimerID   { return 1 }
 func (c *benchCtx) Cancel(actors.TimerID)                     {}
 func (c *benchCtx) Now() time.Time                            { return c.now }
 func (c *benchCtx) Elapsed() time.Duration                    { return 0 }
+func (c *benchCtx) HLC() hlc.Timestamp                        { return hlc.Timestamp{Wall: 1} }
 func (c *benchCtx) Rand() *rand.Rand                          { return rand.New(rand.NewPCG(1, 2)) }
 func (c *benchCtx) Spawn(string, actors.Producer) actors.Addr { return actors.Addr{} }
 func (c *benchCtx) Stop(actors.Addr)                          {}

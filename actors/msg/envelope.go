@@ -8,17 +8,22 @@ import (
 	"reflect"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// Envelope is one inter-node message: who sent it, to whom, a correlation id
-// and the payload. On the wire it is a msgpack array
-// [code, from.node, from.name, to.node, to.name, corr_id, payload].
+// Envelope is one inter-node message: who sent it, to whom, a correlation id,
+// the sender's hybrid logical clock and the payload. On the wire it is a
+// msgpack array [code, from.node, from.name, to.node, to.name, corr_id,
+// hlc.wall, hlc.logical, payload]; a sender without a clock reading writes
+// the older seven-field form [code, ..., corr_id, payload], which decodes
+// with a zero HLC.
 type Envelope struct {
 	Code   Code
 	From   actors.Addr
 	To     actors.Addr
 	CorrID uint64
+	HLC    hlc.Timestamp
 	Msg    any
 }
 
@@ -34,7 +39,12 @@ type Correlated interface{ CorrelationID() uint64 }
 // waits for an answer (a quiet store.Exec).
 type Bounceable interface{ Bounce(reason string) any }
 
-const envelopeFields = 7
+// envelopeFields is the envelope's length with a clock reading;
+// envelopeFieldsNoHLC without.
+const (
+	envelopeFields      = 9
+	envelopeFieldsNoHLC = 7
+)
 
 // ErrUnknownCode is wrapped by Decode when the code is not registered.
 var ErrUnknownCode = errors.New("unknown message code")
@@ -92,10 +102,16 @@ func NewCodec() *Codec {
 	return c
 }
 
-// Append encodes an envelope for m and appends it to dst. The code comes from
-// the registry; an unregistered type is an error (the message cannot leave
-// the node).
+// Append encodes an envelope for m without a clock reading and appends it
+// to dst (see AppendStamped).
 func (c *Codec) Append(dst []byte, from, to actors.Addr, m any) ([]byte, error) {
+	return c.AppendStamped(dst, from, to, hlc.Timestamp{}, m)
+}
+
+// AppendStamped encodes an envelope for m, stamped with the sender's clock
+// reading ts, and appends it to dst. The code comes from the registry; an
+// unregistered type is an error (the message cannot leave the node).
+func (c *Codec) AppendStamped(dst []byte, from, to actors.Addr, ts hlc.Timestamp, m any) ([]byte, error) {
 	ent, ok := byType[reflect.TypeOf(m)]
 	if !ok {
 		return dst, fmt.Errorf("msg: encode %T for %s: type not registered", m, to)
@@ -116,14 +132,23 @@ func (c *Codec) Append(dst []byte, from, to actors.Addr, m any) ([]byte, error) 
 		c.out.b = c.own[:0]
 	}
 	e := c.enc
+	fields := envelopeFields
+	if ts.IsZero() {
+		fields = envelopeFieldsNoHLC
+	}
 	err := errors.Join(
-		e.EncodeArrayLen(envelopeFields),
+		e.EncodeArrayLen(fields),
 		e.EncodeUint(uint64(code)),
 		e.EncodeString(string(from.Node)), e.EncodeString(from.Name),
 		e.EncodeString(string(to.Node)), e.EncodeString(to.Name),
 		e.EncodeUint(corr),
-		ent.encode(e, m),
 	)
+	if err == nil && fields == envelopeFields {
+		err = errors.Join(e.EncodeInt(ts.Wall), e.EncodeUint(uint64(ts.Logical)))
+	}
+	if err == nil {
+		err = ent.encode(e, m)
+	}
 	out := c.out.b
 	c.out.b = nil // never keep the caller's buffer past this call
 	if !inPlace && cap(out) <= maxOwnBuffer {
@@ -150,8 +175,8 @@ func (c *Codec) Decode(b []byte) (Envelope, error) {
 	if err != nil {
 		return env, fmt.Errorf("msg: decode envelope header: %w", err)
 	}
-	if n != envelopeFields {
-		return env, fmt.Errorf("msg: decode envelope: %d fields, want %d", n, envelopeFields)
+	if n != envelopeFields && n != envelopeFieldsNoHLC {
+		return env, fmt.Errorf("msg: decode envelope: %d fields, want %d (or %d)", n, envelopeFields, envelopeFieldsNoHLC)
 	}
 	code, err := d.DecodeUint16()
 	if err != nil {
@@ -167,6 +192,14 @@ func (c *Codec) Decode(b []byte) (Envelope, error) {
 	env.From.Node, env.To.Node = actors.NodeID(fromNode), actors.NodeID(toNode)
 	if env.CorrID, err = d.DecodeUint64(); err != nil {
 		return env, fmt.Errorf("msg: decode envelope corr_id (code %d): %w", code, err)
+	}
+	if n == envelopeFields {
+		if env.HLC.Wall, err = d.DecodeInt64(); err != nil {
+			return env, fmt.Errorf("msg: decode envelope hlc (code %d): %w", code, err)
+		}
+		if env.HLC.Logical, err = d.DecodeUint32(); err != nil {
+			return env, fmt.Errorf("msg: decode envelope hlc (code %d): %w", code, err)
+		}
 	}
 	ent, ok := byCode[env.Code]
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
@@ -171,4 +172,28 @@ func BenchmarkEnvelope(b *testing.B) {
 		}
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// TestEnvelopeCarriesHLC: a stamped envelope carries the sender's clock
+// reading; an unstamped one keeps the seven-field form that nodes built
+// before clocks write, and decodes with a zero reading.
+func TestEnvelopeCarriesHLC(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ts := hlc.Timestamp{Wall: rapid.Int64Min(1).Draw(t, "wall"), Logical: rapid.Uint32().Draw(t, "logical")}
+		c := NewCodec()
+		b, err := c.AppendStamped(nil, from, to, ts, testAck{OK: true})
+		require.NoError(t, err)
+		require.Equal(t, byte(0x90|envelopeFields), b[0])
+		env, err := NewCodec().Decode(b)
+		require.NoError(t, err)
+		require.Equal(t, ts, env.HLC)
+		require.Equal(t, testAck{OK: true}, env.Msg)
+	})
+	old, err := NewCodec().Append(nil, from, to, testAck{OK: true})
+	require.NoError(t, err)
+	require.Equal(t, byte(0x90|envelopeFieldsNoHLC), old[0])
+	env, err := NewCodec().Decode(old)
+	require.NoError(t, err)
+	require.True(t, env.HLC.IsZero())
+	require.Equal(t, testAck{OK: true}, env.Msg)
 }

@@ -55,7 +55,7 @@ func TestCustomCodecThroughRegistry(t *testing.T) {
 		// The same bytes as msgpack's own dispatch to the method.
 		var want bytes.Buffer
 		e := msgpack.NewEncoder(&want)
-		require.NoError(t, errors.Join(e.EncodeArrayLen(envelopeFields), e.EncodeUint(0xFFF4),
+		require.NoError(t, errors.Join(e.EncodeArrayLen(envelopeFieldsNoHLC), e.EncodeUint(0xFFF4),
 			e.EncodeString(string(from.Node)), e.EncodeString(from.Name),
 			e.EncodeString(string(to.Node)), e.EncodeString(to.Name), e.EncodeUint(0), e.Encode(m)))
 		require.Equal(t, want.Bytes(), b)

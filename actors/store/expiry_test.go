@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 func do(e *Engine, now time.Time, cmd ...string) string {
@@ -121,6 +122,7 @@ func (c *fakeCtx) After(d time.Duration, _ any) actors.TimerID {
 func (c *fakeCtx) Cancel(actors.TimerID)                     {}
 func (c *fakeCtx) Now() time.Time                            { return c.now }
 func (c *fakeCtx) Elapsed() time.Duration                    { return c.Now().Sub(time.Time{}) }
+func (c *fakeCtx) HLC() hlc.Timestamp                        { return hlc.Timestamp{Wall: c.Now().UnixNano()} }
 func (c *fakeCtx) Rand() *rand.Rand                          { return rand.New(rand.NewPCG(1, 2)) }
 func (c *fakeCtx) Spawn(string, actors.Producer) actors.Addr { return actors.Addr{} }
 func (c *fakeCtx) Stop(actors.Addr)                          {}
