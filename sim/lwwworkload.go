@@ -1,0 +1,256 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/internal/check"
+)
+
+// LWWClient is one workload process of versioned registers: through one
+// Redis connection it overwrites keys that every client shares (SET of a
+// value unique to the history), deletes them (DEL) and reads them (GET),
+// one operation at a time, recording a history for check.CheckLWW.
+type LWWClient struct {
+	ID      int
+	Node    string
+	DC      string
+	Level   config.Consistency
+	Keys    []string
+	Reads   float64 // share of reads
+	Deletes float64 // share of deletes
+	Think   time.Duration
+	// ReadEach reads every key once, in order, then stops: the
+	// convergence reads after the heal.
+	ReadEach bool
+	rec      *Recorder
+	coord    actors.Addr
+	open     *check.Op
+	n        int
+	stopped  bool
+}
+
+// StartLWWClient spawns a register workload process on node with its own
+// connection.
+func (c *Cluster) StartLWWClient(rec *Recorder, lc *LWWClient) {
+	lc.rec = rec
+	lc.DC = c.Node(lc.Node).DC
+	name := fmt.Sprintf("lwwclient%d", lc.ID)
+	self := actors.Addr{Node: actors.NodeID(lc.Node), Name: name}
+	if c.W.Spawn(actors.NodeID(lc.Node), name, func() actors.Behaviour { return lc }).IsZero() {
+		return // the node is down: no process here
+	}
+	lc.coord = c.Connect(lc.Node, lc.Level, lc.Level, self)
+}
+
+// Stop ends the process after its current operation.
+func (lc *LWWClient) Stop() { lc.stopped = true }
+
+// Receive implements actors.Behaviour.
+func (lc *LWWClient) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case actors.Started:
+		ctx.After(lc.think(ctx), nextOp{})
+	case nextOp:
+		if lc.stopped || lc.open != nil || (lc.ReadEach && lc.n >= len(lc.Keys)) {
+			return
+		}
+		op := check.Op{Process: lc.ID, Type: check.Invoke, Level: lc.Level.String(), Node: lc.Node, DC: lc.DC, Phase: lc.rec.Phase}
+		var cmd [][]byte
+		draw := ctx.Rand().Float64()
+		switch {
+		case lc.ReadEach:
+			op.F, op.Key = "read", lc.Keys[lc.n]
+		case draw < lc.Reads:
+			op.F, op.Key = "read", lc.Keys[ctx.Rand().IntN(len(lc.Keys))]
+		case draw < lc.Reads+lc.Deletes:
+			op.F, op.Key = "delete", lc.Keys[ctx.Rand().IntN(len(lc.Keys))]
+		default:
+			op.F, op.Key = "write", lc.Keys[ctx.Rand().IntN(len(lc.Keys))]
+			op.Value = "p" + strconv.Itoa(lc.ID) + "-" + strconv.Itoa(lc.n)
+		}
+		lc.n++
+		switch op.F {
+		case "read":
+			cmd = [][]byte{[]byte("GET"), []byte(op.Key)}
+		case "delete":
+			cmd = [][]byte{[]byte("DEL"), []byte(op.Key)}
+		default:
+			cmd = [][]byte{[]byte("SET"), []byte(op.Key), []byte(op.Value)}
+		}
+		lc.rec.add(op)
+		lc.open = &op
+		ctx.Send(lc.coord, coord.Requests{Cmds: [][][]byte{cmd}})
+	case coord.Replies:
+		if lc.open == nil || len(m.Data) == 0 {
+			return
+		}
+		lc.rec.add(completeLWW(*lc.open, m.Data))
+		lc.open = nil
+		ctx.After(lc.think(ctx), nextOp{})
+	}
+}
+
+func (lc *LWWClient) think(ctx actors.Context) time.Duration {
+	return lc.Think/2 + time.Duration(ctx.Rand().Int64N(int64(lc.Think)+1))
+}
+
+// completeLWW turns a reply into the operation's completion. A write or
+// delete that failed may still have reached some replicas (info), unless
+// the node refused it outright; a failed read changed nothing.
+func completeLWW(inv check.Op, reply []byte) check.Op {
+	op := inv
+	v, _, err := resp.ParseReply(reply)
+	switch {
+	case err != nil:
+		op.Type, op.Error = check.Info, "unparsable reply: "+err.Error()
+	case v.Type == resp.Error:
+		op.Error = string(v.Str)
+		op.Type = check.Fail
+		if op.F != "read" && !strings.Contains(op.Error, "current state does not allow") {
+			op.Type = check.Info
+		}
+	case op.F == "read":
+		op.Type = check.OK
+		op.Value = string(v.Str) // a nil bulk string reads as ""
+	default:
+		op.Type = check.OK
+	}
+	return op
+}
+
+// replicaReader asks its node's store for keys directly, as an operator
+// would read each replica's datastore, and keeps the answers.
+type replicaReader struct {
+	keys []string
+	got  map[string]string
+}
+
+func (r *replicaReader) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case actors.Started:
+		for i, k := range r.keys {
+			ctx.Send(actors.Addr{Node: ctx.Self().Node, Name: "store"}, store.Exec{ID: uint64(i + 1), Args: [][]byte{[]byte("GET"), []byte(k)}})
+		}
+	case store.Result:
+		if i := int(m.ID) - 1; i >= 0 && i < len(r.keys) && m.Failure == "" {
+			v, _, err := resp.ParseReply(m.Reply)
+			if err == nil {
+				r.got[r.keys[i]] = string(v.Str)
+			}
+		}
+	}
+}
+
+// LWWRun is what RunLWWSwarm produced.
+type LWWRun struct {
+	SwarmRun
+	Finals []check.Final
+}
+
+// RunLWWSwarm runs multi-writer register clients (overwrites, deletes,
+// reads of shared keys) under the fault schedule, then heals, reads every
+// key once at DC_QUORUM through every node (read repair converges what it
+// reads), lets the cluster settle, reads each replica's store directly and
+// judges the history and the replicas with check.CheckLWW.
+func RunLWWSwarm(spec SwarmSpec) LWWRun {
+	if spec.Phase == 0 {
+		spec.Phase = 60 * time.Second
+	}
+	if spec.Clients == 0 {
+		spec.Clients = 8
+	}
+	c, err := NewCluster(spec.cluster())
+	run := LWWRun{SwarmRun: SwarmRun{Spec: spec}}
+	if err != nil {
+		run.Err = err
+		return run
+	}
+	var nodes []Node
+	for _, n := range c.Nodes {
+		nodes = append(nodes, Node{ID: n.ID, DC: n.DC, Rack: n.Rack})
+	}
+	run.Faults = spec.Faults
+	if run.Faults == nil {
+		run.Faults = PlanFaults(spec.Seed, nodes, spec.Phase)
+	}
+	w := c.W
+	rec := NewRecorder(w)
+	r := w.Rand("lwwworkload")
+	keys := []string{"r1", "r2", "r3", "r4"}
+	var clients []*LWWClient
+	for i := range spec.Clients {
+		level := levels[r.IntN(len(levels))]
+		node := nodes[r.IntN(len(nodes))].ID
+		if spec.Levels != nil {
+			level, node = spec.Levels[i%len(spec.Levels)], nodes[(i/len(spec.Levels))%len(nodes)].ID
+		}
+		lc := &LWWClient{ID: i + 1, Node: node, Level: level, Keys: keys, Reads: 0.4, Deletes: 0.1, Think: 200 * time.Millisecond}
+		clients = append(clients, lc)
+		c.StartLWWClient(rec, lc)
+	}
+	if run.Err = w.RunFor(5 * time.Second); run.Err != nil { // gossip settles before faults
+		return run
+	}
+	start := w.Now()
+	for _, f := range run.Faults {
+		f.At += start
+		run.Wiped = run.Wiped || f.Kind == "crash-wipe"
+		c.apply(f)
+	}
+	if run.Err = w.Run(start + spec.Phase); run.Err != nil {
+		return run
+	}
+	for _, lc := range clients {
+		lc.Stop()
+	}
+	if run.Err = c.healAll(nodes); run.Err != nil {
+		return run
+	}
+	rec.Phase = "liveness"
+	id := len(clients) + 1
+	for _, n := range nodes {
+		c.StartLWWClient(rec, &LWWClient{ID: id, Node: n.ID, Level: config.DCQuorum, Keys: keys, ReadEach: true, Think: 20 * time.Millisecond})
+		id++
+	}
+	if run.Err = w.RunFor(10 * time.Second); run.Err != nil {
+		return run
+	}
+	run.Finals, run.Err = c.readReplicas(keys)
+	run.History = rec.H
+	run.Result = check.CheckLWW(rec.H, run.Finals, check.LWWOptions{Margin: 2 * c.Spec.Heartbeat,
+		Options: check.Options{DatastoreLoss: run.Wiped}})
+	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
+	return run
+}
+
+// readReplicas reads every key from each of its replicas' stores.
+func (c *Cluster) readReplicas(keys []string) ([]check.Final, error) {
+	readers := map[string]*replicaReader{}
+	for _, id := range c.NodeIDs() {
+		rr := &replicaReader{keys: keys, got: map[string]string{}}
+		readers[id] = rr
+		c.W.Spawn(actors.NodeID(id), "replica-reader", func() actors.Behaviour { return rr })
+	}
+	if err := c.W.RunFor(time.Second); err != nil {
+		return nil, err
+	}
+	var out []check.Final
+	for _, k := range keys {
+		for _, rep := range c.Assembly(c.NodeIDs()[0]).Ring().Replicas([]byte(k), nil) {
+			v, ok := readers[string(rep.Node)].got[k]
+			if !ok {
+				return nil, fmt.Errorf("sim: replica %s did not answer for %q", rep.Node, k)
+			}
+			out = append(out, check.Final{Key: k, Replica: string(rep.Node), Value: v})
+		}
+	}
+	return out, nil
+}
