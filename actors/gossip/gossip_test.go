@@ -227,3 +227,25 @@ func TestRestartAfterClockStepBack(t *testing.T) {
 	require.Equal(t, 1, tp.members("d0r0n0").GenerationMoves, "the restarted node moved past its previous life once")
 	require.Zero(t, tp.members("d0r1n0").GenerationMoves, "the peer's own echoes moved nothing")
 }
+
+// TestMixedVersionsRefused: a node whose versions setting differs from
+// the others' is never taken for up by them, nor they by it, however long
+// they gossip; nodes that agree see each other up.
+func TestMixedVersionsRefused(t *testing.T) {
+	w := sim.New(sim.Config{Seed: 4, Net: sim.Link{Latency: time.Millisecond}})
+	var members []gossip.Member
+	for i := range 4 {
+		members = append(members, gossip.Member{ID: fmt.Sprintf("n%d", i), DC: "dc1", Rack: fmt.Sprintf("r%d", i), Tokens: []uint32{0}})
+	}
+	for i, self := range members {
+		cfg := gossip.Config{Self: self, Seeds: members, Interval: time.Second, AllowJoin: true, Versions: i != 3}
+		w.AddNode(sim.NodeSpec{ID: actors.NodeID(self.ID), DC: self.DC, Rack: self.Rack,
+			Boot: func(s actors.Spawner) { s.Spawn("gossip", gossip.New(cfg)) }})
+	}
+	require.NoError(t, w.RunFor(30*time.Second))
+	tp := &topo{w: w}
+	for i := range 3 {
+		require.Equal(t, fmt.Sprintf("n%d n%d n%d ", 0, 1, 2), tp.upView(fmt.Sprintf("n%d", i)), "versioned node n%d", i)
+	}
+	require.Equal(t, "n3 ", tp.upView("n3"), "the unversioned node sees nobody up")
+}

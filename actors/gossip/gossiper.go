@@ -33,6 +33,11 @@ type Config struct {
 	// AllowJoin (enable_gossip) lets nodes that are not seeds join through
 	// gossip. Without it the membership is the seeds, as in Dynomite.
 	AllowJoin bool
+	// Versions is this node's `versions` setting. A member that declares
+	// the other setting is refused: never taken for up, never in the
+	// ring, logged once (a mixed cluster would let unversioned writes
+	// overwrite versioned ones).
+	Versions bool
 	// Hash and HashTag build the ring of the membership.
 	Hash    ring.Hash
 	HashTag ring.HashTag
@@ -72,8 +77,9 @@ type Gossiper struct {
 	subs    map[actors.Addr]bool
 	view    *View
 	version uint64
-	mono    time.Duration // ctx.Elapsed at the last message: snapshots are taken then
-	moves   int           // times this node moved its generation past a previous life's
+	mono    time.Duration   // ctx.Elapsed at the last message: snapshots are taken then
+	moves   int             // times this node moved its generation past a previous life's
+	refused map[string]bool // members that declared the other versions setting
 	// order is a shuffled rotation of the peers; each round takes the next
 	// Fanout of them that are up (cursor), so every reachable peer hears
 	// from this node directly at least every len(order)/Fanout rounds.
@@ -127,6 +133,11 @@ func (g *Gossiper) Receive(ctx actors.Context, m any) {
 
 func (g *Gossiper) start(ctx actors.Context) {
 	g.self = g.cfg.Self
+	g.self.Versions = VersionsOff
+	if g.cfg.Versions {
+		g.self.Versions = VersionsOn
+	}
+	g.refused = map[string]bool{}
 	g.self.Generation = uint64(ctx.Now().UnixNano())
 	g.self.Heartbeat = 0
 	// Dynomite goes from JOINING to NORMAL at once without gossip; with
@@ -242,6 +253,10 @@ func (g *Gossiper) merge(ctx actors.Context, ms []Member) {
 			g.pastPreviousLife(ctx, m)
 			continue
 		}
+		if m.Versions != 0 && m.Versions != g.self.Versions {
+			g.refuse(ctx, m)
+			continue
+		}
 		e, known := g.members[m.ID]
 		if !known {
 			if !g.cfg.AllowJoin || m.Left {
@@ -291,6 +306,25 @@ func (g *Gossiper) pastPreviousLife(ctx actors.Context, m Member) {
 	g.moves++
 	ctx.Log().Warn("gossip generation moved past a previous life's", "generation", g.self.Generation,
 		"previous_generation", m.Generation, "previous_heartbeat", m.Heartbeat)
+}
+
+// refuse keeps a member whose versions setting differs from this node's
+// out of the membership: it is never heard from, so it is never up, and
+// coordinators route around it. Logged once per member and life.
+func (g *Gossiper) refuse(ctx actors.Context, m Member) {
+	if g.refused[m.ID] {
+		return
+	}
+	g.refused[m.ID] = true
+	on := func(v bool) string {
+		if v {
+			return "on"
+		}
+		return "off"
+	}
+	ctx.Log().Error("peer refused: it runs with versions "+on(m.Versions == VersionsOn)+", this node with versions "+on(g.cfg.Versions)+
+		"; a cluster must not mix them (unversioned writes would overwrite versioned ones): set `versions` alike on every node",
+		"member", m.ID)
 }
 
 func (g *Gossiper) down(now time.Duration) map[string]bool {

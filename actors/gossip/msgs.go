@@ -16,7 +16,17 @@ type Member struct {
 	Generation uint64
 	Heartbeat  uint64
 	Left       bool // the node left the cluster for good
+	// Versions says whether the node keeps versioned values (the
+	// `versions` key): VersionsOn or VersionsOff; 0 from a node built
+	// before versions. Nodes that disagree refuse each other.
+	Versions uint8
 }
+
+// Values of Member.Versions.
+const (
+	VersionsOff uint8 = 1
+	VersionsOn  uint8 = 2
+)
 
 func (m Member) newerThan(o Member) bool {
 	return m.Generation > o.Generation || (m.Generation == o.Generation && m.Heartbeat > o.Heartbeat)
