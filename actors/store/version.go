@@ -107,7 +107,11 @@ func (e *Engine) version(v *value) hlc.Version {
 // stamp sets v's version; ok is false when the engine's table of node
 // ids is full (65535 ids), which no real cluster reaches.
 func (e *Engine) stamp(v *value, ver hlc.Version) bool {
-	i, ok := e.nodeIndex[ver.Node]
+	i, ok := e.lastNode, e.nodes[e.lastNode] == ver.Node
+	if !ok {
+		i, ok = e.nodeIndex[ver.Node]
+		e.lastNode = i
+	}
 	if !ok {
 		if len(e.nodes) > 0xffff {
 			return false
@@ -115,6 +119,7 @@ func (e *Engine) stamp(v *value, ver hlc.Version) bool {
 		i = uint16(len(e.nodes))
 		e.nodes = append(e.nodes, ver.Node)
 		e.nodeIndex[ver.Node] = i
+		e.lastNode = i
 	}
 	v.vwall, v.vlogical, v.vnode = ver.TS.Wall, ver.TS.Logical, i
 	return true
@@ -218,7 +223,7 @@ func failed(dst []byte, from int) bool { return len(dst) > from && dst[from] == 
 // execVersioned runs command c under a non-zero version.
 func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst []byte) ([]byte, hlc.Version) {
 	e.versioned = true
-	if _, ok := e.nodeIndex[ver.Node]; !ok && len(e.nodes) > 0xffff {
+	if len(e.nodes) > 0xffff && e.nodes[e.lastNode] != ver.Node && e.nodeIndex[ver.Node] == 0 {
 		return appendErr(dst, "ERR too many node ids"), hlc.Version{}
 	}
 	switch {
@@ -238,7 +243,13 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 		if len(args)%2 == 0 {
 			return appendArityErr(dst, c.name), hlc.Version{}
 		}
+	pairs:
 		for i := 1; i < len(args); i += 2 {
+			for j := i + 2; j < len(args); j += 2 {
+				if string(args[j]) == string(args[i]) {
+					continue pairs // the last value given for a key wins, as in Redis
+				}
+			}
 			e.execVersioned(c, [][]byte{args[0], args[i], args[i+1]}, ver, nil)
 		}
 		return appendOK(dst), hlc.Version{}
@@ -250,9 +261,11 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 	}
 	key := args[1]
 	live, _, old := e.current(key)
-	// A read-modify-write whose version the key holds already is a
-	// duplicate of the one that set it.
-	if !old.Less(ver) && (c.lww != lwwRMW || old == ver || live == nil && !old.IsZero()) {
+	// Stale: a whole-value write or delete not newer than the key, or a
+	// read-modify-write not newer than the key's tombstone. (A
+	// read-modify-write of a live key always applies, even a duplicate:
+	// it modifies the value in place, so it cannot be run without effect.)
+	if !old.Less(ver) && (c.lww != lwwRMW || live == nil && !old.IsZero()) {
 		// Stale: answer as if applied to the key as it is, change nothing.
 		e.stale = true
 		dst = c.run(e, args, dst)
