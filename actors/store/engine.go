@@ -124,7 +124,7 @@ type Engine struct {
 	nodes     []string // node ids by index; nodes[0] is ""
 	nodeIndex map[string]uint16
 	lastNode  uint16 // the index stamp looked up last
-	versioned bool // a versioned command has run: Result versions are worth computing
+	versioned bool   // a versioned command has run: Result versions are worth computing
 	// stale makes the keyspace helpers (add, del, setString, setExpire,
 	// persist) change nothing while a command computes its reply: a
 	// write older than the key's version answers as if it had been
