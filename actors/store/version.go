@@ -173,8 +173,8 @@ func (e *Engine) bury(key []byte, ver hlc.Version) bool {
 
 // unbury drops key's tombstone, if any: the key is live again.
 func (e *Engine) unbury(key []byte) {
-	if e.tombs.len() > 0 {
-		e.tombs.del(key)
+	if e.tombs.len() > 0 && e.tombs.del(key) && len(e.tombHeap) > 64 && len(e.tombHeap) > 4*e.tombs.len() {
+		e.rebuildTombHeap() // keys written again after mass deletes: give back the heap's stale entries
 	}
 }
 

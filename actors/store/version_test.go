@@ -399,6 +399,19 @@ func TestTombstonesPurged(t *testing.T) {
 		e.ActiveExpire(later, ActiveExpireBudget)
 	}
 	require.Equal(t, 0, e.Tombstones())
+	// Keys written again drop their tombstones and, in time, the purge
+	// index's entries for them.
+	for i := range 1000 {
+		vexec(e, later, ver(9, "a"), "DEL", "w"+strconv.Itoa(i))
+	}
+	for i := range 1000 {
+		vexec(e, later, ver(10, "a"), "SET", "w"+strconv.Itoa(i), "x")
+	}
+	require.Equal(t, 0, e.Tombstones())
+	require.LessOrEqual(t, len(e.tombHeap), 64)
+	for i := range 1000 {
+		vexec(e, later, hlc.Version{}, "DEL", "w"+strconv.Itoa(i))
+	}
 	// A tombstone rewritten by a newer delete lives on from then.
 	vexec(e, later, ver(10, "a"), "DEL", "r")
 	vexec(e, later.Add(900*time.Millisecond), ver(11, "a"), "DEL", "r")
