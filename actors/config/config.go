@@ -75,6 +75,17 @@ type Config struct {
 	WriteConsistency Consistency
 	// ReadRepairs (read_repairs_enabled). Default false.
 	ReadRepairs bool
+	// Versions (versions; dynonode) gives every write a version, so that
+	// the newest write wins on every replica (last-writer-wins, with
+	// tombstones for deletes). false: a cluster that behaves exactly
+	// like Dynomite, replicas applying writes in arrival order. Every
+	// node of a cluster must agree. Default true.
+	Versions bool
+	// TombstoneTTL (tombstone_ttl, ms; dynonode) is how long a key deleted
+	// under a version keeps its tombstone, so that an older write arriving
+	// late cannot bring it back (Cassandra's gc_grace). Default 86400000
+	// ms (24 h).
+	TombstoneTTL time.Duration
 
 	// SecureServerOption (secure_server_option) says which peer links are
 	// encrypted. Default none; an unknown value is a warning and means none.
@@ -147,6 +158,7 @@ const (
 	DefaultReconIVFile     = "conf/recon_iv.pem"
 	DefaultGossipInterval  = 30000 * time.Millisecond
 	DefaultHeartbeat       = 1000 * time.Millisecond
+	DefaultTombstoneTTL    = 86400000 * time.Millisecond
 	DefaultPhiThreshold    = 8
 	DefaultEnv             = "aws"
 	DefaultConnMsgRate     = 50000
@@ -177,6 +189,8 @@ func defaults() *Config {
 		Timeout:               DefaultTimeout,
 		Preconnect:            true,
 		AutoEjectHosts:        true,
+		Versions:              true,
+		TombstoneTTL:          DefaultTombstoneTTL,
 		ServerRetryTimeout:    DefaultServerRetry,
 		ServerFailureLimit:    DefaultFailureLimit,
 		Backlog:               DefaultBacklog,

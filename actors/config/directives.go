@@ -193,6 +193,8 @@ var directives = map[string]directive{
 	"preconnect":              boolKey(func(c *Config) *bool { return &c.Preconnect }),
 	"auto_eject_hosts":        boolKey(func(c *Config) *bool { return &c.AutoEjectHosts }),
 	"read_repairs_enabled":    boolKey(func(c *Config) *bool { return &c.ReadRepairs }),
+	"versions":                boolKey(func(c *Config) *bool { return &c.Versions }),
+	"tombstone_ttl":           msKey(func(c *Config) *time.Duration { return &c.TombstoneTTL }),
 	"enable_gossip":           boolKey(func(c *Config) *bool { return &c.EnableGossip }),
 	"server_failure_limit":    intKey(func(c *Config) *int { return &c.ServerFailureLimit }, 1, maxNumber),
 	"backlog":                 intKey(func(c *Config) *int { return &c.Backlog }, 1, maxNumber),

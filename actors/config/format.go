@@ -57,6 +57,8 @@ func Format(c *Config) []byte {
 	kv("read_consistency", c.ReadConsistency.String())
 	kv("write_consistency", c.WriteConsistency.String())
 	kv("read_repairs_enabled", strconv.FormatBool(c.ReadRepairs))
+	kv("versions", strconv.FormatBool(c.Versions))
+	kv("tombstone_ttl", ms(c.TombstoneTTL))
 	kv("secure_server_option", c.SecureServerOption.String())
 	kv("pem_key_file", quote(c.PEMKeyFile))
 	kv("recon_key_file", quote(c.ReconKeyFile))

@@ -24,6 +24,8 @@ func TestDefaults(t *testing.T) {
 		Timeout:               5000 * time.Millisecond,
 		Preconnect:            true,
 		AutoEjectHosts:        true,
+		Versions:              true,
+		TombstoneTTL:          24 * time.Hour,
 		ServerRetryTimeout:    10000 * time.Millisecond,
 		ServerFailureLimit:    3,
 		Backlog:               512,
@@ -287,6 +289,29 @@ func TestHashNamesMatchDynomite(t *testing.T) {
 		require.NoError(t, err, h)
 		assert.Equal(t, h, cfg.Hash)
 	}
+}
+
+// TestVersionKeys: versions and tombstone_ttl parse, 0 means the default,
+// and Format writes them back.
+func TestVersionKeys(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n"))
+	require.NoError(t, err)
+	assert.True(t, cfg.Versions)
+	assert.Equal(t, 24*time.Hour, cfg.TombstoneTTL)
+	cfg, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  versions: false\n  tombstone_ttl: 3600000\n"))
+	require.NoError(t, err)
+	assert.False(t, cfg.Versions)
+	assert.Equal(t, time.Hour, cfg.TombstoneTTL)
+	out := string(Format(cfg))
+	assert.Contains(t, out, "  versions: false\n")
+	assert.Contains(t, out, "  tombstone_ttl: 3600000\n")
+	cfg, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  tombstone_ttl: 0\n"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultTombstoneTTL, cfg.TombstoneTTL)
+	_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  versions: maybe\n"))
+	require.ErrorContains(t, err, `key "versions"`)
+	_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  tombstone_ttl: -5\n"))
+	require.ErrorContains(t, err, `key "tombstone_ttl"`)
 }
 
 func TestFailureDetectorKeys(t *testing.T) {

@@ -81,6 +81,8 @@ func TestRoundTripProperty(t *testing.T) {
 			fmt.Fprintf(&b, "  hash_tag: %s\n", q(rapid.StringMatching(`[{}:#'\[\]a-z]{2}`).Draw(t, "tag")))
 		}
 		fmt.Fprintf(&b, "  timeout: %d\n", rapid.IntRange(0, 100000).Draw(t, "timeout"))
+		fmt.Fprintf(&b, "  versions: %v\n", rapid.Bool().Draw(t, "versions"))
+		fmt.Fprintf(&b, "  tombstone_ttl: %d\n", rapid.IntRange(0, 1_000_000_000).Draw(t, "tombstone_ttl"))
 		fmt.Fprintf(&b, "  read_consistency: %s\n", rapid.SampledFrom(consistencyNames[:]).Draw(t, "rc"))
 		fmt.Fprintf(&b, "  env: %s\n", q(word("env")))
 		fmt.Fprintf(&b, "  pem_key_file: %s\n", q(rapid.StringMatching(`[ -~]{1,12}`).Draw(t, "pem")))

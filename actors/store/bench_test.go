@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // benchEngine returns an engine holding n keys, each with a 64-byte value.
@@ -59,23 +61,55 @@ func BenchmarkGet64Spread(b *testing.B) {
 
 // BenchmarkMemoryPerKey reports the live heap per key of a keyspace of
 // 16-byte keys holding 64-byte strings (redis-benchmark's key:__rand_int__
-// and -d 64) as B/key.
+// and -d 64) as B/key: written without versions, with versions (from
+// three nodes), and deleted under versions (what a tombstone costs).
 func BenchmarkMemoryPerKey(b *testing.B) {
 	const n = 200_000
-	for range b.N {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		e := NewEngine(Options{})
-		args := [][]byte{[]byte("SET"), nil, make([]byte, 64)}
-		for i := range n {
-			args[1] = fmt.Appendf(nil, "key:%012d", i)
-			e.Exec(t0, args, nil)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/key")
-		runtime.KeepAlive(e)
+	for _, mode := range []string{"unversioned", "versioned", "tombstones"} {
+		b.Run(mode, func(b *testing.B) {
+			for range b.N {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				e := NewEngine(Options{})
+				args := [][]byte{[]byte("SET"), nil, make([]byte, 64)}
+				del := [][]byte{[]byte("DEL"), nil}
+				for i := range n {
+					args[1] = fmt.Appendf(nil, "key:%012d", i)
+					if mode == "unversioned" {
+						e.Exec(t0, args, nil)
+						continue
+					}
+					v := hlc.Version{TS: hlc.Timestamp{Wall: int64(i) + 1}, Node: benchNodes[i%3]}
+					if mode == "tombstones" {
+						del[1] = args[1]
+						e.ExecVersion(t0, del, v, nil)
+						continue
+					}
+					e.ExecVersion(t0, args, v, nil)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/key")
+				runtime.KeepAlive(e)
+			}
+		})
+	}
+}
+
+var benchNodes = []string{"dc1-r1-n1", "dc1-r2-n1", "dc1-r3-n1"}
+
+// BenchmarkSet64Versioned is BenchmarkSet64 with every SET under a newer
+// version.
+func BenchmarkSet64Versioned(b *testing.B) {
+	e, keys := benchEngine(10_000)
+	args := [][]byte{[]byte("SET"), nil, make([]byte, 64)}
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		args[1] = keys[i%len(keys)]
+		dst, _ = e.ExecVersion(t0, args, hlc.Version{TS: hlc.Timestamp{Wall: int64(i) + 1}, Node: benchNodes[i%3]}, dst[:0])
 	}
 }
 

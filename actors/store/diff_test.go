@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/internal/testproc"
 )
@@ -229,6 +230,17 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		e := NewEngine(Options{})
+		// ev runs the same commands, each under a newer version than the
+		// last, made by one of three nodes: in order, versions change
+		// nothing a client sees.
+		ev := NewEngine(Options{})
+		var clock hlc.Clock
+		nodes := []string{"n1", "n2", "n3"}
+		execV := func(a [][]byte, i int) []byte {
+			ver := hlc.Version{TS: clock.Now(time.Now()), Node: nodes[i%len(nodes)]}
+			out, _ := ev.ExecVersion(time.Now(), a, ver, nil)
+			return out
+		}
 		r.do(strArgs("FLUSHALL"))
 		n := rapid.IntRange(1, 150).Draw(rt, "n")
 		var history []string // what ran before a mismatch, to read a failure
@@ -240,6 +252,9 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 				if want != got {
 					rt.Fatalf("after\n%s\n%q:\nredis:  %s\nengine: %s", strings.Join(history, "\n"), args, want, got)
 				}
+				if gotV := scanAll(t, args, func(a [][]byte) []byte { return execV(a, i) }); want != gotV {
+					rt.Fatalf("after\n%s\n%q:\nredis:  %s\nversioned engine: %s", strings.Join(history, "\n"), args, want, gotV)
+				}
 				history = append(history, fmt.Sprintf("%q -> %s", args, want))
 				continue
 			}
@@ -247,6 +262,9 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 			got := e.Exec(time.Now(), args, nil)
 			if !sameReply(t, args, want, got) {
 				rt.Fatalf("after\n%s\n%q:\nredis:  %q\nengine: %q", strings.Join(history, "\n"), args, want, got)
+			}
+			if gotV := execV(args, i); !sameReply(t, args, want, gotV) {
+				rt.Fatalf("after\n%s\n%q:\nredis:  %q\nversioned engine: %q", strings.Join(history, "\n"), args, want, gotV)
 			}
 			history = append(history, fmt.Sprintf("%q -> %q", args, want))
 			if name := strings.ToLower(string(args[0])); want[0] == '-' {

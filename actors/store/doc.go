@@ -41,7 +41,18 @@
 // underflow); KEYS and MATCH use a byte-for-byte port of stringmatchlen.
 //
 // The engine is checked against a real redis-server by a differential
-// test (diff_test.go) that runs random command sequences on both.
+// test (diff_test.go) that runs random command sequences on both, with and
+// without versions.
+//
+// # Versions
+//
+// ExecVersion runs a command under a write's version (Exec.Version): each
+// key keeps the version of the newest write applied, whole-value writes
+// apply only when newer, read-modify-writes leave the newer version, and
+// versioned deletes leave tombstones that no client command sees, purged
+// after Options.TombstoneTTL. version.go has the rules, docs/cluster.md
+// ("Versions") the table per command. DYNO.DUMP, DYNO.RESTORE and DYNO.DEL
+// (dyno.go) move whole values for read repair.
 //
 // # Deliberate differences from Redis
 //
