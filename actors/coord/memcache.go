@@ -92,10 +92,10 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 		c.requests(ctx, m)
 		c.p.endTurn(ctx, &c.cfg)
 	case store.Result:
-		c.p.result(m)
+		c.p.result(ctx, &c.cfg, m)
 		c.p.endTurn(ctx, &c.cfg)
 	case store.Results:
-		c.p.results(m)
+		c.p.results(ctx, &c.cfg, m)
 		c.p.endTurn(ctx, &c.cfg)
 	case tick:
 		c.p.sweep(ctx.Now())

@@ -6,6 +6,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
 )
@@ -41,6 +42,9 @@ type part struct {
 	failure failure
 	done    bool
 	tally   tally
+	// key is the key of a versioned single-key read: what a read repair
+	// dumps and restores.
+	key []byte
 }
 
 // An Exec's ID is its part's number shifted left by replicaBits, plus the
@@ -52,6 +56,15 @@ const (
 )
 
 func execID(part uint64, replica int) uint64 { return part<<replicaBits | uint64(replica) }
+
+// The two top bits of an ID mark the Execs of read repairs: a synchronous
+// repair's carry its part and replica as above; a background repair's
+// carry its number (see background).
+const (
+	syncRepairID = 1 << 63
+	bgRepairID   = 1 << 62
+	repairIDs    = syncRepairID | bgRepairID
+)
 
 // outExec is an Exec waiting for the end of the message being handled:
 // the Execs for one node leave together (store.Batch).
@@ -80,6 +93,9 @@ type pipeline struct {
 	batch     uint64    // counts client batches; a slot's batch is its read
 	counts    *Counts   // requests answered since the last report; nil: none
 	reporting bool      // a statsTick is scheduled
+
+	bg     []bgRepair // background read repairs waiting for their dump
+	bgNext uint64     // numbers background repairs
 }
 
 // newPipeline returns a pipeline whose requests time out after timeout,
@@ -182,12 +198,30 @@ func (p *pipeline) refuse(reply []byte, close bool, kind ErrKind) {
 // at DC_ONE the first usable replica answers instead of the local-rack
 // owner; at the quorum levels they count as failed at once.
 func (p *pipeline) send(ctx actors.Context, cfg *Config, seq uint64, i int, args [][]byte, reps []ring.Replica, level config.Consistency, write bool) {
-	p.sendCanon(ctx, cfg, seq, i, args, reps, level, write, nil)
+	p.sendOpts(ctx, cfg, seq, i, args, reps, level, write, sendOpts{})
 }
 
 // sendCanon is send for a command whose replicas' replies are compared in
 // canonical form (see canonicalUnordered).
 func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int, args [][]byte, reps []ring.Replica, level config.Consistency, write bool, canon func([]byte) []byte) {
+	p.sendOpts(ctx, cfg, seq, i, args, reps, level, write, sendOpts{canon: canon})
+}
+
+// sendOpts are what a part may add to a plain send.
+type sendOpts struct {
+	// canon puts replies in canonical form before they are compared.
+	canon func([]byte) []byte
+	// version is the write's version, sent to every replica (zero:
+	// unversioned).
+	version hlc.Version
+	// key, for a read with versions on, is its one key: the replicas'
+	// versions decide the reply and stale replicas are repaired.
+	key []byte
+}
+
+// sendOpts is send with options.
+func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, args [][]byte, reps []ring.Replica, level config.Consistency, write bool, o sendOpts) {
+	canon := o.canon
 	s := p.slot(seq)
 	s.class, s.level = ClassRead, level
 	if write {
@@ -205,6 +239,10 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 	pt := &s.parts[i]
 	pt.tally.reset(level, reps)
 	pt.tally.canon = canon
+	pt.key = nil
+	if o.key != nil && !write && level != config.DCOne {
+		pt.key, pt.tally.versioned, pt.tally.firstWins = o.key, true, cfg.plantFirstWins
+	}
 	t := &pt.tally
 	for r, rep := range reps {
 		if !write && !t.awaits(r) {
@@ -228,7 +266,7 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 		// racks, DCs outside the quorum) asks for no answer.
 		p.execs = append(p.execs, outExec{
 			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
-			exec: store.Exec{ID: execID(s.firstPart+uint64(i), r), Args: args, Quiet: !t.awaits(r)},
+			exec: store.Exec{ID: execID(s.firstPart+uint64(i), r), Args: args, Quiet: !t.awaits(r), Version: o.version},
 		})
 	}
 }
@@ -284,16 +322,24 @@ func (p *pipeline) endTurn(ctx actors.Context, cfg *Config) {
 }
 
 // results files the Results a store sent together.
-func (p *pipeline) results(rs store.Results) {
+func (p *pipeline) results(ctx actors.Context, cfg *Config, rs store.Results) {
 	for _, r := range rs.Results {
-		p.result(r)
+		p.result(ctx, cfg, r)
 	}
 }
 
 // result files a datastore Result into its part's tally. Results for
 // requests that are gone (answered, timed out) and repeated Results are
 // ignored.
-func (p *pipeline) result(r store.Result) {
+func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
+	switch {
+	case r.ID&syncRepairID != 0:
+		p.syncRepairResult(cfg, r)
+		return
+	case r.ID&bgRepairID != 0:
+		p.bgRepairResult(cfg, r)
+		return
+	}
 	part, replica := r.ID>>replicaBits, int(r.ID&(maxReplicas-1))
 	s := p.slotOfPart(part)
 	if s == nil {
@@ -307,9 +353,25 @@ func (p *pipeline) result(r store.Result) {
 	if r.Failure != "" {
 		f = failure{r.Failure, storeErrKind(r.Kind)}
 	}
-	if done, reply, f := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: f}); done {
-		pt.reply, pt.failure, pt.done = reply, f, true
-		s.pending--
+	done, reply, f := pt.tally.add(vote{replica: replica, reply: r.Reply, failure: f, version: r.Version})
+	p.settle(ctx, cfg, s, part, pt, done, reply, f)
+}
+
+// settle records a tally's decision, if it made one; a versioned read's
+// decision also starts its repairs: the synchronous one a safe level asked
+// for, or the background one of a DC_QUORUM read whose replicas answered
+// with different versions.
+func (p *pipeline) settle(ctx actors.Context, cfg *Config, s *slot, part uint64, pt *part, done bool, reply []byte, f failure) {
+	if !done {
+		if pt.tally.rep.state == repairWanted {
+			p.startSyncRepair(cfg, part, pt)
+		}
+		return
+	}
+	pt.reply, pt.failure, pt.done = reply, f, true
+	s.pending--
+	if pt.tally.versioned && pt.tally.level == config.DCQuorum && !f.failed() {
+		p.backgroundRepair(ctx, cfg, pt)
 	}
 }
 
@@ -403,7 +465,7 @@ func (p *pipeline) slot(seq uint64) *slot {
 
 // armTimer makes sure a sweep is scheduled while requests are outstanding.
 func (p *pipeline) armTimer(ctx actors.Context) {
-	if p.ticking || len(p.slots) == 0 || p.timeout <= 0 {
+	if p.ticking || (len(p.slots) == 0 && len(p.bg) == 0) || p.timeout <= 0 {
 		return
 	}
 	p.ticking = true
@@ -414,6 +476,7 @@ func (p *pipeline) armTimer(ctx actors.Context) {
 // it has, and forgets requests whose slot is gone.
 func (p *pipeline) sweep(now time.Time) {
 	p.ticking = false
+	p.expireRepairs(now)
 	for _, s := range p.slots {
 		if s.pending == 0 || now.Before(s.deadline) {
 			continue

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 )
@@ -16,6 +17,9 @@ type vote struct {
 	reply   []byte
 	failure failure
 	canon   []byte // the reply in the form replicas are compared in
+	// version is the key's version the replica answered with (zero: the
+	// key has none, or the store keeps none).
+	version hlc.Version
 }
 
 // failure is why a part got no reply: the text the client's error reply
@@ -52,7 +56,39 @@ type tally struct {
 	canon func([]byte) []byte
 	// groups are the DCs whose quorums count; group 0 is the local DC.
 	groups []group
+	// versioned: the part is a single-key read of a coordinator with
+	// versions on; once a replica answers with a version, the newest
+	// version decides (see decideVersioned) instead of agreement.
+	versioned bool
+	// firstWins is a planted bug for the tests: a versioned tally that
+	// ignores the versions and takes the first reply of a quorum.
+	firstWins bool
+	// rep is the synchronous repair of a safe-level read.
+	rep syncRepair
 }
+
+// syncRepair is the synchronous read repair of a part at the safe levels:
+// the newest value is dumped from one replica that holds it and restored,
+// with its version, to the replicas that answered with an older one; each
+// acknowledged restore counts as a replica that holds the newest version.
+type syncRepair struct {
+	state    repairState
+	holder   int         // replica index the newest value is dumped from
+	version  hlc.Version // the newest version the replicas answered with
+	stale    []int       // replica indexes that answered with an older version
+	restored []int       // stale replicas that acknowledged the restore
+	pending  int         // restores not answered yet
+}
+
+type repairState uint8
+
+const (
+	repairNone      repairState = iota
+	repairWanted                // decided that a repair is needed; the pipeline starts it
+	repairDumping               // DYNO.DUMP sent to the holder
+	repairRestoring             // DYNO.RESTORE or DYNO.DEL sent to the stale replicas
+	repairDone                  // every restore answered (or the dump failed)
+)
 
 type group struct {
 	dc      string
@@ -70,7 +106,8 @@ func newTally(level config.Consistency, reps []ring.Replica) *tally {
 // coordinator reuses the tallies of answered requests.
 func (t *tally) reset(level config.Consistency, reps []ring.Replica) {
 	clear(t.votes)
-	*t = tally{level: level, replicas: append(t.replicas[:0], reps...), votes: t.votes[:0], groups: t.groups[:0]}
+	*t = tally{level: level, replicas: append(t.replicas[:0], reps...), votes: t.votes[:0], groups: t.groups[:0],
+		rep: syncRepair{stale: t.rep.stale[:0], restored: t.rep.restored[:0]}}
 	reps = t.replicas
 	switch level {
 	case config.DCOne:
@@ -164,6 +201,11 @@ func (t *tally) expire(timeout failure) (reply []byte, f failure) {
 }
 
 func (t *tally) decide(final bool) (bool, []byte, failure) {
+	if t.versioned {
+		if n := t.newest(); n >= 0 && !t.votes[n].version.IsZero() {
+			return t.decideVersioned(n, final)
+		}
+	}
 	var localReply []byte
 	for gi, g := range t.groups {
 		reply, f, decided := t.decideGroup(g, final)
@@ -214,7 +256,7 @@ func (t *tally) decideGroup(g group, final bool) (reply []byte, f failure, decid
 		return first, failure{}, true
 	}
 	if good >= g.need {
-		return nil, failure{fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s replicas in %s disagree", t.level, g.dc), ErrQuorum}, true
+		return nil, t.disagree(g), true
 	}
 	return nil, t.quorumFailure(g, good, lastFailure), true
 }
@@ -307,4 +349,167 @@ func canonicalUnordered(pairs bool) func([]byte) []byte {
 		}
 		return out
 	}
+}
+
+// newest returns the index of the vote with the newest version among the
+// good votes of the groups that count (the first to arrive among equals),
+// or -1 when there is none.
+func (t *tally) newest() int {
+	n := -1
+	for j := range t.votes {
+		v := &t.votes[j]
+		if v.failure.failed() || !t.counts(v.replica) {
+			continue
+		}
+		if n < 0 || t.votes[n].version.Less(v.version) {
+			n = j
+		}
+	}
+	if n >= 0 && t.firstWins {
+		for j := range t.votes { // the planted bug: the first good reply
+			if v := &t.votes[j]; !v.failure.failed() && t.counts(v.replica) {
+				return j
+			}
+		}
+	}
+	return n
+}
+
+// counts reports whether replica i belongs to a group that counts.
+func (t *tally) counts(i int) bool {
+	for _, g := range t.groups {
+		if contains(g.members, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupState is how one DC's replicas stand in a versioned decision.
+type groupState uint8
+
+const (
+	groupWait   groupState = iota // more answers may decide it
+	groupOK                       // a quorum answered (DC_QUORUM) or holds the newest version
+	groupFailed                   // it cannot succeed
+	groupRepair                   // it can succeed only if stale replicas are repaired
+)
+
+// decideVersioned decides a read whose replicas answered with versions;
+// n is the vote with the newest one. DC_QUORUM answers with the newest
+// reply among the answers of a quorum. The safe levels answer only when
+// a quorum of each group that counts holds the newest version (the same
+// version and the same reply, compared as multisets for unordered
+// replies); when that needs the stale replicas, the tally asks for a
+// synchronous repair and counts each acknowledged restore as a holder.
+func (t *tally) decideVersioned(n int, final bool) (bool, []byte, failure) {
+	waiting, repair := false, false
+	for _, g := range t.groups {
+		st, f := t.groupVersioned(g, n, final)
+		switch st {
+		case groupFailed:
+			return true, nil, f
+		case groupWait:
+			waiting = true
+		case groupRepair:
+			repair = true
+		}
+	}
+	if repair {
+		switch t.rep.state {
+		case repairNone:
+			t.rep.version, t.rep.holder = t.votes[n].version, t.votes[n].replica
+			for j := range t.votes {
+				v := &t.votes[j]
+				if !v.failure.failed() && t.counts(v.replica) && v.version.Less(t.votes[n].version) {
+					t.rep.stale = append(t.rep.stale, v.replica)
+				}
+			}
+			t.rep.state = repairWanted
+			return false, nil, failure{}
+		case repairWanted, repairDumping, repairRestoring:
+			if !final {
+				return false, nil, failure{}
+			}
+		}
+		return true, nil, t.disagree(t.groups[0])
+	}
+	if waiting {
+		return false, nil, failure{}
+	}
+	return true, t.votes[n].reply, failure{}
+}
+
+// groupVersioned is one group's state in decideVersioned.
+func (t *tally) groupVersioned(g group, n int, final bool) (groupState, failure) {
+	newest := &t.votes[n]
+	var answered, failed, holders, older int
+	var lastFailure string
+	for j := range t.votes {
+		v := &t.votes[j]
+		if !contains(g.members, v.replica) {
+			continue
+		}
+		answered++
+		switch {
+		case v.failure.failed():
+			failed++
+			lastFailure = v.failure.text
+		case contains(t.rep.restored, v.replica) || (v.version == newest.version && t.same(n, j)):
+			holders++
+		case v.version.Less(newest.version):
+			older++
+		}
+	}
+	good := answered - failed
+	if len(g.members)-failed < g.need {
+		return groupFailed, t.quorumFailure(g, good, lastFailure)
+	}
+	if t.level == config.DCQuorum {
+		switch {
+		case good >= g.need:
+			return groupOK, failure{}
+		case final:
+			return groupFailed, t.quorumFailure(g, good, lastFailure)
+		}
+		return groupWait, failure{}
+	}
+	unanswered := len(g.members) - answered
+	switch {
+	case holders >= g.need:
+		return groupOK, failure{}
+	case final && good >= g.need:
+		return groupFailed, t.disagree(g)
+	case final:
+		return groupFailed, t.quorumFailure(g, good, lastFailure)
+	case holders+unanswered >= g.need:
+		return groupWait, failure{}
+	case holders+older+unanswered >= g.need:
+		return groupRepair, failure{}
+	}
+	return groupFailed, t.disagree(g)
+}
+
+// disagree is the failure of a safe level whose replicas answered but do
+// not hold the same reply.
+func (t *tally) disagree(g group) failure {
+	return failure{fmt.Sprintf("Dynomite: Failed to achieve Quorum: %s replicas in %s disagree", t.level, g.dc), ErrQuorum}
+}
+
+// staleReplicas appends to dst the replicas that answered with a version
+// older than the newest one, and returns the replica holding the newest
+// and its version (holder -1 when the part is not versioned or no replica
+// answered with a version).
+func (t *tally) staleReplicas(dst []int) (holder int, newest hlc.Version, stale []int) {
+	n := t.newest()
+	if !t.versioned || n < 0 || t.votes[n].version.IsZero() {
+		return -1, hlc.Version{}, dst
+	}
+	for j := range t.votes {
+		v := &t.votes[j]
+		if !v.failure.failed() && v.version.Less(t.votes[n].version) {
+			dst = append(dst, v.replica)
+		}
+	}
+	return t.votes[n].replica, t.votes[n].version, dst
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
@@ -39,6 +40,26 @@ type Config struct {
 	Stats actors.Addr
 	// Version is reported by INFO, HELLO and memcached's version.
 	Version string
+	// Versions turns versioned values on (the `versions` config key): each
+	// write gets one version (hlc.Version from ctx.HLC()) sent to every
+	// replica, relative expiry becomes absolute, multi-key commands are
+	// split per key, and single-key reads at the quorum levels answer with
+	// the newest version among the replicas' answers, repairing stale
+	// replicas (see repair.go). Off: exactly the unversioned behaviour.
+	Versions bool
+	// ReadRepairs (read_repairs_enabled, or the admin port's setting when
+	// the connection opened) turns the background read repairs of
+	// DC_QUORUM reads on. The synchronous repairs of the safe levels run
+	// whenever Versions is on.
+	ReadRepairs bool
+	// RepairsInFlight bounds the background repairs a connection awaits
+	// at once; beyond it they are dropped and counted. Zero:
+	// DefaultRepairsInFlight.
+	RepairsInFlight int
+
+	// plantFirstWins is a planted bug for the tests: versioned reads take
+	// the first reply of a quorum, ignoring the versions.
+	plantFirstWins bool
 }
 
 // Redis is the coordinator of one RESP client connection.
@@ -85,10 +106,10 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		c.requests(ctx, m)
 		c.p.endTurn(ctx, &c.cfg)
 	case store.Result:
-		c.p.result(m)
+		c.p.result(ctx, &c.cfg, m)
 		c.p.endTurn(ctx, &c.cfg)
 	case store.Results:
-		c.p.results(m)
+		c.p.results(ctx, &c.cfg, m)
 		c.p.endTurn(ctx, &c.cfg)
 	case tick:
 		c.p.sweep(ctx.Now())
@@ -153,6 +174,11 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
 		return
 	}
+	if c.cfg.Versions && spec.IsWrite(args) && spec.Class != command.Admin {
+		if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
+			args, spec = abs, c.lookup(abs[0])
+		}
+	}
 	switch spec.Class {
 	case command.Node:
 		reply, closeConn := c.nodeCommand(spec, args)
@@ -164,9 +190,9 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 			c.p.refuse(errReply("ERR dynonode: '"+strings.ToUpper(spec.Name)+"' is refused unless the node runs in admin mode (-x 1)"), false, ErrUnsupported)
 			return
 		}
-		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now())
+		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now(), routing{})
 	case command.LocalStore:
-		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now())
+		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 	case command.MultiKey:
 		if c.cfg.AdminMode && spec.Name == "del" {
 			c.adminDel(ctx, args)
@@ -188,7 +214,7 @@ func (c *Redis) adminDel(ctx actors.Context, args [][]byte) {
 			return
 		}
 	}
-	c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now())
+	c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 }
 
 // keyed routes a command whose keys must all live on the same nodes.
@@ -200,12 +226,12 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 		return
 	}
 	if len(c.keys) == 0 { // EVAL with no keys: Dynomite runs it locally
-		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now())
+		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now(), routing{})
 		return
 	}
 	c.reps = c.cfg.Ring.Replicas(args[c.keys[0]], c.reps[:0])
 	if len(c.keys) == 1 { // the tally copies the replicas it keeps
-		c.single(ctx, args, c.reps, spec.IsWrite(args), ctx.Now())
+		c.single(ctx, args, c.reps, spec.IsWrite(args), ctx.Now(), routing{keyed: true, key: args[c.keys[0]]})
 		return
 	}
 	first := append([]ring.Replica(nil), c.reps...)
@@ -220,7 +246,7 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 			return
 		}
 	}
-	c.single(ctx, args, first, spec.IsWrite(args), ctx.Now())
+	c.single(ctx, args, first, spec.IsWrite(args), ctx.Now(), routing{keyed: true})
 }
 
 func sameNodes(a, b []ring.Replica) bool {
@@ -235,8 +261,29 @@ func sameNodes(a, b []ring.Replica) bool {
 	return true
 }
 
+// routing says how a request names its keys, for versions.
+type routing struct {
+	keyed bool   // routed by key (not local-only): a write is versioned
+	key   []byte // its one key, if it has exactly one: a read is versioned
+}
+
+// opts are the send options of a request: with versions on, a keyed
+// write's version, or a single-key read's key.
+func (c *Redis) opts(ctx actors.Context, write bool, rt routing, v hlc.Version) sendOpts {
+	if !c.cfg.Versions || !rt.keyed {
+		return sendOpts{}
+	}
+	if write {
+		if v.IsZero() {
+			v = stamp(ctx)
+		}
+		return sendOpts{version: v}
+	}
+	return sendOpts{key: rt.key}
+}
+
 // single sends one request to its replicas at the connection's level.
-func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, write bool, now time.Time) {
+func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, write bool, now time.Time, rt routing) {
 	if c.p.stateRefuses(write) {
 		c.p.answer(errReply(stateRefusal), false)
 		return
@@ -250,7 +297,9 @@ func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, w
 			canon = canonPairs
 		}
 	}
-	c.p.sendCanon(ctx, &c.cfg, c.p.push(s), 0, args, reps, c.level(write), write, canon)
+	o := c.opts(ctx, write, rt, hlc.Version{})
+	o.canon = canon
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, c.level(write), write, o)
 }
 
 var canonSet, canonPairs = canonicalUnordered(false), canonicalUnordered(true)
@@ -266,6 +315,9 @@ func (c *Redis) level(write bool) config.Consistency {
 
 // multiKey splits MGET/MSET/DEL/EXISTS/UNLINK/TOUCH per key unless every key
 // lives on the same nodes, in which case the command goes through whole.
+// With versions on it always splits, so that each part names one key: a
+// write's parts share the command's one version, a read's parts are
+// versioned reads. The client's reply is the same either way.
 func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	var ok bool
 	c.keys, ok = spec.KeyIndexes(args, c.keys[:0])
@@ -283,8 +335,8 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 			together = false
 		}
 	}
-	if together {
-		c.single(ctx, args, groups[0], write, now)
+	if together && !c.cfg.Versions {
+		c.single(ctx, args, groups[0], write, now, routing{keyed: true})
 		return
 	}
 	if c.p.stateRefuses(write) {
@@ -294,6 +346,10 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 	s := &slot{parts: make([]part, len(c.keys)), pending: len(c.keys), deadline: now.Add(c.cfg.Timeout)}
 	s.merge = mergerFor(spec.Merge)
 	seq := c.p.push(s)
+	var v hlc.Version
+	if c.cfg.Versions && write {
+		v = stamp(ctx)
+	}
 	for i, k := range c.keys {
 		var sub [][]byte
 		switch spec.Merge {
@@ -304,7 +360,7 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 		default:
 			sub = [][]byte{args[0], args[k]}
 		}
-		c.p.send(ctx, &c.cfg, seq, i, sub, groups[i], c.level(write), write)
+		c.p.sendOpts(ctx, &c.cfg, seq, i, sub, groups[i], c.level(write), write, c.opts(ctx, write, routing{keyed: true, key: args[k]}, v))
 	}
 }
 

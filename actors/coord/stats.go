@@ -71,6 +71,11 @@ type Counts struct {
 	Latency    [NumClasses][NumLevels][NumBuckets]uint64
 	LatencySum [NumClasses][NumLevels]time.Duration
 	LatencyMax time.Duration
+	// Read repair (versions on): replicas that answered a read with an
+	// older version than another replica's, repair writes sent (DYNO.RESTORE
+	// or DYNO.DEL, synchronous and background), and background repairs
+	// dropped because the coordinator had its maximum in flight.
+	StaleReplicas, RepairsSent, RepairsDropped uint64
 }
 
 // StatsDelta is a coordinator's report to the stats actor: the counts of
@@ -116,6 +121,9 @@ func (c *Counts) Add(o *Counts) {
 		}
 	}
 	c.LatencyMax = max(c.LatencyMax, o.LatencyMax)
+	c.StaleReplicas += o.StaleReplicas
+	c.RepairsSent += o.RepairsSent
+	c.RepairsDropped += o.RepairsDropped
 }
 
 // ResetLatency forgets the latency histograms (Dynomite's /historeset),

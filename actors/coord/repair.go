@@ -1,0 +1,210 @@
+package coord
+
+import (
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// Read repair, with versions on. A read's replicas answer with the key's
+// version; when some answered with an older version than others, the
+// coordinator copies the newest whole value to them: DYNO.DUMP from one
+// replica that holds the newest version, then DYNO.RESTORE (or DYNO.DEL
+// when the newest is a tombstone) with that version to each stale one.
+// The store applies a restore only when its version is newer than what
+// the key holds, so a repair never undoes a write that overtook it.
+//
+//   - At the safe levels the repair is synchronous: the reply waits for it
+//     (see syncRepair in quorum.go).
+//   - At DC_QUORUM it runs in the background, after the reply, when
+//     Config.ReadRepairs is on; at most Config.RepairsInFlight dumps are
+//     awaited at once, and the repairs beyond are dropped and counted.
+//   - DC_ONE asks one replica: there is nothing to compare, so no repair.
+
+// The internal store commands of read repair (never routed for clients).
+var (
+	cmdDump    = []byte("DYNO.DUMP")
+	cmdRestore = []byte("DYNO.RESTORE")
+	cmdDel     = []byte("DYNO.DEL")
+)
+
+// DefaultRepairsInFlight bounds the background repairs one connection's
+// coordinator awaits when Config.RepairsInFlight is zero.
+const DefaultRepairsInFlight = 16
+
+// bgRepair is a background repair waiting for its dump.
+type bgRepair struct {
+	id       uint64
+	key      []byte
+	stale    []actors.Addr
+	deadline time.Time
+}
+
+// count returns the counts being gathered, started when there are none.
+func (p *pipeline) count() *Counts {
+	if p.counts == nil {
+		p.counts = new(Counts)
+	}
+	return p.counts
+}
+
+func (p *pipeline) storeOf(cfg *Config, replica string) actors.Addr {
+	return actors.Addr{Node: actors.NodeID(replica), Name: cfg.StoreName}
+}
+
+// startSyncRepair asks the replica holding the newest version for its
+// value.
+func (p *pipeline) startSyncRepair(cfg *Config, part uint64, pt *part) {
+	t := &pt.tally
+	t.rep.state = repairDumping
+	p.count().StaleReplicas += uint64(len(t.rep.stale))
+	p.execs = append(p.execs, outExec{
+		to:   p.storeOf(cfg, t.replicas[t.rep.holder].Node),
+		exec: store.Exec{ID: syncRepairID | execID(part, t.rep.holder), Args: [][]byte{cmdDump, pt.key}},
+	})
+}
+
+// syncRepairResult files the answer to a synchronous repair's dump or
+// restore, and decides the part again.
+func (p *pipeline) syncRepairResult(cfg *Config, r store.Result) {
+	id := r.ID &^ repairIDs
+	part, replica := id>>replicaBits, int(id&(maxReplicas-1))
+	s := p.slotOfPart(part)
+	if s == nil {
+		return
+	}
+	pt := &s.parts[part-s.firstPart]
+	t := &pt.tally
+	if pt.done {
+		return
+	}
+	switch {
+	case t.rep.state == repairDumping && replica == t.rep.holder:
+		restore, ok := restoreOf(pt.key, r)
+		if !ok {
+			t.rep.state = repairDone
+			break
+		}
+		t.rep.state, t.rep.pending = repairRestoring, len(t.rep.stale)
+		for _, st := range t.rep.stale {
+			e := restore
+			e.ID = syncRepairID | execID(part, st)
+			p.execs = append(p.execs, outExec{to: p.storeOf(cfg, t.replicas[st].Node), exec: e})
+		}
+		p.count().RepairsSent += uint64(len(t.rep.stale))
+	case t.rep.state == repairRestoring && contains(t.rep.stale, replica) && !contains(t.rep.restored, replica):
+		t.rep.pending--
+		if r.Failure == "" && string(r.Reply) == "+OK\r\n" {
+			t.rep.restored = append(t.rep.restored, replica)
+		}
+		if t.rep.pending == 0 {
+			t.rep.state = repairDone
+		}
+	default:
+		return
+	}
+	done, reply, f := t.decide(false)
+	if done {
+		pt.reply, pt.failure, pt.done = reply, f, true
+		s.pending--
+	}
+}
+
+// restoreOf turns a replica's answer to DYNO.DUMP into the Exec that
+// copies the value (DYNO.RESTORE) or the tombstone (DYNO.DEL) elsewhere,
+// with the version the holder answered with. ok is false when the answer
+// is a failure, carries no version or is not a bulk string or nil.
+func restoreOf(key []byte, r store.Result) (e store.Exec, ok bool) {
+	if r.Failure != "" || r.Version.IsZero() {
+		return store.Exec{}, false
+	}
+	v, n, err := resp.ParseReply(r.Reply)
+	if err != nil || n != len(r.Reply) || v.Type != resp.BulkString {
+		return store.Exec{}, false
+	}
+	if v.Null {
+		return store.Exec{Args: [][]byte{cmdDel, key}, Version: r.Version}, true
+	}
+	return store.Exec{Args: [][]byte{cmdRestore, key, v.Str}, Version: r.Version}, true
+}
+
+// backgroundRepair starts the repair of the replicas of a decided
+// DC_QUORUM read that answered with an older version than the newest.
+func (p *pipeline) backgroundRepair(ctx actors.Context, cfg *Config, pt *part) {
+	t := &pt.tally
+	holder, _, stale := t.staleReplicas(nil)
+	if holder < 0 || len(stale) == 0 {
+		return
+	}
+	c := p.count()
+	c.StaleReplicas += uint64(len(stale))
+	if !cfg.ReadRepairs {
+		return
+	}
+	limit := cfg.RepairsInFlight
+	if limit <= 0 {
+		limit = DefaultRepairsInFlight
+	}
+	if len(p.bg) >= limit {
+		c.RepairsDropped++
+		return
+	}
+	p.bgNext++
+	r := bgRepair{id: p.bgNext, key: pt.key, deadline: ctx.Now().Add(p.timeout)}
+	for _, st := range stale {
+		r.stale = append(r.stale, p.storeOf(cfg, t.replicas[st].Node))
+	}
+	p.bg = append(p.bg, r)
+	p.execs = append(p.execs, outExec{
+		to:   p.storeOf(cfg, t.replicas[holder].Node),
+		exec: store.Exec{ID: bgRepairID | r.id, Args: [][]byte{cmdDump, pt.key}},
+	})
+}
+
+// bgRepairResult sends the dumped value of a background repair to its
+// stale replicas, Quiet: nobody waits for them.
+func (p *pipeline) bgRepairResult(_ *Config, r store.Result) {
+	id := r.ID &^ repairIDs
+	i := -1
+	for j := range p.bg {
+		if p.bg[j].id == id {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		return
+	}
+	rep := p.bg[i]
+	p.bg = append(p.bg[:i], p.bg[i+1:]...)
+	restore, ok := restoreOf(rep.key, r)
+	if !ok {
+		return
+	}
+	restore.Quiet = true
+	for _, to := range rep.stale {
+		p.execs = append(p.execs, outExec{to: to, exec: restore})
+	}
+	p.count().RepairsSent += uint64(len(rep.stale))
+}
+
+// expireRepairs forgets the background repairs whose dump did not come
+// back in time.
+func (p *pipeline) expireRepairs(now time.Time) {
+	kept := p.bg[:0]
+	for _, r := range p.bg {
+		if now.Before(r.deadline) {
+			kept = append(kept, r)
+		}
+	}
+	clear(p.bg[len(kept):])
+	p.bg = kept
+}
+
+// stamp returns the version of a new write made by this coordinator.
+func stamp(ctx actors.Context) hlc.Version {
+	return hlc.Version{TS: ctx.HLC(), Node: string(ctx.Self().Node)}
+}
