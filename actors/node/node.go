@@ -180,6 +180,9 @@ type Conn struct {
 	Read, Write config.Consistency
 	// Timeout bounds each request; zero takes the config's timeout.
 	Timeout time.Duration
+	// ReadRepairs turns background read repair on (the daemon passes the
+	// admin port's current setting, which starts at read_repairs_enabled).
+	ReadRepairs bool
 }
 
 // Coordinator makes the coordinator of a client connection, for the
@@ -188,7 +191,7 @@ type Conn struct {
 func (n *Node) Coordinator(c Conn) actors.Producer {
 	cfg := coord.Config{
 		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
-		Read: c.Read, Write: c.Write, Version: n.deps.Version,
+		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs,
 		Stats: actors.Addr{Node: n.id, Name: StatsName},
 	}
 	if cfg.Timeout <= 0 {

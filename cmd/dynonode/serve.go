@@ -133,6 +133,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 			// As Dynomite: level and timeout factor changes apply to new connections.
 			c := node.Conn{Sink: sink, Timeout: cfg.Timeout * time.Duration(adm.TimeoutFactor())}
 			c.Read, c.Write = adm.Consistency()
+			c.ReadRepairs = adm.ReadRepairs()
 			return asm.Coordinator(c)
 		},
 	})

@@ -179,7 +179,7 @@ func (s *Server) endpoints() []endpoint {
 			"the coordinator enforces it once gossip is on)", s.setState},
 		{"/peer/{verb}/{host}", "verb up|down|reset, host a peer's host or all: record the peer's state " +
 			"(NORMAL, DOWN, RESET), shown by /cluster_describe; routing does not use it", s.setPeer},
-		{"/read_repairs/{verb}", "enable|disable: record the setting (read repair itself is not implemented yet)", s.setReadRepairs},
+		{"/read_repairs/{verb}", "enable|disable: background read repair of DC_QUORUM reads (versions on); new connections only", s.setReadRepairs},
 	}
 }
 

@@ -149,3 +149,20 @@ func TestClusterDescribeLive(t *testing.T) {
 		{"name":"dc","racks":[{"name":"r2","servers":[{"name":"10.0.0.2","host":"10.0.0.2","port":8101,"token":7,"state":"NORMAL"}]}]},
 		{"name":"localdc","racks":[{"name":"localrack","servers":[{"name":"127.0.0.1","host":"127.0.0.1","port":8101,"token":5,"state":"NORMAL"}]}]}]}`, body)
 }
+
+// TestReadRepairCounters: the coordinators' read repair counts, summed by
+// the stats actor, appear in /info's pool and in /metrics.
+func TestReadRepairCounters(t *testing.T) {
+	var snap stats.Snapshot
+	snap.Total.RepairsSent, snap.Total.RepairsDropped, snap.Total.StaleReplicas = 7, 2, 9
+	s := admin.New(admin.Options{Config: cfg(t), Requests: func() (stats.Snapshot, error) { return snap, nil }})
+	_, body := get(t, s, "GET", "/info")
+	for _, want := range []string{`"read_repairs_sent":7`, `"read_repairs_dropped":2`, `"read_repair_stale_replicas":9`} {
+		assert.Contains(t, body, want)
+	}
+	_, body = get(t, s, "GET", "/metrics")
+	for _, want := range []string{"dynonode_read_repairs_sent_total 7", "dynonode_read_repairs_dropped_total 2",
+		"dynonode_read_repair_stale_replicas_total 9"} {
+		assert.Contains(t, body, want)
+	}
+}

@@ -29,6 +29,10 @@ var (
 	descReports  = desc("stats_reports_total", "Statistics reports the coordinators sent to the stats actor.")
 	descStatsUp  = desc("stats_up", "1 when the stats actor answered this scrape; request metrics are absent when 0.")
 
+	descRepairsSent    = desc("read_repairs_sent_total", "Read repair writes (DYNO.RESTORE, DYNO.DEL) sent to stale replicas, synchronous and background.")
+	descRepairsDropped = desc("read_repairs_dropped_total", "Background read repairs dropped because the coordinator had its maximum in flight.")
+	descStaleReplicas  = desc("read_repair_stale_replicas_total", "Replicas that answered a read with an older version than another replica.")
+
 	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
 	descActive   = desc("client_connections", "Client connections open now.")
 	descInFlight = desc("client_requests_in_flight", "Client requests read and not yet answered (the reply not yet written to the socket).")
@@ -58,6 +62,7 @@ type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
+		descRepairsSent, descRepairsDropped, descStaleReplicas,
 		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
@@ -93,6 +98,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descStatsUp, 1)
 		counter(descReports, snap.Reports)
 		t := &snap.Total
+		counter(descRepairsSent, t.RepairsSent)
+		counter(descRepairsDropped, t.RepairsDropped)
+		counter(descStaleReplicas, t.StaleReplicas)
 		for cl := range coord.NumClasses {
 			for l := range coord.NumLevels {
 				if cl == coord.ClassOther && l > 0 {
