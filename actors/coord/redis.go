@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -231,7 +232,7 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	}
 	c.reps = c.cfg.Ring.Replicas(args[c.keys[0]], c.reps[:0])
 	if len(c.keys) == 1 { // the tally copies the replicas it keeps
-		c.single(ctx, args, c.reps, spec.IsWrite(args), ctx.Now(), routing{keyed: true, key: args[c.keys[0]]})
+		c.single(ctx, args, c.reps, spec.IsWrite(args), ctx.Now(), routing{keyed: true, key: stringReadKey(args, c.keys[0])})
 		return
 	}
 	first := append([]ring.Replica(nil), c.reps...)
@@ -261,6 +262,27 @@ func sameNodes(a, b []ring.Replica) bool {
 	return true
 }
 
+// stringReadKey is args[i], the key of a read that compares versions:
+// one that reads a string value (GET, MGET's parts, GETRANGE, SUBSTR,
+// STRLEN); nil for every other command. Collections are modified in
+// place on each replica (SADD, HSET, LPUSH...), so replicas that missed
+// different writes each hold elements the other lacks: a whole-value
+// repair would drop the elements the older copy alone holds, so reads of
+// collections keep the unversioned comparison and no repair.
+func stringReadKey(args [][]byte, i int) []byte {
+	if i >= len(args) {
+		return nil
+	}
+	for _, name := range stringReads {
+		if bytes.EqualFold(args[0], name) {
+			return args[i]
+		}
+	}
+	return nil
+}
+
+var stringReads = [][]byte{[]byte("get"), []byte("mget"), []byte("getrange"), []byte("substr"), []byte("strlen")}
+
 // routing says how a request names its keys, for versions.
 type routing struct {
 	keyed bool   // routed by key (not local-only): a write is versioned
@@ -278,6 +300,9 @@ func (c *Redis) opts(ctx actors.Context, write bool, rt routing, v hlc.Version) 
 			v = stamp(ctx)
 		}
 		return sendOpts{version: v}
+	}
+	if rt.key == nil {
+		return sendOpts{}
 	}
 	return sendOpts{key: rt.key}
 }
@@ -360,7 +385,7 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 		default:
 			sub = [][]byte{args[0], args[k]}
 		}
-		c.p.sendOpts(ctx, &c.cfg, seq, i, sub, groups[i], c.level(write), write, c.opts(ctx, write, routing{keyed: true, key: args[k]}, v))
+		c.p.sendOpts(ctx, &c.cfg, seq, i, sub, groups[i], c.level(write), write, c.opts(ctx, write, routing{keyed: true, key: stringReadKey(sub, 1)}, v))
 	}
 }
 

@@ -120,6 +120,12 @@ func (n *Node) Config() *config.Config { return n.cfg }
 // listener and is not in admin mode.
 func (n *Node) Gossips() bool { return !n.deps.AdminMode && !n.cfg.DynListen.IsZero() }
 
+// Versioned reports whether the node's writes carry versions: the
+// `versions` key, for a datastore that keeps them (today the embedded
+// store; Redis and memcached keep no versions yet, so their nodes behave
+// as with versions: false).
+func (n *Node) Versioned() bool { return n.cfg.Versions && n.cfg.DataStore == config.Embedded }
+
 // Durable names the actors whose state lives beside the node process (the
 // datastore): a runtime that restarts the node keeps them unless the
 // datastore itself is lost.
@@ -146,7 +152,7 @@ func (n *Node) Boot(s actors.Spawner) error {
 func (n *Node) storeProducer() actors.Producer {
 	p := n.deps.Store
 	if n.cfg.DataStore == config.Embedded {
-		p = store.NewEmbedded(store.Options{HashSeed: n.deps.HashSeed, Seed: n.deps.StoreSeed})
+		p = store.NewEmbedded(store.Options{HashSeed: n.deps.HashSeed, Seed: n.deps.StoreSeed, TombstoneTTL: n.cfg.TombstoneTTL})
 	}
 	if n.deps.WrapStore != nil {
 		p = n.deps.WrapStore(p)
@@ -162,7 +168,7 @@ func (n *Node) GossipConfig() gossip.Config {
 	c := gossip.Config{
 		Self: gossip.Member{ID: self.ID, DC: self.DC, Rack: self.Rack, Tokens: self.Tokens}, Name: GossipName,
 		Interval: n.cfg.HeartbeatInterval, PhiThreshold: float64(n.cfg.PhiThreshold),
-		AllowJoin: n.cfg.EnableGossip, Hash: n.ring.Hash(), HashTag: n.ring.HashTag(),
+		AllowJoin: n.cfg.EnableGossip, Hash: n.ring.Hash(), HashTag: n.ring.HashTag(), Versions: n.Versioned(),
 	}
 	for _, s := range n.cfg.Seeds {
 		c.Seeds = append(c.Seeds, gossip.Member{ID: string(n.deps.PeerID(s.Addr)), DC: s.Datacenter, Rack: s.Rack, Tokens: s.Tokens})
@@ -191,7 +197,7 @@ type Conn struct {
 func (n *Node) Coordinator(c Conn) actors.Producer {
 	cfg := coord.Config{
 		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
-		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs,
+		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs, Versions: n.Versioned(),
 		Stats: actors.Addr{Node: n.id, Name: StatsName},
 	}
 	if cfg.Timeout <= 0 {

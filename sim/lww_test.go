@@ -1,0 +1,215 @@
+package sim_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/hlc"
+	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/internal/check"
+	"github.com/dynonode/dynonode/sim"
+	"github.com/stretchr/testify/require"
+)
+
+// execLog wraps a store: it remembers every write Exec it was sent (to
+// replay one later, as a duplicated or late network message would) and,
+// with strip, drops their versions: the planted bug of a store that
+// ignores versions.
+type execLog struct {
+	inner actors.Behaviour
+	strip bool
+	seen  *[]store.Exec
+}
+
+func (l *execLog) Receive(ctx actors.Context, m any) {
+	switch e := m.(type) {
+	case store.Exec:
+		*l.seen = append(*l.seen, e)
+		if l.strip {
+			e.Version = hlc.Version{}
+		}
+		m = e
+	case store.Batch:
+		b := store.Batch{Execs: append([]store.Exec(nil), e.Execs...)}
+		for i := range b.Execs {
+			*l.seen = append(*l.seen, b.Execs[i])
+			if l.strip {
+				b.Execs[i].Version = hlc.Version{}
+			}
+		}
+		m = b
+	}
+	l.inner.Receive(ctx, m)
+}
+
+// lwwCluster is three racks of one node, read repair on, each store behind
+// an execLog.
+type lwwCluster struct {
+	c    *sim.Cluster
+	h    check.History
+	seen map[string]*[]store.Exec
+	proc int
+}
+
+func newLWWCluster(t *testing.T, versions, strip bool) *lwwCluster {
+	lc := &lwwCluster{seen: map[string]*[]store.Exec{}}
+	c, err := sim.NewCluster(sim.ClusterSpec{Seed: 11, Racks: []int{3}, Timeout: 300 * time.Millisecond,
+		Config: map[string]any{"versions": versions, "read_repairs_enabled": true},
+		WrapStore: func(node string, p actors.Producer) actors.Producer {
+			seen := &[]store.Exec{}
+			lc.seen[node] = seen
+			return func() actors.Behaviour { return &execLog{inner: p(), strip: strip, seen: seen} }
+		}})
+	require.NoError(t, err)
+	lc.c = c
+	require.NoError(t, c.W.RunFor(3*time.Second))
+	return lc
+}
+
+// do runs one command through node at level and records it as an
+// operation of the history.
+func (lc *lwwCluster) do(t *testing.T, node string, level config.Consistency, f, key, value string) string {
+	lc.proc++
+	out := &sink{}
+	w := lc.c.W
+	sinkAddr := w.Spawn(actors.NodeID(node), fmt.Sprintf("lww-sink%d", lc.proc), func() actors.Behaviour { return out })
+	conn := lc.c.Connect(node, level, level, sinkAddr)
+	op := check.Op{Process: lc.proc, Type: check.Invoke, F: f, Key: key, Level: level.String(), Node: node, DC: "dc1", Time: w.Now()}
+	cmd := map[string][]string{"write": {"SET", key, value}, "delete": {"DEL", key}, "read": {"GET", key}}[f]
+	if f == "write" {
+		op.Value = value
+	}
+	lc.h = append(lc.h, op)
+	var args [][]byte
+	for _, a := range cmd {
+		args = append(args, []byte(a))
+	}
+	w.Inject(actors.Addr{Node: actors.NodeID(node), Name: "edge"}, conn, coord.Requests{Cmds: [][][]byte{args}})
+	require.NoError(t, w.RunFor(time.Second))
+	require.Len(t, out.replies, 1, "no reply to %v", cmd)
+	done := op
+	done.Type, done.Time = check.OK, w.Now()
+	reply := out.replies[0]
+	switch {
+	case strings.HasPrefix(reply, "-"):
+		done.Type, done.Error = check.Fail, reply
+	case f == "read" && strings.HasPrefix(reply, "$-1"):
+		done.Value = ""
+	case f == "read":
+		done.Value = strings.Split(reply, "\r\n")[1]
+	}
+	lc.h = append(lc.h, done)
+	return reply
+}
+
+// replay sends a write Exec that node's store saw before to the stores of
+// the given nodes again, as a late duplicate from the network.
+func (lc *lwwCluster) replay(t *testing.T, from string, value string, to ...string) {
+	for _, e := range *lc.seen[from] {
+		if len(e.Args) == 3 && string(e.Args[2]) == value {
+			e.Quiet = true
+			for _, n := range to {
+				lc.c.W.Inject(actors.Addr{}, actors.Addr{Node: actors.NodeID(n), Name: "store"}, e)
+			}
+			require.NoError(t, lc.c.W.RunFor(100*time.Millisecond))
+			return
+		}
+	}
+	t.Fatalf("no write of %q reached %s", value, from)
+}
+
+// finals reads each replica's store directly.
+func (lc *lwwCluster) finals(t *testing.T, key string) []check.Final {
+	var out []check.Final
+	for _, n := range lc.c.NodeIDs() {
+		s := &storeReader{}
+		lc.proc++
+		name := fmt.Sprintf("reader-%d", lc.proc)
+		lc.c.W.Spawn(actors.NodeID(n), name, func() actors.Behaviour { return s })
+		lc.c.W.Inject(actors.Addr{Node: actors.NodeID(n), Name: name},
+			actors.Addr{Node: actors.NodeID(n), Name: "store"}, store.Exec{ID: 1, Args: [][]byte{[]byte("GET"), []byte(key)}})
+		require.NoError(t, lc.c.W.RunFor(100*time.Millisecond))
+		v := ""
+		if parts := strings.Split(s.reply, "\r\n"); len(parts) > 1 && !strings.HasPrefix(s.reply, "$-1") {
+			v = parts[1]
+		}
+		out = append(out, check.Final{Key: key, Replica: n, Value: v})
+	}
+	return out
+}
+
+type storeReader struct{ reply string }
+
+func (s *storeReader) Receive(_ actors.Context, m any) {
+	if r, ok := m.(store.Result); ok {
+		s.reply = string(r.Reply)
+	}
+}
+
+// lateDuplicates: two writes three seconds apart through one node at
+// DC_QUORUM, then the first write arrives again, late, at two of the three
+// replicas; then a delete and the first write again. A versioned cluster
+// refuses both late writes; reads at DC_QUORUM see the newest, every node
+// reads the key once and the replicas converge.
+func lateDuplicates(t *testing.T, versions, strip bool) check.Result {
+	lc := newLWWCluster(t, versions, strip)
+	n1, n2, n3 := "dc1-r1-n1", "dc1-r2-n1", "dc1-r3-n1"
+	q := config.DCQuorum
+	lc.do(t, n1, q, "write", "k", "a")
+	require.NoError(t, lc.c.W.RunFor(3*time.Second))
+	lc.do(t, n1, q, "write", "k", "b")
+	require.NoError(t, lc.c.W.RunFor(3*time.Second))
+	lc.replay(t, n1, "a", n2, n3)
+	lc.do(t, n1, q, "read", "k", "")
+	lc.do(t, n2, q, "delete", "k", "")
+	require.NoError(t, lc.c.W.RunFor(3*time.Second))
+	lc.replay(t, n1, "b", n2, n3)
+	for _, n := range []string{n1, n2, n3} {
+		lc.do(t, n, q, "read", "k", "")
+	}
+	require.NoError(t, lc.c.W.RunFor(2*time.Second))
+	return check.CheckLWW(lc.h, lc.finals(t, "k"), check.LWWOptions{Margin: 2 * time.Second})
+}
+
+func TestLWWRefusesLateWrites(t *testing.T) {
+	r := lateDuplicates(t, true, false)
+	require.True(t, r.Valid, "%s", r)
+}
+
+// TestLWWCheckerCatchesIgnoredVersions: the same story on a cluster
+// without versions, and on one whose stores drop the versions they are
+// sent, breaks the checker's promises.
+func TestLWWCheckerCatchesIgnoredVersions(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		versions, strip bool
+	}{{"versions off", false, false}, {"store ignores versions", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := lateDuplicates(t, tc.versions, tc.strip)
+			require.False(t, r.Valid, "the checker missed late writes winning")
+			t.Logf("%s", r)
+		})
+	}
+}
+
+// TestLWWSwarm: multi-writer registers with overwrites and deletes under
+// drawn faults (partitions, crashes with and without the datastore,
+// pauses, clock jumps of up to 300 s and drift, lossy and slow links):
+// checked by check.CheckLWW, replicas read directly after the heal.
+func TestLWWSwarm(t *testing.T) {
+	for seed := int64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Parallel()
+			run := sim.RunLWWSwarm(sim.SwarmSpec{Seed: seed, Racks: []int{3}, PerRack: 1 + int(seed%2),
+				Config: map[string]any{"read_repairs_enabled": true}})
+			require.NoError(t, run.Err)
+			require.True(t, run.Result.Valid, "seed=%d: %s\nfaults: %v", seed, run.Result, run.Faults)
+			t.Logf("seed=%d digest=%s ops=%v faults=%d", seed, run.Digest, run.Result.Stats, len(run.Faults))
+		})
+	}
+}
