@@ -181,10 +181,10 @@ func TestLWWRefusesLateWrites(t *testing.T) {
 	require.True(t, r.Valid, "%s", r)
 }
 
-// TestLWWCheckerCatchesIgnoredVersions: the same story on a cluster
+// TestLWWSwarmCatchesIgnoredVersions: the same story on a cluster
 // without versions, and on one whose stores drop the versions they are
 // sent, breaks the checker's promises.
-func TestLWWCheckerCatchesIgnoredVersions(t *testing.T) {
+func TestLWWSwarmCatchesIgnoredVersions(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		versions, strip bool
