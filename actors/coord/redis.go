@@ -175,7 +175,7 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
 		return
 	}
-	if c.cfg.Versions && spec.IsWrite(args) && spec.Class != command.Admin {
+	if c.versioned() && spec.IsWrite(args) && spec.Class != command.Admin {
 		if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
 			args, spec = abs, c.lookup(abs[0])
 		}
@@ -283,6 +283,12 @@ func stringReadKey(args [][]byte, i int) []byte {
 
 var stringReads = [][]byte{[]byte("get"), []byte("mget"), []byte("getrange"), []byte("substr"), []byte("strlen")}
 
+// versioned reports whether requests carry versions now: with versions on
+// and a ring of more than one rack. A node without replicas has nothing to
+// reconcile, so it pays nothing for them; keys it wrote before replicas
+// joined have no version, which every versioned write supersedes.
+func (c *Redis) versioned() bool { return c.cfg.Versions && c.cfg.Ring.NumRacks() > 1 }
+
 // routing says how a request names its keys, for versions.
 type routing struct {
 	keyed bool   // routed by key (not local-only): a write is versioned
@@ -292,7 +298,7 @@ type routing struct {
 // opts are the send options of a request: with versions on, a keyed
 // write's version, or a single-key read's key.
 func (c *Redis) opts(ctx actors.Context, write bool, rt routing, v hlc.Version) sendOpts {
-	if !c.cfg.Versions || !rt.keyed {
+	if !c.versioned() || !rt.keyed {
 		return sendOpts{}
 	}
 	if write {
@@ -360,7 +366,7 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 			together = false
 		}
 	}
-	if together && !c.cfg.Versions {
+	if together && !c.versioned() {
 		c.single(ctx, args, groups[0], write, now, routing{keyed: true})
 		return
 	}
@@ -372,7 +378,7 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 	s.merge = mergerFor(spec.Merge)
 	seq := c.p.push(s)
 	var v hlc.Version
-	if c.cfg.Versions && write {
+	if c.versioned() && write {
 		v = stamp(ctx)
 	}
 	for i, k := range c.keys {

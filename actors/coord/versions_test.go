@@ -442,3 +442,15 @@ func TestBackgroundRepair(t *testing.T) {
 	require.Empty(t, one.answer(es[0], bulkOf("old"), vOld))
 	require.Equal(t, bulkOf("old"), one.reply())
 }
+
+// TestLoneRackPaysNothing: a ring of one rack has no replica to reconcile:
+// with versions on, writes go out unstamped and whole, as with them off.
+func TestLoneRackPaysNothing(t *testing.T) {
+	g := newRig(t, rack3()[:1], nil)
+	for _, cmd := range []string{"set k v", "mset a 1 b 2", "del a b", "set k v ex 10", "mget a b"} {
+		es := g.do(cmd)
+		require.Len(t, es, 1, "%s: sent whole", cmd)
+		require.True(t, es[0].exec.Version.IsZero(), cmd)
+		require.Equal(t, cmd, args(es[0]), "unchanged")
+	}
+}
