@@ -18,6 +18,8 @@ type joinNode struct {
 	name, dc, rack   string
 	token            uint32
 	listen, dyn, adm string
+	extra            string   // more dynomite.yml lines, indented
+	flags            []string // more command-line flags
 	proc             *testproc.Proc
 }
 
@@ -41,10 +43,10 @@ func startJoinNode(t *testing.T, dir string, n *joinNode, seeds []*joinNode) {
   enable_gossip: true
   dyn_seeds:
 %s
-`, n.listen, n.dyn, n.adm, n.dc, n.rack, n.token, strings.Join(list, "\n"))
+%s`, n.listen, n.dyn, n.adm, n.dc, n.rack, n.token, strings.Join(list, "\n"), n.extra)
 	path := filepath.Join(dir, n.name+".yml")
 	require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
-	n.proc = testproc.Start(t, "dynonode "+n.name, binary, []string{"-c", path, "-v", "6"}, n.listen)
+	n.proc = testproc.Start(t, "dynonode "+n.name, binary, append([]string{"-c", path, "-v", "6"}, n.flags...), n.listen)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("%s (%s) output:\n%s", n.name, n.dyn, n.proc.Output.String())

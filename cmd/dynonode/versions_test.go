@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/require"
+)
+
+// startVersionedCluster starts three embedded-store nodes in three racks
+// (versions on by default), with extra config lines and flags, and waits
+// until each sees the others up.
+func startVersionedCluster(t *testing.T, base int, extra string, flags ...string) []*joinNode {
+	dir := t.TempDir()
+	var nodes []*joinNode
+	for i := 1; i <= 3; i++ {
+		ip := fmt.Sprintf("127.0.0.%d", base+i)
+		nodes = append(nodes, &joinNode{name: fmt.Sprintf("node%d", i), dc: "dc1", rack: fmt.Sprintf("rack%d", i), token: 0,
+			listen: testproc.FreeAddr(t, ip), dyn: testproc.FreeAddr(t, ip), adm: testproc.FreeAddr(t, ip), extra: extra, flags: flags})
+	}
+	for _, n := range nodes {
+		var seeds []*joinNode
+		for _, o := range nodes {
+			if o != n {
+				seeds = append(seeds, o)
+			}
+		}
+		startJoinNode(t, dir, n, seeds)
+	}
+	for _, n := range nodes {
+		eventuallyTrue(t, joinBound, func() bool {
+			s := describedServers(t, n)
+			for _, o := range nodes {
+				if e, ok := s[o.dyn]; !ok || e.Up == nil || !*e.Up {
+					return false
+				}
+			}
+			return true
+		}, n.name+" sees the three up")
+	}
+	return nodes
+}
+
+// TestNewestWriteWinsWhateverTheClocks: node1's wall clock is set 300 s
+// behind; a key written through node2, then overwritten through node1
+// three seconds later, holds the overwrite on every replica and a
+// DC_QUORUM read returns it: node1's hybrid clock merged the others'
+// readings from their messages, so its write is the newer version. A
+// delete through node1 after a write through node2 is not undone by it.
+func TestNewestWriteWinsWhateverTheClocks(t *testing.T) {
+	nodes := startVersionedCluster(t, 140, "  read_consistency: DC_QUORUM\n  write_consistency: DC_QUORUM\n", "--fault-injection")
+	code, body := httpGet(t, "http://"+nodes[0].adm+"/fault/clock_offset/-300000")
+	require.Equal(t, 200, code, body)
+	time.Sleep(2500 * time.Millisecond) // two heartbeats: node1 hears from the others after its clock step
+	c1, c2 := testproc.DialRESP(t, nodes[0].listen), testproc.DialRESP(t, nodes[1].listen)
+
+	require.Equal(t, "+OK\r\n", c2.Do("SET", "k", "old"))
+	time.Sleep(3 * time.Second)
+	require.Equal(t, "+OK\r\n", c1.Do("SET", "k", "new"))
+	for _, n := range nodes {
+		c := testproc.DialRESP(t, n.listen)
+		eventuallyTrue(t, 2*time.Second, func() bool { return c.Do("GET", "k") == "$3\r\nnew\r\n" }, n.name+" reads the overwrite")
+	}
+
+	require.Equal(t, "+OK\r\n", c2.Do("SET", "d", "v"))
+	time.Sleep(3 * time.Second)
+	require.Equal(t, ":1\r\n", c1.Do("DEL", "d"))
+	time.Sleep(500 * time.Millisecond)
+	for _, n := range nodes {
+		require.Equal(t, "$-1\r\n", testproc.DialRESP(t, n.listen).Do("GET", "d"), "%s: the delete holds", n.name)
+	}
+}
+
+// TestExpiryIsAbsolute: SET with a relative expiry through one node
+// expires on every replica at the same instant: the coordinator sends an
+// absolute deadline. Each node's local replica (DC_ONE reads) reports a
+// PTTL whose deadline is within 10 ms of the others'.
+func TestExpiryIsAbsolute(t *testing.T) {
+	nodes := startVersionedCluster(t, 150, "")
+	require.Equal(t, "+OK\r\n", testproc.DialRESP(t, nodes[0].listen).Do("SET", "e", "v", "PX", "3000"))
+	time.Sleep(300 * time.Millisecond) // replication
+	var deadlines []time.Time
+	for _, n := range nodes {
+		c := testproc.DialRESP(t, n.listen)
+		before := time.Now()
+		reply := c.Do("PTTL", "e")
+		after := time.Now()
+		require.True(t, strings.HasPrefix(reply, ":"), "%s: %q", n.name, reply)
+		ms, err := strconv.Atoi(strings.TrimSpace(reply[1:]))
+		require.NoError(t, err)
+		require.Positive(t, ms, "%s still holds the key", n.name)
+		require.Less(t, after.Sub(before), 5*time.Millisecond, "a PTTL round trip bounds the measurement")
+		deadlines = append(deadlines, before.Add(time.Duration(ms)*time.Millisecond))
+	}
+	for _, d := range deadlines[1:] {
+		diff := d.Sub(deadlines[0]).Abs()
+		require.Less(t, diff, 10*time.Millisecond, "replicas' deadlines differ by %s", diff)
+	}
+	time.Sleep(time.Until(deadlines[0].Add(50 * time.Millisecond)))
+	for _, n := range nodes {
+		require.Equal(t, "$-1\r\n", testproc.DialRESP(t, n.listen).Do("GET", "e"), "%s: expired", n.name)
+	}
+}
