@@ -94,8 +94,9 @@ type pipeline struct {
 	counts    *Counts   // requests answered since the last report; nil: none
 	reporting bool      // a statsTick is scheduled
 
-	bg     []bgRepair // background read repairs waiting for their dump
-	bgNext uint64     // numbers background repairs
+	bg     []bgRepair  // background read repairs waiting for their dump
+	late   []lateWatch // decided DC_QUORUM reads still owed answers
+	bgNext uint64      // numbers background repairs
 }
 
 // newPipeline returns a pipeline whose requests time out after timeout,
@@ -343,10 +344,15 @@ func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
 	part, replica := r.ID>>replicaBits, int(r.ID&(maxReplicas-1))
 	s := p.slotOfPart(part)
 	if s == nil {
+		p.lateAnswer(ctx, cfg, part, replica, r)
 		return
 	}
 	pt := &s.parts[part-s.firstPart]
-	if pt.done || replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
+	if pt.done {
+		p.lateAnswer(ctx, cfg, part, replica, r)
+		return
+	}
+	if replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
 		return
 	}
 	var f failure
@@ -372,6 +378,7 @@ func (p *pipeline) settle(ctx actors.Context, cfg *Config, s *slot, part uint64,
 	s.pending--
 	if pt.tally.versioned && pt.tally.level == config.DCQuorum && !f.failed() {
 		p.backgroundRepair(ctx, cfg, pt)
+		p.watchLate(ctx, cfg, part, pt)
 	}
 }
 

@@ -192,7 +192,7 @@ func (p *pipeline) bgRepairResult(_ *Config, r store.Result) {
 }
 
 // expireRepairs forgets the background repairs whose dump did not come
-// back in time.
+// back in time, and the late answers no longer awaited.
 func (p *pipeline) expireRepairs(now time.Time) {
 	kept := p.bg[:0]
 	for _, r := range p.bg {
@@ -202,6 +202,94 @@ func (p *pipeline) expireRepairs(now time.Time) {
 	}
 	clear(p.bg[len(kept):])
 	p.bg = kept
+	late := p.late[:0]
+	for _, w := range p.late {
+		if now.Before(w.deadline) {
+			late = append(late, w)
+		}
+	}
+	clear(p.late[len(late):])
+	p.late = late
+}
+
+// lateWatch remembers a DC_QUORUM read decided before every replica
+// answered: a replica that answers afterwards with an older version is
+// repaired too, as the ones that answered in time were.
+type lateWatch struct {
+	part     uint64
+	key      []byte
+	newest   hlc.Version
+	holder   string   // a replica holding newest
+	replicas []string // by replica index; "" once answered
+	deadline time.Time
+}
+
+// maxLate bounds the decided reads a coordinator watches for late answers;
+// beyond it the oldest is forgotten.
+const maxLate = 64
+
+// watchLate starts watching a decided versioned read whose replicas did
+// not all answer.
+func (p *pipeline) watchLate(ctx actors.Context, cfg *Config, part uint64, pt *part) {
+	t := &pt.tally
+	holder, newest, _ := t.staleReplicas(nil)
+	if holder < 0 || !cfg.ReadRepairs {
+		return
+	}
+	w := lateWatch{part: part, key: append([]byte(nil), pt.key...), newest: newest, holder: t.replicas[holder].Node, deadline: ctx.Now().Add(p.timeout)}
+	owed := false
+	for i, r := range t.replicas {
+		if t.voted(i) {
+			w.replicas = append(w.replicas, "")
+			continue
+		}
+		w.replicas = append(w.replicas, r.Node)
+		owed = true
+	}
+	if !owed {
+		return
+	}
+	if len(p.late) >= maxLate {
+		p.late = append(p.late[:0], p.late[1:]...)
+	}
+	p.late = append(p.late, w)
+}
+
+// lateAnswer handles a replica's answer to a read that was decided
+// without it: an older version than the newest the read saw gets the
+// newest value, as a background repair.
+func (p *pipeline) lateAnswer(ctx actors.Context, cfg *Config, part uint64, replica int, r store.Result) {
+	for i := range p.late {
+		w := &p.late[i]
+		if w.part != part {
+			continue
+		}
+		if replica >= len(w.replicas) || w.replicas[replica] == "" {
+			return
+		}
+		node := w.replicas[replica]
+		w.replicas[replica] = ""
+		if r.Failure != "" || !r.Version.Less(w.newest) {
+			return
+		}
+		c := p.count()
+		c.StaleReplicas++
+		limit := cfg.RepairsInFlight
+		if limit <= 0 {
+			limit = DefaultRepairsInFlight
+		}
+		if len(p.bg) >= limit {
+			c.RepairsDropped++
+			return
+		}
+		p.bgNext++
+		p.bg = append(p.bg, bgRepair{id: p.bgNext, key: w.key, stale: []actors.Addr{p.storeOf(cfg, node)}, deadline: ctx.Now().Add(p.timeout)})
+		p.execs = append(p.execs, outExec{
+			to:   p.storeOf(cfg, w.holder),
+			exec: store.Exec{ID: bgRepairID | p.bgNext, Args: [][]byte{cmdDump, w.key}},
+		})
+		return
+	}
 }
 
 // stamp returns the version of a new write made by this coordinator.

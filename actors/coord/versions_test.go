@@ -454,3 +454,35 @@ func TestLoneRackPaysNothing(t *testing.T) {
 		require.Equal(t, cmd, args(es[0]), "unchanged")
 	}
 }
+
+// TestLateStaleAnswerRepaired: a DC_QUORUM read decided by two replicas
+// holding the newest version; the third answers afterwards with an older
+// one and is repaired as well. A late answer as new as the newest, or a
+// failure, starts nothing; without read repair no watch is kept.
+func TestLateStaleAnswerRepaired(t *testing.T) {
+	g := newRig(t, rack3(), nil)
+	es := g.do("get k")
+	g.answer(to(t, es, "n1"), bulkOf("new"), vNew)
+	g.answer(to(t, es, "n2"), bulkOf("new"), vNew)
+	require.Equal(t, bulkOf("new"), g.reply())
+	made := g.answer(to(t, es, "n3"), bulkOf("old"), vOld)
+	require.Len(t, made, 1, "the late stale replica is repaired")
+	require.Equal(t, "DYNO.DUMP k", args(made[0]))
+	restores := g.answer(made[0], bulkOf("P"), vNew)
+	require.Len(t, restores, 1)
+	require.Equal(t, actors.NodeID("n3"), restores[0].to.Node)
+	require.Equal(t, "DYNO.RESTORE k P", args(restores[0]))
+	require.Empty(t, g.answer(to(t, es, "n3"), bulkOf("old"), vOld), "one repair per late answer")
+
+	fresh := newRig(t, rack3(), nil)
+	es = fresh.do("get k")
+	fresh.answer(to(t, es, "n1"), bulkOf("new"), vNew)
+	fresh.answer(to(t, es, "n2"), bulkOf("new"), vNew)
+	require.Empty(t, fresh.answer(to(t, es, "n3"), bulkOf("new"), vNew), "a late answer as new is left alone")
+
+	off := newRig(t, rack3(), func(c *Config) { c.ReadRepairs = false })
+	es = off.do("get k")
+	off.answer(to(t, es, "n1"), bulkOf("new"), vNew)
+	off.answer(to(t, es, "n2"), bulkOf("new"), vNew)
+	require.Empty(t, off.answer(to(t, es, "n3"), bulkOf("old"), vOld), "repairs off")
+}
