@@ -136,10 +136,6 @@ func vPlain(v hlc.Version) versionPlain {
 	return versionPlain{Wall: v.TS.Wall, Logical: v.TS.Logical, Node: v.Node}
 }
 
-func vReal(v versionPlain) hlc.Version {
-	return hlc.Version{TS: hlc.Timestamp{Wall: v.Wall, Logical: v.Logical}, Node: v.Node}
-}
-
 func execPlainOf(e Exec) execPlain {
 	return execPlain{ID: e.ID, Args: e.Args, Quiet: e.Quiet, Version: vPlain(e.Version)}
 }

@@ -475,7 +475,7 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 		dump, dv := e.ExecVersion(now, strArgs("DYNO.DUMP", k), hlc.Version{}, nil)
 		require.True(t, dv.IsZero())
 		p, _ := e.dumpKey(now, k)
-		require.Equal(t, string(resp_bulk(p)), string(dump))
+		require.Equal(t, string(respBulk(p)), string(dump))
 		out, _ := vexec(r, now.Add(time.Second), ver(1, "a"), "DYNO.RESTORE", k, string(p))
 		require.Equal(t, "+OK\r\n", out)
 	}
@@ -488,6 +488,6 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 	require.Equal(t, "$-1\r\n", out)
 }
 
-func resp_bulk(b []byte) []byte {
+func respBulk(b []byte) []byte {
 	return append(fmt.Appendf(nil, "$%d\r\n", len(b)), append(b, "\r\n"...)...)
 }
