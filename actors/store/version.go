@@ -261,10 +261,13 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 	}
 	key := args[1]
 	live, _, old := e.current(key)
+	if c.lww == lwwRMW && live != nil && old == ver {
+		return e.dryRun(c, args, live, dst), old
+	}
 	// Stale: a whole-value write or delete not newer than the key, or a
 	// read-modify-write not newer than the key's tombstone. (A
-	// read-modify-write of a live key always applies, even a duplicate:
-	// it modifies the value in place, so it cannot be run without effect.)
+	// read-modify-write of a live key older than it applies: writes of the
+	// same key made concurrently each modify the value in place.)
 	if !old.Less(ver) && (c.lww != lwwRMW || live == nil && !old.IsZero()) {
 		// Stale: answer as if applied to the key as it is, change nothing.
 		e.stale = true
@@ -315,6 +318,28 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 // execMulti runs a multi-key command under a version: it applies, and
 // each key it writes is left at the newer of its version and ver (a key it
 // emptied, with a tombstone).
+// dryRun answers a duplicate of the read-modify-write the key last took
+// (the same version, delivered twice) as on the key as it is, and changes
+// nothing: it runs on the value, then puts back a copy taken before, with
+// its TTL and version. Duplicates are rare (a replayed or duplicated
+// message), so the copy costs nothing on the ordinary path.
+func (e *Engine) dryRun(c *command, args [][]byte, live *value, dst []byte) []byte {
+	key := args[1]
+	ver := e.version(live)
+	saved := e.dump(nil, live)
+	dst = c.run(e, args, dst)
+	v, ttl, _ := undump(key, saved)
+	if e.lookup(key) != nil {
+		e.del(key)
+	}
+	e.add(key, v)
+	if ttl >= 0 {
+		e.setExpire(v, e.now+ttl)
+	}
+	e.stamp(v, ver)
+	return dst
+}
+
 func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byte) []byte {
 	ks := writtenKeys(c, args)
 	type before struct {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -490,4 +491,35 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 
 func respBulk(b []byte) []byte {
 	return append(fmt.Appendf(nil, "$%d\r\n", len(b)), append(b, "\r\n"...)...)
+}
+
+// TestDuplicateRMWChangesNothing: a read-modify-write delivered twice
+// under one version (a duplicated or replayed message) is applied once;
+// the duplicate answers as on the key as it is. The Redis adapter's
+// scripts do the same.
+func TestDuplicateRMWChangesNothing(t *testing.T) {
+	e := NewEngine(Options{})
+	now := time.Unix(1_700_000_000, 0)
+	v := hlc.Version{TS: hlc.Timestamp{Wall: now.UnixNano()}, Node: "n1"}
+	for _, tc := range []struct{ first, again, check, want string }{
+		{"incr n", "incr n", "get n", "$1\r\n1\r\n"},
+		{"append s ab", "append s ab", "get s", "$2\r\nab\r\n"},
+		{"rpush l a", "rpush l a", "llen l", ":1\r\n"},
+		{"sadd x a b", "sadd x a b", "scard x", ":2\r\n"},
+	} {
+		v.TS.Logical++
+		e.ExecVersion(now, argv(tc.first), v, nil)
+		e.ExecVersion(now, argv(tc.again), v, nil)
+		require.Equal(t, tc.want, string(e.Exec(now, argv(tc.check), nil)), tc.first)
+		_, got := e.ExecVersion(now, argv(tc.check), hlc.Version{}, nil)
+		require.Equal(t, v, got, "%s: the key keeps its version", tc.first)
+	}
+}
+
+func argv(s string) [][]byte {
+	var out [][]byte
+	for _, f := range strings.Fields(s) {
+		out = append(out, []byte(f))
+	}
+	return out
 }
