@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // ActiveExpireInterval is how often, in node time, the embedded store
@@ -80,9 +81,10 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		s.engine.ActiveExpire(ctx.Now(), ActiveExpireBudget)
 		ctx.After(ActiveExpireInterval, expireTick{})
 	case Exec:
-		s.buf = s.engine.Exec(ctx.Now(), m.Args, s.buf[:0])
+		var ver hlc.Version
+		s.buf, ver = s.engine.ExecVersion(ctx.Now(), m.Args, m.Version, s.buf[:0])
 		if !m.Quiet {
-			ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: s.own(s.buf)})
+			ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: s.own(s.buf), Version: ver})
 		}
 	case Batch:
 		// One clock reading for the batch, as Redis reads its clock once
@@ -93,14 +95,15 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 			if i%warmAhead == 0 {
 				s.warm(m.Execs[i:min(i+warmAhead, len(m.Execs))])
 			}
-			s.buf = s.engine.Exec(now, e.Args, s.buf[:0])
+			var ver hlc.Version
+			s.buf, ver = s.engine.ExecVersion(now, e.Args, e.Version, s.buf[:0])
 			if e.Quiet {
 				continue
 			}
 			if rs == nil {
 				rs = make([]Result, 0, len(m.Execs))
 			}
-			rs = append(rs, Result{ID: e.ID, Reply: s.own(s.buf)})
+			rs = append(rs, Result{ID: e.ID, Reply: s.own(s.buf), Version: ver})
 		}
 		if rs != nil {
 			ctx.Send(ctx.Sender(), Results{Results: rs})

@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"math/rand/v2"
 	"time"
+
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // Options configures an Engine. The zero value means every default.
@@ -23,7 +25,16 @@ type Options struct {
 	// random for the same reason). Default: derived from Seed, so a
 	// simulated run replays exactly (no reply depends on it either way).
 	HashSeed uint64
+	// TombstoneTTL is how long a key deleted under a version keeps its
+	// tombstone (the delete's version, no value), so that an older write
+	// arriving late cannot bring the key back. Default
+	// DefaultTombstoneTTL.
+	TombstoneTTL time.Duration
 }
+
+// DefaultTombstoneTTL is the default Options.TombstoneTTL: 24 hours, like
+// Cassandra's gc_grace_seconds.
+const DefaultTombstoneTTL = 24 * time.Hour
 
 // DefaultMaxValueBytes is Redis's default proto-max-bulk-len.
 const DefaultMaxValueBytes = 512 << 20
@@ -71,8 +82,15 @@ type value struct {
 	deadline int64  // Unix milliseconds, node time; the key is gone once now > deadline
 	pos      uint32 // its place in the keyspace's insertion order
 	klen     uint32 // the key's length in kv
-	kind     kind
+	kind     kind   // 0 (none) for a tombstone
 	hasTTL   bool
+	// The version of the newest write applied (zero: none), see
+	// Engine.version: the node id is an index into the engine's table of
+	// node ids, so the version costs the value 8 bytes (the wall clock);
+	// vnode and vlogical fill what was padding.
+	vnode    uint16
+	vlogical uint32
+	vwall    int64
 }
 
 func (v *value) list() *list          { l, _ := v.coll.(*list); return l }
@@ -98,6 +116,20 @@ type Engine struct {
 	nTTL     int   // keys with an expiry
 	now      int64 // the current command's time, Unix milliseconds
 	hashSeed uint64
+
+	// Versions (see version.go).
+	tombTTL   int64     // ms
+	tombs     *keyspace // tombstones: kind 0, deadline = when purged
+	tombHeap  expiryHeap
+	nodes     []string // node ids by index; nodes[0] is ""
+	nodeIndex map[string]uint16
+	versioned bool // a versioned command has run: Result versions are worth computing
+	// stale makes the keyspace helpers (add, del, setString, setExpire,
+	// persist) change nothing while a command computes its reply: a
+	// write older than the key's version answers as if it had been
+	// applied and then overwritten.
+	stale bool
+	wrote bool // a helper changed the keyspace since it was last cleared
 }
 
 // NewEngine returns an empty engine.
@@ -107,6 +139,13 @@ func NewEngine(opts Options) *Engine {
 		e.hashSeed = opts.Seed*0x9e3779b97f4a7c15 + 0x6a09e667f3bcc909
 	}
 	e.keys = newKeyspace(e.hashSeed)
+	e.tombs = newKeyspace(e.hashSeed ^ 0x5851f42d4c957f2d)
+	e.tombTTL = opts.TombstoneTTL.Milliseconds()
+	if opts.TombstoneTTL <= 0 {
+		e.tombTTL = DefaultTombstoneTTL.Milliseconds()
+	}
+	e.nodes = []string{""}
+	e.nodeIndex = map[string]uint16{"": 0}
 	if e.maxValue <= 0 {
 		e.maxValue = DefaultMaxValueBytes
 	}
@@ -124,18 +163,34 @@ func (e *Engine) Len() int { return e.keys.len() }
 // and appends exactly one RESP2 reply to dst. Args may alias a network
 // buffer: the engine copies whatever it keeps.
 func (e *Engine) Exec(now time.Time, args [][]byte, dst []byte) []byte {
+	dst, _ = e.ExecVersion(now, args, hlc.Version{}, dst)
+	return dst
+}
+
+// ExecVersion runs one command as Exec does, under version ver (zero:
+// unversioned, exactly Exec), and returns with the reply the version the
+// command's key holds afterwards (see version.go for what versions do to
+// each family of commands).
+func (e *Engine) ExecVersion(now time.Time, args [][]byte, ver hlc.Version, dst []byte) ([]byte, hlc.Version) {
 	e.now = now.UnixMilli()
 	if len(args) == 0 {
-		return appendErr(dst, "ERR empty command")
+		return appendErr(dst, "ERR empty command"), hlc.Version{}
 	}
 	c := lookupCommand(args[0])
 	if c == nil {
-		return appendUnknownCommand(dst, args)
+		return appendUnknownCommand(dst, args), hlc.Version{}
 	}
 	if (c.arity > 0 && len(args) != c.arity) || (c.arity < 0 && len(args) < -c.arity) {
-		return appendArityErr(dst, c.name)
+		return appendArityErr(dst, c.name), hlc.Version{}
 	}
-	return c.run(e, args, dst)
+	if ver.IsZero() {
+		dst = c.run(e, args, dst)
+		if !e.versioned {
+			return dst, hlc.Version{}
+		}
+		return dst, e.resultVersion(c, args)
+	}
+	return e.execVersioned(c, args, ver, dst)
 }
 
 // lookup returns the live value at key, reclaiming it first if it has
@@ -153,13 +208,23 @@ func (e *Engine) lookup(key []byte) *value {
 }
 
 // add stores a new value at key, which must be absent.
-func (e *Engine) add(key []byte, v *value) { e.keys.add(key, v) }
+func (e *Engine) add(key []byte, v *value) {
+	if e.stale {
+		return
+	}
+	e.wrote = true
+	e.keys.add(key, v)
+}
 
 func (e *Engine) del(key []byte) bool {
 	v := e.keys.get(key)
 	if v == nil {
 		return false
 	}
+	if e.stale {
+		return true
+	}
+	e.wrote = true
 	if v.hasTTL {
 		e.nTTL--
 	}
@@ -168,6 +233,10 @@ func (e *Engine) del(key []byte) bool {
 }
 
 func (e *Engine) setExpire(v *value, deadline int64) {
+	if e.stale {
+		return
+	}
+	e.wrote = true
 	if !v.hasTTL {
 		e.nTTL++
 	}
@@ -182,6 +251,10 @@ func (e *Engine) persist(v *value) bool {
 	if !v.hasTTL {
 		return false
 	}
+	if e.stale {
+		return true
+	}
+	e.wrote = true
 	v.hasTTL = false
 	e.nTTL--
 	return true
@@ -206,6 +279,7 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 			deleted++
 		}
 	}
+	e.purgeTombstones(ms, max(budget, ActiveExpireBudget/8)) // tombstones get a share even when keys take the budget
 	return deleted
 }
 
@@ -224,9 +298,15 @@ func (e *Engine) rebuildTTLs() {
 }
 
 func (e *Engine) flush() {
+	if e.stale {
+		return
+	}
+	e.wrote = true
 	e.keys = newKeyspace(e.hashSeed)
 	e.ttls = nil
 	e.nTTL = 0
+	e.tombs = newKeyspace(e.hashSeed ^ 0x5851f42d4c957f2d)
+	e.tombHeap = nil
 }
 
 type expiryItem struct {

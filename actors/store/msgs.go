@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -23,6 +24,10 @@ type Exec struct {
 	// no Result, not even a Failure. Between racks and DCs this halves the
 	// messages of asynchronous replication.
 	Quiet bool
+	// Version is the write's version, chosen by its coordinator; zero:
+	// unversioned, the command runs as without versions. See version.go
+	// for what a version does to each family of commands.
+	Version hlc.Version
 }
 
 // CorrelationID implements msg.Correlated.
@@ -51,6 +56,11 @@ type Result struct {
 	// counts the failure under it (the error kind of the statistics)
 	// without reading Failure's text. KindNone when Failure is empty.
 	Kind FailureKind
+	// Version is the version the command's key holds after the command
+	// (for a key deleted under a version, its tombstone's, with the reply
+	// of a missing key); zero when the key has none, for a multi-key
+	// command, or from a store that keeps no versions.
+	Version hlc.Version
 }
 
 // FailureKind is what made a store fail to answer.
@@ -125,15 +135,51 @@ type Results struct {
 // reflection-encoded mirror type has it too. A field added to a message
 // that crosses nodes is decoded tolerantly (msg.DecodeGrownStructHeader),
 // so a node keeps understanding peers built before it: Result.Kind came
-// after the first three fields.
+// after the first three fields, Exec.Version and Result.Version after
+// those. An hlc.Version is an array [wall, logical, node], as reflection
+// encodes the test's flat mirror of it.
 
 const (
-	execFields      = 3
-	resultFields    = 4
-	resultFieldsOld = 3 // before Kind
-	batchFields     = 1
-	resultsFields   = 1
+	execFields       = 4
+	execFieldsOld    = 3 // before Version
+	resultFields     = 5
+	resultFieldsOld  = 3 // before Kind and Version
+	resultFieldsKind = 4 // before Version
+	batchFields      = 1
+	resultsFields    = 1
+	versionFields    = 3
 )
+
+func encodeVersion(enc *msgpack.Encoder, v hlc.Version) error {
+	if err := enc.EncodeArrayLen(versionFields); err != nil {
+		return err
+	}
+	if err := enc.EncodeInt(v.TS.Wall); err != nil {
+		return err
+	}
+	if err := enc.EncodeUint(uint64(v.TS.Logical)); err != nil {
+		return err
+	}
+	return enc.EncodeString(v.Node)
+}
+
+func decodeVersion(d *msgpack.Decoder, v *hlc.Version) (err error) {
+	*v = hlc.Version{}
+	ok, err := msg.DecodeStructHeader(d, "hlc.Version", versionFields)
+	if !ok || err != nil {
+		return err
+	}
+	if v.TS.Wall, err = d.DecodeInt64(); err != nil {
+		return fmt.Errorf("hlc.Version.Wall: %w", err)
+	}
+	if v.TS.Logical, err = d.DecodeUint32(); err != nil {
+		return fmt.Errorf("hlc.Version.Logical: %w", err)
+	}
+	if v.Node, err = msg.DecodeString(d); err != nil {
+		return fmt.Errorf("hlc.Version.Node: %w", err)
+	}
+	return nil
+}
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
@@ -157,15 +203,19 @@ func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
 			}
 		}
 	}
-	return enc.EncodeBool(e.Quiet)
+	if err := enc.EncodeBool(e.Quiet); err != nil {
+		return err
+	}
+	return encodeVersion(enc, e.Version)
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder. The Args never alias the
-// input.
+// input. An Exec of three fields, from a node built before Version, is
+// unversioned.
 func (e *Exec) DecodeMsgpack(d *msgpack.Decoder) error {
 	*e = Exec{}
-	ok, err := msg.DecodeStructHeader(d, "store.Exec", execFields)
-	if !ok || err != nil {
+	n, err := msg.DecodeGrownStructHeader(d, "store.Exec", execFieldsOld, execFields)
+	if n == 0 || err != nil {
 		return err
 	}
 	if e.ID, err = d.DecodeUint64(); err != nil {
@@ -176,6 +226,12 @@ func (e *Exec) DecodeMsgpack(d *msgpack.Decoder) error {
 	}
 	if e.Quiet, err = d.DecodeBool(); err != nil {
 		return fmt.Errorf("store.Exec.Quiet: %w", err)
+	}
+	if n < execFields {
+		return nil
+	}
+	if err = decodeVersion(d, &e.Version); err != nil {
+		return fmt.Errorf("store.Exec.Version: %w", err)
 	}
 	return nil
 }
@@ -199,7 +255,10 @@ func (r Result) EncodeMsgpack(enc *msgpack.Encoder) error {
 	if err := enc.EncodeString(r.Failure); err != nil {
 		return err
 	}
-	return enc.EncodeUint(uint64(r.Kind))
+	if err := enc.EncodeUint(uint64(r.Kind)); err != nil {
+		return err
+	}
+	return encodeVersion(enc, r.Version)
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder. The Reply never aliases
@@ -220,7 +279,7 @@ func (r *Result) DecodeMsgpack(d *msgpack.Decoder) error {
 	if r.Failure, err = msg.DecodeString(d); err != nil {
 		return fmt.Errorf("store.Result.Failure: %w", err)
 	}
-	if n < resultFields {
+	if n < resultFieldsKind {
 		return nil
 	}
 	kind, err := d.DecodeUint8()
@@ -228,6 +287,12 @@ func (r *Result) DecodeMsgpack(d *msgpack.Decoder) error {
 		return fmt.Errorf("store.Result.Kind: %w", err)
 	}
 	r.Kind = FailureKind(kind)
+	if n < resultFields {
+		return nil
+	}
+	if err = decodeVersion(d, &r.Version); err != nil {
+		return fmt.Errorf("store.Result.Version: %w", err)
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/msg"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
@@ -94,9 +95,17 @@ func BenchmarkEnvelopeDecode(b *testing.B) {
 // other does not compile; TestMirrorsMatch checks the rest.
 
 type execPlain struct {
-	ID    uint64
-	Args  [][]byte
-	Quiet bool
+	ID      uint64
+	Args    [][]byte
+	Quiet   bool
+	Version versionPlain
+}
+
+// versionPlain is an hlc.Version flattened, as the codec encodes it.
+type versionPlain struct {
+	Wall    int64
+	Logical uint32
+	Node    string
 }
 
 type resultPlain struct {
@@ -104,6 +113,39 @@ type resultPlain struct {
 	Reply   []byte
 	Failure string
 	Kind    FailureKind
+	Version versionPlain
+}
+
+// execOld is an Exec as nodes built before Exec.Version encode it.
+type execOld struct {
+	ID    uint64
+	Args  [][]byte
+	Quiet bool
+}
+
+// resultKindOld is a Result as nodes built after Kind and before Version
+// encode it.
+type resultKindOld struct {
+	ID      uint64
+	Reply   []byte
+	Failure string
+	Kind    FailureKind
+}
+
+func vPlain(v hlc.Version) versionPlain {
+	return versionPlain{Wall: v.TS.Wall, Logical: v.TS.Logical, Node: v.Node}
+}
+
+func vReal(v versionPlain) hlc.Version {
+	return hlc.Version{TS: hlc.Timestamp{Wall: v.Wall, Logical: v.Logical}, Node: v.Node}
+}
+
+func execPlainOf(e Exec) execPlain {
+	return execPlain{ID: e.ID, Args: e.Args, Quiet: e.Quiet, Version: vPlain(e.Version)}
+}
+
+func resultPlainOf(r Result) resultPlain {
+	return resultPlain{ID: r.ID, Reply: r.Reply, Failure: r.Failure, Kind: r.Kind, Version: vPlain(r.Version)}
 }
 
 // resultOld is a Result as nodes built before Result.Kind encode it.
@@ -140,16 +182,16 @@ func TestMirrorsMatch(t *testing.T) {
 func plainOf(m any) any {
 	switch m := m.(type) {
 	case Exec:
-		return execPlain(m)
+		return execPlainOf(m)
 	case Result:
-		return resultPlain(m)
+		return resultPlainOf(m)
 	case Batch:
 		if m.Execs == nil {
 			return batchPlain{}
 		}
 		p := batchPlain{Execs: make([]execPlain, len(m.Execs))}
 		for i, e := range m.Execs {
-			p.Execs[i] = execPlain(e)
+			p.Execs[i] = execPlainOf(e)
 		}
 		return p
 	case Results:
@@ -158,7 +200,7 @@ func plainOf(m any) any {
 		}
 		p := resultsPlain{Results: make([]resultPlain, len(m.Results))}
 		for i, r := range m.Results {
-			p.Results[i] = resultPlain(r)
+			p.Results[i] = resultPlainOf(r)
 		}
 		return p
 	}
@@ -278,6 +320,14 @@ func TestMsgsWireIdentical(t *testing.T) {
 	var cases []any
 	for _, id := range edgeIDs {
 		cases = append(cases, Exec{ID: id}, Result{ID: id}, Exec{ID: id, Args: [][]byte{}})
+		v := hlc.Version{TS: hlc.Timestamp{Wall: int64(id), Logical: uint32(id)}, Node: "n"}
+		cases = append(cases, Exec{ID: id, Version: v}, Result{ID: id, Version: v})
+	}
+	for _, w := range []int64{math.MinInt64, -1, 0, 1, 127, 128, 1 << 40, math.MaxInt64} {
+		for _, l := range []uint32{0, 1, 255, 65536, math.MaxUint32} {
+			v := hlc.Version{TS: hlc.Timestamp{Wall: w, Logical: l}, Node: "dc1-r1-n1"}
+			cases = append(cases, Exec{Version: v}, Result{Version: v})
+		}
 	}
 	for _, n := range edgeSizes {
 		cases = append(cases,
@@ -339,16 +389,27 @@ func genSlice[T any](elem *rapid.Generator[T], max int) *rapid.Generator[[]T] {
 	})
 }
 
+func genVersion() *rapid.Generator[hlc.Version] {
+	return rapid.Custom(func(t *rapid.T) hlc.Version {
+		if rapid.Bool().Draw(t, "unversioned") {
+			return hlc.Version{}
+		}
+		return hlc.Version{TS: hlc.Timestamp{Wall: rapid.Int64().Draw(t, "wall"), Logical: rapid.Uint32().Draw(t, "logical")},
+			Node: rapid.String().Draw(t, "node")}
+	})
+}
+
 func genExec() *rapid.Generator[Exec] {
 	return rapid.Custom(func(t *rapid.T) Exec {
-		return Exec{ID: genID().Draw(t, "id"), Args: genSlice(genBytes(), 20).Draw(t, "args")}
+		return Exec{ID: genID().Draw(t, "id"), Args: genSlice(genBytes(), 20).Draw(t, "args"),
+			Quiet: rapid.Bool().Draw(t, "quiet"), Version: genVersion().Draw(t, "version")}
 	})
 }
 
 func genResult() *rapid.Generator[Result] {
 	return rapid.Custom(func(t *rapid.T) Result {
 		return Result{ID: genID().Draw(t, "id"), Reply: genBytes().Draw(t, "reply"), Failure: rapid.String().Draw(t, "failure"),
-			Kind: FailureKind(rapid.Uint8().Draw(t, "kind"))}
+			Kind: FailureKind(rapid.Uint8().Draw(t, "kind")), Version: genVersion().Draw(t, "version")}
 	})
 }
 
@@ -406,10 +467,44 @@ func TestResultOldFrameDecodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, env.Msg)
 
-	// Today's form: the same three fields, then the kind.
+	// Today's form: the same three fields, then the kind and the version.
 	b, err := msgpack.Marshal(Result{ID: 1, Failure: "x", Kind: KindPeer})
 	require.NoError(t, err)
-	require.Equal(t, []byte{0x94, 0x01, 0xc0, 0xa1, 'x', byte(KindPeer)}, b)
+	require.Equal(t, []byte{0x95, 0x01, 0xc0, 0xa1, 'x', byte(KindPeer), 0x93, 0x00, 0x00, 0xa0}, b)
+}
+
+// TestVersionlessFramesDecode: an Exec and a Result from a node built
+// before versions (three and four fields) decode, alone, in a Batch or
+// Results, with no version; today's carry it as [wall, logical, node].
+func TestVersionlessFramesDecode(t *testing.T) {
+	var buf bytes.Buffer
+	e := codecLike(&buf)
+	oldExec := execOld{ID: 9, Args: [][]byte{[]byte("GET"), []byte("k")}, Quiet: true}
+	require.NoError(t, e.Encode(oldExec))
+	require.Equal(t, byte(0x93), buf.Bytes()[0])
+	var ex Exec
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &ex))
+	require.Equal(t, Exec{ID: 9, Args: oldExec.Args, Quiet: true}, ex)
+
+	buf.Reset()
+	require.NoError(t, errors.Join(e.EncodeArrayLen(1), e.EncodeArrayLen(2), e.Encode(oldExec),
+		e.Encode(Exec{ID: 10, Version: hlc.Version{TS: hlc.Timestamp{Wall: 5, Logical: 6}, Node: "a"}})))
+	var bt Batch
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &bt))
+	require.Equal(t, Batch{Execs: []Exec{{ID: 9, Args: oldExec.Args, Quiet: true},
+		{ID: 10, Version: hlc.Version{TS: hlc.Timestamp{Wall: 5, Logical: 6}, Node: "a"}}}}, bt)
+
+	buf.Reset()
+	oldRes := resultKindOld{ID: 3, Reply: []byte("$-1\r\n"), Kind: KindNone}
+	require.NoError(t, e.Encode(oldRes))
+	require.Equal(t, byte(0x94), buf.Bytes()[0])
+	var r Result
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &r))
+	require.Equal(t, Result{ID: 3, Reply: oldRes.Reply}, r)
+
+	b, err := msgpack.Marshal(Exec{ID: 1, Version: hlc.Version{TS: hlc.Timestamp{Wall: 300, Logical: 2}, Node: "n"}})
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x94, 0x01, 0xc0, 0xc2, 0x93, 0xcd, 0x01, 0x2c, 0x02, 0xa1, 'n'}, b)
 }
 
 // The transport reuses its read buffer: nothing decoded may point into it.
@@ -455,7 +550,10 @@ func TestMsgsDecodeHostile(t *testing.T) {
 		payload []byte
 	}{
 		"exec short":          {Exec{}, []byte{0x91, 0x01}},
-		"exec long":           {Exec{}, []byte{0x94, 0x01, 0xc0, 0xc2, 0xc0}},
+		"exec long":           {Exec{}, []byte{0x95, 0x01, 0xc0, 0xc2, 0xc0, 0xc0}},
+		"exec version short":  {Exec{}, []byte{0x94, 0x01, 0xc0, 0xc2, 0x92, 0x01, 0x01}},
+		"exec node not str":   {Exec{}, []byte{0x94, 0x01, 0xc0, 0xc2, 0x93, 0x01, 0x01, 0x01}},
+		"result wall not int": {Result{}, []byte{0x95, 0x01, 0xc0, 0xa0, 0x00, 0x93, 0xa0, 0x01, 0xa0}},
 		"exec as map":         {Exec{}, []byte{0x81, 0xa2, 'I', 'D', 0x01}},
 		"exec huge args":      {Exec{}, append([]byte{0x93, 0x01, array32}, huge...)},
 		"exec huge arg":       {Exec{}, append([]byte{0x93, 0x01, 0x91, bin32}, append(huge, 'x')...)},
@@ -464,12 +562,12 @@ func TestMsgsDecodeHostile(t *testing.T) {
 		"exec quiet not bool": {Exec{}, []byte{0x93, 0x01, 0xc0, 0xa1, 'x'}},
 		"exec without quiet":  {Exec{}, []byte{0x92, 0x01, 0xc0}},
 		"result short":        {Result{}, []byte{0x92, 0x01, 0xc0}},
-		"result long":         {Result{}, []byte{0x95, 0x01, 0xc0, 0xa0, 0x01, 0x01}},
+		"result long":         {Result{}, []byte{0x96, 0x01, 0xc0, 0xa0, 0x01, 0xc0, 0x01}},
 		"result kind not int": {Result{}, []byte{0x94, 0x01, 0xc0, 0xa0, 0xa1, 'x'}},
 		"result huge reply":   {Result{}, append([]byte{0x93, 0x01, bin32}, huge...)},
 		"result huge failure": {Result{}, append([]byte{0x93, 0x01, 0xc0, str32}, huge...)},
 		"batch huge":          {Batch{}, append([]byte{0x91, array32}, huge...)},
-		"batch bad exec":      {Batch{}, []byte{0x91, 0x91, 0x94, 0x01, 0xc0, 0xc2, 0xc0}},
+		"batch bad exec":      {Batch{}, []byte{0x91, 0x91, 0x95, 0x01, 0xc0, 0xc2, 0xc0, 0xc0}},
 		"batch exec huge":     {Batch{}, append([]byte{0x91, 0x91, 0x93, 0x01, array32}, huge...)},
 		"results huge":        {Results{}, append([]byte{0x91, array32}, huge...)},
 		"results long":        {Results{}, []byte{0x92, 0xc0, 0xc0}},
@@ -512,10 +610,69 @@ func TestMsgsDecodeHostile(t *testing.T) {
 // the old mirror to the same value, or, for Results mixing both forms,
 // refuses only for a field count.
 func oldResultForm(t *testing.T, m any, b []byte, real any, left int) bool {
+	switch m.(type) {
+	case Exec, Result, Batch:
+	default:
+		return oldResultsForm(t, m, b, real, left)
+	}
+	// An Exec or Result of an older form: reflection decodes it into that
+	// form's mirror; the codec must have decoded the same fields.
+	var olds []any
+	switch m.(type) {
+	case Exec:
+		olds = []any{new(execOld)}
+	case Result:
+		olds = []any{new(resultOld), new(resultKindOld)}
+	case Batch:
+		olds = []any{new(struct{ Execs []execOld })}
+	}
+	for _, old := range olds {
+		r := bytes.NewReader(b)
+		if err := msgpack.NewDecoder(r).Decode(old); err != nil {
+			continue
+		}
+		if r.Len() != left {
+			t.Fatalf("%T: consumed %d bytes of %x, reflection of the old form %d", m, len(b)-left, b, len(b)-r.Len())
+		}
+		var want any
+		switch o := old.(type) {
+		case *execOld:
+			want = Exec{ID: o.ID, Args: o.Args, Quiet: o.Quiet}
+		case *resultOld:
+			want = Result{ID: o.ID, Reply: o.Reply, Failure: o.Failure}
+		case *resultKindOld:
+			want = Result{ID: o.ID, Reply: o.Reply, Failure: o.Failure, Kind: o.Kind}
+		case *struct{ Execs []execOld }:
+			bt := Batch{}
+			if o.Execs != nil {
+				bt.Execs = []Exec{}
+			}
+			for _, x := range o.Execs {
+				bt.Execs = append(bt.Execs, Exec{ID: x.ID, Args: x.Args, Quiet: x.Quiet})
+			}
+			want = bt
+		}
+		if got := reflect.ValueOf(real).Elem().Interface(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%T: decoded old form %x to %#v, reflection to %#v", m, b, got, want)
+		}
+		return true
+	}
+	// A Batch mixing forms: reflection refuses only for a field count.
+	if _, isBatch := m.(Batch); isBatch {
+		var err error
+		for _, old := range []any{new(struct{ Execs []execOld }), new(batchPlain)} {
+			if err = msgpack.NewDecoder(bytes.NewReader(b)).Decode(old); err != nil && !strings.Contains(err.Error(), "number of fields") {
+				return false
+			}
+		}
+		return err != nil
+	}
+	return false
+}
+
+func oldResultsForm(t *testing.T, m any, b []byte, real any, left int) bool {
 	var old any
 	switch m.(type) {
-	case Result:
-		old = new(resultOld)
 	case Results:
 		old = new(struct{ Results []resultOld })
 	default:

@@ -24,48 +24,48 @@ func (e *Engine) addString(key, b []byte) *value {
 	return v
 }
 
-// Values with their key and bytes inline, in nine sizes: with the 64-byte
+// Values with their key and bytes inline, in nine sizes: with the 72-byte
 // value each is a Go size class (80 to 192 bytes in steps of 16, and 224),
 // so a value costs what a value, a key and a buffer would, without two of
 // their allocations and, on a keyspace larger than the caches, without two
 // of a lookup's cache misses: the lookup compares the key, checks the
 // expiry and reads or overwrites the bytes, all in one object.
 type (
-	value16 struct {
+	value8 struct {
 		value
-		b [16]byte
+		b [8]byte
 	}
-	value32 struct {
+	value24 struct {
 		value
-		b [32]byte
+		b [24]byte
 	}
-	value48 struct {
+	value40 struct {
 		value
-		b [48]byte
+		b [40]byte
 	}
-	value64 struct {
+	value56 struct {
 		value
-		b [64]byte
+		b [56]byte
 	}
-	value80 struct {
+	value72 struct {
 		value
-		b [80]byte
+		b [72]byte
 	}
-	value96 struct {
+	value88 struct {
 		value
-		b [96]byte
+		b [88]byte
 	}
-	value112 struct {
+	value104 struct {
 		value
-		b [112]byte
+		b [104]byte
 	}
-	value128 struct {
+	value120 struct {
 		value
-		b [128]byte
+		b [120]byte
 	}
-	value160 struct {
+	value152 struct {
 		value
-		b [160]byte
+		b [152]byte
 	}
 )
 
@@ -76,40 +76,40 @@ func newStringValue(key []byte, n int) *value {
 	var v *value
 	var buf []byte
 	switch n += len(key); {
-	case n <= 16:
-		x := new(value16)
+	case n <= 8:
+		x := new(value8)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 32:
-		x := new(value32)
+	case n <= 24:
+		x := new(value24)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 48:
-		x := new(value48)
+	case n <= 40:
+		x := new(value40)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 64:
-		x := new(value64)
+	case n <= 56:
+		x := new(value56)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 80:
-		x := new(value80)
+	case n <= 72:
+		x := new(value72)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 96:
-		x := new(value96)
+	case n <= 88:
+		x := new(value88)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 112:
-		x := new(value112)
+	case n <= 104:
+		x := new(value104)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 128:
-		x := new(value128)
+	case n <= 120:
+		x := new(value120)
 		buf = x.b[:]
 		v = &x.value
-	case n <= 160:
-		x := new(value160)
+	case n <= 152:
+		x := new(value152)
 		buf = x.b[:]
 		v = &x.value
 	default:
@@ -126,6 +126,9 @@ func newStringValue(key []byte, n int) *value {
 // Overwriting a string reuses its buffer, so a steady SET allocates
 // nothing.
 func (e *Engine) setString(key, b []byte, keepTTL bool) *value {
+	if e.stale {
+		return &value{kind: kString} // a stale write changes nothing
+	}
 	old := e.lookup(key)
 	if old == nil {
 		return e.addString(key, b)
@@ -135,6 +138,7 @@ func (e *Engine) setString(key, b []byte, keepTTL bool) *value {
 	}
 	old.kind, old.kv = kString, append(old.kv[:old.klen], b...) // a hash's or list's kv is its key alone
 	old.coll = nil
+	e.wrote = true
 	return old
 }
 
