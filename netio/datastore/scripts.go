@@ -51,9 +51,13 @@ func newScript(name string) *script {
 		panic(err)
 	}
 	s := &script{name: name, body: string(prelude) + "\n" + string(body)}
-	sum := sha1.Sum([]byte(s.body))
-	s.sha = hex.EncodeToString(sum[:])
+	s.sha = newScriptSHA(s.body)
 	return s
+}
+
+func newScriptSHA(body string) string {
+	sum := sha1.Sum([]byte(body))
+	return hex.EncodeToString(sum[:])
 }
 
 // loadScripts loads every script on a fresh connection, before it serves
