@@ -142,9 +142,15 @@ func evalArgs(s *script, ver hlc.Version, now time.Time, tombTTL time.Duration, 
 type errReply string
 
 // planVersions returns what a Redis request needs beyond sending args as
-// they are: nil for nothing (an unversioned request of an unversioned
-// node: exactly as without versions); an errReply to answer at once.
+// they are: nil for nothing (always for an unversioned request to an
+// adapter without Options.Versions: exactly as without versions); an
+// errReply to answer at once. DYNO.* commands are handled only by an
+// adapter with Options.Versions or when versioned; otherwise Redis
+// answers them its unknown-command error, as before versions.
 func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Duration, now time.Time) (*vreq, errReply) {
+	if !versions && ver.IsZero() {
+		return nil, "" // exactly as without versions
+	}
 	name := lower(args[0])
 	if strings.HasPrefix(name, "dyno.") {
 		return planDyno(name, args, ver, tombTTL, now)

@@ -206,6 +206,9 @@ func TestRedisCompanionsHidden(t *testing.T) {
 // After SCRIPT FLUSH, versioned requests load the scripts again.
 func TestRedisNoscriptRecovers(t *testing.T) {
 	h, direct := newVersioned(t, Options{})
+	require.Equal(t, "+PONG\r\n", h.reply("PING"))
+	require.Equal(t, "*3\r\n:1\r\n:1\r\n:1\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha, scriptBump.sha, scriptAdmin.sha),
+		"the scripts are loaded as the connection opens")
 	h.vdo(ver(10, "a"), "SET", "k", "a")
 	require.Equal(t, "+OK\r\n", direct.Do("SCRIPT", "FLUSH"))
 	require.Equal(t, "*1\r\n:0\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha))
@@ -361,3 +364,24 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 }
 
 func val(t *rapid.T) string { return rapid.SampledFrom([]string{"1", "2", "x"}).Draw(t, "val") }
+
+// Without a version and without Options.Versions the adapter sends
+// commands as they are: no script, no companion, no filtering.
+func TestRedisUnversionedUnchanged(t *testing.T) {
+	r := testproc.Redis(t)
+	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis})
+	direct := testproc.DialRESP(t, r.Addr)
+	for _, args := range [][]string{
+		{"SET", "k", "v"}, {"INCR", "n"}, {"DEL", "k"}, {"GET", "k"}, {"KEYS", "*"}, {"DBSIZE"},
+		{"DYNO.DUMP", "n"}, {"HSET", VersionHash, "n", "x"}, {"KEYS", "*"}, {"RANDOMKEY"},
+	} {
+		r := h.do(args...)
+		require.Empty(t, r.Failure)
+		require.Zero(t, r.Version)
+		require.NotEmpty(t, r.Reply)
+	}
+	require.Equal(t, "*2\r\n", direct.Do("KEYS", "*")[:4], "the client's own __dyno:v is an ordinary key here")
+	require.True(t, strings.HasPrefix(string(h.do("DYNO.DUMP", "n").Reply), "-ERR unknown command"))
+	require.Equal(t, "*1\r\n:0\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha), "no script loaded")
+	h.requireBalanced()
+}
