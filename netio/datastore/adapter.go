@@ -98,6 +98,14 @@ func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 		return
 	}
 	now := ctx.Now()
+	if a.opts.Protocol == Redis {
+		vx, reply := planVersions(m.Args, m.Version, a.opts.Versions, a.opts.TombstoneTTL, now)
+		if reply != "" {
+			a.answerNow(ctx, pd, []byte(reply))
+			return
+		}
+		pd.vx = vx
+	}
 	if a.pool.ejected(now) {
 		// Ejected by refusals: say what is wrong (not reachable), as
 		// the connections would.

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/netio/sock"
 	"github.com/pingcap/failpoint"
@@ -95,7 +96,13 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	if c.pend.len() >= c.p.opts.MaxInFlight {
 		return FailQueueFull
 	}
-	c.out = encode(c.p.opts.Protocol, c.out, args)
+	if pd.vx != nil {
+		for _, a := range pd.vx.cmds {
+			c.out = resp.AppendCommand(c.out, a)
+		}
+	} else {
+		c.out = encode(c.p.opts.Protocol, c.out, args)
+	}
 	c.pend.push(pd)
 	c.admitLocked()
 	c.unsent++
@@ -218,6 +225,16 @@ func (c *conn) dial() {
 		ctx, cancel := context.WithTimeout(p.ctx, p.opts.Timeout)
 		nc, err := p.dialer.DialContext(ctx, network(p.opts.Addr), p.opts.Addr)
 		cancel()
+		if err == nil && p.opts.Versions && p.opts.Protocol == Redis {
+			replyErr, ioErr := loadScripts(nc, p.opts.Timeout)
+			if replyErr != nil {
+				p.log.Warn("datastore refused the version scripts: versioned requests will fail", "err", replyErr)
+			}
+			if ioErr != nil {
+				nc.Close()
+				nc, err = nil, ioErr
+			}
+		}
 		c.mu.Lock()
 		if c.state == closed {
 			c.mu.Unlock()
@@ -536,7 +553,15 @@ func (c *conn) answer(s *session, fr framer, data []byte, r *replies) (used int,
 			expired = c.endLocked(s)
 			break
 		}
-		n, err := fr.frame(head.kind, data[used:])
+		var (
+			n   int
+			err error
+		)
+		if head.vx != nil && head.vx.frames > 1 {
+			n, err = framesLen(data[used:], head.vx.frames)
+		} else {
+			n, err = fr.frame(head.kind, data[used:])
+		}
 		if err == errIncomplete {
 			break
 		}
@@ -572,6 +597,12 @@ func (c *conn) deliver(r *replies, data []byte) {
 		return
 	}
 	p := c.p
+	for _, pd := range r.pds {
+		if pd.vx != nil {
+			c.deliverVersioned(r, data)
+			return
+		}
+	}
 	// Count first: whoever sees a Result sees it counted.
 	p.success()
 	p.stats.responses.Add(uint64(len(r.pds)))

@@ -14,6 +14,7 @@ type pending struct {
 	kind     mcproto.Kind // memcached: how to frame the reply
 	quiet    bool         // store.Exec.Quiet: the requester wants no Result
 	deadline time.Time
+	vx       *vreq // versions on Redis (versions.go); nil for a plain request
 }
 
 // fifo is the queue of a connection's pending requests, oldest first:

@@ -83,6 +83,14 @@ type Options struct {
 	// keeps it to read them. Nil: the adapter allocates its own (still
 	// readable with a GetStats message).
 	Counters *Counters
+	// Versions says the node keeps versions (versions.go): the adapter
+	// loads its Lua scripts on connect, hides the companion hashes from
+	// KEYS, SCAN, DBSIZE and RANDOMKEY, refuses commands that name them,
+	// and purges them. Execs with a Version are versioned either way.
+	Versions bool
+	// TombstoneTTL is how long a key deleted under a version keeps its
+	// tombstone (tombstone_ttl). Default DefaultTombstoneTTL (24h).
+	TombstoneTTL time.Duration
 	// Log receives the adapter's logs. Nil: the actor's logger.
 	Log *slog.Logger
 	// Deliver hands a message from a socket goroutine into the actor system
@@ -107,6 +115,9 @@ func (o Options) withDefaults() Options {
 		o.InitialBackoff = DefaultInitialBackoff
 	}
 	o.InitialBackoff = min(o.InitialBackoff, o.RetryTimeout)
+	if o.TombstoneTTL <= 0 {
+		o.TombstoneTTL = DefaultTombstoneTTL
+	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
 	}

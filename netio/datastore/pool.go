@@ -79,6 +79,9 @@ func newPool(self actors.Addr, opts Options, log *slog.Logger) *pool {
 	for i := range opts.Connections {
 		p.conns = append(p.conns, &conn{p: p, idx: i, wait: opts.InitialBackoff})
 	}
+	if opts.Versions && opts.Protocol == Redis {
+		p.spawn(p.purge)
+	}
 	return p
 }
 
@@ -106,9 +109,13 @@ func (p *pool) fail(pds []pending, failure string) {
 
 // failAs answers every request in pds with failure, of kind.
 func (p *pool) failAs(pds []pending, failure string, kind store.FailureKind) {
-	p.stats.errors.Add(uint64(len(pds)))
 	p.stats.inFlight.Add(-int64(len(pds)))
 	for _, pd := range pds {
+		if pd.vx != nil && pd.vx.done != nil {
+			pd.vx.done(nil) // internal: not a request of the node's
+			continue
+		}
+		p.stats.errors.Add(1)
 		if !pd.quiet {
 			p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Failure: failure, Kind: kind})
 		}

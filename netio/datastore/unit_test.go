@@ -70,7 +70,7 @@ func TestFifo(t *testing.T) {
 func TestOptions(t *testing.T) {
 	o := Options{}.withDefaults()
 	require.Equal(t, Options{Connections: 1, Timeout: 5 * time.Second, FailureLimit: 3, RetryTimeout: 10 * time.Second,
-		InitialBackoff: time.Second, MaxInFlight: 8192}, o)
+		InitialBackoff: time.Second, MaxInFlight: 8192, TombstoneTTL: 24 * time.Hour}, o)
 	require.Equal(t, 100*time.Millisecond, Options{RetryTimeout: 100 * time.Millisecond}.withDefaults().InitialBackoff,
 		"the first backoff is capped by RetryTimeout")
 

@@ -1,0 +1,101 @@
+package datastore
+
+import (
+	"crypto/sha1"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/dynonode/dynonode/actors/resp"
+)
+
+// The Lua scripts of versions on Redis (lua/*.lua): each is the prelude
+// (lua/prelude.lua: the companion names, version order, tombstones)
+// followed by its body. Their SHA1s are computed once, when the package
+// loads; a connection loads them (SCRIPT LOAD) as it connects, and a
+// request answered NOSCRIPT (SCRIPT FLUSH, a restarted server) is sent
+// again once as EVAL with the whole body, which loads it again.
+//
+//go:embed lua/*.lua
+var luaFS embed.FS
+
+type script struct {
+	name string
+	body string
+	sha  string
+}
+
+var (
+	// scriptApply runs whole-value writes and deletes if newer.
+	scriptApply = newScript("apply")
+	// scriptBump runs read-modify-write and multi-key writes and leaves
+	// the newer version.
+	scriptBump = newScript("bump")
+	// scriptAdmin answers DBSIZE and RANDOMKEY without the companions,
+	// and purges them.
+	scriptAdmin = newScript("admin")
+
+	allScripts = []*script{scriptApply, scriptBump, scriptAdmin}
+)
+
+func newScript(name string) *script {
+	prelude, err := luaFS.ReadFile("lua/prelude.lua")
+	if err != nil {
+		panic(err)
+	}
+	body, err := luaFS.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	s := &script{name: name, body: string(prelude) + "\n" + string(body)}
+	s.sha = newScriptSHA(s.body)
+	return s
+}
+
+func newScriptSHA(body string) string {
+	sum := sha1.Sum([]byte(body))
+	return hex.EncodeToString(sum[:])
+}
+
+// loadScripts loads every script on a fresh connection, before it serves
+// requests. An error reply (scripting disabled) is logged by the caller
+// and the connection serves anyway: versioned requests then answer that
+// error; an I/O error ends the connection.
+func loadScripts(nc net.Conn, timeout time.Duration) (replyErr, ioErr error) {
+	var out []byte
+	for _, s := range allScripts {
+		out = resp.AppendCommand(out, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(s.body)})
+	}
+	_ = nc.SetDeadline(time.Now().Add(timeout))
+	defer func() { _ = nc.SetDeadline(time.Time{}) }()
+	if _, err := nc.Write(out); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 0, 512)
+	tmp := make([]byte, 512)
+	for i := 0; i < len(allScripts); {
+		n, err := resp.ReplyLen(buf)
+		if err == nil {
+			if buf[0] == '-' {
+				replyErr = errors.Join(replyErr, fmt.Errorf("SCRIPT LOAD %s: %s", allScripts[i].name, buf[1:n-2]))
+			} else if want := resp.AppendBulkString(nil, allScripts[i].sha); string(buf[:n]) != string(want) {
+				replyErr = errors.Join(replyErr, fmt.Errorf("SCRIPT LOAD %s: unexpected reply %q", allScripts[i].name, buf[:n]))
+			}
+			buf = buf[n:]
+			i++
+			continue
+		}
+		if !errors.Is(err, resp.ErrIncomplete) {
+			return replyErr, fmt.Errorf("SCRIPT LOAD: %w", err)
+		}
+		m, err := nc.Read(tmp)
+		if err != nil {
+			return replyErr, fmt.Errorf("SCRIPT LOAD: %w", err)
+		}
+		buf = append(buf, tmp[:m]...)
+	}
+	return replyErr, nil
+}

@@ -1,0 +1,566 @@
+package datastore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/actors/store"
+)
+
+// Versions on Redis. Values stay under their own key names; the version
+// of each key and the tombstones of keys deleted under a version live in
+// two companion hashes, updated atomically with the command by the Lua
+// scripts of scripts.go:
+//
+//	__dyno:v  key -> version             (VersionHash)
+//	__dyno:t  key -> deadline . version  (TombstoneHash)
+//
+// A version is 16 hex digits of HLC wall time (Unix ns), 8 of logical
+// time, then the node id; a deadline 16 hex digits of Unix ms. A version
+// counts only while its key exists, a tombstone only while its key does
+// not and its deadline has not passed, so a key that expires takes its
+// version with it, as in the embedded engine. What each family of
+// commands does is the embedded engine's (actors/store/version.go):
+//
+//   - whole-value writes and deletes (scriptApply) apply only when newer
+//     than the key's version or tombstone; a stale one changes nothing and
+//     answers what it would have answered on the key as it is (computed by
+//     running it and putting the key back with DUMP/RESTORE, or directly
+//     for plain SET, MSET, DEL and UNLINK);
+//   - read-modify-writes and multi-key writes (scriptBump) apply and leave
+//     the newer version;
+//   - single-key reads run in MULTI/EXEC with the key's version
+//     (EXISTS, HGET, HGET, the read), so their reply is Redis's own bytes;
+//   - DYNO.DUMP, DYNO.RESTORE and DYNO.DEL are read repair's (see below).
+//
+// With Options.Versions the adapter also hides the companions: KEYS and
+// SCAN drop them from their replies (a SCAN page may come back shorter,
+// cursors are Redis's), DBSIZE does not count them, RANDOMKEY never picks
+// them, and a command that names one as a key is answered errReserved.
+// Tombstones past their deadline and versions of keys gone without a
+// version (expired, or deleted unversioned) are purged by a bounded HSCAN
+// of each hash every purgeEvery, and dropped lazily by the scripts.
+const (
+	// VersionHash is the companion hash of key versions.
+	VersionHash = "__dyno:v"
+	// TombstoneHash is the companion hash of tombstones.
+	TombstoneHash = "__dyno:t"
+)
+
+// DefaultTombstoneTTL is the default Options.TombstoneTTL.
+const DefaultTombstoneTTL = store.DefaultTombstoneTTL
+
+// The purge: every purgeEvery, one HSCAN step of purgeCount in each hash.
+var (
+	purgeEvery = time.Second
+	purgeCount = 256
+)
+
+// dumpMagic starts a Redis payload of DYNO.DUMP: then the remaining TTL in
+// ms (8 bytes big-endian, -1 for none), then Redis's DUMP serialization.
+// The embedded engine's payloads start with 1, so neither engine takes
+// the other's: replicas exchange payloads only within one data_store.
+const dumpMagic = "dynoR1"
+
+const arityFromScript = "-ERR Wrong number of args calling Redis command from script\r\n"
+
+// vmode is how a request's reply is made from what Redis answers.
+type vmode uint8
+
+const (
+	vScript vmode = iota + 1 // one EVALSHA answering {version, fix, reply}
+	vRead                    // MULTI EXISTS HGET HGET <read> EXEC
+	vDump                    // MULTI EXISTS HGET HGET PTTL DUMP EXEC
+	vList                    // KEYS or SCAN: drop the companions
+	vOK                      // DYNO.* without a version: +OK unless an error
+)
+
+// vreq is what a versioned (or filtered) request needs beyond pending.
+type vreq struct {
+	mode    vmode
+	frames  int          // replies Redis sends for cmds
+	cmds    [][][]byte   // the commands sent
+	name    string       // the client's command, lower case
+	ok      bool         // answer +OK for any reply that is not an error
+	retried bool         // sent again as EVAL after NOSCRIPT
+	done    func([]byte) // internal request (the purge): gets the reply, or nil on failure
+}
+
+// encodeVersion is v as the scripts compare it (zero: "").
+func encodeVersion(v hlc.Version) string {
+	if v.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%016x%08x%s", uint64(v.TS.Wall), v.TS.Logical, v.Node)
+}
+
+// decodeVersion parses encodeVersion's output.
+func decodeVersion(b []byte) (hlc.Version, bool) {
+	if len(b) == 0 {
+		return hlc.Version{}, true
+	}
+	if len(b) < 24 {
+		return hlc.Version{}, false
+	}
+	w, err1 := strconv.ParseUint(string(b[:16]), 16, 64)
+	l, err2 := strconv.ParseUint(string(b[16:24]), 16, 32)
+	if err1 != nil || err2 != nil {
+		return hlc.Version{}, false
+	}
+	return hlc.Version{TS: hlc.Timestamp{Wall: int64(w), Logical: uint32(l)}, Node: string(b[24:])}, true
+}
+
+func hexMs(t time.Time) string { return fmt.Sprintf("%016x", uint64(t.UnixMilli())) }
+
+func lower(b []byte) string { return strings.ToLower(string(b)) }
+
+func bs(ss ...string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+// evalArgs is EVALSHA s with the prelude's arguments and then rest.
+func evalArgs(s *script, ver hlc.Version, now time.Time, tombTTL time.Duration, rest ...[]byte) [][]byte {
+	args := make([][]byte, 0, 8+len(rest))
+	args = append(args, []byte("EVALSHA"), []byte(s.sha), []byte("2"), []byte(VersionHash), []byte(TombstoneHash),
+		[]byte(encodeVersion(ver)), []byte(hexMs(now)), []byte(hexMs(now.Add(tombTTL))))
+	return append(args, rest...)
+}
+
+// errReply is a reply the adapter answers itself.
+type errReply string
+
+// planVersions returns what a Redis request needs beyond sending args as
+// they are: nil for nothing (always for an unversioned request to an
+// adapter without Options.Versions: exactly as without versions); an
+// errReply to answer at once. DYNO.* commands are handled only by an
+// adapter with Options.Versions or when versioned; otherwise Redis
+// answers them its unknown-command error, as before versions.
+func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Duration, now time.Time) (*vreq, errReply) {
+	if !versions && ver.IsZero() {
+		return nil, "" // exactly as without versions
+	}
+	name := lower(args[0])
+	if strings.HasPrefix(name, "dyno.") {
+		return planDyno(name, args, ver, tombTTL, now)
+	}
+	if versions {
+		if k := reservedKey(name, args); k != nil {
+			return nil, errReply(fmt.Sprintf("-ERR key name %s is reserved by dynonode for versions\r\n", k))
+		}
+		switch name {
+		case "keys", "scan":
+			return &vreq{mode: vList, frames: 1, cmds: [][][]byte{args}, name: name}, ""
+		case "dbsize", "randomkey":
+			if len(args) != 1 {
+				return nil, ""
+			}
+			return script1(name, evalArgs(scriptAdmin, hlc.Version{}, now, tombTTL, []byte(name))), ""
+		}
+	}
+	if ver.IsZero() || len(args) < 2 {
+		return nil, ""
+	}
+	fam, single, written := store.CommandFamily(args)
+	switch fam {
+	case store.FamilyRead:
+		if !single {
+			return nil, ""
+		}
+		return &vreq{mode: vRead, frames: 6, name: name, cmds: readCmds(args[1], args)}, ""
+	case store.FamilyWhole, store.FamilyDelete:
+		f := "w"
+		if fam == store.FamilyDelete {
+			f = "d"
+		}
+		return script1(name, evalArgs(scriptApply, ver, now, tombTTL, append([][]byte{[]byte(f)}, args...)...)), ""
+	case store.FamilyRMW:
+		return script1(name, evalArgs(scriptBump, ver, now, tombTTL, append([][]byte{[]byte("r")}, args...)...)), ""
+	case store.FamilyMulti:
+		if len(written) == 0 {
+			return nil, ""
+		}
+		rest := append([][]byte{[]byte("m"), []byte(strconv.Itoa(len(written)))}, written...)
+		return script1(name, evalArgs(scriptBump, ver, now, tombTTL, append(rest, args...)...)), ""
+	}
+	return nil, ""
+}
+
+func script1(name string, args [][]byte) *vreq {
+	return &vreq{mode: vScript, frames: 1, name: name, cmds: [][][]byte{args}}
+}
+
+// readCmds fills a vRead's or vDump's MULTI around key.
+func readCmds(key []byte, reads ...[][]byte) [][][]byte {
+	cmds := [][][]byte{bs("MULTI"),
+		{[]byte("EXISTS"), key},
+		{[]byte("HGET"), []byte(VersionHash), key},
+		{[]byte("HGET"), []byte(TombstoneHash), key}}
+	cmds = append(cmds, reads...)
+	return append(cmds, bs("EXEC"))
+}
+
+// planDyno plans read repair's commands.
+func planDyno(name string, args [][]byte, ver hlc.Version, tombTTL time.Duration, now time.Time) (*vreq, errReply) {
+	arity := map[string]int{"dyno.dump": 2, "dyno.restore": 3, "dyno.del": 2}[name]
+	if arity == 0 {
+		return nil, "" // Redis answers its unknown-command error
+	}
+	if len(args) != arity {
+		return nil, errReply("-ERR wrong number of arguments for '" + name + "' command\r\n")
+	}
+	key := args[1]
+	switch name {
+	case "dyno.dump":
+		return &vreq{mode: vDump, frames: 7, name: name, cmds: readCmds(key,
+			[][]byte{[]byte("PTTL"), key}, [][]byte{[]byte("DUMP"), key})}, ""
+	case "dyno.restore":
+		p := args[2]
+		if len(p) < len(dumpMagic)+8+1 || string(p[:len(dumpMagic)]) != dumpMagic {
+			return nil, errReply("-ERR DYNO.RESTORE payload is not valid\r\n")
+		}
+		ttl := int64(binary.BigEndian.Uint64(p[len(dumpMagic):]))
+		switch {
+		case ttl < -1:
+			return nil, errReply("-ERR DYNO.RESTORE payload is not valid\r\n")
+		case ttl == -1:
+			ttl = 0 // RESTORE's "no expiry"
+		case ttl == 0:
+			ttl = 1 // due now: gone at the next millisecond
+		}
+		restore := [][]byte{[]byte("RESTORE"), key, []byte(strconv.FormatInt(ttl, 10)), p[len(dumpMagic)+8:], []byte("REPLACE")}
+		if ver.IsZero() {
+			return &vreq{mode: vOK, frames: 1, name: name, cmds: [][][]byte{restore}}, ""
+		}
+		vx := script1(name, evalArgs(scriptApply, ver, now, tombTTL, append([][]byte{[]byte("w")}, restore...)...))
+		vx.ok = true
+		return vx, ""
+	default: // dyno.del
+		del := [][]byte{[]byte("DEL"), key}
+		if ver.IsZero() {
+			return &vreq{mode: vOK, frames: 1, name: name, cmds: [][][]byte{del}}, ""
+		}
+		vx := script1(name, evalArgs(scriptApply, ver, now, tombTTL, append([][]byte{[]byte("d")}, del...)...))
+		vx.ok = true
+		return vx, ""
+	}
+}
+
+func isCompanion(k []byte) bool {
+	return string(k) == VersionHash || string(k) == TombstoneHash
+}
+
+// reservedKey returns the first companion name args use as a key, or nil.
+// The keys are args[1], or every argument for the commands of several
+// keys (every other one for MSET and MSETNX, two for SMOVE and LMOVE).
+func reservedKey(name string, args [][]byte) []byte {
+	if len(args) < 2 {
+		return nil
+	}
+	keys := args[1:2]
+	step := 1
+	switch name {
+	case "del", "unlink", "exists", "touch", "mget", "watch", "rename", "renamenx", "copy",
+		"rpoplpush", "sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore",
+		"sintercard", "zunionstore", "zinterstore", "zdiffstore", "zunion", "zinter", "zdiff",
+		"pfcount", "pfmerge", "object", "memory", "type", "dump", "restore":
+		keys = args[1:]
+	case "mset", "msetnx":
+		keys, step = args[1:], 2
+	case "smove", "lmove", "blmove":
+		keys = args[1:min(3, len(args))]
+	}
+	for i := 0; i < len(keys); i += step {
+		if isCompanion(keys[i]) {
+			return keys[i]
+		}
+	}
+	return nil
+}
+
+// answer makes the client's reply and the key's version from raw, the
+// replies Redis sent for vx.cmds. retry says the scripts were not loaded
+// (NOSCRIPT): send vx again, as EVAL.
+func (vx *vreq) answer(raw []byte, now time.Time) (reply []byte, ver hlc.Version, retry bool) {
+	switch vx.mode {
+	case vScript:
+		reply, ver, retry = vx.scriptReply(raw)
+	case vRead, vDump:
+		reply, ver = vx.multiReply(raw, now)
+	case vList:
+		reply = filterList(vx.name, raw)
+	case vOK:
+		reply = raw
+	}
+	if vx.ok && len(reply) > 0 && reply[0] != '-' {
+		reply = []byte("+OK\r\n")
+	}
+	return reply, ver, retry
+}
+
+func (vx *vreq) scriptReply(raw []byte) ([]byte, hlc.Version, bool) {
+	if bytes.HasPrefix(raw, []byte("-NOSCRIPT")) && !vx.retried {
+		return nil, hlc.Version{}, true
+	}
+	// *3 $ver :fix reply
+	if !bytes.HasPrefix(raw, []byte("*3\r\n")) {
+		return raw, hlc.Version{}, false // an error of the script itself
+	}
+	rest := raw[4:]
+	v, n, err := resp.ParseReply(rest)
+	if err != nil || v.Type != resp.BulkString {
+		return raw, hlc.Version{}, false
+	}
+	ver, _ := decodeVersion(v.Str)
+	rest = rest[n:]
+	fix, n, err := resp.ParseReply(rest)
+	if err != nil || fix.Type != resp.Integer {
+		return raw, ver, false
+	}
+	rest = rest[n:]
+	switch fix.Int {
+	case 1:
+		return []byte("*-1\r\n"), ver, false
+	case 2:
+		s, _, err := resp.ParseReply(rest)
+		if err == nil && s.Type == resp.BulkString {
+			return append(append([]byte(":"), s.Str...), "\r\n"...), ver, false
+		}
+	}
+	if string(rest) == arityFromScript {
+		return []byte("-ERR wrong number of arguments for '" + vx.name + "' command\r\n"), ver, false
+	}
+	return rest, ver, false
+}
+
+// multiReply answers a vRead or vDump from MULTI's replies.
+func (vx *vreq) multiReply(raw []byte, now time.Time) ([]byte, hlc.Version) {
+	frames := make([][]byte, 0, vx.frames)
+	for len(raw) > 0 {
+		n, err := resp.ReplyLen(raw)
+		if err != nil {
+			return raw, hlc.Version{}
+		}
+		frames = append(frames, raw[:n])
+		raw = raw[n:]
+	}
+	if len(frames) != vx.frames {
+		return raw, hlc.Version{}
+	}
+	for _, f := range frames[4 : vx.frames-1] {
+		if f[0] == '-' {
+			return f, hlc.Version{} // refused when queued (arity): EXEC aborted
+		}
+	}
+	exec := frames[vx.frames-1]
+	if exec[0] != '*' {
+		return exec, hlc.Version{}
+	}
+	body := exec[bytes.IndexByte(exec, '\n')+1:]
+	var head [3]resp.Value
+	for i := range head {
+		v, n, err := resp.ParseReply(body)
+		if err != nil {
+			return exec, hlc.Version{}
+		}
+		head[i], body = v, body[n:]
+	}
+	ver := keyVersion(head[0].Int == 1, head[1], head[2], now)
+	if vx.mode == vRead {
+		return body, ver
+	}
+	pttl, n, err1 := resp.ParseReply(body)
+	dump, _, err2 := resp.ParseReply(body[n:])
+	if err1 != nil || err2 != nil || dump.Type != resp.BulkString {
+		return exec, ver
+	}
+	if dump.Null {
+		return []byte("$-1\r\n"), ver
+	}
+	ttl := pttl.Int
+	if ttl < 0 {
+		ttl = -1
+	}
+	p := append([]byte(dumpMagic), make([]byte, 8)...)
+	binary.BigEndian.PutUint64(p[len(dumpMagic):], uint64(ttl))
+	p = append(p, dump.Str...)
+	return resp.AppendBulk(nil, p), ver
+}
+
+// keyVersion is the version a key holds: its own while it exists, else
+// its tombstone's until the deadline.
+func keyVersion(exists bool, v, t resp.Value, now time.Time) hlc.Version {
+	if exists {
+		ver, _ := decodeVersion(v.Str)
+		return ver
+	}
+	if t.Null || len(t.Str) < 16 {
+		return hlc.Version{}
+	}
+	deadline, err := strconv.ParseUint(string(t.Str[:16]), 16, 64)
+	if err != nil || int64(deadline) < now.UnixMilli() {
+		return hlc.Version{}
+	}
+	ver, _ := decodeVersion(t.Str[16:])
+	return ver
+}
+
+// filterList drops the companions from a KEYS or SCAN reply; a reply
+// without them is returned as it came.
+func filterList(name string, raw []byte) []byte {
+	if !bytes.Contains(raw, []byte("__dyno:")) {
+		return raw
+	}
+	v, _, err := resp.ParseReply(raw)
+	if err != nil || v.Type != resp.Array || v.Null {
+		return raw
+	}
+	list := &v
+	if name == "scan" {
+		if len(v.Elems) != 2 {
+			return raw
+		}
+		list = &v.Elems[1]
+	}
+	kept := list.Elems[:0]
+	for _, e := range list.Elems {
+		if !isCompanion(e.Str) {
+			kept = append(kept, e)
+		}
+	}
+	list.Elems = kept
+	return resp.AppendValue(nil, v)
+}
+
+// framesLen is the length of the n complete replies at the start of buf.
+func framesLen(buf []byte, n int) (int, error) {
+	used := 0
+	for range n {
+		m, err := resp.ReplyLen(buf[used:])
+		if errors.Is(err, resp.ErrIncomplete) {
+			return 0, errIncomplete
+		}
+		if err != nil {
+			return 0, err
+		}
+		used += m
+	}
+	return used, nil
+}
+
+// deliverVersioned is deliver for replies among which some answer
+// versioned requests: one Result each, with its version; a NOSCRIPT is
+// sent again as EVAL, once.
+func (c *conn) deliverVersioned(r *replies, data []byte) {
+	p := c.p
+	p.success()
+	now := time.Now()
+	from := 0
+	for i, pd := range r.pds {
+		to := r.ends[i]
+		raw := bytes.Clone(data[from:to])
+		from = to
+		p.stats.inFlight.Add(-1)
+		if pd.vx == nil {
+			p.stats.responses.Add(1)
+			p.reply(pd, raw)
+			continue
+		}
+		reply, ver, retry := pd.vx.answer(raw, now)
+		if retry {
+			c.resend(pd)
+			continue
+		}
+		if pd.vx.done != nil {
+			pd.vx.done(reply)
+			continue
+		}
+		p.stats.responses.Add(1)
+		if !pd.quiet {
+			p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Reply: reply, Version: ver})
+		}
+	}
+}
+
+// resend sends pd again as EVAL with the script's body, which loads it.
+func (c *conn) resend(pd pending) {
+	vx := *pd.vx
+	vx.retried = true
+	vx.cmds = [][][]byte{append([][]byte(nil), vx.cmds[0]...)}
+	vx.cmds[0][0] = []byte("EVAL")
+	for _, s := range allScripts {
+		if string(vx.cmds[0][1]) == s.sha {
+			vx.cmds[0][1] = []byte(s.body)
+		}
+	}
+	pd.vx = &vx
+	c.p.log.Info("datastore answered NOSCRIPT: sending the script again", "script_request", vx.name)
+	if f := c.submit(pd, nil, time.Now()); f != "" {
+		c.p.stats.inFlight.Add(1) // failAs takes it off again
+		c.p.fail([]pending{pd}, f)
+	}
+}
+
+// answerNow answers pd with a reply the adapter makes itself.
+func (a *adapter) answerNow(ctx actors.Context, pd pending, reply []byte) {
+	a.opts.Counters.responses.Add(1)
+	if !pd.quiet {
+		ctx.Send(pd.to, store.Result{ID: pd.id, Reply: reply})
+	}
+}
+
+// purge runs the purge of the companions every purgeEvery on the first
+// connection, one step at a time, until the pool closes.
+func (p *pool) purge() {
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	cursors := [2]string{"0", "0"}
+	busy := make(chan struct{}, 1)
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		select {
+		case busy <- struct{}{}:
+		default:
+			continue // the last step has not come back yet
+		}
+		now := time.Now()
+		args := evalArgs(scriptAdmin, hlc.Version{}, now, p.opts.TombstoneTTL,
+			[]byte("purge"), []byte(cursors[0]), []byte(cursors[1]), []byte(strconv.Itoa(purgeCount)))
+		vx := script1("purge", args)
+		vx.done = func(reply []byte) {
+			defer func() { <-busy }()
+			v, _, err := resp.ParseReply(reply)
+			if err != nil || v.Type != resp.Array || len(v.Elems) != 4 {
+				if reply != nil {
+					p.log.Warn("datastore purge of version companions failed", "reply", string(reply))
+				}
+				return
+			}
+			cursors = [2]string{string(v.Elems[0].Str), string(v.Elems[1].Str)}
+			if v.Elems[2].Int+v.Elems[3].Int > 0 {
+				p.log.Debug("purged version companions", "tombstones", v.Elems[2].Int, "versions", v.Elems[3].Int)
+			}
+		}
+		c := p.conns[0]
+		if f := c.submit(pending{quiet: true, deadline: now.Add(p.opts.Timeout), vx: vx}, nil, now); f != "" {
+			<-busy
+			continue
+		}
+		c.kick()
+	}
+}
