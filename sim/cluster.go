@@ -170,7 +170,7 @@ func datastoreModel(cfg *config.Config, seed uint64) actors.Producer {
 	case config.Memcached:
 		return MemcachedStore()
 	case config.Redis:
-		return store.NewEmbedded(store.Options{Seed: seed})
+		return store.NewEmbedded(store.Options{Seed: seed, TombstoneTTL: cfg.TombstoneTTL})
 	}
 	return nil
 }

@@ -121,10 +121,10 @@ func (n *Node) Config() *config.Config { return n.cfg }
 func (n *Node) Gossips() bool { return !n.deps.AdminMode && !n.cfg.DynListen.IsZero() }
 
 // Versioned reports whether the node's writes carry versions: the
-// `versions` key, for a datastore that keeps them (today the embedded
-// store; Redis and memcached keep no versions yet, so their nodes behave
-// as with versions: false).
-func (n *Node) Versioned() bool { return n.cfg.Versions && n.cfg.DataStore == config.Embedded }
+// `versions` key, for a datastore that keeps them (the embedded store, and
+// Redis through the adapter's scripts; memcached keeps none, so its nodes
+// behave as with versions: false).
+func (n *Node) Versioned() bool { return n.cfg.Versions && n.cfg.DataStore != config.Memcached }
 
 // Durable names the actors whose state lives beside the node process (the
 // datastore): a runtime that restarts the node keeps them unless the
