@@ -243,6 +243,9 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 	pt.key = nil
 	if o.key != nil && !write && level != config.DCOne {
 		pt.key, pt.tally.versioned, pt.tally.firstWins = o.key, true, cfg.plantFirstWins
+		// A read that compares versions asks each replica for its key's
+		// version by carrying one (store.Exec.Version).
+		o.version = stamp(ctx)
 	}
 	t := &pt.tally
 	for r, rep := range reps {

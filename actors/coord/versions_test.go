@@ -212,7 +212,10 @@ func TestWritesAreStamped(t *testing.T) {
 	require.Equal(t, ":2\r\n", g.reply(), "DEL's reply is the sum, as unsplit")
 
 	for _, e := range g.do("get k") {
-		require.True(t, e.exec.Version.IsZero(), "reads carry no version")
+		require.True(t, last.Less(e.exec.Version), "a versioned read carries a version: it asks each replica for its key's")
+	}
+	for _, e := range g.do("smembers s") {
+		require.True(t, e.exec.Version.IsZero(), "reads that compare no versions carry none")
 	}
 
 	off := newRig(t, rack3(), func(c *Config) { c.Versions = false })

@@ -26,7 +26,10 @@ type Exec struct {
 	Quiet bool
 	// Version is the write's version, chosen by its coordinator; zero:
 	// unversioned, the command runs as without versions. See version.go
-	// for what a version does to each family of commands.
+	// for what a version does to each family of commands. On a read it
+	// asks for the key's version in the Result: the Redis adapter then
+	// reads the version atomically with the value (the embedded store
+	// always answers with it).
 	Version hlc.Version
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,4 +105,45 @@ func TestExpiryIsAbsolute(t *testing.T) {
 	for _, n := range nodes {
 		require.Equal(t, "$-1\r\n", testproc.DialRESP(t, n.listen).Do("GET", "e"), "%s: expired", n.name)
 	}
+}
+
+// TestRestartedReplicaReadsNewest is issue 19's reproduction on three
+// racks with a redis-server each: node2 is killed (kill -9) while a key is
+// overwritten, then restarted with its redis still holding the old value,
+// and rack3's redis is stopped. A DC_QUORUM read through node2 hears its
+// own stale replica and rack1's: it returns the new value, never the old
+// one, and read repair puts the new value into node2's redis within a
+// second. The same with DEL in place of the overwrite reads nil: the
+// deleted key does not come back.
+func TestRestartedReplicaReadsNewest(t *testing.T) {
+	nodes := startCluster(t, 170, "  read_consistency: DC_QUORUM\n  write_consistency: DC_QUORUM\n  read_repairs_enabled: true\n",
+		"dc1/r1", "dc1/r2", "dc1/r3")
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+	c1 := testproc.DialRESP(t, n1.listen)
+	require.Equal(t, "+OK\r\n", c1.Do("SET", "k", "old"))
+	require.Equal(t, "+OK\r\n", c1.Do("SET", "d", "gone"))
+	for _, n := range nodes {
+		eventuallyEqual(t, bulkOf("old"), func() string { return testproc.DialRESP(t, n.redis.Addr).Do("GET", "k") }, "replicated")
+	}
+
+	n2.proc.Kill()
+	require.Equal(t, "+OK\r\n", c1.Do("SET", "k", "new"))
+	require.Equal(t, ":1\r\n", c1.Do("DEL", "d"))
+	require.Equal(t, bulkOf("old"), testproc.DialRESP(t, n2.redis.Addr).Do("GET", "k"), "node2's redis missed the overwrite")
+	require.Equal(t, bulkOf("gone"), testproc.DialRESP(t, n2.redis.Addr).Do("GET", "d"), "node2's redis missed the delete")
+	n2.proc.Restart()
+	require.NoError(t, n3.redis.Stop())
+	t.Cleanup(func() { _ = n3.redis.Signal(syscall.SIGCONT) })
+
+	c2 := testproc.DialRESP(t, n2.listen)
+	eventuallyEqual(t, bulkOf("new"), func() string { return c2.Do("GET", "k") }, "a DC_QUORUM read through the restarted node")
+	repaired := time.Now()
+	eventuallyEqual(t, bulkOf("new"), func() string { return testproc.DialRESP(t, n2.redis.Addr).Do("GET", "k") }, "read repair of node2's redis")
+	require.Less(t, time.Since(repaired), time.Second, "node2's redis holds the new value within a second")
+	for range 20 {
+		require.Equal(t, bulkOf("new"), c2.Do("GET", "k"), "never the old value")
+	}
+
+	require.Equal(t, "$-1\r\n", c2.Do("GET", "d"), "the deleted key does not come back")
+	eventuallyEqual(t, "$-1\r\n", func() string { return testproc.DialRESP(t, n2.redis.Addr).Do("GET", "d") }, "the delete repaired into node2's redis")
 }
