@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Measures what dynonode costs over talking to Redis directly: redis-benchmark
 # against redis-server direct, twemproxy (nutcracker) in front of Redis,
-# dynonode in front of Redis, dynonode on its embedded store, and a 3-rack
-# dynonode cluster (one redis per rack) at DC_ONE and DC_QUORUM. Rounds are interleaved across targets; the median
+# dynonode in front of Redis, dynonode on its embedded store (with versions,
+# the default, and with `versions: false`: one node, no replica, should cost
+# the same), a 3-rack dynonode cluster (one redis per rack) at DC_ONE and
+# DC_QUORUM, and 3-rack clusters of embedded-store nodes with and without
+# versions at DC_ONE and DC_QUORUM (what versions cost, in the same run).
+# Rounds are interleaved across targets; the median
 # of BENCH_ROUNDS is reported as ops/s and as a ratio to redis direct
 # measured in the same run. Every process it starts runs in its own process
 # group and is killed by that group on exit, even on failure.
@@ -91,44 +95,95 @@ dyn_o_mite:
   stats_listen: 127.0.0.1:17202
 YML
 dynonode embedded "$work/embedded.yml" 127.0.0.1 17102
+cat >"$work/embedded-unversioned.yml" <<YML
+dyn_o_mite:
+  listen: 127.0.0.1:17104
+  stats_listen: 127.0.0.1:17204
+  versions: false
+YML
+dynonode embedded-unversioned "$work/embedded-unversioned.yml" 127.0.0.1 17104
 
-# Three racks, one node and one redis each, on 127.0.0.31..33.
-for i in 1 2 3; do redis "rack$i-redis" "127.0.0.3$i" 17010; done
-for i in 1 2 3; do
-	{
-		echo "dyn_o_mite:"
-		echo "  listen: 127.0.0.3$i:17110"
-		echo "  dyn_listen: 127.0.0.3$i:17111"
-		echo "  stats_listen: 127.0.0.3$i:17210"
-		echo "  datacenter: dc1"
-		echo "  rack: rack$i"
-		echo "  tokens: '0'"
-		echo "  servers:"
-		echo "  - 127.0.0.3$i:17010:1"
-		echo "  data_store: 0"
-		echo "  dyn_seeds:"
-		for j in 1 2 3; do [ "$j" = "$i" ] || echo "  - 127.0.0.3$j:17111:rack$j:dc1:0"; done
-	} >"$work/rack$i.yml"
-	dynonode "rack$i" "$work/rack$i.yml" "127.0.0.3$i" 17110
-done
+# wanted PREFIX: some selected target's name starts with PREFIX (a cluster
+# none of whose targets runs is not started: idle peers would only add noise).
+wanted() {
+	[ -z "$ONLY" ] && return 0
+	local t
+	for t in ${ONLY//,/ }; do [[ $t == "$1"* ]] && return 0; done
+	return 1
+}
 
-# check_replication NAME ROUND: every rack's redis holds the same number of
-# keys (replication at DC_ONE is asynchronous: give it a few seconds).
+# cluster NET NAME STORE: three racks, one node each, on 127.0.0.NET1..NET3,
+# nodes named NAME1..NAME3. STORE "redis": a redis per rack (NAMEi-redis,
+# port 17010); otherwise the embedded store, STORE being an extra
+# dynomite.yml line (e.g. "versions: false").
+cluster() {
+	local net=$1 name=$2 store=$3 i j
+	if [ "$store" = redis ]; then
+		for i in 1 2 3; do redis "$name$i-redis" "127.0.0.$net$i" 17010; done
+	fi
+	for i in 1 2 3; do
+		{
+			echo "dyn_o_mite:"
+			echo "  listen: 127.0.0.$net$i:17110"
+			echo "  dyn_listen: 127.0.0.$net$i:17111"
+			echo "  stats_listen: 127.0.0.$net$i:17210"
+			echo "  datacenter: dc1"
+			echo "  rack: rack$i"
+			echo "  tokens: '0'"
+			if [ "$store" = redis ]; then
+				echo "  servers:"
+				echo "  - 127.0.0.$net$i:17010:1"
+				echo "  data_store: 0"
+			else
+				echo "  data_store: 2"
+				[ -z "$store" ] || echo "  $store"
+			fi
+			echo "  dyn_seeds:"
+			for j in 1 2 3; do [ "$j" = "$i" ] || echo "  - 127.0.0.$net$j:17111:rack$j:dc1:0"; done
+		} >"$work/$name$i.yml"
+		dynonode "$name$i" "$work/$name$i.yml" "127.0.0.$net$i" 17110
+	done
+}
+# cluster-*: one redis per rack, on 127.0.0.31..33; cluster-embedded-*:
+# embedded store with versions (the default), on 127.0.0.41..43;
+# cluster-embedded-unversioned-*: embedded store, versions: false, on
+# 127.0.0.51..53.
+if wanted cluster-DC_; then cluster 3 rack redis; fi
+if wanted cluster-embedded-DC_; then cluster 4 erack "versions: true"; fi
+if wanted cluster-embedded-unversioned-; then cluster 5 urack "versions: false"; fi
+
+# cluster_of TARGET: its cluster's NET and node NAME prefix (see cluster).
+cluster_of() {
+	case $1 in
+	cluster-embedded-unversioned-*) echo 5 urack ;;
+	cluster-embedded-*) echo 4 erack ;;
+	cluster-*) echo 3 rack ;;
+	esac
+}
+
+# check_replication TARGET ROUND: every rack's store holds the same number
+# of keys (replication at DC_ONE is asynchronous: give it a few seconds):
+# DBSIZE on each rack's redis, or on each embedded node's client port (the
+# embedded store answers it with its own count).
 : >"$work/replication.txt"
 check_replication() {
-	local counts
+	local counts net name port=17010
+	read -r net name < <(cluster_of "$1")
+	[ "$name" = rack ] || port=17110
 	for _ in $(seq 1 50); do
-		counts=$(for i in 1 2 3; do redis-cli -h "127.0.0.3$i" -p 17010 dbsize; done | tr '\n' ' ')
+		counts=$(for i in 1 2 3; do redis-cli -h "127.0.0.$net$i" -p "$port" dbsize; done | tr '\n' ' ')
 		[ "$(echo "$counts" | tr ' ' '\n' | sed '/^$/d' | sort -u | wc -l)" = 1 ] && break
 		sleep 0.1
 	done
 	echo "$1 round $2: $counts" >>"$work/replication.txt"
 }
 
-set_level() { # level
+set_level() { # target: its cluster's nodes, read and write, at the level its name ends in
+	local net name level=${1##*-} i
+	read -r net name < <(cluster_of "$1")
 	for i in 1 2 3; do
-		curl -fsS "http://127.0.0.3$i:17210/set_consistency/read/$1" >/dev/null
-		curl -fsS "http://127.0.0.3$i:17210/set_consistency/write/$1" >/dev/null
+		curl -fsS "http://127.0.0.$net$i:17210/set_consistency/read/$level" >/dev/null
+		curl -fsS "http://127.0.0.$net$i:17210/set_consistency/write/$level" >/dev/null
 	done
 }
 
@@ -150,6 +205,9 @@ servers_of() {
 	twemproxy-redis) echo twemproxy twemproxy-redis ;;
 	dynonode-redis) echo single single-redis ;;
 	dynonode-embedded) echo embedded ;;
+	dynonode-embedded-unversioned) echo embedded-unversioned ;;
+	cluster-embedded-unversioned-*) echo urack1 urack2 urack3 ;;
+	cluster-embedded-*) echo erack1 erack2 erack3 ;;
 	cluster-*) echo rack1 rack2 rack3 rack1-redis rack2-redis rack3-redis ;;
 	esac
 }
@@ -162,13 +220,16 @@ server_ticks() {
 }
 
 targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
-	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110")
+	"dynonode-embedded-unversioned 127.0.0.1 17104"
+	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110"
+	"cluster-embedded-DC_ONE 127.0.0.41 17110" "cluster-embedded-DC_QUORUM 127.0.0.41 17110"
+	"cluster-embedded-unversioned-DC_ONE 127.0.0.51 17110" "cluster-embedded-unversioned-DC_QUORUM 127.0.0.51 17110")
 : >"$work/raw.csv"
 for round in $(seq 1 "$ROUNDS"); do
 	for t in "${targets[@]}"; do
 		read -r name host port <<<"$t"
 		if [ -n "$ONLY" ] && [ "$name" != redis-direct ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
-		case $name in cluster-*) set_level "${name#cluster-}" ;; esac
+		case $name in cluster-*) set_level "$name" ;; esac
 		for p in $PIPES; do
 			for test in set get; do
 				read -r busy0 all0 < <(cpu_ticks)
@@ -258,9 +319,33 @@ for name in names:
         lo, hi = spread(name, p, t)
         us, share, srv = c((name, p, t))
         out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}", f"{us:.2f}", f"{share:.3f}", f"{srv:.2f}"])
+# What versions cost: each versioned target against its versions: false
+# twin, the two measured back to back in every round.
+pairs = [(v, u) for v, u in (("dynonode-embedded", "dynonode-embedded-unversioned"),
+                             ("cluster-embedded-DC_ONE", "cluster-embedded-unversioned-DC_ONE"),
+                             ("cluster-embedded-DC_QUORUM", "cluster-embedded-unversioned-DC_QUORUM"))
+         if v in names and u in names]
+if pairs:
+    print("\nVersions: versioned / unversioned (versions: true against versions: false), ops/s ratio of the medians, "
+          "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, versioned / unversioned "
+          "(medians; under 1.00 ops/s or over 1.00 CPU is what versions cost):\n")
+    print("| versioned / unversioned | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for v, u in pairs:
+        cells = []
+        for p, t in cols:
+            if (v, p, t) not in med or (u, p, t) not in med:
+                cells.append("-")
+                continue
+            rs = [by_round[(r, v, p, t)] / by_round[(r, u, p, t)] for (r, nn, pp, tt) in by_round
+                  if (nn, pp, tt) == (v, p, t) and (r, u, p, t) in by_round]
+            sv, su = c((v, p, t))[2], c((u, p, t))[2]
+            cpu_ratio = f"{sv / su:.2f}" if su > 0 else "-"
+            cells.append(f"{m((v, p, t))[0] / m((u, p, t))[0]:.2f} [{min(rs):.2f}-{max(rs):.2f}], CPU {cpu_ratio}")
+        print(f"| {v} | " + " | ".join(cells) + " |")
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
-print("\nReplication (keys per rack's redis after each cluster round):\n")
+print("\nReplication (keys per rack's store after each cluster round: its redis, or the embedded node's DBSIZE):\n")
 short = 0
 for line in replication:
     counts = line.split(": ", 1)[1].split()
