@@ -99,13 +99,34 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 	return nil
 }
 
+// rmwFlag, in value.vnode, marks a value whose version a read-modify-write
+// or a multi-key command set: it was modified in place, so its replicas
+// may each hold increments or elements the others lack, and copying one
+// over another (read repair) would lose some and, with writes still in
+// flight, count others twice. Reads report no version for such a value,
+// so coordinators neither pick it by version nor repair it.
+const rmwFlag uint16 = 0x8000
+
 // version is the version v holds.
 func (e *Engine) version(v *value) hlc.Version {
-	return hlc.Version{TS: hlc.Timestamp{Wall: v.vwall, Logical: v.vlogical}, Node: e.nodes[v.vnode]}
+	return hlc.Version{TS: hlc.Timestamp{Wall: v.vwall, Logical: v.vlogical}, Node: e.nodes[v.vnode&^rmwFlag]}
 }
 
-// stamp sets v's version; ok is false when the engine's table of node
-// ids is full (65535 ids), which no real cluster reaches.
+// inPlace reports whether v's version was set by a write that modified
+// it in place (see rmwFlag).
+func inPlace(v *value) bool { return v.vnode&rmwFlag != 0 }
+
+// stampInPlace sets v's version as stamp does and marks it modified in
+// place.
+func (e *Engine) stampInPlace(v *value, ver hlc.Version) {
+	if e.stamp(v, ver) {
+		v.vnode |= rmwFlag
+	}
+}
+
+// stamp sets v's version (clearing rmwFlag); ok is false when the
+// engine's table of node ids is full (32767 ids), which no real cluster
+// reaches.
 func (e *Engine) stamp(v *value, ver hlc.Version) bool {
 	i, ok := e.lastNode, e.nodes[e.lastNode] == ver.Node
 	if !ok {
@@ -113,7 +134,7 @@ func (e *Engine) stamp(v *value, ver hlc.Version) bool {
 		e.lastNode = i
 	}
 	if !ok {
-		if len(e.nodes) > 0xffff {
+		if len(e.nodes) >= int(rmwFlag) {
 			return false
 		}
 		i = uint16(len(e.nodes))
@@ -214,7 +235,10 @@ func (e *Engine) resultVersion(c *command, args [][]byte) hlc.Version {
 	if !singleKey(c, args) {
 		return hlc.Version{}
 	}
-	_, _, ver := e.current(args[1])
+	live, _, ver := e.current(args[1])
+	if live != nil && inPlace(live) {
+		return hlc.Version{} // see rmwFlag
+	}
 	return ver
 }
 
@@ -223,7 +247,7 @@ func failed(dst []byte, from int) bool { return len(dst) > from && dst[from] == 
 // execVersioned runs command c under a non-zero version.
 func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst []byte) ([]byte, hlc.Version) {
 	e.versioned = true
-	if len(e.nodes) > 0xffff && e.nodes[e.lastNode] != ver.Node && e.nodeIndex[ver.Node] == 0 {
+	if len(e.nodes) >= int(rmwFlag) && e.nodes[e.lastNode] != ver.Node && e.nodeIndex[ver.Node] == 0 {
 		return appendErr(dst, "ERR too many node ids"), hlc.Version{}
 	}
 	switch {
@@ -303,7 +327,7 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 		to := hlc.Newer(old, ver)
 		switch {
 		case v != nil:
-			e.stamp(v, to)
+			e.stampInPlace(v, to)
 			e.unbury(key)
 			return dst, to
 		case live != nil: // emptied: Redis deleted it
@@ -315,9 +339,6 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 	return dst, now
 }
 
-// execMulti runs a multi-key command under a version: it applies, and
-// each key it writes is left at the newer of its version and ver (a key it
-// emptied, with a tombstone).
 // dryRun answers a duplicate of the read-modify-write the key last took
 // (the same version, delivered twice) as on the key as it is, and changes
 // nothing: it runs on the value, then puts back a copy taken before, with
@@ -328,6 +349,7 @@ func (e *Engine) dryRun(c *command, args [][]byte, live *value, dst []byte) []by
 	ver := e.version(live)
 	saved := e.dump(nil, live)
 	dst = c.run(e, args, dst)
+	marked := inPlace(live)
 	v, ttl, _ := undump(key, saved)
 	if e.lookup(key) != nil {
 		e.del(key)
@@ -336,10 +358,17 @@ func (e *Engine) dryRun(c *command, args [][]byte, live *value, dst []byte) []by
 	if ttl >= 0 {
 		e.setExpire(v, e.now+ttl)
 	}
-	e.stamp(v, ver)
+	if marked {
+		e.stampInPlace(v, ver)
+	} else {
+		e.stamp(v, ver)
+	}
 	return dst
 }
 
+// execMulti runs a multi-key command under a version: it applies, and
+// each key it writes is left at the newer of its version and ver (a key it
+// emptied, with a tombstone).
 func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byte) []byte {
 	ks := writtenKeys(c, args)
 	type before struct {
@@ -359,7 +388,7 @@ func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byt
 	for i, k := range ks {
 		to := hlc.Newer(olds[i].ver, ver)
 		if v := e.keys.get(k); v != nil {
-			e.stamp(v, to)
+			e.stampInPlace(v, to)
 			e.unbury(k)
 		} else if olds[i].live {
 			e.bury(k, to)

@@ -76,7 +76,13 @@ if (name == 'del' or name == 'unlink') and #cmd > 2 then
 end
 if name == 'mset' and #cmd > 3 then
   if #cmd % 2 == 0 then return { '', 0, { err = "ERR wrong number of arguments for 'mset' command" } } end
-  for i = 2, #cmd, 2 do one({ cmd[1], cmd[i], cmd[i + 1] }) end
+  -- The last value given for a key wins, as in Redis: earlier pairs of a
+  -- key given again are skipped (they share the command's version).
+  local last = {}
+  for i = 2, #cmd, 2 do last[cmd[i]] = i end
+  for i = 2, #cmd, 2 do
+    if last[cmd[i]] == i then one({ cmd[1], cmd[i], cmd[i + 1] }) end
+  end
   return { '', 0, { ok = 'OK' } }
 end
 local v, fix, r = one(cmd)

@@ -20,7 +20,7 @@ if ARGV[4] == 'r' then
   local to = old
   if less(old, ver) then to = ver end
   if exists(k) then
-    stamp(k, to)
+    stampRMW(k, to)
     return { to, fix, r }
   elseif live then
     bury(k, to) -- emptied: Redis deleted it
@@ -39,6 +39,6 @@ if isErr(r) then return { '', fix, r } end
 for i, k in ipairs(ks) do
   local to = olds[i]
   if less(to, ver) then to = ver end
-  if exists(k) then stamp(k, to) elseif lives[i] then bury(k, to) end
+  if exists(k) then stampRMW(k, to) elseif lives[i] then bury(k, to) end
 end
 return { '', fix, r }

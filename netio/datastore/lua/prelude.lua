@@ -37,8 +37,14 @@ local function exists(k) return redis.call('exists', k) == 1 end
 
 -- current: whether k is live, and the version it holds (a live key's, or
 -- its tombstone's; a tombstone past its deadline is dropped).
+-- A version written by a read-modify-write is kept with an 'r' before it
+-- (never a hex digit): reads then report no version (see stampRMW).
 local function current(k)
-  if exists(k) then return true, redis.call('hget', V, k) or '' end
+  if exists(k) then
+    local v = redis.call('hget', V, k) or ''
+    if string.sub(v, 1, 1) == 'r' then v = string.sub(v, 2) end
+    return true, v
+  end
   local t = redis.call('hget', T, k)
   if t then
     if not hexLess(string.sub(t, 1, 16), now, 16) then return false, string.sub(t, 17) end
@@ -49,6 +55,16 @@ end
 
 local function stamp(k, v)
   redis.call('hset', V, k, v)
+  redis.call('hdel', T, k)
+end
+
+-- stampRMW stamps a value modified in place. Its replicas may each hold
+-- increments or elements the others lack, so copying one over another
+-- (read repair) would lose some and, with writes still in flight, count
+-- others twice: reads report no version for it (the reader's decodeVersion
+-- refuses the 'r') and repair leaves it alone.
+local function stampRMW(k, v)
+  redis.call('hset', V, k, 'r' .. v)
   redis.call('hdel', T, k)
 end
 
