@@ -264,6 +264,11 @@ func judge(h check.History, faultFree bool) []report.Verdict {
 	return []report.Verdict{
 		{Workload: "set", Checker: "check.CheckSet", Result: check.CheckSet(part("set-"), opts)},
 		{Workload: "register", Checker: "checker.Register", Result: checker.Register(part("reg-"), opts)},
+		// Versions (on by default) promise more: quorum reads return the
+		// newest write, whatever the clocks, and no deleted or overwritten
+		// value comes back; two heartbeats (1 s each) order two writes.
+		{Workload: "register", Checker: "check.CheckLWW", Result: check.CheckLWW(part("reg-"), nil,
+			check.LWWOptions{Options: opts, Margin: 2 * time.Second})},
 		{Workload: "counter", Checker: "checker.Counter", Result: checker.Counter(part("ctr-"), opts)},
 	}
 }
