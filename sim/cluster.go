@@ -218,5 +218,9 @@ func (c *Cluster) NodeIDs() []string {
 func (c *Cluster) Connect(id string, read, write config.Consistency, sink actors.Addr) actors.Addr {
 	c.conns++
 	name := fmt.Sprintf("conn%d", c.conns)
-	return c.W.Spawn(actors.NodeID(id), name, c.Assembly(id).Coordinator(nodeasm.Conn{Sink: sink, Read: read, Write: write}))
+	asm := c.Assembly(id)
+	// As the daemon's admin port does, read repair starts at the config's
+	// read_repairs_enabled.
+	return c.W.Spawn(actors.NodeID(id), name, asm.Coordinator(nodeasm.Conn{Sink: sink, Read: read, Write: write,
+		ReadRepairs: asm.Config().ReadRepairs}))
 }

@@ -23,10 +23,35 @@ import (
 type execLog struct {
 	inner actors.Behaviour
 	strip bool
+	blind bool
 	seen  *[]store.Exec
 }
 
+// blindCtx hides the versions a store answers with: the coordinator then
+// compares replies as without versions and takes what a quorum agrees on
+// (or the first reply), the planted bug of a coordinator that ignores
+// versions.
+type blindCtx struct{ actors.Context }
+
+func (c blindCtx) Send(to actors.Addr, m any) {
+	switch r := m.(type) {
+	case store.Result:
+		r.Version = hlc.Version{}
+		m = r
+	case store.Results:
+		rs := store.Results{Results: append([]store.Result(nil), r.Results...)}
+		for i := range rs.Results {
+			rs.Results[i].Version = hlc.Version{}
+		}
+		m = rs
+	}
+	c.Context.Send(to, m)
+}
+
 func (l *execLog) Receive(ctx actors.Context, m any) {
+	if l.blind {
+		ctx = blindCtx{ctx}
+	}
 	switch e := m.(type) {
 	case store.Exec:
 		*l.seen = append(*l.seen, e)
@@ -56,14 +81,14 @@ type lwwCluster struct {
 	proc int
 }
 
-func newLWWCluster(t *testing.T, versions, strip bool) *lwwCluster {
+func newLWWCluster(t *testing.T, versions, strip, blind bool) *lwwCluster {
 	lc := &lwwCluster{seen: map[string]*[]store.Exec{}}
 	c, err := sim.NewCluster(sim.ClusterSpec{Seed: 11, Racks: []int{3}, Timeout: 300 * time.Millisecond,
 		Config: map[string]any{"versions": versions, "read_repairs_enabled": true},
 		WrapStore: func(node string, p actors.Producer) actors.Producer {
 			seen := &[]store.Exec{}
 			lc.seen[node] = seen
-			return func() actors.Behaviour { return &execLog{inner: p(), strip: strip, seen: seen} }
+			return func() actors.Behaviour { return &execLog{inner: p(), strip: strip, blind: blind, seen: seen} }
 		}})
 	require.NoError(t, err)
 	lc.c = c
@@ -153,11 +178,12 @@ func (s *storeReader) Receive(_ actors.Context, m any) {
 
 // lateDuplicates: two writes three seconds apart through one node at
 // DC_QUORUM, then the first write arrives again, late, at two of the three
-// replicas; then a delete and the first write again. A versioned cluster
-// refuses both late writes; reads at DC_QUORUM see the newest, every node
-// reads the key once and the replicas converge.
-func lateDuplicates(t *testing.T, versions, strip bool) check.Result {
-	lc := newLWWCluster(t, versions, strip)
+// replicas; then a delete and the first write again; then a write that
+// node3 misses while cut off. A versioned cluster refuses both late
+// writes; reads at DC_QUORUM see the newest, every node reads the key once
+// and read repair converges the replicas.
+func lateDuplicates(t *testing.T, versions, strip, blind bool) check.Result {
+	lc := newLWWCluster(t, versions, strip, blind)
 	n1, n2, n3 := "dc1-r1-n1", "dc1-r2-n1", "dc1-r3-n1"
 	q := config.DCQuorum
 	lc.do(t, n1, q, "write", "k", "a")
@@ -169,6 +195,12 @@ func lateDuplicates(t *testing.T, versions, strip bool) check.Result {
 	lc.do(t, n2, q, "delete", "k", "")
 	require.NoError(t, lc.c.W.RunFor(3*time.Second))
 	lc.replay(t, n1, "b", n2, n3)
+	// A write node3 misses while cut off: after the heal only read repair
+	// brings its replica up to date.
+	lc.c.W.Isolate([]actors.NodeID{actors.NodeID(n3)})
+	lc.do(t, n1, q, "write", "k", "c")
+	lc.c.W.Heal()
+	require.NoError(t, lc.c.W.RunFor(5*time.Second))
 	for _, n := range []string{n1, n2, n3} {
 		lc.do(t, n, q, "read", "k", "")
 	}
@@ -177,20 +209,23 @@ func lateDuplicates(t *testing.T, versions, strip bool) check.Result {
 }
 
 func TestLWWRefusesLateWrites(t *testing.T) {
-	r := lateDuplicates(t, true, false)
+	r := lateDuplicates(t, true, false, false)
 	require.True(t, r.Valid, "%s", r)
 }
 
 // TestLWWSwarmCatchesIgnoredVersions: the same story on a cluster
-// without versions, and on one whose stores drop the versions they are
-// sent, breaks the checker's promises.
+// without versions, on one whose stores drop the versions they are sent,
+// and on one whose coordinators never see the versions replicas answer
+// with (so they take what a quorum agrees on), breaks the checker's
+// promises.
 func TestLWWSwarmCatchesIgnoredVersions(t *testing.T) {
 	for _, tc := range []struct {
-		name            string
-		versions, strip bool
-	}{{"versions off", false, false}, {"store ignores versions", true, true}} {
+		name                   string
+		versions, strip, blind bool
+	}{{"versions off", false, false, false}, {"store ignores versions", true, true, false},
+		{"coordinator ignores versions", true, false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := lateDuplicates(t, tc.versions, tc.strip)
+			r := lateDuplicates(t, tc.versions, tc.strip, tc.blind)
 			require.False(t, r.Valid, "the checker missed late writes winning")
 			t.Logf("%s", r)
 		})
