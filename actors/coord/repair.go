@@ -139,6 +139,17 @@ func (p *pipeline) backgroundRepair(ctx actors.Context, cfg *Config, pt *part) {
 	if holder < 0 || len(stale) == 0 {
 		return
 	}
+	var to []actors.Addr
+	for _, st := range stale {
+		to = append(to, p.storeOf(cfg, t.replicas[st].Node))
+	}
+	p.startRepair(ctx, cfg, pt.key, t.replicas[holder].Node, to)
+}
+
+// startRepair counts the stale replicas of key and, with read repair on
+// and room among the repairs in flight, asks holder, a replica holding
+// the newest version, for the whole value to copy to them.
+func (p *pipeline) startRepair(ctx actors.Context, cfg *Config, key []byte, holder string, stale []actors.Addr) {
 	c := p.count()
 	c.StaleReplicas += uint64(len(stale))
 	if !cfg.ReadRepairs {
@@ -153,14 +164,10 @@ func (p *pipeline) backgroundRepair(ctx actors.Context, cfg *Config, pt *part) {
 		return
 	}
 	p.bgNext++
-	r := bgRepair{id: p.bgNext, key: pt.key, deadline: ctx.Now().Add(p.timeout)}
-	for _, st := range stale {
-		r.stale = append(r.stale, p.storeOf(cfg, t.replicas[st].Node))
-	}
-	p.bg = append(p.bg, r)
+	p.bg = append(p.bg, bgRepair{id: p.bgNext, key: key, stale: stale, deadline: ctx.Now().Add(p.timeout)})
 	p.execs = append(p.execs, outExec{
-		to:   p.storeOf(cfg, t.replicas[holder].Node),
-		exec: store.Exec{ID: bgRepairID | r.id, Args: [][]byte{cmdDump, pt.key}},
+		to:   p.storeOf(cfg, holder),
+		exec: store.Exec{ID: bgRepairID | p.bgNext, Args: [][]byte{cmdDump, key}},
 	})
 }
 
@@ -272,22 +279,7 @@ func (p *pipeline) lateAnswer(ctx actors.Context, cfg *Config, part uint64, repl
 		if r.Failure != "" || !r.Version.Less(w.newest) {
 			return
 		}
-		c := p.count()
-		c.StaleReplicas++
-		limit := cfg.RepairsInFlight
-		if limit <= 0 {
-			limit = DefaultRepairsInFlight
-		}
-		if len(p.bg) >= limit {
-			c.RepairsDropped++
-			return
-		}
-		p.bgNext++
-		p.bg = append(p.bg, bgRepair{id: p.bgNext, key: w.key, stale: []actors.Addr{p.storeOf(cfg, node)}, deadline: ctx.Now().Add(p.timeout)})
-		p.execs = append(p.execs, outExec{
-			to:   p.storeOf(cfg, w.holder),
-			exec: store.Exec{ID: bgRepairID | p.bgNext, Args: [][]byte{cmdDump, w.key}},
-		})
+		p.startRepair(ctx, cfg, w.key, w.holder, []actors.Addr{p.storeOf(cfg, node)})
 		return
 	}
 }
