@@ -3,9 +3,10 @@
 # against redis-server direct, twemproxy (nutcracker) in front of Redis,
 # dynonode in front of Redis, dynonode on its embedded store (with versions,
 # the default, and with `versions: false`: one node, no replica, should cost
-# the same), a 3-rack dynonode cluster (one redis per rack) at DC_ONE and
-# DC_QUORUM, and 3-rack clusters of embedded-store nodes with and without
-# versions at DC_ONE and DC_QUORUM (what versions cost, in the same run).
+# the same), 3-rack dynonode clusters (one redis per rack) with and without
+# versions at DC_ONE and DC_QUORUM, and 3-rack clusters of embedded-store
+# nodes with and without versions at DC_ONE and DC_QUORUM (what versions
+# cost, in the same run).
 # Rounds are interleaved across targets; the median
 # of BENCH_ROUNDS is reported as ops/s and as a ratio to redis direct
 # measured in the same run. Every process it starts runs in its own process
@@ -112,12 +113,12 @@ wanted() {
 	return 1
 }
 
-# cluster NET NAME STORE: three racks, one node each, on 127.0.0.NET1..NET3,
-# nodes named NAME1..NAME3. STORE "redis": a redis per rack (NAMEi-redis,
-# port 17010); otherwise the embedded store, STORE being an extra
-# dynomite.yml line (e.g. "versions: false").
+# cluster NET NAME STORE EXTRA: three racks, one node each, on
+# 127.0.0.NET1..NET3, nodes named NAME1..NAME3. STORE "redis": a redis per
+# rack (NAMEi-redis, port 17010); "embedded": the embedded store. EXTRA is
+# an extra dynomite.yml line (e.g. "versions: false").
 cluster() {
-	local net=$1 name=$2 store=$3 i j
+	local net=$1 name=$2 store=$3 extra=$4 i j
 	if [ "$store" = redis ]; then
 		for i in 1 2 3; do redis "$name$i-redis" "127.0.0.$net$i" 17010; done
 	fi
@@ -136,51 +137,70 @@ cluster() {
 				echo "  data_store: 0"
 			else
 				echo "  data_store: 2"
-				[ -z "$store" ] || echo "  $store"
 			fi
+			[ -z "$extra" ] || echo "  $extra"
 			echo "  dyn_seeds:"
 			for j in 1 2 3; do [ "$j" = "$i" ] || echo "  - 127.0.0.$net$j:17111:rack$j:dc1:0"; done
 		} >"$work/$name$i.yml"
 		dynonode "$name$i" "$work/$name$i.yml" "127.0.0.$net$i" 17110
 	done
 }
-# cluster-*: one redis per rack, on 127.0.0.31..33; cluster-embedded-*:
-# embedded store with versions (the default), on 127.0.0.41..43;
-# cluster-embedded-unversioned-*: embedded store, versions: false, on
-# 127.0.0.51..53.
-if wanted cluster-DC_; then cluster 3 rack redis; fi
-if wanted cluster-embedded-DC_; then cluster 4 erack "versions: true"; fi
-if wanted cluster-embedded-unversioned-; then cluster 5 urack "versions: false"; fi
+# cluster-*: one redis per rack, versions kept in the redis (the default),
+# on 127.0.0.31..33; cluster-unversioned-*: one redis per rack, versions:
+# false, on 127.0.0.61..63; cluster-embedded-*: embedded store with versions
+# (the default), on 127.0.0.41..43; cluster-embedded-unversioned-*: embedded
+# store, versions: false, on 127.0.0.51..53.
+if wanted cluster-DC_; then cluster 3 rack redis "versions: true"; fi
+if wanted cluster-unversioned-DC_; then cluster 6 nrack redis "versions: false"; fi
+if wanted cluster-embedded-DC_; then cluster 4 erack embedded "versions: true"; fi
+if wanted cluster-embedded-unversioned-; then cluster 5 urack embedded "versions: false"; fi
 
-# cluster_of TARGET: its cluster's NET and node NAME prefix (see cluster).
+# cluster_of TARGET: its cluster's NET, node NAME prefix and STORE (see cluster).
 cluster_of() {
 	case $1 in
-	cluster-embedded-unversioned-*) echo 5 urack ;;
-	cluster-embedded-*) echo 4 erack ;;
-	cluster-*) echo 3 rack ;;
+	cluster-embedded-unversioned-*) echo 5 urack embedded ;;
+	cluster-embedded-*) echo 4 erack embedded ;;
+	cluster-unversioned-*) echo 6 nrack redis ;;
+	cluster-*) echo 3 rack redis ;;
 	esac
 }
 
 # check_replication TARGET ROUND: every rack's store holds the same number
 # of keys (replication at DC_ONE is asynchronous: give it a few seconds):
 # DBSIZE on each rack's redis, or on each embedded node's client port (the
-# embedded store answers it with its own count).
+# embedded store answers it with its own count). A redis behind a versioned
+# node also holds the companion hashes __dyno:v (versions) and, once a key
+# is deleted, __dyno:t (tombstones): they are not counted as keys, and the
+# fields of __dyno:v (one per versioned key) are recorded beside the counts.
+# Each cluster's racks are compared among themselves only (versioned with
+# versioned, unversioned with unversioned).
 : >"$work/replication.txt"
+rack_keys() { # host port store: keys in one rack's store, companion hashes excluded
+	local n c
+	n=$(redis-cli -h "$1" -p "$2" dbsize)
+	if [ "$3" = redis ]; then
+		for c in __dyno:v __dyno:t; do n=$((n - $(redis-cli -h "$1" -p "$2" exists "$c"))); done
+	fi
+	echo "$n"
+}
 check_replication() {
-	local counts net name port=17010
-	read -r net name < <(cluster_of "$1")
-	[ "$name" = rack ] || port=17110
+	local counts net name store port=17010 extra="" i
+	read -r net name store < <(cluster_of "$1")
+	[ "$store" = redis ] || port=17110
 	for _ in $(seq 1 50); do
-		counts=$(for i in 1 2 3; do redis-cli -h "127.0.0.$net$i" -p "$port" dbsize; done | tr '\n' ' ')
+		counts=$(for i in 1 2 3; do rack_keys "127.0.0.$net$i" "$port" "$store"; done | tr '\n' ' ')
 		[ "$(echo "$counts" | tr ' ' '\n' | sed '/^$/d' | sort -u | wc -l)" = 1 ] && break
 		sleep 0.1
 	done
-	echo "$1 round $2: $counts" >>"$work/replication.txt"
+	if [ "$store" = redis ]; then
+		extra=" (__dyno:v fields $(for i in 1 2 3; do redis-cli -h "127.0.0.$net$i" -p "$port" hlen __dyno:v; done | tr '\n' ' ' | sed 's/ $//'))"
+	fi
+	echo "$1 round $2: ${counts% }$extra" >>"$work/replication.txt"
 }
 
 set_level() { # target: its cluster's nodes, read and write, at the level its name ends in
-	local net name level=${1##*-} i
-	read -r net name < <(cluster_of "$1")
+	local net name store level=${1##*-} i
+	read -r net name store < <(cluster_of "$1")
 	for i in 1 2 3; do
 		curl -fsS "http://127.0.0.$net$i:17210/set_consistency/read/$level" >/dev/null
 		curl -fsS "http://127.0.0.$net$i:17210/set_consistency/write/$level" >/dev/null
@@ -208,6 +228,7 @@ servers_of() {
 	dynonode-embedded-unversioned) echo embedded-unversioned ;;
 	cluster-embedded-unversioned-*) echo urack1 urack2 urack3 ;;
 	cluster-embedded-*) echo erack1 erack2 erack3 ;;
+	cluster-unversioned-*) echo nrack1 nrack2 nrack3 nrack1-redis nrack2-redis nrack3-redis ;;
 	cluster-*) echo rack1 rack2 rack3 rack1-redis rack2-redis rack3-redis ;;
 	esac
 }
@@ -222,6 +243,7 @@ server_ticks() {
 targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynonode-redis 127.0.0.1 17101" "dynonode-embedded 127.0.0.1 17102"
 	"dynonode-embedded-unversioned 127.0.0.1 17104"
 	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110"
+	"cluster-unversioned-DC_ONE 127.0.0.61 17110" "cluster-unversioned-DC_QUORUM 127.0.0.61 17110"
 	"cluster-embedded-DC_ONE 127.0.0.41 17110" "cluster-embedded-DC_QUORUM 127.0.0.41 17110"
 	"cluster-embedded-unversioned-DC_ONE 127.0.0.51 17110" "cluster-embedded-unversioned-DC_QUORUM 127.0.0.51 17110")
 : >"$work/raw.csv"
@@ -322,6 +344,8 @@ for name in names:
 # What versions cost: each versioned target against its versions: false
 # twin, the two measured back to back in every round.
 pairs = [(v, u) for v, u in (("dynonode-embedded", "dynonode-embedded-unversioned"),
+                             ("cluster-DC_ONE", "cluster-unversioned-DC_ONE"),
+                             ("cluster-DC_QUORUM", "cluster-unversioned-DC_QUORUM"),
                              ("cluster-embedded-DC_ONE", "cluster-embedded-unversioned-DC_ONE"),
                              ("cluster-embedded-DC_QUORUM", "cluster-embedded-unversioned-DC_QUORUM"))
          if v in names and u in names]
@@ -345,10 +369,12 @@ if pairs:
         print(f"| {v} | " + " | ".join(cells) + " |")
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
-print("\nReplication (keys per rack's store after each cluster round: its redis, or the embedded node's DBSIZE):\n")
+print("\nReplication (keys per rack's store after each cluster round: its redis, not counting the companion "
+      "hashes __dyno:v and __dyno:t of a versioned node, or the embedded node's DBSIZE; in brackets the fields of "
+      "__dyno:v, one per versioned key):\n")
 short = 0
 for line in replication:
-    counts = line.split(": ", 1)[1].split()
+    counts = line.split(": ", 1)[1].split(" (", 1)[0].split()
     ok = len(set(counts)) == 1
     short += 0 if ok else max(map(int, counts)) - min(map(int, counts))
     print(f"- {line}" + ("" if ok else "  <-- REPLICATION SHORTFALL"))
