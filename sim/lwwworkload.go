@@ -161,51 +161,27 @@ type LWWRun struct {
 // reads), lets the cluster settle, reads each replica's store directly and
 // judges the history and the replicas with check.CheckLWW.
 func RunLWWSwarm(spec SwarmSpec) LWWRun {
-	if spec.Phase == 0 {
-		spec.Phase = 60 * time.Second
-	}
-	if spec.Clients == 0 {
-		spec.Clients = 8
-	}
-	c, err := NewCluster(spec.cluster())
+	spec = spec.withDefaults()
 	run := LWWRun{SwarmRun: SwarmRun{Spec: spec}}
+	c, nodes, err := NewSwarmCluster(spec)
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	var nodes []Node
-	for _, n := range c.Nodes {
-		nodes = append(nodes, Node{ID: n.ID, DC: n.DC, Rack: n.Rack})
-	}
-	run.Faults = spec.Faults
-	if run.Faults == nil {
-		run.Faults = PlanFaults(spec.Seed, nodes, spec.Phase)
-	}
+	run.Faults = spec.schedule(nodes)
 	w := c.W
 	rec := NewRecorder(w)
 	r := w.Rand("lwwworkload")
 	keys := []string{"r1", "r2", "r3", "r4"}
 	var clients []*LWWClient
 	for i := range spec.Clients {
-		level := levels[r.IntN(len(levels))]
-		node := nodes[r.IntN(len(nodes))].ID
-		if spec.Levels != nil {
-			level, node = spec.Levels[i%len(spec.Levels)], nodes[(i/len(spec.Levels))%len(nodes)].ID
-		}
+		level, node := spec.place(i, nodes, r)
 		lc := &LWWClient{ID: i + 1, Node: node, Level: level, Keys: keys, Reads: 0.4, Deletes: 0.1, Think: 200 * time.Millisecond}
 		clients = append(clients, lc)
 		c.StartLWWClient(rec, lc)
 	}
-	if run.Err = w.RunFor(5 * time.Second); run.Err != nil { // gossip settles before faults
-		return run
-	}
-	start := w.Now()
-	for _, f := range run.Faults {
-		f.At += start
-		run.Wiped = run.Wiped || f.Kind == "crash-wipe"
-		c.apply(f)
-	}
-	if run.Err = w.Run(start + spec.Phase); run.Err != nil {
+	run.Wiped = lostDatastore(run.Faults)
+	if run.Err = c.faultPhase(run.Faults, spec.Phase); run.Err != nil {
 		return run
 	}
 	for _, lc := range clients {

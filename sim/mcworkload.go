@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -287,35 +288,20 @@ type MemcachedRun struct {
 // through every node, as RunSwarm does for sets; check.CheckRegister
 // judges the history. spec.WrapStore wraps each node's memcached.
 func RunMemcachedSwarm(spec SwarmSpec) MemcachedRun {
-	if spec.Phase == 0 {
-		spec.Phase = 60 * time.Second
-	}
-	if spec.Clients == 0 {
-		spec.Clients = 8
-	}
-	if spec.PerRack == 0 {
-		spec.PerRack = 1
-	}
-	cs := spec.cluster()
-	cs.Config = maps.Clone(spec.Config)
-	if cs.Config == nil {
-		cs.Config = map[string]any{}
-	}
-	cs.Config["data_store"] = int(config.Memcached)
-	c, err := NewCluster(cs)
+	spec = spec.withDefaults()
 	run := MemcachedRun{SwarmRun: SwarmRun{Spec: spec}}
+	mc := spec
+	mc.Config = maps.Clone(spec.Config)
+	if mc.Config == nil {
+		mc.Config = map[string]any{}
+	}
+	mc.Config["data_store"] = int(config.Memcached)
+	c, nodes, err := NewSwarmCluster(mc)
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	var nodes []Node
-	for _, n := range c.Nodes {
-		nodes = append(nodes, Node{ID: n.ID, DC: n.DC, Rack: n.Rack})
-	}
-	run.Faults = spec.Faults
-	if run.Faults == nil {
-		run.Faults = PlanFaults(spec.Seed, nodes, spec.Phase)
-	}
+	run.Faults = spec.schedule(nodes)
 	w := c.W
 	rec := NewRecorder(w)
 	r := w.Rand("mcworkload")
@@ -329,27 +315,14 @@ func RunMemcachedSwarm(spec SwarmSpec) MemcachedRun {
 	}
 	var clients []*RegisterClient
 	for i := range spec.Clients {
-		level := levels[r.IntN(len(levels))]
-		node := nodes[r.IntN(len(nodes))].ID
-		if spec.Levels != nil {
-			level, node = spec.Levels[i%len(spec.Levels)], nodes[(i/len(spec.Levels))%len(nodes)].ID
-		}
+		level, node := spec.place(i, nodes, r)
 		rc := &RegisterClient{ID: i + 1, Node: node, Level: level, Own: keys[2*i : 2*i+2], Keys: keys, Reads: reads, Think: 200 * time.Millisecond}
 		clients = append(clients, rc)
 		c.StartRegisterClient(rec, rc)
 	}
-	if err := w.RunFor(5 * time.Second); err != nil { // gossip settles before faults
-		run.Err = err
-		return run
-	}
-	start := w.Now()
-	for _, f := range run.Faults {
-		f.At += start
-		run.Wiped = run.Wiped || f.Kind == "crash-wipe"
-		run.Reordering = run.Reordering || f.Kind == "lossy-net" || f.Kind == "slow-store"
-		c.apply(f)
-	}
-	run.Err = w.Run(start + spec.Phase)
+	run.Wiped = lostDatastore(run.Faults)
+	run.Reordering = slices.ContainsFunc(run.Faults, func(f Fault) bool { return f.Kind == "lossy-net" || f.Kind == "slow-store" })
+	run.Err = c.faultPhase(run.Faults, spec.Phase)
 	if run.Err == nil {
 		run.Err = c.mcLiveness(rec, clients, keys, nodes, r)
 	}

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -212,6 +213,74 @@ type SwarmSpec struct {
 	NodeConfig map[string]map[string]any
 }
 
+// withDefaults fills what a swarm run leaves unset.
+func (spec SwarmSpec) withDefaults() SwarmSpec {
+	if spec.Phase == 0 {
+		spec.Phase = 60 * time.Second
+	}
+	if spec.Clients == 0 {
+		spec.Clients = 8
+	}
+	if spec.PerRack == 0 {
+		spec.PerRack = 1
+	}
+	return spec
+}
+
+// NewSwarmCluster boots spec's cluster and lists its nodes as a swarm
+// sees them.
+func NewSwarmCluster(spec SwarmSpec) (*Cluster, []Node, error) {
+	c, err := NewCluster(spec.cluster())
+	if err != nil {
+		return nil, nil, err
+	}
+	var nodes []Node
+	for _, n := range c.Nodes {
+		nodes = append(nodes, Node{ID: n.ID, DC: n.DC, Rack: n.Rack})
+	}
+	return c, nodes, nil
+}
+
+// schedule is spec's fault schedule, or one drawn from its seed.
+func (spec SwarmSpec) schedule(nodes []Node) []Fault {
+	if spec.Faults != nil {
+		return spec.Faults
+	}
+	return PlanFaults(spec.Seed, nodes, spec.Phase)
+}
+
+// place draws client i's level and node; with spec.Levels, scenarios
+// place clients evenly instead: every node, every level.
+func (spec SwarmSpec) place(i int, nodes []Node, r *rand.Rand) (config.Consistency, string) {
+	level := levels[r.IntN(len(levels))]
+	node := nodes[r.IntN(len(nodes))].ID
+	if spec.Levels != nil {
+		level, node = spec.Levels[i%len(spec.Levels)], nodes[(i/len(spec.Levels))%len(nodes)].ID
+	}
+	return level, node
+}
+
+// lostDatastore reports whether a fault of the schedule empties a
+// datastore.
+func lostDatastore(faults []Fault) bool {
+	return slices.ContainsFunc(faults, func(f Fault) bool { return f.Kind == "crash-wipe" })
+}
+
+// faultPhase lets gossip settle, then applies the schedule from now on
+// and runs the fault phase.
+func (c *Cluster) faultPhase(faults []Fault, phase time.Duration) error {
+	w := c.W
+	if err := w.RunFor(5 * time.Second); err != nil { // gossip settles before faults
+		return err
+	}
+	start := w.Now()
+	for _, f := range faults {
+		f.At += start
+		c.apply(f)
+	}
+	return w.Run(start + phase)
+}
+
 // DataStore is the data_store the spec's config gives its nodes: the
 // embedded store unless it says otherwise.
 func (spec SwarmSpec) DataStore() config.DataStore {
@@ -280,29 +349,14 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	if spec.DataStore() == config.Memcached {
 		return RunMemcachedSwarm(spec).SwarmRun
 	}
-	if spec.Phase == 0 {
-		spec.Phase = 60 * time.Second
-	}
-	if spec.Clients == 0 {
-		spec.Clients = 8
-	}
-	if spec.PerRack == 0 {
-		spec.PerRack = 1
-	}
-	c, err := NewCluster(spec.cluster())
+	spec = spec.withDefaults()
 	run := SwarmRun{Spec: spec}
+	c, nodes, err := NewSwarmCluster(spec)
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	var nodes []Node
-	for _, n := range c.Nodes {
-		nodes = append(nodes, Node{ID: n.ID, DC: n.DC, Rack: n.Rack})
-	}
-	run.Faults = spec.Faults
-	if run.Faults == nil {
-		run.Faults = PlanFaults(spec.Seed, nodes, spec.Phase)
-	}
+	run.Faults = spec.schedule(nodes)
 	w := c.W
 	rec := NewRecorder(w)
 	r := w.Rand("workload")
@@ -313,28 +367,13 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 		reads = 0.4
 	}
 	for i := range spec.Clients {
-		level := levels[r.IntN(len(levels))]
-		node := nodes[r.IntN(len(nodes))].ID
-		if spec.Levels != nil {
-			// Scenarios place clients evenly: every node, every level.
-			level, node = spec.Levels[i%len(spec.Levels)], nodes[(i/len(spec.Levels))%len(nodes)].ID
-		}
+		level, node := spec.place(i, nodes, r)
 		sc := &SetClient{ID: i + 1, Node: node, Level: level, Keys: keys, Reads: reads, Think: 200 * time.Millisecond}
 		clients = append(clients, sc)
 		c.StartSetClient(rec, sc)
 	}
-	if err := w.RunFor(5 * time.Second); err != nil { // gossip settles before faults
-		run.Err = err
-		return run
-	}
-	start := w.Now()
-	wiped := false
-	for _, f := range run.Faults {
-		f.At += start
-		wiped = wiped || f.Kind == "crash-wipe"
-		c.apply(f)
-	}
-	run.Err = w.Run(start + spec.Phase)
+	wiped := lostDatastore(run.Faults)
+	run.Err = c.faultPhase(run.Faults, spec.Phase)
 	if run.Err == nil {
 		run.Err = c.liveness(rec, clients, keys, nodes, r)
 	}
