@@ -82,6 +82,23 @@ func describedServers(t *testing.T, n *joinNode) map[string]describedEntry {
 	return out
 }
 
+// waitAllUp waits (joinBound at most per node) until every node's
+// /cluster_describe lists every node up.
+func waitAllUp(t *testing.T, nodes []*joinNode) {
+	t.Helper()
+	for _, n := range nodes {
+		eventuallyTrue(t, joinBound, func() bool {
+			s := describedServers(t, n)
+			for _, o := range nodes {
+				if e, ok := s[o.dyn]; !ok || e.Up == nil || !*e.Up {
+					return false
+				}
+			}
+			return true
+		}, n.name+" sees every node up")
+	}
+}
+
 type describedEntry struct {
 	Name     string `json:"name"`
 	Host     string `json:"host"`
@@ -123,18 +140,7 @@ func TestJoinThroughOneSeed(t *testing.T) {
 		}
 		startJoinNode(t, dir, n, seeds)
 	}
-	// The three see each other up before the join.
-	for _, n := range first {
-		eventuallyTrue(t, joinBound, func() bool {
-			s := describedServers(t, n)
-			for _, o := range first {
-				if e, ok := s[o.dyn]; !ok || e.Up == nil || !*e.Up {
-					return false
-				}
-			}
-			return true
-		}, n.name+" sees the three up")
-	}
+	waitAllUp(t, first) // the three see each other up before the join
 	n4 := mk(4, "rack1", 3000000000)
 	startJoinNode(t, dir, n4, []*joinNode{n1})
 	joined := time.Now()

@@ -32,17 +32,7 @@ func startVersionedCluster(t *testing.T, base int, extra string, flags ...string
 		}
 		startJoinNode(t, dir, n, seeds)
 	}
-	for _, n := range nodes {
-		eventuallyTrue(t, joinBound, func() bool {
-			s := describedServers(t, n)
-			for _, o := range nodes {
-				if e, ok := s[o.dyn]; !ok || e.Up == nil || !*e.Up {
-					return false
-				}
-			}
-			return true
-		}, n.name+" sees the three up")
-	}
+	waitAllUp(t, nodes)
 	return nodes
 }
 
