@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -42,12 +41,7 @@ type LWWClient struct {
 func (c *Cluster) StartLWWClient(rec *Recorder, lc *LWWClient) {
 	lc.rec = rec
 	lc.DC = c.Node(lc.Node).DC
-	name := fmt.Sprintf("lwwclient%d", lc.ID)
-	self := actors.Addr{Node: actors.NodeID(lc.Node), Name: name}
-	if c.W.Spawn(actors.NodeID(lc.Node), name, func() actors.Behaviour { return lc }).IsZero() {
-		return // the node is down: no process here
-	}
-	lc.coord = c.Connect(lc.Node, lc.Level, lc.Level, self)
+	lc.coord = c.spawnClient(lc.Node, fmt.Sprintf("lwwclient%d", lc.ID), lc.Level, lc)
 }
 
 // Stop ends the process after its current operation.
@@ -92,7 +86,7 @@ func (lc *LWWClient) Receive(ctx actors.Context, m any) {
 		if lc.open == nil || len(m.Data) == 0 {
 			return
 		}
-		lc.rec.add(completeLWW(*lc.open, m.Data))
+		lc.rec.add(complete(*lc.open, m.Data))
 		lc.open = nil
 		ctx.After(lc.think(ctx), nextOp{})
 	}
@@ -100,30 +94,6 @@ func (lc *LWWClient) Receive(ctx actors.Context, m any) {
 
 func (lc *LWWClient) think(ctx actors.Context) time.Duration {
 	return lc.Think/2 + time.Duration(ctx.Rand().Int64N(int64(lc.Think)+1))
-}
-
-// completeLWW turns a reply into the operation's completion. A write or
-// delete that failed may still have reached some replicas (info), unless
-// the node refused it outright; a failed read changed nothing.
-func completeLWW(inv check.Op, reply []byte) check.Op {
-	op := inv
-	v, _, err := resp.ParseReply(reply)
-	switch {
-	case err != nil:
-		op.Type, op.Error = check.Info, "unparsable reply: "+err.Error()
-	case v.Type == resp.Error:
-		op.Error = string(v.Str)
-		op.Type = check.Fail
-		if op.F != "read" && !strings.Contains(op.Error, "current state does not allow") {
-			op.Type = check.Info
-		}
-	case op.F == "read":
-		op.Type = check.OK
-		op.Value = string(v.Str) // a nil bulk string reads as ""
-	default:
-		op.Type = check.OK
-	}
-	return op
 }
 
 // replicaReader asks its node's store for keys directly, as an operator

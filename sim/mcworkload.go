@@ -175,12 +175,7 @@ type RegisterClient struct {
 func (c *Cluster) StartRegisterClient(rec *Recorder, rc *RegisterClient) {
 	rc.rec = rec
 	rc.DC = c.Node(rc.Node).DC
-	name := fmt.Sprintf("mcclient%d", rc.ID)
-	self := actors.Addr{Node: actors.NodeID(rc.Node), Name: name}
-	if c.W.Spawn(actors.NodeID(rc.Node), name, func() actors.Behaviour { return rc }).IsZero() {
-		return // the node is down: no process here
-	}
-	rc.coord = c.Connect(rc.Node, rc.Level, rc.Level, self)
+	rc.coord = c.spawnClient(rc.Node, fmt.Sprintf("mcclient%d", rc.ID), rc.Level, rc)
 }
 
 // Stop ends the process after its current operation.

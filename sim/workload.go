@@ -58,12 +58,18 @@ type nextOp struct{}
 func (c *Cluster) StartSetClient(rec *Recorder, sc *SetClient) {
 	sc.rec = rec
 	sc.DC = c.Node(sc.Node).DC
-	name := fmt.Sprintf("client%d", sc.ID)
-	self := actors.Addr{Node: actors.NodeID(sc.Node), Name: name}
-	if c.W.Spawn(actors.NodeID(sc.Node), name, func() actors.Behaviour { return sc }).IsZero() {
-		return // the node is down: no process here
+	sc.coord = c.spawnClient(sc.Node, fmt.Sprintf("client%d", sc.ID), sc.Level, sc)
+}
+
+// spawnClient starts workload process b, named name, on node with a
+// connection of its own at level, and returns the connection's
+// coordinator; zero when the node is down (no process there).
+func (c *Cluster) spawnClient(node, name string, level config.Consistency, b actors.Behaviour) actors.Addr {
+	self := actors.Addr{Node: actors.NodeID(node), Name: name}
+	if c.W.Spawn(actors.NodeID(node), name, func() actors.Behaviour { return b }).IsZero() {
+		return actors.Addr{}
 	}
-	sc.coord = c.Connect(sc.Node, sc.Level, sc.Level, self)
+	return c.Connect(node, level, level, self)
 }
 
 // Stop ends the process after its current operation.
@@ -108,9 +114,11 @@ func (sc *SetClient) think(ctx actors.Context) time.Duration {
 	return sc.Think/2 + time.Duration(ctx.Rand().Int64N(int64(sc.Think)+1))
 }
 
-// complete turns a reply into the operation's completion. An add that
-// failed may still have reached some replicas, so its outcome is unknown
-// (info) unless the node refused it outright; a failed read changed nothing.
+// complete turns a RESP reply into the operation's completion: a set read
+// (an array) gives Values, a register read (a bulk string) Value. A write
+// that failed may still have reached some replicas, so its outcome is
+// unknown (info) unless the node refused it outright; a failed read
+// changed nothing.
 func complete(inv check.Op, reply []byte) check.Op {
 	op := inv
 	v, _, err := resp.ParseReply(reply)
@@ -120,14 +128,17 @@ func complete(inv check.Op, reply []byte) check.Op {
 	case v.Type == resp.Error:
 		op.Error = string(v.Str)
 		op.Type = check.Fail
-		if op.F == "add" && !strings.Contains(op.Error, "current state does not allow") {
+		if op.F != "read" && !strings.Contains(op.Error, "current state does not allow") {
 			op.Type = check.Info
 		}
-	case op.F == "read":
+	case op.F == "read" && v.Type == resp.Array:
 		op.Type = check.OK
 		for _, e := range v.Elems {
 			op.Values = append(op.Values, string(e.Str))
 		}
+	case op.F == "read":
+		op.Type = check.OK
+		op.Value = string(v.Str) // a nil bulk string reads as ""
 	default:
 		op.Type = check.OK
 	}
