@@ -99,7 +99,11 @@ func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 	}
 	now := ctx.Now()
 	if a.opts.Protocol == Redis {
-		vx, reply := planVersions(m.Args, m.Version, a.opts.Versions, a.opts.TombstoneTTL, now)
+		vc := a.pool.vc
+		if vc != nil {
+			vc.sync(a.pool.connects.Load())
+		}
+		vx, reply := planVersions(m.Args, m.Version, a.opts.Versions, a.opts.TombstoneTTL, now, vc)
 		if reply != "" {
 			a.answerNow(ctx, pd, []byte(reply))
 			return

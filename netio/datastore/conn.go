@@ -244,6 +244,7 @@ func (c *conn) dial() {
 			return
 		}
 		if err == nil {
+			p.connects.Add(1)
 			c.serve(nc) // unlocks c.mu
 			return
 		}

@@ -58,6 +58,11 @@ type pool struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	conns  []*conn
+	// vc is the version cache (vcache.go): with versions on Redis over
+	// one connection. connects counts the dials that succeeded: a new
+	// connection empties it.
+	vc       *verCache
+	connects atomic.Uint64
 
 	failures     atomic.Int64 // consecutive; a reply resets it
 	ejectedUntil atomic.Int64 // unix ns; the server is ejected before it
@@ -80,6 +85,9 @@ func newPool(self actors.Addr, opts Options, log *slog.Logger) *pool {
 		p.conns = append(p.conns, &conn{p: p, idx: i, wait: opts.InitialBackoff})
 	}
 	if opts.Versions && opts.Protocol == Redis {
+		if opts.Connections == 1 {
+			p.vc = newVerCache(vcacheMax)
+		}
 		p.spawn(p.purge)
 	}
 	return p

@@ -14,7 +14,8 @@ import (
 
 // The Lua scripts of versions on Redis (lua/*.lua): each is the prelude
 // (lua/prelude.lua: the companion names, version order, tombstones)
-// followed by its body. Their SHA1s are computed once, when the package
+// followed by its body, except lua/set.lua, the plain SET's, which stands
+// alone to be cheap. Their SHA1s are computed once, when the package
 // loads; a connection loads them (SCRIPT LOAD) as it connects, and a
 // request answered NOSCRIPT (SCRIPT FLUSH, a restarted server) is sent
 // again once as EVAL with the whole body, which loads it again.
@@ -37,20 +38,26 @@ var (
 	// scriptAdmin answers DBSIZE and RANDOMKEY without the companions,
 	// and purges them.
 	scriptAdmin = newScript("admin")
+	// scriptSet runs a plain SET key value if newer (apply's rules, in
+	// fewer calls).
+	scriptSet = newScript("set")
 
-	allScripts = []*script{scriptApply, scriptBump, scriptAdmin}
+	allScripts = []*script{scriptApply, scriptBump, scriptAdmin, scriptSet}
 )
 
 func newScript(name string) *script {
-	prelude, err := luaFS.ReadFile("lua/prelude.lua")
-	if err != nil {
-		panic(err)
-	}
 	body, err := luaFS.ReadFile("lua/" + name + ".lua")
 	if err != nil {
 		panic(err)
 	}
-	s := &script{name: name, body: string(prelude) + "\n" + string(body)}
+	s := &script{name: name, body: string(body)}
+	if name != "set" {
+		prelude, err := luaFS.ReadFile("lua/prelude.lua")
+		if err != nil {
+			panic(err)
+		}
+		s.body = string(prelude) + "\n" + s.body
+	}
 	s.sha = newScriptSHA(s.body)
 	return s
 }

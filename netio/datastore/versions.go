@@ -77,7 +77,10 @@ type vmode uint8
 
 const (
 	vScript vmode = iota + 1 // one EVALSHA answering {version, fix, reply}
+	vSet                     // EVALSHA of scriptSet answering the version: the reply is +OK
+	vStamp                   // MULTI SET HSET EXEC: a SET known to be newer (vcache.go)
 	vRead                    // MULTI EXISTS HGET HGET <read> EXEC
+	vGet                     // MULTI HGET HGET GET EXEC: GET's reply says whether the key exists
 	vDump                    // MULTI EXISTS HGET HGET PTTL DUMP EXEC
 	vList                    // KEYS or SCAN: drop the companions
 	vOK                      // DYNO.* without a version: +OK unless an error
@@ -92,14 +95,35 @@ type vreq struct {
 	ok      bool         // answer +OK for any reply that is not an error
 	retried bool         // sent again as EVAL after NOSCRIPT
 	done    func([]byte) // internal request (the purge): gets the reply, or nil on failure
+
+	// A SET's, with the version cache (vcache.go): its version, key, and
+	// for a vSet the cache to teach and the request's number there.
+	ver  hlc.Version
+	hash uint64
+	vc   *verCache
+	seq  uint64
 }
 
 // encodeVersion is v as the scripts compare it (zero: "").
-func encodeVersion(v hlc.Version) string {
+func encodeVersion(v hlc.Version) string { return string(appendVersion(nil, v)) }
+
+// appendVersion appends encodeVersion(v) to b.
+func appendVersion(b []byte, v hlc.Version) []byte {
 	if v.IsZero() {
-		return ""
+		return b
 	}
-	return fmt.Sprintf("%016x%08x%s", uint64(v.TS.Wall), v.TS.Logical, v.Node)
+	b = appendHex(b, uint64(v.TS.Wall), 16)
+	b = appendHex(b, uint64(v.TS.Logical), 8)
+	return append(b, v.Node...)
+}
+
+// appendHex appends x as n lower-case hex digits (its low 4n bits).
+func appendHex(b []byte, x uint64, n int) []byte {
+	const digits = "0123456789abcdef"
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, digits[(x>>(4*uint(i)))&0xf])
+	}
+	return b
 }
 
 // decodeVersion parses encodeVersion's output.
@@ -118,7 +142,7 @@ func decodeVersion(b []byte) (hlc.Version, bool) {
 	return hlc.Version{TS: hlc.Timestamp{Wall: int64(w), Logical: uint32(l)}, Node: string(b[24:])}, true
 }
 
-func hexMs(t time.Time) string { return fmt.Sprintf("%016x", uint64(t.UnixMilli())) }
+func hexMs(t time.Time) string { return string(appendHex(nil, uint64(t.UnixMilli()), 16)) }
 
 func lower(b []byte) string { return strings.ToLower(string(b)) }
 
@@ -138,6 +162,42 @@ func evalArgs(s *script, ver hlc.Version, now time.Time, tombTTL time.Duration, 
 	return append(args, rest...)
 }
 
+// planSet plans a versioned SET key value: stamped without a comparison
+// when the cache knows it is newer, else by scriptSet.
+func planSet(args [][]byte, ver hlc.Version, now time.Time, vc *verCache) *vreq {
+	key := args[1]
+	if vc != nil && vc.newer(key, ver) {
+		return &vreq{mode: vStamp, frames: 4, name: "set", ver: ver, cmds: [][][]byte{{bMulti}, args,
+			{bHset, bVersionHash, key, appendVersion(nil, ver)}, {bExec}}}
+	}
+	vx := &vreq{mode: vSet, frames: 1, name: "set", ver: ver, cmds: [][][]byte{setArgs(ver, now, key, args[2])}}
+	if vc != nil {
+		vx.vc = vc
+		vx.hash, vx.seq = vc.pending(key)
+	}
+	return vx
+}
+
+// setArgs is EVALSHA of scriptSet for SET key value.
+func setArgs(ver hlc.Version, now time.Time, key, value []byte) [][]byte {
+	b := appendVersion(make([]byte, 0, 40+len(ver.Node)), ver)
+	n := len(b)
+	b = appendHex(b, uint64(now.UnixMilli()), 16)
+	return [][]byte{bEvalsha, []byte(scriptSet.sha), bTwo, bVersionHash, bTombstoneHash, b[:n:n], b[n:], key, value}
+}
+
+// Arguments the adapter sends again and again (never written to).
+var (
+	bEvalsha       = []byte("EVALSHA")
+	bTwo           = []byte("2")
+	bVersionHash   = []byte(VersionHash)
+	bTombstoneHash = []byte(TombstoneHash)
+	bMulti         = []byte("MULTI")
+	bExec          = []byte("EXEC")
+	bHset          = []byte("HSET")
+	bHget          = []byte("HGET")
+)
+
 // errReply is a reply the adapter answers itself.
 type errReply string
 
@@ -147,11 +207,15 @@ type errReply string
 // errReply to answer at once. DYNO.* commands are handled only by an
 // adapter with Options.Versions or when versioned; otherwise Redis
 // answers them its unknown-command error, as before versions.
-func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Duration, now time.Time) (*vreq, errReply) {
+// vc is the version cache (nil: none).
+func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Duration, now time.Time, vc *verCache) (*vreq, errReply) {
 	if !versions && ver.IsZero() {
 		return nil, "" // exactly as without versions
 	}
 	name := lower(args[0])
+	if vc != nil && (name != "set" || len(args) != 3 || ver.IsZero()) {
+		vc.touch(name, args)
+	}
 	if strings.HasPrefix(name, "dyno.") {
 		return planDyno(name, args, ver, tombTTL, now)
 	}
@@ -178,8 +242,14 @@ func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Du
 		if !single {
 			return nil, ""
 		}
+		if name == "get" && len(args) == 2 {
+			return &vreq{mode: vGet, frames: 5, name: name, cmds: getCmds(args)}, ""
+		}
 		return &vreq{mode: vRead, frames: 6, name: name, cmds: readCmds(args[1], args)}, ""
 	case store.FamilyWhole, store.FamilyDelete:
+		if name == "set" && len(args) == 3 {
+			return planSet(args, ver, now, vc), ""
+		}
 		f := "w"
 		if fam == store.FamilyDelete {
 			f = "d"
@@ -209,6 +279,12 @@ func readCmds(key []byte, reads ...[][]byte) [][][]byte {
 		{[]byte("HGET"), []byte(TombstoneHash), key}}
 	cmds = append(cmds, reads...)
 	return append(cmds, bs("EXEC"))
+}
+
+// getCmds is a vGet's MULTI for GET key.
+func getCmds(get [][]byte) [][][]byte {
+	key := get[1]
+	return [][][]byte{{bMulti}, {bHget, bVersionHash, key}, {bHget, bTombstoneHash, key}, get, {bExec}}
 }
 
 // planDyno plans read repair's commands.
@@ -296,7 +372,11 @@ func (vx *vreq) answer(raw []byte, now time.Time) (reply []byte, ver hlc.Version
 	switch vx.mode {
 	case vScript:
 		reply, ver, retry = vx.scriptReply(raw)
-	case vRead, vDump:
+	case vSet:
+		reply, ver, retry = vx.setReply(raw)
+	case vStamp:
+		reply, ver = vx.stampReply(raw)
+	case vRead, vDump, vGet:
 		reply, ver = vx.multiReply(raw, now)
 	case vList:
 		reply = filterList(vx.name, raw)
@@ -344,6 +424,50 @@ func (vx *vreq) scriptReply(raw []byte) ([]byte, hlc.Version, bool) {
 	return rest, ver, false
 }
 
+// setReply answers a vSet: +OK and the version, from the version alone.
+func (vx *vreq) setReply(raw []byte) ([]byte, hlc.Version, bool) {
+	if bytes.HasPrefix(raw, []byte("-NOSCRIPT")) && !vx.retried {
+		return nil, hlc.Version{}, true
+	}
+	v, _, err := resp.ParseReply(raw)
+	if err != nil || v.Type != resp.BulkString || v.Null {
+		return raw, hlc.Version{}, false // an error (OOM, the script's own)
+	}
+	ver, _ := decodeVersion(v.Str)
+	return []byte("+OK\r\n"), ver, false
+}
+
+// stampReply answers a vStamp: SET's reply from EXEC's, and the version
+// if it is +OK; an error otherwise (EXECABORT: nothing was applied).
+func (vx *vreq) stampReply(raw []byte) ([]byte, hlc.Version) {
+	var frames [4][]byte
+	for i := range frames {
+		n, err := resp.ReplyLen(raw)
+		if err != nil {
+			return raw, hlc.Version{}
+		}
+		frames[i], raw = raw[:n], raw[n:]
+	}
+	for _, f := range frames[1:3] {
+		if f[0] == '-' {
+			return f, hlc.Version{} // refused when queued (OOM): EXEC aborted
+		}
+	}
+	exec := frames[3]
+	if exec[0] != '*' {
+		return exec, hlc.Version{}
+	}
+	body := exec[bytes.IndexByte(exec, '\n')+1:]
+	n, err := resp.ReplyLen(body)
+	if err != nil {
+		return exec, hlc.Version{}
+	}
+	if body[0] == '-' {
+		return body[:n], hlc.Version{}
+	}
+	return body[:n], vx.ver
+}
+
 // multiReply answers a vRead or vDump from MULTI's replies.
 func (vx *vreq) multiReply(raw []byte, now time.Time) ([]byte, hlc.Version) {
 	frames := make([][]byte, 0, vx.frames)
@@ -358,7 +482,11 @@ func (vx *vreq) multiReply(raw []byte, now time.Time) ([]byte, hlc.Version) {
 	if len(frames) != vx.frames {
 		return raw, hlc.Version{}
 	}
-	for _, f := range frames[4 : vx.frames-1] {
+	heads := 3 // EXISTS HGET HGET
+	if vx.mode == vGet {
+		heads = 2 // HGET HGET
+	}
+	for _, f := range frames[1+heads : vx.frames-1] {
 		if f[0] == '-' {
 			return f, hlc.Version{} // refused when queued (arity): EXEC aborted
 		}
@@ -369,17 +497,21 @@ func (vx *vreq) multiReply(raw []byte, now time.Time) ([]byte, hlc.Version) {
 	}
 	body := exec[bytes.IndexByte(exec, '\n')+1:]
 	var head [3]resp.Value
-	for i := range head {
+	for i := range heads {
 		v, n, err := resp.ParseReply(body)
 		if err != nil {
 			return exec, hlc.Version{}
 		}
 		head[i], body = v, body[n:]
 	}
-	ver := keyVersion(head[0].Int == 1, head[1], head[2], now)
-	if vx.mode == vRead {
-		return body, ver
+	switch vx.mode {
+	case vGet:
+		// A value or an error (WRONGTYPE) says the key exists.
+		return body, keyVersion(len(body) > 0 && !bytes.HasPrefix(body, []byte("$-1\r\n")), head[0], head[1], now)
+	case vRead:
+		return body, keyVersion(head[0].Int == 1, head[1], head[2], now)
 	}
+	ver := keyVersion(head[0].Int == 1, head[1], head[2], now)
 	pttl, n, err1 := resp.ParseReply(body)
 	dump, _, err2 := resp.ParseReply(body[n:])
 	if err1 != nil || err2 != nil || dump.Type != resp.BulkString {
@@ -481,6 +613,9 @@ func (c *conn) deliverVersioned(r *replies, data []byte) {
 		if retry {
 			c.resend(pd)
 			continue
+		}
+		if vx := pd.vx; vx.vc != nil && ver == vx.ver {
+			vx.vc.learn(vx.hash, vx.seq, ver) // the script applied the SET
 		}
 		if pd.vx.done != nil {
 			pd.vx.done(reply)

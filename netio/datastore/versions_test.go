@@ -106,19 +106,30 @@ func TestRedisLWW(t *testing.T) {
 	h.requireBalanced()
 }
 
-// The LWW check fails when the apply script skips its comparison.
+// The LWW check fails when a script skips its comparison: apply's (every
+// whole-value write but the plain SET) or set's (the plain SET).
 func TestRedisLWWCheckCatchesPlantedBug(t *testing.T) {
-	good := *scriptApply
-	src := strings.Replace(good.body, "if old ~= '' and not less(old, ver) then", "if false then", 1)
-	require.NotEqual(t, good.body, src, "the planted bug must change the script")
-	bad := &script{name: "apply", body: src}
-	bad.sha = newScriptSHA(src)
-	*scriptApply = *bad
-	t.Cleanup(func() { *scriptApply = good })
-	h, _ := newVersioned(t, Options{})
-	problems := lwwProblems(h)
-	require.NotEmpty(t, problems)
-	t.Logf("with the planted bug: %d problems, e.g. %s", len(problems), problems[0])
+	for _, c := range []struct {
+		s       *script
+		compare string
+	}{
+		{scriptApply, "if old ~= '' and not less(old, ver) then"},
+		{scriptSet, "if stale(o) and redis.call('exists', k) == 1 then"},
+	} {
+		t.Run(c.s.name, func(t *testing.T) {
+			good := *c.s
+			src := strings.Replace(good.body, c.compare, "if false then", 1)
+			require.NotEqual(t, good.body, src, "the planted bug must change the script")
+			bad := &script{name: good.name, body: src}
+			bad.sha = newScriptSHA(src)
+			*c.s = *bad
+			t.Cleanup(func() { *c.s = good })
+			h, _ := newVersioned(t, Options{})
+			problems := lwwProblems(h)
+			require.NotEmpty(t, problems)
+			t.Logf("with the planted bug: %d problems, e.g. %s", len(problems), problems[0])
+		})
+	}
 }
 
 // Versioned reads answer Redis's own bytes, with the version.
@@ -213,18 +224,18 @@ func TestRedisCompanionsHidden(t *testing.T) {
 func TestRedisNoscriptRecovers(t *testing.T) {
 	h, direct := newVersioned(t, Options{})
 	require.Equal(t, "+PONG\r\n", h.reply("PING"))
-	require.Equal(t, "*3\r\n:1\r\n:1\r\n:1\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha, scriptBump.sha, scriptAdmin.sha),
+	require.Equal(t, "*4\r\n:1\r\n:1\r\n:1\r\n:1\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha, scriptBump.sha, scriptAdmin.sha, scriptSet.sha),
 		"the scripts are loaded as the connection opens")
 	h.vdo(ver(10, "a"), "SET", "k", "a")
 	require.Equal(t, "+OK\r\n", direct.Do("SCRIPT", "FLUSH"))
-	require.Equal(t, "*1\r\n:0\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha))
+	require.Equal(t, "*1\r\n:0\r\n", direct.Do("SCRIPT", "EXISTS", scriptSet.sha))
 	r := h.vdo(ver(5, "a"), "SET", "k", "stale")
 	require.Equal(t, "+OK\r\n", string(r.Reply))
 	require.Equal(t, ver(10, "a"), r.Version)
 	r = h.vdo(ver(20, "a"), "SET", "k", "new")
 	require.Equal(t, ver(20, "a"), r.Version)
 	require.Equal(t, bulk("new"), direct.Do("GET", "k"))
-	require.Equal(t, "*1\r\n:1\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha))
+	require.Equal(t, "*1\r\n:1\r\n", direct.Do("SCRIPT", "EXISTS", scriptSet.sha))
 	h.requireBalanced()
 }
 

@@ -1,0 +1,104 @@
+package datastore
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dynonode/dynonode/actors/hlc"
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// cacheProblems runs SETs interleaved with the other writes the version
+// cache must notice, and returns what went wrong (empty: nothing), with
+// how many MULTIs Redis ran (the stamped SETs and the versioned GETs).
+func cacheProblems(t *testing.T, h *harness, direct *testproc.RESPClient) (bad []string, multis int) {
+	expect := func(what string, got store1, reply string, v hlc.Version) {
+		if got.reply != reply || got.v != v {
+			bad = append(bad, fmt.Sprintf("%s: got %q %v, want %q %v", what, got.reply, got.v, reply, v))
+		}
+	}
+	do := func(v hlc.Version, args ...string) store1 {
+		r := h.vdo(v, args...)
+		return store1{string(r.Reply), r.Version}
+	}
+	a := func(w int64) hlc.Version { return ver(w, "a") }
+	expect("first SET (compared)", do(a(10), "SET", "k", "10"), "+OK\r\n", a(10))
+	expect("newer SET (stamped)", do(a(20), "SET", "k", "20"), "+OK\r\n", a(20))
+	expect("older SET", do(a(15), "SET", "k", "15"), "+OK\r\n", a(20))
+	expect("read", do(reader, "GET", "k"), bulk("20"), a(20))
+	expect("DEL", do(a(30), "DEL", "k"), ":1\r\n", a(30))
+	expect("SET older than the DEL", do(a(25), "SET", "k", "25"), "+OK\r\n", a(30))
+	expect("no resurrection", do(reader, "GET", "k"), "$-1\r\n", a(30))
+	expect("SET after the DEL", do(a(40), "SET", "k", "40"), "+OK\r\n", a(40))
+	expect("newer SET (stamped)", do(a(50), "SET", "k", "50"), "+OK\r\n", a(50))
+	expect("APPEND", do(a(60), "APPEND", "k", "x"), ":3\r\n", a(60))
+	expect("SET older than the APPEND", do(a(55), "SET", "k", "55"), "+OK\r\n", a(60))
+	expect("APPEND kept", do(reader, "GET", "k"), bulk("50x"), hlc.Version{})
+	expect("SET", do(a(70), "SET", "k", "70"), "+OK\r\n", a(70))
+	expect("newer SET (stamped)", do(a(80), "SET", "k", "80"), "+OK\r\n", a(80))
+	// A script of the client's writes keys it does not name as keys.
+	r := h.do("EVAL", "redis.call('hset', '"+VersionHash+"', 'k', ARGV[1]) return redis.call('set', 'k', 'script')", "0", encodeVersion(a(90)))
+	require.Empty(t, r.Failure)
+	expect("SET older than the script's", do(a(85), "SET", "k", "85"), "+OK\r\n", a(90))
+	expect("script's value kept", do(reader, "GET", "k"), bulk("script"), a(90))
+	for _, line := range strings.Split(direct.Do("INFO", "commandstats"), "\r\n") {
+		if strings.HasPrefix(line, "cmdstat_multi:calls=") {
+			_, err := fmt.Sscanf(line, "cmdstat_multi:calls=%d", &multis)
+			require.NoError(t, err)
+		}
+	}
+	return bad, multis
+}
+
+type store1 struct {
+	reply string
+	v     hlc.Version
+}
+
+// With one connection, SETs known to be newer than their key's version run
+// without a comparison, and every other write makes the cache forget.
+func TestRedisVersionCache(t *testing.T) {
+	h, direct := newVersioned(t, Options{})
+	bad, stamped := cacheProblems(t, h, direct)
+	require.Empty(t, bad)
+	// 4 MULTIs are the versioned GETs'; 3 are the SETs newer than a SET
+	// that applied.
+	require.Equal(t, 4+3, stamped, "the SETs newer than a SET that applied ran stamped")
+	require.Equal(t, bulk(encodeVersion(ver(90, "a"))), direct.Do("HGET", VersionHash, "k"))
+	h.requireBalanced()
+}
+
+// The cache check fails when the cache forgets nothing.
+func TestRedisVersionCacheCatchesPlantedBug(t *testing.T) {
+	plantNoForget = true
+	t.Cleanup(func() { plantNoForget = false })
+	h, direct := newVersioned(t, Options{})
+	bad, _ := cacheProblems(t, h, direct)
+	require.NotEmpty(t, bad)
+	t.Logf("with the planted bug: %d problems, e.g. %s", len(bad), bad[0])
+}
+
+// With two connections nothing runs stamped: requests on different
+// connections may run in any order, so every SET is compared.
+func TestRedisVersionCacheOneConnectionOnly(t *testing.T) {
+	h, direct := newVersioned(t, Options{Connections: 2})
+	bad, stamped := cacheProblems(t, h, direct)
+	require.Empty(t, bad)
+	require.Equal(t, 4, stamped, "only the versioned GETs' MULTIs")
+}
+
+// encodeVersion is the scripts' format: 16 hex digits of wall time, 8 of
+// logical time, the node id; decodeVersion reads it back.
+func TestEncodeVersionFormat(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		v := hlc.Version{TS: hlc.Timestamp{Wall: rapid.Int64Min(1).Draw(rt, "wall"), Logical: rapid.Uint32().Draw(rt, "logical")},
+			Node: rapid.StringMatching(`[a-z0-9.:-]{0,20}`).Draw(rt, "node")}
+		require.Equal(rt, fmt.Sprintf("%016x%08x%s", uint64(v.TS.Wall), v.TS.Logical, v.Node), encodeVersion(v))
+		back, ok := decodeVersion([]byte(encodeVersion(v)))
+		require.True(rt, ok)
+		require.Equal(rt, v, back)
+	})
+}
