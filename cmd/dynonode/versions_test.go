@@ -97,6 +97,49 @@ func TestExpiryIsAbsolute(t *testing.T) {
 	}
 }
 
+// TestExpiryIsAbsoluteOnRedis: the same on three racks with a
+// redis-server each, measured in the redis-servers themselves: SET EX
+// through one node leaves every replica's key with one absolute deadline
+// (PEXPIRETIME, in ms: within 10 ms of each other, in fact equal), and
+// after it no replica holds the key. SET PX and EXPIRE through other
+// nodes likewise.
+func TestExpiryIsAbsoluteOnRedis(t *testing.T) {
+	nodes := startCluster(t, 180, "", "dc1/r1", "dc1/r2", "dc1/r3")
+	for i, c := range []struct{ key, cmd string }{
+		{"ex", "SET ex v EX 3"},
+		{"px", "SET px v PX 2500"},
+		{"expire", "EXPIRE expire 2"},
+	} {
+		via := testproc.DialRESP(t, nodes[i].listen)
+		if c.key == "expire" {
+			require.Equal(t, "+OK\r\n", via.Do("SET", "expire", "v"))
+		}
+		reply := via.Do(strings.Fields(c.cmd)...)
+		require.Contains(t, []string{"+OK\r\n", ":1\r\n"}, reply, c.cmd)
+		var deadlines []int64
+		for _, n := range nodes {
+			r := testproc.DialRESP(t, n.redis.Addr)
+			var ms int64
+			eventuallyTrue(t, 2*time.Second, func() bool {
+				got := r.Do("PEXPIRETIME", c.key)
+				var err error
+				ms, err = strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(got, ":")), 10, 64)
+				return err == nil && ms > 0
+			}, fmt.Sprintf("%s: %s's redis holds the key with a deadline", c.cmd, n.rack))
+			deadlines = append(deadlines, ms)
+		}
+		for _, d := range deadlines[1:] {
+			diff := time.Duration(d-deadlines[0]) * time.Millisecond
+			require.Less(t, diff.Abs(), 10*time.Millisecond, "%s: the replicas' deadlines differ by %s", c.cmd, diff)
+		}
+		time.Sleep(time.Until(time.UnixMilli(deadlines[0]).Add(50 * time.Millisecond)))
+		for _, n := range nodes {
+			require.Equal(t, ":0\r\n", testproc.DialRESP(t, n.redis.Addr).Do("EXISTS", c.key), "%s: %s's redis expired it", c.cmd, n.rack)
+			require.Equal(t, "$-1\r\n", testproc.DialRESP(t, n.listen).Do("GET", c.key), "%s: expired through %s", c.cmd, n.rack)
+		}
+	}
+}
+
 // TestRestartedReplicaReadsNewest is issue 19's reproduction on three
 // racks with a redis-server each: node2 is killed (kill -9) while a key is
 // overwritten, then restarted with its redis still holding the old value,
