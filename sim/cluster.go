@@ -163,14 +163,16 @@ func (c *Cluster) nodeConfig(n ring.Node) (*config.Config, error) {
 // datastoreModel is the datastore a simulated node fronts when its config
 // names a server: for data_store 1 a modelled memcached (MemcachedStore),
 // for data_store 0 the embedded engine standing in for redis-server (the
-// differential test in actors/store holds it to Redis's answers). The
+// differential test in actors/store holds it to Redis's answers), which,
+// like the Redis adapter, answers a version only to a request that
+// carries one (store.Options.VersionsWhenAsked). The
 // embedded store (data_store 2) is built by the assembly itself.
 func datastoreModel(cfg *config.Config, seed uint64) actors.Producer {
 	switch cfg.DataStore {
 	case config.Memcached:
 		return MemcachedStore()
 	case config.Redis:
-		return store.NewEmbedded(store.Options{Seed: seed, TombstoneTTL: cfg.TombstoneTTL})
+		return store.NewEmbedded(store.Options{Seed: seed, TombstoneTTL: cfg.TombstoneTTL, VersionsWhenAsked: true})
 	}
 	return nil
 }

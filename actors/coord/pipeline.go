@@ -43,8 +43,10 @@ type part struct {
 	done    bool
 	tally   tally
 	// key is the key of a versioned single-key read: what a read repair
-	// dumps and restores.
-	key []byte
+	// dumps and restores; args the read, sent again with a version when
+	// its replicas answer differently (see askVersions).
+	key  []byte
+	args [][]byte
 }
 
 // An Exec's ID is its part's number shifted left by replicaBits, plus the
@@ -64,6 +66,9 @@ const (
 	syncRepairID = 1 << 63
 	bgRepairID   = 1 << 62
 	repairIDs    = syncRepairID | bgRepairID
+	// secondID marks the Execs of a read asked again with a version (see
+	// askVersions), so that late answers to the first asking do not count.
+	secondID = 1 << 61
 )
 
 // outExec is an Exec waiting for the end of the message being handled:
@@ -240,12 +245,12 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 	pt := &s.parts[i]
 	pt.tally.reset(level, reps)
 	pt.tally.canon = canon
-	pt.key = nil
+	pt.key, pt.args = nil, nil
 	if o.key != nil && !write && level != config.DCOne {
-		pt.key, pt.tally.versioned, pt.tally.firstWins = o.key, true, cfg.plantFirstWins
-		// A read that compares versions asks each replica for its key's
-		// version by carrying one (store.Exec.Version).
-		o.version = stamp(ctx)
+		// A read that compares versions asks first without them (the
+		// replicas' replies alone), and again with them only when the
+		// replicas answer differently (see askVersions).
+		pt.key, pt.args, pt.tally.versioned, pt.tally.lazy, pt.tally.firstWins = o.key, args, true, true, cfg.plantFirstWins
 	}
 	t := &pt.tally
 	for r, rep := range reps {
@@ -344,19 +349,21 @@ func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
 		p.bgRepairResult(cfg, r)
 		return
 	}
-	part, replica := r.ID>>replicaBits, int(r.ID&(maxReplicas-1))
+	second := r.ID&secondID != 0
+	id := r.ID &^ secondID
+	part, replica := id>>replicaBits, int(id&(maxReplicas-1))
 	s := p.slotOfPart(part)
 	if s == nil {
-		p.lateAnswer(ctx, cfg, part, replica, r)
+		p.lateAnswer(ctx, cfg, part, replica, second, r)
 		return
 	}
 	pt := &s.parts[part-s.firstPart]
 	if pt.done {
-		p.lateAnswer(ctx, cfg, part, replica, r)
+		p.lateAnswer(ctx, cfg, part, replica, second, r)
 		return
 	}
-	if replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
-		return
+	if second != pt.tally.second || replica >= len(pt.tally.replicas) || pt.tally.voted(replica) {
+		return // a late answer to the first asking of a read asked again, or a repeat
 	}
 	var f failure
 	if r.Failure != "" {
@@ -372,7 +379,10 @@ func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
 // with different versions.
 func (p *pipeline) settle(ctx actors.Context, cfg *Config, s *slot, part uint64, pt *part, done bool, reply []byte, f failure) {
 	if !done {
-		if pt.tally.rep.state == repairWanted {
+		switch {
+		case pt.tally.escalate:
+			p.askVersions(ctx, cfg, s, part, pt)
+		case pt.tally.rep.state == repairWanted:
 			p.startSyncRepair(cfg, part, pt)
 		}
 		return
@@ -383,6 +393,40 @@ func (p *pipeline) settle(ctx actors.Context, cfg *Config, s *slot, part uint64,
 		p.backgroundRepair(ctx, cfg, pt)
 		p.watchLate(ctx, cfg, part, pt)
 	}
+}
+
+// askVersions asks a versioned read's replicas again, with a version: they
+// answered differently without. The first answers are forgotten; the new
+// ones carry the key's version at each replica and are decided (and
+// repaired) by version. Most reads never get here: replicas that agree
+// answer at the cost of an unversioned read, which on Redis is half that
+// of a versioned one.
+func (p *pipeline) askVersions(ctx actors.Context, cfg *Config, s *slot, part uint64, pt *part) {
+	t := &pt.tally
+	t.escalate, t.lazy, t.second = false, false, true
+	clear(t.votes)
+	t.votes = t.votes[:0]
+	p.count().VersionRereads++
+	v := stamp(ctx)
+	for r, rep := range t.replicas {
+		if !t.awaits(r) {
+			continue
+		}
+		switch {
+		case !p.view.Usable(rep.Node, false):
+			t.votes = append(t.votes, vote{replica: r, failure: peerDown})
+			continue
+		case r >= maxReplicas:
+			t.votes = append(t.votes, vote{replica: r, failure: tooManyReplicas})
+			continue
+		}
+		p.execs = append(p.execs, outExec{
+			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
+			exec: store.Exec{ID: secondID | execID(part, r), Args: pt.args, Version: v},
+		})
+	}
+	done, reply, f := t.decide(false)
+	p.settle(ctx, cfg, s, part, pt, done, reply, f)
 }
 
 // slotOfPart finds the queued slot that part belongs to, or nil. Replies

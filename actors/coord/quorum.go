@@ -60,6 +60,13 @@ type tally struct {
 	// versions on; once a replica answers with a version, the newest
 	// version decides (see decideVersioned) instead of agreement.
 	versioned bool
+	// lazy: a versioned read asked without versions (its first asking):
+	// replicas that agree decide it as an unversioned read; two that
+	// answer differently, without versions, set escalate, and the pipeline
+	// asks again with versions (second). A store that answers reads with
+	// their key's version unasked (the embedded one) is decided by version
+	// at once.
+	lazy, escalate, second bool
 	// firstWins is a planted bug for the tests: a versioned tally that
 	// ignores the versions and takes the first reply of a quorum.
 	firstWins bool
@@ -201,6 +208,14 @@ func (t *tally) expire(timeout failure) (reply []byte, f failure) {
 }
 
 func (t *tally) decide(final bool) (bool, []byte, failure) {
+	if t.lazy && !final && t.differ() {
+		// Replicas that answer with versions unasked (the embedded
+		// store's) are decided by them below; the others are asked again.
+		if n := t.newest(); n < 0 || t.votes[n].version.IsZero() {
+			t.escalate = true
+			return false, nil, failure{}
+		}
+	}
 	if t.versioned {
 		if n := t.newest(); n >= 0 && !t.votes[n].version.IsZero() {
 			return t.decideVersioned(n, final)
@@ -220,6 +235,24 @@ func (t *tally) decide(final bool) (bool, []byte, failure) {
 		}
 	}
 	return true, localReply, failure{}
+}
+
+// differ reports whether two good votes of the groups that count answered
+// differently.
+func (t *tally) differ() bool {
+	first := -1
+	for j := range t.votes {
+		v := &t.votes[j]
+		if v.failure.failed() || !t.counts(v.replica) {
+			continue
+		}
+		if first < 0 {
+			first = j
+		} else if !t.same(first, j) {
+			return true
+		}
+	}
+	return false
 }
 
 // decideGroup applies the quorum rule to one DC's replicas.

@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -150,8 +151,13 @@ func (p *pipeline) backgroundRepair(ctx actors.Context, cfg *Config, pt *part) {
 // and room among the repairs in flight, asks holder, a replica holding
 // the newest version, for the whole value to copy to them.
 func (p *pipeline) startRepair(ctx actors.Context, cfg *Config, key []byte, holder string, stale []actors.Addr) {
+	p.count().StaleReplicas += uint64(len(stale))
+	p.sendRepair(ctx, cfg, key, holder, stale)
+}
+
+// sendRepair is startRepair without the count.
+func (p *pipeline) sendRepair(ctx actors.Context, cfg *Config, key []byte, holder string, stale []actors.Addr) {
 	c := p.count()
-	c.StaleReplicas += uint64(len(stale))
 	if !cfg.ReadRepairs {
 		return
 	}
@@ -221,9 +227,14 @@ func (p *pipeline) expireRepairs(now time.Time) {
 
 // lateWatch remembers a DC_QUORUM read decided before every replica
 // answered: a replica that answers afterwards with an older version is
-// repaired too, as the ones that answered in time were.
+// repaired too, as the ones that answered in time were. A read decided by
+// replicas that agreed without versions (reply set) cannot tell which of
+// them and a late replica that answers differently is older: each is
+// repaired from the other, and the store keeps the newer version.
 type lateWatch struct {
+	reply    []byte // the decided reply, when it was decided without versions
 	part     uint64
+	second   bool // the read was asked again with versions: only those answers count
 	key      []byte
 	newest   hlc.Version
 	holder   string   // a replica holding newest
@@ -239,11 +250,24 @@ const maxLate = 64
 // not all answer.
 func (p *pipeline) watchLate(ctx actors.Context, cfg *Config, part uint64, pt *part) {
 	t := &pt.tally
-	holder, newest, _ := t.staleReplicas(nil)
-	if holder < 0 || !cfg.ReadRepairs {
+	if !cfg.ReadRepairs {
 		return
 	}
-	w := lateWatch{part: part, key: append([]byte(nil), pt.key...), newest: newest, holder: t.replicas[holder].Node, deadline: ctx.Now().Add(p.timeout)}
+	holder, newest, _ := t.staleReplicas(nil)
+	var reply []byte
+	if holder < 0 && t.lazy {
+		for _, v := range t.votes {
+			if !v.failure.failed() && bytes.Equal(v.reply, pt.reply) {
+				holder, reply = v.replica, append([]byte(nil), pt.reply...)
+				break
+			}
+		}
+	}
+	if holder < 0 {
+		return
+	}
+	w := lateWatch{part: part, second: t.second, reply: reply, key: append([]byte(nil), pt.key...), newest: newest,
+		holder: t.replicas[holder].Node, deadline: ctx.Now().Add(p.timeout)}
 	owed := false
 	for i, r := range t.replicas {
 		if t.voted(i) {
@@ -265,10 +289,10 @@ func (p *pipeline) watchLate(ctx actors.Context, cfg *Config, part uint64, pt *p
 // lateAnswer handles a replica's answer to a read that was decided
 // without it: an older version than the newest the read saw gets the
 // newest value, as a background repair.
-func (p *pipeline) lateAnswer(ctx actors.Context, cfg *Config, part uint64, replica int, r store.Result) {
+func (p *pipeline) lateAnswer(ctx actors.Context, cfg *Config, part uint64, replica int, second bool, r store.Result) {
 	for i := range p.late {
 		w := &p.late[i]
-		if w.part != part {
+		if w.part != part || w.second != second {
 			continue
 		}
 		if replica >= len(w.replicas) || w.replicas[replica] == "" {
@@ -276,6 +300,13 @@ func (p *pipeline) lateAnswer(ctx actors.Context, cfg *Config, part uint64, repl
 		}
 		node := w.replicas[replica]
 		w.replicas[replica] = ""
+		if w.reply != nil {
+			if r.Failure == "" && !bytes.Equal(r.Reply, w.reply) {
+				p.startRepair(ctx, cfg, w.key, w.holder, []actors.Addr{p.storeOf(cfg, node)})
+				p.sendRepair(ctx, cfg, w.key, node, []actors.Addr{p.storeOf(cfg, w.holder)})
+			}
+			return
+		}
 		if r.Failure != "" || !r.Version.Less(w.newest) {
 			return
 		}

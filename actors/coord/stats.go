@@ -76,6 +76,9 @@ type Counts struct {
 	// or DYNO.DEL, synchronous and background), and background repairs
 	// dropped because the coordinator had its maximum in flight.
 	StaleReplicas, RepairsSent, RepairsDropped uint64
+	// VersionRereads counts the reads asked again with versions because
+	// their replicas answered differently without (see askVersions).
+	VersionRereads uint64
 }
 
 // StatsDelta is a coordinator's report to the stats actor: the counts of
@@ -124,6 +127,7 @@ func (c *Counts) Add(o *Counts) {
 	c.StaleReplicas += o.StaleReplicas
 	c.RepairsSent += o.RepairsSent
 	c.RepairsDropped += o.RepairsDropped
+	c.VersionRereads += o.VersionRereads
 }
 
 // ResetLatency forgets the latency histograms (Dynomite's /historeset),

@@ -212,7 +212,7 @@ func TestWritesAreStamped(t *testing.T) {
 	require.Equal(t, ":2\r\n", g.reply(), "DEL's reply is the sum, as unsplit")
 
 	for _, e := range g.do("get k") {
-		require.True(t, last.Less(e.exec.Version), "a versioned read carries a version: it asks each replica for its key's")
+		require.True(t, e.exec.Version.IsZero(), "a versioned read asks first without versions (see TestReadAskedAgainWithVersions)")
 	}
 	for _, e := range g.do("smembers s") {
 		require.True(t, e.exec.Version.IsZero(), "reads that compare no versions carry none")
@@ -291,11 +291,79 @@ func TestNewestWinsAtQuorum(t *testing.T) {
 	g := newRig(t, rack3(), nil)
 	reply, _ := readScenario(g, ans{"n1", bulkOf("old"), vOld, false}, ans{"n2", "$-1\r\n", vNew, false})
 	require.Equal(t, "$-1\r\n", reply)
-	// No versions anywhere: today's agreement (late agreement wins).
+	// Answers without versions that agree: the agreement is the reply.
 	g = newRig(t, rack3(), nil)
-	reply, _ = readScenario(g, ans{"n1", bulkOf("a"), hlc.Version{}, false}, ans{"n2", bulkOf("b"), hlc.Version{}, false},
-		ans{"n3", bulkOf("b"), hlc.Version{}, false})
+	reply, made := readScenario(g, ans{"n1", bulkOf("b"), hlc.Version{}, false}, ans{"n2", bulkOf("b"), hlc.Version{}, false})
 	require.Equal(t, bulkOf("b"), reply)
+	require.Empty(t, made)
+}
+
+// TestReadAskedAgainWithVersions: a versioned read asks its replicas
+// without versions first (on Redis that is a plain GET, half the cost of
+// a versioned one); when two answer differently without versions it asks
+// every replica again with a version, ignores the late answers to the
+// first asking, and decides and repairs by version. Answers that agree
+// decide at once. A late answer that differs from a reply decided without
+// versions is exchanged both ways: each side gets the other's value, and
+// the store keeps the newer.
+func TestReadAskedAgainWithVersions(t *testing.T) {
+	g := newRig(t, rack3(), nil)
+	es := g.do("get k")
+	require.Len(t, es, 3)
+	g.answer(to(t, es, "n1"), bulkOf("old"), hlc.Version{})
+	again := g.answer(to(t, es, "n2"), bulkOf("new"), hlc.Version{})
+	require.Empty(t, g.reply())
+	require.Len(t, again, 3, "asked again, every replica")
+	for _, e := range again {
+		require.Equal(t, "get k", args(e))
+		require.False(t, e.exec.Version.IsZero(), "with a version: each replica answers its key's")
+		require.NotEqual(t, to(t, es, e.to.Node).exec.ID, e.exec.ID, "new IDs: late first answers do not count")
+	}
+	require.Empty(t, g.answer(to(t, es, "n3"), bulkOf("old"), hlc.Version{}), "a late first answer is ignored")
+	require.Empty(t, g.reply())
+	g.answer(to(t, again, "n1"), bulkOf("old"), vOld)
+	made := g.answer(to(t, again, "n2"), bulkOf("new"), vNew)
+	require.Equal(t, bulkOf("new"), g.reply(), "the newest version wins")
+	require.Len(t, made, 1, "and the stale replica is repaired")
+	require.Equal(t, "DYNO.DUMP k", args(made[0]))
+	require.Equal(t, actors.NodeID("n2"), made[0].to.Node)
+	c := g.counts()
+	require.Equal(t, [2]uint64{1, 1}, [2]uint64{c.VersionRereads, c.StaleReplicas})
+
+	// The planted bug (the first reply wins) answers the stale value.
+	p := newRig(t, rack3(), func(c *Config) { c.plantFirstWins = true })
+	es = p.do("get k")
+	p.answer(to(t, es, "n1"), bulkOf("old"), hlc.Version{})
+	again = p.answer(to(t, es, "n2"), bulkOf("new"), hlc.Version{})
+	p.answer(to(t, again, "n1"), bulkOf("old"), vOld)
+	p.answer(to(t, again, "n2"), bulkOf("new"), vNew)
+	require.Equal(t, bulkOf("old"), p.reply(), "planted bug: the checker must see the first reply win")
+
+	// Agreement without versions; a late answer that differs is exchanged.
+	g = newRig(t, rack3(), nil)
+	es = g.do("get k")
+	g.answer(to(t, es, "n1"), bulkOf("x"), hlc.Version{})
+	require.Empty(t, g.answer(to(t, es, "n2"), bulkOf("x"), hlc.Version{}))
+	require.Equal(t, bulkOf("x"), g.reply())
+	dumps := g.answer(to(t, es, "n3"), bulkOf("y"), hlc.Version{})
+	require.Len(t, dumps, 2)
+	require.Equal(t, "DYNO.DUMP k", args(dumps[0]))
+	require.Equal(t, "DYNO.DUMP k", args(dumps[1]))
+	holders := []actors.NodeID{dumps[0].to.Node, dumps[1].to.Node}
+	require.ElementsMatch(t, []actors.NodeID{"n1", "n3"}, holders, "each side is dumped for the other")
+	restore := g.answer(to(t, dumps, "n1"), bulkOf("P1"), vNew)
+	require.Len(t, restore, 1)
+	require.Equal(t, actors.NodeID("n3"), restore[0].to.Node)
+	require.Equal(t, vNew, restore[0].exec.Version, "restored under its version: the store keeps the newer")
+	restore = g.answer(to(t, dumps, "n3"), bulkOf("P3"), vOld)
+	require.Equal(t, actors.NodeID("n1"), restore[0].to.Node)
+	c = g.counts()
+	require.Equal(t, [3]uint64{0, 1, 2}, [3]uint64{c.VersionRereads, c.StaleReplicas, c.RepairsSent})
+	g = newRig(t, rack3(), nil)
+	es = g.do("get k")
+	g.answer(to(t, es, "n1"), bulkOf("x"), hlc.Version{})
+	g.answer(to(t, es, "n2"), bulkOf("x"), hlc.Version{})
+	require.Empty(t, g.answer(to(t, es, "n3"), bulkOf("x"), hlc.Version{}), "a late answer that agrees is left alone")
 }
 
 func bulkOf(s string) string { return string(resp.AppendBulkString(nil, s)) }
@@ -367,12 +435,16 @@ func TestSafeQuorumRepairsSynchronously(t *testing.T) {
 	made = g.answer(to(t, es, "n2"), "*2\r\n$1\r\nb\r\n$1\r\na\r\n", vNew)
 	require.Empty(t, made)
 	require.Equal(t, "*2\r\n$1\r\na\r\n$1\r\nb\r\n", g.reply())
-	// No versions: disagreement is an error, as before.
+	// No versions, even when asked again (a store that keeps none):
+	// disagreement is an error, as before.
 	g = newRig(t, rack3(), safe)
-	reply, made = readScenario(g, ans{"n1", bulkOf("a"), hlc.Version{}, false}, ans{"n2", bulkOf("b"), hlc.Version{}, false},
-		ans{"n3", bulkOf("c"), hlc.Version{}, false})
-	require.Empty(t, made)
-	require.Contains(t, reply, "disagree")
+	reply, made = readScenario(g, ans{"n1", bulkOf("a"), hlc.Version{}, false}, ans{"n2", bulkOf("b"), hlc.Version{}, false})
+	require.Empty(t, reply)
+	require.Len(t, made, 3, "asked again with versions")
+	for i, node := range []actors.NodeID{"n1", "n2", "n3"} {
+		g.answer(to(t, made, node), bulkOf(string(rune('a'+i))), hlc.Version{})
+	}
+	require.Contains(t, g.reply(), "disagree")
 }
 
 // TestEachSafeQuorumRepairsPerDC: every DC needs a quorum holding the

@@ -3,6 +3,7 @@ package store
 import (
 	"container/heap"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors/hlc"
@@ -30,6 +31,12 @@ type Options struct {
 	// arriving late cannot bring the key back. Default
 	// DefaultTombstoneTTL.
 	TombstoneTTL time.Duration
+	// VersionsWhenAsked makes commands without a version answer none, as
+	// the Redis adapter's do (they run as plain commands there; read
+	// repair's DYNO.DUMP answers its version all the same): the
+	// simulator's stand-in for redis-server sets it. Default: an
+	// unversioned read answers its key's version, which costs nothing.
+	VersionsWhenAsked bool
 }
 
 // DefaultTombstoneTTL is the default Options.TombstoneTTL: 24 hours, like
@@ -125,6 +132,7 @@ type Engine struct {
 	nodeIndex map[string]uint16
 	lastNode  uint16 // the index stamp looked up last
 	versioned bool   // a versioned command has run: Result versions are worth computing
+	whenAsked bool   // Options.VersionsWhenAsked
 	// stale makes the keyspace helpers (add, del, setString, setExpire,
 	// persist) change nothing while a command computes its reply: a
 	// write older than the key's version answers as if it had been
@@ -135,7 +143,7 @@ type Engine struct {
 
 // NewEngine returns an empty engine.
 func NewEngine(opts Options) *Engine {
-	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, hashSeed: opts.HashSeed}
+	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, hashSeed: opts.HashSeed, whenAsked: opts.VersionsWhenAsked}
 	if e.hashSeed == 0 {
 		e.hashSeed = opts.Seed*0x9e3779b97f4a7c15 + 0x6a09e667f3bcc909
 	}
@@ -186,7 +194,7 @@ func (e *Engine) ExecVersion(now time.Time, args [][]byte, ver hlc.Version, dst 
 	}
 	if ver.IsZero() {
 		dst = c.run(e, args, dst)
-		if !e.versioned {
+		if !e.versioned || (e.whenAsked && !strings.HasPrefix(c.name, "dyno.")) {
 			return dst, hlc.Version{}
 		}
 		return dst, e.resultVersion(c, args)

@@ -154,15 +154,15 @@ func TestClusterDescribeLive(t *testing.T) {
 // the stats actor, appear in /info's pool and in /metrics.
 func TestReadRepairCounters(t *testing.T) {
 	var snap stats.Snapshot
-	snap.Total.RepairsSent, snap.Total.RepairsDropped, snap.Total.StaleReplicas = 7, 2, 9
+	snap.Total.RepairsSent, snap.Total.RepairsDropped, snap.Total.StaleReplicas, snap.Total.VersionRereads = 7, 2, 9, 4
 	s := admin.New(admin.Options{Config: cfg(t), Requests: func() (stats.Snapshot, error) { return snap, nil }})
 	_, body := get(t, s, "GET", "/info")
-	for _, want := range []string{`"read_repairs_sent":7`, `"read_repairs_dropped":2`, `"read_repair_stale_replicas":9`} {
+	for _, want := range []string{`"read_repairs_sent":7`, `"read_repairs_dropped":2`, `"read_repair_stale_replicas":9`, `"read_version_rereads":4`} {
 		assert.Contains(t, body, want)
 	}
 	_, body = get(t, s, "GET", "/metrics")
 	for _, want := range []string{"dynonode_read_repairs_sent_total 7", "dynonode_read_repairs_dropped_total 2",
-		"dynonode_read_repair_stale_replicas_total 9"} {
+		"dynonode_read_repair_stale_replicas_total 9", "dynonode_read_version_rereads_total 4"} {
 		assert.Contains(t, body, want)
 	}
 }

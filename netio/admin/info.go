@@ -179,6 +179,7 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"read_repairs_sent":             t.RepairsSent,
 		"read_repairs_dropped":          t.RepairsDropped,
 		"read_repair_stale_replicas":    t.StaleReplicas,
+		"read_version_rereads":          t.VersionRereads,
 	}
 	names := []string{"client_eof", "client_err", "client_connections", "client_read_requests", "client_write_requests",
 		"client_dropped_requests", "client_non_quorum_w_responses", "client_non_quorum_r_responses", "server_ejects",
@@ -190,7 +191,7 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"peer_in_queue", "peer_in_queue_bytes", "peer_out_queue", "peer_out_queue_bytes",
 		"remote_peer_in_queue", "remote_peer_in_queue_bytes", "remote_peer_out_queue", "remote_peer_out_queue_bytes",
 		"peer_mismatch_requests", "forward_error", "fragments", "stats_count",
-		"read_repairs_sent", "read_repairs_dropped", "read_repair_stale_replicas"}
+		"read_repairs_sent", "read_repairs_dropped", "read_repair_stale_replicas", "read_version_rereads"}
 	out := make(obj, 0, len(names)+1)
 	for _, n := range names {
 		v, ok := measured[n]

@@ -32,6 +32,7 @@ var (
 	descRepairsSent    = desc("read_repairs_sent_total", "Read repair writes (DYNO.RESTORE, DYNO.DEL) sent to stale replicas, synchronous and background.")
 	descRepairsDropped = desc("read_repairs_dropped_total", "Background read repairs dropped because the coordinator had its maximum in flight.")
 	descStaleReplicas  = desc("read_repair_stale_replicas_total", "Replicas that answered a read with an older version than another replica.")
+	descVersionRereads = desc("read_version_rereads_total", "Versioned reads asked again with versions because their replicas answered differently without.")
 
 	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
 	descActive   = desc("client_connections", "Client connections open now.")
@@ -62,7 +63,7 @@ type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
-		descRepairsSent, descRepairsDropped, descStaleReplicas,
+		descRepairsSent, descRepairsDropped, descStaleReplicas, descVersionRereads,
 		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
@@ -101,6 +102,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descRepairsSent, t.RepairsSent)
 		counter(descRepairsDropped, t.RepairsDropped)
 		counter(descStaleReplicas, t.StaleReplicas)
+		counter(descVersionRereads, t.VersionRereads)
 		for cl := range coord.NumClasses {
 			for l := range coord.NumLevels {
 				if cl == coord.ClassOther && l > 0 {
