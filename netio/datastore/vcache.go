@@ -9,9 +9,9 @@ import (
 
 // The version cache: writes compared where their order can be wrong only.
 //
-// A versioned SET run by scriptSet costs Redis about four plain SETs (the
-// script's call, and its HGET, SET and HSET), while MULTI SET HSET EXEC,
-// which stamps the version without comparing it, costs about two
+// A versioned SET run by scriptSet costs redis-server about 2.6 plain SETs
+// (the script's call, and its HGET, SET and HSET), while MULTI SET HSET
+// EXEC, which stamps the version without comparing it, costs about 1.7
 // (BenchmarkRedisVersionAlternatives measures both). The comparison can be
 // skipped when the adapter knows that the write is newer than what Redis
 // holds for its key. It knows that for the keys its own writes stamped:
@@ -20,7 +20,7 @@ import (
 // version the adapter last stamped on a key is at least the one the key
 // holds. The cache keeps that version, per key:
 //
-//   - a plain SET (or SET PXAT) newer than the key's cached version runs
+//   - a plain SET newer than the key's cached version runs
 //     as MULTI SET HSET EXEC, and the cache takes its version; if it
 //     fails, Redis holds an older version than cached, never a newer one,
 //     so later writes newer than the cache are still newer than Redis;
@@ -35,39 +35,93 @@ import (
 //
 // The stamped keys never hold a tombstone (every stamp deletes it), so the
 // MULTI needs no HDEL. A new connection (a Redis restarted, perhaps from a
-// snapshot) empties the cache. At most vcacheMax keys are kept (about 100
-// bytes each beyond the key's name); when it is full an arbitrary key is
-// forgotten, which costs only a comparison.
+// snapshot) empties the cache. Forgetting a key costs only a comparison.
 //
-// Keys are kept by a 64-bit hash of their name (a lookup of the name itself
-// cost 0.5 us in a cache of 100,000 keys). Two keys that share a hash share
-// an entry: it holds the newer of their versions, at least what either
-// key holds, and a write of either forgets it, so the rules above hold.
+// The cache is a table of vcacheMax slots (24 bytes each, 6 MiB) in sets
+// of vcacheWays: a key, by a 64-bit hash of its name, lives in one set, and
+// a slot holds that hash and the key's version (the node id as an index
+// into a table of the ids seen). A lookup reads one set, 96 bytes (a Go
+// map of 100,000 keys cost 0.5 us per lookup there, in cache misses; one
+// slot per set kept only half of 100,000 keys). A key is forgotten when
+// its set is full and another key takes its slot (the more keys are
+// written, the fewer stay cached). Two keys that share a hash
+// share a slot: it holds the newer of their versions, at least what
+// either key holds, and a write of either forgets it, so the rules above
+// hold.
 type verCache struct {
 	mu    sync.Mutex
 	seed  maphash.Seed
-	m     map[uint64]vcEntry
-	max   int
-	epoch uint64 // the pool's connects when the cache was last emptied
+	slots []vcSlot
+	nodes []string          // node ids by index
+	index map[string]uint16 // node id -> index
+	epoch uint64            // the pool's connects when the cache was last emptied
 	seq   uint64
+	evict uint64 // turns the slot a full set gives up
 }
 
-// vcEntry is a key's cached version, or (seq != 0) the script request
-// whose answer may teach it.
-type vcEntry struct {
-	v   hlc.Version
-	seq uint64
+// vcSlot is one key's cached version, or (pending) the script request
+// whose answer may teach it (its number in wall).
+type vcSlot struct {
+	tag     uint64 // the key's hash; 0: empty
+	wall    int64
+	logical uint32
+	node    uint16
+	pending bool
 }
 
-// vcacheMax bounds the keys cached.
-var vcacheMax = 1 << 17
+// vcacheMax is the number of slots (24 bytes each), vcacheWays the slots
+// of a set.
+var vcacheMax = 1 << 18
+
+const vcacheWays = 4
 
 // plantNoForget is a planted bug for the tests: the cache forgets nothing
 // when other commands write its keys.
 var plantNoForget bool
 
 func newVerCache(max int) *verCache {
-	return &verCache{m: make(map[uint64]vcEntry), max: max, seed: maphash.MakeSeed()}
+	max = max / vcacheWays * vcacheWays
+	if max < vcacheWays {
+		max = vcacheWays
+	}
+	return &verCache{slots: make([]vcSlot, max), index: map[string]uint16{}, seed: maphash.MakeSeed()}
+}
+
+// hash is key's hash, never 0.
+func (vc *verCache) hash(key []byte) uint64 { return maphash.Bytes(vc.seed, key) | 1 }
+
+// find returns the slot holding hash h, or nil. The caller holds mu.
+func (vc *verCache) find(h uint64) *vcSlot {
+	set := vc.set(h)
+	for i := range set {
+		if set[i].tag == h {
+			return &set[i]
+		}
+	}
+	return nil
+}
+
+// set is the set hash h lives in.
+func (vc *verCache) set(h uint64) []vcSlot {
+	n := uint64(len(vc.slots) / vcacheWays)
+	i := (h >> 1) % n * vcacheWays
+	return vc.slots[i : i+vcacheWays]
+}
+
+// take returns the slot for hash h: its own, an empty one, or one given up
+// by another key. The caller holds mu.
+func (vc *verCache) take(h uint64) *vcSlot {
+	if s := vc.find(h); s != nil {
+		return s
+	}
+	set := vc.set(h)
+	for i := range set {
+		if set[i].tag == 0 {
+			return &set[i]
+		}
+	}
+	vc.evict++
+	return &set[vc.evict%vcacheWays]
 }
 
 // sync empties the cache if the pool connected again since the last call
@@ -76,42 +130,57 @@ func (vc *verCache) sync(epoch uint64) {
 	if vc.epoch != epoch {
 		if vc.epoch != 0 {
 			vc.mu.Lock()
-			clear(vc.m)
+			clear(vc.slots)
 			vc.mu.Unlock()
 		}
 		vc.epoch = epoch
 	}
 }
 
+// version is s's version.
+func (vc *verCache) version(s *vcSlot) hlc.Version {
+	return hlc.Version{TS: hlc.Timestamp{Wall: s.wall, Logical: s.logical}, Node: vc.nodes[s.node]}
+}
+
+// put makes s hold key h at version v; false if v's node id has no index
+// left (then s is emptied).
+func (vc *verCache) put(s *vcSlot, h uint64, v hlc.Version) bool {
+	i, ok := vc.index[v.Node]
+	if !ok {
+		if len(vc.nodes) > 1<<16-1 {
+			*s = vcSlot{}
+			return false
+		}
+		i = uint16(len(vc.nodes))
+		vc.nodes = append(vc.nodes, v.Node)
+		vc.index[v.Node] = i
+	}
+	*s = vcSlot{tag: h, wall: v.TS.Wall, logical: v.TS.Logical, node: i}
+	return true
+}
+
 // newer reports whether v is newer than key's cached version; if so, the
 // cache takes v (the write is sent without a comparison).
 func (vc *verCache) newer(key []byte, v hlc.Version) bool {
-	h := maphash.Bytes(vc.seed, key)
+	h := vc.hash(key)
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
-	e, ok := vc.m[h]
-	if !ok || e.seq != 0 || !e.v.Less(v) {
+	s := vc.find(h)
+	if s == nil || s.pending || !vc.version(s).Less(v) {
 		return false
 	}
-	vc.m[h] = vcEntry{v: v}
-	return true
+	return vc.put(s, h, v)
 }
 
 // pending records that a script request for key is sent: its answer may
 // teach key's version (learn), unless another request for key is sent
 // first. It returns the key's hash and the request's sequence number.
 func (vc *verCache) pending(key []byte) (hash, seq uint64) {
-	h := maphash.Bytes(vc.seed, key)
+	h := vc.hash(key)
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
 	vc.seq++
-	if _, ok := vc.m[h]; !ok && len(vc.m) >= vc.max {
-		for k := range vc.m {
-			delete(vc.m, k)
-			break
-		}
-	}
-	vc.m[h] = vcEntry{seq: vc.seq}
+	*vc.take(h) = vcSlot{tag: h, wall: int64(vc.seq), pending: true}
 	return h, vc.seq
 }
 
@@ -120,8 +189,8 @@ func (vc *verCache) pending(key []byte) (hash, seq uint64) {
 func (vc *verCache) learn(h, seq uint64, v hlc.Version) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
-	if e, ok := vc.m[h]; ok && e.seq == seq {
-		vc.m[h] = vcEntry{v: v}
+	if s := vc.find(h); s != nil && s.pending && s.wall == int64(seq) {
+		vc.put(s, h, v)
 	}
 }
 
@@ -140,18 +209,20 @@ func (vc *verCache) touch(name string, args [][]byte) {
 	if plantNoForget {
 		return
 	}
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
-	if len(vc.m) == 0 {
-		return
-	}
 	switch name {
 	case "flushall", "flushdb", "swapdb", "debug", "eval", "evalsha", "eval_ro", "evalsha_ro",
 		"fcall", "fcall_ro", "function", "script", "exec", "multi":
-		clear(vc.m)
+		vc.mu.Lock()
+		clear(vc.slots)
+		vc.mu.Unlock()
 		return
 	}
 	for _, a := range args[1:] {
-		delete(vc.m, maphash.Bytes(vc.seed, a))
+		h := vc.hash(a)
+		vc.mu.Lock()
+		if s := vc.find(h); s != nil {
+			*s = vcSlot{}
+		}
+		vc.mu.Unlock()
 	}
 }

@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"fmt"
+	mrand "math/rand/v2"
 	"strings"
 	"testing"
 
@@ -101,4 +102,84 @@ func TestEncodeVersionFormat(t *testing.T) {
 		require.True(rt, ok)
 		require.Equal(rt, v, back)
 	})
+}
+
+// cacheClaims runs a drawn sequence (seed) of SETs (stamped when the cache
+// says newer, else compared by a script whose answer may teach it),
+// writes of other commands that move a key's version on behind the cache
+// (it only forgets the key), script answers that come back late or never,
+// and reconnects, on a cache of eight slots (keys evict each other), and
+// returns the first time the cache said a write was newer than what its
+// key held ("" if never).
+func cacheClaims(seed uint64) string {
+	rng := mrand.New(mrand.NewPCG(seed, 7))
+	vc := newVerCache(8) // two sets of four: keys evict each other
+	keys := []string{"a", "b", "c", "d", "e", "f"}
+	held := map[string]hlc.Version{} // what Redis holds per key
+	type script struct {
+		key       string
+		hash, seq uint64
+		v         hlc.Version
+	}
+	var inFlight []script
+	wall := int64(1000)
+	nextVer := func() hlc.Version {
+		wall += int64(rng.IntN(9) - 3)
+		return ver(wall, []string{"n1", "n2", "n3"}[rng.IntN(3)])
+	}
+	epoch := uint64(1)
+	vc.sync(epoch)
+	for range 300 {
+		switch rng.IntN(5) {
+		case 0, 1: // a SET
+			k, v := keys[rng.IntN(len(keys))], nextVer()
+			if vc.newer([]byte(k), v) {
+				if !held[k].Less(v) {
+					return fmt.Sprintf("the cache said %v is newer than %s's %v", v, k, held[k])
+				}
+				held[k] = v
+				continue
+			}
+			h, seq := vc.pending([]byte(k))
+			inFlight = append(inFlight, script{k, h, seq, v})
+		case 2: // a script's answer comes back (it applied its SET if newer)
+			if len(inFlight) == 0 {
+				continue
+			}
+			i := rng.IntN(len(inFlight))
+			s := inFlight[i]
+			inFlight = append(inFlight[:i], inFlight[i+1:]...)
+			if held[s.key].Less(s.v) {
+				held[s.key] = s.v
+			}
+			if held[s.key] == s.v {
+				vc.learn(s.hash, s.seq, s.v)
+			}
+		case 3: // another command writes a key under a newer version
+			k := keys[rng.IntN(len(keys))]
+			vc.touch("del", [][]byte{[]byte("DEL"), []byte(k)})
+			wall += 10
+			held[k] = ver(wall, "n9")
+		case 4: // a reconnect
+			epoch++
+			vc.sync(epoch)
+		}
+	}
+	return ""
+}
+
+// The cache never says a write is newer than what its key holds, over 500
+// drawn sequences; with the planted bug (it forgets nothing) it does.
+func TestVersionCacheNeverClaimsNewer(t *testing.T) {
+	for seed := range uint64(500) {
+		require.Empty(t, cacheClaims(seed), "seed %d", seed)
+	}
+	plantNoForget = true
+	t.Cleanup(func() { plantNoForget = false })
+	caught := ""
+	for seed := uint64(0); seed < 500 && caught == ""; seed++ {
+		caught = cacheClaims(seed)
+	}
+	require.NotEmpty(t, caught, "the planted bug must be caught")
+	t.Logf("with the planted bug: %s", caught)
 }
