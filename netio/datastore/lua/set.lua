@@ -1,8 +1,9 @@
 -- dynonode: plain SET key value on Redis with versions, without the
 -- prelude (netio/datastore/versions.go): the write every cache sends, made
 -- as cheap as versions allow (HGET, SET, HSET for a key that has a
--- version; one HGET more for one that has none) and with no function made
--- per call. KEYS[1] is the version hash, KEYS[2] the tombstone hash;
+-- version; one HGET more for one that has none; of the prelude only the
+-- comparison, copied below). KEYS[1] is the version hash, KEYS[2] the
+-- tombstone hash;
 -- ARGV[1] the write's version, ARGV[2] now (16 hex digits of Unix ms),
 -- ARGV[3] the key, ARGV[4] the value. It answers the version the key
 -- holds after it (a table reply costs Redis more than the whole rest):
