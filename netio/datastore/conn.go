@@ -313,6 +313,7 @@ func (c *conn) serve(nc net.Conn) {
 // endLocked ends session s (c.mu held, s current) and returns the requests
 // it leaves unanswered, for the caller to fail after unlocking.
 func (c *conn) endLocked(s *session) []pending {
+	c.p.connects.Add(1) // the version cache is emptied: the next session may reach another Redis
 	c.sess = nil
 	if c.state != closed {
 		c.state = idle

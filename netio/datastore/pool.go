@@ -59,8 +59,8 @@ type pool struct {
 	wg     sync.WaitGroup
 	conns  []*conn
 	// vc is the version cache (vcache.go): with versions on Redis over
-	// one connection. connects counts the dials that succeeded: a new
-	// connection empties it.
+	// one connection. connects counts the dials that succeeded and the
+	// sessions that ended: either empties it.
 	vc       *verCache
 	connects atomic.Uint64
 

@@ -34,23 +34,25 @@ import (
 //     compare.
 //
 // The stamped keys never hold a tombstone (every stamp deletes it), so the
-// MULTI needs no HDEL. A new connection (a Redis restarted, perhaps from a
-// snapshot) empties the cache. Forgetting a key costs only a comparison.
+// MULTI needs no HDEL. A connection that ends or begins (a Redis restarted,
+// perhaps from a snapshot, or another Redis at the address) empties the
+// cache, and so does a request sent again after NOSCRIPT (it then runs
+// after requests sent after it). Forgetting a key costs only a
+// comparison.
 //
-// The cache is a table of vcacheMax slots (24 bytes each, 6 MiB) in sets
-// of vcacheWays: a key, by a 64-bit hash of its name, lives in one set, and
-// a slot holds that hash and the key's version (the node id as an index
-// into a table of the ids seen). A lookup reads one set, 96 bytes (a Go
-// map of 100,000 keys cost 0.5 us per lookup there, in cache misses; one
-// slot per set kept only half of 100,000 keys). A key is forgotten when
-// its set is full and another key takes its slot (the more keys are
-// written, the fewer stay cached). Two keys that share a hash
-// share a slot: it holds the newer of their versions, at least what
-// either key holds, and a write of either forgets it, so the rules above
-// hold.
+// The cache is a table of vcacheMax slots (32 bytes each, 8 MiB) in sets
+// of vcacheWays: a key lives in the set its name's 64-bit hash picks, and
+// a slot holds that hash, a second independent one (two keys count as one
+// only if both hashes agree: about 2^-128 for a pair) and the key's
+// version (the node id as an index into a table of the ids seen). A
+// lookup reads one set, 128 bytes (a Go map of 100,000 keys cost 0.5 us
+// per lookup there, in cache misses; one slot per set kept only half of
+// 100,000 keys). A key is forgotten when its set is full and another key
+// takes its slot (the more keys are written, the fewer stay cached).
 type verCache struct {
 	mu    sync.Mutex
 	seed  maphash.Seed
+	seed2 maphash.Seed
 	slots []vcSlot
 	nodes []string          // node ids by index
 	index map[string]uint16 // node id -> index
@@ -64,13 +66,14 @@ type verCache struct {
 // whose answer may teach it (its number in wall).
 type vcSlot struct {
 	tag     uint64 // the key's hash; 0: empty
+	check   uint64 // a second, independent hash of the key
 	wall    int64
 	logical uint32
 	node    uint16
 	pending bool
 }
 
-// vcacheMax is the number of slots (24 bytes each), vcacheWays the slots
+// vcacheMax is the number of slots (32 bytes each), vcacheWays the slots
 // of a set.
 var vcacheMax = 1 << 18
 
@@ -85,17 +88,23 @@ func newVerCache(max int) *verCache {
 	if max < vcacheWays {
 		max = vcacheWays
 	}
-	return &verCache{slots: make([]vcSlot, max), index: map[string]uint16{}, seed: maphash.MakeSeed()}
+	return &verCache{slots: make([]vcSlot, max), index: map[string]uint16{}, seed: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 }
 
 // hash is key's hash, never 0.
-func (vc *verCache) hash(key []byte) uint64 { return maphash.Bytes(vc.seed, key) | 1 }
+func (vc *verCache) hash(key []byte) vkey {
+	return vkey{maphash.Bytes(vc.seed, key) | 1, maphash.Bytes(vc.seed2, key)}
+}
+
+// vkey is a key as the cache knows it: two independent 64-bit hashes of
+// its name (two keys are one only if both agree: about 2^-128).
+type vkey struct{ h, c uint64 }
 
 // find returns the slot holding hash h, or nil. The caller holds mu.
-func (vc *verCache) find(h uint64) *vcSlot {
-	set := vc.set(h)
+func (vc *verCache) find(k vkey) *vcSlot {
+	set := vc.set(k.h)
 	for i := range set {
-		if set[i].tag == h {
+		if set[i].tag == k.h && set[i].check == k.c {
 			return &set[i]
 		}
 	}
@@ -111,11 +120,11 @@ func (vc *verCache) set(h uint64) []vcSlot {
 
 // take returns the slot for hash h: its own, an empty one, or one given up
 // by another key. The caller holds mu.
-func (vc *verCache) take(h uint64) *vcSlot {
-	if s := vc.find(h); s != nil {
+func (vc *verCache) take(k vkey) *vcSlot {
+	if s := vc.find(k); s != nil {
 		return s
 	}
-	set := vc.set(h)
+	set := vc.set(k.h)
 	for i := range set {
 		if set[i].tag == 0 {
 			return &set[i]
@@ -125,15 +134,13 @@ func (vc *verCache) take(h uint64) *vcSlot {
 	return &set[vc.evict%vcacheWays]
 }
 
-// sync empties the cache if the pool connected again since the last call
-// (what it learned before its first connection is of that connection).
+// sync empties the cache if a session ended or began since the last call
+// (epoch counts them), except for the first connection: what the cache
+// learned before it is of that connection.
 func (vc *verCache) sync(epoch uint64) {
 	if vc.epoch != epoch {
-		if vc.epoch != 0 {
-			vc.mu.Lock()
-			clear(vc.slots)
-			vc.used = 0
-			vc.mu.Unlock()
+		if vc.epoch != 0 || epoch != 1 {
+			vc.forgetAll()
 		}
 		vc.epoch = epoch
 	}
@@ -146,7 +153,7 @@ func (vc *verCache) version(s *vcSlot) hlc.Version {
 
 // put makes s hold key h at version v; false if v's node id has no index
 // left (then s is emptied).
-func (vc *verCache) put(s *vcSlot, h uint64, v hlc.Version) bool {
+func (vc *verCache) put(s *vcSlot, k vkey, v hlc.Version) bool {
 	i, ok := vc.index[v.Node]
 	if !ok {
 		if len(vc.nodes) > 1<<16-1 {
@@ -158,47 +165,55 @@ func (vc *verCache) put(s *vcSlot, h uint64, v hlc.Version) bool {
 		vc.nodes = append(vc.nodes, v.Node)
 		vc.index[v.Node] = i
 	}
-	*s = vcSlot{tag: h, wall: v.TS.Wall, logical: v.TS.Logical, node: i}
+	*s = vcSlot{tag: k.h, check: k.c, wall: v.TS.Wall, logical: v.TS.Logical, node: i}
 	return true
 }
 
 // newer reports whether v is newer than key's cached version; if so, the
 // cache takes v (the write is sent without a comparison).
 func (vc *verCache) newer(key []byte, v hlc.Version) bool {
-	h := vc.hash(key)
+	k := vc.hash(key)
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
-	s := vc.find(h)
+	s := vc.find(k)
 	if s == nil || s.pending || !vc.version(s).Less(v) {
 		return false
 	}
-	return vc.put(s, h, v)
+	return vc.put(s, k, v)
 }
 
 // pending records that a script request for key is sent: its answer may
 // teach key's version (learn), unless another request for key is sent
 // first. It returns the key's hash and the request's sequence number.
-func (vc *verCache) pending(key []byte) (hash, seq uint64) {
-	h := vc.hash(key)
+func (vc *verCache) pending(key []byte) (vkey, uint64) {
+	k := vc.hash(key)
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
 	vc.seq++
-	s := vc.take(h)
+	s := vc.take(k)
 	if s.tag == 0 {
 		vc.used++
 	}
-	*s = vcSlot{tag: h, wall: int64(vc.seq), pending: true}
-	return h, vc.seq
+	*s = vcSlot{tag: k.h, check: k.c, wall: int64(vc.seq), pending: true}
+	return k, vc.seq
 }
 
 // learn records that script request seq for the key of hash h applied its
 // write: the key holds v.
-func (vc *verCache) learn(h, seq uint64, v hlc.Version) {
+func (vc *verCache) learn(k vkey, seq uint64, v hlc.Version) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
-	if s := vc.find(h); s != nil && s.pending && s.wall == int64(seq) {
-		vc.put(s, h, v)
+	if s := vc.find(k); s != nil && s.pending && s.wall == int64(seq) {
+		vc.put(s, k, v)
 	}
+}
+
+// forgetAll empties the cache.
+func (vc *verCache) forgetAll() {
+	vc.mu.Lock()
+	clear(vc.slots)
+	vc.used = 0
+	vc.mu.Unlock()
 }
 
 // touch forgets what a request other than a SET may write: the keys it
@@ -225,16 +240,13 @@ func (vc *verCache) touch(name string, args [][]byte) {
 	switch name {
 	case "flushall", "flushdb", "swapdb", "debug", "eval", "evalsha", "eval_ro", "evalsha_ro",
 		"fcall", "fcall_ro", "function", "script", "exec", "multi":
-		vc.mu.Lock()
-		clear(vc.slots)
-		vc.used = 0
-		vc.mu.Unlock()
+		vc.forgetAll()
 		return
 	}
 	for _, a := range args[1:] {
-		h := vc.hash(a)
+		k := vc.hash(a)
 		vc.mu.Lock()
-		if s := vc.find(h); s != nil {
+		if s := vc.find(k); s != nil {
 			*s = vcSlot{}
 			vc.used--
 		}

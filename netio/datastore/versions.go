@@ -98,10 +98,11 @@ type vreq struct {
 
 	// A SET's, with the version cache (vcache.go): its version, key, and
 	// for a vSet the cache to teach and the request's number there.
-	ver  hlc.Version
-	hash uint64
-	vc   *verCache
-	seq  uint64
+	ver     hlc.Version
+	hash    vkey
+	vc      *verCache
+	seq     uint64
+	applied bool // a vSet's script applied the SET (set on its answer)
 }
 
 // encodeVersion is v as the scripts compare it (zero: "").
@@ -459,7 +460,10 @@ func (vx *vreq) setReply(raw []byte) ([]byte, hlc.Version, bool) {
 	if err != nil || v.Type != resp.BulkString || v.Null {
 		return raw, hlc.Version{}, false // an error (OOM, the script's own)
 	}
-	ver, _ := decodeVersion(v.Str)
+	// A stale SET's answer is '=' and the version the key holds.
+	s, stale := bytes.CutPrefix(v.Str, []byte("="))
+	ver, _ := decodeVersion(s)
+	vx.applied = !stale && ver == vx.ver
 	return []byte("+OK\r\n"), ver, false
 }
 
@@ -647,9 +651,15 @@ func (c *conn) deliverVersioned(r *replies, data []byte) {
 		reply, ver, retry := pd.vx.answer(raw, now)
 		if retry {
 			c.resend(pd)
+			if p.vc != nil {
+				// The resent request now runs after requests sent after
+				// it: what they teach the cache could be older than what
+				// it writes. Forget everything, once it is queued.
+				p.vc.forgetAll()
+			}
 			continue
 		}
-		if vx := pd.vx; vx.vc != nil && ver == vx.ver {
+		if vx := pd.vx; vx.vc != nil && vx.applied {
 			vx.vc.learn(vx.hash, vx.seq, ver) // the script applied the SET
 		}
 		if pd.vx.done != nil {

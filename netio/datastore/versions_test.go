@@ -396,3 +396,23 @@ func TestRedisUnversionedUnchanged(t *testing.T) {
 	require.Equal(t, "*1\r\n:0\r\n", direct.Do("SCRIPT", "EXISTS", scriptApply.sha), "no script loaded")
 	h.requireBalanced()
 }
+
+// A key written without a version over its tombstone is live and has no
+// version: an older versioned SET applies to it, through set.lua (plain
+// SET) as through apply.lua (SET XX), as the embedded engine's rules say
+// (a version counts while its key exists, a tombstone while it does not).
+func TestRedisSetOverUnversionedRewrite(t *testing.T) {
+	h, direct := newVersioned(t, Options{})
+	for _, c := range []struct{ key, extra string }{{"k1", ""}, {"k2", "XX"}} {
+		h.vdo(ver(10, "a"), "DEL", c.key)
+		require.Equal(t, "+OK\r\n", string(h.do("SET", c.key, "plain").Reply), "a write without a version")
+		args := []string{"SET", c.key, "five"}
+		if c.extra != "" {
+			args = append(args, c.extra)
+		}
+		r := h.vdo(ver(5, "a"), args...)
+		require.Equal(t, "+OK\r\n", string(r.Reply), "%v", args)
+		require.Equal(t, ver(5, "a"), r.Version, "%v: applied", args)
+		require.Equal(t, bulk("five"), direct.Do("GET", c.key), "%v", args)
+	}
+}

@@ -6,9 +6,9 @@
 -- tombstone hash;
 -- ARGV[1] the write's version, ARGV[2] now (16 hex digits of Unix ms),
 -- ARGV[3] the key, ARGV[4] the value. It answers the version the key
--- holds after it (a table reply costs Redis more than the whole rest):
--- the client's reply is OK either way, as a plain SET that is older than
--- the key's version changes nothing.
+-- holds after it, after '=' when the SET was stale and changed nothing (a
+-- table reply costs Redis more than the whole rest): the client's reply
+-- is OK either way.
 --
 -- Versions are compared as prelude.lua's less does: by their first 24
 -- characters (lower-case hex digits of equal width: Lua's < on them is
@@ -37,15 +37,17 @@ if o then
   -- two hashes apart); its version counts while it exists. An 'r' marks
   -- a version written in place (read-modify-write).
   if sub(o, 1, 1) == 'r' then o = sub(o, 2) end
-  if stale(o) and redis.call('exists', k) == 1 then return o end
+  if stale(o) and redis.call('exists', k) == 1 then return '=' .. o end
 else
   local t = redis.call('hget', T, k)
   if t then
     -- deadline (16 hex digits of ms) then version; a tombstone counts
     -- until its deadline.
+    -- A tombstone counts while its key does not exist (a write without a
+    -- version may have made it again) and its deadline has not passed.
     if sub(t, 1, 16) >= ARGV[2] then
       local tv = sub(t, 17)
-      if stale(tv) then return tv end
+      if stale(tv) and redis.call('exists', k) == 0 then return '=' .. tv end
     end
     redis.call('hdel', T, k)
   end
