@@ -100,6 +100,7 @@ type pipeline struct {
 	reporting bool      // a statsTick is scheduled
 
 	bg     []bgRepair  // background read repairs waiting for their dump
+	cmp    []bgCompare // background comparisons waiting for their dumps
 	late   []lateWatch // decided DC_QUORUM reads still owed answers
 	bgNext uint64      // numbers background repairs
 }

@@ -151,13 +151,8 @@ func (p *pipeline) backgroundRepair(ctx actors.Context, cfg *Config, pt *part) {
 // and room among the repairs in flight, asks holder, a replica holding
 // the newest version, for the whole value to copy to them.
 func (p *pipeline) startRepair(ctx actors.Context, cfg *Config, key []byte, holder string, stale []actors.Addr) {
-	p.count().StaleReplicas += uint64(len(stale))
-	p.sendRepair(ctx, cfg, key, holder, stale)
-}
-
-// sendRepair is startRepair without the count.
-func (p *pipeline) sendRepair(ctx actors.Context, cfg *Config, key []byte, holder string, stale []actors.Addr) {
 	c := p.count()
+	c.StaleReplicas += uint64(len(stale))
 	if !cfg.ReadRepairs {
 		return
 	}
@@ -177,9 +172,101 @@ func (p *pipeline) sendRepair(ctx actors.Context, cfg *Config, key []byte, holde
 	})
 }
 
+// bgCompare is a background comparison of all of a key's replicas: each is
+// asked for its whole value and version (DYNO.DUMP), and the newest is
+// copied to the others. It follows a late answer that differs from a
+// reply decided without versions: the replicas that agreed may hold the
+// same bytes under different versions (a wiped replica's nil and another's
+// tombstone), so only all the versions tell which is newest.
+type bgCompare struct {
+	id       uint64
+	key      []byte
+	nodes    []string
+	dumps    []store.Result
+	answered []bool
+	got      int
+	deadline time.Time
+}
+
+// bgCompareID marks, with bgRepairID, the dumps of a bgCompare: the ID
+// carries its number shifted left by replicaBits and the replica's index.
+const bgCompareID = 1 << 61
+
+// startCompare starts a bgCompare of key over nodes, if read repair is on
+// and there is room among the repairs in flight.
+func (p *pipeline) startCompare(ctx actors.Context, cfg *Config, key []byte, nodes []string) {
+	if !cfg.ReadRepairs || len(nodes) >= maxReplicas {
+		return
+	}
+	limit := cfg.RepairsInFlight
+	if limit <= 0 {
+		limit = DefaultRepairsInFlight
+	}
+	if len(p.bg)+len(p.cmp) >= limit {
+		p.count().RepairsDropped++
+		return
+	}
+	p.bgNext++
+	c := bgCompare{id: p.bgNext, key: key, nodes: nodes, dumps: make([]store.Result, len(nodes)),
+		answered: make([]bool, len(nodes)), deadline: ctx.Now().Add(p.timeout)}
+	p.cmp = append(p.cmp, c)
+	for i, n := range nodes {
+		p.execs = append(p.execs, outExec{
+			to:   p.storeOf(cfg, n),
+			exec: store.Exec{ID: bgRepairID | bgCompareID | c.id<<replicaBits | uint64(i), Args: [][]byte{cmdDump, key}},
+		})
+	}
+}
+
+// bgCompareResult files a bgCompare's dump; with every dump in, the newest
+// version is restored, Quiet, to the replicas that answered an older one.
+func (p *pipeline) bgCompareResult(cfg *Config, r store.Result) {
+	id := r.ID &^ (repairIDs | bgCompareID)
+	n, i := id>>replicaBits, int(id&(maxReplicas-1))
+	ci := -1
+	for j := range p.cmp {
+		if p.cmp[j].id == n {
+			ci = j
+			break
+		}
+	}
+	if ci < 0 || i >= len(p.cmp[ci].nodes) || p.cmp[ci].answered[i] {
+		return
+	}
+	c := &p.cmp[ci]
+	c.dumps[i], c.answered[i] = r, true
+	if c.got++; c.got < len(c.nodes) {
+		return
+	}
+	done := *c
+	p.cmp = append(p.cmp[:ci], p.cmp[ci+1:]...)
+	newest := -1
+	for j, d := range done.dumps {
+		if _, ok := restoreOf(done.key, d); ok && (newest < 0 || done.dumps[newest].Version.Less(d.Version)) {
+			newest = j
+		}
+	}
+	if newest < 0 {
+		return
+	}
+	restore, _ := restoreOf(done.key, done.dumps[newest])
+	restore.Quiet = true
+	for j, d := range done.dumps {
+		if d.Failure == "" && d.Version.Less(restore.Version) {
+			p.execs = append(p.execs, outExec{to: p.storeOf(cfg, done.nodes[j]), exec: restore})
+			p.count().StaleReplicas++
+			p.count().RepairsSent++
+		}
+	}
+}
+
 // bgRepairResult sends the dumped value of a background repair to its
 // stale replicas, Quiet: nobody waits for them.
-func (p *pipeline) bgRepairResult(_ *Config, r store.Result) {
+func (p *pipeline) bgRepairResult(cfg *Config, r store.Result) {
+	if r.ID&bgCompareID != 0 {
+		p.bgCompareResult(cfg, r)
+		return
+	}
 	id := r.ID &^ repairIDs
 	i := -1
 	for j := range p.bg {
@@ -215,6 +302,14 @@ func (p *pipeline) expireRepairs(now time.Time) {
 	}
 	clear(p.bg[len(kept):])
 	p.bg = kept
+	cmp := p.cmp[:0]
+	for _, c := range p.cmp {
+		if now.Before(c.deadline) {
+			cmp = append(cmp, c)
+		}
+	}
+	clear(p.cmp[len(cmp):])
+	p.cmp = cmp
 	late := p.late[:0]
 	for _, w := range p.late {
 		if now.Before(w.deadline) {
@@ -228,11 +323,13 @@ func (p *pipeline) expireRepairs(now time.Time) {
 // lateWatch remembers a DC_QUORUM read decided before every replica
 // answered: a replica that answers afterwards with an older version is
 // repaired too, as the ones that answered in time were. A read decided by
-// replicas that agreed without versions (reply set) cannot tell which of
-// them and a late replica that answers differently is older: each is
-// repaired from the other, and the store keeps the newer version.
+// replicas that agreed without versions (reply set) cannot tell whether a
+// late replica that answers differently is older or newer, nor which of
+// those that agreed hold what version: all of them are compared
+// (bgCompare).
 type lateWatch struct {
-	reply    []byte // the decided reply, when it was decided without versions
+	reply    []byte   // the decided reply, when it was decided without versions
+	nodes    []string // every replica, by index, for a bgCompare
 	part     uint64
 	second   bool // the read was asked again with versions: only those answers count
 	key      []byte
@@ -270,6 +367,9 @@ func (p *pipeline) watchLate(ctx actors.Context, cfg *Config, part uint64, pt *p
 		holder: t.replicas[holder].Node, deadline: ctx.Now().Add(p.timeout)}
 	owed := false
 	for i, r := range t.replicas {
+		if reply != nil && t.awaits(i) {
+			w.nodes = append(w.nodes, r.Node)
+		}
 		if t.voted(i) {
 			w.replicas = append(w.replicas, "")
 			continue
@@ -302,8 +402,7 @@ func (p *pipeline) lateAnswer(ctx actors.Context, cfg *Config, part uint64, repl
 		w.replicas[replica] = ""
 		if w.reply != nil {
 			if r.Failure == "" && !bytes.Equal(r.Reply, w.reply) {
-				p.startRepair(ctx, cfg, w.key, w.holder, []actors.Addr{p.storeOf(cfg, node)})
-				p.sendRepair(ctx, cfg, w.key, node, []actors.Addr{p.storeOf(cfg, w.holder)})
+				p.startCompare(ctx, cfg, w.key, w.nodes)
 			}
 			return
 		}

@@ -304,8 +304,8 @@ func TestNewestWinsAtQuorum(t *testing.T) {
 // every replica again with a version, ignores the late answers to the
 // first asking, and decides and repairs by version. Answers that agree
 // decide at once. A late answer that differs from a reply decided without
-// versions is exchanged both ways: each side gets the other's value, and
-// the store keeps the newer.
+// versions makes every replica dump its value and version; the newest is
+// copied to the others.
 func TestReadAskedAgainWithVersions(t *testing.T) {
 	g := newRig(t, rack3(), nil)
 	es := g.do("get k")
@@ -339,26 +339,32 @@ func TestReadAskedAgainWithVersions(t *testing.T) {
 	p.answer(to(t, again, "n2"), bulkOf("new"), vNew)
 	require.Equal(t, bulkOf("old"), p.reply(), "planted bug: the checker must see the first reply win")
 
-	// Agreement without versions; a late answer that differs is exchanged.
+	// Agreement without versions; a late answer that differs makes every
+	// replica dump its value and version, and the newest is copied to the
+	// others: here the agreeing n2 holds a tombstone newer than the late
+	// n3's value, and the agreeing n1 no version at all (a wiped store).
 	g = newRig(t, rack3(), nil)
 	es = g.do("get k")
-	g.answer(to(t, es, "n1"), bulkOf("x"), hlc.Version{})
-	require.Empty(t, g.answer(to(t, es, "n2"), bulkOf("x"), hlc.Version{}))
-	require.Equal(t, bulkOf("x"), g.reply())
+	g.answer(to(t, es, "n1"), "$-1\r\n", hlc.Version{})
+	require.Empty(t, g.answer(to(t, es, "n2"), "$-1\r\n", hlc.Version{}))
+	require.Equal(t, "$-1\r\n", g.reply())
 	dumps := g.answer(to(t, es, "n3"), bulkOf("y"), hlc.Version{})
-	require.Len(t, dumps, 2)
-	require.Equal(t, "DYNO.DUMP k", args(dumps[0]))
-	require.Equal(t, "DYNO.DUMP k", args(dumps[1]))
-	holders := []actors.NodeID{dumps[0].to.Node, dumps[1].to.Node}
-	require.ElementsMatch(t, []actors.NodeID{"n1", "n3"}, holders, "each side is dumped for the other")
-	restore := g.answer(to(t, dumps, "n1"), bulkOf("P1"), vNew)
-	require.Len(t, restore, 1)
-	require.Equal(t, actors.NodeID("n3"), restore[0].to.Node)
-	require.Equal(t, vNew, restore[0].exec.Version, "restored under its version: the store keeps the newer")
-	restore = g.answer(to(t, dumps, "n3"), bulkOf("P3"), vOld)
-	require.Equal(t, actors.NodeID("n1"), restore[0].to.Node)
+	require.Len(t, dumps, 3, "every replica is compared")
+	for _, d := range dumps {
+		require.Equal(t, "DYNO.DUMP k", args(d))
+	}
+	require.Empty(t, g.answer(to(t, dumps, "n1"), "$-1\r\n", hlc.Version{}))
+	require.Empty(t, g.answer(to(t, dumps, "n3"), bulkOf("P3"), vOld))
+	restores := g.answer(to(t, dumps, "n2"), "$-1\r\n", vNew)
+	require.Len(t, restores, 2, "the newest (n2's tombstone) goes to n1 and n3")
+	for _, e := range restores {
+		require.Contains(t, []actors.NodeID{"n1", "n3"}, e.to.Node)
+		require.Equal(t, "DYNO.DEL k", args(e))
+		require.Equal(t, vNew, e.exec.Version)
+		require.True(t, e.exec.Quiet)
+	}
 	c = g.counts()
-	require.Equal(t, [3]uint64{0, 1, 2}, [3]uint64{c.VersionRereads, c.StaleReplicas, c.RepairsSent})
+	require.Equal(t, [3]uint64{0, 2, 2}, [3]uint64{c.VersionRereads, c.StaleReplicas, c.RepairsSent})
 	g = newRig(t, rack3(), nil)
 	es = g.do("get k")
 	g.answer(to(t, es, "n1"), bulkOf("x"), hlc.Version{})
