@@ -2,6 +2,7 @@ package coord
 
 import (
 	"bytes"
+	"slices"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -294,30 +295,9 @@ func (p *pipeline) bgRepairResult(cfg *Config, r store.Result) {
 // expireRepairs forgets the background repairs whose dump did not come
 // back in time, and the late answers no longer awaited.
 func (p *pipeline) expireRepairs(now time.Time) {
-	kept := p.bg[:0]
-	for _, r := range p.bg {
-		if now.Before(r.deadline) {
-			kept = append(kept, r)
-		}
-	}
-	clear(p.bg[len(kept):])
-	p.bg = kept
-	cmp := p.cmp[:0]
-	for _, c := range p.cmp {
-		if now.Before(c.deadline) {
-			cmp = append(cmp, c)
-		}
-	}
-	clear(p.cmp[len(cmp):])
-	p.cmp = cmp
-	late := p.late[:0]
-	for _, w := range p.late {
-		if now.Before(w.deadline) {
-			late = append(late, w)
-		}
-	}
-	clear(p.late[len(late):])
-	p.late = late
+	p.bg = slices.DeleteFunc(p.bg, func(r bgRepair) bool { return !now.Before(r.deadline) })
+	p.cmp = slices.DeleteFunc(p.cmp, func(c bgCompare) bool { return !now.Before(c.deadline) })
+	p.late = slices.DeleteFunc(p.late, func(w lateWatch) bool { return !now.Before(w.deadline) })
 }
 
 // lateWatch remembers a DC_QUORUM read decided before every replica
