@@ -21,8 +21,9 @@ import (
 // keeping versions that were considered, against the plain command, in
 // the same run: requests pipelined 16 at a time, 100,000 keys, 64-byte
 // values. The metrics are redis-us/op and x-plain (that over the plain
-// SET's or GET's). The adapter uses stamp-multi (a SET the version cache
-// knows to be newer), compare-set-script (any other SET), compare-apply
+// SET's or GET's). The adapter uses stamp-grouped-mset (SETs the version
+// cache knows to be newer, queued together), compare-set-script (any
+// other SET), compare-apply
 // (other whole-value writes) and read-multi-get / read-multi (versioned
 // reads); the others are the alternatives it does not use (see
 // docs/cluster.md, "What versions cost on Redis").
@@ -34,10 +35,13 @@ func BenchmarkRedisVersionAlternatives(b *testing.B) {
 	casKey := "local c = '__dyno:v:' .. ARGV[3] local o = redis.call('get', c) " +
 		"if o and o >= ARGV[1] then return o end redis.call('set', ARGV[3], ARGV[4]) redis.call('set', c, ARGV[1]) return ARGV[1]"
 	var out []byte
-	for _, body := range []string{scriptSet.body, scriptApply.body, casKey} {
+	setMany := "local V, T = KEYS[1], KEYS[2] local out = {} for i = 2, #ARGV, 3 do local ver, k = ARGV[i], ARGV[i+1] " +
+		"local o = redis.call('hget', V, k) if not o or o < ver then redis.call('set', k, ARGV[i+2]) redis.call('hset', V, k, ver) o = ver end " +
+		"out[#out+1] = o end return table.concat(out, ' ')"
+	for _, body := range []string{scriptSet.body, scriptApply.body, casKey, setMany} {
 		out = resp.AppendCommand(out, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(body)})
 	}
-	roundTrip(b, nc, out, 3)
+	roundTrip(b, nc, out, 4)
 	value := []byte(strings.Repeat("v", 64))
 	rng := rand.New(rand.NewPCG(1, 2))
 	wall := int64(1e18)
@@ -51,39 +55,65 @@ func BenchmarkRedisVersionAlternatives(b *testing.B) {
 	type alt struct {
 		name string
 		cmds func(k []byte) [][][]byte
+		many func(ks [][]byte) [][][]byte // the whole pipeline at once
 	}
 	one := func(args ...[]byte) [][][]byte { return [][][]byte{args} }
 	multi := func(cmds ...[][]byte) [][][]byte {
 		return append(append([][][]byte{{bMulti}}, cmds...), [][]byte{bExec})
 	}
 	writes := []alt{
-		{"SET", func(k []byte) [][][]byte { return one([]byte("SET"), k, value) }},
-		{"stamp-multi", func(k []byte) [][][]byte {
+		{name: "SET", cmds: func(k []byte) [][][]byte { return one([]byte("SET"), k, value) }},
+		{name: "stamp-multi", cmds: func(k []byte) [][][]byte {
 			return multi([][]byte{[]byte("SET"), k, value}, [][]byte{bHset, bVersionHash, k, version()})
 		}},
-		{"stamp-pipelined", func(k []byte) [][][]byte {
+		{name: "stamp-pipelined", cmds: func(k []byte) [][][]byte {
 			return [][][]byte{{[]byte("SET"), k, value}, {bHset, bVersionHash, k, version()}}
 		}},
-		{"stamp-multi-companion-key", func(k []byte) [][][]byte {
+		{name: "stamp-multi-companion-key", cmds: func(k []byte) [][][]byte {
 			return multi([][]byte{[]byte("SET"), k, value}, [][]byte{[]byte("SET"), append([]byte("__dyno:v:"), k...), version()})
 		}},
-		{"compare-set-script", func(k []byte) [][][]byte {
+		{name: "stamp-grouped-mset", many: func(ks [][]byte) [][][]byte {
+			ms := [][]byte{[]byte("MSET")}
+			hs := [][]byte{bHset, bVersionHash}
+			for _, k := range ks {
+				ms = append(ms, k, value)
+				hs = append(hs, k, version())
+			}
+			return multi(ms, hs)
+		}},
+		{name: "stamp-grouped-sets", many: func(ks [][]byte) [][][]byte {
+			var cmds [][][]byte
+			hs := [][]byte{bHset, bVersionHash}
+			for _, k := range ks {
+				cmds = append(cmds, [][]byte{[]byte("SET"), k, value})
+				hs = append(hs, k, version())
+			}
+			return multi(append(cmds, hs)...)
+		}},
+		{name: "compare-set-grouped-script", many: func(ks [][]byte) [][][]byte {
+			args := [][]byte{bEvalsha, []byte(newScriptSHA(setMany)), bTwo, bVersionHash, bTombstoneHash, now}
+			for _, k := range ks {
+				args = append(args, version(), k, value)
+			}
+			return one(args...)
+		}},
+		{name: "compare-set-script", cmds: func(k []byte) [][][]byte {
 			v := version()
 			return one(bEvalsha, []byte(scriptSet.sha), bTwo, bVersionHash, bTombstoneHash, v, now, k, value)
 		}},
-		{"compare-companion-key-script", func(k []byte) [][][]byte {
+		{name: "compare-companion-key-script", cmds: func(k []byte) [][][]byte {
 			return one(bEvalsha, []byte(newScriptSHA(casKey)), []byte("0"), version(), now, k, value)
 		}},
-		{"compare-apply", func(k []byte) [][][]byte {
+		{name: "compare-apply", cmds: func(k []byte) [][][]byte {
 			return one(bEvalsha, []byte(scriptApply.sha), bTwo, bVersionHash, bTombstoneHash, version(), now, tomb,
 				[]byte("w"), []byte("SET"), k, value)
 		}},
 	}
 	reads := []alt{
-		{"GET", func(k []byte) [][][]byte { return one([]byte("GET"), k) }},
-		{"read-multi-get", func(k []byte) [][][]byte { return getCmds([][]byte{[]byte("GET"), k}) }},
-		{"read-multi", func(k []byte) [][][]byte { return readCmds(k, [][]byte{[]byte("GET"), k}) }},
-		{"read-pipelined", func(k []byte) [][][]byte {
+		{name: "GET", cmds: func(k []byte) [][][]byte { return one([]byte("GET"), k) }},
+		{name: "read-multi-get", cmds: func(k []byte) [][][]byte { return getCmds([][]byte{[]byte("GET"), k}) }},
+		{name: "read-multi", cmds: func(k []byte) [][][]byte { return readCmds(k, [][]byte{[]byte("GET"), k}) }},
+		{name: "read-pipelined", cmds: func(k []byte) [][][]byte {
 			return [][][]byte{{[]byte("GET"), k}, {bHget, bVersionHash, k}}
 		}},
 	}
@@ -97,7 +127,17 @@ func BenchmarkRedisVersionAlternatives(b *testing.B) {
 				for done := 0; done < b.N; done += depth {
 					var batch []byte
 					frames := 0
-					for range min(depth, b.N-done) {
+					if a.many != nil {
+						ks := make([][]byte, min(depth, b.N-done))
+						for i := range ks {
+							ks[i] = key()
+						}
+						for _, c := range a.many(ks) {
+							batch = resp.AppendCommand(batch, c)
+							frames++
+						}
+					}
+					for range min(depth, b.N-done) * btoi(a.many == nil) {
 						for _, c := range a.cmds(key()) {
 							batch = resp.AppendCommand(batch, c)
 							frames++
@@ -157,4 +197,11 @@ func roundTrip(b *testing.B, nc net.Conn, batch []byte, frames int) {
 		require.NoError(b, err)
 		buf = append(buf, tmp[:m]...)
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -49,6 +49,7 @@ type conn struct {
 	pend    fifo
 	out     []byte        // encoded requests the writer has not taken yet
 	unsent  int           // requests in out (the rest of pend was written)
+	group   *vreq         // the stamps queued last, not encoded yet: the next stamps join them
 	spare   []byte        // the writer's previous batch, reused for out
 	dialed  bool          // a dial happened before: the next is a reconnect
 	wait    time.Duration // backoff after the next refused dial
@@ -93,21 +94,37 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 	case idle:
 		c.startDial()
 	}
-	if c.pend.len() >= c.p.opts.MaxInFlight {
+	if c.pend.load >= c.p.opts.MaxInFlight {
 		return FailQueueFull
 	}
-	if pd.vx != nil {
-		for _, a := range pd.vx.cmds {
-			c.out = resp.AppendCommand(c.out, a)
+	if pd.vx != nil && pd.vx.mode == vStamp {
+		c.queued++
+		c.p.stats.inFlight.Add(1)
+		if g := c.group; g != nil && len(g.members) < maxGroup {
+			// Joins the group queued last: nothing is sent in between.
+			g.members = append(g.members, pd)
+			c.pend.load++
+			c.admitLocked()
+			return ""
 		}
+		c.sealLocked()
+		c.group = &vreq{mode: vGroup, frames: 4, name: "set", members: append(make([]pending, 0, 4), pd)}
+		pd = pending{deadline: pd.deadline, vx: c.group}
 	} else {
-		c.out = encode(c.p.opts.Protocol, c.out, args)
+		c.sealLocked()
+		if pd.vx != nil {
+			for _, a := range pd.vx.cmds {
+				c.out = resp.AppendCommand(c.out, a)
+			}
+		} else {
+			c.out = encode(c.p.opts.Protocol, c.out, args)
+		}
+		c.queued++
+		c.p.stats.inFlight.Add(1)
 	}
 	c.pend.push(pd)
 	c.admitLocked()
 	c.unsent++
-	c.queued++
-	c.p.stats.inFlight.Add(1)
 	if s := c.sess; s != nil {
 		if c.pend.len() == 1 {
 			// The reader's deadline is always the oldest request's.
@@ -120,6 +137,15 @@ func (c *conn) submit(pd pending, args [][]byte, now time.Time) string {
 		}
 	}
 	return ""
+}
+
+// sealLocked encodes the open group of stamps into out: no stamp joins
+// it any more (c.mu held).
+func (c *conn) sealLocked() {
+	if c.group != nil {
+		c.out = appendGroup(c.out, c.group)
+		c.group = nil
+	}
 }
 
 // kick writes the queued requests. When no write is under way it writes,
@@ -143,7 +169,7 @@ func (c *conn) afterReply() { c.push(true) }
 func (c *conn) push(force bool) {
 	c.mu.Lock()
 	s := c.sess
-	if s == nil || len(c.out) == 0 {
+	if s == nil || (len(c.out) == 0 && c.group == nil) {
 		c.mu.Unlock()
 		return
 	}
@@ -153,9 +179,10 @@ func (c *conn) push(force bool) {
 		return
 	}
 	if !force && c.pend.len() > c.unsent && len(c.out) < earlyWrite {
-		c.mu.Unlock() // busy: afterReply writes these
+		c.mu.Unlock() // busy: afterReply writes these (and stamps join the group)
 		return
 	}
+	c.sealLocked()
 	c.writing = true
 	batch := c.out
 	c.out, c.spare, c.unsent = c.spare[:0], nil, 0
@@ -187,7 +214,7 @@ func (c *conn) push(force bool) {
 	if cap(batch) <= keepBuf && c.spare == nil {
 		c.spare = batch[:0]
 	}
-	more := len(c.out) > 0
+	more := len(c.out) > 0 || c.group != nil
 	c.mu.Unlock()
 	if more {
 		s.signal()
@@ -254,7 +281,7 @@ func (c *conn) dial() {
 		c.refusal = p.refusal(err)
 		refusal, failed := c.refusal, c.pend.drain()
 		c.admitLocked()
-		c.out, c.unsent = c.out[:0], 0
+		c.out, c.unsent, c.group = c.out[:0], 0, nil
 		c.mu.Unlock()
 		p.refused(err, refusal, wait)
 		p.failure()
@@ -321,7 +348,7 @@ func (c *conn) endLocked(s *session) []pending {
 	s.nc.Close()
 	close(s.done)
 	c.p.stats.connected.Add(-1)
-	c.out, c.unsent = c.out[:0], 0
+	c.out, c.unsent, c.group = c.out[:0], 0, nil
 	failed := c.pend.drain()
 	c.admitLocked()
 	return failed
@@ -337,7 +364,7 @@ func (c *conn) admitLocked() {
 	if g == nil {
 		return
 	}
-	n := c.pend.len()
+	n := c.pend.load
 	switch {
 	case !c.held && n >= max(c.p.opts.MaxInFlight/2, 1):
 		c.held = true
@@ -396,6 +423,9 @@ func (c *conn) writer(s *session) {
 			c.mu.Unlock()
 			return
 		}
+		if !c.writing {
+			c.sealLocked()
+		}
 		if c.writing || len(c.out) == 0 {
 			c.mu.Unlock() // a submit is writing; it wakes us for what it leaves
 			continue
@@ -410,7 +440,7 @@ func (c *conn) writer(s *session) {
 		if cap(batch) <= keepBuf && c.spare == nil {
 			c.spare = batch[:0]
 		}
-		more := len(c.out) > 0
+		more := len(c.out) > 0 || c.group != nil
 		c.mu.Unlock()
 		if err != nil {
 			c.broken(s, "write: "+err.Error())

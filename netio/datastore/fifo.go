@@ -22,9 +22,18 @@ type pending struct {
 type fifo struct {
 	items []pending
 	head  int
+	load  int // requests in items: a group of stamps counts its members
 }
 
 func (q *fifo) len() int { return len(q.items) - q.head }
+
+// weight is the number of the node's requests p answers.
+func (p *pending) weight() int {
+	if p.vx != nil && p.vx.mode == vGroup {
+		return len(p.vx.members)
+	}
+	return 1
+}
 
 func (q *fifo) push(p pending) {
 	// Under steady pipelining the queue may never empty; reclaim the
@@ -35,6 +44,7 @@ func (q *fifo) push(p pending) {
 		q.items, q.head = q.items[:n], 0
 	}
 	q.items = append(q.items, p)
+	q.load += p.weight()
 }
 
 // peek returns the oldest request; the queue must not be empty.
@@ -43,6 +53,7 @@ func (q *fifo) peek() *pending { return &q.items[q.head] }
 // pop removes the oldest request; the queue must not be empty.
 func (q *fifo) pop() pending {
 	p := q.items[q.head]
+	q.load -= p.weight()
 	q.items[q.head] = pending{}
 	q.head++
 	if q.head == len(q.items) {
@@ -55,6 +66,6 @@ func (q *fifo) pop() pending {
 func (q *fifo) drain() []pending {
 	out := append([]pending(nil), q.items[q.head:]...)
 	clear(q.items)
-	q.items, q.head = q.items[:0], 0
+	q.items, q.head, q.load = q.items[:0], 0, 0
 	return out
 }

@@ -117,6 +117,13 @@ func (p *pool) fail(pds []pending, failure string) {
 
 // failAs answers every request in pds with failure, of kind.
 func (p *pool) failAs(pds []pending, failure string, kind store.FailureKind) {
+	for i := 0; i < len(pds); i++ {
+		if g := pds[i].vx; g != nil && g.mode == vGroup {
+			// A group of stamps fails as its members.
+			pds = append(append(append([]pending(nil), pds[:i]...), g.members...), pds[i+1:]...)
+			i--
+		}
+	}
 	p.stats.inFlight.Add(-int64(len(pds)))
 	for _, pd := range pds {
 		if pd.vx != nil && pd.vx.done != nil {

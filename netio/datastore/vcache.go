@@ -10,9 +10,9 @@ import (
 // The version cache: writes compared where their order can be wrong only.
 //
 // A versioned SET run by scriptSet costs redis-server about 2.6 plain SETs
-// (the script's call, and its HGET, SET and HSET), while MULTI SET HSET
-// EXEC, which stamps the version without comparing it, costs about 1.7
-// (BenchmarkRedisVersionAlternatives measures both). The comparison can be
+// (the script's call, and its HGET, SET and HSET), while a stamp, which
+// writes the version without comparing it, costs about 1.7 as MULTI SET
+// HSET EXEC and 1.4 grouped (BenchmarkRedisVersionAlternatives). The comparison can be
 // skipped when the adapter knows that the write is newer than what Redis
 // holds for its key. It knows that for the keys its own writes stamped:
 // with one connection (requests run in the order the adapter sends them)
@@ -20,8 +20,9 @@ import (
 // version the adapter last stamped on a key is at least the one the key
 // holds. The cache keeps that version, per key:
 //
-//   - a plain SET newer than the key's cached version runs
-//     as MULTI SET HSET EXEC, and the cache takes its version; if it
+//   - a plain SET newer than the key's cached version is stamped
+//     (MULTI MSET HSET EXEC with the stamps queued next to it: see
+//     appendGroup), and the cache takes its version; if it
 //     fails, Redis holds an older version than cached, never a newer one,
 //     so later writes newer than the cache are still newer than Redis;
 //   - one that is not newer, or whose key is not cached, runs the script,

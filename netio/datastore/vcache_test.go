@@ -252,3 +252,97 @@ func TestRedisVersionCacheAfterNoscript(t *testing.T) {
 	require.Equal(t, bulk("nine"), direct.Do("GET", "k"), "the value at 9 survives")
 	h.requireBalanced()
 }
+
+// cmdCalls is redis-server's count of calls of cmd (INFO commandstats).
+func cmdCalls(t *testing.T, direct *testproc.RESPClient, cmd string) int {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(direct.Do("INFO", "commandstats"), "\r\n") {
+		if strings.HasPrefix(line, "cmdstat_"+cmd+":calls=") {
+			_, err := fmt.Sscanf(line, "cmdstat_"+cmd+":calls=%d", &n)
+			require.NoError(t, err)
+		}
+	}
+	return n
+}
+
+// batch sends execs as one store.Batch (as a peer's replica writes come)
+// and returns the Results of those that are not Quiet.
+func (h *harness) batch(execs []store.Exec) map[uint64]store.Result {
+	h.t.Helper()
+	var ids []uint64
+	for i := range execs {
+		h.nextID++
+		execs[i].ID = h.nextID
+		if !execs[i].Quiet {
+			ids = append(ids, h.nextID)
+		}
+	}
+	h.node.Send(h.me, h.ds, store.Batch{Execs: execs})
+	return h.collect(ids, 50*time.Millisecond)
+}
+
+func setExec(key, value string, v hlc.Version, quiet bool) store.Exec {
+	return store.Exec{Args: [][]byte{[]byte("SET"), []byte(key), []byte(value)}, Version: v, Quiet: quiet}
+}
+
+// Stamped SETs queued together leave as one MULTI MSET HSET EXEC per
+// maxGroup of them; each gets its own reply and version, quiet ones none;
+// a key written twice in a group keeps the newer write; a group Redis
+// refuses (OOM when queued) is every member's error and writes nothing.
+func TestRedisStampsGrouped(t *testing.T) {
+	h, direct := newVersioned(t, Options{})
+	const n = 100
+	key := func(i int) string { return fmt.Sprintf("g:%03d", i) }
+	// Compared SETs teach the cache every key's version.
+	for i := range n {
+		require.Equal(t, "+OK\r\n", string(h.vdo(ver(10, "a"), "SET", key(i), "old").Reply))
+	}
+	require.Zero(t, cmdCalls(t, direct, "mset"))
+	var execs []store.Exec
+	for i := range n {
+		execs = append(execs, setExec(key(i), fmt.Sprintf("new%d", i), ver(int64(20+i), "a"), i%3 == 0))
+	}
+	execs = append(execs, setExec(key(1), "newer", ver(500, "b"), false)) // the same key again, newer
+	got := h.batch(execs)
+	require.Len(t, got, n-(n+2)/3+1)
+	for _, e := range execs {
+		if r, ok := got[e.ID]; ok {
+			require.Empty(t, r.Failure)
+			require.Equal(t, "+OK\r\n", string(r.Reply))
+			require.Equal(t, e.Version, r.Version, "%s", e.Args[1])
+		}
+	}
+	require.Equal(t, (n+1+maxGroup-1)/maxGroup, cmdCalls(t, direct, "mset"), "one MSET per group of stamps")
+	require.Zero(t, cmdCalls(t, direct, "evalsha")-n, "no stamp compared")
+	for i := range n {
+		want, v := fmt.Sprintf("new%d", i), ver(int64(20+i), "a")
+		if i == 1 {
+			want, v = "newer", ver(500, "b")
+		}
+		require.Equal(t, bulk(want), direct.Do("GET", key(i)))
+		require.Equal(t, bulk(encodeVersion(v)), direct.Do("HGET", VersionHash, key(i)))
+	}
+
+	// Refused when queued: every member fails alike, nothing is written.
+	require.Equal(t, "+OK\r\n", direct.Do("CONFIG", "SET", "maxmemory-policy", "noeviction"))
+	require.Equal(t, "+OK\r\n", direct.Do("CONFIG", "SET", "maxmemory", "1"))
+	execs = execs[:0]
+	for i := range 5 {
+		execs = append(execs, setExec(key(i), "refused", ver(1000, "a"), false))
+	}
+	got = h.batch(execs)
+	require.Equal(t, "+OK\r\n", direct.Do("CONFIG", "SET", "maxmemory", "0"))
+	for _, e := range execs {
+		r := got[e.ID]
+		require.True(t, strings.HasPrefix(string(r.Reply), "-OOM"), "%q", r.Reply)
+		require.True(t, r.Version.IsZero())
+	}
+	require.Equal(t, bulk("new0"), direct.Do("GET", key(0)))
+	// The cache took those versions, which Redis does not hold: still
+	// sound (a later write newer than the cache is newer than Redis).
+	got = h.batch([]store.Exec{setExec(key(0), "after", ver(2000, "a"), false)})
+	require.Len(t, got, 1)
+	require.Equal(t, bulk("after"), direct.Do("GET", key(0)))
+	h.requireBalanced()
+}
