@@ -17,6 +17,8 @@ func (w *World) Crash(id actors.NodeID) {
 	}
 	n.crash(false)
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "crash")
+	w.crashed(id)
+	w.reachChanged()
 }
 
 // CrashWipe crashes a node and loses its durable actors' state too: the
@@ -25,10 +27,12 @@ func (w *World) CrashWipe(id actors.NodeID) {
 	n := w.mustNode(id)
 	if n.up {
 		n.crash(true)
+		w.crashed(id)
 	} else {
 		n.kept = nil
 	}
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "crash-wipe")
+	w.reachChanged()
 }
 
 // Restart boots a crashed node as a fresh incarnation (its Boot runs again).
@@ -37,9 +41,11 @@ func (w *World) Restart(id actors.NodeID) {
 	n := w.mustNode(id)
 	if n.up {
 		n.crash(false)
+		w.crashed(id)
 	}
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "restart")
 	n.boot()
+	w.reachChanged()
 }
 
 // Pause freezes a node (a stop-the-world GC, SIGSTOP): nothing it receives is
@@ -51,6 +57,7 @@ func (w *World) Pause(id actors.NodeID) {
 	}
 	n.paused = true
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "pause")
+	w.reachChanged()
 }
 
 // Resume releases a paused node; everything it missed is handled now, in the
@@ -62,6 +69,7 @@ func (w *World) Resume(id actors.NodeID) {
 	}
 	n.paused = false
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "resume")
+	w.reachChanged()
 	parked := n.parked
 	n.parked = nil
 	for _, e := range parked {

@@ -107,8 +107,8 @@ func newLWWCluster(t *testing.T, redis, versions, strip, blind bool) *lwwCluster
 // operation of the history.
 func (lc *lwwCluster) do(t *testing.T, node string, level config.Consistency, f, key, value string) string {
 	lc.proc++
-	out := &sink{}
 	w := lc.c.W
+	out := &timedSink{w: w}
 	sinkAddr := w.Spawn(actors.NodeID(node), fmt.Sprintf("lww-sink%d", lc.proc), func() actors.Behaviour { return out })
 	conn := lc.c.Connect(node, level, level, sinkAddr)
 	op := check.Op{Process: lc.proc, Type: check.Invoke, F: f, Key: key, Level: level.String(), Node: node, DC: "dc1", Time: w.Now()}
@@ -125,7 +125,7 @@ func (lc *lwwCluster) do(t *testing.T, node string, level config.Consistency, f,
 	require.NoError(t, w.RunFor(time.Second))
 	require.Len(t, out.replies, 1, "no reply to %v", cmd)
 	done := op
-	done.Type, done.Time = check.OK, w.Now()
+	done.Type, done.Time = check.OK, out.at // when the reply came
 	reply := out.replies[0]
 	switch {
 	case strings.HasPrefix(reply, "-"):
@@ -137,6 +137,20 @@ func (lc *lwwCluster) do(t *testing.T, node string, level config.Consistency, f,
 	}
 	lc.h = append(lc.h, done)
 	return reply
+}
+
+// timedSink keeps the replies it gets and when the last came.
+type timedSink struct {
+	w       *sim.World
+	replies []string
+	at      time.Duration
+}
+
+func (s *timedSink) Receive(_ actors.Context, m any) {
+	if r, ok := m.(coord.Replies); ok && len(r.Data) > 0 {
+		s.replies = append(s.replies, string(r.Data))
+		s.at = s.w.Now()
+	}
 }
 
 // replay sends a write Exec that node's store saw before to the stores of
@@ -293,4 +307,64 @@ func TestLWWWipedReplicaConverges(t *testing.T) {
 		Config: map[string]any{"read_repairs_enabled": true, "data_store": int(config.Redis)}})
 	require.NoError(t, run.Err)
 	require.True(t, run.Result.Valid, "%s\nfaults: %v", run.Result, run.Faults)
+}
+
+// clockReach: 27 nodes in three racks, one node's clock 300 s ahead.
+// For every other node in turn: the fast node writes k at DC_QUORUM, two
+// heartbeat intervals later the other node writes k, then reads it, at
+// DC_QUORUM. Each of those writes must win over the fast node's
+// (check.CheckLWW, with the world's Reach): every message between nodes
+// carries its sender's clock, and gossip spreads the fast clock to every
+// node within the interval (a Digest to 3 peers a round from each node
+// that has it: an epidemic). clockless sends messages without their
+// clocks (the planted bug): the checker must then see the fast node's
+// writes win.
+func clockReach(t *testing.T, clockless bool) check.Result {
+	c, err := sim.NewCluster(sim.ClusterSpec{Seed: 5, Racks: []int{3}, PerRack: 9, Timeout: 300 * time.Millisecond,
+		Config: map[string]any{"read_repairs_enabled": true}})
+	require.NoError(t, err)
+	c.W.SetClockless(clockless)
+	lc := &lwwCluster{c: c, seen: map[string]*[]store.Exec{}}
+	require.NoError(t, c.W.RunFor(5*time.Second))
+	ids := c.NodeIDs()
+	fast := ids[0]
+	c.W.JumpClock(actors.NodeID(fast), 300*time.Second)
+	q := config.DCQuorum
+	for i, n := range ids[1:] {
+		// The fast node's clock runs on: what each node must have heard
+		// of is its clock at this write.
+		lc.do(t, fast, q, "write", "k", fmt.Sprintf("f%d", i))
+		// The other node writes two heartbeat intervals after the ack.
+		acked := lc.h[len(lc.h)-1].Time
+		require.NoError(t, c.W.Run(acked+2*time.Second))
+		lc.do(t, n, q, "write", "k", fmt.Sprintf("w%d", i))
+		lc.do(t, n, q, "read", "k", "")
+	}
+	w := c.W
+	return check.CheckLWW(lc.h, nil, check.LWWOptions{Margin: 2 * time.Second,
+		Reach: func(from, to string, t0, t1, span time.Duration) bool {
+			return w.Reach(actors.NodeID(from), actors.NodeID(to), t0, t1, span)
+		}})
+}
+
+func TestLWWClockReachesEveryNode(t *testing.T) {
+	r := clockReach(t, false)
+	require.True(t, r.Valid, "%s", r)
+	bad := clockReach(t, true)
+	require.False(t, bad.Valid, "with clocks that never meet the checker should see an older write win")
+	t.Logf("clockless: %s", bad)
+}
+
+// TestLWWPartitionedClocks pins a swarm seed a wider campaign found: a
+// write through a node cut off (a rack's partition, then a bridge) from
+// the node of a later write, whose clock had jumped 228 s ahead, won. No
+// version can order two writes whose nodes' clocks never met: the
+// checker's promise holds only where the world's Reach says a clock
+// could spread (TestLWWClockReachesEveryNode shows it does there).
+func TestLWWPartitionedClocks(t *testing.T) {
+	run := sim.RunLWWSwarm(sim.SwarmSpec{Seed: 227, Racks: []int{3}, PerRack: 3,
+		Config: map[string]any{"read_repairs_enabled": true}})
+	require.NoError(t, run.Err)
+	require.True(t, run.Result.Valid, "%s\nfaults: %v", run.Result, run.Faults)
+	require.Contains(t, fmt.Sprint(run.Faults), "bridge", "the seed no longer draws the faults it pins")
 }

@@ -172,6 +172,9 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	run.Finals, run.Err = c.readReplicas(keys)
 	run.History = rec.H
 	run.Result = check.CheckLWW(rec.H, run.Finals, check.LWWOptions{Margin: 2 * c.Spec.Heartbeat,
+		Reach: func(from, to string, t0, t1, span time.Duration) bool {
+			return w.Reach(actors.NodeID(from), actors.NodeID(to), t0, t1, span)
+		},
 		Options: check.Options{DatastoreLoss: run.Wiped}})
 	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
 	return run

@@ -91,12 +91,14 @@ func (nw *network) transmit(src, dst *node, now time.Duration) []time.Duration {
 func (w *World) SetNet(l Link) {
 	w.net.def = l
 	w.record(recFault, w.now, actors.Addr{}, actors.Addr{}, "set-net")
+	w.reachChanged()
 }
 
 // SetLink overrides the behaviour of the directed link from -> to.
 func (w *World) SetLink(from, to actors.NodeID, l Link) {
 	w.net.links[linkKey{from, to}] = l
 	w.record(recFault, w.now, actors.Addr{Node: from}, actors.Addr{Node: to}, "set-link")
+	w.reachChanged()
 }
 
 // Partition cuts every link between the two groups in both directions.
@@ -116,6 +118,7 @@ func (w *World) PartitionOneWay(from, to []actors.NodeID) {
 			}
 		}
 	}
+	w.reachChanged()
 }
 
 // Isolate cuts the given nodes off from every other node.
@@ -141,6 +144,7 @@ func (w *World) IsolateDC(dc string) {
 func (w *World) Heal() {
 	w.net.blocked = map[linkKey]bool{}
 	w.record(recFault, w.now, actors.Addr{}, actors.Addr{}, "heal")
+	w.reachChanged()
 }
 
 // Blocked reports whether the directed link from -> to is cut.

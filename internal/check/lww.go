@@ -13,6 +13,14 @@ type LWWOptions struct {
 	// invoked to be ordered after it whatever the nodes' clocks (two gossip
 	// intervals: every node's clock has merged the first write's by then).
 	Margin time.Duration
+	// Reach, when set, narrows that promise to the runs' facts: a write
+	// acknowledged through node from at t0 precedes one invoked through
+	// node to at t1 only if Reach(from, to, t0, t1, Margin) (the
+	// simulator's World.Reach: from's clock surely reached to in time). A
+	// cut, lossy or slow network, a pause or a crash of from can keep a
+	// clock from spreading for any length of time, and no system orders
+	// two writes by clocks it could not compare. Nil: Margin alone.
+	Reach func(from, to string, t0, t1, span time.Duration) bool
 }
 
 // Final is what one replica of a key held once the run had settled: its
@@ -25,7 +33,8 @@ type Final struct {
 // last-writer-wins replicas. Writes are F "write" (Value unique across the
 // history) and F "delete" (no value); reads are F "read" with the value
 // read in Value ("" for a miss). A write w1 precedes w2 when w1 was
-// acknowledged and w2 invoked at least Margin later. The promises:
+// acknowledged and w2 invoked at least Margin later (and, with Reach, w1's
+// node's clock could reach w2's node in between). The promises:
 //
 //   - no-phantoms (every level, every fault): a read returns "" or a value
 //     some write was invoked for before the read completed.
@@ -49,7 +58,7 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 	}
 	type write struct {
 		value              string // "" for a delete
-		level, dc          string
+		level, dc, node    string
 		invoked, acked     time.Duration
 		ok                 bool
 		process            int
@@ -66,14 +75,19 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 		if _, ok := writes[o.inv.Key]; !ok {
 			writes[o.inv.Key] = []write{origin}
 		}
-		w := write{value: o.inv.Value, level: o.inv.Level, dc: o.inv.DC, invoked: o.inv.Time, acked: o.done.Time,
+		w := write{value: o.inv.Value, level: o.inv.Level, dc: o.inv.DC, node: o.inv.Node, invoked: o.inv.Time, acked: o.done.Time,
 			ok: o.done.Type == OK, process: o.inv.Process, isDelete: o.inv.F == "delete"}
 		writes[o.inv.Key] = append(writes[o.inv.Key], w)
 		if !w.isDelete {
 			byValue[o.inv.Key+"\x00"+w.value] = w
 		}
 	}
-	precedes := func(a, b write) bool { return a.ok && b.invoked >= a.acked+opts.Margin }
+	precedes := func(a, b write) bool {
+		if !a.ok || b.invoked < a.acked+opts.Margin {
+			return false
+		}
+		return a.isOrigin || opts.Reach == nil || opts.Reach(a.node, b.node, a.acked, b.invoked, opts.Margin)
+	}
 	// allowed reports whether value may be what a read that began at start
 	// (and ended at end) returns, and if not, which write shows it.
 	type why struct{ old, newer write }

@@ -35,6 +35,18 @@ func hist(ops ...[]Op) History {
 
 const s = time.Second
 
+// reach is LWWOptions whose Reach answers ok, after checking what it is
+// asked: from the first write's node at its ack to the second's
+// invocation, over the margin.
+func reach(ok bool) LWWOptions {
+	return LWWOptions{Margin: 2 * s, Reach: func(from, to string, t0, t1, span time.Duration) bool {
+		if from != "n1" || to != "n1" || t0 != s || t1 != 5*s || span != 2*s {
+			panic("Reach asked the wrong question")
+		}
+		return ok
+	}}
+}
+
 func TestCheckLWW(t *testing.T) {
 	opts := LWWOptions{Margin: 2 * s}
 	for _, tc := range []struct {
@@ -52,6 +64,14 @@ func TestCheckLWW(t *testing.T) {
 			lwwOp(1, "write", "k", "a", DCQuorum, 0, s, OK),
 			lwwOp(2, "write", "k", "b", DCQuorum, 5*s, 6*s, OK),
 			lwwOp(3, "read", "k", "a", DCQuorum, 7*s, 8*s, OK)), nil, opts, "newest-write-wins"},
+		{"the older write's node could not reach the newer's: no promise", hist(
+			lwwOp(1, "write", "k", "a", DCQuorum, 0, s, OK),
+			lwwOp(2, "write", "k", "b", DCQuorum, 5*s, 6*s, OK),
+			lwwOp(3, "read", "k", "a", DCQuorum, 7*s, 8*s, OK)), nil, reach(false), ""},
+		{"the older write's node reached the newer's: the promise holds", hist(
+			lwwOp(1, "write", "k", "a", DCQuorum, 0, s, OK),
+			lwwOp(2, "write", "k", "b", DCQuorum, 5*s, 6*s, OK),
+			lwwOp(3, "read", "k", "a", DCQuorum, 7*s, 8*s, OK)), nil, reach(true), "newest-write-wins"},
 		{"concurrent writes: either may win", hist(
 			lwwOp(1, "write", "k", "a", DCQuorum, 0, s, OK),
 			lwwOp(2, "write", "k", "b", DCQuorum, 2*s, 3*s, OK), // within the margin
