@@ -98,6 +98,7 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 			PeerID:    simPeerID,
 			StoreSeed: uint64(spec.Seed) + uint64(i),
 			Version:   "sim",
+			HintLog:   NewHintLog,
 			WrapStore: func(p actors.Producer) actors.Producer {
 				if spec.WrapStore != nil {
 					return spec.WrapStore(id, p)

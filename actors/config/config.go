@@ -86,6 +86,28 @@ type Config struct {
 	// late cannot bring it back (Cassandra's gc_grace). Default 86400000
 	// ms (24 h).
 	TombstoneTTL time.Duration
+	// HintedHandoff (hinted_handoff; dynonode): versioned writes a replica
+	// could not take are kept as hints and replayed when it is back.
+	// Default true (with versions on, in a cluster).
+	HintedHandoff bool
+	// HintsDir (hints_dir; dynonode) holds the hint logs, one file per
+	// target node. Default "": a directory named after dyn_listen under
+	// the system's temporary directory (see the daemon's doc).
+	HintsDir string
+	// MaxHintsBytes (max_hints_bytes; dynonode) bounds the hints kept for
+	// one target; beyond it new hints are dropped and counted. Default
+	// 268435456 (256 MiB).
+	MaxHintsBytes int
+	// MaxHintWindow (max_hint_window, ms; dynonode) is how long a hint is
+	// kept for a target that stays away (Cassandra's
+	// max_hint_window). Default 10800000 ms (3 h).
+	MaxHintWindow time.Duration
+	// HintsReplayRate (hints_replay_rate; dynonode) bounds the hints
+	// replayed per second. Default 10000.
+	HintsReplayRate int
+	// HintsSyncInterval (hints_sync_interval, ms; dynonode) is how often
+	// the hint logs are fsynced. Default 100 ms.
+	HintsSyncInterval time.Duration
 
 	// SecureServerOption (secure_server_option) says which peer links are
 	// encrypted. Default none; an unknown value is a warning and means none.
@@ -159,6 +181,10 @@ const (
 	DefaultGossipInterval  = 30000 * time.Millisecond
 	DefaultHeartbeat       = 1000 * time.Millisecond
 	DefaultTombstoneTTL    = 86400000 * time.Millisecond
+	DefaultMaxHintsBytes   = 256 << 20
+	DefaultMaxHintWindow   = 10800000 * time.Millisecond
+	DefaultHintsReplayRate = 10000
+	DefaultHintsSync       = 100 * time.Millisecond
 	DefaultPhiThreshold    = 8
 	DefaultEnv             = "aws"
 	DefaultConnMsgRate     = 50000
@@ -191,6 +217,11 @@ func defaults() *Config {
 		AutoEjectHosts:        true,
 		Versions:              true,
 		TombstoneTTL:          DefaultTombstoneTTL,
+		HintedHandoff:         true,
+		MaxHintsBytes:         DefaultMaxHintsBytes,
+		MaxHintWindow:         DefaultMaxHintWindow,
+		HintsReplayRate:       DefaultHintsReplayRate,
+		HintsSyncInterval:     DefaultHintsSync,
 		ServerRetryTimeout:    DefaultServerRetry,
 		ServerFailureLimit:    DefaultFailureLimit,
 		Backlog:               DefaultBacklog,

@@ -59,6 +59,14 @@ func Format(c *Config) []byte {
 	kv("read_repairs_enabled", strconv.FormatBool(c.ReadRepairs))
 	kv("versions", strconv.FormatBool(c.Versions))
 	kv("tombstone_ttl", ms(c.TombstoneTTL))
+	kv("hinted_handoff", strconv.FormatBool(c.HintedHandoff))
+	if c.HintsDir != "" {
+		kv("hints_dir", quote(c.HintsDir))
+	}
+	kv("max_hints_bytes", strconv.Itoa(c.MaxHintsBytes))
+	kv("max_hint_window", ms(c.MaxHintWindow))
+	kv("hints_replay_rate", strconv.Itoa(c.HintsReplayRate))
+	kv("hints_sync_interval", ms(c.HintsSyncInterval))
 	kv("secure_server_option", c.SecureServerOption.String())
 	kv("pem_key_file", quote(c.PEMKeyFile))
 	kv("recon_key_file", quote(c.ReconKeyFile))

@@ -99,6 +99,7 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 		c.p.endTurn(ctx, &c.cfg)
 	case tick:
 		c.p.sweep(ctx.Now())
+		c.p.expireHandoffs(ctx, &c.cfg, ctx.Now(), false)
 		c.p.endTurn(ctx, &c.cfg)
 	case statsTick:
 		c.p.sendStats(ctx, c.cfg.Stats)

@@ -99,6 +99,7 @@ type pipeline struct {
 	counts    *Counts   // requests answered since the last report; nil: none
 	reporting bool      // a statsTick is scheduled
 
+	ho     handoff     // writes awaiting their replicas, for hints (handoff.go)
 	bg     []bgRepair  // background read repairs waiting for their dump
 	cmp    []bgCompare // background comparisons waiting for their dumps
 	late   []lateWatch // decided DC_QUORUM reads still owed answers
@@ -125,6 +126,7 @@ func (p *pipeline) start(ctx actors.Context, cfg *Config) {
 // stop reports the counts left to the stats actor and unsubscribes from
 // the gossiper.
 func (p *pipeline) stop(ctx actors.Context, cfg *Config) {
+	p.expireHandoffs(ctx, cfg, ctx.Now(), true)
 	p.sendStats(ctx, cfg.Stats)
 	if !cfg.Gossip.IsZero() {
 		ctx.Send(cfg.Gossip, gossip.Unsubscribe{})
@@ -254,6 +256,7 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		pt.key, pt.args, pt.tally.versioned, pt.tally.lazy, pt.tally.firstWins = o.key, args, true, true, cfg.plantFirstWins
 	}
 	t := &pt.tally
+	hinted := write && p.hintsOn(cfg, o)
 	for r, rep := range reps {
 		if !write && !t.awaits(r) {
 			continue
@@ -262,6 +265,9 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		switch {
 		case !view.Usable(rep.Node, write):
 			f = peerDown
+			if hinted {
+				p.hint(ctx, cfg, rep.Node, args, o.version) // never sent: any write may be replayed
+			}
 		case r >= maxReplicas:
 			f = tooManyReplicas
 		}
@@ -273,10 +279,15 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 			continue
 		}
 		// A write to a replica whose answer does not count (DC_ONE's other
-		// racks, DCs outside the quorum) asks for no answer.
+		// racks, DCs outside the quorum) asks for no answer, unless hints
+		// are on: a failure must then be seen.
+		id := execID(s.firstPart+uint64(i), r)
+		if hinted {
+			p.track(id, rep.Node, args, o.version, s.deadline, t.awaits(r))
+		}
 		p.execs = append(p.execs, outExec{
 			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
-			exec: store.Exec{ID: execID(s.firstPart+uint64(i), r), Args: args, Quiet: !t.awaits(r), Version: o.version},
+			exec: store.Exec{ID: id, Args: args, Quiet: !t.awaits(r) && !hinted, Version: o.version},
 		})
 	}
 }
@@ -349,6 +360,11 @@ func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
 	case r.ID&bgRepairID != 0:
 		p.bgRepairResult(cfg, r)
 		return
+	}
+	if len(p.ho.fifo) > 0 {
+		if tracked, unawaited := p.handedOff(ctx, cfg, r); tracked && unawaited {
+			return
+		}
 	}
 	second := r.ID&secondID != 0
 	id := r.ID &^ secondID
@@ -520,7 +536,7 @@ func (p *pipeline) slot(seq uint64) *slot {
 
 // armTimer makes sure a sweep is scheduled while requests are outstanding.
 func (p *pipeline) armTimer(ctx actors.Context) {
-	if p.ticking || (len(p.slots) == 0 && len(p.bg) == 0) || p.timeout <= 0 {
+	if p.ticking || (len(p.slots) == 0 && len(p.bg) == 0 && len(p.ho.fifo) == 0) || p.timeout <= 0 {
 		return
 	}
 	p.ticking = true

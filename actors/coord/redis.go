@@ -53,6 +53,10 @@ type Config struct {
 	// DC_QUORUM reads on. The synchronous repairs of the safe levels run
 	// whenever Versions is on.
 	ReadRepairs bool
+	// Hints is this node's hint manager (actors/hints): versioned writes a
+	// replica could not take are handed to it (see handoff.go). Zero:
+	// hinted handoff off.
+	Hints actors.Addr
 	// RepairsInFlight bounds the background repairs a connection awaits
 	// at once; beyond it they are dropped and counted. Zero:
 	// DefaultRepairsInFlight.
@@ -114,6 +118,7 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		c.p.endTurn(ctx, &c.cfg)
 	case tick:
 		c.p.sweep(ctx.Now())
+		c.p.expireHandoffs(ctx, &c.cfg, ctx.Now(), false)
 		c.p.endTurn(ctx, &c.cfg)
 	case statsTick:
 		c.p.sendStats(ctx, c.cfg.Stats)

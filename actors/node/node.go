@@ -9,6 +9,7 @@ import (
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/actors/store"
@@ -17,9 +18,11 @@ import (
 // Actor names, the same on every node: peers address each other's store
 // and gossiper by them.
 const (
-	StoreName  = "store"
-	GossipName = "gossip"
-	StatsName  = stats.Name
+	StoreName   = "store"
+	GossipName  = "gossip"
+	StatsName   = stats.Name
+	HintsName   = "hints"
+	HintLogName = "hintlog"
 )
 
 // Deps is what a runtime hands the assembly.
@@ -47,6 +50,10 @@ type Deps struct {
 	AdminMode bool
 	// Version is what INFO, HELLO and memcached's version report.
 	Version string
+	// HintLog makes the hint log (actors/hints' log protocol): files
+	// under hints_dir in the daemon, a durable actor in the simulator.
+	// Nil: hints live in memory only.
+	HintLog actors.Producer
 }
 
 // Node is one assembled node: what Boot spawns and what its client
@@ -129,7 +136,23 @@ func (n *Node) Versioned() bool { return n.cfg.Versions && n.cfg.DataStore != co
 // Durable names the actors whose state lives beside the node process (the
 // datastore): a runtime that restarts the node keeps them unless the
 // datastore itself is lost.
-func (n *Node) Durable() []string { return []string{StoreName} }
+func (n *Node) Durable() []string { return []string{StoreName, HintLogName} }
+
+// Hints reports whether the node hands writes off (hinted_handoff): with
+// versions on (a replayed hint must apply only where newer), in a
+// cluster (the node gossips).
+func (n *Node) Hints() bool { return n.cfg.HintedHandoff && n.Versioned() && n.Gossips() }
+
+// HintsConfig is the hint manager's setup from the config.
+func (n *Node) HintsConfig() hints.Config {
+	c := hints.Config{Self: string(n.id), StoreName: StoreName, GossipName: GossipName,
+		MaxBytes: int64(n.cfg.MaxHintsBytes), MaxWindow: n.cfg.MaxHintWindow, Rate: n.cfg.HintsReplayRate,
+		Timeout: n.cfg.Timeout}
+	if n.deps.HintLog != nil {
+		c.LogName = HintLogName
+	}
+	return c
+}
 
 // Boot spawns the node's actors: the store adapter, the stats actor and,
 // when the node gossips, the gossiper. It runs at start and again after a
@@ -144,6 +167,14 @@ func (n *Node) Boot(s actors.Spawner) error {
 	if n.Gossips() {
 		if s.Spawn(GossipName, gossip.New(n.GossipConfig())).IsZero() {
 			return errors.New("cannot start the gossiper")
+		}
+	}
+	if n.Hints() {
+		if n.deps.HintLog != nil && s.Spawn(HintLogName, n.deps.HintLog).IsZero() {
+			return errors.New("cannot start the hint log")
+		}
+		if s.Spawn(HintsName, hints.New(n.HintsConfig())).IsZero() {
+			return errors.New("cannot start the hint manager")
 		}
 	}
 	return nil
@@ -205,6 +236,9 @@ func (n *Node) Coordinator(c Conn) actors.Producer {
 	}
 	if n.Gossips() {
 		cfg.Gossip = actors.Addr{Node: n.id, Name: GossipName}
+	}
+	if n.Hints() {
+		cfg.Hints = actors.Addr{Node: n.id, Name: HintsName}
 	}
 	if n.cfg.DataStore == config.Memcached {
 		return coord.NewMemcached(cfg)
