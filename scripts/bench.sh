@@ -142,6 +142,7 @@ cluster() {
 			echo "  datacenter: dc1"
 			echo "  rack: rack$i"
 			echo "  tokens: '0'"
+			echo "  hints_dir: $work/hints-$name$i"
 			if [ "$store" = redis ]; then
 				echo "  servers:"
 				echo "  - 127.0.0.$net$i:17010:1"
@@ -165,6 +166,10 @@ if wanted cluster-DC_; then cluster 3 rack redis "versions: true"; fi
 if wanted cluster-unversioned-DC_; then cluster 6 nrack redis "versions: false"; fi
 if wanted cluster-embedded-DC_; then cluster 4 erack embedded "versions: true"; fi
 if wanted cluster-embedded-unversioned-; then cluster 5 urack embedded "versions: false"; fi
+# cluster-nohints-*: as cluster-* (versions in each rack's redis) with
+# hinted_handoff: false, on 127.0.0.71..73: what hinted handoff costs a
+# healthy cluster.
+if wanted cluster-nohints-DC_; then cluster 7 hrack redis "hinted_handoff: false"; fi
 
 # cluster_of TARGET: its cluster's NET, node NAME prefix and STORE (see cluster).
 cluster_of() {
@@ -172,6 +177,7 @@ cluster_of() {
 	cluster-embedded-unversioned-*) echo 5 urack embedded ;;
 	cluster-embedded-*) echo 4 erack embedded ;;
 	cluster-unversioned-*) echo 6 nrack redis ;;
+	cluster-nohints-*) echo 7 hrack redis ;;
 	cluster-*) echo 3 rack redis ;;
 	esac
 }
@@ -259,6 +265,7 @@ servers_of() {
 	cluster-embedded-unversioned-*) echo urack1 urack2 urack3 ;;
 	cluster-embedded-*) echo erack1 erack2 erack3 ;;
 	cluster-unversioned-*) echo nrack1 nrack2 nrack3 nrack1-redis nrack2-redis nrack3-redis ;;
+	cluster-nohints-*) echo hrack1 hrack2 hrack3 hrack1-redis hrack2-redis hrack3-redis ;;
 	cluster-*) echo rack1 rack2 rack3 rack1-redis rack2-redis rack3-redis ;;
 	esac
 }
@@ -275,6 +282,7 @@ targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynon
 	"dynonode-embedded-unversioned 127.0.0.1 17104"
 	"cluster-DC_ONE 127.0.0.31 17110" "cluster-DC_QUORUM 127.0.0.31 17110"
 	"cluster-unversioned-DC_ONE 127.0.0.61 17110" "cluster-unversioned-DC_QUORUM 127.0.0.61 17110"
+	"cluster-nohints-DC_ONE 127.0.0.71 17110" "cluster-nohints-DC_QUORUM 127.0.0.71 17110"
 	"cluster-embedded-DC_ONE 127.0.0.41 17110" "cluster-embedded-DC_QUORUM 127.0.0.41 17110"
 	"cluster-embedded-unversioned-DC_ONE 127.0.0.51 17110" "cluster-embedded-unversioned-DC_QUORUM 127.0.0.51 17110")
 : >"$work/raw.csv"
@@ -389,6 +397,27 @@ if pairs:
     print("| versioned / unversioned | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
     print("|---|" + "---|" * len(cols))
     for v, u in pairs:
+        cells = []
+        for p, t in cols:
+            if (v, p, t) not in med or (u, p, t) not in med:
+                cells.append("-")
+                continue
+            rs = [by_round[(r, v, p, t)] / by_round[(r, u, p, t)] for (r, nn, pp, tt) in by_round
+                  if (nn, pp, tt) == (v, p, t) and (r, u, p, t) in by_round]
+            sv, su = c((v, p, t))[2], c((u, p, t))[2]
+            cpu_ratio = f"{sv / su:.2f}" if su > 0 else "-"
+            cells.append(f"{m((v, p, t))[0] / m((u, p, t))[0]:.2f} [{min(rs):.2f}-{max(rs):.2f}], CPU {cpu_ratio}")
+        print(f"| {v} | " + " | ".join(cells) + " |")
+# What hinted handoff costs a healthy cluster: hints on (the default)
+# against hinted_handoff: false, both versioned on Redis.
+hpairs = [(v, u) for v, u in (("cluster-DC_ONE", "cluster-nohints-DC_ONE"), ("cluster-DC_QUORUM", "cluster-nohints-DC_QUORUM"))
+          if v in names and u in names]
+if hpairs:
+    print("\nHinted handoff, healthy cluster: hints on / off (hinted_handoff: true against false), ops/s ratio of the medians, "
+          "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, on / off:\n")
+    print("| on / off | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for v, u in hpairs:
         cells = []
         for p, t in cols:
             if (v, p, t) not in med or (u, p, t) not in med:

@@ -71,9 +71,11 @@ func startCluster(t *testing.T, base int, extra string, layout ...string) []*clu
   servers:
   - %s:1
   data_store: 0
+  hints_dir: %s
   dyn_seeds:
 %s
-%s`, n.listen, n.dyn, n.stats, n.dc, n.rack, n.token, n.redis.Addr, strings.Join(seeds, "\n"), extra)
+%s`, n.listen, n.dyn, n.stats, n.dc, n.rack, n.token, n.redis.Addr, filepath.Join(dir, fmt.Sprintf("hints%d", i)),
+			strings.Join(seeds, "\n"), extra)
 		path := filepath.Join(dir, fmt.Sprintf("node%d.yml", i))
 		require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
 		n.proc = testproc.Start(t, "dynonode "+n.listen, binary, []string{"-c", path, "-v", "4"}, n.listen)

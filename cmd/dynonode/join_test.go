@@ -41,9 +41,10 @@ func startJoinNode(t *testing.T, dir string, n *joinNode, seeds []*joinNode) {
   tokens: '%d'
   data_store: 2
   enable_gossip: true
+  hints_dir: %s
   dyn_seeds:
 %s
-%s`, n.listen, n.dyn, n.adm, n.dc, n.rack, n.token, strings.Join(list, "\n"), n.extra)
+%s`, n.listen, n.dyn, n.adm, n.dc, n.rack, n.token, filepath.Join(dir, "hints-"+n.name), strings.Join(list, "\n"), n.extra)
 	path := filepath.Join(dir, n.name+".yml")
 	require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
 	n.proc = testproc.Start(t, "dynonode "+n.name, binary, append([]string{"-c", path, "-v", "6"}, n.flags...), n.listen)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/hints"
+	"github.com/dynonode/dynonode/actors/node"
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/netio/admin"
 	"github.com/dynonode/dynonode/netio/datastore"
@@ -25,6 +27,7 @@ type adminWiring struct {
 	level    admin.LogLevel
 	log      *slog.Logger
 	gossip   actors.Addr // zero when the node runs no gossiper
+	hints    bool        // the node runs a hint manager (node.HintsName)
 }
 
 // newAdmin builds the admin server over the node's counters; request
@@ -99,5 +102,31 @@ func newAdmin(w adminWiring) *admin.Server {
 		// No gossiper: /cluster_describe shows the configuration.
 		opts.Members = nil
 	}
+	if w.hints {
+		opts.Hints = func() (hints.Status, error) { return hintStatus(w.node) }
+		opts.DropHints = func(target string) (hints.Status, error) {
+			w.node.Send(actors.Addr{Node: w.node.ID(), Name: "admin"}, actors.Addr{Node: w.node.ID(), Name: node.HintsName}, hints.Drop{Target: target})
+			return hintStatus(w.node) // after the Drop: one mailbox, in order
+		}
+	}
 	return admin.New(opts)
+}
+
+// hintStatus reads the hint manager's status inside its turn.
+func hintStatus(n *transport.Node) (hints.Status, error) {
+	got := make(chan hints.Status, 1)
+	err := n.Inspect(node.HintsName, 2*time.Second, func(b actors.Behaviour) {
+		if m, ok := b.(*hints.Manager); ok {
+			got <- m.Snapshot(time.Now())
+		}
+	})
+	if err != nil {
+		return hints.Status{}, err
+	}
+	select {
+	case s := <-got:
+		return s, nil
+	default:
+		return hints.Status{}, fmt.Errorf("actor %s is not the hint manager", node.HintsName)
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -17,6 +20,7 @@ import (
 	"github.com/dynonode/dynonode/netio/admit"
 	"github.com/dynonode/dynonode/netio/datastore"
 	"github.com/dynonode/dynonode/netio/frontend"
+	"github.com/dynonode/dynonode/netio/hintlog"
 	"github.com/dynonode/dynonode/netio/seeds"
 	"github.com/dynonode/dynonode/transport"
 )
@@ -78,6 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 		HashSeed:  secretSeed(),
 		AdminMode: opts.AdminOperation > 0,
 		Version:   version,
+		HintLog:   hintlog.New(hintlog.Options{Dir: hintsDir(cfg), SyncInterval: cfg.HintsSyncInterval, Log: log}),
 	})
 	if err != nil {
 		return err
@@ -122,7 +127,8 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	}
 	var fe *frontend.Listener
 	host := newClientHost(tnode)
-	adm := newAdmin(adminWiring{cfg: cfg, node: tnode, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr})
+	adm := newAdmin(adminWiring{cfg: cfg, node: tnode, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr,
+		hints: asm.Hints()})
 	grace := opts.DrainTimeout
 	if grace <= 0 {
 		grace = defaultDrain
@@ -176,4 +182,15 @@ func peerListen(cfg *config.Config) string {
 		return ""
 	}
 	return cfg.DynListen.String()
+}
+
+// hintsDir is where the node's hint logs live: hints_dir, or by default
+// dynonode-hints/<dyn_listen, ':' as '_'> under the system's temporary
+// directory ($TMPDIR, else /tmp), so that nodes sharing a machine (make
+// run, tests) keep apart and a restarted node finds its own.
+func hintsDir(cfg *config.Config) string {
+	if cfg.HintsDir != "" {
+		return cfg.HintsDir
+	}
+	return filepath.Join(os.TempDir(), "dynonode-hints", strings.ReplaceAll(cfg.DynListen.String(), ":", "_"))
 }

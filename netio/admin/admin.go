@@ -13,6 +13,7 @@ import (
 
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/netio/datastore"
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,11 @@ type Options struct {
 	// Members, when set, is the gossiper's live membership: cluster
 	// descriptions then show who is up.
 	Members func() ([]gossip.MemberView, error)
+	// Hints reads the hint manager's status; DropHints drops one target's
+	// hints and returns the status after. Nil where the node keeps no
+	// hints (hinted_handoff off, versions off, a node alone).
+	Hints     func() (hints.Status, error)
+	DropHints func(target string) (hints.Status, error)
 	// Logger receives a line per setting changed.
 	Logger *slog.Logger
 }
@@ -180,6 +186,8 @@ func (s *Server) endpoints() []endpoint {
 		{"/peer/{verb}/{host}", "verb up|down|reset, host a peer's host or all: record the peer's state " +
 			"(NORMAL, DOWN, RESET), shown by /cluster_describe; routing does not use it", s.setPeer},
 		{"/read_repairs/{verb}", "enable|disable: background read repair of DC_QUORUM reads (versions on); new connections only", s.setReadRepairs},
+		{"/hints", "hinted handoff: hints stored, replayed, dropped, and per target node the hints waiting, their bytes and the oldest's age, as JSON", s.getHints},
+		{"/hints/drop/{target}", "drop every hint waiting for target (a node id, as /hints lists it); anti-entropy must then repair it", s.dropHints},
 	}
 }
 
@@ -361,4 +369,42 @@ func (s *Server) setReadRepairs(w http.ResponseWriter, r *http.Request) {
 		state = "ENABLED"
 	}
 	text(w, "Read Repairs: "+state+"\r\n")
+}
+
+// hintsJSON is a hints.Status as /hints shows it.
+func hintsJSON(st hints.Status) obj {
+	targets := make([]obj, 0, len(st.Targets))
+	for _, t := range st.Targets {
+		targets = append(targets, obj{{"target", t.Target}, {"hints", t.Hints}, {"bytes", t.Bytes}, {"oldest_ms", t.Oldest.Milliseconds()}})
+	}
+	return obj{{"stored", st.Stored}, {"replayed", st.Replayed}, {"dropped", st.Dropped}, {"write_errors", st.WriteErrors},
+		{"targets", targets}}
+}
+
+func (s *Server) getHints(w http.ResponseWriter, _ *http.Request) {
+	if s.opts.Hints == nil {
+		fail(w, http.StatusNotFound, "this node keeps no hints (hinted_handoff off, versions off, or no peers)")
+		return
+	}
+	st, err := s.opts.Hints()
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "hint manager: %v", err)
+		return
+	}
+	writeJSON(w, hintsJSON(st))
+}
+
+func (s *Server) dropHints(w http.ResponseWriter, r *http.Request) {
+	if s.opts.DropHints == nil {
+		fail(w, http.StatusNotFound, "this node keeps no hints (hinted_handoff off, versions off, or no peers)")
+		return
+	}
+	target := r.PathValue("target")
+	st, err := s.opts.DropHints(target)
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "hint manager: %v", err)
+		return
+	}
+	s.opts.Logger.Warn("hints dropped by the operator: anti-entropy must repair the target", "target", target)
+	writeJSON(w, hintsJSON(st))
 }

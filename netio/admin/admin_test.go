@@ -7,10 +7,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/netio/admin"
 	"github.com/stretchr/testify/assert"
@@ -165,4 +167,45 @@ func TestReadRepairCounters(t *testing.T) {
 		"dynonode_read_repair_stale_replicas_total 9", "dynonode_read_version_rereads_total 4"} {
 		assert.Contains(t, body, want)
 	}
+}
+
+// /hints, /hints/drop and the hints_* fields of /info and /metrics show
+// the hint manager's status; a node without hints answers 404.
+func TestHintsEndpoints(t *testing.T) {
+	st := hints.Status{Stored: 12, Replayed: 9, Dropped: 1, WriteErrors: 2,
+		Targets: []hints.TargetStatus{{Target: "127.0.0.2:8101", Hints: 2, Bytes: 150, Oldest: 1500 * time.Millisecond}}}
+	var dropped string
+	s := admin.New(admin.Options{Config: cfg(t),
+		Hints: func() (hints.Status, error) { return st, nil },
+		DropHints: func(target string) (hints.Status, error) {
+			dropped = target
+			after := st
+			after.Targets, after.Dropped = nil, st.Dropped+2
+			return after, nil
+		}})
+	code, body := get(t, s, "GET", "/hints")
+	require.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"stored":12,"replayed":9,"dropped":1,"write_errors":2,`+
+		`"targets":[{"target":"127.0.0.2:8101","hints":2,"bytes":150,"oldest_ms":1500}]}`, body)
+	_, body = get(t, s, "GET", "/info")
+	for _, want := range []string{`"hints_stored":12`, `"hints_replayed":9`, `"hints_dropped":1`, `"hints_write_errors":2`,
+		`"hints_pending":2`, `"hints_pending_bytes":150`, `"hints_oldest_ms":1500`} {
+		assert.Contains(t, body, want)
+	}
+	_, body = get(t, s, "GET", "/metrics")
+	for _, want := range []string{"dynonode_hints_stored_total 12", "dynonode_hints_replayed_total 9", "dynonode_hints_dropped_total 1",
+		`dynonode_hints_pending{target="127.0.0.2:8101"} 2`, `dynonode_hints_pending_bytes{target="127.0.0.2:8101"} 150`,
+		`dynonode_hints_oldest_seconds{target="127.0.0.2:8101"} 1.5`} {
+		assert.Contains(t, body, want)
+	}
+	code, body = get(t, s, "GET", "/hints/drop/127.0.0.2:8101")
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "127.0.0.2:8101", dropped)
+	assert.JSONEq(t, `{"stored":12,"replayed":9,"dropped":3,"write_errors":2,"targets":[]}`, body)
+
+	none := admin.New(admin.Options{Config: cfg(t)})
+	code, _ = get(t, none, "GET", "/hints")
+	assert.Equal(t, http.StatusNotFound, code)
+	_, body = get(t, none, "GET", "/info")
+	assert.Contains(t, body, `"hints_pending":0`)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/stats"
 )
 
@@ -181,6 +182,19 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"read_repair_stale_replicas":    t.StaleReplicas,
 		"read_version_rereads":          t.VersionRereads,
 	}
+	var hs hints.Status
+	if s.opts.Hints != nil {
+		hs, _ = s.opts.Hints()
+	}
+	var pending, pendingBytes, oldest int64
+	for _, ts := range hs.Targets {
+		pending += int64(ts.Hints)
+		pendingBytes += ts.Bytes
+		oldest = max(oldest, ts.Oldest.Milliseconds())
+	}
+	measured["hints_stored"], measured["hints_replayed"], measured["hints_dropped"] = hs.Stored, hs.Replayed, hs.Dropped
+	measured["hints_write_errors"], measured["hints_pending"], measured["hints_pending_bytes"] = hs.WriteErrors, pending, pendingBytes
+	measured["hints_oldest_ms"] = oldest
 	names := []string{"client_eof", "client_err", "client_connections", "client_read_requests", "client_write_requests",
 		"client_dropped_requests", "client_non_quorum_w_responses", "client_non_quorum_r_responses", "server_ejects",
 		"dnode_client_eof", "dnode_client_err", "dnode_client_connections", "dnode_client_in_queue", "dnode_client_in_queue_bytes",
@@ -191,7 +205,9 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"peer_in_queue", "peer_in_queue_bytes", "peer_out_queue", "peer_out_queue_bytes",
 		"remote_peer_in_queue", "remote_peer_in_queue_bytes", "remote_peer_out_queue", "remote_peer_out_queue_bytes",
 		"peer_mismatch_requests", "forward_error", "fragments", "stats_count",
-		"read_repairs_sent", "read_repairs_dropped", "read_repair_stale_replicas", "read_version_rereads"}
+		"read_repairs_sent", "read_repairs_dropped", "read_repair_stale_replicas", "read_version_rereads",
+		"hints_stored", "hints_replayed", "hints_dropped", "hints_write_errors", "hints_pending", "hints_pending_bytes",
+		"hints_oldest_ms"}
 	out := make(obj, 0, len(names)+1)
 	for _, n := range names {
 		v, ok := measured[n]

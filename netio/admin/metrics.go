@@ -32,6 +32,13 @@ var (
 	descRepairsSent    = desc("read_repairs_sent_total", "Read repair writes (DYNO.RESTORE, DYNO.DEL) sent to stale replicas, synchronous and background.")
 	descRepairsDropped = desc("read_repairs_dropped_total", "Background read repairs dropped because the coordinator had its maximum in flight.")
 	descStaleReplicas  = desc("read_repair_stale_replicas_total", "Replicas that answered a read with an older version than another replica.")
+	descHintsStored    = desc("hints_stored_total", "Writes kept as hints for a replica that could not take them.")
+	descHintsReplayed  = desc("hints_replayed_total", "Hints delivered to their target.")
+	descHintsDropped   = desc("hints_dropped_total", "Hints dropped (max_hints_bytes, max_hint_window, or an operator): anti-entropy must repair their target.")
+	descHintsErrors    = desc("hints_write_errors_total", "Hints the hint log could not write (kept in memory only).")
+	descHintsPending   = desc("hints_pending", "Hints waiting for a target.", "target")
+	descHintsBytes     = desc("hints_pending_bytes", "Bytes of the hints waiting for a target.", "target")
+	descHintsOldest    = desc("hints_oldest_seconds", "Age of the oldest hint waiting for a target.", "target")
 	descVersionRereads = desc("read_version_rereads_total", "Versioned reads asked again with versions because their replicas answered differently without.")
 
 	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
@@ -64,6 +71,7 @@ type collector struct{ s *Server }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
 		descRepairsSent, descRepairsDropped, descStaleReplicas, descVersionRereads,
+		descHintsStored, descHintsReplayed, descHintsDropped, descHintsErrors, descHintsPending, descHintsBytes, descHintsOldest,
 		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
@@ -124,6 +132,19 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	} else {
 		gauge(descStatsUp, 0)
+	}
+	if s.opts.Hints != nil {
+		if hs, err := s.opts.Hints(); err == nil {
+			counter(descHintsStored, hs.Stored)
+			counter(descHintsReplayed, hs.Replayed)
+			counter(descHintsDropped, hs.Dropped)
+			counter(descHintsErrors, hs.WriteErrors)
+			for _, t := range hs.Targets {
+				gauge(descHintsPending, int64(t.Hints), t.Target)
+				gauge(descHintsBytes, t.Bytes, t.Target)
+				ch <- prometheus.MustNewConstMetric(descHintsOldest, prometheus.GaugeValue, t.Oldest.Seconds(), t.Target)
+			}
+		}
 	}
 	if s.opts.Clients != nil {
 		cs := s.opts.Clients()
