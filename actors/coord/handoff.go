@@ -1,6 +1,8 @@
 package coord
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -35,10 +37,14 @@ import (
 // other racks) ask for one anyway (Exec.Quiet is false): without it no
 // failure could be seen.
 
-// handoff is a connection's writes awaiting their replicas' answers.
+// handoff is a connection's writes awaiting their replicas' answers, in
+// send order, which is the order of their IDs (execID: parts are numbered
+// as they are sent, replicas in order within a part): an answer finds its
+// write by binary search, mostly at the front. Values, not pointers: a
+// write tracked costs no allocation.
 type handoff struct {
-	byID map[uint64]*hoWrite
-	fifo []*hoWrite // in send order: deadlines only grow
+	ws   []hoWrite
+	head int // ws[:head] are gone
 }
 
 type hoWrite struct {
@@ -51,57 +57,86 @@ type hoWrite struct {
 	done     bool
 }
 
+// pending is how many writes are tracked.
+func (h *handoff) pending() int { return len(h.ws) - h.head }
+
 // hintsOn reports whether this write is handed off when undeliverable.
 func (p *pipeline) hintsOn(cfg *Config, o sendOpts) bool {
 	return !cfg.Hints.IsZero() && !o.version.IsZero()
 }
 
-// track records a write sent to a replica.
+// track records a write sent to a replica; id is above every id tracked.
 func (p *pipeline) track(id uint64, target string, args [][]byte, v hlc.Version, deadline time.Time, awaited bool) {
-	if p.ho.byID == nil {
-		p.ho.byID = map[uint64]*hoWrite{}
+	h := &p.ho
+	if h.head > 64 && h.head*2 > len(h.ws) {
+		n := copy(h.ws, h.ws[h.head:])
+		clear(h.ws[n:])
+		h.ws, h.head = h.ws[:n], 0
 	}
-	w := &hoWrite{id: id, target: target, args: args, version: v, deadline: deadline, awaited: awaited}
-	p.ho.byID[id] = w
-	p.ho.fifo = append(p.ho.fifo, w)
+	h.ws = append(h.ws, hoWrite{id: id, target: target, args: args, version: v, deadline: deadline, awaited: awaited})
+}
+
+// find returns the tracked write of id, or nil.
+func (h *handoff) find(id uint64) *hoWrite {
+	ws := h.ws[h.head:]
+	if len(ws) == 0 || id < ws[0].id || id > ws[len(ws)-1].id {
+		return nil
+	}
+	if ws[0].id == id {
+		return &ws[0]
+	}
+	i, ok := slices.BinarySearchFunc(ws, id, func(w hoWrite, id uint64) int { return cmp.Compare(w.id, id) })
+	if !ok {
+		return nil
+	}
+	return &ws[i]
 }
 
 // handedOff files a replica's answer to a tracked write: a failure makes
 // a hint. It reports whether the answer was for a write nobody else
 // waits for (the tally does not count it).
 func (p *pipeline) handedOff(ctx actors.Context, cfg *Config, r store.Result) (tracked, unawaited bool) {
-	w, ok := p.ho.byID[r.ID]
-	if !ok {
+	w := p.ho.find(r.ID)
+	if w == nil || w.done {
 		return false, false
 	}
-	delete(p.ho.byID, r.ID)
 	w.done = true
 	if r.Failure != "" && idempotent(w.args) {
 		p.hint(ctx, cfg, w.target, w.args, w.version)
 	}
-	return true, !w.awaited
+	unawaited = !w.awaited
+	p.ho.popDone()
+	return true, unawaited
+}
+
+// popDone drops the answered writes at the front.
+func (h *handoff) popDone() {
+	for h.head < len(h.ws) && h.ws[h.head].done {
+		h.ws[h.head] = hoWrite{}
+		h.head++
+	}
+	if h.head == len(h.ws) {
+		h.ws, h.head = h.ws[:0], 0
+	}
 }
 
 // expireHandoffs hints the tracked writes past their deadline (all of
 // them when the connection ends: all is set).
 func (p *pipeline) expireHandoffs(ctx actors.Context, cfg *Config, now time.Time, all bool) {
-	n := 0
-	for _, w := range p.ho.fifo {
+	h := &p.ho
+	for h.head < len(h.ws) {
+		w := &h.ws[h.head]
 		if !w.done && !all && now.Before(w.deadline) {
 			break
 		}
-		if !w.done {
-			delete(p.ho.byID, w.id)
-			if idempotent(w.args) {
-				p.hint(ctx, cfg, w.target, w.args, w.version)
-			}
+		if !w.done && idempotent(w.args) {
+			p.hint(ctx, cfg, w.target, w.args, w.version)
 		}
-		n++
+		*w = hoWrite{}
+		h.head++
 	}
-	clear(p.ho.fifo[:n])
-	p.ho.fifo = p.ho.fifo[n:]
-	if len(p.ho.fifo) == 0 {
-		p.ho.fifo = nil
+	if h.head == len(h.ws) {
+		h.ws, h.head = h.ws[:0], 0
 	}
 }
 

@@ -361,7 +361,7 @@ func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
 		p.bgRepairResult(cfg, r)
 		return
 	}
-	if len(p.ho.fifo) > 0 {
+	if p.ho.pending() > 0 {
 		if tracked, unawaited := p.handedOff(ctx, cfg, r); tracked && unawaited {
 			return
 		}
@@ -536,7 +536,7 @@ func (p *pipeline) slot(seq uint64) *slot {
 
 // armTimer makes sure a sweep is scheduled while requests are outstanding.
 func (p *pipeline) armTimer(ctx actors.Context) {
-	if p.ticking || (len(p.slots) == 0 && len(p.bg) == 0 && len(p.ho.fifo) == 0) || p.timeout <= 0 {
+	if p.ticking || (len(p.slots) == 0 && len(p.bg) == 0 && p.ho.pending() == 0) || p.timeout <= 0 {
 		return
 	}
 	p.ticking = true
