@@ -287,8 +287,19 @@ func (m *Manager) tick(ctx actors.Context) {
 			ctx.Log().Warn("hints older than max_hint_window dropped: anti-entropy must repair the target",
 				"target", name, "hints", n, "max_hint_window", m.cfg.MaxWindow)
 		}
+		// The replayed hints awaiting an answer are among the first ones
+		// (replay sends in order): stop once all were seen, not at the
+		// end of a queue of millions.
+		seen, flying := 0, t.inFlight
 		for _, e := range t.queue {
-			if !e.sentAt.IsZero() && !e.done && now.Sub(e.sentAt) >= m.cfg.Timeout {
+			if seen == flying {
+				break
+			}
+			if e.sentAt.IsZero() || e.done {
+				continue
+			}
+			seen++
+			if now.Sub(e.sentAt) >= m.cfg.Timeout {
 				m.unsend(t, e)
 				t.retryAt = now.Add(retryAfter)
 			}

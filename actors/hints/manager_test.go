@@ -162,3 +162,25 @@ func TestManagerReloads(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), recs[0].Seq, "numbering goes on past the log")
 }
+
+// A replayed hint with no answer within Timeout is sent again once the
+// target has rested; its late answer is ignored.
+func TestManagerRetriesUnanswered(t *testing.T) {
+	m, c := started(t, Config{Timeout: time.Second})
+	m.Receive(c, gossip.View{})
+	m.Receive(c, Hint{Target: "n2", Args: set("a"), Version: hlc.Version{Node: "n1"}})
+	m.Receive(c, tick{})
+	first := c.take("store")[0].(store.Exec)
+	c.now = c.now.Add(time.Second)
+	m.Receive(c, tick{})
+	require.Empty(t, c.take("store"), "timed out: the target rests first")
+	c.now = c.now.Add(retryAfter)
+	m.Receive(c, tick{})
+	second := c.take("store")[0].(store.Exec)
+	require.Equal(t, first.Args, second.Args)
+	m.Receive(c, store.Result{ID: second.ID, Reply: []byte("+OK\r\n")})
+	m.Receive(c, store.Result{ID: first.ID, Reply: []byte("+OK\r\n")}) // the same hint: ignored
+	st := m.Snapshot(c.now)
+	require.Equal(t, uint64(1), st.Replayed)
+	require.Empty(t, st.Targets)
+}
