@@ -87,6 +87,7 @@ type Proc struct {
 	Addr string
 	// Output collects stdout and stderr.
 	Output *SafeBuffer
+	tmp    string // the process's TMPDIR
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -127,6 +128,10 @@ func Binary(t testing.TB, name string) string {
 func Start(t testing.TB, name, path string, args []string, addr string) *Proc {
 	t.Helper()
 	p := &Proc{t: t, Name: name, Path: path, Args: args, Addr: addr, Output: &SafeBuffer{}}
+	// The process's temporary files (a dynonode's default hints_dir) go
+	// to the test's own directory, removed with it; a restart (Restart)
+	// finds them again.
+	p.tmp = t.TempDir()
 	p.start()
 	t.Cleanup(p.Kill)
 	return p
@@ -136,6 +141,9 @@ func (p *Proc) start() {
 	p.t.Helper()
 	cmd := exec.Command(p.Path, p.Args...)
 	cmd.Stdout, cmd.Stderr = p.Output, p.Output
+	if p.tmp != "" {
+		cmd.Env = append(os.Environ(), "TMPDIR="+p.tmp)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("testproc: start %s: %v", p.Name, err)
