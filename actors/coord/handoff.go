@@ -18,8 +18,9 @@ import (
 //
 //   - a replica down in the failure detector gets no send, only a hint;
 //   - a replica that answers a failure (its datastore failed, its peer
-//     link bounced the write) or does not answer by the request's
-//     deadline gets a hint;
+//     link bounced the write), or an error its datastore may not give
+//     again (hints.Transient: -LOADING, -OOM, ...), or does not answer
+//     by the request's deadline, gets a hint;
 //   - writes still unanswered when the connection ends get hints too
 //     (the coordinator stops watching them; a hint of a write that did
 //     apply changes nothing when replayed: it is not newer).
@@ -27,11 +28,12 @@ import (
 // Hints never count toward a consistency level: the client's reply is
 // decided as without them. A replayed hint applies only if newer than
 // what its replica holds, which makes replaying whole-value writes and
-// deletes safe however often it happens. A read-modify-write (INCR,
-// APPEND, SADD, ...) is not idempotent: it is hinted only when it was
-// never sent (the replica was down); one that may have been applied (a
-// failure or a timeout after sending) is not, and anti-entropy must
-// repair that replica.
+// deletes safe however often, and in whatever order, it happens. Only
+// they are hinted: a read-modify-write (INCR, APPEND, SADD, ...) applies
+// whatever its version (it leaves the key at the newer one), so a replay
+// landing after a newer write, or after the write itself, would change
+// the replica's value; a replica that missed one is left to anti-entropy
+// (and to read repair, for strings).
 //
 // With hints on, writes to replicas whose answer does not count (DC_ONE's
 // other racks) ask for one anyway (Exec.Quiet is false): without it no
@@ -101,7 +103,7 @@ func (p *pipeline) handedOff(ctx actors.Context, cfg *Config, r store.Result) (t
 		return false, false
 	}
 	w.done = true
-	if r.Failure != "" && idempotent(w.args) {
+	if (r.Failure != "" || hints.Transient(r.Reply)) && idempotent(w.args) {
 		p.hint(ctx, cfg, w.target, w.args, w.version)
 	}
 	unawaited = !w.awaited

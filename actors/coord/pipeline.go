@@ -265,8 +265,8 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		switch {
 		case !view.Usable(rep.Node, write):
 			f = peerDown
-			if hinted {
-				p.hint(ctx, cfg, rep.Node, args, o.version) // never sent: any write may be replayed
+			if hinted && idempotent(args) {
+				p.hint(ctx, cfg, rep.Node, args, o.version)
 			}
 		case r >= maxReplicas:
 			f = tooManyReplicas

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
@@ -25,6 +26,7 @@ type scriptCtx struct {
 	execs   []sentExec
 	replies []byte
 	deltas  []Counts
+	hints   []hints.Hint
 	now     time.Time
 	clock   hlc.Clock
 }
@@ -48,6 +50,8 @@ func (c *scriptCtx) Send(to actors.Addr, m any) {
 		for _, e := range m.Execs {
 			c.execs = append(c.execs, sentExec{to: to, exec: e})
 		}
+	case hints.Hint:
+		c.hints = append(c.hints, m)
 	}
 }
 func (c *scriptCtx) After(time.Duration, any) actors.TimerID   { return 1 }
@@ -566,4 +570,59 @@ func TestLateStaleAnswerRepaired(t *testing.T) {
 	off.answer(to(t, es, "n1"), bulkOf("new"), vNew)
 	off.answer(to(t, es, "n2"), bulkOf("new"), vNew)
 	require.Empty(t, off.answer(to(t, es, "n3"), bulkOf("old"), vOld), "repairs off")
+}
+
+// TestHintedHandoff: with hints on, every versioned replica write asks for
+// an answer (DC_ONE's other racks included); a failure, a transient error
+// (-OOM) or no answer by the deadline hands the write to the hint
+// manager, a command's own error does not, a read-modify-write never is,
+// and the writes still unanswered when the connection ends are hinted.
+func TestHintedHandoff(t *testing.T) {
+	g := newRig(t, rack3(), func(c *Config) { c.Write = config.DCOne; c.Hints = actors.Addr{Node: "n1", Name: "hints"} })
+	es := g.do("set k v")
+	require.Len(t, es, 3)
+	for _, e := range es {
+		require.False(t, e.exec.Quiet, "every replica write is answered when hints are on")
+	}
+	g.answer(to(t, es, "n1"), "+OK\r\n", es[0].exec.Version)
+	g.fail(to(t, es, "n2"))
+	g.answer(to(t, es, "n3"), "-OOM command not allowed when used memory > 'maxmemory'\r\n", hlc.Version{})
+	require.Len(t, g.ctx.hints, 2)
+	require.Equal(t, "n2", g.ctx.hints[0].Target)
+	require.Equal(t, "n3", g.ctx.hints[1].Target)
+	require.Equal(t, "set k v", string(bytesJoin(g.ctx.hints[0].Args)))
+	require.Equal(t, es[0].exec.Version, g.ctx.hints[0].Version)
+
+	es = g.do("set e v")
+	g.answer(to(t, es, "n2"), "-ERR something the command itself did\r\n", hlc.Version{})
+	es = append(es, g.do("incr n")...)
+	for _, e := range es[3:] {
+		g.fail(e)
+	}
+	require.Len(t, g.ctx.hints, 2, "no hint for a command's own error, nor for a read-modify-write")
+
+	// n1 and n3 never answer "set e v": hinted at the deadline.
+	g.ctx.now = g.ctx.now.Add(2 * time.Second)
+	g.c.Receive(g.ctx, tick{})
+	require.Len(t, g.ctx.hints, 4)
+
+	es = g.do("set z v")
+	g.c.Receive(g.ctx, actors.Stopping{})
+	require.Len(t, g.ctx.hints, 7, "the connection ended: its unanswered writes are hinted")
+	hinted := uint64(0)
+	for _, d := range g.ctx.deltas {
+		hinted += d.Hinted
+	}
+	require.Equal(t, uint64(7), hinted, "every hint counted in the stats reports")
+}
+
+func bytesJoin(args [][]byte) []byte {
+	var out []byte
+	for i, a := range args {
+		if i > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, a...)
+	}
+	return out
 }

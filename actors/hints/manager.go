@@ -234,6 +234,11 @@ func (m *Manager) add(ctx actors.Context, h Hint) {
 	if h.Target == "" || len(h.Args) == 0 {
 		return
 	}
+	if fam, _, _ := store.CommandFamily(h.Args); fam != store.FamilyWhole && fam != store.FamilyDelete {
+		// Only whole-value writes and deletes replay safely (see
+		// actors/coord/handoff.go); coordinators send no other.
+		return
+	}
 	t := m.target(h.Target)
 	size := RecordSize(h.Args, h.Version.Node)
 	if t.bytes+int64(size) > m.cfg.MaxBytes {
@@ -274,7 +279,10 @@ func (m *Manager) arm(ctx actors.Context) {
 // rate allows to the targets that are up, and records deliveries.
 func (m *Manager) tick(ctx actors.Context) {
 	now := ctx.Now()
-	m.tokens = min(m.tokens+max(m.cfg.Rate*int(tickEvery)/int(time.Second), 1), 2*max(m.cfg.Rate*int(tickEvery)/int(time.Second), 1))
+	// Tokens in thousandths of a hint: a rate under 10 per second still
+	// adds up, tick by tick.
+	perTick := m.cfg.Rate * 1000 * int(tickEvery/time.Millisecond) / 1000
+	m.tokens = min(m.tokens+perTick, max(2*perTick, 1000))
 	for _, name := range m.names {
 		t := m.targets[name]
 		// Too old: the target was away longer than max_hint_window.
@@ -312,12 +320,12 @@ func (m *Manager) tick(ctx actors.Context) {
 // replay sends target's next hints, in order, as far as its window, the
 // rate and its health allow.
 func (m *Manager) replay(ctx actors.Context, name string, t *target, now time.Time) {
-	if now.Before(t.retryAt) || !m.view.Usable(name, true) {
-		return
+	if now.Before(t.retryAt) || !m.view.Usable(name, true) || (m.cfg.GossipName != "" && m.view == nil) {
+		return // resting, down, or not known yet (no view from gossip)
 	}
 	var batch []store.Exec
 	for _, e := range t.queue {
-		if t.inFlight >= m.cfg.Window || m.tokens <= 0 {
+		if t.inFlight >= m.cfg.Window || m.tokens < 1000 {
 			break
 		}
 		if e.done || !e.sentAt.IsZero() {
@@ -325,7 +333,7 @@ func (m *Manager) replay(ctx actors.Context, name string, t *target, now time.Ti
 		}
 		e.sentAt = now
 		t.inFlight++
-		m.tokens--
+		m.tokens -= 1000
 		m.flight[e.seq] = name
 		batch = append(batch, store.Exec{ID: e.seq, Args: e.args, Version: e.version})
 	}
@@ -367,7 +375,7 @@ func (m *Manager) answered(ctx actors.Context, r store.Result) {
 		return
 	}
 	e := t.queue[i]
-	if r.Failure != "" {
+	if r.Failure != "" || Transient(r.Reply) {
 		m.unsend(t, e)
 		t.retryAt = ctx.Now().Add(retryAfter)
 		return
@@ -402,11 +410,12 @@ func (m *Manager) popFront(ctx actors.Context, name string, t *target, n int) {
 	if m.cfg.LogName == "" {
 		return
 	}
+	// The marker first: should the Clear not last (a power loss before
+	// the directory is synced), the hints stay delivered.
+	ctx.Send(m.logAddr(ctx), Append{Target: name, Data: AppendRecord(nil, Record{Delivered: true, Seq: last})})
 	if len(t.queue) == 0 {
 		ctx.Send(m.logAddr(ctx), Clear{Target: name})
-		return
 	}
-	ctx.Send(m.logAddr(ctx), Append{Target: name, Data: AppendRecord(nil, Record{Delivered: true, Seq: last})})
 }
 
 // dropFront drops t's first n hints (counted as dropped) and returns n.
@@ -414,9 +423,15 @@ func (m *Manager) dropFront(ctx actors.Context, name string, t *target, n int) i
 	if n == 0 {
 		return 0
 	}
-	m.stat.Dropped += uint64(n)
+	dropped := 0
+	for _, e := range t.queue[:n] {
+		if !e.done {
+			dropped++
+		}
+	}
+	m.stat.Dropped += uint64(dropped)
 	m.popFront(ctx, name, t, n)
-	return n
+	return dropped
 }
 
 // Snapshot is the manager's Status at now (for the runtime's Inspect, in
@@ -436,13 +451,14 @@ func (m *Manager) status(now time.Time) Status {
 		if len(t.queue) == 0 {
 			continue
 		}
-		waiting := 0
+		waiting, bytes := 0, int64(0)
 		for _, e := range t.queue {
 			if !e.done {
 				waiting++
+				bytes += int64(e.size)
 			}
 		}
-		s.Targets = append(s.Targets, TargetStatus{Target: name, Hints: waiting, Bytes: t.bytes,
+		s.Targets = append(s.Targets, TargetStatus{Target: name, Hints: waiting, Bytes: bytes,
 			Oldest: time.Duration(now.UnixNano() - t.queue[0].created)})
 	}
 	return s

@@ -111,7 +111,9 @@ func TestManagerReplaysInOrder(t *testing.T) {
 	again := out[0].(store.Exec)
 	require.Equal(t, "b", string(again.Args[1]))
 	m.Receive(c, store.Result{ID: again.ID, Reply: []byte("+OK\r\n")})
-	require.Equal(t, []any{Clear{Target: "n2"}}, c.take("hintlog"))
+	last := c.take("hintlog")
+	require.Len(t, last, 2, "the delivered marker, then the Clear")
+	require.Equal(t, Clear{Target: "n2"}, last[1])
 	require.Empty(t, m.Snapshot(c.now).Targets)
 }
 
@@ -183,4 +185,48 @@ func TestManagerRetriesUnanswered(t *testing.T) {
 	st := m.Snapshot(c.now)
 	require.Equal(t, uint64(1), st.Replayed)
 	require.Empty(t, st.Targets)
+}
+
+// An error the target's datastore may not give again (loading, out of
+// memory...) leaves the hint to be replayed; a command's own error is
+// the answer it will always get: delivered.
+func TestManagerTransientErrors(t *testing.T) {
+	m, c := started(t, Config{})
+	m.Receive(c, gossip.View{})
+	m.Receive(c, Hint{Target: "n2", Args: set("a"), Version: hlc.Version{Node: "n1"}})
+	m.Receive(c, tick{})
+	first := c.take("store")[0].(store.Exec)
+	m.Receive(c, store.Result{ID: first.ID, Reply: []byte("-LOADING Redis is loading the dataset in memory\r\n")})
+	require.Equal(t, 1, m.Snapshot(c.now).Targets[0].Hints, "still waiting")
+	c.now = c.now.Add(retryAfter)
+	m.Receive(c, tick{})
+	again := c.take("store")[0].(store.Exec)
+	m.Receive(c, store.Result{ID: again.ID, Reply: []byte("-ERR syntax error\r\n")})
+	require.Empty(t, m.Snapshot(c.now).Targets)
+	require.True(t, Transient([]byte("-OOM command not allowed\r\n")))
+	require.False(t, Transient([]byte("-WRONGTYPE Operation against a key\r\n")))
+	require.False(t, Transient([]byte("+OK\r\n")))
+}
+
+// A rate under ten hints a second still replays, at that rate.
+func TestManagerSlowRate(t *testing.T) {
+	m, c := started(t, Config{Rate: 2})
+	m.Receive(c, gossip.View{})
+	for _, k := range []string{"a", "b", "c"} {
+		m.Receive(c, Hint{Target: "n2", Args: set(k), Version: hlc.Version{Node: "n1"}})
+	}
+	sent := 0
+	for range 10 { // one second
+		c.now = c.now.Add(tickEvery)
+		m.Receive(c, tick{})
+		for _, x := range c.take("store") {
+			switch x := x.(type) {
+			case store.Exec:
+				sent++
+			case store.Batch:
+				sent += len(x.Execs)
+			}
+		}
+	}
+	require.Equal(t, 2, sent)
 }

@@ -1,6 +1,7 @@
 package hints
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/dynonode/dynonode/actors/hlc"
@@ -71,3 +72,25 @@ type (
 	// it); the manager answers with the Status after.
 	Drop struct{ Target string }
 )
+
+// transientErrors start the error replies of a datastore that may take the
+// same write later: loading its data, out of memory, unable to persist,
+// a read-only replica, a busy script, a cluster not ready.
+var transientErrors = [][]byte{[]byte("-LOADING"), []byte("-OOM"), []byte("-MISCONF"), []byte("-READONLY"),
+	[]byte("-BUSY"), []byte("-TRYAGAIN"), []byte("-MASTERDOWN"), []byte("-CLUSTERDOWN"), []byte("-NOREPLICAS")}
+
+// Transient reports whether reply is an error its datastore may not give
+// for the same write later: such a write is not delivered (a hint stays,
+// or is made). Other errors (a command's own, as -ERR or -WRONGTYPE) would
+// come back on every replay: the write counts as delivered.
+func Transient(reply []byte) bool {
+	if len(reply) == 0 || reply[0] != '-' {
+		return false
+	}
+	for _, p := range transientErrors {
+		if bytes.HasPrefix(reply, p) {
+			return true
+		}
+	}
+	return false
+}

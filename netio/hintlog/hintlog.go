@@ -2,10 +2,13 @@
 // over files, one append-only file per target node under a directory
 // (hints_dir). Appends are written at once (the kernel's page cache) and
 // made durable by an fsync of every file written since the last one,
-// every SyncInterval: a node killed with kill -9 loses nothing it wrote
-// (the page cache survives the process), a machine that loses power
-// loses at most the last interval, cut anywhere (the manager then finds
-// a damaged tail and cuts the file at its last good record).
+// every SyncInterval, and the directory whenever a file is made or
+// removed: a node killed with kill -9 loses nothing it wrote (the page
+// cache survives the process), a machine that loses power loses at most
+// the last interval, cut anywhere (the manager then finds a damaged tail
+// and cuts the file at its last good record). A write that fails half
+// way (a full disk) is cut back at once, so later records are not lost
+// behind a torn one.
 package hintlog
 
 import (
@@ -53,6 +56,7 @@ type Log struct {
 	opts  Options
 	mu    sync.Mutex
 	files map[string]*os.File // by target
+	sizes map[string]int64    // each open file's length: what a failed write is cut back to
 	dirty map[string]bool
 	stop  chan struct{}
 	done  chan struct{}
@@ -62,7 +66,7 @@ type Log struct {
 func (l *Log) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case actors.Started:
-		l.files, l.dirty = map[string]*os.File{}, map[string]bool{}
+		l.files, l.sizes, l.dirty = map[string]*os.File{}, map[string]int64{}, map[string]bool{}
 		if err := os.MkdirAll(l.opts.Dir, 0o755); err != nil {
 			l.opts.Log.Error("cannot create hints_dir: hints will fail to be written", "hints_dir", l.opts.Dir, "err", err)
 		}
@@ -149,14 +153,42 @@ func (l *Log) append(target string, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("hint log: open: %w", err)
 		}
-		l.files[target] = f
+		st, err := f.Stat()
+		if err != nil {
+			_ = f.Close()
+			return fmt.Errorf("hint log: stat: %w", err)
+		}
+		l.files[target], l.sizes[target] = f, st.Size()
+		// The new file's name must survive a power loss too.
+		l.syncDir()
 	}
 	if _, err := f.Write(data); err != nil {
-		// A short write leaves a torn record; the next load cuts it.
+		// A short write leaves a torn record, behind which every later
+		// record would be lost at the next load: cut it off now. If that
+		// fails too, the file is closed and the next load cuts it.
+		if terr := f.Truncate(l.sizes[target]); terr != nil {
+			_ = f.Close()
+			delete(l.files, target)
+			delete(l.sizes, target)
+			return fmt.Errorf("hint log: write %s: %w (and cutting the torn record: %w)", f.Name(), err, terr)
+		}
 		return fmt.Errorf("hint log: write %s: %w", f.Name(), err)
 	}
+	l.sizes[target] += int64(len(data))
 	l.dirty[target] = true
 	return nil
+}
+
+// syncDir makes the directory's entries (a file made or removed) durable.
+func (l *Log) syncDir() {
+	d, err := os.Open(l.opts.Dir)
+	if err == nil {
+		err = d.Sync()
+		_ = d.Close()
+	}
+	if err != nil {
+		l.opts.Log.Warn("hint log: cannot sync hints_dir", "hints_dir", l.opts.Dir, "err", err)
+	}
 }
 
 func (l *Log) remove(target string) {
@@ -165,11 +197,16 @@ func (l *Log) remove(target string) {
 	if f := l.files[target]; f != nil {
 		_ = f.Close()
 		delete(l.files, target)
+		delete(l.sizes, target)
 	}
 	delete(l.dirty, target)
-	if err := os.Remove(l.path(target)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		l.opts.Log.Warn("cannot remove a delivered hint log", "target", target, "err", err)
+	if err := os.Remove(l.path(target)); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			l.opts.Log.Warn("cannot remove a delivered hint log", "target", target, "err", err)
+		}
+		return
 	}
+	l.syncDir()
 }
 
 func (l *Log) cut(target string, n int) error {
@@ -177,6 +214,9 @@ func (l *Log) cut(target string, n int) error {
 	defer l.mu.Unlock()
 	if err := os.Truncate(l.path(target), int64(n)); err != nil {
 		return fmt.Errorf("hint log: truncate: %w", err)
+	}
+	if _, open := l.sizes[target]; open {
+		l.sizes[target] = int64(n)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,4 +102,42 @@ func TestFileNames(t *testing.T) {
 		_, ok := targetOf(bad)
 		require.False(t, ok, bad)
 	}
+}
+
+// A write that fails half way (a full disk, here a file size limit) is
+// cut back at once: an Append that succeeds after it is not lost behind a
+// torn record at the next Load (found by review: it was).
+func TestLogCutsATornWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "hints")
+	p := New(Options{Dir: dir, SyncInterval: 5 * time.Millisecond, Log: slog.New(slog.DiscardHandler)})
+	c := &ctx{}
+	l := p()
+	l.Receive(c, actors.Started{})
+	r1 := rec(1, "a")
+	l.Receive(c, hints.Append{Target: "t", Data: r1})
+	var old syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old))
+	lim := old
+	lim.Cur = uint64(len(r1) + 10)
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim))
+	l.Receive(c, hints.Append{Target: "t", Data: rec(2, "b")}) // torn
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old))
+	require.Len(t, c.sent, 1, "AppendFailed for 2")
+	l.Receive(c, hints.Append{Target: "t", Data: rec(3, "c")}) // succeeds
+	require.Len(t, c.sent, 1, "3 was written")
+	l.Receive(c, actors.Stopping{})
+
+	l = p()
+	l.Receive(c, actors.Started{})
+	l.Receive(c, hints.Load{})
+	loaded := c.sent[len(c.sent)-1].(hints.Loaded)
+	recs, good, err := hints.ReadRecords(loaded.Logs[0].Data)
+	t.Logf("good=%d err=%v recs=%d", good, err, len(recs))
+	l.Receive(c, actors.Stopping{})
+	var seqs []uint64
+	for _, r := range recs {
+		seqs = append(seqs, r.Seq)
+	}
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1, 3}, seqs, "hint 3, written after the failed one, survives the restart")
 }
