@@ -390,11 +390,14 @@ pairs = [(v, u) for v, u in (("dynonode-redis", "dynonode-redis-unversioned"),
                              ("cluster-embedded-DC_ONE", "cluster-embedded-unversioned-DC_ONE"),
                              ("cluster-embedded-DC_QUORUM", "cluster-embedded-unversioned-DC_QUORUM"))
          if v in names and u in names]
-if pairs:
-    print("\nVersions: versioned / unversioned (versions: true against versions: false), ops/s ratio of the medians, "
-          "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, versioned / unversioned "
-          "(medians; under 1.00 ops/s or over 1.00 CPU is what versions cost):\n")
-    print("| versioned / unversioned | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
+def pair_table(intro, head, pairs):
+    """One row per (a, b) pair measured in this run: a's ops/s over b's
+    (medians), the rounds' own ratios' range, and the servers' CPU per
+    request, a over b."""
+    if not pairs:
+        return
+    print(intro)
+    print(f"| {head} | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
     print("|---|" + "---|" * len(cols))
     for v, u in pairs:
         cells = []
@@ -408,27 +411,15 @@ if pairs:
             cpu_ratio = f"{sv / su:.2f}" if su > 0 else "-"
             cells.append(f"{m((v, p, t))[0] / m((u, p, t))[0]:.2f} [{min(rs):.2f}-{max(rs):.2f}], CPU {cpu_ratio}")
         print(f"| {v} | " + " | ".join(cells) + " |")
+pair_table("\nVersions: versioned / unversioned (versions: true against versions: false), ops/s ratio of the medians, "
+           "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, versioned / unversioned "
+           "(medians; under 1.00 ops/s or over 1.00 CPU is what versions cost):\n", "versioned / unversioned", pairs)
 # What hinted handoff costs a healthy cluster: hints on (the default)
 # against hinted_handoff: false, both versioned on Redis.
 hpairs = [(v, u) for v, u in (("cluster-DC_ONE", "cluster-nohints-DC_ONE"), ("cluster-DC_QUORUM", "cluster-nohints-DC_QUORUM"))
           if v in names and u in names]
-if hpairs:
-    print("\nHinted handoff, healthy cluster: hints on / off (hinted_handoff: true against false), ops/s ratio of the medians, "
-          "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, on / off:\n")
-    print("| on / off | " + " | ".join(f"P{p} {t}" for p, t in cols) + " |")
-    print("|---|" + "---|" * len(cols))
-    for v, u in hpairs:
-        cells = []
-        for p, t in cols:
-            if (v, p, t) not in med or (u, p, t) not in med:
-                cells.append("-")
-                continue
-            rs = [by_round[(r, v, p, t)] / by_round[(r, u, p, t)] for (r, nn, pp, tt) in by_round
-                  if (nn, pp, tt) == (v, p, t) and (r, u, p, t) in by_round]
-            sv, su = c((v, p, t))[2], c((u, p, t))[2]
-            cpu_ratio = f"{sv / su:.2f}" if su > 0 else "-"
-            cells.append(f"{m((v, p, t))[0] / m((u, p, t))[0]:.2f} [{min(rs):.2f}-{max(rs):.2f}], CPU {cpu_ratio}")
-        print(f"| {v} | " + " | ".join(cells) + " |")
+pair_table("\nHinted handoff, healthy cluster: hints on / off (hinted_handoff: true against false), ops/s ratio of the medians, "
+           "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, on / off:\n", "on / off", hpairs)
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
 print("\nReplication (keys per rack's store after each cluster round: its redis, not counting the companion "

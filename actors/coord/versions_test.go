@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"bytes"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -590,7 +591,7 @@ func TestHintedHandoff(t *testing.T) {
 	require.Len(t, g.ctx.hints, 2)
 	require.Equal(t, "n2", g.ctx.hints[0].Target)
 	require.Equal(t, "n3", g.ctx.hints[1].Target)
-	require.Equal(t, "set k v", string(bytesJoin(g.ctx.hints[0].Args)))
+	require.Equal(t, "set k v", string(bytes.Join(g.ctx.hints[0].Args, []byte(" "))))
 	require.Equal(t, es[0].exec.Version, g.ctx.hints[0].Version)
 
 	es = g.do("set e v")
@@ -614,15 +615,4 @@ func TestHintedHandoff(t *testing.T) {
 		hinted += d.Hinted
 	}
 	require.Equal(t, uint64(7), hinted, "every hint counted in the stats reports")
-}
-
-func bytesJoin(args [][]byte) []byte {
-	var out []byte
-	for i, a := range args {
-		if i > 0 {
-			out = append(out, ' ')
-		}
-		out = append(out, a...)
-	}
-	return out
 }
