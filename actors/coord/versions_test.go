@@ -607,7 +607,7 @@ func TestHintedHandoff(t *testing.T) {
 	g.c.Receive(g.ctx, tick{})
 	require.Len(t, g.ctx.hints, 4)
 
-	es = g.do("set z v")
+	require.Len(t, g.do("set z v"), 3)
 	g.c.Receive(g.ctx, actors.Stopping{})
 	require.Len(t, g.ctx.hints, 7, "the connection ended: its unanswered writes are hinted")
 	hinted := uint64(0)
