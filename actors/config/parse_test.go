@@ -327,3 +327,35 @@ func TestFailureDetectorKeys(t *testing.T) {
 	_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  phi_threshold: 101\n"))
 	require.ErrorContains(t, err, `line 3: key "phi_threshold": value "101": not in 1..100`)
 }
+
+// TestHintKeys: the hinted handoff keys parse, keep their defaults when
+// absent or 0, come back from Format, and bad values name their key.
+func TestHintKeys(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n"))
+	require.NoError(t, err)
+	assert.True(t, cfg.HintedHandoff)
+	assert.Equal(t, "", cfg.HintsDir)
+	assert.Equal(t, DefaultMaxHintsBytes, cfg.MaxHintsBytes)
+	assert.Equal(t, 3*time.Hour, cfg.MaxHintWindow)
+	assert.Equal(t, DefaultHintsReplayRate, cfg.HintsReplayRate)
+	assert.Equal(t, 100*time.Millisecond, cfg.HintsSyncInterval)
+	cfg, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  hinted_handoff: false\n  hints_dir: /var/lib/dynonode/hints\n" +
+		"  max_hints_bytes: 1048576\n  max_hint_window: 60000\n  hints_replay_rate: 50\n  hints_sync_interval: 20\n"))
+	require.NoError(t, err)
+	assert.False(t, cfg.HintedHandoff)
+	assert.Equal(t, "/var/lib/dynonode/hints", cfg.HintsDir)
+	assert.Equal(t, 1<<20, cfg.MaxHintsBytes)
+	assert.Equal(t, time.Minute, cfg.MaxHintWindow)
+	assert.Equal(t, 50, cfg.HintsReplayRate)
+	assert.Equal(t, 20*time.Millisecond, cfg.HintsSyncInterval)
+	out := string(Format(cfg))
+	for _, line := range []string{"  hinted_handoff: false\n", "  hints_dir: /var/lib/dynonode/hints\n", "  max_hints_bytes: 1048576\n",
+		"  max_hint_window: 60000\n", "  hints_replay_rate: 50\n", "  hints_sync_interval: 20\n"} {
+		assert.Contains(t, out, line)
+	}
+	for key, bad := range map[string]string{"hinted_handoff": "yes", "max_hints_bytes": "-1", "max_hint_window": "soon",
+		"hints_replay_rate": "3000000000", "hints_sync_interval": "-10"} {
+		_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  " + key + ": " + bad + "\n"))
+		require.ErrorContains(t, err, `key "`+key+`"`, "%s: %s", key, bad)
+	}
+}

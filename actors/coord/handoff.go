@@ -145,7 +145,6 @@ func (p *pipeline) expireHandoffs(ctx actors.Context, cfg *Config, now time.Time
 // hint hands one write for target over to the hint manager.
 func (p *pipeline) hint(ctx actors.Context, cfg *Config, target string, args [][]byte, v hlc.Version) {
 	ctx.Send(cfg.Hints, hints.Hint{Target: target, Args: args, Version: v})
-	p.count().Hinted++
 }
 
 // idempotent reports whether a write may be replayed whether or not it

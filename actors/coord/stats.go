@@ -79,8 +79,6 @@ type Counts struct {
 	// VersionRereads counts the reads asked again with versions because
 	// their replicas answered differently without (see askVersions).
 	VersionRereads uint64
-	// Hinted counts the writes handed to the hint manager (handoff.go).
-	Hinted uint64
 }
 
 // StatsDelta is a coordinator's report to the stats actor: the counts of
@@ -130,7 +128,6 @@ func (c *Counts) Add(o *Counts) {
 	c.RepairsSent += o.RepairsSent
 	c.RepairsDropped += o.RepairsDropped
 	c.VersionRereads += o.VersionRereads
-	c.Hinted += o.Hinted
 }
 
 // ResetLatency forgets the latency histograms (Dynomite's /historeset),

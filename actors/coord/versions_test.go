@@ -610,9 +610,4 @@ func TestHintedHandoff(t *testing.T) {
 	require.Len(t, g.do("set z v"), 3)
 	g.c.Receive(g.ctx, actors.Stopping{})
 	require.Len(t, g.ctx.hints, 7, "the connection ended: its unanswered writes are hinted")
-	hinted := uint64(0)
-	for _, d := range g.ctx.deltas {
-		hinted += d.Hinted
-	}
-	require.Equal(t, uint64(7), hinted, "every hint counted in the stats reports")
 }
