@@ -34,9 +34,9 @@ import (
 // the replica's value; a replica that missed one is left to anti-entropy
 // (and to read repair, for strings).
 //
-// With hints on, writes to replicas whose answer does not count (DC_ONE's
-// other racks) ask for one anyway (Exec.Quiet is false): without it no
-// failure could be seen.
+// With hints on, the whole-value writes and deletes to replicas whose
+// answer does not count (DC_ONE's other racks) ask for one anyway
+// (Exec.Quiet is false): without it no failure could be seen.
 
 // handoff is a connection's writes awaiting their replicas' answers, in
 // send order, which is the order of their IDs (execID: parts are numbered
@@ -67,7 +67,8 @@ func (p *pipeline) hintsOn(cfg *Config, o sendOpts) bool {
 	return !cfg.Hints.IsZero() && !o.version.IsZero()
 }
 
-// track records a write sent to a replica; id is above every id tracked.
+// track records a write sent to a replica (an idempotent one: see
+// idempotent); id is above every id tracked.
 func (p *pipeline) track(id uint64, target string, args [][]byte, v hlc.Version, deadline time.Time, awaited bool) {
 	h := &p.ho
 	if h.head > 64 && h.head*2 > len(h.ws) {
@@ -105,7 +106,7 @@ func (p *pipeline) handedOff(ctx actors.Context, cfg *Config, r store.Result) (t
 		return false, false
 	}
 	w.done = true
-	if (r.Failure != "" || hints.Transient(r.Reply)) && idempotent(w.args) {
+	if r.Failure != "" || hints.Transient(r.Reply) {
 		p.hint(ctx, cfg, w.target, w.args, w.version)
 	}
 	unawaited = !w.awaited
@@ -133,7 +134,7 @@ func (p *pipeline) expireHandoffs(ctx actors.Context, cfg *Config, now time.Time
 		if !w.done && !all && now.Before(w.deadline) {
 			break
 		}
-		if !w.done && idempotent(w.args) {
+		if !w.done {
 			p.hint(ctx, cfg, w.target, w.args, w.version)
 		}
 		*w = hoWrite{}
@@ -153,6 +154,9 @@ func (p *pipeline) hint(ctx actors.Context, cfg *Config, target string, args [][
 // was applied: whole-value writes and deletes (versions make a replay a
 // no-op where it is not newer); not read-modify-writes.
 func idempotent(args [][]byte) bool {
+	if n := args[0]; len(n) == 3 && n[0]|0x20 == 's' && n[1]|0x20 == 'e' && n[2]|0x20 == 't' {
+		return true // SET, the write sent most, without a lookup
+	}
 	fam, _, _ := store.CommandFamily(args)
 	return fam == store.FamilyWhole || fam == store.FamilyDelete
 }

@@ -256,7 +256,9 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		pt.key, pt.args, pt.tally.versioned, pt.tally.lazy, pt.tally.firstWins = o.key, args, true, true, cfg.plantFirstWins
 	}
 	t := &pt.tally
-	hinted := write && p.hintsOn(cfg, o)
+	// Only writes a replay may repeat are tracked (and make their other
+	// racks answer): read-modify-writes stay as without hints.
+	hinted := write && p.hintsOn(cfg, o) && idempotent(args)
 	for r, rep := range reps {
 		if !write && !t.awaits(r) {
 			continue
@@ -265,7 +267,7 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		switch {
 		case !view.Usable(rep.Node, write):
 			f = peerDown
-			if hinted && idempotent(args) {
+			if hinted {
 				p.hint(ctx, cfg, rep.Node, args, o.version)
 			}
 		case r >= maxReplicas:
