@@ -251,7 +251,7 @@ func (m *Manager) add(ctx actors.Context, h Hint) {
 		return
 	}
 	m.seq++
-	e := &entry{seq: m.seq, created: ctx.Now().UnixNano(), version: h.Version, args: h.Args, size: size}
+	e := &entry{seq: m.seq, created: ctx.Now().UnixNano(), version: h.Version, args: own(h.Args), size: size}
 	t.queue = append(t.queue, e)
 	t.bytes += int64(size)
 	m.stat.Stored++
@@ -260,6 +260,24 @@ func (m *Manager) add(ctx actors.Context, h Hint) {
 			Record{Seq: e.seq, Created: e.created, Version: e.version, Args: e.args})})
 	}
 	m.arm(ctx)
+}
+
+// own copies args into one allocation of their own. A coordinator's
+// arguments share one buffer with every command of the client's batch:
+// a hint kept for hours must not pin the rest of it.
+func own(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		at := len(buf)
+		buf = append(buf, a...)
+		out[i] = buf[at:len(buf):len(buf)]
+	}
+	return out
 }
 
 func (m *Manager) arm(ctx actors.Context) {

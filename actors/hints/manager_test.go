@@ -230,3 +230,16 @@ func TestManagerSlowRate(t *testing.T) {
 	}
 	require.Equal(t, 2, sent)
 }
+
+// A hint owns its arguments: it does not pin the buffer the coordinator's
+// batch shared (nor change if that buffer is reused).
+func TestManagerOwnsHintArgs(t *testing.T) {
+	m, c := started(t, Config{})
+	batch := []byte("SETkvSETk2v2")
+	m.Receive(c, Hint{Target: "n2", Args: [][]byte{batch[0:3], batch[3:4], batch[4:5]}, Version: hlc.Version{Node: "n1"}})
+	copy(batch, "XXXXXXXXXXXX")
+	m.Receive(c, gossip.View{})
+	m.Receive(c, tick{})
+	e := c.take("store")[0].(store.Exec)
+	require.Equal(t, [][]byte{[]byte("SET"), []byte("k"), []byte("v")}, e.Args)
+}
