@@ -37,21 +37,7 @@ func newAdmin(w adminWiring) *admin.Server {
 	opts := admin.Options{
 		Config: w.cfg, NodeID: string(w.node.ID()), Version: version, Started: time.Now(), Log: w.level, Logger: w.log,
 		Requests: func() (stats.Snapshot, error) {
-			got := make(chan stats.Snapshot, 1)
-			err := w.node.Inspect(stats.Name, 2*time.Second, func(b actors.Behaviour) {
-				if s, ok := b.(*stats.Stats); ok {
-					got <- s.Snapshot()
-				}
-			})
-			if err != nil {
-				return stats.Snapshot{}, err
-			}
-			select {
-			case s := <-got:
-				return s, nil
-			default:
-				return stats.Snapshot{}, fmt.Errorf("actor %s is not the stats actor", stats.Name)
-			}
+			return inspect(w.node, stats.Name, func(s *stats.Stats) stats.Snapshot { return s.Snapshot() })
 		},
 		OnState: func(st gossip.State) {
 			if !w.gossip.IsZero() {
@@ -62,21 +48,7 @@ func newAdmin(w adminWiring) *admin.Server {
 			if w.gossip.IsZero() {
 				return nil, errors.New("no gossiper")
 			}
-			got := make(chan []gossip.MemberView, 1)
-			err := w.node.Inspect(w.gossip.Name, 2*time.Second, func(b actors.Behaviour) {
-				if g, ok := b.(*gossip.Gossiper); ok {
-					got <- g.Snapshot().List
-				}
-			})
-			if err != nil {
-				return nil, err
-			}
-			select {
-			case l := <-got:
-				return l, nil
-			default:
-				return nil, errors.New("the gossip actor is not a gossiper")
-			}
+			return inspect(w.node, w.gossip.Name, func(g *gossip.Gossiper) []gossip.MemberView { return g.Snapshot().List })
 		},
 		ResetHistograms: func() error {
 			w.node.Send(actors.Addr{Node: w.node.ID(), Name: "admin"}, statsAddr, stats.ResetWindow{})
@@ -114,19 +86,26 @@ func newAdmin(w adminWiring) *admin.Server {
 
 // hintStatus reads the hint manager's status inside its turn.
 func hintStatus(n *transport.Node) (hints.Status, error) {
-	got := make(chan hints.Status, 1)
-	err := n.Inspect(node.HintsName, 2*time.Second, func(b actors.Behaviour) {
-		if m, ok := b.(*hints.Manager); ok {
-			got <- m.Snapshot(time.Now())
+	return inspect(n, node.HintsName, func(m *hints.Manager) hints.Status { return m.Snapshot(time.Now()) })
+}
+
+// inspect reads get(the actor named name) inside its turn; an error when
+// the actor does not answer in 2 s or is not a B.
+func inspect[B actors.Behaviour, T any](n *transport.Node, name string, get func(B) T) (T, error) {
+	var zero T
+	got := make(chan T, 1)
+	err := n.Inspect(name, 2*time.Second, func(b actors.Behaviour) {
+		if x, ok := b.(B); ok {
+			got <- get(x)
 		}
 	})
 	if err != nil {
-		return hints.Status{}, err
+		return zero, err
 	}
 	select {
-	case s := <-got:
-		return s, nil
+	case v := <-got:
+		return v, nil
 	default:
-		return hints.Status{}, fmt.Errorf("actor %s is not the hint manager", node.HintsName)
+		return zero, fmt.Errorf("actor %s is not a %T", name, *new(B))
 	}
 }
