@@ -82,17 +82,18 @@ func New(cfg Config) actors.Producer {
 // version). Delivered hints leave the log; a restarted node reloads the
 // rest from it.
 type Manager struct {
-	cfg     Config
-	targets map[string]*target
-	names   []string // targets, sorted: map order decides nothing
-	view    *gossip.View
-	seq     uint64
-	loaded  bool
-	early   []Hint            // hints that came before the log was loaded
-	flight  map[uint64]string // replayed hints awaiting an answer: seq -> target
-	ticking bool
-	tokens  int
-	stat    Status
+	cfg        Config
+	targets    map[string]*target
+	names      []string // targets, sorted: map order decides nothing
+	view       *gossip.View
+	seq        uint64
+	loaded     bool
+	early      []Hint            // hints that came before the log was loaded
+	earlyBytes int64             // their framed size
+	flight     map[uint64]string // replayed hints awaiting an answer: seq -> target
+	ticking    bool
+	tokens     int
+	stat       Status
 }
 
 type target struct {
@@ -125,7 +126,14 @@ func (m *Manager) Receive(ctx actors.Context, msg any) {
 		m.load(ctx, msg)
 	case Hint:
 		if !m.loaded {
-			m.early = append(m.early, msg)
+			// Kept until the log is loaded (its hints come first), within
+			// one target's bound in all.
+			if size := int64(RecordSize(msg.Args, msg.Version.Node)); m.earlyBytes+size <= m.cfg.MaxBytes {
+				m.early = append(m.early, msg)
+				m.earlyBytes += size
+			} else {
+				m.stat.Dropped++
+			}
 			return
 		}
 		m.add(ctx, msg)
@@ -214,7 +222,7 @@ func (m *Manager) load(ctx actors.Context, l Loaded) {
 	for _, h := range m.early {
 		m.add(ctx, h)
 	}
-	m.early = nil
+	m.early, m.earlyBytes = nil, 0
 	m.arm(ctx)
 }
 

@@ -243,3 +243,22 @@ func TestManagerOwnsHintArgs(t *testing.T) {
 	e := c.take("store")[0].(store.Exec)
 	require.Equal(t, [][]byte{[]byte("SET"), []byte("k"), []byte("v")}, e.Args)
 }
+
+// Hints that come before the log is loaded wait for it (the log's hints
+// come first), within one target's bound in all.
+func TestManagerEarlyHints(t *testing.T) {
+	size := RecordSize(set("a"), "n1")
+	m := New(Config{LogName: "hintlog", StoreName: "store", MaxBytes: int64(2 * size)})().(*Manager)
+	c := &fakeCtx{now: time.Unix(1000, 0)}
+	m.Receive(c, actors.Started{})
+	for _, k := range []string{"a", "b", "c"} {
+		m.Receive(c, Hint{Target: "n2", Args: set(k), Version: hlc.Version{Node: "n1"}})
+	}
+	require.Equal(t, uint64(1), m.Snapshot(c.now).Dropped, "the third is past the bound")
+	var log []byte
+	log = AppendRecord(log, Record{Seq: 7, Created: c.now.UnixNano(), Version: hlc.Version{Node: "n1"}, Args: set("z")})
+	m.Receive(c, Loaded{Logs: []Log{{Target: "n2", Data: log}}})
+	st := m.Snapshot(c.now)
+	require.Equal(t, 2, st.Targets[0].Hints, "z from the log, then a; b is past the target's bound")
+	require.Equal(t, uint64(2), st.Dropped)
+}
