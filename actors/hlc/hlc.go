@@ -150,3 +150,58 @@ func (v Version) String() string {
 	}
 	return v.TS.String() + "@" + v.Node
 }
+
+// AppendText appends v's text form, the one the Redis adapter keeps in its
+// version hash and anti-entropy's listings carry: 16 hex digits of wall
+// time, 8 of logical time, then the node id; nothing for the zero Version.
+// Texts of versions of one node id compare as the versions do.
+func AppendText(b []byte, v Version) []byte {
+	if v.IsZero() {
+		return b
+	}
+	b = appendHex(b, uint64(v.TS.Wall), 16)
+	b = appendHex(b, uint64(v.TS.Logical), 8)
+	return append(b, v.Node...)
+}
+
+// ParseText reads AppendText's form; ok is false when b is not one. The
+// empty text is the zero Version.
+func ParseText(b []byte) (v Version, ok bool) {
+	if len(b) == 0 {
+		return Version{}, true
+	}
+	if len(b) < 24 {
+		return Version{}, false
+	}
+	w, ok1 := parseHex(b[:16])
+	l, ok2 := parseHex(b[16:24])
+	if !ok1 || !ok2 {
+		return Version{}, false
+	}
+	return Version{TS: Timestamp{Wall: int64(w), Logical: uint32(l)}, Node: string(b[24:])}, true
+}
+
+func appendHex(b []byte, x uint64, n int) []byte {
+	const digits = "0123456789abcdef"
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, digits[(x>>(4*uint(i)))&0xf])
+	}
+	return b
+}
+
+func parseHex(b []byte) (uint64, bool) {
+	var x uint64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			x = x<<4 | uint64(c-'0')
+		case 'a' <= c && c <= 'f':
+			x = x<<4 | uint64(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			x = x<<4 | uint64(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return x, true
+}

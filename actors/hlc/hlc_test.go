@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
 
@@ -72,5 +73,24 @@ func TestVersionOrder(t *testing.T) {
 	}
 	if Newer(a, Version{}) != a || Newer(Version{}, a) != a {
 		t.Error("Newer does not pick the newer version")
+	}
+}
+
+func TestVersionText(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		v := Version{TS: Timestamp{Wall: rapid.Int64Min(1).Draw(t, "wall"), Logical: rapid.Uint32().Draw(t, "logical")},
+			Node: rapid.StringMatching(`[a-z0-9.:]{1,12}`).Draw(t, "node")}
+		got, ok := ParseText(AppendText(nil, v))
+		if !ok || got != v {
+			t.Fatalf("round trip of %v gave %v, %v", v, got, ok)
+		}
+	})
+	v, ok := ParseText(nil)
+	require.True(t, ok)
+	require.True(t, v.IsZero())
+	require.Empty(t, AppendText(nil, Version{}))
+	for _, bad := range []string{"12", "zz00000000000000000000000n", "0000000000000001000000g0n"} {
+		_, ok := ParseText([]byte(bad))
+		require.False(t, ok, bad)
 	}
 }

@@ -3,7 +3,9 @@ package store
 import (
 	"encoding/binary"
 	"math"
+	"strconv"
 
+	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/resp"
 )
 
@@ -215,4 +217,138 @@ func (e *Engine) cmdDynoDel(args [][]byte, dst []byte) []byte {
 		e.del(args[1])
 	}
 	return appendOK(dst)
+}
+
+// The internal commands of anti-entropy (actors/antientropy), which lists
+// what each replica holds and compares versions before it copies values:
+//
+//	DYNO.KEYS cursor count   a page of every versioned key and tombstone:
+//	                         [next cursor, [key, version, ...]]; the cursor
+//	                         is opaque, "0" starts and "0" ends the listing
+//	DYNO.VERSIONS key ...    each key's version: [version, ...]
+//	DYNO.MARK id             the datastore's marker ("" for none), which
+//	                         becomes id if it was none: a datastore that
+//	                         answers "" to a node that set a marker lost
+//	                         its data (restarted empty)
+//
+// A version is hlc.AppendText's form ("" for none: a missing key, or one
+// written without a version), with an 'r' before it for a value modified
+// in place (rmwFlag), as the Redis adapter keeps it in its version hash.
+// DYNO.KEYS lists live keys first (cursor "k<seq>"), then tombstones
+// (cursor "t<seq>"), in insertion order, so a key present for a whole
+// listing is listed at least once; count bounds the keys visited.
+
+const errDynoCursor = "ERR invalid cursor"
+
+// DYNO.KEYS cursor count
+func (e *Engine) cmdDynoKeys(args [][]byte, dst []byte) []byte {
+	phase, n, ok := parseDynoCursor(args[1])
+	if !ok {
+		return appendErr(dst, errDynoCursor)
+	}
+	count, ok := parseCursor(args[2])
+	if !ok || count == 0 || count > 1<<20 {
+		return appendErr(dst, errNotInt)
+	}
+	var seen []*value
+	collect := func(v *value) { seen = append(seen, v) }
+	var next []byte
+	if phase == 'k' {
+		c := e.keys.scan(n, int(count), collect)
+		next = []byte("t0")
+		if c != 0 {
+			next = append([]byte{'k'}, strconv.AppendUint(nil, c, 10)...)
+		}
+	} else {
+		c := e.tombs.scan(n, int(count), collect)
+		next = []byte("0")
+		if c != 0 {
+			next = append([]byte{'t'}, strconv.AppendUint(nil, c, 10)...)
+		}
+	}
+	var out [][]byte
+	for _, v := range seen {
+		key := v.key()
+		var text []byte
+		if phase == 'k' {
+			live := e.lookup(key)
+			if live == nil {
+				continue
+			}
+			text = e.versionText(live)
+		} else {
+			t := e.tomb(key)
+			if t == nil || e.lookup(key) != nil {
+				continue
+			}
+			text = e.versionText(t)
+		}
+		if len(text) == 0 {
+			continue
+		}
+		out = append(out, append([]byte(nil), key...), text)
+	}
+	dst = resp.AppendArrayHeader(dst, 2)
+	dst = resp.AppendBulk(dst, next)
+	dst = resp.AppendArrayHeader(dst, len(out))
+	for _, b := range out {
+		dst = resp.AppendBulk(dst, b)
+	}
+	return dst
+}
+
+// DYNO.VERSIONS key [key ...]
+func (e *Engine) cmdDynoVersions(args [][]byte, dst []byte) []byte {
+	dst = resp.AppendArrayHeader(dst, len(args)-1)
+	for _, k := range args[1:] {
+		var text []byte
+		if live, tomb, _ := e.current(k); live != nil {
+			text = e.versionText(live)
+		} else if tomb != nil {
+			text = e.versionText(tomb)
+		}
+		dst = resp.AppendBulk(dst, text)
+	}
+	return dst
+}
+
+// versionText is v's version as DYNO.KEYS and DYNO.VERSIONS give it.
+func (e *Engine) versionText(v *value) []byte {
+	ver := e.version(v)
+	if ver.IsZero() {
+		return nil
+	}
+	var b []byte
+	if inPlace(v) {
+		b = append(b, 'r')
+	}
+	return hlc.AppendText(b, ver)
+}
+
+// parseDynoCursor reads a DYNO.KEYS cursor: "0", "k<seq>" or "t<seq>".
+func parseDynoCursor(b []byte) (phase byte, seq uint64, ok bool) {
+	if string(b) == "0" {
+		return 'k', 0, true
+	}
+	if len(b) < 2 || (b[0] != 'k' && b[0] != 't') {
+		return 0, 0, false
+	}
+	for _, c := range b[1:] {
+		if c < '0' || c > '9' || seq > (1<<63)/10 {
+			return 0, 0, false
+		}
+		seq = seq*10 + uint64(c-'0')
+	}
+	return b[0], seq, true
+}
+
+// DYNO.MARK id: the engine's marker lives as long as the engine (a
+// process of the daemon; a simulated datastore until it is wiped), and
+// FLUSHALL keeps it: flushing every replica empties none of them alone.
+func (e *Engine) cmdDynoMark(args [][]byte, dst []byte) []byte {
+	old := e.mark
+	if old == "" {
+		e.mark = string(args[1])
+	}
+	return resp.AppendBulkString(dst, old)
 }

@@ -133,6 +133,7 @@ type Engine struct {
 	lastNode  uint16 // the index stamp looked up last
 	versioned bool   // a versioned command has run: Result versions are worth computing
 	whenAsked bool   // Options.VersionsWhenAsked
+	mark      string // DYNO.MARK's marker: set once, lost with the engine
 	// stale makes the keyspace helpers (add, del, setString, setExpire,
 	// persist) change nothing while a command computes its reply: a
 	// write older than the key's version answers as if it had been

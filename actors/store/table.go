@@ -144,6 +144,10 @@ var commandTable = []command{
 	{"dyno.dump", 2, (*Engine).cmdDynoDump, 0},
 	{"dyno.restore", 3, (*Engine).cmdDynoRestore, 0},
 	{"dyno.del", 2, (*Engine).cmdDynoDel, 0},
+	// internal, for anti-entropy (dyno.go)
+	{"dyno.keys", 3, (*Engine).cmdDynoKeys, 0},
+	{"dyno.versions", -2, (*Engine).cmdDynoVersions, 0},
+	{"dyno.mark", 2, (*Engine).cmdDynoMark, 0},
 }
 
 // commandIndex maps names to table rows. It is built in init because the
