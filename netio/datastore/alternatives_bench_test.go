@@ -105,7 +105,7 @@ func BenchmarkRedisVersionAlternatives(b *testing.B) {
 			return one(bEvalsha, []byte(newScriptSHA(casKey)), []byte("0"), version(), now, k, value)
 		}},
 		{name: "compare-apply", cmds: func(k []byte) [][][]byte {
-			return one(bEvalsha, []byte(scriptApply.sha), bTwo, bVersionHash, bTombstoneHash, version(), now, tomb,
+			return one(bEvalsha, []byte(scriptApply.sha), bThree, bVersionHash, bTombstoneHash, bMarkKey, version(), now, tomb,
 				[]byte("w"), []byte("SET"), k, value)
 		}},
 	}

@@ -84,9 +84,11 @@ type Options struct {
 	// readable with a GetStats message).
 	Counters *Counters
 	// Versions says the node keeps versions (versions.go): the adapter
-	// loads its Lua scripts on connect, hides the companion hashes from
-	// KEYS, SCAN, DBSIZE and RANDOMKEY, refuses commands that name them,
-	// and purges them. Execs with a Version are versioned either way.
+	// loads its Lua scripts on connect, hides the companions (the two
+	// hashes and the data marker) from KEYS, SCAN, DBSIZE and RANDOMKEY,
+	// refuses commands that name them, purges the hashes, and serves
+	// DYNO.* commands without a version. Execs with a Version are
+	// versioned either way.
 	Versions bool
 	// TombstoneTTL is how long a key deleted under a version keeps its
 	// tombstone (tombstone_ttl). Default DefaultTombstoneTTL (24h).

@@ -36,7 +36,8 @@ var (
 	// the newer version.
 	scriptBump = newScript("bump")
 	// scriptAdmin answers DBSIZE and RANDOMKEY without the companions,
-	// and purges them.
+	// anti-entropy's DYNO.KEYS, DYNO.VERSIONS and DYNO.MARK, and purges
+	// the companions.
 	scriptAdmin = newScript("admin")
 	// scriptSet runs a plain SET key value if newer (apply's rules, in
 	// fewer calls).

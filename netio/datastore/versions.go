@@ -18,10 +18,12 @@ import (
 // Versions on Redis. Values stay under their own key names; the version
 // of each key and the tombstones of keys deleted under a version live in
 // two companion hashes, updated atomically with the command by the Lua
-// scripts of scripts.go:
+// scripts of scripts.go, and anti-entropy's data marker in a third
+// companion, a string:
 //
 //	__dyno:v  key -> version             (VersionHash)
 //	__dyno:t  key -> deadline . version  (TombstoneHash)
+//	__dyno:m  the data marker            (MarkKey)
 //
 // A version is 16 hex digits of HLC wall time (Unix ns), 8 of logical
 // time, then the node id; a deadline 16 hex digits of Unix ms. A version
@@ -39,7 +41,33 @@ import (
 //     the newer version;
 //   - single-key reads run in MULTI/EXEC with the key's version
 //     (EXISTS, HGET, HGET, the read), so their reply is Redis's own bytes;
-//   - DYNO.DUMP, DYNO.RESTORE and DYNO.DEL are read repair's (see below).
+//   - DYNO.DUMP, DYNO.RESTORE and DYNO.DEL are read repair's (see below);
+//   - DYNO.KEYS, DYNO.VERSIONS and DYNO.MARK are anti-entropy's.
+//
+// Anti-entropy's commands are one run of scriptAdmin each, which writes
+// nothing but DYNO.MARK's marker; they answer no version, and what the
+// embedded engine answers (actors/store/dyno.go):
+//
+//	DYNO.KEYS cursor count   [next cursor, [key, version, ...]]: a page of
+//	                         the entries of __dyno:v whose key exists, then
+//	                         of __dyno:t whose key does not and whose
+//	                         deadline has not passed; "0" starts and ends;
+//	                         a cursor is "v" or "t" and HSCAN's cursor in
+//	                         that hash, count HSCAN's COUNT (1 to 2^20)
+//	DYNO.VERSIONS key ...    [version, ...]: each key's as the scripts'
+//	                         current sees it, "" for none
+//	DYNO.MARK id             the marker __dyno:m held before the call, ""
+//	                         for none; when it held none (and id is not
+//	                         ""), __dyno:m becomes id, in the same script
+//
+// The first two give a version as the hash holds it, with its 'r' (written
+// in place), a tombstone's without its deadline. HSCAN may list an entry
+// twice, and one that comes or goes during a listing, or not. The marker
+// lives as long as the keyspace: a redis-server restarted without
+// persistence answers "" again, which tells anti-entropy that its data is
+// gone. A client's FLUSHALL or FLUSHDB wipes it too (unlike the embedded
+// engine's, which FLUSHALL keeps): anti-entropy then takes the datastore
+// for emptied, which it is.
 //
 // With Options.Versions the adapter also hides the companions: KEYS and
 // SCAN drop them from their replies (a SCAN page may come back shorter,
@@ -53,6 +81,11 @@ const (
 	VersionHash = "__dyno:v"
 	// TombstoneHash is the companion hash of tombstones.
 	TombstoneHash = "__dyno:t"
+	// MarkKey is the companion string holding anti-entropy's data marker
+	// (DYNO.MARK). Set once, it goes only with the whole keyspace: a
+	// restart without persistence, or a client's FLUSHALL or FLUSHDB
+	// (with Options.Versions, no other client command may name it).
+	MarkKey = "__dyno:m"
 )
 
 // DefaultTombstoneTTL is the default Options.TombstoneTTL.
@@ -157,10 +190,11 @@ func bs(ss ...string) [][]byte {
 	return out
 }
 
-// evalArgs is EVALSHA s with the prelude's arguments and then rest.
+// evalArgs is EVALSHA s with the prelude's keys (the three companions)
+// and arguments, and then rest.
 func evalArgs(s *script, ver hlc.Version, now time.Time, tombTTL time.Duration, rest ...[]byte) [][]byte {
-	args := make([][]byte, 0, 8+len(rest))
-	args = append(args, []byte("EVALSHA"), []byte(s.sha), []byte("2"), []byte(VersionHash), []byte(TombstoneHash),
+	args := make([][]byte, 0, 9+len(rest))
+	args = append(args, bEvalsha, []byte(s.sha), bThree, bVersionHash, bTombstoneHash, bMarkKey,
 		[]byte(encodeVersion(ver)), []byte(hexMs(now)), []byte(hexMs(now.Add(tombTTL))))
 	return append(args, rest...)
 }
@@ -206,8 +240,10 @@ func setArgs(ver hlc.Version, now time.Time, key, value []byte) [][]byte {
 var (
 	bEvalsha       = []byte("EVALSHA")
 	bTwo           = []byte("2")
+	bThree         = []byte("3")
 	bVersionHash   = []byte(VersionHash)
 	bTombstoneHash = []byte(TombstoneHash)
+	bMarkKey       = []byte(MarkKey)
 	bMulti         = []byte("MULTI")
 	bExec          = []byte("EXEC")
 	bHset          = []byte("HSET")
@@ -312,17 +348,33 @@ func getCmds(get [][]byte) [][][]byte {
 	return [][][]byte{{bMulti}, {bHget, bVersionHash, key}, {bHget, bTombstoneHash, key}, get, {bExec}}
 }
 
-// planDyno plans read repair's commands.
+// planDyno plans read repair's and anti-entropy's commands.
 func planDyno(name string, args [][]byte, ver hlc.Version, tombTTL time.Duration, now time.Time) (*vreq, errReply) {
-	arity := map[string]int{"dyno.dump": 2, "dyno.restore": 3, "dyno.del": 2}[name]
+	// The number of arguments; -n: at least n.
+	arity := map[string]int{"dyno.dump": 2, "dyno.restore": 3, "dyno.del": 2, "dyno.keys": 3, "dyno.versions": -2, "dyno.mark": 2}[name]
 	if arity == 0 {
 		return nil, "" // Redis answers its unknown-command error
 	}
-	if len(args) != arity {
+	if len(args) != arity && (arity > 0 || len(args) < -arity) {
 		return nil, errReply("-ERR wrong number of arguments for '" + name + "' command\r\n")
 	}
 	key := args[1]
 	switch name {
+	case "dyno.keys":
+		phase, cursor, ok := parseKeysCursor(args[1])
+		if !ok {
+			return nil, "-ERR invalid cursor\r\n"
+		}
+		n, err := strconv.ParseUint(string(args[2]), 10, 64)
+		if err != nil || n == 0 || n > maxKeysCount {
+			return nil, "-ERR value is not an integer or out of range\r\n"
+		}
+		count := []byte(strconv.FormatUint(n, 10)) // as Redis reads it: "010" is not
+		return script1(name, evalArgs(scriptAdmin, hlc.Version{}, now, tombTTL, []byte("keys"), phase, cursor, count)), ""
+	case "dyno.versions":
+		return script1(name, evalArgs(scriptAdmin, hlc.Version{}, now, tombTTL, append([][]byte{[]byte("versions")}, args[1:]...)...)), ""
+	case "dyno.mark":
+		return script1(name, evalArgs(scriptAdmin, hlc.Version{}, now, tombTTL, []byte("mark"), args[1])), ""
 	case "dyno.dump":
 		return &vreq{mode: vDump, frames: 7, name: name, cmds: readCmds(key,
 			[][]byte{[]byte("PTTL"), key}, [][]byte{[]byte("DUMP"), key})}, ""
@@ -358,8 +410,29 @@ func planDyno(name string, args [][]byte, ver hlc.Version, tombTTL time.Duration
 	}
 }
 
+// maxKeysCount bounds DYNO.KEYS's count, as the embedded engine's: one
+// page is one script, and Redis serves nothing else while it runs.
+const maxKeysCount = 1 << 20
+
+// parseKeysCursor splits a DYNO.KEYS cursor into the hash it scans ("v"
+// or "t") and HSCAN's cursor there; "0" is "v" from 0.
+func parseKeysCursor(c []byte) (phase, cursor []byte, ok bool) {
+	if string(c) == "0" {
+		return []byte("v"), c, true
+	}
+	if len(c) < 2 || (c[0] != 'v' && c[0] != 't') {
+		return nil, nil, false
+	}
+	n, err := strconv.ParseUint(string(c[1:]), 10, 64)
+	if err != nil {
+		return nil, nil, false
+	}
+	return c[:1], []byte(strconv.FormatUint(n, 10)), true
+}
+
+// isCompanion reports whether k names one of the companions.
 func isCompanion(k []byte) bool {
-	return string(k) == VersionHash || string(k) == TombstoneHash
+	return string(k) == VersionHash || string(k) == TombstoneHash || string(k) == MarkKey
 }
 
 // reservedKey returns the first companion name args use as a key, or nil.

@@ -176,9 +176,11 @@ func TestRedisCompanionsHidden(t *testing.T) {
 	h, direct := newVersioned(t, Options{})
 	h.vdo(ver(10, "a"), "SET", "live", "x")
 	h.vdo(ver(10, "a"), "DEL", "gone")
+	require.Equal(t, bulk(""), h.reply("DYNO.MARK", "n1/x"))
 	require.Equal(t, ":1\r\n", direct.Do("EXISTS", VersionHash))
 	require.Equal(t, ":1\r\n", direct.Do("EXISTS", TombstoneHash))
-	require.Equal(t, ":3\r\n", direct.Do("DBSIZE"))
+	require.Equal(t, ":1\r\n", direct.Do("EXISTS", MarkKey))
+	require.Equal(t, ":4\r\n", direct.Do("DBSIZE"))
 	require.Equal(t, "*1\r\n"+bulk("live"), h.reply("KEYS", "*"))
 	require.Equal(t, ":1\r\n", h.reply("DBSIZE"))
 	for range 50 {
@@ -205,6 +207,13 @@ func TestRedisCompanionsHidden(t *testing.T) {
 	require.Len(t, seen, 31)
 	require.NotContains(t, seen, VersionHash)
 	require.NotContains(t, seen, TombstoneHash)
+	require.NotContains(t, seen, MarkKey)
+	keys := h.reply("KEYS", "*")
+	require.True(t, strings.HasPrefix(keys, "*31\r\n"), keys)
+	require.NotContains(t, keys, "__dyno:")
+	require.Equal(t, "*0\r\n", h.reply("KEYS", "__dyno:*"))
+	require.Equal(t, "*2\r\n"+bulk("0")+"*0\r\n", h.reply("SCAN", "0", "MATCH", "__dyno:*", "COUNT", "1000"))
+	require.Equal(t, ":31\r\n", h.reply("DBSIZE"))
 	for _, c := range []struct {
 		name string
 		args []string
@@ -213,11 +222,39 @@ func TestRedisCompanionsHidden(t *testing.T) {
 		{TombstoneHash, []string{"HGETALL", TombstoneHash}},
 		{VersionHash, []string{"DEL", "x", VersionHash}},
 		{TombstoneHash, []string{"MSET", "a", "b", TombstoneHash, "c"}},
+		{MarkKey, []string{"GET", MarkKey}},
+		{MarkKey, []string{"SET", MarkKey, "n2/y"}},
+		{MarkKey, []string{"DEL", MarkKey}},
+		{MarkKey, []string{"EXISTS", "live", MarkKey}},
+		{MarkKey, []string{"RENAME", "live", MarkKey}},
+		{MarkKey, []string{"MSET", "a", "b", MarkKey, "c"}},
+		{MarkKey, []string{"EXPIRE", MarkKey, "1"}},
 	} {
 		require.Equal(t, "-ERR key name "+c.name+" is reserved by dynonode for versions\r\n", h.reply(c.args...), "%v", c.args)
 	}
 	require.Equal(t, "+OK\r\n", h.reply("SET", "k", VersionHash), "a value may be anything")
 	require.Equal(t, ":1\r\n", h.reply("EXISTS", "k"))
+	require.Equal(t, bulk("n1/x"), direct.Do("GET", MarkKey), "the marker is untouched")
+	require.Equal(t, bulk("n1/x"), h.reply("DYNO.MARK", "n2/y"))
+}
+
+// RANDOMKEY never picks the marker, also when it (with the other
+// companions) is nearly the whole keyspace; DBSIZE does not count it.
+func TestRedisMarkHiddenFromRandomKey(t *testing.T) {
+	h, direct := newVersioned(t, Options{})
+	require.Equal(t, bulk(""), h.reply("DYNO.MARK", "n1/x"))
+	require.Equal(t, ":1\r\n", direct.Do("DBSIZE"))
+	require.Equal(t, ":0\r\n", h.reply("DBSIZE"))
+	require.Equal(t, "$-1\r\n", h.reply("RANDOMKEY"), "only the marker: no key")
+	h.vdo(ver(10, "a"), "SET", "live", "x")
+	h.vdo(ver(10, "a"), "DEL", "gone")
+	require.Equal(t, ":4\r\n", direct.Do("DBSIZE"), "live and the three companions")
+	require.Equal(t, ":1\r\n", h.reply("DBSIZE"))
+	for range 100 {
+		require.Equal(t, bulk("live"), h.reply("RANDOMKEY"))
+	}
+	require.Equal(t, "*1\r\n"+bulk("live"), h.reply("KEYS", "*"))
+	h.requireBalanced()
 }
 
 // After SCRIPT FLUSH, versioned requests load the scripts again.

@@ -1,14 +1,18 @@
 -- dynonode: versions on Redis (netio/datastore/versions.go, docs/cluster.md).
 -- KEYS[1] is the version hash (__dyno:v: key -> version), KEYS[2] the
--- tombstone hash (__dyno:t: key -> deadline .. version). ARGV[1] is the
+-- tombstone hash (__dyno:t: key -> deadline .. version), KEYS[3] the
+-- data marker (__dyno:m, a string: see admin's mark). ARGV[1] is the
 -- command's version, ARGV[2] now and ARGV[3] the deadline of a tombstone
 -- made now (16 hex digits of Unix ms each). A version is 16 hex digits of
 -- HLC wall time, 8 of logical time, then the node id; '' is none.
 -- Every script answers {version after, fix, reply}: fix 1 says the reply
 -- is a null array, 2 that it is an integer too large for Lua's numbers,
 -- given as its decimal string.
-local V, T = KEYS[1], KEYS[2]
+local V, T, M = KEYS[1], KEYS[2], KEYS[3]
 local ver, now, tombUntil = ARGV[1], ARGV[2], ARGV[3]
+
+-- companion reports whether k names one of the companions.
+local function companion(k) return k == V or k == T or k == M end
 
 -- hexLess compares n digits of two hex strings by 8-digit chunks, exactly
 -- (Lua's < on strings follows the server's locale).
