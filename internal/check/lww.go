@@ -56,78 +56,11 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 		res.Valid = false
 		res.Violations = append(res.Violations, Violation{Checker: checker, What: fmt.Sprintf(format, args...)})
 	}
-	type write struct {
-		value              string // "" for a delete
-		level, dc, node    string
-		invoked, acked     time.Duration
-		ok                 bool
-		process            int
-		isDelete, isOrigin bool
-	}
-	writes := map[string][]write{} // by key; each key starts with its origin (never written)
-	origin := write{isOrigin: true, isDelete: true, ok: true, acked: -1 << 62, invoked: -1 << 62}
-	byValue := map[string]write{}
 	for _, o := range ops {
 		res.Stats[o.inv.F+":"+string(o.done.Type)]++
-		if o.inv.F != "write" && o.inv.F != "delete" {
-			continue
-		}
-		if _, ok := writes[o.inv.Key]; !ok {
-			writes[o.inv.Key] = []write{origin}
-		}
-		w := write{value: o.inv.Value, level: o.inv.Level, dc: o.inv.DC, node: o.inv.Node, invoked: o.inv.Time, acked: o.done.Time,
-			ok: o.done.Type == OK, process: o.inv.Process, isDelete: o.inv.F == "delete"}
-		writes[o.inv.Key] = append(writes[o.inv.Key], w)
-		if !w.isDelete {
-			byValue[o.inv.Key+"\x00"+w.value] = w
-		}
 	}
-	precedes := func(a, b write) bool {
-		if !a.ok || b.invoked < a.acked+opts.Margin {
-			return false
-		}
-		return a.isOrigin || opts.Reach == nil || opts.Reach(a.node, b.node, a.acked, b.invoked, opts.Margin)
-	}
-	// allowed reports whether value may be what a read that began at start
-	// (and ended at end) returns, and if not, which write shows it.
-	type why struct{ old, newer write }
-	allowed := func(key, value string, start, end time.Duration, counts func(write) bool) (bool, *why) {
-		var cands []write
-		for _, w := range writes[key] {
-			if w.invoked > end {
-				continue
-			}
-			if value == "" && w.isDelete || value != "" && !w.isDelete && w.value == value {
-				cands = append(cands, w)
-			}
-		}
-		if value == "" && len(writes[key]) == 0 {
-			return true, nil // a key nobody writes
-		}
-		var last *why
-		for _, c := range cands {
-			ok := true
-			for _, w2 := range writes[key] {
-				if !w2.isOrigin && w2.ok && w2.acked < start && counts(w2) && precedes(c, w2) {
-					ok, last = false, &why{c, w2}
-					break
-				}
-			}
-			if ok {
-				return true, nil
-			}
-		}
-		return false, last
-	}
-	describe := func(w write) string {
-		switch {
-		case w.isOrigin:
-			return "the key's state before any write"
-		case w.isDelete:
-			return fmt.Sprintf("a delete by process %d acknowledged at %s", w.process, w.acked)
-		}
-		return fmt.Sprintf("write %q by process %d acknowledged at %s", w.value, w.process, w.acked)
-	}
+	x := newLWWIndex(ops, opts)
+	allowed := x.allowed
 	for _, o := range ops {
 		if o.inv.Phase == "liveness" && o.done.Type != OK {
 			add("liveness", "%s %s of %q at %s via %s failed after the heal: %s", o.inv.F, string(o.done.Type), o.inv.Key, o.inv.Level, o.inv.Node, o.done.Error)
@@ -137,7 +70,7 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 		}
 		v := o.done.Value
 		if v != "" {
-			if w, ok := byValue[o.inv.Key+"\x00"+v]; !ok || w.invoked > o.done.Time {
+			if w, ok := x.byValue[o.inv.Key+"\x00"+v]; !ok || w.invoked > o.done.Time {
 				add("no-phantoms", "read of %q at %s via %s at %s returned %q, never written", o.inv.Key, o.inv.Level, o.inv.Node, o.done.Time, v)
 				continue
 			}
@@ -146,7 +79,7 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 			continue
 		}
 		level, dc := o.inv.Level, o.inv.DC
-		counts := func(w write) bool {
+		counts := func(w lwwWrite) bool {
 			return strong(w.level) && (w.dc == dc || (level == DCEachSafeQuorum && w.level == DCEachSafeQuorum))
 		}
 		if ok, w := allowed(o.inv.Key, v, o.inv.Time, o.done.Time, counts); !ok {
@@ -183,7 +116,7 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 				continue
 			}
 			end := time.Duration(1 << 62)
-			if ok, w := allowed(k, fs[0].Value, end, end, func(write) bool { return true }); !ok {
+			if ok, w := allowed(k, fs[0].Value, end, end, func(lwwWrite) bool { return true }); !ok {
 				what := "nothing"
 				if w != nil {
 					what = describe(w.old) + ", which precedes " + describe(w.newer)
@@ -193,4 +126,98 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 		}
 	}
 	return res
+}
+
+// lwwWrite is one write (or delete) of a register history.
+type lwwWrite struct {
+	value              string // "" for a delete
+	level, dc, node    string
+	invoked, acked     time.Duration
+	ok                 bool
+	process            int
+	isDelete, isOrigin bool
+}
+
+// lwwIndex is a register history's writes by key, and what they promise.
+type lwwIndex struct {
+	opts    LWWOptions
+	writes  map[string][]lwwWrite // by key; each key starts with its origin (never written)
+	byValue map[string]lwwWrite
+}
+
+func newLWWIndex(ops []operation, opts LWWOptions) *lwwIndex {
+	x := &lwwIndex{opts: opts, writes: map[string][]lwwWrite{}, byValue: map[string]lwwWrite{}}
+	origin := lwwWrite{isOrigin: true, isDelete: true, ok: true, acked: -1 << 62, invoked: -1 << 62}
+	for _, o := range ops {
+		if o.inv.F != "write" && o.inv.F != "delete" {
+			continue
+		}
+		if _, ok := x.writes[o.inv.Key]; !ok {
+			x.writes[o.inv.Key] = []lwwWrite{origin}
+		}
+		w := lwwWrite{value: o.inv.Value, level: o.inv.Level, dc: o.inv.DC, node: o.inv.Node, invoked: o.inv.Time, acked: o.done.Time,
+			ok: o.done.Type == OK, process: o.inv.Process, isDelete: o.inv.F == "delete"}
+		x.writes[o.inv.Key] = append(x.writes[o.inv.Key], w)
+		if !w.isDelete {
+			x.byValue[o.inv.Key+"\x00"+w.value] = w
+		}
+	}
+	return x
+}
+
+// precedes reports whether write a is ordered before b whatever the
+// nodes' clocks: acknowledged Margin before b was invoked (and, with
+// Reach, a's node's clock could reach b's node in between).
+func (x *lwwIndex) precedes(a, b lwwWrite) bool {
+	if !a.ok || b.invoked < a.acked+x.opts.Margin {
+		return false
+	}
+	return a.isOrigin || x.opts.Reach == nil || x.opts.Reach(a.node, b.node, a.acked, b.invoked, x.opts.Margin)
+}
+
+// lwwWhy is a write that value may not be (old), and the acknowledged
+// write it precedes (newer).
+type lwwWhy struct{ old, newer lwwWrite }
+
+// allowed reports whether value may be what a read of key that began at
+// start (and ended at end) returns, counting the acknowledged writes
+// counts selects, and if not, which write shows it.
+func (x *lwwIndex) allowed(key, value string, start, end time.Duration, counts func(lwwWrite) bool) (bool, *lwwWhy) {
+	var cands []lwwWrite
+	for _, w := range x.writes[key] {
+		if w.invoked > end {
+			continue
+		}
+		if value == "" && w.isDelete || value != "" && !w.isDelete && w.value == value {
+			cands = append(cands, w)
+		}
+	}
+	if value == "" && len(x.writes[key]) == 0 {
+		return true, nil // a key nobody writes
+	}
+	var last *lwwWhy
+	for _, c := range cands {
+		ok := true
+		for _, w2 := range x.writes[key] {
+			if !w2.isOrigin && w2.ok && w2.acked < start && counts(w2) && x.precedes(c, w2) {
+				ok, last = false, &lwwWhy{c, w2}
+				break
+			}
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, last
+}
+
+// describe names a write for a violation.
+func describe(w lwwWrite) string {
+	switch {
+	case w.isOrigin:
+		return "the key's state before any write"
+	case w.isDelete:
+		return fmt.Sprintf("a delete by process %d acknowledged at %s", w.process, w.acked)
+	}
+	return fmt.Sprintf("write %q by process %d acknowledged at %s", w.value, w.process, w.acked)
 }
