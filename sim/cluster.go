@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -27,6 +28,8 @@ type ClusterSpec struct {
 	Racks   []int
 	PerRack int
 	Net     Link
+	// Log, when set, receives every actor's log (World's Config.Log).
+	Log slog.Handler
 	// Timeout is the request timeout (dynomite.yml timeout). Default 500ms.
 	Timeout time.Duration
 	// Heartbeat is the gossip period (heartbeat_interval). Default 1s.
@@ -57,6 +60,10 @@ const peerPort = 8101
 // simPeerID names a simulated node by the host of its peer address.
 func simPeerID(a config.Addr) actors.NodeID { return actors.NodeID(a.Host) }
 
+// AEInterval is the simulator's anti_entropy_interval unless a spec's
+// config sets one: rounds every few seconds of virtual time.
+const AEInterval = 4 * time.Second
+
 // NewCluster builds and boots a cluster.
 func NewCluster(spec ClusterSpec) (*Cluster, error) {
 	if spec.Timeout == 0 {
@@ -71,7 +78,7 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 	if spec.Net.Latency == 0 {
 		spec.Net.Latency = time.Millisecond
 	}
-	c := &Cluster{W: New(Config{Seed: spec.Seed, Net: spec.Net}), Spec: spec, asm: map[actors.NodeID]*nodeasm.Node{}}
+	c := &Cluster{W: New(Config{Seed: spec.Seed, Net: spec.Net, Log: spec.Log}), Spec: spec, asm: map[actors.NodeID]*nodeasm.Node{}}
 	for d, nr := range spec.Racks {
 		for r := range nr {
 			for k := range spec.PerRack {
@@ -99,6 +106,8 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 			StoreSeed: uint64(spec.Seed) + uint64(i),
 			Version:   "sim",
 			HintLog:   NewHintLog,
+			AETimeout: 5 * time.Second,
+			AESettle:  5 * time.Second,
 			WrapStore: func(p actors.Producer) actors.Producer {
 				if spec.WrapStore != nil {
 					return spec.WrapStore(id, p)
@@ -140,6 +149,9 @@ func (c *Cluster) nodeConfig(n ring.Node) (*config.Config, error) {
 		"data_store":         int(config.Embedded),
 		"timeout":            c.Spec.Timeout.Milliseconds(),
 		"heartbeat_interval": c.Spec.Heartbeat.Milliseconds(),
+		// Anti-entropy rounds every few seconds, not every 10 minutes:
+		// runs last a minute of virtual time.
+		"anti_entropy_interval": AEInterval.Milliseconds(),
 	}
 	if len(seeds) > 0 {
 		keys["dyn_seeds"] = seeds

@@ -2,6 +2,8 @@ package sim_test
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -24,7 +26,11 @@ const handoffBound = 5 * time.Second
 // hintCluster is three racks of one node with hints on (the default),
 // read repair off: only hints can bring a missed write to a replica.
 func hintCluster(t *testing.T, seed int64, conf map[string]any) *lwwCluster {
-	c, err := sim.NewCluster(sim.ClusterSpec{Seed: seed, Racks: []int{3}, Timeout: 300 * time.Millisecond, Config: conf})
+	spec := sim.ClusterSpec{Seed: seed, Racks: []int{3}, Timeout: 300 * time.Millisecond, Config: conf}
+	if os.Getenv("SIM_LOG") != "" { // debugging: every actor's log on stderr
+		spec.Log = slog.NewTextHandler(os.Stderr, nil)
+	}
+	c, err := sim.NewCluster(spec)
 	require.NoError(t, err)
 	lc := &lwwCluster{c: c, seen: map[string]*[]store.Exec{}}
 	require.NoError(t, c.W.RunFor(3*time.Second))

@@ -108,6 +108,24 @@ type Config struct {
 	// HintsSyncInterval (hints_sync_interval, ms; dynonode) is how often
 	// the hint logs are fsynced. Default 100 ms.
 	HintsSyncInterval time.Duration
+	// AntiEntropy (anti_entropy; dynonode): replicas compare what they
+	// hold segment by segment on a schedule and copy the newest of what
+	// differs, and a node whose datastore comes back empty refills it
+	// from replicas (RESUMING) before it serves reads. Default true (with
+	// versions on, in a cluster).
+	AntiEntropy bool
+	// AntiEntropyInterval (anti_entropy_interval, ms; dynonode) is the
+	// time between a node's rounds, jittered by ±25%. Default 600000 ms
+	// (10 min).
+	AntiEntropyInterval time.Duration
+	// AntiEntropyScanRate (anti_entropy_scan_rate; dynonode) bounds the
+	// keys a node reads from its datastore per second to compare them.
+	// Default 200000.
+	AntiEntropyScanRate int
+	// AntiEntropyBandwidth (anti_entropy_bandwidth, bytes per second;
+	// dynonode) bounds the values a node copies in from replicas. Default
+	// 33554432 (32 MiB/s).
+	AntiEntropyBandwidth int
 
 	// SecureServerOption (secure_server_option) says which peer links are
 	// encrypted. Default none; an unknown value is a warning and means none.
@@ -185,6 +203,9 @@ const (
 	DefaultMaxHintWindow   = 10800000 * time.Millisecond
 	DefaultHintsReplayRate = 10000
 	DefaultHintsSync       = 100 * time.Millisecond
+	DefaultAEInterval      = 600000 * time.Millisecond
+	DefaultAEScanRate      = 200000
+	DefaultAEBandwidth     = 32 << 20
 	DefaultPhiThreshold    = 8
 	DefaultEnv             = "aws"
 	DefaultConnMsgRate     = 50000
@@ -222,6 +243,10 @@ func defaults() *Config {
 		MaxHintWindow:         DefaultMaxHintWindow,
 		HintsReplayRate:       DefaultHintsReplayRate,
 		HintsSyncInterval:     DefaultHintsSync,
+		AntiEntropy:           true,
+		AntiEntropyInterval:   DefaultAEInterval,
+		AntiEntropyScanRate:   DefaultAEScanRate,
+		AntiEntropyBandwidth:  DefaultAEBandwidth,
 		ServerRetryTimeout:    DefaultServerRetry,
 		ServerFailureLimit:    DefaultFailureLimit,
 		Backlog:               DefaultBacklog,

@@ -31,6 +31,10 @@ func TestDefaults(t *testing.T) {
 		MaxHintWindow:         3 * time.Hour,
 		HintsReplayRate:       10000,
 		HintsSyncInterval:     100 * time.Millisecond,
+		AntiEntropy:           true,
+		AntiEntropyInterval:   10 * time.Minute,
+		AntiEntropyScanRate:   200000,
+		AntiEntropyBandwidth:  32 << 20,
 		ServerRetryTimeout:    10000 * time.Millisecond,
 		ServerFailureLimit:    3,
 		Backlog:               512,
@@ -355,6 +359,34 @@ func TestHintKeys(t *testing.T) {
 	}
 	for key, bad := range map[string]string{"hinted_handoff": "yes", "max_hints_bytes": "-1", "max_hint_window": "soon",
 		"hints_replay_rate": "3000000000", "hints_sync_interval": "-10"} {
+		_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  " + key + ": " + bad + "\n"))
+		require.ErrorContains(t, err, `key "`+key+`"`, "%s: %s", key, bad)
+	}
+}
+
+// TestAntiEntropyKeys: the anti-entropy keys parse, keep their defaults
+// when absent, come back from Format, and bad values name their key.
+func TestAntiEntropyKeys(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n"))
+	require.NoError(t, err)
+	assert.True(t, cfg.AntiEntropy)
+	assert.Equal(t, 10*time.Minute, cfg.AntiEntropyInterval)
+	assert.Equal(t, DefaultAEScanRate, cfg.AntiEntropyScanRate)
+	assert.Equal(t, DefaultAEBandwidth, cfg.AntiEntropyBandwidth)
+	cfg, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  anti_entropy: false\n  anti_entropy_interval: 5000\n" +
+		"  anti_entropy_scan_rate: 1000\n  anti_entropy_bandwidth: 1048576\n"))
+	require.NoError(t, err)
+	assert.False(t, cfg.AntiEntropy)
+	assert.Equal(t, 5*time.Second, cfg.AntiEntropyInterval)
+	assert.Equal(t, 1000, cfg.AntiEntropyScanRate)
+	assert.Equal(t, 1<<20, cfg.AntiEntropyBandwidth)
+	out := string(Format(cfg))
+	for _, line := range []string{"  anti_entropy: false\n", "  anti_entropy_interval: 5000\n", "  anti_entropy_scan_rate: 1000\n",
+		"  anti_entropy_bandwidth: 1048576\n"} {
+		assert.Contains(t, out, line)
+	}
+	for key, bad := range map[string]string{"anti_entropy": "maybe", "anti_entropy_interval": "often",
+		"anti_entropy_scan_rate": "-5", "anti_entropy_bandwidth": "-1"} {
 		_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  " + key + ": " + bad + "\n"))
 		require.ErrorContains(t, err, `key "`+key+`"`, "%s: %s", key, bad)
 	}

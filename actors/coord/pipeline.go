@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"slices"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -158,8 +159,10 @@ func (p *pipeline) follow(cfg *Config, v gossip.View) []any {
 }
 
 // stateRefuses reports whether this node's declared state refuses the
-// operation (Dynomite: STANDBY refuses everything, WRITES_ONLY and
-// RESUMING refuse reads).
+// operation (Dynomite: STANDBY refuses everything, WRITES_ONLY refuses
+// reads). Dynomite's RESUMING refused reads too; here a RESUMING node
+// (its datastore refilling, see actors/antientropy) serves them from the
+// other racks' replicas: the view says its own store serves no reads.
 func (p *pipeline) stateRefuses(write bool) bool {
 	if p.view == nil {
 		return false
@@ -167,7 +170,7 @@ func (p *pipeline) stateRefuses(write bool) bool {
 	if write {
 		return !p.view.Self.AllowsWrites()
 	}
-	return !p.view.Self.AllowsReads()
+	return !p.view.Self.AllowsReads() && p.view.Self != gossip.Resuming
 }
 
 const stateRefusal = "ERR Dynomite: Dynomite's current state does not allow this request"
@@ -238,10 +241,24 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 	}
 	view := p.view
 	if level == config.DCOne && !view.Usable(reps[0].Node, write) {
-		for j := 1; j < len(reps); j++ {
-			if view.Usable(reps[j].Node, write) {
-				reps = append([]ring.Replica{reps[j]}, append(append([]ring.Replica(nil), reps[:j]...), reps[j+1:]...)...)
-				break
+		// The first replica that serves the operation and whose state
+		// gossip knows; for a read, failing that, one that is up but
+		// refilling (see usable); last, one gossip has not heard from
+		// yet (usable, as far as anyone knows).
+		prefs := []func(string) bool{
+			func(n string) bool { _, known := view.States[n]; return known && view.Usable(n, write) },
+			func(n string) bool { return !write && resuming(view, n) },
+			func(n string) bool { return view.Usable(n, write) },
+		}
+	choose:
+		for _, pref := range prefs {
+			for j := range reps {
+				if pref(reps[j].Node) {
+					if j > 0 {
+						reps = append([]ring.Replica{reps[j]}, append(append([]ring.Replica(nil), reps[:j]...), reps[j+1:]...)...)
+					}
+					break choose
+				}
 			}
 		}
 	}
@@ -265,7 +282,7 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		}
 		var f failure
 		switch {
-		case !view.Usable(rep.Node, write):
+		case !p.usable(t, r, write):
 			f = peerDown
 			if hinted {
 				p.hint(ctx, cfg, rep.Node, args, o.version)
@@ -292,6 +309,44 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 			exec: store.Exec{ID: id, Args: args, Quiet: !t.awaits(r) && !hinted, Version: o.version},
 		})
 	}
+}
+
+// usable reports whether replica r of t may be sent the operation. A read
+// may go to a RESUMING replica (up, its datastore refilling from the
+// others, see actors/antientropy) when the replicas that serve reads
+// cannot make the level's quorum without it: a cluster whose replicas
+// are all refilling (as when it starts) answers what they hold rather
+// than fail, and versions still pick the newest answer.
+func (p *pipeline) usable(t *tally, r int, write bool) bool {
+	view := p.view
+	node := t.replicas[r].Node
+	if view.Usable(node, write) {
+		return true
+	}
+	if write || !resuming(view, node) {
+		return false
+	}
+	if t.level == config.DCOne {
+		return r == 0 // sendOpts put a usable replica first if there was one
+	}
+	for _, g := range t.groups {
+		if !slices.Contains(g.members, r) {
+			continue
+		}
+		n := 0
+		for _, m := range g.members {
+			if view.Usable(t.replicas[m].Node, false) {
+				n++
+			}
+		}
+		return n < g.need
+	}
+	return false
+}
+
+// resuming reports whether node is up and RESUMING.
+func resuming(view *gossip.View, node string) bool {
+	return view != nil && !view.Down[node] && view.States[node] == gossip.Resuming
 }
 
 // The failures of replicas the coordinator does not send to.
@@ -432,7 +487,7 @@ func (p *pipeline) askVersions(ctx actors.Context, cfg *Config, s *slot, part ui
 			continue
 		}
 		switch {
-		case !p.view.Usable(rep.Node, false):
+		case !p.usable(t, r, false):
 			t.votes = append(t.votes, vote{replica: r, failure: peerDown})
 			continue
 		case r >= maxReplicas:

@@ -372,7 +372,7 @@ func (g *Gossiper) publish(ctx actors.Context) {
 
 func (g *Gossiper) buildView(now time.Duration) *View {
 	g.version++
-	v := &View{Version: g.version, Down: g.down(now), States: map[string]State{}, Self: g.self.State}
+	v := &View{Version: g.version, Down: g.down(now), States: map[string]State{g.self.ID: g.self.State}, Self: g.self.State}
 	nodes := []ring.Node{{ID: g.self.ID, DC: g.self.DC, Rack: g.self.Rack, Tokens: g.self.Tokens}}
 	for _, id := range slices.Sorted(maps.Keys(g.members)) {
 		e := g.members[id]

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/antientropy"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
@@ -23,6 +24,7 @@ const (
 	StatsName   = stats.Name
 	HintsName   = "hints"
 	HintLogName = "hintlog"
+	AEName      = "antientropy"
 )
 
 // Deps is what a runtime hands the assembly.
@@ -54,6 +56,10 @@ type Deps struct {
 	// under hints_dir in the daemon, a durable actor in the simulator.
 	// Nil: hints live in memory only.
 	HintLog actors.Producer
+	// AETimeout and AESettle, when set, replace anti-entropy's session
+	// timeout and the time a resuming node waits for a replica that is
+	// down (antientropy.Config); the simulator shortens them.
+	AETimeout, AESettle time.Duration
 }
 
 // Node is one assembled node: what Boot spawns and what its client
@@ -143,6 +149,17 @@ func (n *Node) Durable() []string { return []string{StoreName, HintLogName} }
 // cluster (the node gossips).
 func (n *Node) Hints() bool { return n.cfg.HintedHandoff && n.Versioned() && n.Gossips() }
 
+// AntiEntropy reports whether the node runs anti-entropy (anti_entropy):
+// with versions on (the newest copy wins), in a cluster.
+func (n *Node) AntiEntropy() bool { return n.cfg.AntiEntropy && n.Versioned() && n.Gossips() }
+
+// AntiEntropyConfig is the anti-entropy actor's setup from the config.
+func (n *Node) AntiEntropyConfig() antientropy.Config {
+	return antientropy.Config{Name: AEName, StoreName: StoreName, GossipName: GossipName, Ring: n.ring,
+		Interval: n.cfg.AntiEntropyInterval, ScanRate: n.cfg.AntiEntropyScanRate,
+		Bandwidth: int64(n.cfg.AntiEntropyBandwidth), Timeout: n.deps.AETimeout, Settle: n.deps.AESettle, Resume: true}
+}
+
 // HintsConfig is the hint manager's setup from the config.
 func (n *Node) HintsConfig() hints.Config {
 	c := hints.Config{Self: string(n.id), StoreName: StoreName, GossipName: GossipName,
@@ -175,6 +192,11 @@ func (n *Node) Boot(s actors.Spawner) error {
 		}
 		if s.Spawn(HintsName, hints.New(n.HintsConfig())).IsZero() {
 			return errors.New("cannot start the hint manager")
+		}
+	}
+	if n.AntiEntropy() {
+		if s.Spawn(AEName, antientropy.New(n.AntiEntropyConfig())).IsZero() {
+			return errors.New("cannot start anti-entropy")
 		}
 	}
 	return nil
