@@ -86,9 +86,10 @@ type lwwCluster struct {
 
 func newLWWCluster(t *testing.T, redis, versions, strip, blind bool) *lwwCluster {
 	lc := &lwwCluster{seen: map[string]*[]store.Exec{}}
-	// Hints off: these runs are about what reads see and repair (with
-	// hints, node3's missed write comes back before any read).
-	conf := map[string]any{"versions": versions, "read_repairs_enabled": true, "hinted_handoff": false}
+	// Hints and anti-entropy off: these runs are about what reads see and
+	// repair (with either, node3's missed write comes back before any
+	// read).
+	conf := map[string]any{"versions": versions, "read_repairs_enabled": true, "hinted_handoff": false, "anti_entropy": false}
 	if redis {
 		conf["data_store"] = int(config.Redis)
 	}
@@ -369,4 +370,22 @@ func TestLWWPartitionedClocks(t *testing.T) {
 	require.NoError(t, run.Err)
 	require.True(t, run.Result.Valid, "%s\nfaults: %v", run.Result, run.Faults)
 	require.Contains(t, fmt.Sprint(run.Faults), "bridge", "the seed no longer draws the faults it pins")
+}
+
+// TestLWWSwarmCatchesDisabledAntiEntropy: with anti_entropy false (the
+// planted bug) the convergence check of the register swarm fails within
+// a bounded number of seeds: hints alone do not refill a wiped datastore
+// nor repair what they could not hint.
+func TestLWWSwarmCatchesDisabledAntiEntropy(t *testing.T) {
+	const maxSeeds = 12
+	for seed := int64(1); seed <= maxSeeds; seed++ {
+		run := sim.RunLWWSwarm(sim.SwarmSpec{Seed: seed, Racks: []int{3}, PerRack: 1 + int(seed%2),
+			Config: map[string]any{"read_repairs_enabled": true, "anti_entropy": false}})
+		require.NoError(t, run.Err)
+		if !run.Convergence.Valid {
+			t.Logf("caught at seed %d: %s", seed, run.Convergence)
+			return
+		}
+	}
+	t.Fatalf("the convergence check missed disabled anti-entropy for %d seeds", maxSeeds)
 }

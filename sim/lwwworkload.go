@@ -16,7 +16,9 @@ import (
 // LWWClient is one workload process of versioned registers: through one
 // Redis connection it overwrites keys that every client shares (SET of a
 // value unique to the history), deletes them (DEL) and reads them (GET),
-// one operation at a time, recording a history for check.CheckLWW.
+// and writes keys of its own once each (Fresh: a fault they meet is never
+// overwritten away), one operation at a time, recording a history for
+// check.CheckLWW.
 type LWWClient struct {
 	ID      int
 	Node    string
@@ -25,7 +27,10 @@ type LWWClient struct {
 	Keys    []string
 	Reads   float64 // share of reads
 	Deletes float64 // share of deletes
+	Fresh   float64 // share of writes of a key of its own, written once
 	Think   time.Duration
+	// Written lists the keys of its own it wrote.
+	Written []string
 	// ReadEach reads every key once, in order, then stops: the
 	// convergence reads after the heal.
 	ReadEach bool
@@ -66,6 +71,10 @@ func (lc *LWWClient) Receive(ctx actors.Context, m any) {
 			op.F, op.Key = "read", lc.Keys[ctx.Rand().IntN(len(lc.Keys))]
 		case draw < lc.Reads+lc.Deletes:
 			op.F, op.Key = "delete", lc.Keys[ctx.Rand().IntN(len(lc.Keys))]
+		case draw < lc.Reads+lc.Deletes+lc.Fresh:
+			op.F, op.Key = "write", "f"+strconv.Itoa(lc.ID)+"-"+strconv.Itoa(lc.n)
+			op.Value = "p" + strconv.Itoa(lc.ID) + "-" + strconv.Itoa(lc.n)
+			lc.Written = append(lc.Written, op.Key)
 		default:
 			op.F, op.Key = "write", lc.Keys[ctx.Rand().IntN(len(lc.Keys))]
 			op.Value = "p" + strconv.Itoa(lc.ID) + "-" + strconv.Itoa(lc.n)
@@ -97,24 +106,34 @@ func (lc *LWWClient) think(ctx actors.Context) time.Duration {
 }
 
 // replicaReader asks its node's store for keys directly, as an operator
-// would read each replica's datastore, and keeps the answers.
+// would read each replica's datastore, and keeps the answers: each key's
+// value (GET) and version (DYNO.VERSIONS).
 type replicaReader struct {
 	keys []string
 	got  map[string]string
+	vers map[string]string
 }
 
 func (r *replicaReader) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case actors.Started:
+		to := actors.Addr{Node: ctx.Self().Node, Name: "store"}
 		for i, k := range r.keys {
-			ctx.Send(actors.Addr{Node: ctx.Self().Node, Name: "store"}, store.Exec{ID: uint64(i + 1), Args: [][]byte{[]byte("GET"), []byte(k)}})
+			ctx.Send(to, store.Exec{ID: uint64(i + 1), Args: [][]byte{[]byte("GET"), []byte(k)}})
+			ctx.Send(to, store.Exec{ID: uint64(i+1) << 32, Args: [][]byte{[]byte("DYNO.VERSIONS"), []byte(k)}})
 		}
 	case store.Result:
-		if i := int(m.ID) - 1; i >= 0 && i < len(r.keys) && m.Failure == "" {
-			v, _, err := resp.ParseReply(m.Reply)
-			if err == nil {
-				r.got[r.keys[i]] = string(v.Str)
-			}
+		if m.Failure != "" {
+			return
+		}
+		v, _, err := resp.ParseReply(m.Reply)
+		if err != nil {
+			return
+		}
+		if i := int(m.ID) - 1; i >= 0 && i < len(r.keys) {
+			r.got[r.keys[i]] = string(v.Str)
+		} else if i := int(m.ID>>32) - 1; i >= 0 && i < len(r.keys) && len(v.Elems) == 1 {
+			r.vers[r.keys[i]] = string(v.Elems[0].Str)
 		}
 	}
 }
@@ -122,14 +141,26 @@ func (r *replicaReader) Receive(ctx actors.Context, m any) {
 // LWWRun is what RunLWWSwarm produced.
 type LWWRun struct {
 	SwarmRun
-	Finals []check.Final
+	Finals   []check.Final
+	Replicas []check.Replica
+	// Convergence is check.CheckConvergence's verdict alone (also in
+	// Result).
+	Convergence check.Result
 }
 
+// ConvergeWithin is the settle time a swarm run gives the cluster after
+// the heal (every fault ended, gossip sees every node) before it judges
+// convergence: anti-entropy's round every sim.AEInterval (jittered up to
+// 1.25×) with some slack for a session that a busy peer put back. The
+// bound the docs state for the simulator.
+const ConvergeWithin = 3 * AEInterval
+
 // RunLWWSwarm runs multi-writer register clients (overwrites, deletes,
-// reads of shared keys) under the fault schedule, then heals, reads every
-// key once at DC_QUORUM through every node (read repair converges what it
-// reads), lets the cluster settle, reads each replica's store directly and
-// judges the history and the replicas with check.CheckLWW.
+// reads of shared keys) under the fault schedule, then heals, lets the
+// cluster settle for ConvergeWithin without a single read, reads each
+// replica's store directly, then reads every key through every node at
+// every level, and judges the history with check.CheckLWW and the end
+// with check.CheckConvergence.
 func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	spec = spec.withDefaults()
 	run := LWWRun{SwarmRun: SwarmRun{Spec: spec}}
@@ -146,7 +177,7 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	var clients []*LWWClient
 	for i := range spec.Clients {
 		level, node := spec.place(i, nodes, r)
-		lc := &LWWClient{ID: i + 1, Node: node, Level: level, Keys: keys, Reads: 0.4, Deletes: 0.1, Think: 200 * time.Millisecond}
+		lc := &LWWClient{ID: i + 1, Node: node, Level: level, Keys: keys, Reads: 0.4, Deletes: 0.1, Fresh: 0.2, Think: 200 * time.Millisecond}
 		clients = append(clients, lc)
 		c.StartLWWClient(rec, lc)
 	}
@@ -160,46 +191,86 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	if run.Err = c.healAll(nodes); run.Err != nil {
 		return run
 	}
-	rec.Phase = "liveness"
-	id := len(clients) + 1
-	for _, n := range nodes {
-		c.StartLWWClient(rec, &LWWClient{ID: id, Node: n.ID, Level: config.DCQuorum, Keys: keys, ReadEach: true, Think: 20 * time.Millisecond})
-		id++
-	}
-	if run.Err = w.RunFor(10 * time.Second); run.Err != nil {
+	if run.Err = w.RunFor(ConvergeWithin); run.Err != nil {
 		return run
 	}
-	run.Finals, run.Err = c.readReplicas(keys)
+	var fresh []string
+	for _, lc := range clients {
+		fresh = append(fresh, lc.Written...)
+	}
+	run.Finals, run.Replicas, run.Err = c.readReplicas(append(append([]string(nil), keys...), fresh...))
+	if run.Err != nil {
+		return run
+	}
+	// Every shared key is read through every node at every level; each
+	// key of one client's once, through the next node and level in turn.
+	rec.Phase = "converge"
+	id := len(clients) + 1
+	readers := len(nodes) * len(levels)
+	for i, n := range nodes {
+		for j, level := range levels {
+			ks := append([]string(nil), keys...)
+			for f := i*len(levels) + j; f < len(fresh); f += readers {
+				ks = append(ks, fresh[f])
+			}
+			c.StartLWWClient(rec, &LWWClient{ID: id, Node: n.ID, Level: level, Keys: ks, ReadEach: true, Think: 20 * time.Millisecond})
+			id++
+		}
+	}
+	if run.Err = w.RunFor(5 * time.Second); run.Err != nil {
+		return run
+	}
 	run.History = rec.H
-	run.Result = check.CheckLWW(rec.H, run.Finals, check.LWWOptions{Margin: 2 * c.Spec.Heartbeat,
+	lww := check.LWWOptions{Margin: 2 * c.Spec.Heartbeat,
 		Reach: func(from, to string, t0, t1, span time.Duration) bool {
 			return w.Reach(actors.NodeID(from), actors.NodeID(to), t0, t1, span)
 		},
-		Options: check.Options{DatastoreLoss: run.Wiped}})
+		Options: check.Options{DatastoreLoss: run.Wiped}}
+	run.Result = check.CheckLWW(rec.H, run.Finals, lww)
+	if !spec.NoConvergence {
+		conv := check.CheckConvergence(rec.H, run.Replicas, check.ConvergenceOptions{LWWOptions: lww})
+		run.Convergence = conv
+		run.Result = mergeResults(run.Result, conv)
+	}
 	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
 	return run
 }
 
+// mergeResults is a and b as one verdict.
+func mergeResults(a, b check.Result) check.Result {
+	out := check.Result{Valid: a.Valid && b.Valid, Stats: map[string]int{}}
+	out.Violations = append(append(out.Violations, a.Violations...), b.Violations...)
+	for _, r := range []check.Result{a, b} {
+		for k, v := range r.Stats {
+			out.Stats[k] += v
+		}
+	}
+	return out
+}
+
 // readReplicas reads every key from each of its replicas' stores.
-func (c *Cluster) readReplicas(keys []string) ([]check.Final, error) {
+func (c *Cluster) readReplicas(keys []string) ([]check.Final, []check.Replica, error) {
 	readers := map[string]*replicaReader{}
 	for _, id := range c.NodeIDs() {
-		rr := &replicaReader{keys: keys, got: map[string]string{}}
+		rr := &replicaReader{keys: keys, got: map[string]string{}, vers: map[string]string{}}
 		readers[id] = rr
 		c.W.Spawn(actors.NodeID(id), "replica-reader", func() actors.Behaviour { return rr })
 	}
 	if err := c.W.RunFor(time.Second); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []check.Final
+	var reps []check.Replica
 	for _, k := range keys {
 		for _, rep := range c.Assembly(c.NodeIDs()[0]).Ring().Replicas([]byte(k), nil) {
 			v, ok := readers[string(rep.Node)].got[k]
-			if !ok {
-				return nil, fmt.Errorf("sim: replica %s did not answer for %q", rep.Node, k)
+			ver, ok2 := readers[string(rep.Node)].vers[k]
+			if !ok || !ok2 {
+				return nil, nil, fmt.Errorf("sim: replica %s did not answer for %q", rep.Node, k)
 			}
 			out = append(out, check.Final{Key: k, Replica: string(rep.Node), Value: v})
+			reps = append(reps, check.Replica{Key: k, Node: string(rep.Node), Value: v, Version: ver})
 		}
 	}
-	return out, nil
+	return out, reps, nil
 }

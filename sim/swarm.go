@@ -211,6 +211,10 @@ type SwarmSpec struct {
 	// one node (ClusterSpec).
 	Config     map[string]any
 	NodeConfig map[string]map[string]any
+	// NoConvergence leaves the convergence check out of a register
+	// swarm's verdict (RunLWWSwarm): runs that turn anti-entropy off on
+	// purpose judge the rest.
+	NoConvergence bool
 }
 
 // withDefaults fills what a swarm run leaves unset.

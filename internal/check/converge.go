@@ -32,8 +32,10 @@ type ConvergenceOptions struct {
 //     same version;
 //   - survived: that value is no write that precedes an acknowledged
 //     write (at any level): every acknowledged write, or a newer one,
-//     is what the replicas hold. A datastore lost during the run excuses
-//     nothing: the others' copies must have refilled it;
+//     is what the replicas hold. A datastore lost during the run
+//     (Options.DatastoreLoss) excuses no write acknowledged at a quorum
+//     level: the others' copies must have refilled it. It excuses a
+//     DC_ONE write, whose only copy may have been the lost one;
 //   - readable: every read of the converge phase succeeded and returned
 //     the replicas' value.
 func CheckConvergence(h History, replicas []Replica, opts ConvergenceOptions) Result {
@@ -75,7 +77,8 @@ func CheckConvergence(h History, replicas []Replica, opts ConvergenceOptions) Re
 		}
 		held[k] = rs[0].Value
 		end := time.Duration(1<<63 - 1)
-		if fine, w := x.allowed(k, rs[0].Value, end, end, func(lwwWrite) bool { return true }); !fine {
+		counts := func(w lwwWrite) bool { return !opts.DatastoreLoss || strong(w.level) }
+		if fine, w := x.allowed(k, rs[0].Value, end, end, counts); !fine {
 			what := "nothing"
 			if w != nil {
 				what = describe(w.old) + ", which precedes " + describe(w.newer)

@@ -23,6 +23,7 @@ func TestCheckConvergence(t *testing.T) {
 			lwwOp(3, "write", "j", "x", DCQuorum, 0, s, OK),
 			lwwOp(4, "delete", "j", "", DCOne, 4*s, 5*s, OK),
 			lwwOp(5, "write", "f", "never", DCOne, 0, s, Fail),
+			lwwOp(6, "write", "q", "y", DCQuorum, 0, s, OK),
 		)
 	}
 	good := []Replica{
@@ -39,17 +40,23 @@ func TestCheckConvergence(t *testing.T) {
 		h        History
 		replicas []Replica
 		checker  string // "" when valid
+		loss     bool   // a datastore was lost
 	}{
-		{"converged and readable", append(writes(), hist(reads("k", "b", OK), reads("j", "", OK))...), good, ""},
-		{"a replica holds another value", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "a", "v1"}}, "converged"},
-		{"same value, another version", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "b", "v3"}}, "converged"},
-		{"an acknowledged write lost everywhere", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "survived"},
-		{"an acknowledged delete undone", writes(), []Replica{{"j", "n1", "x", "v3"}, {"j", "n2", "x", "v3"}}, "survived"},
-		{"an emptied datastore left empty", writes(), []Replica{{"k", "n1", "", ""}, {"k", "n2", "", ""}}, "survived"},
-		{"a read after the settle time sees another value", append(writes(), reads("k", "a", OK)...), good, "readable"},
-		{"a read after the settle time fails", append(writes(), reads("k", "", Fail)...), good, "readable"},
+		{"converged and readable", append(writes(), hist(reads("k", "b", OK), reads("j", "", OK))...), good, "", false},
+		{"a replica holds another value", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "a", "v1"}}, "converged", false},
+		{"same value, another version", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "b", "v3"}}, "converged", false},
+		{"an acknowledged write lost everywhere", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "survived", false},
+		{"an acknowledged delete undone", writes(), []Replica{{"j", "n1", "x", "v3"}, {"j", "n2", "x", "v3"}}, "survived", false},
+		{"an emptied datastore left empty", writes(), []Replica{{"k", "n1", "", ""}, {"k", "n2", "", ""}}, "survived", false},
+		{"a quorum write lost", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "survived", false},
+		{"a read after the settle time sees another value", append(writes(), reads("k", "a", OK)...), good, "readable", false},
+		{"a read after the settle time fails", append(writes(), reads("k", "", Fail)...), good, "readable", false},
+		{"a DC_ONE write lost with a datastore", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "", true},
+		{"a quorum write lost with a datastore is not excused", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "survived", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			opts := opts
+			opts.DatastoreLoss = tc.loss
 			r := CheckConvergence(tc.h, tc.replicas, opts)
 			if tc.checker == "" {
 				if !r.Valid {
