@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/antientropy"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/node"
@@ -20,14 +21,15 @@ import (
 
 // adminWiring is what the admin server reads the node through.
 type adminWiring struct {
-	cfg      *config.Config
-	node     *transport.Node
-	fe       **frontend.Listener // set once the client listener is bound
-	counters *datastore.Counters // nil for the embedded store
-	level    admin.LogLevel
-	log      *slog.Logger
-	gossip   actors.Addr // zero when the node runs no gossiper
-	hints    bool        // the node runs a hint manager (node.HintsName)
+	cfg         *config.Config
+	node        *transport.Node
+	fe          **frontend.Listener // set once the client listener is bound
+	counters    *datastore.Counters // nil for the embedded store
+	level       admin.LogLevel
+	log         *slog.Logger
+	gossip      actors.Addr // zero when the node runs no gossiper
+	hints       bool        // the node runs a hint manager (node.HintsName)
+	antiEntropy bool        // the node runs anti-entropy (node.AEName)
 }
 
 // newAdmin builds the admin server over the node's counters; request
@@ -74,6 +76,13 @@ func newAdmin(w adminWiring) *admin.Server {
 		// No gossiper: /cluster_describe shows the configuration.
 		opts.Members = nil
 	}
+	if w.antiEntropy {
+		opts.AntiEntropy = func() (antientropy.Status, error) { return aeStatus(w.node) }
+		opts.StartRepair = func() (antientropy.Status, error) {
+			w.node.Send(actors.Addr{Node: w.node.ID(), Name: "admin"}, actors.Addr{Node: w.node.ID(), Name: node.AEName}, antientropy.Start{})
+			return aeStatus(w.node) // after the Start: one mailbox, in order
+		}
+	}
 	if w.hints {
 		opts.Hints = func() (hints.Status, error) { return hintStatus(w.node) }
 		opts.DropHints = func(target string) (hints.Status, error) {
@@ -82,6 +91,11 @@ func newAdmin(w adminWiring) *admin.Server {
 		}
 	}
 	return admin.New(opts)
+}
+
+// aeStatus reads anti-entropy's status inside its turn.
+func aeStatus(n *transport.Node) (antientropy.Status, error) {
+	return inspect(n, node.AEName, func(a *antientropy.Actor) antientropy.Status { return a.Snapshot(time.Now()) })
 }
 
 // hintStatus reads the hint manager's status inside its turn.

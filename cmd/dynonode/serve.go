@@ -128,7 +128,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	var fe *frontend.Listener
 	host := newClientHost(tnode)
 	adm := newAdmin(adminWiring{cfg: cfg, node: tnode, fe: &fe, counters: counters, level: level, log: log, gossip: gossipAddr,
-		hints: asm.Hints()})
+		hints: asm.Hints(), antiEntropy: asm.AntiEntropy()})
 	grace := opts.DrainTimeout
 	if grace <= 0 {
 		grace = defaultDrain

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/antientropy"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/hints"
@@ -70,6 +71,11 @@ type Options struct {
 	// hints (hinted_handoff off, versions off, a node alone).
 	Hints     func() (hints.Status, error)
 	DropHints func(target string) (hints.Status, error)
+	// AntiEntropy reads anti-entropy's status; StartRepair starts a round
+	// now and returns the status after. Nil where the node runs none
+	// (anti_entropy off, versions off, a node alone).
+	AntiEntropy func() (antientropy.Status, error)
+	StartRepair func() (antientropy.Status, error)
 	// Logger receives a line per setting changed.
 	Logger *slog.Logger
 }
@@ -188,6 +194,8 @@ func (s *Server) endpoints() []endpoint {
 		{"/read_repairs/{verb}", "enable|disable: background read repair of DC_QUORUM reads (versions on); new connections only", s.setReadRepairs},
 		{"/hints", "hinted handoff: hints stored, replayed, dropped, and per target node the hints waiting, their bytes and the oldest's age, as JSON", s.getHints},
 		{"/hints/drop/{target}", "drop every hint waiting for target (a node id, as /hints lists it); anti-entropy must then repair it", s.dropHints},
+		{"/anti_entropy", "anti-entropy: rounds, sessions, keys compared and copied in, bytes, and a refill's progress while the node is RESUMING, as JSON", s.getAE},
+		{"/anti_entropy/start", "start an anti-entropy round now, with every replica that shares a segment with this node (unless one runs); answers /anti_entropy's JSON, whose round and state show its progress", s.startAE},
 	}
 }
 
@@ -369,6 +377,47 @@ func (s *Server) setReadRepairs(w http.ResponseWriter, r *http.Request) {
 		state = "ENABLED"
 	}
 	text(w, "Read Repairs: "+state+"\r\n")
+}
+
+// aeJSON is an antientropy.Status as /anti_entropy shows it.
+func aeJSON(st antientropy.Status) obj {
+	ms := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
+		}
+		return t.UnixMilli()
+	}
+	return obj{{"state", st.State}, {"resuming", st.Resuming}, {"resume_segments", st.ResumeSegments}, {"resume_total", st.ResumeTotal},
+		{"round", st.Round}, {"round_peers_left", st.RoundPeers}, {"peer", st.Peer}, {"sessions", st.Sessions}, {"in_sync", st.InSync},
+		{"aborted", st.Aborted}, {"keys_scanned", st.KeysScanned}, {"keys_listed", st.KeysListed}, {"keys_compared", st.KeysCompared},
+		{"keys_pulled", st.KeysPulled}, {"bytes_pulled", st.BytesPulled}, {"pull_errors", st.PullErrors}, {"resumes", st.Resumes},
+		{"last_round_ms", ms(st.LastRound)}, {"last_round_took_ms", st.LastRoundTook.Milliseconds()}, {"next_round_ms", ms(st.NextRound)},
+		{"last_resume_ms", ms(st.LastResume)}, {"last_resume_keys", st.LastResumeKeys}, {"last_resume_bytes", st.LastResumeBytes},
+		{"last_resume_took_ms", st.LastResumeTook.Milliseconds()}}
+}
+
+func (s *Server) getAE(w http.ResponseWriter, _ *http.Request) {
+	s.serveAE(w, s.opts.AntiEntropy)
+}
+
+func (s *Server) startAE(w http.ResponseWriter, _ *http.Request) {
+	s.serveAE(w, s.opts.StartRepair)
+	if s.opts.StartRepair != nil {
+		s.opts.Logger.Info("anti-entropy round started by the operator")
+	}
+}
+
+func (s *Server) serveAE(w http.ResponseWriter, get func() (antientropy.Status, error)) {
+	if get == nil {
+		fail(w, http.StatusNotFound, "this node runs no anti-entropy (anti_entropy off, versions off, or no peers)")
+		return
+	}
+	st, err := get()
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "anti-entropy: %v", err)
+		return
+	}
+	writeJSON(w, aeJSON(st))
 }
 
 // hintsJSON is a hints.Status as /hints shows it.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/antientropy"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
@@ -208,4 +209,51 @@ func TestHintsEndpoints(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 	_, body = get(t, none, "GET", "/info")
 	assert.Contains(t, body, `"hints_pending":0`)
+}
+
+// /anti_entropy, /anti_entropy/start and the anti_entropy_* fields of
+// /info and /metrics show anti-entropy's status; a node without it
+// answers 404.
+func TestAntiEntropyEndpoints(t *testing.T) {
+	st := antientropy.Status{State: "syncing", Resuming: true, ResumeSegments: 1, ResumeTotal: 3, Round: 4, RoundPeers: 1,
+		Peer: "127.0.0.2:8101", Sessions: 6, InSync: 5, Aborted: 1, KeysScanned: 1000, KeysListed: 20, KeysCompared: 30,
+		KeysPulled: 7, BytesPulled: 700, PullErrors: 2}
+	started := 0
+	s := admin.New(admin.Options{Config: cfg(t),
+		AntiEntropy: func() (antientropy.Status, error) { return st, nil },
+		StartRepair: func() (antientropy.Status, error) {
+			started++
+			after := st
+			after.Round++
+			return after, nil
+		}})
+	code, body := get(t, s, "GET", "/anti_entropy")
+	require.Equal(t, http.StatusOK, code)
+	for _, want := range []string{`"state":"syncing"`, `"resuming":true`, `"resume_segments":1`, `"resume_total":3`, `"round":4`,
+		`"round_peers_left":1`, `"peer":"127.0.0.2:8101"`, `"sessions":6`, `"in_sync":5`, `"aborted":1`, `"keys_scanned":1000`,
+		`"keys_listed":20`, `"keys_compared":30`, `"keys_pulled":7`, `"bytes_pulled":700`, `"pull_errors":2`, `"last_round_ms":0`} {
+		assert.Contains(t, body, want)
+	}
+	code, body = get(t, s, "GET", "/anti_entropy/start")
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, 1, started)
+	assert.Contains(t, body, `"round":5`)
+	_, body = get(t, s, "GET", "/info")
+	for _, want := range []string{`"anti_entropy_rounds":4`, `"anti_entropy_sessions":6`, `"anti_entropy_keys_pulled":7`,
+		`"anti_entropy_bytes_pulled":700`, `"anti_entropy_keys_scanned":1000`, `"anti_entropy_resuming":1`,
+		`"anti_entropy_resume_segments":1`, `"anti_entropy_resume_total":3`} {
+		assert.Contains(t, body, want)
+	}
+	_, body = get(t, s, "GET", "/metrics")
+	for _, want := range []string{"dynonode_anti_entropy_rounds_total 4", "dynonode_anti_entropy_sessions_total 6",
+		"dynonode_anti_entropy_sessions_aborted_total 1", "dynonode_anti_entropy_keys_scanned_total 1000",
+		"dynonode_anti_entropy_keys_pulled_total 7", "dynonode_anti_entropy_bytes_pulled_total 700",
+		"dynonode_anti_entropy_pull_errors_total 2", "dynonode_anti_entropy_resuming 1"} {
+		assert.Contains(t, body, want)
+	}
+	none := admin.New(admin.Options{Config: cfg(t)})
+	for _, path := range []string{"/anti_entropy", "/anti_entropy/start"} {
+		code, _ = get(t, none, "GET", path)
+		assert.Equal(t, http.StatusNotFound, code, path)
+	}
 }

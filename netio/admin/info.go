@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dynonode/dynonode/actors/antientropy"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/hints"
 	"github.com/dynonode/dynonode/actors/stats"
@@ -195,6 +196,14 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 	measured["hints_stored"], measured["hints_replayed"], measured["hints_dropped"] = hs.Stored, hs.Replayed, hs.Dropped
 	measured["hints_write_errors"], measured["hints_pending"], measured["hints_pending_bytes"] = hs.WriteErrors, pending, pendingBytes
 	measured["hints_oldest_ms"] = oldest
+	var ae antientropy.Status
+	if s.opts.AntiEntropy != nil {
+		ae, _ = s.opts.AntiEntropy()
+	}
+	measured["anti_entropy_rounds"], measured["anti_entropy_sessions"], measured["anti_entropy_keys_pulled"] = ae.Round, ae.Sessions, ae.KeysPulled
+	measured["anti_entropy_bytes_pulled"], measured["anti_entropy_keys_scanned"] = ae.BytesPulled, ae.KeysScanned
+	measured["anti_entropy_resuming"], measured["anti_entropy_resume_segments"] = b2i(ae.Resuming), ae.ResumeSegments
+	measured["anti_entropy_resume_total"] = ae.ResumeTotal
 	names := []string{"client_eof", "client_err", "client_connections", "client_read_requests", "client_write_requests",
 		"client_dropped_requests", "client_non_quorum_w_responses", "client_non_quorum_r_responses", "server_ejects",
 		"dnode_client_eof", "dnode_client_err", "dnode_client_connections", "dnode_client_in_queue", "dnode_client_in_queue_bytes",
@@ -207,7 +216,8 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"peer_mismatch_requests", "forward_error", "fragments", "stats_count",
 		"read_repairs_sent", "read_repairs_dropped", "read_repair_stale_replicas", "read_version_rereads",
 		"hints_stored", "hints_replayed", "hints_dropped", "hints_write_errors", "hints_pending", "hints_pending_bytes",
-		"hints_oldest_ms"}
+		"hints_oldest_ms", "anti_entropy_rounds", "anti_entropy_sessions", "anti_entropy_keys_pulled", "anti_entropy_bytes_pulled",
+		"anti_entropy_keys_scanned", "anti_entropy_resuming", "anti_entropy_resume_segments", "anti_entropy_resume_total"}
 	out := make(obj, 0, len(names)+1)
 	for _, n := range names {
 		v, ok := measured[n]
@@ -385,4 +395,11 @@ func (s *Server) liveNodes(nodes []describedNode, members []gossip.MemberView) [
 		}
 	}
 	return nodes
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -39,6 +39,14 @@ var (
 	descHintsPending   = desc("hints_pending", "Hints waiting for a target.", "target")
 	descHintsBytes     = desc("hints_pending_bytes", "Bytes of the hints waiting for a target.", "target")
 	descHintsOldest    = desc("hints_oldest_seconds", "Age of the oldest hint waiting for a target.", "target")
+	descAERounds       = desc("anti_entropy_rounds_total", "Anti-entropy rounds started (one scan of the datastore, then a session with each replica sharing a segment).")
+	descAESessions     = desc("anti_entropy_sessions_total", "Anti-entropy sessions completed.")
+	descAEAborted      = desc("anti_entropy_sessions_aborted_total", "Anti-entropy sessions aborted (a busy or unreachable peer, a timeout, a ring that differs).")
+	descAEScanned      = desc("anti_entropy_keys_scanned_total", "Keys read from the datastore by anti-entropy's scans.")
+	descAEPulled       = desc("anti_entropy_keys_pulled_total", "Keys copied in from a replica that held them newer.")
+	descAEBytes        = desc("anti_entropy_bytes_pulled_total", "Bytes of the values copied in from replicas.")
+	descAEErrors       = desc("anti_entropy_pull_errors_total", "Copies from replicas that failed.")
+	descAEResuming     = desc("anti_entropy_resuming", "1 while the node refills an emptied datastore (RESUMING).")
 	descVersionRereads = desc("read_version_rereads_total", "Versioned reads asked again with versions because their replicas answered differently without.")
 
 	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
@@ -72,6 +80,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
 		descRepairsSent, descRepairsDropped, descStaleReplicas, descVersionRereads,
 		descHintsStored, descHintsReplayed, descHintsDropped, descHintsErrors, descHintsPending, descHintsBytes, descHintsOldest,
+		descAERounds, descAESessions, descAEAborted, descAEScanned, descAEPulled, descAEBytes, descAEErrors, descAEResuming,
 		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
@@ -144,6 +153,18 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				gauge(descHintsBytes, t.Bytes, t.Target)
 				ch <- prometheus.MustNewConstMetric(descHintsOldest, prometheus.GaugeValue, t.Oldest.Seconds(), t.Target)
 			}
+		}
+	}
+	if s.opts.AntiEntropy != nil {
+		if ae, err := s.opts.AntiEntropy(); err == nil {
+			counter(descAERounds, ae.Round)
+			counter(descAESessions, ae.Sessions)
+			counter(descAEAborted, ae.Aborted)
+			counter(descAEScanned, ae.KeysScanned)
+			counter(descAEPulled, ae.KeysPulled)
+			counter(descAEBytes, ae.BytesPulled)
+			counter(descAEErrors, ae.PullErrors)
+			gauge(descAEResuming, int64(b2i(ae.Resuming)))
 		}
 	}
 	if s.opts.Clients != nil {
