@@ -14,6 +14,7 @@ import (
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/node"
+	"github.com/dynonode/dynonode/actors/store"
 	"github.com/dynonode/dynonode/sim"
 )
 
@@ -96,6 +97,21 @@ func (lc *lwwCluster) selfState(n string) gossip.State {
 		}
 	}
 	return gossip.Unknown
+}
+
+// storeExec runs one command on node n's own store and returns its reply.
+func (lc *lwwCluster) storeExec(t *testing.T, n string, args ...string) string {
+	s := &storeReader{}
+	lc.proc++
+	name := fmt.Sprintf("store-exec-%d", lc.proc)
+	lc.c.W.Spawn(actors.NodeID(n), name, func() actors.Behaviour { return s })
+	var b [][]byte
+	for _, a := range args {
+		b = append(b, []byte(a))
+	}
+	lc.c.W.Inject(actors.Addr{Node: actors.NodeID(n), Name: name}, actors.Addr{Node: actors.NodeID(n), Name: node.StoreName}, store.Exec{ID: 1, Args: b})
+	require.NoError(t, lc.c.W.RunFor(100*time.Millisecond))
+	return s.reply
 }
 
 // missingOn counts the keys of want whose value node n's store lacks.
@@ -188,6 +204,9 @@ func TestAntiEntropyRefillsAWipedNode(t *testing.T) {
 				cmds = append(cmds, []string{"SET", k, v})
 				want[k] = v
 			}
+			for i := range 20 { // values modified in place: sets
+				cmds = append(cmds, []string{"SADD", fmt.Sprintf("s%d", i), "a", "b", "c"})
+			}
 			lc.pipelined(t, n1, config.DCQuorum, cmds)
 			require.NoError(t, lc.c.W.RunFor(time.Second))
 			lc.c.W.CrashWipe(actors.NodeID(n3))
@@ -225,6 +244,9 @@ func TestAntiEntropyRefillsAWipedNode(t *testing.T) {
 				return
 			}
 			require.Zero(t, missing, "keys %s lacks %s after its restart", n3, aeBound)
+			for i := range 20 {
+				require.Equal(t, ":3\r\n", lc.storeExec(t, n3, "SCARD", fmt.Sprintf("s%d", i)), "set s%d on %s", i, n3)
+			}
 			st := lc.aeStatus(t, n3)
 			require.False(t, st.Resuming, "%+v", st)
 			require.GreaterOrEqual(t, st.LastResumeKeys, uint64(350), "%+v", st)

@@ -719,10 +719,15 @@ func (a *Actor) versions(ctx actors.Context, r store.Result) {
 		if !ok1 || !ok2 || !mine.Less(theirs) {
 			continue
 		}
-		// A value modified in place may still have writes in flight to
-		// this replica, which would apply on top of the copy: copy it
-		// only once it has been quiet for the horizon.
-		if isR(s.in.Versions[i]) && theirs.TS.Wall > quietBefore {
+		// A value modified in place is copied only where the key is
+		// missing (no value, no tombstone): over a copy that holds
+		// elements or increments the peer's lacks, it would lose them. And
+		// only once quiet for the horizon: a write still in flight to this
+		// replica would apply on top of the copy and count twice. A node
+		// refilling an emptied datastore takes the newer copy at once:
+		// what it holds of the key came since it was emptied, and the
+		// peer had those writes too.
+		if isR(s.in.Versions[i]) && a.resume == nil && (!mine.IsZero() || theirs.TS.Wall > quietBefore) {
 			continue
 		}
 		s.pulls = append(s.pulls, pull{key: key, ver: theirs})

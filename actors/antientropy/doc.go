@@ -40,13 +40,18 @@
 //
 // A value modified in place (a counter, a list, a set or a hash written
 // by read-modify-write commands) reports no version to reads, and read
-// repair leaves it alone; anti-entropy copies it from the replica with
-// the newest version once that version is older than Horizon, when every
-// write in flight to the copy's replica has arrived or timed out (an
-// increment arriving after the copy would count twice). Replicas whose
-// in-place values took different writes under a partition converge to
-// the newest copy: the others' writes to that key are lost, as with any
-// last-writer-wins store; whole values and deletes lose nothing newer.
+// repair leaves it alone. Its replicas may each hold elements or
+// increments the others lack, so copying one over another would lose
+// some: anti-entropy copies it only to a replica that lacks the key
+// altogether (an emptied datastore, a replica that missed its creation),
+// and only once its version is older than Horizon, when every write in
+// flight to that replica has arrived or timed out (an increment arriving
+// after the copy would count twice). A node refilling an emptied
+// datastore takes the newer copy at once, over what it holds of the key
+// (writes since it was emptied, which the peer took too): an in-place
+// write in flight to it during that copy may count twice. In-place values
+// that diverged stay as they are until merged by type (not built); whole
+// values and deletes converge to the newest.
 //
 // A peer in a session already answers Busy, and the round asks it again
 // later (up to three times); a session without progress for Timeout is
