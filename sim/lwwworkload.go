@@ -228,7 +228,8 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 		Options: check.Options{DatastoreLoss: run.Wiped}}
 	run.Result = check.CheckLWW(rec.H, run.Finals, lww)
 	if !spec.NoConvergence {
-		conv := check.CheckConvergence(rec.H, run.Replicas, check.ConvergenceOptions{LWWOptions: lww})
+		conv := check.CheckConvergence(rec.H, run.Replicas, check.ConvergenceOptions{LWWOptions: lww,
+			LostDatastores: lostDatastores(run.Faults)})
 		run.Convergence = conv
 		run.Result = mergeResults(run.Result, conv)
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -215,6 +216,8 @@ type SwarmSpec struct {
 	// swarm's verdict (RunLWWSwarm): runs that turn anti-entropy off on
 	// purpose judge the rest.
 	NoConvergence bool
+	// Log, when set, receives every actor's log (debugging a seed).
+	Log slog.Handler
 }
 
 // withDefaults fills what a swarm run leaves unset.
@@ -266,8 +269,18 @@ func (spec SwarmSpec) place(i int, nodes []Node, r *rand.Rand) (config.Consisten
 
 // lostDatastore reports whether a fault of the schedule empties a
 // datastore.
-func lostDatastore(faults []Fault) bool {
-	return slices.ContainsFunc(faults, func(f Fault) bool { return f.Kind == "crash-wipe" })
+func lostDatastore(faults []Fault) bool { return lostDatastores(faults) > 0 }
+
+// lostDatastores counts the distinct nodes whose datastore a fault of the
+// schedule empties.
+func lostDatastores(faults []Fault) int {
+	var lost []string
+	for _, f := range faults {
+		if f.Kind == "crash-wipe" && !slices.Contains(lost, f.Nodes[0]) {
+			lost = append(lost, f.Nodes[0])
+		}
+	}
+	return len(lost)
 }
 
 // faultPhase lets gossip settle, then applies the schedule from now on
@@ -308,7 +321,7 @@ func (spec SwarmSpec) cluster() ClusterSpec {
 		perRack = 1
 	}
 	return ClusterSpec{Seed: spec.Seed, Racks: spec.Racks, PerRack: perRack, Config: spec.Config, NodeConfig: spec.NodeConfig,
-		Net: Link{Latency: time.Millisecond, Jitter: 2 * time.Millisecond}, WrapStore: wrap}
+		Net: Link{Latency: time.Millisecond, Jitter: 2 * time.Millisecond}, WrapStore: wrap, Log: spec.Log}
 }
 
 // SwarmRun is what a swarm run produced.

@@ -378,8 +378,15 @@ func (a *Actor) startRound(ctx actors.Context) {
 	a.round = round{active: true, queue: queue, busy: map[string]int{}, started: ctx.Elapsed()}
 	a.stat.LastRound = ctx.Now()
 	// Versions carry HLC wall times, which a node's clock may lag (a
-	// clock stepped back): the horizon is taken from the HLC.
-	horizon := ctx.HLC().Wall - int64(a.cfg.Horizon)
+	// clock stepped back): the horizon is taken from the HLC. When the
+	// HLC runs ahead of the clock (some node's clock ran ahead), versions
+	// pile up on one wall time with growing logical counts, and no wall
+	// time tells the recent ones: every version is compared.
+	hw := ctx.HLC().Wall
+	horizon := hw - int64(a.cfg.Horizon)
+	if hw-ctx.Now().UnixNano() > int64(a.cfg.Horizon/2) {
+		horizon = math.MaxInt64
+	}
 	if a.resume != nil {
 		// A node refilling compares everything: what it missed lately
 		// counts as much as the rest.
@@ -530,6 +537,7 @@ func (a *Actor) onSyncReply(ctx actors.Context, m SyncReply) {
 		return
 	}
 	s.diff = m.Diff
+	ctx.Log().Debug("anti-entropy session", "peer", s.peer, "differing_buckets", len(s.diff), "horizon", s.horizon)
 	a.transfer(ctx)
 }
 
@@ -844,6 +852,8 @@ func (a *Actor) endSession(ctx actors.Context, ok bool) {
 		}
 	}
 	a.stat.State = "idle"
+	ctx.Log().Debug("anti-entropy session ended", "peer", s.peer, "ok", ok, "initiator", s.initiator, "listed", s.listed,
+		"compared", s.keysIn, "pulled", s.pulledIn)
 	if ok {
 		a.stat.Sessions++
 		if s.pulledIn > 0 {

@@ -21,6 +21,10 @@ type ConvergenceOptions struct {
 	// Phase is the Phase of the operations made after the settle time
 	// (reads through every node at every level). Default "converge".
 	Phase string
+	// LostDatastores counts the distinct datastores lost during the run
+	// (set Options.DatastoreLoss too): from two on, a quorum's every copy
+	// of a write may have been on them.
+	LostDatastores int
 }
 
 // CheckConvergence judges the end of a register history (writes and
@@ -35,7 +39,8 @@ type ConvergenceOptions struct {
 //     is what the replicas hold. A datastore lost during the run
 //     (Options.DatastoreLoss) excuses no write acknowledged at a quorum
 //     level: the others' copies must have refilled it. It excuses a
-//     DC_ONE write, whose only copy may have been the lost one;
+//     DC_ONE write, whose only copy may have been the lost one, and two
+//     lost datastores or more (LostDatastores) excuse every write;
 //   - readable: every read of the converge phase succeeded and returned
 //     the replicas' value.
 func CheckConvergence(h History, replicas []Replica, opts ConvergenceOptions) Result {
@@ -77,7 +82,9 @@ func CheckConvergence(h History, replicas []Replica, opts ConvergenceOptions) Re
 		}
 		held[k] = rs[0].Value
 		end := time.Duration(1<<63 - 1)
-		counts := func(w lwwWrite) bool { return !opts.DatastoreLoss || strong(w.level) }
+		counts := func(w lwwWrite) bool {
+			return !opts.DatastoreLoss || strong(w.level) && opts.LostDatastores < 2
+		}
 		if fine, w := x.allowed(k, rs[0].Value, end, end, counts); !fine {
 			what := "nothing"
 			if w != nil {

@@ -40,23 +40,24 @@ func TestCheckConvergence(t *testing.T) {
 		h        History
 		replicas []Replica
 		checker  string // "" when valid
-		loss     bool   // a datastore was lost
+		lost     int    // datastores lost
 	}{
-		{"converged and readable", append(writes(), hist(reads("k", "b", OK), reads("j", "", OK))...), good, "", false},
-		{"a replica holds another value", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "a", "v1"}}, "converged", false},
-		{"same value, another version", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "b", "v3"}}, "converged", false},
-		{"an acknowledged write lost everywhere", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "survived", false},
-		{"an acknowledged delete undone", writes(), []Replica{{"j", "n1", "x", "v3"}, {"j", "n2", "x", "v3"}}, "survived", false},
-		{"an emptied datastore left empty", writes(), []Replica{{"k", "n1", "", ""}, {"k", "n2", "", ""}}, "survived", false},
-		{"a quorum write lost", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "survived", false},
-		{"a read after the settle time sees another value", append(writes(), reads("k", "a", OK)...), good, "readable", false},
-		{"a read after the settle time fails", append(writes(), reads("k", "", Fail)...), good, "readable", false},
-		{"a DC_ONE write lost with a datastore", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "", true},
-		{"a quorum write lost with a datastore is not excused", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "survived", true},
+		{"converged and readable", append(writes(), hist(reads("k", "b", OK), reads("j", "", OK))...), good, "", 0},
+		{"a replica holds another value", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "a", "v1"}}, "converged", 0},
+		{"same value, another version", writes(), []Replica{{"k", "n1", "b", "v2"}, {"k", "n2", "b", "v3"}}, "converged", 0},
+		{"an acknowledged write lost everywhere", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "survived", 0},
+		{"an acknowledged delete undone", writes(), []Replica{{"j", "n1", "x", "v3"}, {"j", "n2", "x", "v3"}}, "survived", 0},
+		{"an emptied datastore left empty", writes(), []Replica{{"k", "n1", "", ""}, {"k", "n2", "", ""}}, "survived", 0},
+		{"a quorum write lost", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "survived", 0},
+		{"a read after the settle time sees another value", append(writes(), reads("k", "a", OK)...), good, "readable", 0},
+		{"a read after the settle time fails", append(writes(), reads("k", "", Fail)...), good, "readable", 0},
+		{"a DC_ONE write lost with a datastore", writes(), []Replica{{"k", "n1", "a", "v1"}, {"k", "n2", "a", "v1"}}, "", 1},
+		{"a quorum write lost with a datastore is not excused", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "survived", 1},
+		{"a quorum write lost with two datastores", writes(), []Replica{{"q", "n1", "", ""}, {"q", "n2", "", ""}}, "", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := opts
-			opts.DatastoreLoss = tc.loss
+			opts.DatastoreLoss, opts.LostDatastores = tc.lost > 0, tc.lost
 			r := CheckConvergence(tc.h, tc.replicas, opts)
 			if tc.checker == "" {
 				if !r.Valid {
