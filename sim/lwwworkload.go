@@ -191,7 +191,11 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	if run.Err = c.healAll(nodes); run.Err != nil {
 		return run
 	}
-	if run.Err = w.RunFor(ConvergeWithin); run.Err != nil {
+	settle := spec.ConvergeWithin
+	if settle == 0 {
+		settle = ConvergeWithin
+	}
+	if run.Err = w.RunFor(settle); run.Err != nil {
 		return run
 	}
 	var fresh []string

@@ -28,6 +28,10 @@ type Scenario struct {
 		NodeConfig map[string]map[string]any `yaml:"node_config"`
 	} `yaml:"topology"`
 	Workload struct {
+		// Kind is "sets" (grow-only sets, the default, check.CheckSet)
+		// or "registers" (overwrites, deletes and keys written once,
+		// check.CheckLWW and check.CheckConvergence).
+		Kind    string   `yaml:"kind"`
 		Clients int      `yaml:"clients"`
 		Levels  []string `yaml:"levels"`
 		Reads   float64  `yaml:"reads"`
@@ -49,6 +53,11 @@ type Scenario struct {
 		// DatastoreLoss declares that the scenario loses a datastore, which
 		// lifts the durability promises the checkers otherwise hold.
 		DatastoreLoss bool `yaml:"datastore_loss"`
+		// ConvergeWithin (registers): how long after the heal, with no
+		// read, every replica of every key must hold the same value and
+		// version, and every acknowledged write (or a newer one) be read
+		// through every node at every level. Default sim.ConvergeWithin.
+		ConvergeWithin string `yaml:"converge_within"`
 	} `yaml:"expect"`
 }
 
@@ -96,6 +105,17 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 	if spec.Phase, err = parseDur("workload.phase", s.Workload.Phase); err != nil {
 		return spec, err
 	}
+	switch s.Workload.Kind {
+	case "", "sets", "registers":
+	default:
+		return spec, fmt.Errorf("workload.kind: %q is not sets or registers", s.Workload.Kind)
+	}
+	if spec.ConvergeWithin, err = parseDur("expect.converge_within", s.Expect.ConvergeWithin); err != nil {
+		return spec, err
+	}
+	if spec.ConvergeWithin != 0 && s.Workload.Kind != "registers" {
+		return spec, fmt.Errorf("expect.converge_within: needs workload.kind: registers (sets modified in place are not judged for convergence)")
+	}
 	for _, l := range s.Workload.Levels {
 		c, err := config.ParseConsistency(l)
 		if err != nil {
@@ -136,7 +156,12 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 // Run replays the scenario and reports every expectation that failed.
 func (s *Scenario) Run() (SwarmRun, []string) {
 	spec, _ := s.spec()
-	run := RunSwarm(spec)
+	var run SwarmRun
+	if s.Workload.Kind == "registers" {
+		run = RunLWWSwarm(spec).SwarmRun
+	} else {
+		run = RunSwarm(spec)
+	}
 	var failures []string
 	if run.Err != nil {
 		failures = append(failures, "run failed: "+run.Err.Error())

@@ -61,6 +61,9 @@ func TestScenarioValidation(t *testing.T) {
 		{"topology: {racks: [3], config: {no_such_key: 1}}", "no_such_key"},
 		{"topology: {racks: [3], config: {timeout: soon}}", "timeout"},
 		{"topology: {racks: [3], node_config: {dc9-r1-n1: {timeout: 100}}}", `"dc9-r1-n1", which is not a node`},
+		{"topology: {racks: [3]}\nworkload: {kind: queues}", "workload.kind"},
+		{"topology: {racks: [3]}\nexpect: {converge_within: 10s}", "needs workload.kind: registers"},
+		{"topology: {racks: [3]}\nworkload: {kind: registers}\nexpect: {converge_within: later}", "expect.converge_within"},
 	} {
 		path := filepath.Join(t.TempDir(), "s.yaml")
 		writeFile(t, path, bad.yaml)
@@ -109,4 +112,21 @@ func TestScenarioStatesNodeConfig(t *testing.T) {
 			t.Errorf("%s: ring hashes with %s, want fnv1a_64", id, got)
 		}
 	}
+}
+
+// TestScenarioConvergeWithinCatchesNoAntiEntropy: cold-restart.yaml's
+// converge_within claim fails when its nodes run without anti-entropy
+// (the planted bug): the emptied replica stays behind.
+func TestScenarioConvergeWithinCatchesNoAntiEntropy(t *testing.T) {
+	s, err := LoadScenario("../scenarios/cold-restart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Topology.Config = map[string]any{"anti_entropy": false}
+	_, failures := s.Run()
+	joined := strings.Join(failures, "\n")
+	if !strings.Contains(joined, "converged:") && !strings.Contains(joined, "survived:") {
+		t.Fatalf("without anti-entropy the convergence claim still held: %v", failures)
+	}
+	t.Logf("caught: %.300s", joined)
 }

@@ -218,6 +218,9 @@ type SwarmSpec struct {
 	NoConvergence bool
 	// Log, when set, receives every actor's log (debugging a seed).
 	Log slog.Handler
+	// ConvergeWithin is a register swarm's settle time before the
+	// convergence check; zero: the package's ConvergeWithin.
+	ConvergeWithin time.Duration
 }
 
 // withDefaults fills what a swarm run leaves unset.
