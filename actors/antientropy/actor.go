@@ -377,6 +377,11 @@ func (a *Actor) startRound(ctx actors.Context) {
 	a.stat.Round++
 	a.round = round{active: true, queue: queue, busy: map[string]int{}, started: ctx.Elapsed()}
 	a.stat.LastRound = ctx.Now()
+	a.roundScan(ctx)
+}
+
+// roundScan scans the store into the round's digest.
+func (a *Actor) roundScan(ctx actors.Context) {
 	// Versions carry HLC wall times, which a node's clock may lag (a
 	// clock stepped back): the horizon is taken from the HLC. When the
 	// HLC runs ahead of the clock (some node's clock ran ahead), versions
@@ -392,6 +397,7 @@ func (a *Actor) startRound(ctx actors.Context) {
 		// counts as much as the rest.
 		horizon = math.MaxInt64
 	}
+	a.round.dig = nil
 	a.startScan(ctx, &scanner{horizon: horizon})
 }
 
@@ -408,10 +414,17 @@ func (a *Actor) nextPeer(ctx actors.Context) {
 		return
 	}
 	for len(a.round.queue) > 0 {
+		if a.round.dig == nil {
+			// The digest is gone: a session pulled keys since it was
+			// taken (an emptied store's first session pulls them all),
+			// and the next peer would be compared with what it lacked.
+			a.roundScan(ctx)
+			return
+		}
 		peer := a.round.queue[0]
 		a.round.queue = a.round.queue[1:]
 		n, ok := a.lay.ring.Node(peer)
-		if !ok || !a.up(peer) || a.round.dig == nil {
+		if !ok || !a.up(peer) {
 			continue
 		}
 		segs := a.lay.shared(n)
@@ -425,6 +438,7 @@ func (a *Actor) nextPeer(ctx actors.Context) {
 		for _, i := range segs {
 			sync.Segs = append(sync.Segs, a.lay.bounds[i])
 			sync.Leaves = append(sync.Leaves, a.leaves(d, i))
+			a.stat.BytesSent += uint64(8 << a.cfg.Bits)
 		}
 		a.sess = s
 		ctx.Send(a.peerAddr(peer), sync)
@@ -508,6 +522,7 @@ func (a *Actor) digestDone(ctx actors.Context, d *digest) {
 	}
 	slices.Sort(s.diff)
 	s.theirs = nil
+	a.stat.BytesSent += uint64(8 * len(s.diff))
 	ctx.Send(a.peerAddr(s.peer), SyncReply{Session: s.id, Diff: s.diff})
 	a.transfer(ctx)
 }
@@ -651,6 +666,9 @@ func (a *Actor) scanPage(ctx actors.Context, r store.Result) {
 		p := s.out
 		p.Last = sc.done
 		s.out = Page{Session: s.id}
+		for i := range p.Keys {
+			a.stat.BytesSent += uint64(len(p.Keys[i]) + len(p.Versions[i]))
+		}
 		s.listed += uint64(len(p.Keys))
 		a.stat.KeysListed += uint64(len(p.Keys))
 		s.sentLast = p.Last
@@ -858,6 +876,7 @@ func (a *Actor) endSession(ctx actors.Context, ok bool) {
 		a.stat.Sessions++
 		if s.pulledIn > 0 {
 			ctx.Log().Info("anti-entropy repaired keys from a replica", "peer", s.peer, "keys", s.pulledIn, "compared", s.keysIn)
+			a.round.dig = nil
 		}
 		if a.resume != nil && s.horizon == math.MaxInt64 {
 			a.resume.synced[s.peer] = true

@@ -106,8 +106,12 @@ type Status struct {
 	KeysCompared                uint64 // keys received in pages and compared
 	KeysPulled                  uint64 // values copied in (restores sent)
 	BytesPulled                 uint64 // their payload bytes
-	PullErrors                  uint64 // dumps or restores that failed
-	Resumes                     uint64 // times the datastore was found emptied while running
+	// BytesSent is what this node sent its peers in sessions: digests (8
+	// bytes a bucket), differing buckets and listed keys with versions
+	// (payload, before msgpack's few bytes of framing).
+	BytesSent  uint64
+	PullErrors uint64 // dumps or restores that failed
+	Resumes    uint64 // times the datastore was found emptied while running
 	// The last refill: when it began, what it pulled, how long it took.
 	LastResume      time.Time
 	LastResumeKeys  uint64
