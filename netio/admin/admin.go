@@ -390,7 +390,7 @@ func aeJSON(st antientropy.Status) obj {
 	return obj{{"state", st.State}, {"resuming", st.Resuming}, {"resume_segments", st.ResumeSegments}, {"resume_total", st.ResumeTotal},
 		{"round", st.Round}, {"round_peers_left", st.RoundPeers}, {"peer", st.Peer}, {"sessions", st.Sessions}, {"in_sync", st.InSync},
 		{"aborted", st.Aborted}, {"keys_scanned", st.KeysScanned}, {"keys_listed", st.KeysListed}, {"keys_compared", st.KeysCompared},
-		{"keys_pulled", st.KeysPulled}, {"bytes_pulled", st.BytesPulled}, {"pull_errors", st.PullErrors}, {"resumes", st.Resumes},
+		{"keys_pulled", st.KeysPulled}, {"bytes_pulled", st.BytesPulled}, {"bytes_sent", st.BytesSent}, {"pull_errors", st.PullErrors}, {"resumes", st.Resumes},
 		{"last_round_ms", ms(st.LastRound)}, {"last_round_took_ms", st.LastRoundTook.Milliseconds()}, {"next_round_ms", ms(st.NextRound)},
 		{"last_resume_ms", ms(st.LastResume)}, {"last_resume_keys", st.LastResumeKeys}, {"last_resume_bytes", st.LastResumeBytes},
 		{"last_resume_took_ms", st.LastResumeTook.Milliseconds()}}

@@ -45,6 +45,7 @@ var (
 	descAEScanned      = desc("anti_entropy_keys_scanned_total", "Keys read from the datastore by anti-entropy's scans.")
 	descAEPulled       = desc("anti_entropy_keys_pulled_total", "Keys copied in from a replica that held them newer.")
 	descAEBytes        = desc("anti_entropy_bytes_pulled_total", "Bytes of the values copied in from replicas.")
+	descAESent         = desc("anti_entropy_bytes_sent_total", "Bytes of digests, differing buckets and key listings sent to replicas (payload).")
 	descAEErrors       = desc("anti_entropy_pull_errors_total", "Copies from replicas that failed.")
 	descAEResuming     = desc("anti_entropy_resuming", "1 while the node refills an emptied datastore (RESUMING).")
 	descVersionRereads = desc("read_version_rereads_total", "Versioned reads asked again with versions because their replicas answered differently without.")
@@ -80,7 +81,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descState, descRequests, descErrors, descLatency, descReports, descStatsUp,
 		descRepairsSent, descRepairsDropped, descStaleReplicas, descVersionRereads,
 		descHintsStored, descHintsReplayed, descHintsDropped, descHintsErrors, descHintsPending, descHintsBytes, descHintsOldest,
-		descAERounds, descAESessions, descAEAborted, descAEScanned, descAEPulled, descAEBytes, descAEErrors, descAEResuming,
+		descAERounds, descAESessions, descAEAborted, descAEScanned, descAEPulled, descAEBytes, descAESent, descAEErrors, descAEResuming,
 		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
@@ -163,6 +164,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descAEScanned, ae.KeysScanned)
 			counter(descAEPulled, ae.KeysPulled)
 			counter(descAEBytes, ae.BytesPulled)
+			counter(descAESent, ae.BytesSent)
 			counter(descAEErrors, ae.PullErrors)
 			gauge(descAEResuming, int64(b2i(ae.Resuming)))
 		}
