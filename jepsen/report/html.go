@@ -26,7 +26,7 @@ type Run struct {
 	Duration  time.Duration
 	Verdicts  []Verdict
 	Windows   []nemesis.Window
-	Phases    []nemesis.Window // settle, liveness
+	Phases    []nemesis.Window // settle, converge, liveness
 	Ops       int              // completions recorded
 	Nodes     []string
 	HarnessOK bool // no harness error
@@ -68,7 +68,7 @@ Reproduce the nemesis order with <code>make jepsen SEED={{.Seed}}</code>.</p>
 <h2>Latency and throughput</h2>
 <p>Top: each operation's latency at its invoke time, green ok, orange info (outcome unknown), red fail.
 Bottom: completions per second. Blue bands are nemesis windows, labelled by fault; grey bands are
-the settle period after the heal (no clients run) and the liveness phase (every level through every node).</p>
+the settle period after the heal (no clients run), the converge phase (every replica read directly, then each key through a node) and the liveness phase (every level through every node).</p>
 <img src="plot.png" alt="latency and throughput plot">
 <h2>Nemesis</h2>
 <table><tr><th>start (s)</th><th>end (s)</th><th>fault</th><th>targets</th><th>detail</th><th>error</th></tr>

@@ -62,7 +62,7 @@ var (
 // Plot writes a PNG: latency of every operation (by outcome, log scale) and
 // throughput per second (all completions, and successful ones), both over
 // the run's time with the nemesis windows shaded blue and phases (settling
-// with no clients, liveness checks) shaded grey.
+// with no clients, the convergence reads, liveness checks) shaded grey.
 func Plot(h check.History, windows, phases []nemesis.Window, path string) error {
 	byType := map[check.Type]plotter.XYs{}
 	open := map[int]check.Op{}
@@ -94,7 +94,7 @@ func Plot(h check.History, windows, phases []nemesis.Window, path string) error 
 	}
 
 	lat := plot.New()
-	lat.Title.Text = "Latency per operation (at invoke) — blue: nemesis active, grey: settling / liveness"
+	lat.Title.Text = "Latency per operation (at invoke) — blue: nemesis active, grey: settling / converge / liveness"
 	lat.X.Label.Text, lat.Y.Label.Text = "time (s)", "latency (ms, log)"
 	lat.Y.Scale, lat.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	lat.X.Min, lat.X.Max = 0, end

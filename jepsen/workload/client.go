@@ -173,3 +173,41 @@ func (c *Conn) Do(timeout time.Duration, args ...string) (resp.Value, error) {
 func refused(msg string) bool {
 	return strings.Contains(msg, "current state does not allow")
 }
+
+// ReadReplicas reads keys from every node's own redis-server, directly:
+// each key's value (MGET) and version (HMGET of the version hash, as the
+// Redis adapter keeps it; "" for none), 500 keys a request. The workloads
+// delete nothing, so a missing key has no tombstone to report.
+func ReadReplicas(t cluster.Topology, keys []string) ([]check.Replica, error) {
+	var out []check.Replica
+	for _, n := range t.Nodes {
+		nc, err := net.DialTimeout("tcp", n.RedisAddr(), 2*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("workload: %s's redis: %w", n.Name, err)
+		}
+		c := &Conn{c: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+		for i := 0; i < len(keys); i += 500 {
+			batch := keys[i:min(i+500, len(keys))]
+			vals, err := c.Do(10*time.Second, append([]string{"MGET"}, batch...)...)
+			if err == nil && (vals.Type != resp.Array || len(vals.Elems) != len(batch)) {
+				err = fmt.Errorf("MGET answered %s %q", string(vals.Type), vals.Str)
+			}
+			var vers resp.Value
+			if err == nil {
+				vers, err = c.Do(10*time.Second, append([]string{"HMGET", "__dyno:v"}, batch...)...)
+				if err == nil && (vers.Type != resp.Array || len(vers.Elems) != len(batch)) {
+					err = fmt.Errorf("HMGET answered %s %q", string(vers.Type), vers.Str)
+				}
+			}
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("workload: %s's redis: %w", n.Name, err)
+			}
+			for j, k := range batch {
+				out = append(out, check.Replica{Key: k, Node: n.Name, Value: string(vals.Elems[j].Str), Version: string(vers.Elems[j].Str)})
+			}
+		}
+		c.Close()
+	}
+	return out, nil
+}

@@ -146,6 +146,25 @@ func Reader(keys []string) Next {
 	}
 }
 
+// FreshWriter SETs a key of its own each time, never written again
+// ("cv-<id>-<n>"): the convergence check's writes, which no later
+// overwrite hides a fault from.
+func FreshWriter(id int) Next {
+	return func(n int, _ *rand.Rand) (check.Op, []string) {
+		key := "cv-" + strconv.Itoa(id) + "-" + strconv.Itoa(n)
+		return check.Op{F: "write", Key: key, Value: "v" + strconv.Itoa(id) + "-" + strconv.Itoa(n)}, []string{"SET", key, "v" + strconv.Itoa(id) + "-" + strconv.Itoa(n)}
+	}
+}
+
+// ReadEach GETs keys in order, one per operation (run it with Ops:
+// len(keys)).
+func ReadEach(keys []string) Next {
+	return func(n int, _ *rand.Rand) (check.Op, []string) {
+		key := keys[(n-1)%len(keys)]
+		return check.Op{F: "read", Key: key}, []string{"GET", key}
+	}
+}
+
 // Incrementer INCRs key.
 func Incrementer(key string) Next {
 	return func(int, *rand.Rand) (check.Op, []string) {

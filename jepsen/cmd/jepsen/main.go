@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,8 +45,11 @@ type flags struct {
 }
 
 const (
-	warmup = 5 * time.Second  // workload before the first fault
-	settle = 15 * time.Second // after the heal: detection bound (10s) plus replication
+	warmup = 5 * time.Second // workload before the first fault
+	// settle follows the heal, with no client: the detection bound (10 s)
+	// plus replication, hints and anti-entropy rounds (every 5 s in these
+	// configs) before the convergence check reads the replicas.
+	settle = 20 * time.Second
 )
 
 func main() {
@@ -102,6 +106,7 @@ func run(f flags) (bool, error) {
 		rep.Nodes = append(rep.Nodes, n.Name)
 	}
 	rec := workload.NewRecorder()
+	var replicas []check.Replica
 	herr := func() (err error) {
 		defer func() {
 			fmt.Fprintln(log, "tearing down: containers, network, image")
@@ -122,8 +127,9 @@ func run(f flags) (bool, error) {
 		fmt.Fprintln(log, "cluster up; letting failure detection settle")
 		sleep(ctx, 5*time.Second)
 		rec = workload.NewRecorder()
-		rep.Windows, rep.Phases = exercise(ctx, f, c, rec, log)
-		return ctx.Err()
+		var rerr error
+		rep.Windows, rep.Phases, replicas, rerr = exercise(ctx, f, c, rec, log)
+		return errors.Join(ctx.Err(), rerr)
 	}()
 	rep.Duration = rec.Now()
 	if herr != nil {
@@ -137,7 +143,7 @@ func run(f flags) (bool, error) {
 		}
 	}
 	h := rec.History()
-	rep.Verdicts = judge(h, len(rep.Windows) == 0)
+	rep.Verdicts = judge(h, replicas, len(rep.Windows) == 0)
 	rep.Ops = len(h) / 2
 	if err := write(dir, h, rep); err != nil {
 		return false, err
@@ -154,9 +160,11 @@ func run(f flags) (bool, error) {
 }
 
 // exercise runs the workloads under the nemesis, heals, lets the cluster
-// settle and runs the liveness phase. It returns the nemesis windows and
-// the phases after them (settle, liveness).
-func exercise(ctx context.Context, f flags, c *cluster.Cluster, rec *workload.Recorder, log io.Writer) (windows, phases []nemesis.Window) {
+// settle, reads every replica of the register keys directly, reads each
+// of them through a node at a level (every node and level in turn) and
+// runs the liveness phase. It returns the nemesis windows, the phases
+// after them (settle, converge, liveness) and what the replicas held.
+func exercise(ctx context.Context, f flags, c *cluster.Cluster, rec *workload.Recorder, log io.Writer) (windows, phases []nemesis.Window, replicas []check.Replica, err error) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	procs := processes(c.Topo, f.seed)
@@ -180,22 +188,69 @@ func exercise(ctx context.Context, f flags, c *cluster.Cluster, rec *workload.Re
 	close(stop)
 	wg.Wait()
 	if ctx.Err() != nil {
-		return windows, nil
+		return windows, nil, nil, nil
 	}
 	healed := rec.Now()
 	fmt.Fprintf(log, "%8.1fs all faults healed; settling %s\n", healed.Seconds(), settle)
 	sleep(ctx, settle)
+
+	// Convergence: every key a register writer wrote, read from each
+	// replica's redis, then once through a node at a level.
+	rec.SetPhase("converge")
+	conv := rec.Now()
+	keys := writtenKeys(rec.History())
+	if replicas, err = workload.ReadReplicas(c.Topo, keys); err != nil {
+		return windows, nil, nil, fmt.Errorf("convergence check: %w", err)
+	}
+	fmt.Fprintf(log, "%8.1fs convergence: %d keys read from every replica's redis; reading each through the nodes\n", rec.Now().Seconds(), len(keys))
+	var readers []*workload.Process
+	id := len(procs) + 1
+	slots := len(c.Topo.Nodes) * len(levels)
+	for s := range slots {
+		var mine []string
+		for i := s; i < len(keys); i += slots {
+			mine = append(mine, keys[i])
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		readers = append(readers, &workload.Process{ID: id, Node: c.Topo.Nodes[s/len(levels)], Level: levels[s%len(levels)],
+			Next: workload.ReadEach(mine), Ops: len(mine), Think: 2 * time.Millisecond, Seed: f.seed})
+		id++
+	}
+	never := make(chan struct{})
+	for _, p := range readers {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Run(rec, never) }()
+	}
+	wg.Wait()
+
 	rec.SetPhase("liveness")
 	start := rec.Now()
 	fmt.Fprintf(log, "%8.1fs liveness phase: every level through every node\n", start.Seconds())
-	live := liveness(c.Topo, len(procs)+1, f.seed)
-	never := make(chan struct{})
+	live := liveness(c.Topo, id, f.seed)
 	for _, p := range live {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.Run(rec, never) }()
 	}
 	wg.Wait()
-	return windows, []nemesis.Window{{Kind: "settle", Start: healed, End: start}, {Kind: "liveness", Start: start, End: rec.Now()}}
+	return windows, []nemesis.Window{{Kind: "settle", Start: healed, End: conv}, {Kind: "converge", Start: conv, End: start},
+		{Kind: "liveness", Start: start, End: rec.Now()}}, replicas, nil
+}
+
+// writtenKeys lists, sorted, the register keys a write was invoked for
+// (reg-* and cv-*).
+func writtenKeys(h check.History) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, op := range h {
+		if op.Type == check.Invoke && op.F == "write" && !seen[op.Key] && (strings.HasPrefix(op.Key, "reg-") || strings.HasPrefix(op.Key, "cv-")) {
+			seen[op.Key] = true
+			out = append(out, op.Key)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // processes are the workload clients: on every node, a set client at every
@@ -218,6 +273,11 @@ func processes(t cluster.Topology, seed uint64) []*workload.Process {
 	}
 	for i, k := range regKeys {
 		add(t.Nodes[i%len(t.Nodes)], levels[1+i%3], 150*time.Millisecond, func(int) workload.Next { return workload.RegisterWriter(k) })
+	}
+	for _, n := range t.Nodes { // keys written once, for the convergence check
+		for _, l := range levels[:2] {
+			add(n, l, 150*time.Millisecond, func(id int) workload.Next { return workload.FreshWriter(id) })
+		}
 	}
 	for i, n := range t.Nodes {
 		add(n, check.DCOne, 200*time.Millisecond, func(int) workload.Next { return workload.Reader(regKeys) })
@@ -247,8 +307,9 @@ func liveness(t cluster.Topology, id int, seed uint64) []*workload.Process {
 	return out
 }
 
-// judge runs each workload's checker on its part of the history.
-func judge(h check.History, faultFree bool) []report.Verdict {
+// judge runs each workload's checker on its part of the history, and the
+// convergence check on the register keys and what their replicas held.
+func judge(h check.History, replicas []check.Replica, faultFree bool) []report.Verdict {
 	part := func(prefix string) check.History {
 		var out check.History
 		for _, op := range h {
@@ -270,6 +331,12 @@ func judge(h check.History, faultFree bool) []report.Verdict {
 		{Workload: "register", Checker: "check.CheckLWW", Result: check.CheckLWW(part("reg-"), nil,
 			check.LWWOptions{Options: opts, Margin: 2 * time.Second})},
 		{Workload: "counter", Checker: "checker.Counter", Result: checker.Counter(part("ctr-"), opts)},
+		// After the heal and the settle time, with no read: every replica
+		// of every register key holds the same value and version, every
+		// acknowledged write (or a newer one) is what they hold, and a
+		// read through a node at a level (each in turn) returns it.
+		{Workload: "register", Checker: "check.CheckConvergence", Result: check.CheckConvergence(append(part("reg-"), part("cv-")...), replicas,
+			check.ConvergenceOptions{LWWOptions: check.LWWOptions{Options: opts, Margin: 2 * time.Second}})},
 	}
 }
 
