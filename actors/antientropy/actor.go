@@ -32,6 +32,9 @@ const (
 	busyRetries = 3
 	// dumpBatch bounds the dumps sent to a peer's store in one message.
 	dumpBatch = 128
+	// pageWindow bounds the pages a lister sends ahead of the peer's
+	// acknowledgements: the peer pulls one while the next travels.
+	pageWindow = 4
 	// replyWait bounds the wait for a SyncReply (the peer answers at once
 	// or after one scan of its store): a lost Sync ends the session soon.
 	replyWait = 3 * time.Second
@@ -195,8 +198,10 @@ type session struct {
 	sentLast  bool
 	lastAcked bool
 	peerDone  bool
-	// the peer's page being pulled
+	unacked   int // pages sent, not acknowledged yet
+	// the peer's page being pulled, and those waiting behind it
 	in       *Page
+	inq      []Page
 	pulls    []pull
 	left     int
 	bytes    int
@@ -673,10 +678,13 @@ func (a *Actor) scanPage(ctx actors.Context, r store.Result) {
 		a.stat.KeysListed += uint64(len(p.Keys))
 		s.sentLast = p.Last
 		s.sent = ctx.Elapsed()
-		sc.waitAck = true
+		s.unacked++
 		a.stat.State = "syncing"
 		ctx.Send(a.peerAddr(s.peer), p)
-		return
+		if p.Last || s.unacked >= pageWindow {
+			sc.waitAck = true
+			return
+		}
 	}
 	a.pace(ctx)
 }
@@ -694,27 +702,42 @@ func (a *Actor) pace(ctx actors.Context) {
 
 func (a *Actor) onPageAck(ctx actors.Context, m PageAck) {
 	s := a.sess
-	if s == nil || s.id != m.Session || a.scan == nil || !a.scan.list || !a.scan.waitAck {
+	if s == nil || s.id != m.Session || a.scan == nil || !a.scan.list || s.unacked == 0 {
 		return
 	}
 	s.progress = ctx.Elapsed()
-	a.scan.waitAck = false
+	s.unacked--
 	if s.sentLast {
-		s.lastAcked = true
-		a.scan = nil
-		a.maybeEnd(ctx)
+		if s.unacked == 0 {
+			s.lastAcked = true
+			a.scan = nil
+			a.maybeEnd(ctx)
+		}
 		return
 	}
-	a.pace(ctx)
+	if a.scan.waitAck {
+		a.scan.waitAck = false
+		a.pace(ctx)
+	}
 }
 
 // onPage pulls what a peer's page holds newer than this node.
 func (a *Actor) onPage(ctx actors.Context, p Page) {
 	s := a.sess
-	if s == nil || s.id != p.Session || s.phase != phaseTransfer || s.in != nil || len(p.Keys) != len(p.Versions) {
+	if s == nil || s.id != p.Session || s.phase != phaseTransfer || len(p.Keys) != len(p.Versions) || len(s.inq) >= pageWindow {
 		return
 	}
 	s.progress = ctx.Elapsed()
+	if s.in != nil {
+		s.inq = append(s.inq, p)
+		return
+	}
+	a.pullPage(ctx, p)
+}
+
+// pullPage starts pulling what page p lists.
+func (a *Actor) pullPage(ctx actors.Context, p Page) {
+	s := a.sess
 	s.in = &p
 	s.keysIn += uint64(len(p.Keys))
 	a.stat.KeysCompared += uint64(len(p.Keys))
@@ -848,11 +871,17 @@ func (a *Actor) ackPage(ctx actors.Context) {
 	if last {
 		s.peerDone = true
 		a.maybeEnd(ctx)
+		return
+	}
+	if len(s.inq) > 0 {
+		p := s.inq[0]
+		s.inq = s.inq[1:]
+		a.pullPage(ctx, p)
 	}
 }
 
 func (a *Actor) maybeEnd(ctx actors.Context) {
-	if s := a.sess; s != nil && s.lastAcked && s.peerDone && s.in == nil {
+	if s := a.sess; s != nil && s.lastAcked && s.peerDone && s.in == nil && len(s.inq) == 0 {
 		a.endSession(ctx, true)
 	}
 }
