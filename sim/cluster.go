@@ -46,11 +46,12 @@ type ClusterSpec struct {
 
 // Cluster is a running simulated cluster.
 type Cluster struct {
-	W     *World
-	Spec  ClusterSpec
-	Nodes []ring.Node
-	asm   map[actors.NodeID]*nodeasm.Node
-	conns int
+	W      *World
+	Spec   ClusterSpec
+	Nodes  []ring.Node
+	asm    map[actors.NodeID]*nodeasm.Node
+	conns  int
+	faults []Fault // the schedule of the last fault phase
 }
 
 // peerPort is every simulated node's dyn_listen port; a node's id is its

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
@@ -191,49 +193,14 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	if run.Err = c.healAll(nodes); run.Err != nil {
 		return run
 	}
-	settle := spec.ConvergeWithin
-	if settle == 0 {
-		settle = ConvergeWithin
-	}
-	if run.Err = w.RunFor(settle); run.Err != nil {
-		return run
-	}
-	var fresh []string
-	for _, lc := range clients {
-		fresh = append(fresh, lc.Written...)
-	}
-	run.Finals, run.Replicas, run.Err = c.readReplicas(append(append([]string(nil), keys...), fresh...))
+	var conv check.Result
+	conv, run.Finals, run.Replicas, run.Err = c.converge(spec, rec, keys, clients, nodes, len(clients)+1)
 	if run.Err != nil {
 		return run
 	}
-	// Every shared key is read through every node at every level; each
-	// key of one client's once, through the next node and level in turn.
-	rec.Phase = "converge"
-	id := len(clients) + 1
-	readers := len(nodes) * len(levels)
-	for i, n := range nodes {
-		for j, level := range levels {
-			ks := append([]string(nil), keys...)
-			for f := i*len(levels) + j; f < len(fresh); f += readers {
-				ks = append(ks, fresh[f])
-			}
-			c.StartLWWClient(rec, &LWWClient{ID: id, Node: n.ID, Level: level, Keys: ks, ReadEach: true, Think: 20 * time.Millisecond})
-			id++
-		}
-	}
-	if run.Err = w.RunFor(5 * time.Second); run.Err != nil {
-		return run
-	}
 	run.History = rec.H
-	lww := check.LWWOptions{Margin: 2 * c.Spec.Heartbeat,
-		Reach: func(from, to string, t0, t1, span time.Duration) bool {
-			return w.Reach(actors.NodeID(from), actors.NodeID(to), t0, t1, span)
-		},
-		Options: check.Options{DatastoreLoss: run.Wiped}}
-	run.Result = check.CheckLWW(rec.H, run.Finals, lww)
+	run.Result = check.CheckLWW(rec.H, run.Finals, c.lwwOptions(run.Wiped))
 	if !spec.NoConvergence {
-		conv := check.CheckConvergence(rec.H, run.Replicas, check.ConvergenceOptions{LWWOptions: lww,
-			LostDatastores: lostDatastores(run.Faults)})
 		run.Convergence = conv
 		run.Result = mergeResults(run.Result, conv)
 	}
@@ -278,4 +245,71 @@ func (c *Cluster) readReplicas(keys []string) ([]check.Final, []check.Replica, e
 		}
 	}
 	return out, reps, nil
+}
+
+// lwwOptions orders writes as the register checkers do in a swarm: two
+// heartbeats, narrowed by the run's reach.
+func (c *Cluster) lwwOptions(wiped bool) check.LWWOptions {
+	w := c.W
+	return check.LWWOptions{Margin: 2 * c.Spec.Heartbeat,
+		Reach: func(from, to string, t0, t1, span time.Duration) bool {
+			return w.Reach(actors.NodeID(from), actors.NodeID(to), t0, t1, span)
+		},
+		Options: check.Options{DatastoreLoss: wiped}}
+}
+
+// converge is a register workload's end, every fault healed: the cluster
+// settles for spec.ConvergeWithin (ConvergeWithin by default) without a
+// read; every replica of every key the clients wrote (keys, and those
+// they wrote once each) is read from its store directly; every shared key
+// is read through every node at every level, each key of one client's
+// once, through the next node and level in turn (processes from id on,
+// phase "converge"); check.CheckConvergence judges the history so far.
+func (c *Cluster) converge(spec SwarmSpec, rec *Recorder, keys []string, clients []*LWWClient, nodes []Node, id int) (check.Result, []check.Final, []check.Replica, error) {
+	w := c.W
+	settle := spec.ConvergeWithin
+	if settle == 0 {
+		settle = ConvergeWithin
+	}
+	if err := w.RunFor(settle); err != nil {
+		return check.Result{}, nil, nil, err
+	}
+	var fresh []string
+	for _, lc := range clients {
+		fresh = append(fresh, lc.Written...)
+	}
+	finals, replicas, err := c.readReplicas(append(append([]string(nil), keys...), fresh...))
+	if err != nil {
+		return check.Result{}, nil, nil, err
+	}
+	rec.Phase = "converge"
+	readers := len(nodes) * len(levels)
+	for i, n := range nodes {
+		for j, level := range levels {
+			ks := append([]string(nil), keys...)
+			for f := i*len(levels) + j; f < len(fresh); f += readers {
+				ks = append(ks, fresh[f])
+			}
+			c.StartLWWClient(rec, &LWWClient{ID: id, Node: n.ID, Level: level, Keys: ks, ReadEach: true, Think: 20 * time.Millisecond})
+			id++
+		}
+	}
+	if err := w.RunFor(5 * time.Second); err != nil {
+		return check.Result{}, nil, nil, err
+	}
+	conv := check.CheckConvergence(registerOps(rec.H, keys), replicas, check.ConvergenceOptions{LWWOptions: c.lwwOptions(lostDatastores(c.faults) > 0),
+		LostDatastores: lostDatastores(c.faults)})
+	return conv, finals, replicas, nil
+}
+
+// registerOps is the part of h on register keys: keys, and those written
+// once ("f<client>-<n>").
+func registerOps(h check.History, keys []string) check.History {
+	var out check.History
+	for _, op := range h {
+		if slices.Contains(keys, op.Key) || strings.HasPrefix(op.Key, "f") {
+			out = append(out, op)
+		}
+	}
+	return out
 }

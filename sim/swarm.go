@@ -221,6 +221,10 @@ type SwarmSpec struct {
 	// ConvergeWithin is a register swarm's settle time before the
 	// convergence check; zero: the package's ConvergeWithin.
 	ConvergeWithin time.Duration
+	// Registers adds register clients (overwrites, deletes, keys written
+	// once) to a set swarm (RunSwarm), and ends its run with the
+	// convergence check on their keys before the liveness phase.
+	Registers int
 }
 
 // withDefaults fills what a swarm run leaves unset.
@@ -290,6 +294,7 @@ func lostDatastores(faults []Fault) int {
 // and runs the fault phase.
 func (c *Cluster) faultPhase(faults []Fault, phase time.Duration) error {
 	w := c.W
+	c.faults = faults
 	if err := w.RunFor(5 * time.Second); err != nil { // gossip settles before faults
 		return err
 	}
@@ -392,25 +397,65 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 		clients = append(clients, sc)
 		c.StartSetClient(rec, sc)
 	}
+	// Register clients, when asked for, draw from a stream of their own:
+	// the set clients' placement stays what it was without them.
+	regKeys := []string{"r1", "r2", "r3", "r4"}
+	var regs []*LWWClient
+	rr := w.Rand("swarm-registers")
+	for i := range spec.Registers {
+		level, node := spec.place(i, nodes, rr)
+		lc := &LWWClient{ID: 10000 + i, Node: node, Level: level, Keys: regKeys, Reads: 0.4, Deletes: 0.1, Fresh: 0.3, Think: 200 * time.Millisecond}
+		regs = append(regs, lc)
+		c.StartLWWClient(rec, lc)
+	}
 	wiped := lostDatastore(run.Faults)
 	run.Err = c.faultPhase(run.Faults, spec.Phase)
+	var conv check.Result
 	if run.Err == nil {
-		run.Err = c.liveness(rec, clients, keys, nodes, r)
+		run.Err = c.liveness(rec, clients, keys, nodes, r, func() error {
+			if len(regs) == 0 {
+				return nil
+			}
+			for _, lc := range regs {
+				lc.Stop()
+			}
+			var err error
+			conv, _, _, err = c.converge(spec, rec, regKeys, regs, nodes, 20000)
+			return err
+		})
 	}
 	run.History = rec.H
 	run.Wiped = wiped
-	run.Result = check.CheckSet(rec.H, check.Options{DatastoreLoss: wiped, Settled: len(run.Faults) == 0})
+	run.Result = check.CheckSet(setOps(rec.H, keys), check.Options{DatastoreLoss: wiped, Settled: len(run.Faults) == 0})
+	if len(regs) > 0 && run.Err == nil {
+		run.Result = mergeResults(run.Result, conv)
+	}
 	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
 	return run
 }
 
+// setOps is the part of h on set keys: keys and the liveness phase's.
+func setOps(h check.History, keys []string) check.History {
+	var out check.History
+	for _, op := range h {
+		if slices.Contains(keys, op.Key) || strings.HasPrefix(op.Key, "live-") {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
 // liveness heals every fault, waits for gossip to see every node again,
-// then runs fresh operations at every level through every node.
-func (c *Cluster) liveness(rec *Recorder, clients []*SetClient, keys []string, nodes []Node, r *rand.Rand) error {
+// runs afterHeal (the convergence check of a swarm with registers), then
+// runs fresh operations at every level through every node.
+func (c *Cluster) liveness(rec *Recorder, clients []*SetClient, keys []string, nodes []Node, r *rand.Rand, afterHeal func() error) error {
 	for _, sc := range clients {
 		sc.Stop()
 	}
 	if err := c.healAll(nodes); err != nil {
+		return err
+	}
+	if err := afterHeal(); err != nil {
 		return err
 	}
 	rec.Phase = "liveness"

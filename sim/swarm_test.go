@@ -22,12 +22,16 @@ func topologyFor(seed int64) ([]int, int) {
 
 // swarmSpec also draws the datastore: one seed in four runs memcached
 // nodes (data_store 1, memcached coordinators, register clients), the rest
-// the embedded store with Redis coordinators and set clients.
+// the embedded store with Redis coordinators, set clients and four
+// register clients whose keys end the run with the convergence check
+// (memcached keeps no versions: no anti-entropy, no convergence claim).
 func swarmSpec(seed int64) SwarmSpec {
 	racks, per := topologyFor(seed)
 	spec := SwarmSpec{Seed: seed, Racks: racks, PerRack: per}
 	if actors.Stream(seed, "swarm-datastore").IntN(4) == 0 {
 		spec.Config = map[string]any{"data_store": int(config.Memcached)}
+	} else {
+		spec.Registers = 4
 	}
 	return spec
 }
@@ -193,4 +197,28 @@ func TestPropSwarm(t *testing.T) {
 		require.NoError(rt, run.Err)
 		require.True(rt, run.Result.Valid, "%s", report(run))
 	})
+}
+
+// TestSwarmCatchesDisabledAntiEntropy: the swarm's convergence check (its
+// register clients' keys, after the heal, before the liveness phase)
+// fails within a bounded number of seeds when the nodes run without
+// anti-entropy (the planted bug).
+func TestSwarmCatchesDisabledAntiEntropy(t *testing.T) {
+	const maxSeeds = 12
+	for seed := int64(1); seed <= maxSeeds; seed++ {
+		spec := swarmSpec(seed)
+		if spec.Registers == 0 {
+			continue // a memcached seed: no versions, no convergence claim
+		}
+		spec.Config = map[string]any{"anti_entropy": false}
+		run := RunSwarm(spec)
+		require.NoError(t, run.Err)
+		for _, v := range run.Result.Violations {
+			if v.Checker == "converged" || v.Checker == "survived" {
+				t.Logf("caught at seed %d: %s", seed, v)
+				return
+			}
+		}
+	}
+	t.Fatalf("the swarm's convergence check missed disabled anti-entropy for %d seeds", maxSeeds)
 }
