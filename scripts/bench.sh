@@ -6,7 +6,9 @@
 # the same), 3-rack dynonode clusters (one redis per rack) with and without
 # versions at DC_ONE and DC_QUORUM, and 3-rack clusters of embedded-store
 # nodes with and without versions at DC_ONE and DC_QUORUM (what versions
-# cost, in the same run).
+# cost, in the same run), and last anti-entropy on a cluster of its own
+# (cmd/dynobench refill: an emptied rack's refill time, client throughput
+# meanwhile, the idle cost).
 # Rounds are interleaved across targets; the median
 # of BENCH_ROUNDS is reported as ops/s and as a ratio to redis direct
 # measured in the same run. Every process it starts runs in its own process
@@ -24,6 +26,7 @@ IDLE="${BENCH_IDLE_CONNS:-5000}" # idle connections for the memory check; 0 skip
 SOAK="${BENCH_SOAK:-0}"          # seconds of steady load on the embedded node, RSS sampled; 0 skips it
 ONLY="${BENCH_TARGETS:-}"        # comma-separated target names to run (redis-direct is always run); empty runs all
 PIPES="${BENCH_PIPELINES:-1 16}" # pipeline depths, space-separated
+REFILL="${BENCH_REFILL_KEYS:-1000000}" # keys of the anti-entropy refill measurement; 0 skips it
 
 # 5,000 idle clients need as many descriptors, here and in the node.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -187,7 +190,8 @@ cluster_of() {
 # DBSIZE on each rack's redis, or on each embedded node's client port (the
 # embedded store answers it with its own count). A redis behind a versioned
 # node also holds the companion hashes __dyno:v (versions) and, once a key
-# is deleted, __dyno:t (tombstones): they are not counted as keys, and the
+# is deleted, __dyno:t (tombstones), and anti-entropy's data marker
+# __dyno:m: they are not counted as keys, and the
 # fields of __dyno:v (one per versioned key) are recorded beside the counts.
 # Each cluster's racks are compared among themselves only (versioned with
 # versioned, unversioned with unversioned).
@@ -196,7 +200,7 @@ rack_keys() { # host port store: keys in one rack's store, companion hashes excl
 	local n c
 	n=$(redis-cli -h "$1" -p "$2" dbsize)
 	if [ "$3" = redis ]; then
-		for c in __dyno:v __dyno:t; do n=$((n - $(redis-cli -h "$1" -p "$2" exists "$c"))); done
+		for c in __dyno:v __dyno:t __dyno:m; do n=$((n - $(redis-cli -h "$1" -p "$2" exists "$c"))); done
 	fi
 	echo "$n"
 }
@@ -452,6 +456,26 @@ if [ "$SOAK" -gt 0 ]; then
 	done
 	wait "$load" || true
 	echo "soak: ${SOAK}s of SET/GET -P 16 on dynonode-embedded, RSS MiB every $((SOAK / 10))s: ${samples[*]}" >>"$OUT/bench.md"
+fi
+if [ "$REFILL" -gt 0 ]; then
+	# Anti-entropy on a 3-rack cluster of its own (127.0.0.81..83), after
+	# everything above: REFILL keys loaded at DC_QUORUM, rack3's datastore
+	# emptied under a client load through node1, the time until node3 is
+	# NORMAL again, the load's throughput meanwhile as a ratio to the same
+	# load on the healthy cluster just before, then one idle round on the
+	# converged cluster (per node; an hour at the default 10-minute
+	# anti_entropy_interval is 6 rounds).
+	{
+		echo
+		echo "anti-entropy, $REFILL keys, 3 racks (cmd/dynobench refill):"
+		echo
+		echo "| store | keys | refill s | keys pulled | healthy ops/s | ops while refilling / healthy | idle round CPU s per node | CPU s per node per hour | bytes sent per node per hour |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+	} >>"$OUT/bench.md"
+	for store in redis embedded; do
+		go run ./cmd/dynobench refill -store "$store" -keys "$REFILL" -dynonode "$BIN" -out "$OUT/bench.md" ||
+			echo "bench: anti-entropy refill ($store) failed" >&2
+	done
 fi
 go run ./cmd/dynobench chart -in "$OUT/bench.csv" -out "$OUT/bench.png"
 cat "$OUT/bench.md"

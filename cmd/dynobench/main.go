@@ -1,9 +1,11 @@
 // Command dynobench is the Go half of `make bench` (scripts/bench.sh runs
-// the processes and redis-benchmark): it draws the results chart and
-// measures what idle client connections cost a node.
+// the processes and redis-benchmark): it draws the results chart,
+// measures what idle client connections cost a node, and measures
+// anti-entropy on a cluster of its own (refill.go).
 //
 //	dynobench chart  -in results/bench.csv -out results/bench.png
 //	dynobench idle   -addr 127.0.0.1:17102 -pid 1234 -conns 5000
+//	dynobench refill -store redis -keys 1000000 -dynonode bin/dynonode
 package main
 
 import (
@@ -13,7 +15,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: dynobench chart|idle [flags]")
+		fmt.Fprintln(os.Stderr, "usage: dynobench chart|idle|refill [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -22,8 +24,10 @@ func main() {
 		err = chartCmd(os.Args[2:])
 	case "idle":
 		err = idleCmd(os.Args[2:])
+	case "refill":
+		err = refillCmd(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want chart or idle)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want chart, idle or refill)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dynobench:", err)
