@@ -2,6 +2,8 @@ package sim_test
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,21 +73,7 @@ func (lc *lwwCluster) pipelined(t *testing.T, node string, level config.Consiste
 }
 
 func (lc *lwwCluster) aeStatus(t *testing.T, n string) antientropy.Status {
-	var st antientropy.Status
-	lc.proc++
-	name := fmt.Sprintf("ae-status-%d", lc.proc)
-	lc.c.W.Spawn(actors.NodeID(n), name, func() actors.Behaviour { return &aeSink{got: &st} })
-	lc.c.W.Inject(actors.Addr{Node: actors.NodeID(n), Name: name}, actors.Addr{Node: actors.NodeID(n), Name: node.AEName}, antientropy.GetStatus{})
-	require.NoError(t, lc.c.W.RunFor(10*time.Millisecond))
-	return st
-}
-
-type aeSink struct{ got *antientropy.Status }
-
-func (s *aeSink) Receive(_ actors.Context, m any) {
-	if st, ok := m.(antientropy.Status); ok {
-		*s.got = st
-	}
+	return askActor[antientropy.Status](t, lc, n, node.AEName, antientropy.GetStatus{})
 }
 
 // selfState is the state node n declares (its gossiper's own entry).
@@ -114,11 +102,13 @@ func (lc *lwwCluster) storeExec(t *testing.T, n string, args ...string) string {
 	return s.reply
 }
 
-// missingOn counts the keys of want whose value node n's store lacks.
+// missingOn counts the keys of want whose value node n's store lacks,
+// reading them in key order (each read runs the world a little: map order
+// would make the run differ from one go to the next).
 func (lc *lwwCluster) missingOn(t *testing.T, n string, want map[string]string) int {
 	missing := 0
-	for k, v := range want {
-		if lc.storeValue(t, n, k) != v {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if lc.storeValue(t, n, k) != want[k] {
 			missing++
 		}
 	}

@@ -3,7 +3,9 @@ package sim_test
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,8 +26,16 @@ import (
 const handoffBound = 5 * time.Second
 
 // hintCluster is three racks of one node with hints on (the default),
-// read repair off: only hints can bring a missed write to a replica.
+// read repair off and anti-entropy off unless conf sets it: only hints
+// can bring a missed write to a replica.
 func hintCluster(t *testing.T, seed int64, conf map[string]any) *lwwCluster {
+	if _, ok := conf["anti_entropy"]; !ok {
+		c := map[string]any{"anti_entropy": false}
+		for k, v := range conf {
+			c[k] = v
+		}
+		conf = c
+	}
 	spec := sim.ClusterSpec{Seed: seed, Racks: []int{3}, Timeout: 300 * time.Millisecond, Config: conf}
 	if os.Getenv("SIM_LOG") != "" { // debugging: every actor's log on stderr
 		spec.Log = slog.NewTextHandler(os.Stderr, nil)
@@ -49,20 +59,27 @@ func (lc *lwwCluster) storeValue(t *testing.T, n, key string) string {
 }
 
 func (lc *lwwCluster) hintStatus(t *testing.T, n string) hints.Status {
-	var st hints.Status
-	lc.proc++
-	name := fmt.Sprintf("hint-status-%d", lc.proc)
-	lc.c.W.Spawn(actors.NodeID(n), name, func() actors.Behaviour { return &statusSink{got: &st} })
-	lc.c.W.Inject(actors.Addr{Node: actors.NodeID(n), Name: name}, actors.Addr{Node: actors.NodeID(n), Name: node.HintsName}, hints.GetStatus{})
-	require.NoError(t, lc.c.W.RunFor(10*time.Millisecond))
-	return st
+	return askActor[hints.Status](t, lc, n, node.HintsName, hints.GetStatus{})
 }
 
-type statusSink struct{ got *hints.Status }
+// askActor sends ask to the actor named name on node n from a sink of its
+// own and returns the T it answers.
+func askActor[T any](t *testing.T, lc *lwwCluster, n, name string, ask any) T {
+	var got T
+	lc.proc++
+	sink := fmt.Sprintf("ask-%d", lc.proc)
+	lc.c.W.Spawn(actors.NodeID(n), sink, func() actors.Behaviour { return &answerSink[T]{got: &got} })
+	lc.c.W.Inject(actors.Addr{Node: actors.NodeID(n), Name: sink}, actors.Addr{Node: actors.NodeID(n), Name: name}, ask)
+	require.NoError(t, lc.c.W.RunFor(10*time.Millisecond))
+	return got
+}
 
-func (s *statusSink) Receive(_ actors.Context, m any) {
-	if st, ok := m.(hints.Status); ok {
-		*s.got = st
+// answerSink keeps the last T it receives.
+type answerSink[T any] struct{ got *T }
+
+func (s *answerSink[T]) Receive(_ actors.Context, m any) {
+	if v, ok := m.(T); ok {
+		*s.got = v
 	}
 }
 
@@ -98,12 +115,7 @@ func TestHintsReachAReplicaAfterDowntime(t *testing.T) {
 				require.Len(t, want, 20, "every write acknowledged (the other two racks are up)")
 				d.up(lc.c.W)
 				require.NoError(t, lc.c.W.RunFor(handoffBound))
-				missing := 0
-				for k, v := range want {
-					if lc.storeValue(t, n3, k) != v {
-						missing++
-					}
-				}
+				missing := lc.missingOn(t, n3, want)
 				if on {
 					require.Zero(t, missing, "writes missing on %s %s after the heal", n3, handoffBound)
 					st := lc.hintStatus(t, n1)
@@ -154,8 +166,8 @@ func TestHintsSurviveTheCoordinatorsCrash(t *testing.T) {
 			require.NoError(t, w.RunFor(2*time.Second))
 			w.Restart(actors.NodeID(n1))
 			require.NoError(t, w.RunFor(handoffBound))
-			for k, v := range want {
-				require.Equal(t, v, lc.storeValue(t, n3, k), "key %s on %s", k, n3)
+			for _, k := range slices.Sorted(maps.Keys(want)) {
+				require.Equal(t, want[k], lc.storeValue(t, n3, k), "key %s on %s", k, n3)
 			}
 			st := lc.hintStatus(t, n1)
 			require.Empty(t, st.Targets, "hints left: %s", st)
