@@ -156,8 +156,9 @@ func dcIndex(dc string) int {
 // TestDCPartition: two DCs of three racks cut apart. Each side keeps
 // serving DC_ONE and DC_QUORUM, whose quorums are local to a DC;
 // DC_EACH_SAFE_QUORUM, which needs every DC, refuses. After the heal, new
-// writes replicate across again. (Writes a DC accepted while cut off are not
-// carried over: there is no hinted handoff or anti-entropy yet.)
+// writes replicate across again. (That the writes a DC accepted while cut
+// off are carried over, by hints and anti-entropy, is
+// scenarios/region-partition-converges.yaml's claim.)
 func TestDCPartition(t *testing.T) {
 	c := newSimCluster(t, 5, []int{3, 3}, 1)
 	c.w.IsolateDC("dc1")

@@ -353,7 +353,8 @@ func (c *Cluster) mcLiveness(rec *Recorder, clients []*RegisterClient, keys []st
 		}
 		for _, level := range levels[:2] {
 			// Keys written during the faults: DC_ONE and DC_QUORUM reads
-			// must answer even where replicas diverged (there is no repair).
+			// must answer even where replicas diverged (memcached keeps no
+			// versions: nothing repairs them).
 			c.StartRegisterClient(rec, &RegisterClient{ID: id, Node: n.ID, Level: level, Own: []string{"unused"}, Keys: keys,
 				Reads: 1, Think: 50 * time.Millisecond, Ops: 2})
 			id++

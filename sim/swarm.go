@@ -472,7 +472,8 @@ func (c *Cluster) liveness(rec *Recorder, clients []*SetClient, keys []string, n
 		}
 		for _, level := range levels[:2] {
 			// Keys written during the faults: DC_ONE and DC_QUORUM reads
-			// must answer even where replicas diverged (there is no repair).
+			// must answer even where replicas diverged (sets modified in
+			// place are not merged).
 			c.StartSetClient(rec, &SetClient{ID: id, Node: n.ID, Level: level, Keys: keys, Reads: 1, Think: 50 * time.Millisecond, Ops: 2})
 			id++
 		}

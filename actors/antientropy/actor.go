@@ -363,6 +363,17 @@ func (a *Actor) setView(ctx actors.Context, v gossip.View) {
 
 func (a *Actor) up(peer string) bool { return a.view == nil || !a.view.Down[peer] }
 
+// heard reports whether gossip has heard from peer (it knows its state):
+// a round syncs only with those, so a node starting before its peers
+// does not send into links that are not up yet.
+func (a *Actor) heard(peer string) bool {
+	if a.view == nil {
+		return false
+	}
+	_, ok := a.view.States[peer]
+	return ok
+}
+
 // startRound starts a round of sessions with every peer, unless one runs.
 func (a *Actor) startRound(ctx actors.Context) {
 	if a.round.active {
@@ -370,7 +381,7 @@ func (a *Actor) startRound(ctx actors.Context) {
 	}
 	var queue []string
 	for _, p := range a.lay.peers() {
-		if a.up(p.ID) {
+		if a.up(p.ID) && a.heard(p.ID) {
 			queue = append(queue, p.ID)
 		}
 	}
@@ -429,7 +440,7 @@ func (a *Actor) nextPeer(ctx actors.Context) {
 		peer := a.round.queue[0]
 		a.round.queue = a.round.queue[1:]
 		n, ok := a.lay.ring.Node(peer)
-		if !ok || !a.up(peer) {
+		if !ok || !a.up(peer) || !a.heard(peer) {
 			continue
 		}
 		segs := a.lay.shared(n)

@@ -1,8 +1,10 @@
 // Package checker judges the register and counter histories of the Jepsen
 // harness, in the format and Result shape of internal/check (whose CheckSet
 // judges the grow-only set, the same checker the simulator runs). Each
-// checker enforces only what dynonode promises today: there is no repair
-// or anti-entropy, so replicas that missed writes stay behind.
+// checker enforces only what dynonode promises today for these values:
+// the register writers' whole values converge (check.CheckConvergence
+// judges them), but a counter modified in place is not merged, so a
+// replica that missed increments stays behind.
 package checker
 
 import (
@@ -116,7 +118,7 @@ func Register(h check.History, opts check.Options) check.Result {
 //   - settled-reads-complete (only with opts.Settled: a fault-free run):
 //     reads after every increment completed see at least every
 //     acknowledged one. With faults a replica may have missed increments
-//     for good (no repair), so this is measured (stat
+//     for good (in-place values are not merged), so this is measured (stat
 //     "read-below-acked"), not promised.
 func Counter(h check.History, opts check.Options) check.Result {
 	v := newVerdict()

@@ -290,7 +290,8 @@ func processes(t cluster.Topology, seed uint64) []*workload.Process {
 
 // liveness: through every node at every level, a fresh set key is added to
 // then read; DC_ONE and DC_QUORUM reads of the keys written under faults
-// must answer too (replicas may differ: there is no repair).
+// must answer too (set replicas may differ: values modified in place are
+// not merged).
 func liveness(t cluster.Topology, id int, seed uint64) []*workload.Process {
 	var out []*workload.Process
 	for _, n := range t.Nodes {
