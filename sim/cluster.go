@@ -109,6 +109,7 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 			HintLog:   NewHintLog,
 			AETimeout: 5 * time.Second,
 			AESettle:  5 * time.Second,
+			NodeState: NewNodeState,
 			WrapStore: func(p actors.Producer) actors.Producer {
 				if spec.WrapStore != nil {
 					return spec.WrapStore(id, p)
@@ -121,7 +122,7 @@ func NewCluster(spec ClusterSpec) (*Cluster, error) {
 		}
 		c.asm[asm.ID()] = asm
 		w := c.W
-		c.W.AddNode(NodeSpec{ID: asm.ID(), DC: n.DC, Rack: n.Rack, Durable: asm.Durable(),
+		c.W.AddNode(NodeSpec{ID: asm.ID(), DC: n.DC, Rack: n.Rack, Durable: asm.Durable(), Persistent: asm.Persistent(),
 			Boot: func(s actors.Spawner) {
 				if err := asm.Boot(s); err != nil {
 					w.Fail(fmt.Errorf("node %s: %w", id, err))

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,7 +30,12 @@ func (w *World) CrashWipe(id actors.NodeID) {
 		n.crash(true)
 		w.crashed(id)
 	} else {
-		n.kept = nil
+		// Already down: what it kept goes, but for its own disk.
+		for name := range n.kept {
+			if !slices.Contains(n.spec.Persistent, name) {
+				delete(n.kept, name)
+			}
+		}
 	}
 	w.record(recFault, w.now, actors.Addr{Node: id}, actors.Addr{}, "crash-wipe")
 	w.reachChanged()

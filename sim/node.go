@@ -23,6 +23,9 @@ type NodeSpec struct {
 	// behaviour back when Boot spawns that name again; CrashWipe loses it
 	// too (a cold restart with an empty datastore).
 	Durable []string
+	// Persistent names actors whose state lives on the node's own disk:
+	// it outlives every crash, CrashWipe included.
+	Persistent []string
 }
 
 // node is a simulated process. epoch counts incarnations: a crash bumps it,
@@ -102,11 +105,13 @@ func (n *node) boot() {
 // state of durable actors unless wipe is set.
 func (n *node) crash(wipe bool) {
 	n.kept = map[string]actors.Behaviour{}
+	keep := n.spec.Persistent
 	if !wipe {
-		for _, name := range n.spec.Durable {
-			if c := n.actors[name]; c != nil {
-				n.kept[name] = c.b
-			}
+		keep = append(append([]string(nil), keep...), n.spec.Durable...)
+	}
+	for _, name := range keep {
+		if c := n.actors[name]; c != nil {
+			n.kept[name] = c.b
 		}
 	}
 	n.up = false

@@ -1,6 +1,7 @@
 package antientropy
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -71,9 +72,15 @@ type Config struct {
 	// MarkEvery is how often the store's data marker is checked (a
 	// datastore restarted empty loses it); negative: never after start.
 	MarkEvery time.Duration
-	// Resume makes a node whose datastore holds no marker (new, or
-	// emptied) RESUMING until it has pulled its segments from replicas.
+	// Resume makes a node whose datastore lost its data RESUMING until
+	// it has pulled its segments from replicas.
 	Resume bool
+	// StateName is the node-state actor's name on this node (GetMark,
+	// SaveMark): where the node remembers the datastore's marker, so that
+	// at start a datastore without one is told emptied (the node
+	// remembers one) from new (it does not). "": no memory, a datastore
+	// without a marker at start is taken as new.
+	StateName string
 }
 
 func (c Config) withDefaults() Config {
@@ -131,7 +138,12 @@ type Actor struct {
 
 	mark        string // the store's data marker as this node knows it
 	markChecked bool   // the first DYNO.MARK answered
-	markOff     bool   // the store has no markers (an error answer)
+	markOff     bool   // the store has no markers (it does not know DYNO.MARK)
+	markErrs    uint64 // other error answers to DYNO.MARK
+	storeFresh  bool   // the first DYNO.MARK found no marker
+	remembered  string // the node state's marker
+	stateLoaded bool   // the node state answered (or there is none)
+	decided     bool   // the start's verdict (new, emptied, kept) is made
 	resume      *resumeState
 
 	stat    Status
@@ -247,7 +259,7 @@ func (a *Actor) Receive(ctx actors.Context, m any) {
 	case tick:
 		a.onTick(ctx)
 	case roundTimer:
-		a.startRound(ctx)
+		a.startRound(ctx, false)
 	case nextTimer:
 		a.nextPeer(ctx)
 	case scanNext:
@@ -278,10 +290,16 @@ func (a *Actor) Receive(ctx actors.Context, m any) {
 			ctx.Log().Info("anti-entropy session aborted by the peer", "peer", s.peer)
 			a.endSession(ctx, false)
 		}
+	case MarkState:
+		if m.Err != "" {
+			ctx.Log().Warn("anti-entropy: the node's remembered data marker cannot be read: a datastore found empty at start is taken as new", "err", m.Err)
+		}
+		a.remembered, a.stateLoaded = m.Mark, true
+		a.decide(ctx)
 	case GetStatus:
 		ctx.Send(ctx.Sender(), a.Snapshot(ctx.Now()))
 	case Start:
-		a.startRound(ctx)
+		a.startRound(ctx, true)
 		ctx.Send(ctx.Sender(), a.Snapshot(ctx.Now()))
 	}
 }
@@ -295,6 +313,10 @@ func (a *Actor) start(ctx actors.Context) {
 	}
 	// A marker of this life: kept if the store holds none.
 	a.mark = fmt.Sprintf("%s/%016x", ctx.Self().Node, ctx.Rand().Uint64())
+	a.stateLoaded = a.cfg.StateName == ""
+	if !a.stateLoaded {
+		ctx.Send(a.stateAddr(ctx), GetMark{})
+	}
 	a.checkMark(ctx)
 	a.armTick(ctx)
 	a.scheduleRound(ctx, a.jitter(ctx, a.cfg.Interval))
@@ -328,6 +350,10 @@ func (a *Actor) onTick(ctx actors.Context) {
 		a.endSession(ctx, false)
 	}
 	a.armTick(ctx)
+}
+
+func (a *Actor) stateAddr(ctx actors.Context) actors.Addr {
+	return actors.Addr{Node: ctx.Self().Node, Name: a.cfg.StateName}
 }
 
 func (a *Actor) storeAddr(ctx actors.Context) actors.Addr {
@@ -374,14 +400,19 @@ func (a *Actor) heard(peer string) bool {
 	return ok
 }
 
-// startRound starts a round of sessions with every peer, unless one runs.
-func (a *Actor) startRound(ctx actors.Context) {
+// startRound starts a round of sessions, unless one runs: with every
+// peer when all is set (an operator's Start, a node resuming), else with
+// the peers whose id sorts after this node's: a session syncs both ways,
+// so each pair needs one per interval, and the node with the lower id
+// starts it (one scan of each store fewer per pair and interval).
+func (a *Actor) startRound(ctx actors.Context, all bool) {
 	if a.round.active {
 		return
 	}
+	all = all || a.resume != nil
 	var queue []string
 	for _, p := range a.lay.peers() {
-		if a.up(p.ID) && a.heard(p.ID) {
+		if a.up(p.ID) && a.heard(p.ID) && (all || p.ID > a.lay.self.ID) {
 			queue = append(queue, p.ID)
 		}
 	}
@@ -973,10 +1004,20 @@ func (a *Actor) marked(ctx actors.Context, r store.Result) {
 		return // the store is down: asked again at the next tick
 	}
 	if !ok || v.Type != resp.BulkString {
+		// A datastore that does not know the command keeps no markers;
+		// any other error (a server still loading, a script not loaded
+		// yet) is asked again at the next tick.
+		if !ok || !bytes.Contains(bytes.ToLower(v.Str), []byte("unknown command")) {
+			if a.markErrs++; a.markErrs&(a.markErrs-1) == 0 {
+				ctx.Log().Warn("anti-entropy: the datastore's data marker cannot be read: asked again", "reply", replyText(r), "times", a.markErrs)
+			}
+			return
+		}
 		if !a.markOff {
 			ctx.Log().Info("anti-entropy: the datastore keeps no data marker: an emptied datastore is not detected", "reply", replyText(r))
 		}
 		a.markOff, a.markChecked = true, true
+		a.decide(ctx)
 		return
 	}
 	first := !a.markChecked
@@ -988,12 +1029,42 @@ func (a *Actor) marked(ctx actors.Context, r store.Result) {
 	case got != "":
 		ctx.Log().Warn("anti-entropy: the datastore holds another node's data marker (two nodes share one datastore?)", "marker", got)
 		a.mark = got
+		a.remember(ctx)
 	case first:
-		a.enterResume(ctx, "the datastore holds no data marker (new or emptied)")
+		a.storeFresh = true
 	default:
 		a.stat.Resumes++
 		a.enterResume(ctx, "the datastore lost its data marker (restarted empty)")
 	}
+	if first {
+		a.decide(ctx)
+	}
+}
+
+// decide makes the start's verdict once the store and the node state
+// have answered: a datastore without a marker on a node that remembers
+// one lost its data (the embedded store of a restarted process, a redis
+// restarted empty while the node was down): the node resumes. Without a
+// remembered marker the datastore is new (a new node, a new cluster).
+func (a *Actor) decide(ctx actors.Context) {
+	if a.decided || !a.markChecked || !a.stateLoaded {
+		return
+	}
+	a.decided = true
+	if a.storeFresh && a.remembered != "" {
+		a.stat.Resumes++
+		a.enterResume(ctx, "the datastore holds no data marker, but it held one before this start (emptied)")
+	}
+	a.remember(ctx)
+}
+
+// remember saves the datastore's marker as the node's, if it changed.
+func (a *Actor) remember(ctx actors.Context) {
+	if a.cfg.StateName == "" || a.markOff || a.remembered == a.mark {
+		return
+	}
+	a.remembered = a.mark
+	ctx.Send(a.stateAddr(ctx), SaveMark{Mark: a.mark})
 }
 
 // enterResume makes the node RESUMING until it has pulled its segments
@@ -1007,7 +1078,7 @@ func (a *Actor) enterResume(ctx actors.Context, why string) {
 	ctx.Log().Warn("anti-entropy: resuming: reads go to replicas until this node has pulled its data from them",
 		"why", why, "segments", a.lay.owned(), "replicas", len(a.lay.peers()))
 	if !a.round.active {
-		a.startRound(ctx)
+		a.startRound(ctx, true)
 	}
 }
 

@@ -21,7 +21,10 @@
 // digests of the segments it owns, leaving out versions written in the
 // last Horizon (still replicating: under steady writes they would make
 // every bucket differ), then opens a session with each node of another
-// rack or DC that shares a segment with it, one at a time:
+// rack or DC that shares a segment with it and whose id sorts after its
+// own, one at a time (a session syncs both ways: the pair's other node
+// need not start one too; on demand and while resuming, with every such
+// node):
 //
 //  1. Sync carries the initiator's digests of the shared segments and
 //     the horizon; the peer scans its own store with the same horizon
@@ -60,16 +63,20 @@
 // # Resuming an emptied datastore
 //
 // At start and every MarkEvery the actor sends DYNO.MARK with a marker
-// of its own: a datastore that answers no marker is new or lost its data
-// (the embedded store at every process start; a Redis restarted without
-// persistence). A node with replicas then declares RESUMING through
-// gossip: coordinators read from the other racks (its own included), it
-// keeps taking writes, and it runs rounds back to back, comparing
-// everything (no horizon). It is NORMAL again once every segment it owns
-// was synced with a replica that is NORMAL, or with every replica that
-// is up while those that are down stayed down for Settle: so a whole
-// cluster starting at once (every store new, every node RESUMING) is
-// NORMAL as soon as its nodes have heard from each other. A node without
-// replicas never resumes. While every replica of a key is RESUMING,
-// reads use them rather than fail (actors/coord's usable).
+// of its own, and the node remembers the datastore's marker beside it
+// (StateName: a file under hints_dir in the daemon). A datastore that
+// loses its marker while the node runs (a Redis restarted without
+// persistence) lost its data; so did one found without a marker at
+// start on a node that remembers one (the embedded store after a process
+// restart, a Redis emptied while the node was down). A datastore without
+// a marker on a node that remembers none is new: a new node or cluster
+// starts NORMAL. A node with replicas whose datastore lost its data
+// declares RESUMING through gossip: coordinators read from the other
+// racks (its own included), it keeps taking writes, and it runs rounds
+// back to back, with every peer, comparing everything (no horizon). It
+// is NORMAL again once every segment it owns was synced with a replica
+// that is NORMAL, or with every replica that is up while those that are
+// down stayed down for Settle. A node without replicas never resumes.
+// While every replica of a key is RESUMING, reads use them rather than
+// fail (actors/coord's usable).
 package antientropy

@@ -78,6 +78,25 @@ func init() {
 	msg.Register[Abort](304)
 }
 
+// The node-state protocol: where a node remembers, beside its datastore,
+// the data marker it last saw there (a file under hints_dir in the
+// daemon, an actor that outlives even a wiped datastore in the
+// simulator). A datastore without a marker on a node that remembers one
+// lost its data; on a node that remembers none it is new. Local messages.
+type (
+	// GetMark asks for the remembered marker; the state actor answers
+	// MarkState.
+	GetMark struct{}
+	// MarkState is the remembered marker ("" for none); Err says it could
+	// not be read.
+	MarkState struct {
+		Mark string
+		Err  string
+	}
+	// SaveMark remembers Mark from now on.
+	SaveMark struct{ Mark string }
+)
+
 // The operators' messages (admin port), local.
 type (
 	// GetStatus asks for a Status.

@@ -25,6 +25,7 @@ const (
 	HintsName   = "hints"
 	HintLogName = "hintlog"
 	AEName      = "antientropy"
+	StateName   = "nodestate"
 )
 
 // Deps is what a runtime hands the assembly.
@@ -60,6 +61,11 @@ type Deps struct {
 	// timeout and the time a resuming node waits for a replica that is
 	// down (antientropy.Config); the simulator shortens them.
 	AETimeout, AESettle time.Duration
+	// NodeState makes the node-state actor (actors/antientropy's
+	// GetMark and SaveMark): a file under hints_dir in the daemon, an
+	// actor that outlives even a wiped datastore in the simulator. Nil: a
+	// datastore found without a marker at start is taken as new.
+	NodeState actors.Producer
 }
 
 // Node is one assembled node: what Boot spawns and what its client
@@ -144,6 +150,11 @@ func (n *Node) Versioned() bool { return n.cfg.Versions && n.cfg.DataStore != co
 // datastore itself is lost.
 func (n *Node) Durable() []string { return []string{StoreName, HintLogName} }
 
+// Persistent names the actors whose state lives on the node's own disk:
+// a runtime keeps them across every restart, even one that loses the
+// datastore.
+func (n *Node) Persistent() []string { return []string{StateName} }
+
 // Hints reports whether the node hands writes off (hinted_handoff): with
 // versions on (a replayed hint must apply only where newer), in a
 // cluster (the node gossips).
@@ -155,9 +166,13 @@ func (n *Node) AntiEntropy() bool { return n.cfg.AntiEntropy && n.Versioned() &&
 
 // AntiEntropyConfig is the anti-entropy actor's setup from the config.
 func (n *Node) AntiEntropyConfig() antientropy.Config {
-	return antientropy.Config{Name: AEName, StoreName: StoreName, GossipName: GossipName, Ring: n.ring,
+	c := antientropy.Config{Name: AEName, StoreName: StoreName, GossipName: GossipName, Ring: n.ring,
 		Interval: n.cfg.AntiEntropyInterval, ScanRate: n.cfg.AntiEntropyScanRate,
 		Bandwidth: int64(n.cfg.AntiEntropyBandwidth), Timeout: n.deps.AETimeout, Settle: n.deps.AESettle, Resume: true}
+	if n.deps.NodeState != nil {
+		c.StateName = StateName
+	}
+	return c
 }
 
 // HintsConfig is the hint manager's setup from the config.
@@ -195,6 +210,9 @@ func (n *Node) Boot(s actors.Spawner) error {
 		}
 	}
 	if n.AntiEntropy() {
+		if n.deps.NodeState != nil && s.Spawn(StateName, n.deps.NodeState).IsZero() {
+			return errors.New("cannot start the node state")
+		}
 		if s.Spawn(AEName, antientropy.New(n.AntiEntropyConfig())).IsZero() {
 			return errors.New("cannot start anti-entropy")
 		}

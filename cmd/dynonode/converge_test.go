@@ -23,9 +23,12 @@ import (
 // every node, in TestConvergenceAfterFaults: the killed node's restart
 // and the emptied redis are each refilled by one anti-entropy session
 // (rounds every anti_entropy_interval, 5 s there, and at once for the
-// emptied one), hints replay within a few heartbeats. The bound the docs
-// state for real processes.
-const convergeBound = 30 * time.Second
+// emptied one), hints replay within a few heartbeats, while the writers
+// keep running for 20 s of it. About 24 s on an idle two-core machine;
+// a refill competes with the writers for the emptied redis, and under
+// make test with other test binaries for the cores, so the bound the
+// docs state for real processes has room: 60 s.
+const convergeBound = 60 * time.Second
 
 // convergeLoad is how long the writers run.
 const convergeLoad = 60 * time.Second
@@ -224,7 +227,13 @@ func TestConvergenceAfterFaults(t *testing.T) {
 		summary = append(summary, fmt.Sprintf("%s misses %d (first %v)", where, len(m), m[:min(5, len(m))]))
 	}
 	sort.Strings(summary)
-	require.Empty(t, lastMissing, "acknowledged writes missing %s after the last fault:\n%s", convergeBound, strings.Join(summary, "\n"))
+	if len(lastMissing) > 0 {
+		for _, n := range nodes {
+			_, body := httpGet(t, "http://"+n.stats+"/anti_entropy")
+			t.Logf("%s's /anti_entropy: %s", n.rack, body)
+		}
+		t.Fatalf("acknowledged writes missing %s after the last fault:\n%s", convergeBound, strings.Join(summary, "\n"))
+	}
 	t.Logf("every acknowledged write in every rack's redis and read back through every node %s after the last fault (the writers ran %s past it)",
 		took.Round(100*time.Millisecond), convergeLoad-40*time.Second)
 	present := len(failed) - len(missingIn(n1.redis.Addr, failed))
@@ -233,4 +242,53 @@ func TestConvergenceAfterFaults(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `"resuming":false`)
 	t.Logf("node1's /anti_entropy: %s", body)
+}
+
+// TestEmbeddedNodeRefillsAfterRestart: three racks on the embedded store
+// (which a process restart empties); 500 keys written at DC_QUORUM; node3
+// killed (kill -9) and restarted. It remembers the datastore's marker
+// under hints_dir, finds the new store without one, resumes (RESUMING,
+// reads from the others) and holds every key again, counted through its
+// own DBSIZE, within convergeBound; /anti_entropy reports the refill. A
+// new cluster, whose nodes remember no marker, never resumes.
+func TestEmbeddedNodeRefillsAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(i int) *joinNode {
+		ip := fmt.Sprintf("127.0.0.%d", 215+i)
+		return &joinNode{name: fmt.Sprintf("node%d", i), dc: "dc1", rack: fmt.Sprintf("rack%d", i), token: 0,
+			listen: testproc.FreeAddr(t, ip), dyn: testproc.FreeAddr(t, ip), adm: testproc.FreeAddr(t, ip),
+			extra: "  heartbeat_interval: 250\n  write_consistency: DC_QUORUM\n"}
+	}
+	nodes := []*joinNode{mk(1), mk(2), mk(3)}
+	for _, n := range nodes {
+		var seeds []*joinNode
+		for _, o := range nodes {
+			if o != n {
+				seeds = append(seeds, o)
+			}
+		}
+		startJoinNode(t, dir, n, seeds)
+	}
+	waitAllUp(t, nodes)
+	for _, n := range nodes {
+		_, body := httpGet(t, "http://"+n.adm+"/anti_entropy")
+		require.Contains(t, body, `"resumes":0`, "%s: a new cluster's nodes never resume", n.name)
+	}
+	c := testproc.DialRESP(t, nodes[0].listen)
+	const keys = 500
+	for i := range keys {
+		require.Equal(t, "+OK\r\n", c.Do("SET", fmt.Sprintf("key:%d", i), "v"))
+	}
+	n3 := nodes[2]
+	eventuallyEqual(t, fmt.Sprintf(":%d\r\n", keys), func() string { return testproc.DialRESP(t, n3.listen).Do("DBSIZE") }, "replicated")
+	n3.proc.Kill()
+	n3.proc.Restart()
+	restarted := time.Now()
+	eventuallyEqual(t, fmt.Sprintf(":%d\r\n", keys), func() string { return testproc.DialRESP(t, n3.listen).Do("DBSIZE") }, "node3 refilled")
+	took := time.Since(restarted)
+	require.Less(t, took, convergeBound)
+	_, body := httpGet(t, "http://"+n3.adm+"/anti_entropy")
+	require.Contains(t, body, `"resumes":1`)
+	require.Contains(t, body, `"resuming":false`)
+	t.Logf("node3 refilled %s after its restart: %s", took.Round(10*time.Millisecond), body)
 }

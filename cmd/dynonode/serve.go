@@ -21,6 +21,7 @@ import (
 	"github.com/dynonode/dynonode/netio/datastore"
 	"github.com/dynonode/dynonode/netio/frontend"
 	"github.com/dynonode/dynonode/netio/hintlog"
+	"github.com/dynonode/dynonode/netio/nodestate"
 	"github.com/dynonode/dynonode/netio/seeds"
 	"github.com/dynonode/dynonode/transport"
 )
@@ -83,6 +84,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 		AdminMode: opts.AdminOperation > 0,
 		Version:   version,
 		HintLog:   hintlog.New(hintlog.Options{Dir: hintsDir(cfg), SyncInterval: cfg.HintsSyncInterval, Log: log}),
+		NodeState: nodestate.New(hintsDir(cfg), log),
 	})
 	if err != nil {
 		return err
