@@ -469,8 +469,8 @@ if [ "$REFILL" -gt 0 ]; then
 		echo
 		echo "anti-entropy, $REFILL keys, 3 racks (cmd/dynobench refill):"
 		echo
-		echo "| store | keys | refill s | keys pulled | healthy ops/s | ops while refilling / healthy | idle round CPU s per node | CPU s per node per hour | bytes sent per node per hour |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| store | keys | refill s | keys pulled | healthy ops/s | ops while refilling / healthy | on-demand round, CPU s per node | on-demand round, bytes sent per node | idle hour at the default interval, CPU s per node | idle hour, bytes sent per node |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
 	} >>"$OUT/bench.md"
 	for store in redis embedded; do
 		go run ./cmd/dynobench refill -store "$store" -keys "$REFILL" -dynonode "$BIN" -out "$OUT/bench.md" ||

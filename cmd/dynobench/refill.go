@@ -35,7 +35,8 @@ import (
 //     the refill time and the throughput while a rack refills;
 //
 //  4. on the idle, converged cluster, starts a round on every node and
-//     measures what it costs (CPU of every process, bytes sent).
+//     measures what it costs (CPU of every process, bytes sent), and
+//     from it an hour of scheduled rounds at the default interval.
 //
 //     dynobench refill -store redis -keys 1000000 -dynonode bin/dynonode -out results/refill.md
 func refillCmd(args []string) error {
@@ -71,8 +72,13 @@ func refillCmd(args []string) error {
 		defer f.Close()
 		w = f
 	}
-	fmt.Fprintf(w, "| %s | %d | %.1f | %.0f | %.0f | %.2f | %.2f | %.0f | %d |\n", *store, *keys, res.refill.Seconds(), res.pulled,
-		res.healthy, res.during/res.healthy, res.roundCPU.Seconds(), res.roundCPU.Seconds()*6, res.roundBytes*6)
+	// An hour at the default interval is six scheduled rounds per node.
+	// A scheduled round syncs each pair once, from its lower-id node (5
+	// scans of a store for 3 nodes, 3 Syncs), the measured on-demand
+	// round on every node each pair from both ends (9 scans, 6 Syncs).
+	fmt.Fprintf(w, "| %s | %d | %.1f | %.0f | %.0f | %.2f | %.2f | %d | %.0f | %d |\n", *store, *keys, res.refill.Seconds(), res.pulled,
+		res.healthy, res.during/res.healthy, res.roundCPU.Seconds(), res.roundBytes,
+		res.roundCPU.Seconds()*6*5/9, res.roundBytes*6/2)
 	return nil
 }
 
@@ -276,8 +282,8 @@ func (c *refillCluster) measure(keys int, window time.Duration) (refillResult, e
 		fmt.Fprintf(os.Stderr, "refill: node%d after the idle round: %s\n", i+1, body)
 	}
 	res.roundBytes -= sent0
-	// Per node and round: the table's per-hour columns multiply by the
-	// default interval's 6 rounds an hour and divide by the 3 nodes.
+	// Per node and on-demand round (refillCmd turns them into an hour of
+	// scheduled rounds).
 	res.roundCPU /= 3
 	res.roundBytes /= 3
 	return res, nil
@@ -348,17 +354,19 @@ func waitTCP(addr string, d time.Duration) error {
 	return fmt.Errorf("%s not listening after %s", addr, d)
 }
 
-// waitNormal waits until the node's anti-entropy is past its start
-// (a new cluster's nodes resume from each other first).
+// waitNormal waits until the node answers on its admin port, is not
+// resuming and its gossip sees the other two up (/cluster_describe).
 func waitNormal(admin string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if st, err := aeStatus(admin); err == nil && !st.Resuming && st.LastResumeMs > 0 {
+		st, err := aeStatus(admin)
+		body, derr := httpBody(admin + "/cluster_describe")
+		if err == nil && derr == nil && !st.Resuming && strings.Count(body, `"up":true`) == 3 {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("not NORMAL after %s", d)
+	return fmt.Errorf("not NORMAL with its peers up after %s", d)
 }
 
 // load SETs key:0..n-1 (16-byte values) through addr, pipelined 1000 at a
