@@ -9,7 +9,10 @@ import (
 // and SaveMark): the data marker a node remembers, on its own disk. The
 // assembly names it persistent, so it outlives every crash of its node,
 // a wiped datastore included.
-type NodeState struct{ mark string }
+type NodeState struct {
+	mark     string
+	resuming bool
+}
 
 // NewNodeState is the node-state actor's producer.
 func NewNodeState() actors.Behaviour { return &NodeState{} }
@@ -18,8 +21,8 @@ func NewNodeState() actors.Behaviour { return &NodeState{} }
 func (s *NodeState) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case antientropy.GetMark:
-		ctx.Send(ctx.Sender(), antientropy.MarkState{Mark: s.mark})
+		ctx.Send(ctx.Sender(), antientropy.MarkState{Mark: s.mark, Resuming: s.resuming})
 	case antientropy.SaveMark:
-		s.mark = m.Mark
+		s.mark, s.resuming = m.Mark, m.Resuming
 	}
 }

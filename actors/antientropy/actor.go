@@ -132,9 +132,12 @@ type Actor struct {
 	pending map[uint64]req
 
 	scan  *scanner
-	scans int // scanners started: a scanner's gen
-	round round
-	sess  *session
+	scans int      // scanners started: a scanner's gen
+	ended []uint64 // the last sessions ended: a late copy of their Sync is no new session
+	// downSince is when gossip saw each peer down, while it stays down.
+	downSince map[string]time.Duration
+	round     round
+	sess      *session
 
 	mark        string // the store's data marker as this node knows it
 	markChecked bool   // the first DYNO.MARK answered
@@ -142,6 +145,7 @@ type Actor struct {
 	markErrs    uint64 // other error answers to DYNO.MARK
 	storeFresh  bool   // the first DYNO.MARK found no marker
 	remembered  string // the node state's marker
+	remResuming bool   // the node state says a refill was under way
 	stateLoaded bool   // the node state answered (or there is none)
 	decided     bool   // the start's verdict (new, emptied, kept) is made
 	resume      *resumeState
@@ -210,20 +214,24 @@ type session struct {
 	sentLast  bool
 	lastAcked bool
 	peerDone  bool
-	unacked   int // pages sent, not acknowledged yet
+	sendSeq   uint64   // the last page sent's Seq
+	unacked   []uint64 // the Seqs of pages sent, not acknowledged yet
 	// the peer's page being pulled, and those waiting behind it
 	in       *Page
-	inq      []Page
+	recvNext uint64 // the Seq of the peer's next page to pull
+	held     []Page // the peer's pages that came ahead of their turn
 	pulls    []pull
 	left     int
 	bytes    int
 	keysIn   uint64
 	pulledIn uint64
+	pullErrs uint64 // pulls that failed: the session does not count as synced
 }
 
 type pull struct {
-	key []byte
-	ver hlc.Version
+	key     []byte
+	ver     hlc.Version
+	inPlace bool // listed with the in-place mark
 }
 
 const (
@@ -294,7 +302,7 @@ func (a *Actor) Receive(ctx actors.Context, m any) {
 		if m.Err != "" {
 			ctx.Log().Warn("anti-entropy: the node's remembered data marker cannot be read: a datastore found empty at start is taken as new", "err", m.Err)
 		}
-		a.remembered, a.stateLoaded = m.Mark, true
+		a.remembered, a.remResuming, a.stateLoaded = m.Mark, m.Resuming, true
 		a.decide(ctx)
 	case GetStatus:
 		ctx.Send(ctx.Sender(), a.Snapshot(ctx.Now()))
@@ -385,6 +393,24 @@ func (a *Actor) setView(ctx actors.Context, v gossip.View) {
 	if v.Ring != nil && v.Ring != a.lay.ring {
 		a.lay = newLayout(v.Ring)
 	}
+	if a.downSince == nil {
+		a.downSince = map[string]time.Duration{}
+	}
+	for _, p := range a.lay.peers() {
+		if !v.Down[p.ID] {
+			delete(a.downSince, p.ID)
+		} else if _, ok := a.downSince[p.ID]; !ok {
+			a.downSince[p.ID] = ctx.Elapsed()
+		}
+	}
+}
+
+// downLong reports whether peer has been down for Settle: a resuming
+// node counts it out then, and no sooner (a replica that flaps down
+// for a moment may be the one that holds the data).
+func (a *Actor) downLong(ctx actors.Context, peer string) bool {
+	since, ok := a.downSince[peer]
+	return ok && ctx.Elapsed()-since >= a.cfg.Settle
 }
 
 func (a *Actor) up(peer string) bool { return a.view == nil || !a.view.Down[peer] }
@@ -424,7 +450,9 @@ func (a *Actor) startRound(ctx actors.Context, all bool) {
 	a.stat.Round++
 	a.round = round{active: true, queue: queue, busy: map[string]int{}, started: ctx.Elapsed()}
 	a.stat.LastRound = ctx.Now()
-	a.roundScan(ctx)
+	// nextPeer scans first (the round has no digest yet), once a session
+	// or scan this node serves for a peer is over.
+	a.nextPeer(ctx)
 }
 
 // roundScan scans the store into the round's digest.
@@ -506,6 +534,9 @@ func (a *Actor) leaves(d *digest, seg int) []uint64 {
 
 // onSync answers a peer's Sync: busy, or a session whose digest it scans.
 func (a *Actor) onSync(ctx actors.Context, m Sync) {
+	if a.sess != nil && a.sess.id == m.Session || slices.Contains(a.ended, m.Session) {
+		return // a copy the network duplicated or delayed
+	}
 	reply := SyncReply{Session: m.Session}
 	switch {
 	case a.sess != nil || a.scan != nil:
@@ -588,6 +619,8 @@ func (a *Actor) onSyncReply(ctx actors.Context, m SyncReply) {
 		ctx.Log().Info("anti-entropy: the peer's ring differs from this node's: skipped this round", "peer", s.peer)
 		a.endSession(ctx, false)
 		return
+	case m.Busy && s.accepted:
+		return // a copy of the Sync came in while the peer ran the session
 	case m.Busy:
 		if a.round.busy[s.peer]++; a.round.busy[s.peer] <= busyRetries {
 			a.round.queue = append(a.round.queue, s.peer)
@@ -615,6 +648,7 @@ func (a *Actor) transfer(ctx actors.Context) {
 	s.phase = phaseTransfer
 	s.out = Page{Session: s.id}
 	a.startScan(ctx, &scanner{list: true})
+	a.nextPage(ctx) // the peer's pages that came before its SyncReply
 }
 
 // startScan starts sc (a digest scan or a session's listing).
@@ -682,7 +716,7 @@ func (a *Actor) scanPage(ctx actors.Context, r store.Result) {
 				l = make([]uint64, 1<<a.cfg.Bits)
 				sc.dig.leaves[seg] = l
 			}
-			l[bucket] ^= leafOf(kh, text)
+			l[bucket] += leafOf(kh, text) // a sum: a key an HSCAN lists twice shows, not cancels
 			continue
 		}
 		if _, found := slices.BinarySearch(s.diff, uint64(a.lay.bounds[seg])<<32|bucket); !found || !slices.Contains(s.segs, seg) {
@@ -720,10 +754,12 @@ func (a *Actor) scanPage(ctx actors.Context, r store.Result) {
 		a.stat.KeysListed += uint64(len(p.Keys))
 		s.sentLast = p.Last
 		s.sent = ctx.Elapsed()
-		s.unacked++
+		s.sendSeq++
+		p.Seq = s.sendSeq
+		s.unacked = append(s.unacked, p.Seq)
 		a.stat.State = "syncing"
 		ctx.Send(a.peerAddr(s.peer), p)
-		if p.Last || s.unacked >= pageWindow {
+		if p.Last || len(s.unacked) >= pageWindow {
 			sc.waitAck = true
 			return
 		}
@@ -744,13 +780,17 @@ func (a *Actor) pace(ctx actors.Context) {
 
 func (a *Actor) onPageAck(ctx actors.Context, m PageAck) {
 	s := a.sess
-	if s == nil || s.id != m.Session || a.scan == nil || !a.scan.list || s.unacked == 0 {
+	if s == nil || s.id != m.Session || a.scan == nil || !a.scan.list {
 		return
 	}
+	i := slices.Index(s.unacked, m.Seq)
+	if i < 0 {
+		return // a copy, or an ack of a page acknowledged already
+	}
+	s.unacked = slices.Delete(s.unacked, i, i+1)
 	s.progress = ctx.Elapsed()
-	s.unacked--
 	if s.sentLast {
-		if s.unacked == 0 {
+		if len(s.unacked) == 0 {
 			s.lastAcked = true
 			a.scan = nil
 			a.maybeEnd(ctx)
@@ -763,17 +803,46 @@ func (a *Actor) onPageAck(ctx actors.Context, m PageAck) {
 	}
 }
 
-// onPage pulls what a peer's page holds newer than this node.
+// onPage takes a peer's page: pages are pulled in their order (Seq), a
+// page that came ahead of its turn waits, a copy of one pulled already
+// is acknowledged again (the first ack may have been lost).
 func (a *Actor) onPage(ctx actors.Context, p Page) {
 	s := a.sess
-	if s == nil || s.id != p.Session || s.phase != phaseTransfer || len(p.Keys) != len(p.Versions) || len(s.inq) >= pageWindow {
+	if s == nil || s.id != p.Session || len(p.Keys) != len(p.Versions) || p.Seq == 0 {
+		return
+	}
+	if s.recvNext == 0 {
+		s.recvNext = 1
+	}
+	if p.Seq < s.recvNext {
+		ctx.Send(a.peerAddr(s.peer), PageAck{Session: s.id, Seq: p.Seq})
+		return
+	}
+	if s.in != nil && s.in.Seq == p.Seq || slices.ContainsFunc(s.held, func(h Page) bool { return h.Seq == p.Seq }) ||
+		len(s.held) >= 2*pageWindow {
 		return
 	}
 	s.progress = ctx.Elapsed()
-	if s.in != nil {
-		s.inq = append(s.inq, p)
+	s.held = append(s.held, p)
+	a.nextPage(ctx)
+}
+
+// nextPage pulls the peer's next page in order, if it came and no other
+// is being pulled.
+func (a *Actor) nextPage(ctx actors.Context) {
+	s := a.sess
+	if s == nil || s.in != nil || s.phase != phaseTransfer {
 		return
 	}
+	if s.recvNext == 0 {
+		s.recvNext = 1
+	}
+	i := slices.IndexFunc(s.held, func(h Page) bool { return h.Seq == s.recvNext })
+	if i < 0 {
+		return
+	}
+	p := s.held[i]
+	s.held = slices.Delete(s.held, i, i+1)
 	a.pullPage(ctx, p)
 }
 
@@ -799,6 +868,7 @@ func (a *Actor) versions(ctx actors.Context, r store.Result) {
 	if !ok || v.Type != resp.Array || len(v.Elems) != len(s.in.Keys) {
 		ctx.Log().Warn("anti-entropy: the store cannot tell its versions: page skipped", "reply", replyText(r))
 		a.stat.PullErrors++
+		s.pullErrs++
 		a.ackPage(ctx)
 		return
 	}
@@ -821,7 +891,7 @@ func (a *Actor) versions(ctx actors.Context, r store.Result) {
 		if isR(s.in.Versions[i]) && a.resume == nil && (!mine.IsZero() || theirs.TS.Wall > quietBefore) {
 			continue
 		}
-		s.pulls = append(s.pulls, pull{key: key, ver: theirs})
+		s.pulls = append(s.pulls, pull{key: key, ver: theirs, inPlace: isR(s.in.Versions[i])})
 	}
 	if len(s.pulls) == 0 {
 		a.ackPage(ctx)
@@ -848,11 +918,18 @@ func (a *Actor) dumped(ctx actors.Context, q req, r store.Result) {
 	v, ok := parseReply(r)
 	if !ok || v.Type != resp.BulkString {
 		a.stat.PullErrors++
+		s.pullErrs++
 		a.pulled(ctx)
 		return
 	}
 	ver := r.Version
-	if ver.IsZero() {
+	if ver.IsZero() && !v.Null {
+		if !p.inPlace {
+			// Listed whole, now modified in place (no version to
+			// reads): the in-place rule decides it at the next round.
+			a.pulled(ctx)
+			return
+		}
 		ver = p.ver // a value modified in place answers no version: the listing's
 	}
 	var args [][]byte
@@ -874,6 +951,7 @@ func (a *Actor) dumped(ctx actors.Context, q req, r store.Result) {
 func (a *Actor) restored(ctx actors.Context, r store.Result) {
 	if v, ok := parseReply(r); !ok || v.Type == resp.Error {
 		a.stat.PullErrors++
+		a.sess.pullErrs++
 	} else {
 		a.stat.KeysPulled++
 		a.sess.pulledIn++
@@ -906,24 +984,22 @@ func (a *Actor) ackPage(ctx actors.Context) {
 	if s.in == nil {
 		return
 	}
-	last := s.in.Last
+	last, seq := s.in.Last, s.in.Seq
 	s.in, s.pulls = nil, s.pulls[:0]
+	s.recvNext = seq + 1
 	s.progress = ctx.Elapsed()
-	ctx.Send(a.peerAddr(s.peer), PageAck{Session: s.id})
+	ctx.Send(a.peerAddr(s.peer), PageAck{Session: s.id, Seq: seq})
 	if last {
 		s.peerDone = true
+		s.held = nil // nothing comes after the last
 		a.maybeEnd(ctx)
 		return
 	}
-	if len(s.inq) > 0 {
-		p := s.inq[0]
-		s.inq = s.inq[1:]
-		a.pullPage(ctx, p)
-	}
+	a.nextPage(ctx)
 }
 
 func (a *Actor) maybeEnd(ctx actors.Context) {
-	if s := a.sess; s != nil && s.lastAcked && s.peerDone && s.in == nil && len(s.inq) == 0 {
+	if s := a.sess; s != nil && s.lastAcked && s.peerDone && s.in == nil {
 		a.endSession(ctx, true)
 	}
 }
@@ -932,6 +1008,9 @@ func (a *Actor) maybeEnd(ctx actors.Context) {
 func (a *Actor) endSession(ctx actors.Context, ok bool) {
 	s := a.sess
 	a.sess = nil
+	if a.ended = append(a.ended, s.id); len(a.ended) > 16 {
+		a.ended = a.ended[1:]
+	}
 	if a.scan != nil && a.scan.session == s.id {
 		a.scan = nil
 	}
@@ -949,7 +1028,7 @@ func (a *Actor) endSession(ctx actors.Context, ok bool) {
 			ctx.Log().Info("anti-entropy repaired keys from a replica", "peer", s.peer, "keys", s.pulledIn, "compared", s.keysIn)
 			a.round.dig = nil
 		}
-		if a.resume != nil && s.horizon == math.MaxInt64 {
+		if a.resume != nil && s.horizon == math.MaxInt64 && s.pullErrs == 0 {
 			a.resume.synced[s.peer] = true
 			if a.view != nil && a.view.States[s.peer] == gossip.Normal {
 				for _, i := range s.segs {
@@ -1051,29 +1130,49 @@ func (a *Actor) decide(ctx actors.Context) {
 		return
 	}
 	a.decided = true
-	if a.storeFresh && a.remembered != "" {
+	switch {
+	case a.storeFresh && a.remembered != "":
 		a.stat.Resumes++
 		a.enterResume(ctx, "the datastore holds no data marker, but it held one before this start (emptied)")
+	case a.remembered != "" && a.mark != a.remembered:
+		// Not the datastore the node knew (its marker was set by a
+		// previous start that died before saving it, or it is another
+		// node's): refill from the replicas, to be safe.
+		a.stat.Resumes++
+		a.enterResume(ctx, "the datastore holds another data marker than the one this node remembers")
+	case a.remResuming:
+		a.enterResume(ctx, "this node was refilling its datastore when it stopped")
 	}
 	a.remember(ctx)
 }
 
-// remember saves the datastore's marker as the node's, if it changed.
+// remember saves the datastore's marker as the node's, and whether it
+// refills the datastore, if either changed.
 func (a *Actor) remember(ctx actors.Context) {
-	if a.cfg.StateName == "" || a.markOff || a.remembered == a.mark {
+	resuming := a.resume != nil
+	if a.cfg.StateName == "" || a.markOff || !a.decided || a.remembered == a.mark && a.remResuming == resuming {
 		return
 	}
-	a.remembered = a.mark
-	ctx.Send(a.stateAddr(ctx), SaveMark{Mark: a.mark})
+	a.remembered, a.remResuming = a.mark, resuming
+	ctx.Send(a.stateAddr(ctx), SaveMark{Mark: a.mark, Resuming: resuming})
 }
 
 // enterResume makes the node RESUMING until it has pulled its segments
 // from replicas; a node without replicas has nothing to wait for.
 func (a *Actor) enterResume(ctx actors.Context, why string) {
-	if !a.cfg.Resume || len(a.lay.peers()) == 0 || a.resume != nil {
+	if !a.cfg.Resume || len(a.lay.peers()) == 0 {
 		return
 	}
+	// What the round scanned and what a session in flight compared was
+	// the datastore before the loss: both go. A loss while resuming
+	// starts the refill over.
 	a.resume = &resumeState{since: ctx.Elapsed(), at: ctx.Now(), synced: map[string]bool{}, normal: map[int]bool{}}
+	a.remember(ctx)
+	a.round.dig = nil
+	if s := a.sess; s != nil {
+		ctx.Send(a.peerAddr(s.peer), Abort{Session: s.id})
+		a.endSession(ctx, false)
+	}
 	a.setState(ctx, gossip.Normal, gossip.Resuming)
 	ctx.Log().Warn("anti-entropy: resuming: reads go to replicas until this node has pulled its data from them",
 		"why", why, "segments", a.lay.owned(), "replicas", len(a.lay.peers()))
@@ -1100,7 +1199,6 @@ func (a *Actor) checkResume(ctx actors.Context) {
 		return
 	}
 	done, total := 0, 0
-	settled := ctx.Elapsed()-rs.since >= a.cfg.Settle
 	peers := a.lay.peers()
 	for i, own := range a.lay.own {
 		if !own {
@@ -1116,7 +1214,7 @@ func (a *Actor) checkResume(ctx actors.Context) {
 			if !slices.Contains(a.lay.shared(p), i) {
 				continue
 			}
-			if a.up(p.ID) && !rs.synced[p.ID] || !a.up(p.ID) && !settled {
+			if a.up(p.ID) && !rs.synced[p.ID] || !a.up(p.ID) && !a.downLong(ctx, p.ID) {
 				ok = false
 				break
 			}
@@ -1131,6 +1229,7 @@ func (a *Actor) checkResume(ctx actors.Context) {
 	}
 	took := ctx.Elapsed() - rs.since
 	a.resume = nil
+	a.remember(ctx)
 	a.stat.LastResume, a.stat.LastResumeKeys, a.stat.LastResumeBytes, a.stat.LastResumeTook = rs.at, rs.keys, rs.size, took
 	a.setState(ctx, gossip.Resuming, gossip.Normal)
 	ctx.Log().Warn("anti-entropy: resumed: the node serves reads again", "keys", rs.keys, "bytes", rs.size,

@@ -54,10 +54,17 @@ type (
 		Keys     [][]byte
 		Versions [][]byte
 		Last     bool
+		// Seq numbers the sender's pages from 1: the receiver pulls them
+		// in order, whatever order the network delivers them in, and
+		// knows a copy.
+		Seq uint64
 	}
-	// PageAck says the receiver pulled what it needed of a Page: the
-	// sender may send the next.
-	PageAck struct{ Session uint64 }
+	// PageAck says the receiver pulled what it needed of page Seq: the
+	// sender may send one more.
+	PageAck struct {
+		Session uint64
+		Seq     uint64
+	}
 	// Abort ends a session (a timeout, or the sender stopped it).
 	Abort struct{ Session uint64 }
 )
@@ -87,14 +94,19 @@ type (
 	// GetMark asks for the remembered marker; the state actor answers
 	// MarkState.
 	GetMark struct{}
-	// MarkState is the remembered marker ("" for none); Err says it could
-	// not be read.
+	// MarkState is the remembered marker ("" for none), and whether the
+	// node was refilling its datastore (a restart must not end a refill);
+	// Err says it could not be read.
 	MarkState struct {
-		Mark string
-		Err  string
+		Mark     string
+		Resuming bool
+		Err      string
 	}
-	// SaveMark remembers Mark from now on.
-	SaveMark struct{ Mark string }
+	// SaveMark remembers Mark and Resuming from now on.
+	SaveMark struct {
+		Mark     string
+		Resuming bool
+	}
 )
 
 // The operators' messages (admin port), local.

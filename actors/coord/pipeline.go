@@ -314,9 +314,11 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 // usable reports whether replica r of t may be sent the operation. A read
 // may go to a RESUMING replica (up, its datastore refilling from the
 // others, see actors/antientropy) when the replicas that serve reads
-// cannot make the level's quorum without it: a cluster whose replicas
-// are all refilling (as when it starts) answers what they hold rather
-// than fail, and versions still pick the newest answer.
+// cannot make the level's quorum without it, and then only as many as
+// the quorum lacks, the first in replica order: every replica that serves
+// reads is still in the quorum, so RESUMING replicas never outvote it,
+// and a key whose replicas are all refilling answers what they hold
+// rather than fail (versions still pick the newest answer).
 func (p *pipeline) usable(t *tally, r int, write bool) bool {
 	view := p.view
 	node := t.replicas[r].Node
@@ -333,13 +335,16 @@ func (p *pipeline) usable(t *tally, r int, write bool) bool {
 		if !slices.Contains(g.members, r) {
 			continue
 		}
-		n := 0
+		n, before := 0, 0 // members serving reads; RESUMING ones before r
 		for _, m := range g.members {
-			if view.Usable(t.replicas[m].Node, false) {
+			switch node := t.replicas[m].Node; {
+			case view.Usable(node, false):
 				n++
+			case m < r && resuming(view, node):
+				before++
 			}
 		}
-		return n < g.need
+		return n+before < g.need
 	}
 	return false
 }

@@ -15,12 +15,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/antientropy"
 )
 
-// FileName is the marker's file under the directory.
+// FileName is the marker's file under the directory: the marker on its
+// first line, then "resuming" on the second while the node refills its
+// datastore.
 const FileName = "datastore.mark"
 
 // New returns the producer of the node-state actor over dir.
@@ -41,34 +44,36 @@ type State struct {
 func (s *State) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case antientropy.GetMark:
-		mark, err := Read(s.dir)
-		st := antientropy.MarkState{Mark: mark}
+		mark, resuming, err := Read(s.dir)
+		st := antientropy.MarkState{Mark: mark, Resuming: resuming}
 		if err != nil {
 			st.Err = err.Error()
 		}
 		ctx.Send(ctx.Sender(), st)
 	case antientropy.SaveMark:
-		if err := Write(s.dir, m.Mark); err != nil {
+		if err := Write(s.dir, m.Mark, m.Resuming); err != nil {
 			s.log.Warn("the datastore's marker cannot be saved: if the datastore is emptied while this node is down, the node will take it as new", "err", err)
 		}
 	}
 }
 
-// Read returns the marker saved under dir, "" when there is none.
-func Read(dir string) (string, error) {
+// Read returns the marker saved under dir ("" when there is none) and
+// whether the node was refilling its datastore.
+func Read(dir string) (mark string, resuming bool, err error) {
 	b, err := os.ReadFile(filepath.Join(dir, FileName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+		return "", false, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("node state: %w", err)
+		return "", false, fmt.Errorf("node state: %w", err)
 	}
-	return string(b), nil
+	mark, rest, _ := strings.Cut(string(b), "\n")
+	return mark, strings.TrimSpace(rest) == "resuming", nil
 }
 
-// Write saves mark under dir, atomically: a temporary file, fsynced,
-// renamed over the old one, then the directory fsynced.
-func Write(dir, mark string) error {
+// Write saves mark (and resuming) under dir, atomically: a temporary
+// file, fsynced, renamed over the old one, then the directory fsynced.
+func Write(dir, mark string, resuming bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("node state: %w", err)
 	}
@@ -76,7 +81,11 @@ func Write(dir, mark string) error {
 	if err != nil {
 		return fmt.Errorf("node state: %w", err)
 	}
-	_, werr := tmp.WriteString(mark)
+	content := mark + "\n"
+	if resuming {
+		content += "resuming\n"
+	}
+	_, werr := tmp.WriteString(content)
 	serr := tmp.Sync()
 	cerr := tmp.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
