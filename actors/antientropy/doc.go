@@ -7,12 +7,13 @@
 // within one segment each rack has exactly one owner, so the owners of a
 // segment in two racks hold the same keys when they agree. Each segment
 // is split into 2^Bits buckets by a 64-bit hash of the key (FNV-1a,
-// mixed), and a bucket's digest is the XOR of a hash of each of its
-// (key, version) pairs: versioned values and tombstones alike, the
-// version without its in-place mark. XOR makes a digest independent of
-// the order a store lists its keys in, so a scan in pages (the store's
-// DYNO.KEYS; on Redis an HSCAN of the version and tombstone hashes,
-// never KEYS) builds it.
+// mixed), and a bucket's digest is the sum (mod 2^64) of a hash of each
+// of its (key, version) pairs: versioned values and tombstones alike, the
+// version without its in-place mark. A sum is independent of the order a
+// store lists its keys in, so a scan in pages (the store's DYNO.KEYS; on
+// Redis an HSCAN of the version and tombstone hashes, never KEYS) builds
+// it; unlike an XOR, a key an HSCAN lists twice makes the bucket differ
+// (a listing's cost) rather than vanish from it.
 //
 // # A round
 //

@@ -166,7 +166,7 @@ func keyHash(key []byte) uint64 {
 	return h.sum()
 }
 
-// leafOf is what one (key, version) adds (XOR) to its bucket's digest:
+// leafOf is what one (key, version) adds to its bucket's digest:
 // the version text without the in-place mark, so a copied value (which
 // loses the mark) digests as its source.
 func leafOf(kh uint64, version []byte) uint64 {
