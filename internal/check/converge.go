@@ -1,7 +1,6 @@
 package check
 
 import (
-	"fmt"
 	"sort"
 	"time"
 )
@@ -48,11 +47,8 @@ func CheckConvergence(h History, replicas []Replica, opts ConvergenceOptions) Re
 		opts.Phase = "converge"
 	}
 	ops := h.pair()
-	res := Result{Valid: true, Stats: map[string]int{}}
-	add := func(checker, format string, args ...any) {
-		res.Valid = false
-		res.Violations = append(res.Violations, Violation{Checker: checker, What: fmt.Sprintf(format, args...)})
-	}
+	res := newResult()
+	add := res.fail
 	x := newLWWIndex(ops, opts.LWWOptions)
 	byKey := map[string][]Replica{}
 	for _, r := range replicas {

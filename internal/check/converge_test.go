@@ -1,6 +1,7 @@
 package check
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -58,21 +59,30 @@ func TestCheckConvergence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := opts
 			opts.DatastoreLoss, opts.LostDatastores = tc.lost > 0, tc.lost
-			r := CheckConvergence(tc.h, tc.replicas, opts)
-			if tc.checker == "" {
-				if !r.Valid {
-					t.Fatalf("want valid, got %s", r)
-				}
-				return
-			}
-			if r.Valid {
-				t.Fatalf("want a %s violation, got valid", tc.checker)
-			}
-			for _, v := range r.Violations {
-				if v.Checker != tc.checker {
-					t.Fatalf("want only %s violations, got %s", tc.checker, r)
-				}
-			}
+			wantVerdict(t, CheckConvergence(tc.h, tc.replicas, opts), tc.checker)
 		})
+	}
+}
+
+// wantVerdict fails t unless r is valid (checker "") or holds violations
+// of checker only.
+func wantVerdict(t *testing.T, r Result, checker string) {
+	t.Helper()
+	if checker == "" {
+		if !r.Valid {
+			t.Fatalf("want valid, got %s", r)
+		}
+		return
+	}
+	if r.Valid {
+		t.Fatalf("want a %s violation, got valid", checker)
+	}
+	for _, v := range r.Violations {
+		if v.Checker != checker {
+			t.Errorf("unexpected %s", v)
+		}
+	}
+	if !strings.Contains(r.String(), checker) {
+		t.Errorf("%s", r)
 	}
 }

@@ -51,11 +51,8 @@ type Final struct {
 //   - liveness (after every fault healed): liveness-phase operations succeed.
 func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 	ops := h.pair()
-	res := Result{Valid: true, Stats: map[string]int{}}
-	add := func(checker, format string, args ...any) {
-		res.Valid = false
-		res.Violations = append(res.Violations, Violation{Checker: checker, What: fmt.Sprintf(format, args...)})
-	}
+	res := newResult()
+	add := res.fail
 	for _, o := range ops {
 		res.Stats[o.inv.F+":"+string(o.done.Type)]++
 	}

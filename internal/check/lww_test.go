@@ -1,7 +1,6 @@
 package check
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -115,24 +114,7 @@ func TestCheckLWW(t *testing.T) {
 			}()), nil, opts, "liveness"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := CheckLWW(tc.h, tc.finals, tc.opts)
-			if tc.checker == "" {
-				if !r.Valid {
-					t.Fatalf("want valid, got %s", r)
-				}
-				return
-			}
-			if r.Valid {
-				t.Fatalf("want a %s violation, got valid", tc.checker)
-			}
-			for _, v := range r.Violations {
-				if v.Checker != tc.checker {
-					t.Errorf("unexpected %s", v)
-				}
-			}
-			if !strings.Contains(r.String(), tc.checker) {
-				t.Errorf("%s", r)
-			}
+			wantVerdict(t, CheckLWW(tc.h, tc.finals, tc.opts), tc.checker)
 		})
 	}
 }

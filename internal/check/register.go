@@ -1,7 +1,6 @@
 package check
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -52,11 +51,8 @@ type RegisterOptions struct {
 // have reached some replicas, so any read may return it.
 func CheckRegister(h History, opts RegisterOptions) Result {
 	ops := h.pair()
-	res := Result{Valid: true, Stats: map[string]int{}}
-	add := func(checker, format string, args ...any) {
-		res.Valid = false
-		res.Violations = append(res.Violations, Violation{Checker: checker, What: fmt.Sprintf(format, args...)})
-	}
+	res := newResult()
+	add := res.fail
 	invokedAt := map[string]time.Duration{} // key/value -> its write's invoke
 	writer := map[string]int{}              // key -> its writing process
 	last := map[string]int64{}              // key -> last value invoked

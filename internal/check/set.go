@@ -41,6 +41,15 @@ type Result struct {
 	Stats      map[string]int
 }
 
+// newResult is a valid Result, ready to count and to fail.
+func newResult() Result { return Result{Valid: true, Stats: map[string]int{}} }
+
+// fail records a violation of checker's promise.
+func (r *Result) fail(checker, format string, args ...any) {
+	r.Valid = false
+	r.Violations = append(r.Violations, Violation{Checker: checker, What: fmt.Sprintf(format, args...)})
+}
+
 func (r Result) String() string {
 	if r.Valid {
 		return fmt.Sprintf("valid (%v)", r.Stats)
@@ -80,11 +89,8 @@ func safe(level string) bool { return level == DCSafeQuorum || level == DCEachSa
 //   - liveness (after every fault healed): liveness-phase operations succeed.
 func CheckSet(h History, opts Options) Result {
 	ops := h.pair()
-	res := Result{Valid: true, Stats: map[string]int{}}
-	add := func(checker, format string, args ...any) {
-		res.Valid = false
-		res.Violations = append(res.Violations, Violation{Checker: checker, What: fmt.Sprintf(format, args...)})
-	}
+	res := newResult()
+	add := res.fail
 	invokedAt := map[string]time.Duration{} // key/element -> first add invoke
 	type acked struct {
 		key, elem, level, dc string
