@@ -252,24 +252,7 @@ func TestConvergenceAfterFaults(t *testing.T) {
 // own DBSIZE, within convergeBound; /anti_entropy reports the refill. A
 // new cluster, whose nodes remember no marker, never resumes.
 func TestEmbeddedNodeRefillsAfterRestart(t *testing.T) {
-	dir := t.TempDir()
-	mk := func(i int) *joinNode {
-		ip := fmt.Sprintf("127.0.0.%d", 215+i)
-		return &joinNode{name: fmt.Sprintf("node%d", i), dc: "dc1", rack: fmt.Sprintf("rack%d", i), token: 0,
-			listen: testproc.FreeAddr(t, ip), dyn: testproc.FreeAddr(t, ip), adm: testproc.FreeAddr(t, ip),
-			extra: "  heartbeat_interval: 250\n  write_consistency: DC_QUORUM\n"}
-	}
-	nodes := []*joinNode{mk(1), mk(2), mk(3)}
-	for _, n := range nodes {
-		var seeds []*joinNode
-		for _, o := range nodes {
-			if o != n {
-				seeds = append(seeds, o)
-			}
-		}
-		startJoinNode(t, dir, n, seeds)
-	}
-	waitAllUp(t, nodes)
+	nodes := startVersionedCluster(t, 215, "  heartbeat_interval: 250\n  write_consistency: DC_QUORUM\n")
 	for _, n := range nodes {
 		_, body := httpGet(t, "http://"+n.adm+"/anti_entropy")
 		require.Contains(t, body, `"resumes":0`, "%s: a new cluster's nodes never resume", n.name)
