@@ -276,3 +276,36 @@ func TestAntiEntropyOverALossyNetwork(t *testing.T) {
 	require.GreaterOrEqual(t, st.KeysPulled, uint64(2000), "%+v", st)
 	t.Logf("node3: %+v", st)
 }
+
+// TestAntiEntropyResumesPastASilentReplica: node3's datastore is wiped
+// while node1 is down and node2 runs without anti-entropy (a node of an
+// older version, or anti_entropy off): node2 never answers node3's Syncs.
+// node3 counts it out after three unanswered Syncs and node1 once down
+// for the settle time, and is NORMAL again instead of RESUMING for good.
+func TestAntiEntropyResumesPastASilentReplica(t *testing.T) {
+	n1, n3 := "dc1-r1-n1", "dc1-r3-n1"
+	c, err := sim.NewCluster(sim.ClusterSpec{Seed: 17, Racks: []int{3}, Timeout: 300 * time.Millisecond,
+		Config:     map[string]any{"hinted_handoff": false},
+		NodeConfig: map[string]map[string]any{"dc1-r2-n1": {"anti_entropy": false}}})
+	require.NoError(t, err)
+	lc := &lwwCluster{c: c}
+	require.NoError(t, c.W.RunFor(3*time.Second))
+	c.W.Crash(actors.NodeID(n1))
+	c.W.CrashWipe(actors.NodeID(n3))
+	c.W.Restart(actors.NodeID(n3))
+	resumed := false
+	for range 300 {
+		require.NoError(t, c.W.RunFor(100*time.Millisecond))
+		switch lc.selfState(n3) {
+		case gossip.Resuming:
+			resumed = true
+		case gossip.Normal:
+			if resumed {
+				st := lc.aeStatus(t, n3)
+				t.Logf("NORMAL again %s after the restart: %+v", st.LastResumeTook, st)
+				return
+			}
+		}
+	}
+	t.Fatalf("node3 (resumed: %v) is still %s 30 s after its restart", resumed, lc.selfState(n3))
+}

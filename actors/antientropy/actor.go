@@ -136,8 +136,12 @@ type Actor struct {
 	ended []uint64 // the last sessions ended: a late copy of their Sync is no new session
 	// downSince is when gossip saw each peer down, while it stays down.
 	downSince map[string]time.Duration
-	round     round
-	sess      *session
+	// silent counts, per peer up in gossip, the Syncs in a row it left
+	// unanswered (it runs no anti-entropy: anti_entropy off there, or a
+	// version without it), and since when.
+	silent map[string]silence
+	round  round
+	sess   *session
 
 	mark        string // the store's data marker as this node knows it
 	markChecked bool   // the first DYNO.MARK answered
@@ -354,6 +358,9 @@ func (a *Actor) onTick(ctx actors.Context) {
 	}
 	if s := a.sess; s != nil && (ctx.Elapsed()-s.progress > a.cfg.Timeout || s.phase == phaseReply && !s.accepted && ctx.Elapsed()-s.progress > replyWait) {
 		ctx.Log().Warn("anti-entropy session made no progress: aborted", "peer", s.peer, "timeout", a.cfg.Timeout)
+		if s.phase == phaseReply && !s.accepted {
+			a.unanswered(ctx, s.peer)
+		}
 		ctx.Send(a.peerAddr(s.peer), Abort{Session: s.id})
 		a.endSession(ctx, false)
 	}
@@ -403,6 +410,31 @@ func (a *Actor) setView(ctx actors.Context, v gossip.View) {
 			a.downSince[p.ID] = ctx.Elapsed()
 		}
 	}
+}
+
+type silence struct {
+	syncs int
+	since time.Duration
+}
+
+// silentSyncs is how many unanswered Syncs in a row make a peer silent.
+const silentSyncs = 3
+
+// unanswered counts a Sync peer left unanswered; the third in a row is
+// logged: a resuming node then counts the peer out as if it were down.
+func (a *Actor) unanswered(ctx actors.Context, peer string) {
+	if a.silent == nil {
+		a.silent = map[string]silence{}
+	}
+	sl := a.silent[peer]
+	if sl.syncs == 0 {
+		sl.since = ctx.Elapsed()
+	}
+	if sl.syncs++; sl.syncs == silentSyncs {
+		ctx.Log().Warn("anti-entropy: a replica answers no Sync (anti_entropy off there, or a version without it?): it cannot refill this node",
+			"peer", peer)
+	}
+	a.silent[peer] = sl
 }
 
 // downLong reports whether peer has been down for Settle: a resuming
@@ -611,6 +643,7 @@ func (a *Actor) onSyncReply(ctx actors.Context, m SyncReply) {
 		return
 	}
 	s.progress = ctx.Elapsed()
+	delete(a.silent, s.peer) // it answers: it runs anti-entropy
 	switch {
 	case m.Scanning:
 		s.accepted = true
@@ -1214,7 +1247,8 @@ func (a *Actor) checkResume(ctx actors.Context) {
 			if !slices.Contains(a.lay.shared(p), i) {
 				continue
 			}
-			if a.up(p.ID) && !rs.synced[p.ID] || !a.up(p.ID) && !a.downLong(ctx, p.ID) {
+			silent := a.silent[p.ID].syncs >= silentSyncs
+			if a.up(p.ID) && !silent && !rs.synced[p.ID] || !a.up(p.ID) && !a.downLong(ctx, p.ID) {
 				ok = false
 				break
 			}

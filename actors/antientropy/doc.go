@@ -77,7 +77,9 @@
 // back to back, with every peer, comparing everything (no horizon). It
 // is NORMAL again once every segment it owns was synced with a replica
 // that is NORMAL, or with every replica that is up while those that are
-// down stayed down for Settle. A node without replicas never resumes.
+// down stayed down for Settle (a replica that left three Syncs in a row
+// unanswered runs no anti-entropy, anti_entropy off there or an older
+// version, and counts as down). A node without replicas never resumes.
 // While every replica of a key is RESUMING, reads use them rather than
 // fail (actors/coord's usable).
 package antientropy
