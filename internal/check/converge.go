@@ -1,7 +1,8 @@
 package check
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -54,11 +55,7 @@ func CheckConvergence(h History, replicas []Replica, opts ConvergenceOptions) Re
 	for _, r := range replicas {
 		byKey[r.Key] = append(byKey[r.Key], r)
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(byKey))
 	held := map[string]string{}
 	differ := 0
 	for _, k := range keys {

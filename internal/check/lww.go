@@ -2,7 +2,8 @@ package check
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -97,12 +98,7 @@ func CheckLWW(h History, finals []Final, opts LWWOptions) Result {
 		for _, f := range finals {
 			byKey[f.Key] = append(byKey[f.Key], f)
 		}
-		keys := make([]string, 0, len(byKey))
-		for k := range byKey {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(byKey)) {
 			fs := byKey[k]
 			for _, f := range fs[1:] {
 				if f.Value != fs[0].Value {
