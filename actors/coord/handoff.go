@@ -36,7 +36,10 @@ import (
 //
 // With hints on, the whole-value writes and deletes to replicas whose
 // answer does not count (DC_ONE's other racks) ask for one anyway
-// (Exec.Quiet is false): without it no failure could be seen.
+// (Exec.Quiet is false): without it no failure could be seen. They ask
+// for an acknowledgement (Exec.Ack): a success comes back as the write's
+// ID alone, many in one store.Acks, which costs the replica and the
+// coordinator a fraction of a Result each.
 
 // handoff is a connection's writes awaiting their replicas' answers, in
 // send order, which is the order of their IDs (execID: parts are numbered

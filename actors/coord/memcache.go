@@ -97,6 +97,9 @@ func (c *Memcached) Receive(ctx actors.Context, m any) {
 	case store.Results:
 		c.p.results(ctx, &c.cfg, m)
 		c.p.endTurn(ctx, &c.cfg)
+	case store.Acks:
+		c.p.acks(ctx, &c.cfg, m)
+		c.p.endTurn(ctx, &c.cfg)
 	case tick:
 		c.p.sweep(ctx.Now())
 		c.p.expireHandoffs(ctx, &c.cfg, ctx.Now(), false)

@@ -299,14 +299,15 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		}
 		// A write to a replica whose answer does not count (DC_ONE's other
 		// racks, DCs outside the quorum) asks for no answer, unless hints
-		// are on: a failure must then be seen.
+		// are on: a failure must then be seen, and a success is answered
+		// by its ID alone (store.Acks).
 		id := execID(s.firstPart+uint64(i), r)
 		if hinted {
 			p.track(id, rep.Node, args, o.version, s.deadline, t.awaits(r))
 		}
 		p.execs = append(p.execs, outExec{
 			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
-			exec: store.Exec{ID: id, Args: args, Quiet: !t.awaits(r) && !hinted, Version: o.version},
+			exec: store.Exec{ID: id, Args: args, Quiet: !t.awaits(r) && !hinted, Version: o.version, Ack: hinted && !t.awaits(r)},
 		})
 	}
 }
@@ -408,6 +409,17 @@ func (p *pipeline) endTurn(ctx actors.Context, cfg *Config) {
 func (p *pipeline) results(ctx actors.Context, cfg *Config, rs store.Results) {
 	for _, r := range rs.Results {
 		p.result(ctx, cfg, r)
+	}
+}
+
+// acks files the acknowledgements of tracked writes nobody else waits for
+// (only they ask for one: store.Exec.Ack).
+func (p *pipeline) acks(ctx actors.Context, cfg *Config, a store.Acks) {
+	for _, id := range a.IDs {
+		if p.ho.pending() == 0 {
+			return
+		}
+		p.handedOff(ctx, cfg, store.Result{ID: id})
 	}
 }
 

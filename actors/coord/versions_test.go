@@ -118,6 +118,16 @@ func (g *rig) answer(e sentExec, reply string, v hlc.Version) []sentExec {
 	return g.ctx.execs[before:]
 }
 
+// ack acknowledges es by their IDs (store.Acks), as a store answers a
+// success asked for an Ack.
+func (g *rig) ack(es ...sentExec) {
+	var ids []uint64
+	for _, e := range es {
+		ids = append(ids, e.exec.ID)
+	}
+	g.c.Receive(g.ctx, store.Acks{IDs: ids})
+}
+
 func (g *rig) fail(e sentExec) []sentExec {
 	before := len(g.ctx.execs)
 	g.c.Receive(g.ctx, store.Result{ID: e.exec.ID, Failure: "Datastore refused connection", Kind: store.KindDatastore})
@@ -574,9 +584,10 @@ func TestLateStaleAnswerRepaired(t *testing.T) {
 }
 
 // TestHintedHandoff: with hints on, every versioned replica write asks for
-// an answer (DC_ONE's other racks included); a failure, a transient error
-// (-OOM) or no answer by the deadline hands the write to the hint
-// manager, a command's own error does not, a read-modify-write never is,
+// an answer (DC_ONE's other racks included, for an acknowledgement by ID
+// alone: store.Exec.Ack); a failure, a transient error (-OOM) or no
+// answer by the deadline hands the write to the hint manager, a command's
+// own error or an acknowledgement does not, a read-modify-write never is,
 // and the writes still unanswered when the connection ends are hinted.
 func TestHintedHandoff(t *testing.T) {
 	g := newRig(t, rack3(), func(c *Config) { c.Write = config.DCOne; c.Hints = actors.Addr{Node: "n1", Name: "hints"} })
@@ -584,6 +595,7 @@ func TestHintedHandoff(t *testing.T) {
 	require.Len(t, es, 3)
 	for _, e := range es {
 		require.False(t, e.exec.Quiet, "every replica write is answered when hints are on")
+		require.Equal(t, e.to.Node != "n1", e.exec.Ack, "only the replicas nobody waits for are acknowledged by ID")
 	}
 	g.answer(to(t, es, "n1"), "+OK\r\n", es[0].exec.Version)
 	g.fail(to(t, es, "n2"))
@@ -606,6 +618,22 @@ func TestHintedHandoff(t *testing.T) {
 	g.ctx.now = g.ctx.now.Add(2 * time.Second)
 	g.c.Receive(g.ctx, tick{})
 	require.Len(t, g.ctx.hints, 4)
+
+	// Acknowledged, in one message with an ID nobody tracks: no hint.
+	es = g.do("set a v", "set b v")
+	require.Len(t, es, 6)
+	acked := []sentExec{{exec: store.Exec{ID: 1 << 50}}}
+	for _, e := range es {
+		if e.to.Node == "n1" {
+			g.answer(e, "+OK\r\n", e.exec.Version)
+		} else {
+			acked = append(acked, e)
+		}
+	}
+	g.ack(acked...)
+	g.ctx.now = g.ctx.now.Add(2 * time.Second)
+	g.c.Receive(g.ctx, tick{})
+	require.Len(t, g.ctx.hints, 4, "acknowledged writes are not hinted")
 
 	require.Len(t, g.do("set z v"), 3)
 	g.c.Receive(g.ctx, actors.Stopping{})

@@ -65,9 +65,9 @@ func (s *embedded) own(reply []byte) []byte {
 }
 
 // NewEmbedded returns the producer of the embedded store actor: it answers
-// each Exec with a Result (each Batch with Results; Quiet ones get none)
-// whose Reply is exactly what Redis 7.0 would send,
-// using the node's clock for expiry. Each incarnation starts empty, like a
+// each Exec with a Result (each Batch with Results) whose Reply is exactly
+// what Redis 7.0 would send, using the node's clock for expiry; Quiet ones
+// get no answer, and a success that asked for an Ack comes in Acks. Each incarnation starts empty, like a
 // restarted Redis without persistence.
 func NewEmbedded(opts Options) actors.Producer {
 	return func() actors.Behaviour { return &embedded{engine: NewEngine(opts)} }
@@ -83,7 +83,10 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 	case Exec:
 		var ver hlc.Version
 		s.buf, ver = s.engine.ExecVersion(ctx.Now(), m.Args, m.Version, s.buf[:0])
-		if !m.Quiet {
+		switch {
+		case m.Acked(s.buf):
+			ctx.Send(ctx.Sender(), Acks{IDs: []uint64{m.ID}})
+		case !m.Quiet:
 			ctx.Send(ctx.Sender(), Result{ID: m.ID, Reply: s.own(s.buf), Version: ver})
 		}
 	case Batch:
@@ -91,22 +94,28 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		// per event-loop iteration; the answers go back together.
 		now := ctx.Now()
 		var rs []Result
+		var acks []uint64
 		for i, e := range m.Execs {
 			if i%warmAhead == 0 {
 				s.warm(m.Execs[i:min(i+warmAhead, len(m.Execs))])
 			}
 			var ver hlc.Version
 			s.buf, ver = s.engine.ExecVersion(now, e.Args, e.Version, s.buf[:0])
-			if e.Quiet {
-				continue
+			switch {
+			case e.Acked(s.buf):
+				acks = append(acks, e.ID)
+			case !e.Quiet:
+				if rs == nil {
+					rs = make([]Result, 0, len(m.Execs))
+				}
+				rs = append(rs, Result{ID: e.ID, Reply: s.own(s.buf), Version: ver})
 			}
-			if rs == nil {
-				rs = make([]Result, 0, len(m.Execs))
-			}
-			rs = append(rs, Result{ID: e.ID, Reply: s.own(s.buf), Version: ver})
 		}
 		if rs != nil {
 			ctx.Send(ctx.Sender(), Results{Results: rs})
+		}
+		if acks != nil {
+			ctx.Send(ctx.Sender(), Acks{IDs: acks})
 		}
 	}
 }

@@ -255,6 +255,30 @@ func TestWarmChangesNothing(t *testing.T) {
 	require.Equal(t, want, got)
 }
 
+// TestEmbeddedAcks: Execs that ask for an Ack and succeed (+OK, :n) are
+// answered in one Acks; others (data, errors) still in Results, Quiet ones
+// not at all.
+func TestEmbeddedAcks(t *testing.T) {
+	actor := NewEmbedded(Options{})()
+	ctx := &fakeCtx{now: t0}
+	actor.Receive(ctx, Batch{Execs: []Exec{
+		{ID: 1, Args: strArgs("set", "a", "x"), Ack: true},
+		{ID: 2, Args: strArgs("get", "a"), Ack: true},
+		{ID: 3, Args: strArgs("incr", "a"), Ack: true},
+		{ID: 4, Args: strArgs("del", "a"), Ack: true},
+		{ID: 5, Args: strArgs("set", "b", "y"), Quiet: true},
+		{ID: 6, Args: strArgs("set", "c", "z")},
+	}})
+	require.Equal(t, []any{
+		Results{Results: []Result{{ID: 2, Reply: []byte("$1\r\nx\r\n")}, {ID: 3, Reply: []byte("-ERR value is not an integer or out of range\r\n")}, {ID: 6, Reply: []byte("+OK\r\n")}}},
+		Acks{IDs: []uint64{1, 4}},
+	}, ctx.sent)
+	ctx.sent = nil
+	actor.Receive(ctx, Exec{ID: 7, Args: strArgs("set", "d", "w"), Ack: true})
+	actor.Receive(ctx, Exec{ID: 8, Args: strArgs("get", "d"), Ack: true})
+	require.Equal(t, []any{Acks{IDs: []uint64{7}}, Result{ID: 8, Reply: []byte("$1\r\nw\r\n")}}, ctx.sent)
+}
+
 // Keys built around constants of the hash's algorithm do not collide: the
 // constants a word is combined with before a multiply are secrets derived
 // from the seed. (With public ones, a key holding the constant where a word

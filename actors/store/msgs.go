@@ -31,6 +31,25 @@ type Exec struct {
 	// reads the version atomically with the value (the embedded store
 	// always answers with it).
 	Version hlc.Version
+	// Ack says the requester waits only to learn that the write was done
+	// (a replica write whose answer does not count toward the level, sent
+	// for hinted handoff to see failures): the store may answer a success,
+	// a reply that is a simple string or an integer, with the ID alone in
+	// an Acks message, which costs a fraction of a Result to send and to
+	// read. Failures and any other reply still come as a Result. Not with
+	// Quiet.
+	Ack bool
+}
+
+// Acked reports whether e, answered reply, is acknowledged by its ID alone
+// (an Acks entry) rather than by a Result: e asks for that (Ack) and reply
+// is a RESP simple string or integer (+OK, :1): no error, no data.
+func (e Exec) Acked(reply []byte) bool { return e.Ack && AckReply(reply) }
+
+// AckReply reports whether reply, to an Exec that asked for an Ack, is
+// answered by an Acks entry: a RESP simple string or integer.
+func AckReply(reply []byte) bool {
+	return len(reply) > 0 && (reply[0] == '+' || reply[0] == ':')
 }
 
 // CorrelationID implements msg.Correlated.
@@ -127,6 +146,12 @@ type Results struct {
 	Results []Result
 }
 
+// Acks answers Execs that asked for an acknowledgement (Exec.Ack) and
+// succeeded, by their IDs alone, for one requester.
+type Acks struct {
+	IDs []uint64
+}
+
 // The messages above cross nodes with every client request, so they encode
 // themselves rather than through msgpack's reflection, which cost more than
 // the rest of the envelope. The wire form is exactly what reflection
@@ -139,17 +164,19 @@ type Results struct {
 // that crosses nodes is decoded tolerantly (msg.DecodeGrownStructHeader),
 // so a node keeps understanding peers built before it: Result.Kind came
 // after the first three fields, Exec.Version and Result.Version after
-// those. An hlc.Version is an array [wall, logical, node], as reflection
-// encodes the test's flat mirror of it.
+// those, Exec.Ack after Exec.Version. An hlc.Version is an array [wall,
+// logical, node], as reflection encodes the test's flat mirror of it.
 
 const (
-	execFields       = 4
+	execFields       = 5
 	execFieldsOld    = 3 // before Version
+	execFieldsVer    = 4 // before Ack
 	resultFields     = 5
 	resultFieldsOld  = 3 // before Kind and Version
 	resultFieldsKind = 4 // before Version
 	batchFields      = 1
 	resultsFields    = 1
+	acksFields       = 1
 	versionFields    = 3
 )
 
@@ -209,12 +236,15 @@ func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
 	if err := enc.EncodeBool(e.Quiet); err != nil {
 		return err
 	}
-	return encodeVersion(enc, e.Version)
+	if err := encodeVersion(enc, e.Version); err != nil {
+		return err
+	}
+	return enc.EncodeBool(e.Ack)
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder. The Args never alias the
 // input. An Exec of three fields, from a node built before Version, is
-// unversioned.
+// unversioned; one of four, from a node built before Ack, asks no Ack.
 func (e *Exec) DecodeMsgpack(d *msgpack.Decoder) error {
 	*e = Exec{}
 	n, err := msg.DecodeGrownStructHeader(d, "store.Exec", execFieldsOld, execFields)
@@ -230,11 +260,17 @@ func (e *Exec) DecodeMsgpack(d *msgpack.Decoder) error {
 	if e.Quiet, err = d.DecodeBool(); err != nil {
 		return fmt.Errorf("store.Exec.Quiet: %w", err)
 	}
-	if n < execFields {
+	if n < execFieldsVer {
 		return nil
 	}
 	if err = decodeVersion(d, &e.Version); err != nil {
 		return fmt.Errorf("store.Exec.Version: %w", err)
+	}
+	if n < execFields {
+		return nil
+	}
+	if e.Ack, err = d.DecodeBool(); err != nil {
+		return fmt.Errorf("store.Exec.Ack: %w", err)
 	}
 	return nil
 }
@@ -363,9 +399,47 @@ func (rs *Results) DecodeMsgpack(d *msgpack.Decoder) error {
 	return nil
 }
 
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (a Acks) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeArrayLen(acksFields); err != nil {
+		return err
+	}
+	if a.IDs == nil {
+		return enc.EncodeNil()
+	}
+	if err := enc.EncodeArrayLen(len(a.IDs)); err != nil {
+		return err
+	}
+	for _, id := range a.IDs {
+		if err := enc.EncodeUint(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (a *Acks) DecodeMsgpack(d *msgpack.Decoder) error {
+	*a = Acks{}
+	ok, err := msg.DecodeStructHeader(d, "store.Acks", acksFields)
+	if !ok || err != nil {
+		return err
+	}
+	if a.IDs, err = msg.DecodeSlice(d, decodeID); err != nil {
+		return fmt.Errorf("store.Acks.IDs: %w", err)
+	}
+	return nil
+}
+
+func decodeID(id *uint64, d *msgpack.Decoder) (err error) {
+	*id, err = d.DecodeUint64()
+	return err
+}
+
 func init() {
 	msg.Register[Exec](100)
 	msg.Register[Result](101)
 	msg.Register[Batch](102)
 	msg.Register[Results](103)
+	msg.Register[Acks](104)
 }

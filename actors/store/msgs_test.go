@@ -99,6 +99,7 @@ type execPlain struct {
 	Args    [][]byte
 	Quiet   bool
 	Version versionPlain
+	Ack     bool
 }
 
 // versionPlain is an hlc.Version flattened, as the codec encodes it.
@@ -113,6 +114,15 @@ type resultPlain struct {
 	Reply   []byte
 	Failure string
 	Kind    FailureKind
+	Version versionPlain
+}
+
+// execVerOld is an Exec as nodes built after Exec.Version and before
+// Exec.Ack encode it.
+type execVerOld struct {
+	ID      uint64
+	Args    [][]byte
+	Quiet   bool
 	Version versionPlain
 }
 
@@ -137,7 +147,7 @@ func vPlain(v hlc.Version) versionPlain {
 }
 
 func execPlainOf(e Exec) execPlain {
-	return execPlain{ID: e.ID, Args: e.Args, Quiet: e.Quiet, Version: vPlain(e.Version)}
+	return execPlain{ID: e.ID, Args: e.Args, Quiet: e.Quiet, Version: vPlain(e.Version), Ack: e.Ack}
 }
 
 func resultPlainOf(r Result) resultPlain {
@@ -155,6 +165,8 @@ type batchPlain struct{ Execs []execPlain }
 
 type resultsPlain struct{ Results []resultPlain }
 
+type acksPlain struct{ IDs []uint64 }
+
 func TestMirrorsMatch(t *testing.T) {
 	for _, p := range []struct {
 		real, plain any
@@ -164,6 +176,7 @@ func TestMirrorsMatch(t *testing.T) {
 		{Result{}, resultPlain{}, resultFields},
 		{Batch{}, batchPlain{}, batchFields},
 		{Results{}, resultsPlain{}, resultsFields},
+		{Acks{}, acksPlain{}, acksFields},
 	} {
 		rt, pt := reflect.TypeOf(p.real), reflect.TypeOf(p.plain)
 		require.Equal(t, rt.NumField(), pt.NumField(), "%v", rt)
@@ -199,6 +212,8 @@ func plainOf(m any) any {
 			p.Results[i] = resultPlainOf(r)
 		}
 		return p
+	case Acks:
+		return acksPlain(m)
 	}
 	panic(fmt.Sprintf("plainOf(%T)", m))
 }
@@ -215,6 +230,8 @@ func newTargets(m any) (plain, real any) {
 		return new(batchPlain), new(Batch)
 	case Results:
 		return new(resultsPlain), new(Results)
+	case Acks:
+		return new(acksPlain), new(Acks)
 	}
 	panic(fmt.Sprintf("newTargets(%T)", m))
 }
@@ -315,7 +332,8 @@ func sized(n int) []byte {
 func TestMsgsWireIdentical(t *testing.T) {
 	var cases []any
 	for _, id := range edgeIDs {
-		cases = append(cases, Exec{ID: id}, Result{ID: id}, Exec{ID: id, Args: [][]byte{}})
+		cases = append(cases, Exec{ID: id}, Result{ID: id}, Exec{ID: id, Args: [][]byte{}}, Exec{ID: id, Ack: true},
+			Acks{IDs: []uint64{id}}, Acks{IDs: []uint64{id, id / 2, 0, id}})
 		v := hlc.Version{TS: hlc.Timestamp{Wall: int64(id), Logical: uint32(id)}, Node: "n"}
 		cases = append(cases, Exec{ID: id, Version: v}, Result{ID: id, Version: v})
 	}
@@ -343,7 +361,7 @@ func TestMsgsWireIdentical(t *testing.T) {
 		Result{Failure: "héllo \x00 wörld", Kind: KindDatastore},
 		Result{ID: 7, Failure: "x", Kind: KindTimeout},
 		Result{ID: 7, Failure: "x", Kind: 255},
-		Batch{}, Batch{Execs: []Exec{}}, Results{}, Results{Results: []Result{}},
+		Batch{}, Batch{Execs: []Exec{}}, Results{}, Results{Results: []Result{}}, Acks{}, Acks{IDs: []uint64{}},
 		Batch{Execs: []Exec{{}, {ID: 1, Args: [][]byte{}}, {ID: 2, Args: [][]byte{nil}}}},
 		Results{Results: []Result{{}, {Reply: []byte{}}, {Failure: "x"}, {Failure: "y", Kind: KindTimeout}}},
 	)
@@ -398,7 +416,7 @@ func genVersion() *rapid.Generator[hlc.Version] {
 func genExec() *rapid.Generator[Exec] {
 	return rapid.Custom(func(t *rapid.T) Exec {
 		return Exec{ID: genID().Draw(t, "id"), Args: genSlice(genBytes(), 20).Draw(t, "args"),
-			Quiet: rapid.Bool().Draw(t, "quiet"), Version: genVersion().Draw(t, "version")}
+			Quiet: rapid.Bool().Draw(t, "quiet"), Version: genVersion().Draw(t, "version"), Ack: rapid.Bool().Draw(t, "ack")}
 	})
 }
 
@@ -412,7 +430,7 @@ func genResult() *rapid.Generator[Result] {
 func TestMsgsWireIdenticalRapid(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var m any
-		switch rapid.IntRange(0, 3).Draw(t, "type") {
+		switch rapid.IntRange(0, 4).Draw(t, "type") {
 		case 0:
 			m = genExec().Draw(t, "exec")
 		case 1:
@@ -421,6 +439,8 @@ func TestMsgsWireIdenticalRapid(t *testing.T) {
 			m = Batch{Execs: genSlice(genExec(), 20).Draw(t, "execs")}
 		case 3:
 			m = Results{Results: genSlice(genResult(), 20).Draw(t, "results")}
+		case 4:
+			m = Acks{IDs: genSlice(genID(), 50).Draw(t, "ids")}
 		}
 		checkIdentical(t, m)
 	})
@@ -498,9 +518,17 @@ func TestVersionlessFramesDecode(t *testing.T) {
 	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &r))
 	require.Equal(t, Result{ID: 3, Reply: oldRes.Reply}, r)
 
-	b, err := msgpack.Marshal(Exec{ID: 1, Version: hlc.Version{TS: hlc.Timestamp{Wall: 300, Logical: 2}, Node: "n"}})
+	// An Exec from a node built before Ack: four fields, no Ack.
+	buf.Reset()
+	verOld := execVerOld{ID: 11, Args: [][]byte{[]byte("SET"), []byte("k"), []byte("v")}, Version: versionPlain{Wall: 5, Logical: 1, Node: "b"}}
+	require.NoError(t, e.Encode(verOld))
+	require.Equal(t, byte(0x94), buf.Bytes()[0])
+	require.NoError(t, msgpack.Unmarshal(buf.Bytes(), &ex))
+	require.Equal(t, Exec{ID: 11, Args: verOld.Args, Version: hlc.Version{TS: hlc.Timestamp{Wall: 5, Logical: 1}, Node: "b"}}, ex)
+
+	b, err := msgpack.Marshal(Exec{ID: 1, Version: hlc.Version{TS: hlc.Timestamp{Wall: 300, Logical: 2}, Node: "n"}, Ack: true})
 	require.NoError(t, err)
-	require.Equal(t, []byte{0x94, 0x01, 0xc0, 0xc2, 0x93, 0xcd, 0x01, 0x2c, 0x02, 0xa1, 'n'}, b)
+	require.Equal(t, []byte{0x95, 0x01, 0xc0, 0xc2, 0x93, 0xcd, 0x01, 0x2c, 0x02, 0xa1, 'n', 0xc3}, b)
 }
 
 // The transport reuses its read buffer: nothing decoded may point into it.
@@ -510,6 +538,7 @@ func TestMsgsDecodeDoesNotAlias(t *testing.T) {
 		Result{ID: 2, Reply: sized(70), Failure: "boom"},
 		Batch{Execs: []Exec{{ID: 3, Args: [][]byte{[]byte("GET"), []byte("k")}}}},
 		Results{Results: []Result{{ID: 4, Reply: []byte("+OK\r\n")}}},
+		Acks{IDs: []uint64{5, 1 << 40}},
 	} {
 		c := msg.NewCodec()
 		b, err := c.Append(nil, benchFrom, benchTo, m)
@@ -546,7 +575,11 @@ func TestMsgsDecodeHostile(t *testing.T) {
 		payload []byte
 	}{
 		"exec short":          {Exec{}, []byte{0x91, 0x01}},
-		"exec long":           {Exec{}, []byte{0x95, 0x01, 0xc0, 0xc2, 0xc0, 0xc0}},
+		"exec long":           {Exec{}, []byte{0x96, 0x01, 0xc0, 0xc2, 0xc0, 0xc2, 0xc0}},
+		"exec ack not bool":   {Exec{}, []byte{0x95, 0x01, 0xc0, 0xc2, 0x93, 0x01, 0x01, 0xa0, 0x01}},
+		"acks id not int":     {Acks{}, []byte{0x91, 0x91, 0xa1, 'x'}},
+		"acks huge":           {Acks{}, append([]byte{0x91, array32}, huge...)},
+		"acks long":           {Acks{}, []byte{0x92, 0xc0, 0xc0}},
 		"exec version short":  {Exec{}, []byte{0x94, 0x01, 0xc0, 0xc2, 0x92, 0x01, 0x01}},
 		"exec node not str":   {Exec{}, []byte{0x94, 0x01, 0xc0, 0xc2, 0x93, 0x01, 0x01, 0x01}},
 		"result wall not int": {Result{}, []byte{0x95, 0x01, 0xc0, 0xa0, 0x00, 0x93, 0xa0, 0x01, 0xa0}},
@@ -563,7 +596,7 @@ func TestMsgsDecodeHostile(t *testing.T) {
 		"result huge reply":   {Result{}, append([]byte{0x93, 0x01, bin32}, huge...)},
 		"result huge failure": {Result{}, append([]byte{0x93, 0x01, 0xc0, str32}, huge...)},
 		"batch huge":          {Batch{}, append([]byte{0x91, array32}, huge...)},
-		"batch bad exec":      {Batch{}, []byte{0x91, 0x91, 0x95, 0x01, 0xc0, 0xc2, 0xc0, 0xc0}},
+		"batch bad exec":      {Batch{}, []byte{0x91, 0x91, 0x96, 0x01, 0xc0, 0xc2, 0xc0, 0xc2, 0xc0}},
 		"batch exec huge":     {Batch{}, append([]byte{0x91, 0x91, 0x93, 0x01, array32}, huge...)},
 		"results huge":        {Results{}, append([]byte{0x91, array32}, huge...)},
 		"results long":        {Results{}, []byte{0x92, 0xc0, 0xc0}},
@@ -616,7 +649,7 @@ func oldResultForm(t *testing.T, m any, b []byte, real any, left int) bool {
 	var olds []any
 	switch m.(type) {
 	case Exec:
-		olds = []any{new(execOld)}
+		olds = []any{new(execOld), new(execVerOld)}
 	case Result:
 		olds = []any{new(resultOld), new(resultKindOld)}
 	case Batch:
@@ -634,6 +667,8 @@ func oldResultForm(t *testing.T, m any, b []byte, real any, left int) bool {
 		switch o := old.(type) {
 		case *execOld:
 			want = Exec{ID: o.ID, Args: o.Args, Quiet: o.Quiet}
+		case *execVerOld:
+			want = Exec{ID: o.ID, Args: o.Args, Quiet: o.Quiet, Version: hlc.Version{TS: hlc.Timestamp{Wall: o.Version.Wall, Logical: o.Version.Logical}, Node: o.Version.Node}}
 		case *resultOld:
 			want = Result{ID: o.ID, Reply: o.Reply, Failure: o.Failure}
 		case *resultKindOld:
@@ -712,7 +747,7 @@ func FuzzMsgsDecode(f *testing.F) {
 	for _, bm := range benchMsgs() {
 		f.Add(reflectEncode(f, bm.m))
 	}
-	for _, m := range []any{Exec{Args: [][]byte{nil, {}}}, Result{Failure: "x"}, Batch{Execs: []Exec{{}}}, Results{Results: []Result{}}} {
+	for _, m := range []any{Exec{Args: [][]byte{nil, {}}}, Result{Failure: "x"}, Batch{Execs: []Exec{{}}}, Results{Results: []Result{}}, Acks{IDs: []uint64{1, 1 << 40}}} {
 		f.Add(reflectEncode(f, m))
 	}
 	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
@@ -720,7 +755,7 @@ func FuzzMsgsDecode(f *testing.F) {
 	f.Add([]byte{0x91, 0x92, 0x93, 0x01, 0xc0, 0xa0, 0x94, 0x02, 0xc0, 0xa0, 0x03}) // Results, old and new
 	c := msg.NewCodec()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, m := range []any{Exec{}, Result{}, Batch{}, Results{}} {
+		for _, m := range []any{Exec{}, Result{}, Batch{}, Results{}, Acks{}} {
 			plain, real := newTargets(m)
 			pr, rr := bytes.NewReader(b), bytes.NewReader(b)
 			perr := msgpack.NewDecoder(pr).Decode(plain)

@@ -87,7 +87,7 @@ func (a *adapter) start(ctx actors.Context) {
 
 func (a *adapter) exec(ctx actors.Context, m store.Exec) {
 	a.opts.Counters.requests.Add(1)
-	pd := pending{id: m.ID, to: ctx.Sender(), quiet: m.Quiet}
+	pd := pending{id: m.ID, to: ctx.Sender(), quiet: m.Quiet, ack: m.Ack}
 	if a.bad != "" {
 		a.failFast(ctx, pd, a.bad)
 		return

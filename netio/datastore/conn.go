@@ -639,20 +639,31 @@ func (c *conn) deliver(r *replies, data []byte) {
 	p.success()
 	p.stats.responses.Add(uint64(len(r.pds)))
 	p.stats.inFlight.Add(-int64(len(r.pds)))
+	// Acknowledged requests (store.Exec.Ack, answered a success) need
+	// only their IDs: they join an Acks message, like Quiet ones need
+	// nothing; the others' replies are copied out.
 	var slab []byte
-	for _, pd := range r.pds {
-		if !pd.quiet {
+	var acks ackRun
+	from := 0
+	for i := range r.pds {
+		pd := &r.pds[i]
+		switch to := r.ends[i]; {
+		case pd.acked(data[from:to]):
+			acks.add(p, pd)
+			pd.quiet = true // answered
+		case !pd.quiet && slab == nil:
 			slab = make([]byte, r.ends[len(r.ends)-1])
 			copy(slab, data)
-			break
 		}
+		from = r.ends[i]
 	}
+	acks.flush(p)
 	if slab == nil {
-		return // replica writes nobody waits for
+		return // replica writes nobody waits for, or acknowledged
 	}
 	// Consecutive replies for one requester (a pipeline's) go as one
 	// store.Results message; Quiet requests are skipped.
-	from := 0
+	from = 0
 	for i := 0; i < len(r.pds); {
 		if r.pds[i].quiet {
 			from = r.ends[i]

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/mcproto"
+	"github.com/dynonode/dynonode/actors/store"
 )
 
 // pending is one request queued on a connection, awaiting its reply.
@@ -13,6 +14,7 @@ type pending struct {
 	to       actors.Addr
 	kind     mcproto.Kind // memcached: how to frame the reply
 	quiet    bool         // store.Exec.Quiet: the requester wants no Result
+	ack      bool         // store.Exec.Ack: a success is answered in store.Acks
 	deadline time.Time
 	vx       *vreq // versions on Redis (versions.go); nil for a plain request
 }
@@ -24,6 +26,9 @@ type fifo struct {
 	head  int
 	load  int // requests in items: a group of stamps counts its members
 }
+
+// acked reports whether reply answers p by its ID alone (store.Exec.Acked).
+func (p *pending) acked(reply []byte) bool { return p.ack && store.AckReply(reply) }
 
 func (q *fifo) len() int { return len(q.items) - q.head }
 

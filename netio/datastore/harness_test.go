@@ -25,6 +25,10 @@ func quietLog() *slog.Logger {
 }
 
 // recorder forwards the Results and Stats it receives to channels.
+// acked is the Reply the recorder gives a request acknowledged by its ID
+// (store.Acks).
+const acked = "(acked)"
+
 type recorder struct {
 	results chan<- store.Result
 	stats   chan<- Stats
@@ -37,6 +41,10 @@ func (r *recorder) Receive(_ actors.Context, m any) {
 	case store.Results:
 		for _, res := range m.Results {
 			r.results <- res
+		}
+	case store.Acks:
+		for _, id := range m.IDs {
+			r.results <- store.Result{ID: id, Reply: []byte(acked)}
 		}
 	case Stats:
 		r.stats <- m

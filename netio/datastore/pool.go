@@ -105,8 +105,35 @@ func (p *pool) spawn(f func()) {
 
 // reply hands a datastore reply to its requester.
 func (p *pool) reply(pd pending, reply []byte) {
-	if !pd.quiet {
+	switch {
+	case pd.acked(reply):
+		p.opts.Deliver(p.self, pd.to, store.Acks{IDs: []uint64{pd.id}})
+	case !pd.quiet:
 		p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Reply: reply})
+	}
+}
+
+// ackRun gathers the IDs of acknowledged requests (pending.acked) for one
+// requester, to send as one store.Acks.
+type ackRun struct {
+	to  actors.Addr
+	ids []uint64
+}
+
+// add adds pd's ID, first sending what was gathered for another requester.
+func (a *ackRun) add(p *pool, pd *pending) {
+	if len(a.ids) > 0 && a.to != pd.to {
+		a.flush(p)
+	}
+	a.to = pd.to
+	a.ids = append(a.ids, pd.id)
+}
+
+// flush sends what was gathered.
+func (a *ackRun) flush(p *pool) {
+	if len(a.ids) > 0 {
+		p.opts.Deliver(p.self, a.to, store.Acks{IDs: a.ids})
+		a.ids = nil // the message owns them
 	}
 }
 

@@ -346,3 +346,60 @@ func TestRedisStampsGrouped(t *testing.T) {
 	require.Equal(t, bulk("after"), direct.Do("GET", key(0)))
 	h.requireBalanced()
 }
+
+// Requests that ask for an Ack (store.Exec.Ack) and succeed are answered by
+// their IDs alone (store.Acks), whichever way they went (plain, compared by
+// the script, stamped in a group); any other reply, an error or data,
+// still comes as a Result, and a Quiet request gets nothing.
+func TestRedisAcks(t *testing.T) {
+	h, direct := newVersioned(t, Options{})
+	ack := func(e store.Exec) store.Exec { e.Ack = true; return e }
+	plain := func(args ...string) store.Exec {
+		e := store.Exec{}
+		for _, a := range args {
+			e.Args = append(e.Args, []byte(a))
+		}
+		return e
+	}
+	got := h.batch([]store.Exec{
+		ack(plain("SET", "p", "v")),
+		ack(plain("GET", "p")),
+		ack(plain("INCR", "p")),
+		ack(plain("DEL", "nothing")),
+		plain("SET", "q", "v"),
+		ack(setExec("a:0", "first", ver(10, "a"), false)), // compared: the script
+	})
+	replies := make([]string, 0, len(got))
+	for id := uint64(h.nextID - 5); id <= h.nextID; id++ {
+		replies = append(replies, string(got[id].Reply))
+	}
+	require.Equal(t, []string{acked, bulk("v"), "-ERR value is not an integer or out of range\r\n", acked, "+OK\r\n", acked}, replies)
+
+	// Stamped in a group: acknowledged and answered members side by side,
+	// quiet ones silent.
+	var execs []store.Exec
+	for i := range 30 {
+		e := setExec(fmt.Sprintf("a:%d", i), "v", ver(int64(20+i), "a"), i%5 == 4)
+		if i%3 == 0 && !e.Quiet {
+			e = ack(e)
+		}
+		execs = append(execs, e)
+	}
+	before := cmdCalls(t, direct, "mset")
+	got = h.batch(execs)
+	require.Greater(t, cmdCalls(t, direct, "mset"), before, "stamped in groups")
+	for _, e := range execs {
+		r, ok := got[e.ID]
+		switch {
+		case e.Quiet:
+			require.False(t, ok)
+		case e.Ack:
+			require.Equal(t, acked, string(r.Reply), "%s", e.Args[1])
+		default:
+			require.Equal(t, "+OK\r\n", string(r.Reply), "%s", e.Args[1])
+			require.Equal(t, e.Version, r.Version)
+		}
+		require.Equal(t, bulk("v"), direct.Do("GET", string(e.Args[1])))
+	}
+	h.requireBalanced()
+}

@@ -735,22 +735,28 @@ func (c *conn) deliverVersioned(r *replies, data []byte) {
 	p := c.p
 	p.success()
 	now := time.Now()
+	var acks ackRun
+	defer acks.flush(p)
 	from := 0
 	for i, pd := range r.pds {
 		to := r.ends[i]
 		in := data[from:to]
 		from = to
 		if pd.vx != nil && pd.vx.mode == vGroup {
-			c.deliverGroup(pd.vx, in)
+			c.deliverGroup(pd.vx, in, &acks)
 			continue
 		}
 		p.stats.inFlight.Add(-1)
-		raw := bytes.Clone(in)
 		if pd.vx == nil {
 			p.stats.responses.Add(1)
-			p.reply(pd, raw)
+			if pd.acked(in) {
+				acks.add(p, &pd)
+			} else {
+				p.reply(pd, bytes.Clone(in))
+			}
 			continue
 		}
+		raw := bytes.Clone(in)
 		reply, ver, retry := pd.vx.answer(raw, now)
 		if retry {
 			c.resend(pd)
@@ -770,7 +776,10 @@ func (c *conn) deliverVersioned(r *replies, data []byte) {
 			continue
 		}
 		p.stats.responses.Add(1)
-		if !pd.quiet {
+		switch {
+		case pd.acked(reply):
+			acks.add(p, &pd)
+		case !pd.quiet:
 			p.opts.Deliver(p.self, pd.to, store.Result{ID: pd.id, Reply: reply, Version: ver})
 		}
 	}
@@ -778,8 +787,9 @@ func (c *conn) deliverVersioned(r *replies, data []byte) {
 
 // deliverGroup answers the members of a vGroup from its replies in: one
 // store.Results per run of members for one requester (a pipeline's, or a
-// peer's burst of replica writes), nothing for quiet members.
-func (c *conn) deliverGroup(g *vreq, in []byte) {
+// peer's burst of replica writes), nothing for quiet members, the IDs of
+// acknowledged ones (pending.acked) to acks.
+func (c *conn) deliverGroup(g *vreq, in []byte, acks *ackRun) {
 	p := c.p
 	p.stats.inFlight.Add(-int64(len(g.members)))
 	reply, ok := groupReply(in)
@@ -788,14 +798,21 @@ func (c *conn) deliverGroup(g *vreq, in []byte) {
 	}
 	reply = reply[:len(reply):len(reply)] // shared: an append copies
 	ms := g.members
+	answered := func(m *pending) bool {
+		if m.acked(reply) {
+			acks.add(p, m)
+			return true
+		}
+		return m.quiet
+	}
 	for i := 0; i < len(ms); {
 		p.stats.responses.Add(1)
-		if ms[i].quiet {
+		if answered(&ms[i]) {
 			i++
 			continue
 		}
 		j := i + 1
-		for j < len(ms) && ms[j].to == ms[i].to && !ms[j].quiet {
+		for j < len(ms) && ms[j].to == ms[i].to && !ms[j].quiet && !ms[j].acked(reply) {
 			p.stats.responses.Add(1)
 			j++
 		}
@@ -841,7 +858,10 @@ func (c *conn) resend(pd pending) {
 // answerNow answers pd with a reply the adapter makes itself.
 func (a *adapter) answerNow(ctx actors.Context, pd pending, reply []byte) {
 	a.opts.Counters.responses.Add(1)
-	if !pd.quiet {
+	switch {
+	case pd.acked(reply):
+		ctx.Send(pd.to, store.Acks{IDs: []uint64{pd.id}})
+	case !pd.quiet:
 		ctx.Send(pd.to, store.Result{ID: pd.id, Reply: reply})
 	}
 }
