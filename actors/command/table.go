@@ -151,6 +151,7 @@ func init() {
 	add(LocalStore, r, 1, 0, 0, 0, "dbsize")
 	add(Admin, w, -1, 0, 0, 0, "flushall", "flushdb")
 	add(Node, r, -1, 0, 0, 0, "ping", "quit", "command", "info", "hello")
+	add(Node, r, -2, 0, 0, 0, "auth")
 	add(Node, r, 2, 0, 0, 0, "echo", "select")
 
 	unsupported("transactions cannot span the nodes of a cluster", "multi", "exec", "discard", "watch", "unwatch")
@@ -165,7 +166,6 @@ func init() {
 	unsupported("a cluster has no single answer for it", "randomkey", "time", "role", "lolwut", "bitop", "bitfield",
 		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
-	unsupported("AUTH is not available yet", "auth")
 
 	for _, n := range []string{"smembers", "hkeys", "hvals", "sunion", "sinter", "sdiff", "keys"} {
 		table[n].Unordered = true

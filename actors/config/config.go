@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,7 +23,7 @@ type Config struct {
 	// the node then accepts no peers, so dyn_seeds needs it.
 	DynListen Addr
 	// StatsListen (stats_listen) is the admin/stats HTTP listener.
-	// Default 0.0.0.0:22222.
+	// Default 127.0.0.1:22222 (Dynomite: 0.0.0.0:22222; see docs/security.md).
 	StatsListen Addr
 
 	// DataStore (data_store) selects the backend. Default Redis (0) when
@@ -176,6 +178,19 @@ type Config struct {
 	// each peer in other DCs, 1..255. Default 1.
 	RemotePeerConnections int
 
+	// RequirePass (requirepass; dynonode, Redis's meaning) is the password
+	// Redis clients must give (AUTH <password>, AUTH default <password>,
+	// HELLO 2 AUTH default <password>) before any other command. Default
+	// empty: no password, as Redis. Redis clients only: memcached's text
+	// protocol has no AUTH.
+	RequirePass Secret
+	// DatastoreUsername (datastore_username; dynonode) and DatastorePassword
+	// (datastore_password; dynonode) are what the node sends to its Redis
+	// as AUTH on every connection it opens (AUTH <password> when the name
+	// is empty). Default empty: no AUTH.
+	DatastoreUsername string
+	DatastorePassword Secret
+
 	// Warnings are problems that do not stop the node (deprecated keys,
 	// keys without effect, an unknown secure_server_option), one line each,
 	// in the same "conf: line N: key ..." form as errors. The caller logs them.
@@ -184,7 +199,7 @@ type Config struct {
 
 // Defaults that Parse applies; exported so the daemon and docs share them.
 const (
-	DefaultStatsListen     = "0.0.0.0:22222"
+	DefaultStatsListen     = "127.0.0.1:22222"
 	DefaultDatacenter      = "localdc"
 	DefaultRack            = "localrack"
 	DefaultSeedProvider    = "simple_provider"
@@ -375,3 +390,24 @@ func HashNames() []string { return append([]string(nil), hashNames...) }
 // seedProviders are the dyn_seed_provider values; Dynomite matches them by
 // prefix, so "florida_provider_v2" selects florida.
 var seedProviders = []string{"simple_provider", "florida_provider", "dns_provider"}
+
+// Secret is a configured password: it prints as "[redacted]" through fmt
+// (every verb) and log/slog, so a Config logged or formatted whole shows
+// none; string(s) is the value.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString implements fmt.GoStringer (%#v).
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -11,8 +11,9 @@ import (
 // directive is one accepted key. set applies one scalar (each entry, for a
 // list); its error is reported with the key, value and line.
 type directive struct {
-	list bool
-	set  func(p *parser, v string) error
+	list   bool
+	secret bool // its value is never repeated in an error
+	set    func(p *parser, v string) error
 }
 
 // maxNumber bounds every numeric directive (Dynomite stores them in an int).
@@ -78,6 +79,31 @@ func textKey(field func(*Config) *string, check func(string) error) directive {
 		*field(p.cfg) = v
 		return nil
 	}}
+}
+
+// secretKey is a password: any byte but a control character (a RESP
+// bulk string carries it), never repeated in an error.
+func secretKey(field func(*Config) *Secret) directive {
+	return directive{secret: true, set: func(p *parser, v string) error {
+		for _, r := range v {
+			if r < 0x20 || r == 0x7f {
+				return errors.New("a control character is not allowed")
+			}
+		}
+		*field(p.cfg) = Secret(v)
+		return nil
+	}}
+}
+
+// checkUsername validates a Redis ACL user name: no spaces or control
+// characters (Redis refuses them in ACL SETUSER).
+func checkUsername(s string) error {
+	for _, r := range s {
+		if r <= 0x20 || r == 0x7f {
+			return fmt.Errorf("character %q is not allowed in a user name", r)
+		}
+	}
+	return nil
 }
 
 // sizeKey is for mbuf_size and max_msgs: 0 stays unset so that finish can
@@ -230,6 +256,9 @@ var directives = map[string]directive{
 		p.cfg.SecureServerOption = o
 		return nil
 	}},
+	"requirepass":        secretKey(func(c *Config) *Secret { return &c.RequirePass }),
+	"datastore_password": secretKey(func(c *Config) *Secret { return &c.DatastorePassword }),
+	"datastore_username": textKey(func(c *Config) *string { return &c.DatastoreUsername }, checkUsername),
 	"pem_key_file":       textKey(func(c *Config) *string { return &c.PEMKeyFile }, checkText),
 	"hints_dir":          textKey(func(c *Config) *string { return &c.HintsDir }, checkText),
 	"recon_key_file":     textKey(func(c *Config) *string { return &c.ReconKeyFile }, checkText),

@@ -71,6 +71,15 @@ func Format(c *Config) []byte {
 	kv("anti_entropy_interval", ms(c.AntiEntropyInterval))
 	kv("anti_entropy_scan_rate", strconv.Itoa(c.AntiEntropyScanRate))
 	kv("anti_entropy_bandwidth", strconv.Itoa(c.AntiEntropyBandwidth))
+	if c.RequirePass != "" {
+		kv("requirepass", quote(string(c.RequirePass)))
+	}
+	if c.DatastoreUsername != "" {
+		kv("datastore_username", quote(c.DatastoreUsername))
+	}
+	if c.DatastorePassword != "" {
+		kv("datastore_password", quote(string(c.DatastorePassword)))
+	}
 	kv("secure_server_option", c.SecureServerOption.String())
 	kv("pem_key_file", quote(c.PEMKeyFile))
 	kv("recon_key_file", quote(c.ReconKeyFile))

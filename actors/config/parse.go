@@ -240,7 +240,11 @@ func (p *parser) directive(k, v *yaml.Node) {
 		}
 		p.key, p.line = key, n.Line
 		if err := d.set(p, n.Value); err != nil {
-			p.errorf(n.Line, key, n.Value, "%s", err.Error())
+			value := n.Value
+			if d.secret {
+				value = redacted
+			}
+			p.errorf(n.Line, key, value, "%s", err.Error())
 		}
 	}
 }

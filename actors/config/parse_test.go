@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	want := &Config{
 		Pool:                  "dyn_o_mite",
 		Listen:                Addr{Host: "127.0.0.1", Port: 8102},
-		StatsListen:           Addr{Host: "0.0.0.0", Port: 22222},
+		StatsListen:           Addr{Host: "127.0.0.1", Port: 22222},
 		DataStore:             Embedded, // servers omitted
 		Datacenter:            "localdc",
 		Rack:                  "localrack",
@@ -389,5 +392,47 @@ func TestAntiEntropyKeys(t *testing.T) {
 		"anti_entropy_scan_rate": "-5", "anti_entropy_bandwidth": "-1"} {
 		_, err = Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n  " + key + ": " + bad + "\n"))
 		require.ErrorContains(t, err, `key "`+key+`"`, "%s: %s", key, bad)
+	}
+}
+
+// TestAuthKeys: requirepass, datastore_password and datastore_username
+// parse (Redis only), come back from Format, and a password is never
+// repeated: not in an error about its own value, not when the Config is
+// printed whole or logged.
+func TestAuthKeys(t *testing.T) {
+	cfg, err := Parse([]byte("dyn_o_mite:\n  listen: 127.0.0.1:8102\n"))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.RequirePass)
+	assert.Empty(t, cfg.DatastorePassword)
+	const base = "dyn_o_mite:\n  listen: 127.0.0.1:8102\n  servers:\n  - 127.0.0.1:6379:1\n  data_store: 0\n"
+	cfg, err = Parse([]byte(base + "  requirepass: 'pa ss:#1'\n  datastore_username: app\n  datastore_password: st0re\n"))
+	require.NoError(t, err)
+	assert.Equal(t, Secret("pa ss:#1"), cfg.RequirePass)
+	assert.Equal(t, "app", cfg.DatastoreUsername)
+	assert.Equal(t, Secret("st0re"), cfg.DatastorePassword)
+	again, err := Parse(Format(cfg))
+	require.NoError(t, err)
+	assert.Equal(t, cfg, again)
+
+	var buf strings.Builder
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "cfg", cfg, "pass", cfg.RequirePass)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v %s %q %x", cfg.RequirePass,
+		cfg.DatastorePassword, cfg.RequirePass, cfg.DatastorePassword), buf.String()} {
+		assert.NotContains(t, s, "pa ss")
+		assert.NotContains(t, s, "st0re")
+		assert.Contains(t, s, "[redacted]")
+	}
+
+	for conf, want := range map[string]string{
+		base + "  requirepass: \"se\\x01cret\"\n":                                                                            `key "requirepass"`,
+		base + "  datastore_password: \"se\\x7fcret\"\n":                                                                     `key "datastore_password"`,
+		base + "  datastore_username: 'a b'\n  datastore_password: x\n":                                                      `key "datastore_username"`,
+		base + "  datastore_username: app\n":                                                                                 "needs datastore_password",
+		"dyn_o_mite:\n  listen: 127.0.0.1:8102\n  datastore_password: secret\n":                                              "not to embedded",
+		"dyn_o_mite:\n  listen: 127.0.0.1:8102\n  data_store: 1\n  servers:\n  - 127.0.0.1:11211:1\n  requirepass: secret\n": "memcached's text protocol has no AUTH",
+	} {
+		_, err := Parse([]byte(conf))
+		require.ErrorContains(t, err, want, conf)
+		assert.NotContains(t, err.Error(), "cret", conf)
 	}
 }

@@ -13,6 +13,7 @@ func (p *parser) finish(flags FlagDefaults) {
 		p.errorf(p.poolLine, "listen", "", "is required: the client listener, e.g. 127.0.0.1:8102")
 	}
 	p.finishStore()
+	p.finishAuth()
 	if c.MbufSize == 0 {
 		c.MbufSize = orDefault(flags.MbufSize, DefaultMbufSize)
 	}
@@ -110,5 +111,23 @@ func (p *parser) finishSeeds() {
 	c.Seeds, p.seedLines = kept, keptLines
 	if len(c.Seeds) == 0 {
 		c.Seeds = nil
+	}
+}
+
+// finishAuth checks the passwords against the datastore: requirepass is
+// for Redis clients (memcached's text protocol has no AUTH), the
+// datastore's credentials for a Redis behind the node.
+func (p *parser) finishAuth() {
+	c := p.cfg
+	if line, ok := p.seen["requirepass"]; ok && c.DataStore == Memcached {
+		p.errorf(line, "requirepass", "", "applies to Redis clients; memcached's text protocol has no AUTH (data_store: 1)")
+	}
+	for _, key := range []string{"datastore_password", "datastore_username"} {
+		if line, ok := p.seen[key]; ok && c.DataStore != Redis {
+			p.errorf(line, key, "", "is sent to a Redis datastore (data_store: 0), not to %s", c.DataStore)
+		}
+	}
+	if line, ok := p.seen["datastore_username"]; ok && c.DatastorePassword == "" {
+		p.errorf(line, "datastore_username", "", "needs datastore_password")
 	}
 }

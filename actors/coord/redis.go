@@ -57,6 +57,10 @@ type Config struct {
 	// replica could not take are handed to it (see handoff.go). Zero:
 	// hinted handoff off.
 	Hints actors.Addr
+	// Password, when not nil, is what a client must give (AUTH, HELLO
+	// AUTH) before any command but AUTH, HELLO and QUIT (the
+	// requirepass config key; Redis's rules and replies, auth.go).
+	Password *Password
 	// RepairsInFlight bounds the background repairs a connection awaits
 	// at once; beyond it they are dropped and counted. Zero:
 	// DefaultRepairsInFlight.
@@ -78,6 +82,8 @@ type Redis struct {
 	lastName [16]byte
 	lastLen  int
 	lastSpec *command.Spec
+	// authed: the client gave the password (Config.Password).
+	authed bool
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -181,6 +187,10 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 	}
 	if !spec.ArityOK(len(args)) {
 		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
+		return
+	}
+	if c.cfg.Password != nil && !c.authed && !noAuth(spec.Name) {
+		c.p.answer(errReply(noAuthErr), false)
 		return
 	}
 	if c.versioned() && spec.IsWrite(args) && spec.Class != command.Admin {
@@ -428,9 +438,11 @@ func (c *Redis) nodeCommand(spec *command.Spec, args [][]byte) (reply []byte, cl
 			return resp.AppendInt(nil, int64(len(command.Names()))), false
 		}
 		return resp.AppendArrayHeader(nil, 0), false
+	case "auth":
+		return c.auth(args), false
 	case "hello":
-		if len(args) >= 2 && string(args[1]) != "2" {
-			return errReply("NOPROTO sorry, this protocol version is not supported"), false
+		if reply := c.hello(args); reply != nil {
+			return reply, false
 		}
 		out := resp.AppendArrayHeader(nil, 6)
 		out = resp.AppendBulkString(out, "server")

@@ -75,6 +75,7 @@ type Node struct {
 	deps Deps
 	id   actors.NodeID
 	ring *ring.Ring
+	pass *coord.Password // requirepass; nil: none
 }
 
 // New checks that cfg and deps make a node and builds its ring over the
@@ -99,6 +100,9 @@ func New(cfg *config.Config, deps Deps) (*Node, error) {
 		return nil, fmt.Errorf("cluster topology: %w", err)
 	}
 	n.ring = rg
+	if cfg.RequirePass != "" {
+		n.pass = coord.NewPassword(string(cfg.RequirePass))
+	}
 	return n, nil
 }
 
@@ -269,7 +273,7 @@ func (n *Node) Coordinator(c Conn) actors.Producer {
 	cfg := coord.Config{
 		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
 		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs, Versions: n.Versioned(),
-		Stats: actors.Addr{Node: n.id, Name: StatsName},
+		Stats: actors.Addr{Node: n.id, Name: StatsName}, Password: n.pass,
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = n.cfg.Timeout

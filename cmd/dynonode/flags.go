@@ -34,6 +34,10 @@ type Options struct {
 	// port (clock skew for the Jepsen harness). Off by default: the
 	// endpoints do not exist without it.
 	FaultInjection bool
+	// RemoteDebug (--remote-debug) allows --pprof and --fault-injection on
+	// a stats_listen that is not a loopback address; without it the node
+	// refuses to start so.
+	RemoteDebug bool
 	// Procs (--procs) is how many threads run Go code at once (GOMAXPROCS).
 	// 0: the GOMAXPROCS environment variable if set, else half the CPUs
 	// the process may use, at least one (see defaultProcs).
@@ -154,6 +158,9 @@ var options = []option{
 	{long: "fault-injection", help: "serve fault-injection endpoints (/fault/clock_offset/MS) on the admin port\n" +
 		strings.Repeat(" ", 31) + "for testing only (dynonode only; see jepsen/README.md)",
 		set: func(o *Options, _ string) error { o.FaultInjection = true; return nil }},
+	{long: "remote-debug", help: "allow --pprof and --fault-injection on a stats_listen that is not a loopback\n" +
+		strings.Repeat(" ", 31) + "address (refused without it) (dynonode only; see docs/security.md)",
+		set: func(o *Options, _ string) error { o.RemoteDebug = true; return nil }},
 	{short: 'c', long: "conf-file", arg: "FILE", help: "configuration file (default " + defaultConfFile + ")",
 		set: func(o *Options, v string) error { o.ConfFile = v; return nil }},
 	{short: 'p', long: "pid-file", arg: "FILE", help: "write the process id to FILE, removed on exit (default off)",

@@ -39,6 +39,8 @@ func storeAdapter(cfg *config.Config, deliver func(from, to actors.Addr, m any),
 	return datastore.New(datastore.Options{
 		Addr:         cfg.Server.Addr.String(),
 		Protocol:     proto,
+		Username:     cfg.DatastoreUsername,
+		Password:     string(cfg.DatastorePassword),
 		Connections:  cfg.DatastoreConnections,
 		Timeout:      cfg.Timeout,
 		Preconnect:   cfg.Preconnect,
@@ -153,6 +155,9 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	go fe.Serve()
 	defer closeClients(fe)
 
+	if err := checkDebugExposure(cfg.StatsListen, opts); err != nil {
+		return err
+	}
 	statsLn, err := net.Listen(cfg.StatsListen.Network(), cfg.StatsListen.String())
 	if err != nil {
 		return fmt.Errorf("cannot bind stats_listen %s: %w", cfg.StatsListen, err)

@@ -151,7 +151,7 @@ var (
 	mdLink   = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	testName = regexp.MustCompile(`\b(?:Test|Benchmark|Fuzz|Example)[A-Z0-9_]\w*\*?`)
 	// proseDefault is a configuration key's default quoted in prose:
-	// "`stats_listen`, default `0.0.0.0:22222`", "`timeout` (default `5000`)".
+	// "`stats_listen`, default `127.0.0.1:22222`", "`timeout` (default `5000`)".
 	proseDefault = regexp.MustCompile("`([a-z_]+)`[,:]? \\(?default(?: is)? `([^`]+)`")
 	pathToken    = regexp.MustCompile(`[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-*]*)*`)
 )

@@ -50,7 +50,7 @@ func TestCheckerCatchesPlanted(t *testing.T) {
 		"Wrong file name: `severe.go`.",
 		"Wrong link: [gone](nowhere.md).",
 		"Wrong test: `TestSwarmDeterminisn`, and unquoted TestNoSuchThing.",
-		"Right: `stats_listen`, default `0.0.0.0:22222`; `BenchmarkCoord*`. Wrong: `timeout` (default `500`), `BenchmarkCord*`.",
+		"Right: `stats_listen`, default `127.0.0.1:22222`; `BenchmarkCoord*`. Wrong: `timeout` (default `500`), `BenchmarkCord*`.",
 		"```sh",
 		"go test ./sim -run TestSeededRun   # right",
 		"go test ./sim -run 'TestSeededRum$'   # wrong test",
@@ -102,7 +102,7 @@ func TestConfigCheckCatchesPlanted(t *testing.T) {
 		require.Contains(t, md, old)
 		md = strings.Replace(md, old, new, 1)
 	}
-	plant("| `stats_listen` | host:port | `0.0.0.0:22222` |", "| `stats_listen` | host:port | `127.0.0.1:22222` |")
+	plant("| `stats_listen` | host:port | `127.0.0.1:22222` |", "| `stats_listen` | host:port | `0.0.0.0:22222` |")
 	plant("| `timeout` | ms | 5000 |", "| `timeout` | ms | 500 |")
 	plant("| `preconnect` | bool | true |", "| `preconnect` | bool | false |")
 	plant("`conf/recon_key.pem`, `conf/recon_iv.pem`", "`conf/recon_iv.pem`, `conf/recon_key.pem`")
@@ -116,7 +116,7 @@ func TestConfigCheckCatchesPlanted(t *testing.T) {
 		msgs = append(msgs, msg)
 	}
 	require.ElementsMatch(t, []string{
-		`key stats_listen: documented default "127.0.0.1:22222", but actors/config applies "0.0.0.0:22222"`,
+		`key stats_listen: documented default "0.0.0.0:22222", but actors/config applies "127.0.0.1:22222"`,
 		`key timeout: documented default "500", but actors/config applies "5000"`,
 		`key preconnect: documented default "false", but actors/config applies "true"`,
 		`key recon_key_file: documented default "conf/recon_iv.pem", but actors/config applies "conf/recon_key.pem"`,

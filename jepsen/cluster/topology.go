@@ -111,7 +111,7 @@ func (t Topology) composeFile(image string) string {
 		fmt.Fprintf(&b, "  %s:\n    image: %s\n    hostname: %s\n", n.Name, image, n.Name)
 		b.WriteString("    command: [\"--\", \"/redis-server\", \"--bind\", \"0.0.0.0\", \"--port\", \"6379\", \"--save\", \"\",\n" +
 			"              \"--appendonly\", \"yes\", \"--appendfsync\", \"no\", \"--dir\", \"/data\", \"--protected-mode\", \"no\",\n" +
-			"              \"--\", \"/dynonode\", \"-c\", \"/conf/node.yml\", \"--fault-injection\"]\n")
+			"              \"--\", \"/dynonode\", \"-c\", \"/conf/node.yml\", \"--fault-injection\", \"--remote-debug\"]\n")
 		fmt.Fprintf(&b, "    volumes: [\"./conf/%s.yml:/conf/node.yml:ro\"]\n", n.Name)
 		fmt.Fprintf(&b, "    ports: [\"127.0.0.1:%d:8102\", \"127.0.0.1:%d:22222\", \"127.0.0.1:%d:6379\"]\n", n.ClientPort, n.AdminPort, n.RedisPort)
 		fmt.Fprintf(&b, "    networks:\n      net:\n        ipv4_address: %s\n", n.IP)

@@ -252,6 +252,12 @@ func (c *conn) dial() {
 		ctx, cancel := context.WithTimeout(p.ctx, p.opts.Timeout)
 		nc, err := p.dialer.DialContext(ctx, network(p.opts.Addr), p.opts.Addr)
 		cancel()
+		if err == nil && p.opts.Password != "" && p.opts.Protocol == Redis {
+			if err = authenticate(nc, p.opts.Username, p.opts.Password, p.opts.Timeout); err != nil {
+				nc.Close()
+				nc = nil
+			}
+		}
 		if err == nil && p.opts.Versions && p.opts.Protocol == Redis {
 			replyErr, ioErr := loadScripts(nc, p.opts.Timeout)
 			if replyErr != nil {

@@ -49,6 +49,12 @@ type Options struct {
 	Addr string
 	// Protocol is Redis or Memcached.
 	Protocol Protocol
+	// Username and Password, when Password is set, are sent to a Redis as
+	// AUTH on every connection before it serves requests
+	// (datastore_username, datastore_password); a refusal is a refused
+	// dial (retried after the backoff), its reply logged, the password
+	// never. Memcached: unused.
+	Username, Password string
 	// Connections is the pool size (datastore_connections). Default 1.
 	Connections int
 	// Timeout bounds every request from Exec to Result, and each dial

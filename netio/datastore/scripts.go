@@ -77,33 +77,67 @@ func loadScripts(nc net.Conn, timeout time.Duration) (replyErr, ioErr error) {
 	for _, s := range allScripts {
 		out = resp.AppendCommand(out, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(s.body)})
 	}
+	replies, err := exchange(nc, out, len(allScripts), timeout)
+	if err != nil {
+		return nil, fmt.Errorf("SCRIPT LOAD: %w", err)
+	}
+	for i, r := range replies {
+		if r[0] == '-' {
+			replyErr = errors.Join(replyErr, fmt.Errorf("SCRIPT LOAD %s: %s", allScripts[i].name, r[1:len(r)-2]))
+		} else if want := resp.AppendBulkString(nil, allScripts[i].sha); string(r) != string(want) {
+			replyErr = errors.Join(replyErr, fmt.Errorf("SCRIPT LOAD %s: unexpected reply %q", allScripts[i].name, r))
+		}
+	}
+	return replyErr, nil
+}
+
+// exchange writes out on a fresh connection and reads n replies to it,
+// within timeout.
+func exchange(nc net.Conn, out []byte, n int, timeout time.Duration) ([][]byte, error) {
 	_ = nc.SetDeadline(time.Now().Add(timeout))
 	defer func() { _ = nc.SetDeadline(time.Time{}) }()
 	if _, err := nc.Write(out); err != nil {
 		return nil, err
 	}
+	var replies [][]byte
 	buf := make([]byte, 0, 512)
 	tmp := make([]byte, 512)
-	for i := 0; i < len(allScripts); {
-		n, err := resp.ReplyLen(buf)
+	for len(replies) < n {
+		m, err := resp.ReplyLen(buf)
 		if err == nil {
-			if buf[0] == '-' {
-				replyErr = errors.Join(replyErr, fmt.Errorf("SCRIPT LOAD %s: %s", allScripts[i].name, buf[1:n-2]))
-			} else if want := resp.AppendBulkString(nil, allScripts[i].sha); string(buf[:n]) != string(want) {
-				replyErr = errors.Join(replyErr, fmt.Errorf("SCRIPT LOAD %s: unexpected reply %q", allScripts[i].name, buf[:n]))
-			}
-			buf = buf[n:]
-			i++
+			replies = append(replies, buf[:m:m])
+			buf = buf[m:]
 			continue
 		}
 		if !errors.Is(err, resp.ErrIncomplete) {
-			return replyErr, fmt.Errorf("SCRIPT LOAD: %w", err)
+			return nil, err
 		}
-		m, err := nc.Read(tmp)
+		k, err := nc.Read(tmp)
 		if err != nil {
-			return replyErr, fmt.Errorf("SCRIPT LOAD: %w", err)
+			return nil, err
 		}
-		buf = append(buf, tmp[:m]...)
+		buf = append(buf, tmp[:k]...)
 	}
-	return replyErr, nil
+	return replies, nil
 }
+
+// authenticate sends AUTH [username] password on a fresh connection
+// (Options.Password). A refusal is an error naming the reply, never the
+// password.
+func authenticate(nc net.Conn, username, password string, timeout time.Duration) error {
+	cmd := [][]byte{[]byte("AUTH"), []byte(password)}
+	if username != "" {
+		cmd = [][]byte{[]byte("AUTH"), []byte(username), []byte(password)}
+	}
+	replies, err := exchange(nc, resp.AppendCommand(nil, cmd), 1, timeout)
+	if err != nil {
+		return fmt.Errorf("AUTH: %w", err)
+	}
+	if r := replies[0]; r[0] == '-' {
+		return fmt.Errorf("%w: %s", errAuthRefused, r[1:len(r)-2])
+	}
+	return nil
+}
+
+// errAuthRefused: the datastore refused the node's AUTH.
+var errAuthRefused = errors.New("datastore refused AUTH")

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/require"
+)
+
+// authSequences are command sequences, each on a fresh connection, that a
+// node and a redis-server with the same requirepass must answer byte for
+// byte alike (but the map a successful HELLO answers: see sameReply).
+var authSequences = [][][]string{
+	{{"GET", "k"}, {"AUTH", "bad"}, {"AUTH", "s3cret"}, {"GET", "k"}, {"SET", "k", "v"}, {"DEL", "k"}},
+	{{"FOO"}, {"GET"}, {"AUTH"}, {"AUTH", "a", "b", "c"}, {"PING"}, {"ECHO", "a"}, {"INFO"}, {"SUBSCRIBE", "ch"}, {"QUIT"}},
+	{{"HELLO"}, {"HELLO", "2"}, {"HELLO", "2", "AUTH", "default", "bad"}, {"HELLO", "2", "AUTH", "default", "s3cret"}, {"GET", "k"}},
+	{{"HELLO", "4"}, {"HELLO", "x"}, {"HELLO", "1"}, {"HELLO", "2", "AUTH", "x"}, {"HELLO", "2", "SETNAME", "foo"}, {"HELLO", "2", "FOO"}},
+	{{"HELLO", "2", "AUTH", "foo", "s3cret"}, {"AUTH", "foo", "s3cret"}, {"AUTH", "default", "bad"}, {"PING"}},
+	{{"auth", "default", "s3cret"}, {"GET", "k"}, {"AUTH", "bad"}, {"GET", "k"}, {"AUTH", "nobody", "s3cret"}, {"PING"}},
+	{{"hello", "2", "auth", "default", "s3cret", "setname", "app"}, {"PING"}, {"HELLO"}, {"HELLO", "2"}},
+	{{"AUTH", "s3cret", "extra"}, {"AUTH", "S3CRET"}, {"AUTH", ""}, {"PING"}},
+}
+
+// openSequences are the same, with no password on either side.
+var openSequences = [][][]string{
+	{{"AUTH", "x"}, {"AUTH", "default", "x"}, {"AUTH", "foo", "x"}, {"AUTH"}, {"AUTH", "a", "b", "c"}, {"GET", "k"}},
+	{{"HELLO", "2", "AUTH", "default", "x"}, {"HELLO", "2", "AUTH", "foo", "x"}, {"HELLO", "2"}, {"PING"}},
+}
+
+// sameReply compares a node's reply with redis-server's: exactly, but
+// for a successful HELLO, whose map names the server (both must be one).
+func sameReply(t *testing.T, cmd []string, node, redis string) {
+	t.Helper()
+	if strings.EqualFold(cmd[0], "hello") && strings.HasPrefix(redis, "*") {
+		require.True(t, strings.HasPrefix(node, "*"), "%q: redis answers a HELLO map, the node %q", cmd, node)
+		return
+	}
+	require.Equal(t, redis, node, "%q", cmd)
+}
+
+// TestAuthLikeRedis: with the same requirepass (and with none), a node and
+// a redis-server 7.0 answer AUTH, HELLO and the commands before and after
+// authentication byte for byte alike: -NOAUTH before it (after the
+// unknown-command and arity checks, as Redis orders them), -WRONGPASS on a
+// bad password (an authenticated connection stays so), QUIT allowed.
+func TestAuthLikeRedis(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pass string
+		seqs [][][]string
+	}{{"requirepass", "s3cret", authSequences}, {"no password", "", openSequences}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var redis *testproc.Proc
+			conf := ""
+			if tc.pass != "" {
+				redis = testproc.Redis(t, "--requirepass", tc.pass)
+				conf = "  requirepass: " + tc.pass + "\n"
+			} else {
+				redis = testproc.Redis(t)
+			}
+			node := startOpNode(t, conf)
+			for i, seq := range tc.seqs {
+				n, r := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, redis.Addr)
+				for _, cmd := range seq {
+					got, want := n.Do(cmd...), r.Do(cmd...)
+					sameReply(t, cmd, got, want)
+				}
+				t.Logf("sequence %d: %d commands alike", i, len(seq))
+			}
+		})
+	}
+
+	// HELLO 3 with the right password authenticates, then is refused:
+	// RESP3 is not spoken (a client falls back to RESP2).
+	node := startOpNode(t, "  requirepass: s3cret\n")
+	c := testproc.DialRESP(t, node.listen)
+	require.Equal(t, "-NOPROTO sorry, this protocol version is not supported\r\n", c.Do("HELLO", "3", "AUTH", "default", "s3cret"))
+	require.Equal(t, "+PONG\r\n", c.Do("PING"))
+}
+
+// TestDatastorePasswordAndSecrets: a node sends datastore_password to its
+// redis-server as AUTH on connect and serves clients that gave
+// requirepass; with a wrong datastore_password every request fails with
+// the datastore's refusal. Neither password appears in the node's log
+// (debug level), its error replies, /info, /metrics, or the output of -t
+// and -D.
+func TestDatastorePasswordAndSecrets(t *testing.T) {
+	const clientPass, storePass, wrongPass = "client-Pw-4f1c", "store-Pw-9a2e", "wrong-Pw-77d3"
+	redis := testproc.Redis(t, "--requirepass", storePass)
+	good := startOpNode(t, fmt.Sprintf("  servers:\n  - %s:1\n  data_store: 0\n  requirepass: %s\n  datastore_password: %s\n",
+		redis.Addr, clientPass, storePass), "-v", "7")
+	c := testproc.DialRESP(t, good.listen)
+	require.Equal(t, "-NOAUTH Authentication required.\r\n", c.Do("SET", "k", "v"))
+	require.Equal(t, "+OK\r\n", c.Do("AUTH", clientPass))
+	require.Equal(t, "+OK\r\n", c.Do("SET", "k", "v"))
+	require.Equal(t, bulkReply("v"), c.Do("GET", "k"))
+	direct := testproc.DialRESP(t, redis.Addr)
+	require.Equal(t, "+OK\r\n", direct.Do("AUTH", storePass))
+	require.Equal(t, bulkReply("v"), direct.Do("GET", "k"), "the write reached the password-protected redis")
+
+	bad := startOpNode(t, fmt.Sprintf("  servers:\n  - %s:1\n  data_store: 0\n  datastore_password: %s\n",
+		redis.Addr, wrongPass), "-v", "7")
+	b := testproc.DialRESP(t, bad.listen)
+	reply := b.Do("SET", "k", "w")
+	require.Contains(t, reply, "datastore refused AUTH: WRONGPASS")
+	require.Equal(t, bulkReply("v"), direct.Do("GET", "k"))
+
+	// Where a secret could leak.
+	var seen []string
+	for _, n := range []*opNode{good, bad} {
+		for _, path := range []string{"/info", "/metrics", "/hints", "/anti_entropy"} {
+			_, body := n.get(t, path)
+			seen = append(seen, path+": "+body)
+		}
+		data, err := os.ReadFile(n.log)
+		require.NoError(t, err)
+		seen = append(seen, "log: "+string(data))
+	}
+	seen = append(seen, "reply: "+reply)
+	conf := filepath.Join(t.TempDir(), "node.yml")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("dyn_o_mite:\n  listen: 127.0.0.1:1\n  servers:\n  - 127.0.0.1:2:1\n"+
+		"  data_store: 0\n  requirepass: %s\n  datastore_password: %s\n  datastore_username: x\n  nope: 1\n", clientPass, storePass)), 0o644))
+	code, out, errs := runCLI(t, "-t", "-c", conf)
+	require.NotZero(t, code, "the unknown key fails the check")
+	seen = append(seen, "-t: "+out+errs)
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("dyn_o_mite:\n  listen: 127.0.0.1:1\n  data_store: 1\n  servers:\n  - 127.0.0.1:2:1\n"+
+		"  requirepass: %s\n  datastore_password: \"%s\\x01\"\n", clientPass, storePass)), 0o644))
+	code, out, errs = runCLI(t, "-t", "-c", conf)
+	require.NotZero(t, code)
+	require.Contains(t, out+errs, "memcached's text protocol has no AUTH")
+	require.Contains(t, out+errs, "datastore_password")
+	seen = append(seen, "-t: "+out+errs)
+	_, out, errs = runCLI(t, "-D")
+	seen = append(seen, "-D: "+out+errs)
+	for _, s := range seen {
+		for _, secret := range []string{clientPass, storePass, wrongPass} {
+			require.NotContains(t, s, secret, "a password leaked")
+		}
+	}
+}
+
+// TestDebugEndpointsStayLocal: --pprof and --fault-injection are refused
+// on a stats_listen that is not a loopback address, unless --remote-debug
+// says so; loopback addresses take them.
+func TestDebugEndpointsStayLocal(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "node.yml")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("dyn_o_mite:\n  listen: %s\n  stats_listen: 0.0.0.0:%d\n",
+		testproc.FreeAddr(t, "127.0.0.1"), testproc.Port(t, testproc.FreeAddr(t, "127.0.0.1")))), 0o644))
+	for _, flag := range []string{"--pprof", "--fault-injection"} {
+		code, out, errs := runCLI(t, "-c", conf, flag)
+		require.NotZero(t, code, flag)
+		require.Contains(t, out+errs, flag+" on stats_listen 0.0.0.0:")
+		require.Contains(t, out+errs, "--remote-debug")
+	}
+
+	addr := func(s string) config.Addr {
+		a, err := config.ParseAddr(s)
+		require.NoError(t, err)
+		return a
+	}
+	for _, tc := range []struct {
+		stats string
+		opts  Options
+		ok    bool
+	}{
+		{"0.0.0.0:22222", Options{}, true},
+		{"0.0.0.0:22222", Options{Pprof: true}, false},
+		{"10.1.2.3:22222", Options{FaultInjection: true}, false},
+		{"0.0.0.0:22222", Options{Pprof: true, FaultInjection: true, RemoteDebug: true}, true},
+		{"127.0.0.1:22222", Options{Pprof: true, FaultInjection: true}, true},
+		{"127.0.0.9:22222", Options{Pprof: true}, true},
+		{"[::1]:22222", Options{Pprof: true}, true},
+		{"localhost:22222", Options{Pprof: true}, true},
+	} {
+		err := checkDebugExposure(addr(tc.stats), tc.opts)
+		require.Equal(t, tc.ok, err == nil, "%s %+v: %v", tc.stats, tc.opts, err)
+	}
+}
