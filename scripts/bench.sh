@@ -117,6 +117,20 @@ dyn_o_mite:
   versions: false
 YML
 dynonode embedded-unversioned "$work/embedded-unversioned.yml" 127.0.0.1 17104
+# TLS: certificates for the client port of dynonode-embedded-tls and the
+# peer links of cluster-tls-* (a CA, one certificate for every address).
+bash scripts/certs.sh "$work/tls" 127.0.0.1 127.0.0.91 127.0.0.92 127.0.0.93 >/dev/null
+# dynonode-embedded-tls: dynonode-embedded with client TLS (TLS / plain table).
+if wanted dynonode-embedded-tls; then
+	cat >"$work/embedded-tls.yml" <<YML
+dyn_o_mite:
+  listen: 127.0.0.1:17106
+  stats_listen: 127.0.0.1:17206
+  client_tls_cert_file: $work/tls/server.pem
+  client_tls_key_file: $work/tls/server-key.pem
+YML
+	dynonode embedded-tls "$work/embedded-tls.yml" 127.0.0.1 17106
+fi
 
 # wanted PREFIX: some selected target's name starts with PREFIX (a cluster
 # none of whose targets runs is not started: idle peers would only add noise).
@@ -173,6 +187,14 @@ if wanted cluster-embedded-unversioned-; then cluster 5 urack embedded "versions
 # hinted_handoff: false, on 127.0.0.71..73: what hinted handoff costs a
 # healthy cluster.
 if wanted cluster-nohints-DC_; then cluster 7 hrack redis "hinted_handoff: false"; fi
+# cluster-tls-*: as cluster-* with every peer link mutual TLS 1.3
+# (secure_server_option: all), on 127.0.0.91..93: what peer TLS costs.
+if wanted cluster-tls-DC_; then
+	cluster 9 tlsrack redis "secure_server_option: all
+  tls_cert_file: $work/tls/server.pem
+  tls_key_file: $work/tls/server-key.pem
+  tls_ca_file: $work/tls/ca.pem"
+fi
 
 # cluster_of TARGET: its cluster's NET, node NAME prefix and STORE (see cluster).
 cluster_of() {
@@ -181,6 +203,7 @@ cluster_of() {
 	cluster-embedded-*) echo 4 erack embedded ;;
 	cluster-unversioned-*) echo 6 nrack redis ;;
 	cluster-nohints-*) echo 7 hrack redis ;;
+	cluster-tls-*) echo 9 tlsrack redis ;;
 	cluster-*) echo 3 rack redis ;;
 	esac
 }
@@ -270,7 +293,9 @@ servers_of() {
 	cluster-embedded-*) echo erack1 erack2 erack3 ;;
 	cluster-unversioned-*) echo nrack1 nrack2 nrack3 nrack1-redis nrack2-redis nrack3-redis ;;
 	cluster-nohints-*) echo hrack1 hrack2 hrack3 hrack1-redis hrack2-redis hrack3-redis ;;
+	cluster-tls-*) echo tlsrack1 tlsrack2 tlsrack3 tlsrack1-redis tlsrack2-redis tlsrack3-redis ;;
 	cluster-*) echo rack1 rack2 rack3 rack1-redis rack2-redis rack3-redis ;;
+	dynonode-embedded-tls) echo embedded-tls ;;
 	esac
 }
 server_ticks() {
@@ -288,7 +313,8 @@ targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynon
 	"cluster-unversioned-DC_ONE 127.0.0.61 17110" "cluster-unversioned-DC_QUORUM 127.0.0.61 17110"
 	"cluster-nohints-DC_ONE 127.0.0.71 17110" "cluster-nohints-DC_QUORUM 127.0.0.71 17110"
 	"cluster-embedded-DC_ONE 127.0.0.41 17110" "cluster-embedded-DC_QUORUM 127.0.0.41 17110"
-	"cluster-embedded-unversioned-DC_ONE 127.0.0.51 17110" "cluster-embedded-unversioned-DC_QUORUM 127.0.0.51 17110")
+	"cluster-embedded-unversioned-DC_ONE 127.0.0.51 17110" "cluster-embedded-unversioned-DC_QUORUM 127.0.0.51 17110"
+	"dynonode-embedded-tls 127.0.0.1 17106" "cluster-tls-DC_ONE 127.0.0.91 17110" "cluster-tls-DC_QUORUM 127.0.0.91 17110")
 : >"$work/raw.csv"
 for round in $(seq 1 "$ROUNDS"); do
 	for t in "${targets[@]}"; do
@@ -299,7 +325,9 @@ for round in $(seq 1 "$ROUNDS"); do
 			for test in set get; do
 				read -r busy0 all0 < <(cpu_ticks)
 				srv0=$(server_ticks "$name")
-				redis-benchmark -h "$host" -p "$port" -t "$test" -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
+				tls=()
+				case $name in dynonode-embedded-tls) tls=(--tls --cacert "$work/tls/ca.pem") ;; esac
+				redis-benchmark -h "$host" -p "$port" "${tls[@]}" -t "$test" -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
 					tail -n +2 | tr -d '"' >"$work/one.csv"
 				srv1=$(server_ticks "$name")
 				read -r busy1 all1 < <(cpu_ticks)
@@ -424,6 +452,13 @@ hpairs = [(v, u) for v, u in (("cluster-DC_ONE", "cluster-nohints-DC_ONE"), ("cl
           if v in names and u in names]
 pair_table("\nHinted handoff, healthy cluster: hints on / off (hinted_handoff: true against false), ops/s ratio of the medians, "
            "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, on / off:\n", "on / off", hpairs)
+# What TLS costs: client TLS on one embedded node, mutual TLS on every
+# peer link of a 3-rack Redis cluster, each against its plain twin.
+tpairs = [(v, u) for v, u in (("dynonode-embedded-tls", "dynonode-embedded"), ("cluster-tls-DC_ONE", "cluster-DC_ONE"),
+                              ("cluster-tls-DC_QUORUM", "cluster-DC_QUORUM"))
+          if v in names and u in names]
+pair_table("\nTLS / plain (client TLS on dynonode-embedded-tls; secure_server_option: all on cluster-tls-*), ops/s ratio of the medians, "
+           "[lowest-highest] of the rounds' own ratios, and the servers' CPU per request, TLS / plain:\n", "TLS / plain", tpairs)
 print("\nReference, from the issue (same method, ratios to redis direct): twemproxy P1 SET 0.95, GET 0.83, P16 SET 0.34, GET 0.25; "
       "Dynomite 1 node 0.92/1.05/0.42/0.27; 3 racks DC_ONE 0.50/1.01/0.05/0.19; DC_QUORUM 0.46/0.49/0.06/0.07.")
 print("\nReplication (keys per rack's store after each cluster round: its redis, not counting the companion "

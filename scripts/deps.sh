@@ -7,6 +7,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The TLS tests read openssl s_client's view of a peer port.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The Python client test uses Debian's python3 with its redis module.
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need+=(python3-redis)
 for extra in "$@"; do

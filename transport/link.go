@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -179,7 +180,7 @@ func (p *pipe) writeLoop() {
 			p.take(o)
 		}
 		for conn == nil {
-			c, err := net.DialTimeout("tcp", l.target(), l.n.opts.DialTimeout)
+			c, err := l.dial()
 			if err == nil {
 				conn, w, backoff = c, sock.NewWriter(c), minBackoff
 				log.Info("peer link connected", "addr", c.RemoteAddr().String())
@@ -298,6 +299,88 @@ func (l *link) flush(w *sock.Writer, out []byte) error {
 	return w.Write(out)
 }
 
+// dial connects to the peer, over TLS when the node's PeerTLS says so
+// (the handshake within the dial timeout).
+func (l *link) dial() (net.Conn, error) {
+	addr := l.target()
+	c, err := net.DialTimeout("tcp", addr, l.n.opts.DialTimeout)
+	t := l.n.opts.TLS
+	if err != nil || t == nil || !t.Encrypt(l.peer) {
+		return c, err
+	}
+	cfg := t.Client()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		cfg.ServerName = host
+	}
+	tc := tls.Client(c, cfg)
+	_ = tc.SetDeadline(time.Now().Add(l.n.opts.DialTimeout))
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	}
+	_ = tc.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+// secure settles how an inbound connection speaks: with PeerTLS, a
+// connection whose first byte opens a TLS handshake (0x16) must complete
+// it with a certificate the node's CA signed; a plain one is taken only
+// where PlainInbound allows. A refused connection is closed, counted
+// (Stats.Refused) and logged with its address and reason.
+func (n *Node) secure(conn net.Conn) (net.Conn, bool) {
+	t := n.opts.TLS
+	if t == nil {
+		return conn, true
+	}
+	timeout := t.HandshakeTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(conn, first); err != nil {
+		n.refuse(conn, "no first byte", err)
+		return nil, false
+	}
+	pc := &peeked{Conn: conn, first: first}
+	if first[0] != 0x16 { // a TLS record of type handshake
+		if !t.PlainInbound {
+			n.refuse(conn, "plain TCP where secure_server_option requires TLS", nil)
+			return nil, false
+		}
+		_ = conn.SetDeadline(time.Time{})
+		return pc, true
+	}
+	tc := tls.Server(pc, t.Server)
+	if err := tc.Handshake(); err != nil {
+		n.refuse(conn, "TLS handshake failed", err)
+		return nil, false
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return tc, true
+}
+
+func (n *Node) refuse(conn net.Conn, why string, err error) {
+	n.stats.refused.Add(1)
+	n.log.Warn("peer connection refused", "remote", conn.RemoteAddr().String(), "reason", why, "err", err)
+	conn.Close()
+}
+
+// peeked is a connection whose first byte was read ahead.
+type peeked struct {
+	net.Conn
+	first []byte
+}
+
+func (p *peeked) Read(b []byte) (int, error) {
+	if len(p.first) > 0 && len(b) > 0 {
+		n := copy(b, p.first)
+		p.first = p.first[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
 func (n *Node) acceptLoop() {
 	defer n.inbound.Done()
 	for {
@@ -327,14 +410,18 @@ func (n *Node) acceptLoop() {
 // their actors on this goroutine, each actor's together and in order (see
 // deliverGrouped), so a burst of replicated writes reaches the datastore
 // adapter as one batch and leaves in one write.
-func (n *Node) readLoop(conn net.Conn) {
+func (n *Node) readLoop(raw net.Conn) {
 	defer n.inbound.Done()
 	defer func() {
-		conn.Close()
+		raw.Close()
 		n.mu.Lock()
-		delete(n.conns, conn)
+		delete(n.conns, raw)
 		n.mu.Unlock()
 	}()
+	conn, ok := n.secure(raw) // raw itself, or TLS over it
+	if !ok {
+		return
+	}
 	log := n.log.With("remote", conn.RemoteAddr().String())
 	rd := sock.NewReader(conn)
 	codec := msg.NewCodec()

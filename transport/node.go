@@ -2,6 +2,7 @@ package transport
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -51,6 +52,30 @@ type Options struct {
 	Gate *admit.Gate
 	// GateWait bounds one reader's wait at Gate. Zero: admit.DefaultWait.
 	GateWait time.Duration
+	// TLS, when not nil, secures peer links with TLS (see PeerTLS). Nil:
+	// every link is plain TCP.
+	TLS *PeerTLS
+}
+
+// PeerTLS says which peer links are TLS and with what identity
+// (secure_server_option and tls_*_file).
+type PeerTLS struct {
+	// Server is the configuration of inbound links: it must require and
+	// verify the dialling peer's certificate.
+	Server *tls.Config
+	// Client gives the configuration of an outbound link, at each dial:
+	// it presents this node's certificate and verifies the peer's
+	// (ServerName is set to the host dialled).
+	Client func() *tls.Config
+	// Encrypt reports whether the link to peer is TLS (outbound).
+	Encrypt func(peer actors.NodeID) bool
+	// PlainInbound says whether an inbound connection may be plain TCP
+	// (secure_server_option rack or datacenter: the dialler decides);
+	// false requires TLS on every inbound connection (all).
+	PlainInbound bool
+	// HandshakeTimeout bounds an inbound connection's first byte and TLS
+	// handshake. Zero: 10s.
+	HandshakeTimeout time.Duration
 }
 
 // Node is one dynonode process's actor runtime: a hollywood engine, the
@@ -85,7 +110,7 @@ type Node struct {
 }
 
 type counters struct {
-	deadLetters, dropped, badFrames, panics, sent, received atomic.Uint64
+	deadLetters, dropped, badFrames, panics, sent, received, refused atomic.Uint64
 }
 
 // Stats is a snapshot of a node's runtime counters.
@@ -96,6 +121,7 @@ type Stats struct {
 	Panics      uint64 // actor panics recovered
 	Sent        uint64 // envelopes written to peers
 	Received    uint64 // envelopes read from peers
+	Refused     uint64 // inbound peer connections refused: no valid certificate, or plain TCP where TLS is required
 	Queued      int64  // messages waiting for peers now
 }
 
@@ -278,7 +304,7 @@ func (n *Node) learnedLink(id actors.NodeID) *link {
 func (n *Node) Stats() Stats {
 	s := &n.stats
 	return Stats{
-		DeadLetters: s.deadLetters.Load(), Dropped: s.dropped.Load(), BadFrames: s.badFrames.Load(),
+		DeadLetters: s.deadLetters.Load(), Dropped: s.dropped.Load(), BadFrames: s.badFrames.Load(), Refused: s.refused.Load(),
 		Panics: s.panics.Load(), Sent: s.sent.Load(), Received: s.received.Load(), Queued: n.queued.Load(),
 	}
 }

@@ -129,6 +129,13 @@ type Config struct {
 	// 33554432 (32 MiB/s).
 	AntiEntropyBandwidth int
 
+	// TLSCertFile, TLSKeyFile and TLSCAFile (tls_cert_file, tls_key_file,
+	// tls_ca_file; dynonode) are this node's certificate and key for peer
+	// links and the CA every peer's certificate must be signed by: mutual
+	// TLS 1.3 on the links secure_server_option selects, all three
+	// required when it is not none. PEM files, read at start and on SIGHUP.
+	TLSCertFile, TLSKeyFile, TLSCAFile string
+
 	// SecureServerOption (secure_server_option) says which peer links are
 	// encrypted. Default none; an unknown value is a warning and means none.
 	SecureServerOption SecureOption
@@ -190,6 +197,13 @@ type Config struct {
 	// is empty). Default empty: no AUTH.
 	DatastoreUsername string
 	DatastorePassword Secret
+	// ClientTLSCertFile and ClientTLSKeyFile (client_tls_cert_file,
+	// client_tls_key_file; dynonode), both set, make the client port speak
+	// TLS (1.2 or 1.3) with that certificate; ClientTLSCAFile
+	// (client_tls_ca_file) then requires client certificates signed by
+	// that CA. PEM files, read at start and again on SIGHUP. Default
+	// empty: plain TCP.
+	ClientTLSCertFile, ClientTLSKeyFile, ClientTLSCAFile string
 
 	// Warnings are problems that do not stop the node (deprecated keys,
 	// keys without effect, an unknown secure_server_option), one line each,

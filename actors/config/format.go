@@ -80,6 +80,13 @@ func Format(c *Config) []byte {
 	if c.DatastorePassword != "" {
 		kv("datastore_password", quote(string(c.DatastorePassword)))
 	}
+	for _, f := range []struct{ k, v string }{{"tls_cert_file", c.TLSCertFile}, {"tls_key_file", c.TLSKeyFile},
+		{"tls_ca_file", c.TLSCAFile}, {"client_tls_cert_file", c.ClientTLSCertFile},
+		{"client_tls_key_file", c.ClientTLSKeyFile}, {"client_tls_ca_file", c.ClientTLSCAFile}} {
+		if f.v != "" {
+			kv(f.k, quote(f.v))
+		}
+	}
 	kv("secure_server_option", c.SecureServerOption.String())
 	kv("pem_key_file", quote(c.PEMKeyFile))
 	kv("recon_key_file", quote(c.ReconKeyFile))

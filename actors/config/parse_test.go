@@ -114,6 +114,9 @@ func TestEveryKey(t *testing.T) {
   write_consistency: Dc_Quorum
   read_repairs_enabled: true
   secure_server_option: all
+  tls_cert_file: /etc/dyn/node.pem
+  tls_key_file: /etc/dyn/node-key.pem
+  tls_ca_file: /etc/dyn/ca.pem
   pem_key_file: /etc/dyn.pem
   recon_key_file: /etc/k.pem
   recon_iv_file: /etc/iv.pem
@@ -159,10 +162,13 @@ func TestEveryKey(t *testing.T) {
 	assert.Equal(t, 1024, cfg.MbufSize)
 	assert.Equal(t, 300000, cfg.MaxMsgs)
 	assert.Equal(t, 255, cfg.RemotePeerConnections)
-	// client_connections, dyn_* (no effect) and distribution,
-	// server_connections (deprecated) are accepted with a warning each.
-	assert.Len(t, cfg.Warnings, 7)
-	assert.Contains(t, cfg.Warnings[len(cfg.Warnings)-1], `key "server_connections": is deprecated and ignored`)
+	assert.Equal(t, "/etc/dyn/ca.pem", cfg.TLSCAFile)
+	// client_connections, dyn_* (no effect), pem_key_file (unused) and
+	// distribution, server_connections (deprecated) are accepted with a
+	// warning each.
+	assert.Len(t, cfg.Warnings, 8)
+	assert.Contains(t, cfg.Warnings[len(cfg.Warnings)-2], `key "server_connections": is deprecated and ignored`)
+	assert.Contains(t, cfg.Warnings[len(cfg.Warnings)-1], `key "pem_key_file": is not used`)
 }
 
 func TestSecureOptionInvalidIsWarning(t *testing.T) {

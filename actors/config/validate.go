@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // finish applies the defaults that depend on other keys or flags and runs
@@ -129,5 +130,53 @@ func (p *parser) finishAuth() {
 	}
 	if line, ok := p.seen["datastore_username"]; ok && c.DatastorePassword == "" {
 		p.errorf(line, "datastore_username", "", "needs datastore_password")
+	}
+	// Client TLS: a certificate and its key, or neither; a CA only with them.
+	cert, hasCert := p.seen["client_tls_cert_file"]
+	key, hasKey := p.seen["client_tls_key_file"]
+	switch {
+	case hasCert && !hasKey:
+		p.errorf(cert, "client_tls_cert_file", "", "needs client_tls_key_file, the certificate's private key")
+	case hasKey && !hasCert:
+		p.errorf(key, "client_tls_key_file", "", "needs client_tls_cert_file, the certificate it belongs to")
+	}
+	p.finishPeerTLS()
+	if line, ok := p.seen["client_tls_ca_file"]; ok && !hasCert {
+		p.errorf(line, "client_tls_ca_file", "", "needs client_tls_cert_file and client_tls_key_file: client certificates are asked for over TLS")
+	}
+}
+
+// finishPeerTLS checks the peer TLS files against secure_server_option:
+// encrypted links need all three (a cluster that asked for encryption
+// must not run without it); Dynomite's pem_key_file is accepted and
+// unused.
+func (p *parser) finishPeerTLS() {
+	c := p.cfg
+	files := []string{"tls_cert_file", "tls_key_file", "tls_ca_file"}
+	var missing []string
+	for _, k := range files {
+		if _, ok := p.seen[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if c.SecureServerOption != SecureNone && len(missing) > 0 {
+		line := p.seen["secure_server_option"]
+		p.errorf(line, "secure_server_option", c.SecureServerOption.String(),
+			"encrypts peer links with mutual TLS and needs %s (the node's certificate, its key, the CA that signs every peer's); Dynomite's pem_key_file scheme is not used", strings.Join(missing, ", "))
+	}
+	if c.SecureServerOption == SecureNone && len(missing) < len(files) {
+		line := p.seen[files[0]]
+		for _, k := range files {
+			if l, ok := p.seen[k]; ok {
+				line = l
+				break
+			}
+		}
+		p.key, p.line = "tls_cert_file", line
+		p.warn("peer TLS files are set but secure_server_option is none: peer links stay plain TCP")
+	}
+	if line, ok := p.seen["pem_key_file"]; ok && c.SecureServerOption != SecureNone && len(missing) == 0 {
+		p.key, p.line = "pem_key_file", line
+		p.warn("is not used: dynonode encrypts peer links with mutual TLS (tls_cert_file, tls_key_file, tls_ca_file), not Dynomite's RSA and AES scheme")
 	}
 }

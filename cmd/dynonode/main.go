@@ -42,6 +42,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	cfg, err := loadConfig(opts)
+	var certs *certStores
+	if err == nil {
+		certs, err = loadCerts(cfg)
+	}
 	if opts.TestConf {
 		if err != nil {
 			fmt.Fprintf(stderr, "dynonode: configuration file '%s' syntax is invalid\n%v\n", opts.ConfFile, err)
@@ -95,14 +99,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	go log.limiter.run(ctx)
 	sigCtx, stopSignals := context.WithCancel(context.Background())
 	defer stopSignals()
-	go handleSignals(sigCtx, log)
+	go handleSignals(sigCtx, log, certs)
 	runtime.GOMAXPROCS(procs(opts.Procs, os.Getenv("GOMAXPROCS") != "", runtime.GOMAXPROCS(0)))
 	floor := heapFloorBytes(opts.HeapFloorMiB, os.Getenv("GOGC") != "")
 	defer startHeapFloor(floor, log.Logger)()
 	log.Info("dynonode starting", "version", version, "pid", os.Getpid(), "conf", opts.ConfFile,
 		"pool", cfg.Pool, "datastore", cfg.DataStore.String(), "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", runtime.NumCPU(),
 		"heap_floor_mib", floor>>20)
-	if err := serve(ctx, cfg, opts, log.Logger, log.level); err != nil {
+	if err := serve(ctx, cfg, opts, certs, log.Logger, log.level); err != nil {
 		return fail(err)
 	}
 	log.Info("dynonode stopped")
@@ -120,8 +124,9 @@ func loadConfig(opts Options) (*config.Config, error) {
 }
 
 // handleSignals serves Dynomite's run-time signals until ctx ends: SIGHUP
-// reopens the -o file, SIGTTIN raises and SIGTTOU lowers the verbosity.
-func handleSignals(ctx context.Context, log *logs) {
+// reopens the -o file and reloads the TLS certificates, SIGTTIN raises and
+// SIGTTOU lowers the verbosity.
+func handleSignals(ctx context.Context, log *logs, certs *certStores) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	defer signal.Stop(sigs)
@@ -133,6 +138,7 @@ func handleSignals(ctx context.Context, log *logs) {
 			switch sig {
 			case syscall.SIGHUP:
 				log.reopen()
+				certs.reload(log.Logger)
 			case syscall.SIGTTIN:
 				log.level.step(+1)
 			case syscall.SIGTTOU:

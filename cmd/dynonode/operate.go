@@ -58,7 +58,7 @@ func newAdmin(w adminWiring) *admin.Server {
 		},
 		Links: func() admin.Links {
 			s := w.node.Stats()
-			return admin.Links{Sent: s.Sent, Received: s.Received, Dropped: s.Dropped, BadFrames: s.BadFrames,
+			return admin.Links{Sent: s.Sent, Received: s.Received, Dropped: s.Dropped, BadFrames: s.BadFrames, Refused: s.Refused,
 				DeadLetters: s.DeadLetters, Panics: s.Panics, Queued: s.Queued}
 		},
 		Clients: func() admin.Clients {

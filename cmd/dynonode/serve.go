@@ -67,7 +67,7 @@ func secretSeed() uint64 {
 // serve runs the node until ctx is cancelled: the actor runtime with its
 // peer listener, the store adapter, the stats actor, the client listener
 // and the admin port. Then it drains the clients (see drain) and stops.
-func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger, level admin.LogLevel) error {
+func serve(ctx context.Context, cfg *config.Config, opts Options, certs *certStores, log *slog.Logger, level admin.LogLevel) error {
 	// The datastore adapter delivers its answers through the node's
 	// runtime, which exists only once the assembly has named the node.
 	var tnode *transport.Node
@@ -91,7 +91,8 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	tnode, err = transport.Start(transport.Options{ID: asm.ID(), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log, Gate: gate})
+	tnode, err = transport.Start(transport.Options{ID: asm.ID(), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log, Gate: gate,
+		TLS: certs.peerTLS(cfg.SecureServerOption, asm.Ring())})
 	if err != nil {
 		return fmt.Errorf("cannot bind dyn_listen %s: %w", cfg.DynListen, err)
 	}
@@ -140,6 +141,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logg
 	fe, err = frontend.Listen(frontend.Options{
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
 		Loops:        clientLoops(opts.ClientIO),
+		TLS:          certs.clientTLS(),
 		DrainTimeout: stoppedConnWait(cfg.Timeout, grace),
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			// As Dynomite: level and timeout factor changes apply to new connections.

@@ -30,7 +30,10 @@ type LogLevel interface {
 // Links are the peer-link counters of the node's runtime.
 type Links struct {
 	Sent, Received, Dropped, BadFrames, DeadLetters, Panics uint64
-	Queued                                                  int64 // messages waiting for peers now
+	// Refused counts inbound peer connections refused at the handshake
+	// (no valid certificate, or plain TCP where TLS is required).
+	Refused uint64
+	Queued  int64 // messages waiting for peers now
 }
 
 // Clients are the client listener's counters.

@@ -176,6 +176,7 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"client_non_quorum_r_responses": t.Errors[coord.ClassRead][coord.ErrQuorum],
 		"server_ejects":                 ds.ejections,
 		"peer_dropped_requests":         links.Dropped,
+		"peer_refused_connections":      links.Refused,
 		"peer_out_queue":                links.Queued,
 		"stats_count":                   snap.Reports,
 		"read_repairs_sent":             t.RepairsSent,
@@ -217,7 +218,8 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"read_repairs_sent", "read_repairs_dropped", "read_repair_stale_replicas", "read_version_rereads",
 		"hints_stored", "hints_replayed", "hints_dropped", "hints_write_errors", "hints_pending", "hints_pending_bytes",
 		"hints_oldest_ms", "anti_entropy_rounds", "anti_entropy_sessions", "anti_entropy_keys_pulled", "anti_entropy_bytes_pulled",
-		"anti_entropy_keys_scanned", "anti_entropy_resuming", "anti_entropy_resume_segments", "anti_entropy_resume_total"}
+		"anti_entropy_keys_scanned", "anti_entropy_resuming", "anti_entropy_resume_segments", "anti_entropy_resume_total",
+		"peer_refused_connections"}
 	out := make(obj, 0, len(names)+1)
 	for _, n := range names {
 		v, ok := measured[n]

@@ -58,6 +58,7 @@ var (
 	descReceived    = desc("peer_messages_received_total", "Envelopes read from peer links.")
 	descDropped     = desc("peer_messages_dropped_total", "Messages to peers dropped: queue full, encode error or link down (requests bounce back as failures).")
 	descBadFrames   = desc("peer_bad_frames_total", "Inbound peer frames that failed to decode (the link was closed).")
+	descRefused     = desc("peer_refused_connections_total", "Inbound peer connections refused at the handshake: no valid certificate, or plain TCP where secure_server_option requires TLS.")
 	descQueued      = desc("peer_queued_messages", "Messages waiting for peer links now.")
 	descDeadLetters = desc("dead_letters_total", "Messages for actors that do not exist.")
 	descPanics      = desc("actor_panics_total", "Actor panics recovered (the actor restarted).")
@@ -82,7 +83,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 		descRepairsSent, descRepairsDropped, descStaleReplicas, descVersionRereads,
 		descHintsStored, descHintsReplayed, descHintsDropped, descHintsErrors, descHintsPending, descHintsBytes, descHintsOldest,
 		descAERounds, descAESessions, descAEAborted, descAEScanned, descAEPulled, descAEBytes, descAESent, descAEErrors, descAEResuming,
-		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descQueued,
+		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descRefused, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
 		ch <- d
@@ -181,6 +182,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descReceived, l.Received)
 		counter(descDropped, l.Dropped)
 		counter(descBadFrames, l.BadFrames)
+		counter(descRefused, l.Refused)
 		gauge(descQueued, l.Queued)
 		counter(descDeadLetters, l.DeadLetters)
 		counter(descPanics, l.Panics)

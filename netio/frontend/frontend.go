@@ -12,6 +12,7 @@
 package frontend
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,6 +80,11 @@ type Options struct {
 	// reader waits at it (up to admit.DefaultWait) after handing on what
 	// one read brought, while the local datastore's queue is long.
 	Gate *admit.Gate
+	// TLS, when not nil, makes every connection TLS (the handshake runs
+	// on the connection's first read). TLS connections are served by a
+	// read loop goroutine each, whatever Loops says: the event loops
+	// read and write the socket's descriptor directly.
+	TLS *tls.Config
 }
 
 // Listener accepts client connections.
@@ -127,7 +133,10 @@ func Listen(opts Options) (*Listener, error) {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
 	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}}
-	if opts.Loops >= 0 && haveLoops {
+	if opts.TLS != nil {
+		l.ln = tls.NewListener(ln, opts.TLS)
+	}
+	if opts.Loops >= 0 && haveLoops && opts.TLS == nil {
 		n := opts.Loops
 		if n == 0 {
 			n = runtime.GOMAXPROCS(0)
