@@ -117,6 +117,16 @@ dyn_o_mite:
   versions: false
 YML
 dynonode embedded-unversioned "$work/embedded-unversioned.yml" 127.0.0.1 17104
+
+# wanted PREFIX: some selected target's name starts with PREFIX (a cluster
+# none of whose targets runs is not started: idle peers would only add noise).
+wanted() {
+	[ -z "$ONLY" ] && return 0
+	local t
+	for t in ${ONLY//,/ }; do [[ $t == "$1"* ]] && return 0; done
+	return 1
+}
+
 # TLS: certificates for the client port of dynonode-embedded-tls and the
 # peer links of cluster-tls-* (a CA, one certificate for every address).
 bash scripts/certs.sh "$work/tls" 127.0.0.1 127.0.0.91 127.0.0.92 127.0.0.93 >/dev/null
@@ -131,15 +141,6 @@ dyn_o_mite:
 YML
 	dynonode embedded-tls "$work/embedded-tls.yml" 127.0.0.1 17106
 fi
-
-# wanted PREFIX: some selected target's name starts with PREFIX (a cluster
-# none of whose targets runs is not started: idle peers would only add noise).
-wanted() {
-	[ -z "$ONLY" ] && return 0
-	local t
-	for t in ${ONLY//,/ }; do [[ $t == "$1"* ]] && return 0; done
-	return 1
-}
 
 # cluster NET NAME STORE EXTRA: three racks, one node each, on
 # 127.0.0.NET1..NET3, nodes named NAME1..NAME3. STORE "redis": a redis per
