@@ -360,10 +360,22 @@ func (n *Node) secure(conn net.Conn) (net.Conn, bool) {
 	return tc, true
 }
 
+// refuse closes an inbound connection, counts it and logs it at the 1st,
+// 2nd, 4th, 8th... refusal (a flood does not flood the log).
 func (n *Node) refuse(conn net.Conn, why string, err error) {
-	n.stats.refused.Add(1)
-	n.log.Warn("peer connection refused", "remote", conn.RemoteAddr().String(), "reason", why, "err", err)
+	if k := n.stats.refused.Add(1); k&(k-1) == 0 {
+		n.log.Warn("peer connection refused", "remote", conn.RemoteAddr().String(), "reason", why, "err", err, "refused_so_far", k)
+	}
 	conn.Close()
+}
+
+// sourceIP is the IP a connection counts against (Options.MaxPerSource).
+func sourceIP(a net.Addr) string {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
 }
 
 // peeked is a connection whose first byte was read ahead.
@@ -397,6 +409,13 @@ func (n *Node) acceptLoop() {
 			conn.Close()
 			return
 		}
+		src := sourceIP(conn.RemoteAddr())
+		if max := n.opts.MaxPerSource; max > 0 && n.sources[src] >= max {
+			n.mu.Unlock()
+			n.refuse(conn, "too many connections from one source (max_connections_per_source)", nil)
+			continue
+		}
+		n.sources[src]++
 		n.conns[conn] = struct{}{}
 		n.mu.Unlock()
 		n.inbound.Add(1)
@@ -414,8 +433,12 @@ func (n *Node) readLoop(raw net.Conn) {
 	defer n.inbound.Done()
 	defer func() {
 		raw.Close()
+		src := sourceIP(raw.RemoteAddr())
 		n.mu.Lock()
 		delete(n.conns, raw)
+		if n.sources[src]--; n.sources[src] <= 0 {
+			delete(n.sources, src)
+		}
 		n.mu.Unlock()
 	}()
 	conn, ok := n.secure(raw) // raw itself, or TLS over it

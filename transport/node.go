@@ -55,6 +55,10 @@ type Options struct {
 	// TLS, when not nil, secures peer links with TLS (see PeerTLS). Nil:
 	// every link is plain TCP.
 	TLS *PeerTLS
+	// MaxPerSource bounds the inbound peer connections open at once from
+	// one IP; beyond it a connection is closed and counted in
+	// Stats.Refused. Zero: no bound.
+	MaxPerSource int
 }
 
 // PeerTLS says which peer links are TLS and with what identity
@@ -95,6 +99,7 @@ type Node struct {
 	ln         net.Listener
 	inbound    sync.WaitGroup
 	conns      map[net.Conn]struct{}
+	sources    map[string]int // inbound connections per source IP (under mu)
 	stats      counters
 	queued     atomic.Int64  // messages waiting in peer queues
 	queueDrops atomic.Uint64 // messages dropped by full queues (see link.full)
@@ -161,7 +166,7 @@ func Start(opts Options) (*Node, error) {
 	n := &Node{
 		id: opts.ID, opts: opts, seed: seed, engine: e, started: time.Now(),
 		log:   opts.Log.With("node", string(opts.ID)),
-		links: map[actors.NodeID]*link{}, conns: map[net.Conn]struct{}{},
+		links: map[actors.NodeID]*link{}, conns: map[net.Conn]struct{}{}, sources: map[string]int{},
 	}
 	if opts.PeerListen != "" {
 		ln, err := net.Listen("tcp", opts.PeerListen)

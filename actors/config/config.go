@@ -197,6 +197,17 @@ type Config struct {
 	// is empty). Default empty: no AUTH.
 	DatastoreUsername string
 	DatastorePassword Secret
+	// MaxConnectionsPerSource (max_connections_per_source; dynonode)
+	// bounds the connections one IP address may hold open at once, on the
+	// client port and on the peer port each; beyond it a new connection is
+	// refused (a client gets Redis's "max number of clients reached").
+	// Default 10000.
+	MaxConnectionsPerSource int
+	// ClientRequestTimeout (client_request_timeout, ms; dynonode) is how
+	// long a client may take to send one request once it began: a
+	// connection holding part of a request older than this (a stalled or
+	// trickling client, slow-loris) is closed. Default 60000.
+	ClientRequestTimeout time.Duration
 	// ClientTLSCertFile and ClientTLSKeyFile (client_tls_cert_file,
 	// client_tls_key_file; dynonode), both set, make the client port speak
 	// TLS (1.2 or 1.3) with that certificate; ClientTLSCAFile
@@ -213,35 +224,37 @@ type Config struct {
 
 // Defaults that Parse applies; exported so the daemon and docs share them.
 const (
-	DefaultStatsListen     = "127.0.0.1:22222"
-	DefaultDatacenter      = "localdc"
-	DefaultRack            = "localrack"
-	DefaultSeedProvider    = "simple_provider"
-	DefaultHash            = "murmur"
-	DefaultTimeout         = 5000 * time.Millisecond
-	DefaultServerRetry     = 10000 * time.Millisecond
-	DefaultFailureLimit    = 3
-	DefaultBacklog         = 512
-	DefaultPEMKeyFile      = "conf/dynomite.pem"
-	DefaultReconKeyFile    = "conf/recon_key.pem"
-	DefaultReconIVFile     = "conf/recon_iv.pem"
-	DefaultGossipInterval  = 30000 * time.Millisecond
-	DefaultHeartbeat       = 1000 * time.Millisecond
-	DefaultTombstoneTTL    = 86400000 * time.Millisecond
-	DefaultMaxHintsBytes   = 256 << 20
-	DefaultMaxHintWindow   = 10800000 * time.Millisecond
-	DefaultHintsReplayRate = 10000
-	DefaultHintsSync       = 100 * time.Millisecond
-	DefaultAEInterval      = 600000 * time.Millisecond
-	DefaultAEScanRate      = 200000
-	DefaultAEBandwidth     = 32 << 20
-	DefaultPhiThreshold    = 8
-	DefaultEnv             = "aws"
-	DefaultConnMsgRate     = 50000
-	DefaultStatsInterval   = 30000 * time.Millisecond
-	DefaultMbufSize        = 16384
-	DefaultMaxMsgs         = 200000
-	DefaultPoolConnections = 1
+	DefaultStatsListen             = "127.0.0.1:22222"
+	DefaultDatacenter              = "localdc"
+	DefaultRack                    = "localrack"
+	DefaultSeedProvider            = "simple_provider"
+	DefaultHash                    = "murmur"
+	DefaultTimeout                 = 5000 * time.Millisecond
+	DefaultServerRetry             = 10000 * time.Millisecond
+	DefaultFailureLimit            = 3
+	DefaultBacklog                 = 512
+	DefaultPEMKeyFile              = "conf/dynomite.pem"
+	DefaultReconKeyFile            = "conf/recon_key.pem"
+	DefaultReconIVFile             = "conf/recon_iv.pem"
+	DefaultGossipInterval          = 30000 * time.Millisecond
+	DefaultHeartbeat               = 1000 * time.Millisecond
+	DefaultTombstoneTTL            = 86400000 * time.Millisecond
+	DefaultMaxConnectionsPerSource = 10000
+	DefaultClientRequestTimeout    = 60000 * time.Millisecond
+	DefaultMaxHintsBytes           = 256 << 20
+	DefaultMaxHintWindow           = 10800000 * time.Millisecond
+	DefaultHintsReplayRate         = 10000
+	DefaultHintsSync               = 100 * time.Millisecond
+	DefaultAEInterval              = 600000 * time.Millisecond
+	DefaultAEScanRate              = 200000
+	DefaultAEBandwidth             = 32 << 20
+	DefaultPhiThreshold            = 8
+	DefaultEnv                     = "aws"
+	DefaultConnMsgRate             = 50000
+	DefaultStatsInterval           = 30000 * time.Millisecond
+	DefaultMbufSize                = 16384
+	DefaultMaxMsgs                 = 200000
+	DefaultPoolConnections         = 1
 )
 
 // Ranges Dynomite enforces on buffer sizing (config keys and -m/-M flags).
@@ -257,40 +270,42 @@ const (
 func defaults() *Config {
 	stats, _ := ParseAddr(DefaultStatsListen)
 	return &Config{
-		StatsListen:           stats,
-		Datacenter:            DefaultDatacenter,
-		Rack:                  DefaultRack,
-		SeedProvider:          DefaultSeedProvider,
-		Hash:                  DefaultHash,
-		Timeout:               DefaultTimeout,
-		Preconnect:            true,
-		AutoEjectHosts:        true,
-		Versions:              true,
-		TombstoneTTL:          DefaultTombstoneTTL,
-		HintedHandoff:         true,
-		MaxHintsBytes:         DefaultMaxHintsBytes,
-		MaxHintWindow:         DefaultMaxHintWindow,
-		HintsReplayRate:       DefaultHintsReplayRate,
-		HintsSyncInterval:     DefaultHintsSync,
-		AntiEntropy:           true,
-		AntiEntropyInterval:   DefaultAEInterval,
-		AntiEntropyScanRate:   DefaultAEScanRate,
-		AntiEntropyBandwidth:  DefaultAEBandwidth,
-		ServerRetryTimeout:    DefaultServerRetry,
-		ServerFailureLimit:    DefaultFailureLimit,
-		Backlog:               DefaultBacklog,
-		PEMKeyFile:            DefaultPEMKeyFile,
-		ReconKeyFile:          DefaultReconKeyFile,
-		ReconIVFile:           DefaultReconIVFile,
-		GossipInterval:        DefaultGossipInterval,
-		HeartbeatInterval:     DefaultHeartbeat,
-		PhiThreshold:          DefaultPhiThreshold,
-		Env:                   DefaultEnv,
-		ConnMsgRate:           DefaultConnMsgRate,
-		StatsInterval:         DefaultStatsInterval,
-		DatastoreConnections:  DefaultPoolConnections,
-		LocalPeerConnections:  DefaultPoolConnections,
-		RemotePeerConnections: DefaultPoolConnections,
+		StatsListen:             stats,
+		Datacenter:              DefaultDatacenter,
+		Rack:                    DefaultRack,
+		SeedProvider:            DefaultSeedProvider,
+		Hash:                    DefaultHash,
+		Timeout:                 DefaultTimeout,
+		Preconnect:              true,
+		AutoEjectHosts:          true,
+		Versions:                true,
+		TombstoneTTL:            DefaultTombstoneTTL,
+		MaxConnectionsPerSource: DefaultMaxConnectionsPerSource,
+		ClientRequestTimeout:    DefaultClientRequestTimeout,
+		HintedHandoff:           true,
+		MaxHintsBytes:           DefaultMaxHintsBytes,
+		MaxHintWindow:           DefaultMaxHintWindow,
+		HintsReplayRate:         DefaultHintsReplayRate,
+		HintsSyncInterval:       DefaultHintsSync,
+		AntiEntropy:             true,
+		AntiEntropyInterval:     DefaultAEInterval,
+		AntiEntropyScanRate:     DefaultAEScanRate,
+		AntiEntropyBandwidth:    DefaultAEBandwidth,
+		ServerRetryTimeout:      DefaultServerRetry,
+		ServerFailureLimit:      DefaultFailureLimit,
+		Backlog:                 DefaultBacklog,
+		PEMKeyFile:              DefaultPEMKeyFile,
+		ReconKeyFile:            DefaultReconKeyFile,
+		ReconIVFile:             DefaultReconIVFile,
+		GossipInterval:          DefaultGossipInterval,
+		HeartbeatInterval:       DefaultHeartbeat,
+		PhiThreshold:            DefaultPhiThreshold,
+		Env:                     DefaultEnv,
+		ConnMsgRate:             DefaultConnMsgRate,
+		StatsInterval:           DefaultStatsInterval,
+		DatastoreConnections:    DefaultPoolConnections,
+		LocalPeerConnections:    DefaultPoolConnections,
+		RemotePeerConnections:   DefaultPoolConnections,
 	}
 }
 

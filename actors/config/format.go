@@ -59,6 +59,8 @@ func Format(c *Config) []byte {
 	kv("read_repairs_enabled", strconv.FormatBool(c.ReadRepairs))
 	kv("versions", strconv.FormatBool(c.Versions))
 	kv("tombstone_ttl", ms(c.TombstoneTTL))
+	kv("max_connections_per_source", strconv.Itoa(c.MaxConnectionsPerSource))
+	kv("client_request_timeout", ms(c.ClientRequestTimeout))
 	kv("hinted_handoff", strconv.FormatBool(c.HintedHandoff))
 	if c.HintsDir != "" {
 		kv("hints_dir", quote(c.HintsDir))

@@ -66,7 +66,8 @@ func newAdmin(w adminWiring) *admin.Server {
 			if fe == nil {
 				return admin.Clients{}
 			}
-			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: fe.Unwritten()}
+			return admin.Clients{Accepted: fe.Accepted.Load(), Active: fe.Active.Load(), InFlight: fe.Unwritten(),
+				Refused: fe.Refused.Load(), Stalled: fe.Stalled.Load()}
 		},
 	}
 	if w.counters != nil {

@@ -24,6 +24,7 @@ import (
 type opNode struct {
 	proc   *testproc.Proc
 	listen string
+	dyn    string // dyn_listen
 	admin  string // http://host:port of stats_listen
 	log    string // the -o file
 }
@@ -36,8 +37,9 @@ func startOpNode(t *testing.T, conf string, args ...string) *opNode {
 	n := &opNode{listen: testproc.FreeAddr(t, "127.0.0.1"), log: filepath.Join(dir, "dynonode.log")}
 	stats := testproc.FreeAddr(t, "127.0.0.1")
 	n.admin = "http://" + stats
+	n.dyn = testproc.FreeAddr(t, "127.0.0.1")
 	text := fmt.Sprintf("dyn_o_mite:\n  listen: %s\n  dyn_listen: %s\n  stats_listen: %s\n%s",
-		n.listen, testproc.FreeAddr(t, "127.0.0.1"), stats, conf)
+		n.listen, n.dyn, stats, conf)
 	path := filepath.Join(dir, "node.yml")
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	n.proc = testproc.Start(t, "dynonode "+n.listen, binary, append([]string{"-c", path, "-o", n.log}, args...), n.listen)

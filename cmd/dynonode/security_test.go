@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/internal/testproc"
@@ -180,4 +182,78 @@ func TestDebugEndpointsStayLocal(t *testing.T) {
 		err := checkDebugExposure(addr(tc.stats), tc.opts)
 		require.Equal(t, tc.ok, err == nil, "%s %+v: %v", tc.stats, tc.opts, err)
 	}
+}
+
+// TestConnectionLimits: max_connections_per_source bounds one IP's open
+// connections on the client port (the next one gets Redis's error and is
+// closed; room comes back when one closes) and on the peer port;
+// client_request_timeout closes a client stalled mid-request or trickling
+// it byte by byte (slow-loris), in both ways of serving clients, and leaves
+// an idle client alone. Every refusal and close is counted in /info.
+func TestConnectionLimits(t *testing.T) {
+	for _, io := range []string{"loops", "goroutines"} {
+		t.Run(io, func(t *testing.T) {
+			node := startOpNode(t, "  max_connections_per_source: 3\n  client_request_timeout: 1000\n", "--client-io="+io)
+			var held []*testproc.RESPClient
+			for range 3 {
+				c := testproc.DialRESP(t, node.listen)
+				require.Equal(t, "+PONG\r\n", c.Do("PING"))
+				held = append(held, c)
+			}
+			over := testproc.DialRESP(t, node.listen)
+			require.Equal(t, "-ERR max number of clients reached\r\n", over.Reply())
+			over.ExpectClosed()
+			require.NoError(t, held[0].Conn.Close())
+			eventuallyTrue(t, 5*time.Second, func() bool {
+				c := testproc.DialRESP(t, node.listen)
+				defer c.Conn.Close()
+				return c.Do("PING") == "+PONG\r\n"
+			}, "room again once a connection closed")
+			require.Equal(t, float64(1), infoCount(t, strings.TrimPrefix(node.admin, "http://"), "client_refused_connections"))
+			for _, c := range held[1:] {
+				require.NoError(t, c.Conn.Close())
+			}
+
+			// One stalls mid-request, one trickles a request, one is idle.
+			time.Sleep(200 * time.Millisecond) // the closed ones are released
+			stalled := testproc.DialRESP(t, node.listen)
+			stalled.Send([]byte("*1\r\n$4\r\nPI"))
+			trickle := testproc.DialRESP(t, node.listen)
+			idle := testproc.DialRESP(t, node.listen)
+			require.Equal(t, "+PONG\r\n", idle.Do("PING"))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for _, b := range []byte("*2\r\n$4\r\nECHO\r\n$20\r\n0123456789") {
+					if _, err := trickle.Conn.Write([]byte{b}); err != nil {
+						return
+					}
+					time.Sleep(150 * time.Millisecond)
+				}
+			}()
+			stalled.ExpectClosed()
+			trickle.ExpectClosed()
+			<-done
+			idle.ExpectOpen(500 * time.Millisecond)
+			require.Equal(t, "+PONG\r\n", idle.Do("PING"))
+			require.Equal(t, float64(2), infoCount(t, strings.TrimPrefix(node.admin, "http://"), "client_stalled_connections"))
+		})
+	}
+
+	t.Run("peer port", func(t *testing.T) {
+		node := startOpNode(t, "  max_connections_per_source: 2\n")
+		dyn := node.dyn
+		var held []net.Conn
+		for range 2 {
+			c, err := net.DialTimeout("tcp", dyn, 2*time.Second)
+			require.NoError(t, err)
+			held = append(held, c)
+		}
+		extra := testproc.DialRESP(t, dyn)
+		extra.ExpectClosed()
+		require.Equal(t, float64(1), infoCount(t, strings.TrimPrefix(node.admin, "http://"), "peer_refused_connections"))
+		for _, c := range held {
+			c.Close()
+		}
+	})
 }

@@ -92,7 +92,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, certs *certSto
 		return err
 	}
 	tnode, err = transport.Start(transport.Options{ID: asm.ID(), PeerListen: peerListen(cfg), MaxQueued: cfg.MaxMsgs, Log: log, Gate: gate,
-		TLS: certs.peerTLS(cfg.SecureServerOption, asm.Ring())})
+		TLS: certs.peerTLS(cfg.SecureServerOption, asm.Ring()), MaxPerSource: cfg.MaxConnectionsPerSource})
 	if err != nil {
 		return fmt.Errorf("cannot bind dyn_listen %s: %w", cfg.DynListen, err)
 	}
@@ -142,6 +142,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, certs *certSto
 		Network: cfg.Listen.Network(), Addr: cfg.Listen.String(), Protocol: proto, Host: host, Log: log, Gate: gate,
 		Loops:        clientLoops(opts.ClientIO),
 		TLS:          certs.clientTLS(),
+		MaxPerSource: cfg.MaxConnectionsPerSource, RequestTimeout: cfg.ClientRequestTimeout,
 		DrainTimeout: stoppedConnWait(cfg.Timeout, grace),
 		Coordinator: func(sink actors.Addr) actors.Producer {
 			// As Dynomite: level and timeout factor changes apply to new connections.

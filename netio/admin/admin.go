@@ -41,6 +41,8 @@ type Clients struct {
 	Accepted int64 // connections accepted since start
 	Active   int64 // connections open now
 	InFlight int64 // requests read and not yet answered
+	Refused  int64 // connections refused: too many from one source
+	Stalled  int64 // connections closed: a request took longer than client_request_timeout
 }
 
 // Options wire the server to the node. Functions may be nil where the node

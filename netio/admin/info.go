@@ -177,6 +177,8 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"server_ejects":                 ds.ejections,
 		"peer_dropped_requests":         links.Dropped,
 		"peer_refused_connections":      links.Refused,
+		"client_refused_connections":    clients.Refused,
+		"client_stalled_connections":    clients.Stalled,
 		"peer_out_queue":                links.Queued,
 		"stats_count":                   snap.Reports,
 		"read_repairs_sent":             t.RepairsSent,
@@ -219,7 +221,7 @@ func (s *Server) poolInfo(snap *stats.Snapshot) obj {
 		"hints_stored", "hints_replayed", "hints_dropped", "hints_write_errors", "hints_pending", "hints_pending_bytes",
 		"hints_oldest_ms", "anti_entropy_rounds", "anti_entropy_sessions", "anti_entropy_keys_pulled", "anti_entropy_bytes_pulled",
 		"anti_entropy_keys_scanned", "anti_entropy_resuming", "anti_entropy_resume_segments", "anti_entropy_resume_total",
-		"peer_refused_connections"}
+		"peer_refused_connections", "client_refused_connections", "client_stalled_connections"}
 	out := make(obj, 0, len(names)+1)
 	for _, n := range names {
 		v, ok := measured[n]

@@ -51,6 +51,8 @@ var (
 	descVersionRereads = desc("read_version_rereads_total", "Versioned reads asked again with versions because their replicas answered differently without.")
 
 	descAccepted = desc("client_connections_accepted_total", "Client connections accepted.")
+	descCRefused = desc("client_connections_refused_total", "Client connections refused: too many from one source (max_connections_per_source).")
+	descStalled  = desc("client_connections_stalled_total", "Client connections closed because a request took longer than client_request_timeout to arrive.")
 	descActive   = desc("client_connections", "Client connections open now.")
 	descInFlight = desc("client_requests_in_flight", "Client requests read and not yet answered (the reply not yet written to the socket).")
 
@@ -58,7 +60,7 @@ var (
 	descReceived    = desc("peer_messages_received_total", "Envelopes read from peer links.")
 	descDropped     = desc("peer_messages_dropped_total", "Messages to peers dropped: queue full, encode error or link down (requests bounce back as failures).")
 	descBadFrames   = desc("peer_bad_frames_total", "Inbound peer frames that failed to decode (the link was closed).")
-	descRefused     = desc("peer_refused_connections_total", "Inbound peer connections refused at the handshake: no valid certificate, or plain TCP where secure_server_option requires TLS.")
+	descRefused     = desc("peer_refused_connections_total", "Inbound peer connections refused: no valid certificate, plain TCP where secure_server_option requires TLS, or too many from one source.")
 	descQueued      = desc("peer_queued_messages", "Messages waiting for peer links now.")
 	descDeadLetters = desc("dead_letters_total", "Messages for actors that do not exist.")
 	descPanics      = desc("actor_panics_total", "Actor panics recovered (the actor restarted).")
@@ -83,7 +85,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 		descRepairsSent, descRepairsDropped, descStaleReplicas, descVersionRereads,
 		descHintsStored, descHintsReplayed, descHintsDropped, descHintsErrors, descHintsPending, descHintsBytes, descHintsOldest,
 		descAERounds, descAESessions, descAEAborted, descAEScanned, descAEPulled, descAEBytes, descAESent, descAEErrors, descAEResuming,
-		descAccepted, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descRefused, descQueued,
+		descAccepted, descCRefused, descStalled, descActive, descInFlight, descSent, descReceived, descDropped, descBadFrames, descRefused, descQueued,
 		descDeadLetters, descPanics, descDSRequests, descDSResponses, descDSTimeouts, descDSErrors, descDSEjections,
 		descDSReconnects, descDSQueueFull, descGateWaits, descDSInFlight, descDSConnected} {
 		ch <- d
@@ -173,6 +175,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	if s.opts.Clients != nil {
 		cs := s.opts.Clients()
 		counter(descAccepted, uint64(cs.Accepted))
+		counter(descCRefused, uint64(cs.Refused))
+		counter(descStalled, uint64(cs.Stalled))
 		gauge(descActive, cs.Active)
 		gauge(descInFlight, cs.InFlight)
 	}

@@ -29,6 +29,9 @@ type conn struct {
 	from  actors.Addr  // the address requests are sent from (made once, not per send)
 	w     *sock.Writer // the socket's non-blocking writes (the passWriter's)
 
+	source  string // the source it counts against (Options.MaxPerSource)
+	counted bool   // it does (released once)
+
 	inFlight atomic.Int64  // requests sent to the coordinator, not yet written back
 	wake     chan struct{} // the writer made room
 	done     atomic.Bool   // the writer closed the connection
@@ -65,6 +68,9 @@ type readState struct {
 	pooled *[]byte // the pool's holder of buf, reused to give buf back
 	rp     *resp.Parser
 	mp     *mcproto.Parser
+	// partial is when the part of a request in buf began to arrive (Unix
+	// ns), zero when buf holds no partial request (Options.RequestTimeout).
+	partial atomic.Int64
 }
 
 func (r *readState) init(c *conn) {
@@ -111,6 +117,13 @@ func (r *readState) got(n int) bool {
 		return false
 	}
 	r.buf = r.buf[:copy(r.buf, r.buf[used:])]
+	switch {
+	case len(r.buf) == 0:
+		r.partial.Store(0)
+	case used > 0 || r.partial.Load() == 0:
+		// A new request began (the one before it was complete).
+		r.partial.Store(time.Now().UnixNano())
+	}
 	if cap(r.buf) > 4*readSize && len(r.buf) < readSize {
 		r.buf = append(make([]byte, 0, readSize), r.buf...) // give back a large request's buffer
 	}

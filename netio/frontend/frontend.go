@@ -80,6 +80,16 @@ type Options struct {
 	// reader waits at it (up to admit.DefaultWait) after handing on what
 	// one read brought, while the local datastore's queue is long.
 	Gate *admit.Gate
+	// MaxPerSource bounds the connections open at once from one source
+	// address (IP; unix sockets are one source); beyond it a connection
+	// is answered Redis's (or memcached's) error for too many clients and
+	// closed, and counted in Refused. Zero: no bound.
+	MaxPerSource int
+	// RequestTimeout bounds how long a request may take to arrive: a
+	// connection holding part of a request that much older (a client that
+	// stalls mid-request, or trickles it byte by byte) is closed. Zero:
+	// no bound.
+	RequestTimeout time.Duration
 	// TLS, when not nil, makes every connection TLS (the handshake runs
 	// on the connection's first read). TLS connections are served by a
 	// read loop goroutine each, whatever Loops says: the event loops
@@ -106,6 +116,12 @@ type Listener struct {
 	stopRead atomic.Bool // StopReading ran (set under mu)
 
 	Accepted, Active atomic.Int64
+	// Refused counts connections closed at accept (MaxPerSource); Stalled
+	// those closed for a request that did not arrive in RequestTimeout.
+	Refused, Stalled atomic.Int64
+	sources          map[string]int // open connections per source (under mu)
+	stopSweep        chan struct{}  // ends sweepStalled (read loops only), closed by Close
+	sweepOnce        sync.Once
 	// PeakInFlight is the most requests any one connection has had
 	// unanswered: MaxInFlight plus at most one read's worth of requests.
 	PeakInFlight atomic.Int64
@@ -132,7 +148,7 @@ func Listen(opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
-	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}}
+	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, sources: map[string]int{}}
 	if opts.TLS != nil {
 		l.ln = tls.NewListener(ln, opts.TLS)
 	}
@@ -152,6 +168,10 @@ func Listen(opts Options) (*Listener, error) {
 	}
 	if l.loops == nil {
 		l.pass = newPassWriter() // the event loops write their own connections' replies
+		if opts.RequestTimeout > 0 {
+			l.stopSweep = make(chan struct{})
+			go l.sweepStalled(l.stopSweep)
+		}
 	}
 	return l, nil
 }
@@ -250,6 +270,9 @@ func (p *acceptPause) recovered(l *Listener) {
 // Close stops accepting, closes every client connection and waits for
 // their loops to end.
 func (l *Listener) Close() {
+	if l.stopSweep != nil {
+		l.sweepOnce.Do(func() { close(l.stopSweep) })
+	}
 	l.mu.Lock()
 	l.closed = true
 	for c := range l.conns {
@@ -314,6 +337,10 @@ func (l *Listener) startFD(fd int, remote string) {
 // the actors could not start or the listener closed. Nothing of c is
 // visible to Close until it is whole.
 func (l *Listener) spawn(c *conn, closeSock func() error) bool {
+	if !l.takeSource(c) {
+		l.refuseSource(c, closeSock)
+		return false
+	}
 	id := l.nextID.Add(1)
 	c.name = "client/" + strconv.FormatUint(id, 10)
 	c.wake = make(chan struct{}, 1)
@@ -328,6 +355,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 		h.Stop(c.name)
 		h.Stop(c.name + "/w")
 		_ = closeSock() // the connection is given up either way
+		l.releaseSource(c)
 		return false
 	}
 	l.mu.Lock()
@@ -337,6 +365,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 		h.Stop(c.name)
 		h.Stop(c.name + "/w")
 		_ = closeSock() // the connection is given up either way
+		l.releaseSource(c)
 		return false
 	}
 	l.conns[c] = struct{}{}
@@ -367,5 +396,107 @@ func (l *Listener) forget(c *conn) {
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()
+	l.releaseSource(c)
 	l.Active.Add(-1)
+}
+
+// sourceOf is the source address a connection counts against: its
+// remote IP ("" for a unix socket).
+func sourceOf(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// takeSource counts c against its source; false when the source is at
+// MaxPerSource.
+func (l *Listener) takeSource(c *conn) bool {
+	if l.opts.MaxPerSource <= 0 {
+		return true
+	}
+	remote := c.remote
+	if c.nc != nil {
+		remote = c.nc.RemoteAddr().String()
+	}
+	c.source = sourceOf(remote)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sources[c.source] >= l.opts.MaxPerSource {
+		return false
+	}
+	l.sources[c.source]++
+	c.counted = true
+	return true
+}
+
+func (l *Listener) releaseSource(c *conn) {
+	if !c.counted {
+		return
+	}
+	c.counted = false
+	l.mu.Lock()
+	if l.sources[c.source]--; l.sources[c.source] <= 0 {
+		delete(l.sources, c.source)
+	}
+	l.mu.Unlock()
+}
+
+// refuseSource closes a connection its source has no room for, with the
+// error Redis (or memcached) sends a client over its connection limit,
+// written without waiting (a TLS connection gets no message: it has not
+// shaken hands). Logged at the 1st, 2nd, 4th, 8th... refusal.
+func (l *Listener) refuseSource(c *conn, closeSock func() error) {
+	msg := "-ERR max number of clients reached\r\n"
+	if l.opts.Protocol == Memcached {
+		msg = "SERVER_ERROR Too many open connections\r\n"
+	}
+	switch {
+	case c.nc != nil && l.opts.TLS == nil:
+		_ = c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _ = c.nc.Write([]byte(msg))
+	case c.nc == nil:
+		writeFD(c.fd, []byte(msg))
+	}
+	_ = closeSock()
+	if n := l.Refused.Add(1); n&(n-1) == 0 {
+		l.log.Warn("client connection refused: too many from one source", "source", c.source,
+			"max_connections_per_source", l.opts.MaxPerSource, "refused_so_far", n)
+	}
+}
+
+// stalled reports whether c has held part of a request for longer than
+// RequestTimeout at now.
+func (l *Listener) stalled(c *conn, now time.Time) bool {
+	since := c.rs.partial.Load()
+	return l.opts.RequestTimeout > 0 && since != 0 && now.UnixNano()-since > int64(l.opts.RequestTimeout)
+}
+
+// noteStalled counts and logs a connection closed by RequestTimeout.
+func (l *Listener) noteStalled(c *conn) {
+	l.Stalled.Add(1)
+	c.logger().Info("client connection closed: a request did not arrive in time", "request_timeout", l.opts.RequestTimeout)
+}
+
+// sweepStalled closes, every second, the read-loop connections holding a
+// request older than RequestTimeout (the event loops sweep their own).
+func (l *Listener) sweepStalled(stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			l.mu.Lock()
+			for c := range l.conns {
+				if c.nc != nil && !c.closing.Load() && l.stalled(c, now) {
+					l.noteStalled(c)
+					c.closeSocket()
+				}
+			}
+			l.mu.Unlock()
+		}
+	}
 }

@@ -151,7 +151,8 @@ func (lp *eventLoop) run() {
 			// same poll) run first, so one turn writes all their replies.
 			runtime.Gosched()
 		case <-expiry:
-		case <-tick.C:
+		case now := <-tick.C:
+			lp.sweepStalled(now)
 		}
 		if expiry != nil && !timer.Stop() {
 			select {
@@ -715,3 +716,25 @@ func sockaddrString(sa unix.Sockaddr) string {
 
 // closeFD closes a descriptor no loop took.
 func closeFD(fd int) { _ = unix.Close(fd) }
+
+// writeFD writes b without waiting, best effort (a refusal's message).
+func writeFD(fd int, b []byte) { _, _ = sock.WriteFD(fd, b) }
+
+// sweepStalled closes the loop's connections holding a request older
+// than Options.RequestTimeout (a slow or stalled client).
+func (lp *eventLoop) sweepStalled(now time.Time) {
+	if lp.l.opts.RequestTimeout <= 0 {
+		return
+	}
+	var stale []*conn
+	for _, c := range lp.conns {
+		if !c.closed && lp.l.stalled(c, now) {
+			stale = append(stale, c)
+		}
+	}
+	for _, c := range stale {
+		lp.l.noteStalled(c)
+		c.done.Store(true)
+		lp.closeConn(c)
+	}
+}
