@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dynonode/dynonode/actors/command"
@@ -71,5 +72,45 @@ func TestTableMatchesRedis(t *testing.T) {
 		first, last, step := info.Elems[3].Int, info.Elems[4].Int, info.Elems[5].Int
 		assert.Equal(t, [3]int64{first, last, step}, [3]int64{int64(s.First), int64(s.Last), int64(s.Step)},
 			"first, last, step key of %s", n)
+	}
+}
+
+// TestACLCategoriesMatchRedis compares the ACL categories the table holds
+// (aclcats.go, what actors/acl decides +@category rules from) with a real
+// redis-server's COMMAND INFO, for every command of the table and every
+// subcommand Redis lists: a category rule must cover exactly the commands
+// it covers in Redis.
+func TestACLCategoriesMatchRedis(t *testing.T) {
+	srv := testproc.Redis(t)
+	c := testproc.DialRESP(t, srv.Addr)
+	names := command.Names()
+	raw := c.Do(append([]string{"COMMAND", "INFO"}, names...)...)
+	v, _, err := resp.ParseReply([]byte(raw))
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	var check func(name string, info resp.Value)
+	check = func(name string, info resp.Value) {
+		var want []string
+		for _, e := range info.Elems[6].Elems {
+			want = append(want, strings.TrimPrefix(string(e.Str), "@"))
+		}
+		slices.Sort(want)
+		got, ok := command.ACLCategories(name)
+		assert.True(t, ok, "%s has no categories in the table", name)
+		assert.Equal(t, want, got, "ACL categories of %s", name)
+		seen[name] = true
+		if len(info.Elems) > 9 {
+			for _, sub := range info.Elems[9].Elems {
+				check(string(sub.Elems[0].Str), sub)
+			}
+		}
+	}
+	for i, n := range names {
+		if !v.Elems[i].Null {
+			check(n, v.Elems[i])
+		}
+	}
+	for _, n := range command.ACLNames() {
+		assert.True(t, seen[n], "%s is in the table's categories but not in redis-server's COMMAND INFO", n)
 	}
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -151,7 +152,7 @@ func init() {
 	add(LocalStore, r, 1, 0, 0, 0, "dbsize")
 	add(Admin, w, -1, 0, 0, 0, "flushall", "flushdb")
 	add(Node, r, -1, 0, 0, 0, "ping", "quit", "command", "info", "hello")
-	add(Node, r, -2, 0, 0, 0, "auth")
+	add(Node, r, -2, 0, 0, 0, "auth", "acl")
 	add(Node, r, 2, 0, 0, 0, "echo", "select")
 
 	unsupported("transactions cannot span the nodes of a cluster", "multi", "exec", "discard", "watch", "unwatch")
@@ -161,7 +162,7 @@ func init() {
 		"bzpopmin", "bzpopmax", "blmpop", "bzmpop", "wait", "waitaof")
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
-		"swapdb", "client", "acl", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
+		"swapdb", "client", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
 		"latency", "memory", "slowlog", "object", "script", "function", "fcall", "fcall_ro", "reset")
 	unsupported("a cluster has no single answer for it", "randomkey", "time", "role", "lolwut", "bitop", "bitfield",
 		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
@@ -280,4 +281,23 @@ func Names() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ACLCategories returns the ACL categories (without "@") of a command, or
+// of a subcommand named "name|sub", as Redis 7.0 lists them; false when
+// Redis 7.0 does not know it.
+func ACLCategories(name string) ([]string, bool) {
+	c, ok := aclCategories[name]
+	return c, ok
+}
+
+// ACLNames lists every command and subcommand that has ACL categories,
+// sorted.
+func ACLNames() []string {
+	names := make([]string, 0, len(aclCategories))
+	for n := range aclCategories {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -195,6 +195,11 @@ type Config struct {
 	// (datastore_password; dynonode) are what the node sends to its Redis
 	// as AUTH on every connection it opens (AUTH <password> when the name
 	// is empty). Default empty: no AUTH.
+	// ACLFile (aclfile; dynonode, Redis's meaning) is a file of ACL users in
+	// Redis's syntax ("user <name> <rule>..."), read at start: clients
+	// authenticate as them and run only what their rules allow. Not with
+	// requirepass (give the default user a password in the file).
+	ACLFile           string
 	DatastoreUsername string
 	DatastorePassword Secret
 	// MaxConnectionsPerSource (max_connections_per_source; dynonode)

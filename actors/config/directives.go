@@ -260,6 +260,7 @@ var directives = map[string]directive{
 	}},
 	"requirepass":          secretKey(func(c *Config) *Secret { return &c.RequirePass }),
 	"datastore_password":   secretKey(func(c *Config) *Secret { return &c.DatastorePassword }),
+	"aclfile":              textKey(func(c *Config) *string { return &c.ACLFile }, checkText),
 	"datastore_username":   textKey(func(c *Config) *string { return &c.DatastoreUsername }, checkUsername),
 	"tls_cert_file":        textKey(func(c *Config) *string { return &c.TLSCertFile }, checkText),
 	"tls_key_file":         textKey(func(c *Config) *string { return &c.TLSKeyFile }, checkText),

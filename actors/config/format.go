@@ -76,6 +76,9 @@ func Format(c *Config) []byte {
 	if c.RequirePass != "" {
 		kv("requirepass", quote(string(c.RequirePass)))
 	}
+	if c.ACLFile != "" {
+		kv("aclfile", quote(c.ACLFile))
+	}
 	if c.DatastoreUsername != "" {
 		kv("datastore_username", quote(c.DatastoreUsername))
 	}

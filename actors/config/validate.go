@@ -120,8 +120,13 @@ func (p *parser) finishSeeds() {
 // datastore's credentials for a Redis behind the node.
 func (p *parser) finishAuth() {
 	c := p.cfg
-	if line, ok := p.seen["requirepass"]; ok && c.DataStore == Memcached {
-		p.errorf(line, "requirepass", "", "applies to Redis clients; memcached's text protocol has no AUTH (data_store: 1)")
+	for _, key := range []string{"requirepass", "aclfile"} {
+		if line, ok := p.seen[key]; ok && c.DataStore == Memcached {
+			p.errorf(line, key, "", "applies to Redis clients; memcached's text protocol has no AUTH (data_store: 1)")
+		}
+	}
+	if line, ok := p.seen["aclfile"]; ok && c.RequirePass != "" {
+		p.errorf(line, "aclfile", "", "and requirepass are exclusive: give the default user a password in the ACL file (user default on >password ~* &* +@all)")
 	}
 	for _, key := range []string{"datastore_password", "datastore_username"} {
 		if line, ok := p.seen[key]; ok && c.DataStore != Redis {

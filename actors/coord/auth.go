@@ -1,40 +1,31 @@
 package coord
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"strconv"
 	"strings"
+
+	"github.com/dynonode/dynonode/actors/acl"
+	"github.com/dynonode/dynonode/actors/resp"
 )
 
-// Client authentication (the requirepass config key), as Redis 7.0 does it
-// for its default user: before a client authenticates, every command but
-// AUTH, HELLO and QUIT is answered -NOAUTH (after the unknown-command and
-// arity checks, as Redis orders them); AUTH <password>, AUTH default
-// <password> and HELLO <2|3> AUTH default <password> authenticate; a wrong
-// password is -WRONGPASS and leaves the connection as it was (an
-// authenticated one stays so). Every reply is byte for byte Redis's
-// (TestAuthLikeRedis compares them with a real redis-server's).
-
-// Password is a client password, kept as its SHA-256 digest: a Config
-// printed or dumped shows no password.
-type Password struct{ sum [sha256.Size]byte }
-
-// NewPassword returns the Password for s.
-func NewPassword(s string) *Password { return &Password{sum: sha256.Sum256([]byte(s))} }
-
-// matches compares in constant time.
-func (p *Password) matches(s []byte) bool {
-	sum := sha256.Sum256(s)
-	return subtle.ConstantTimeCompare(p.sum[:], sum[:]) == 1
-}
+// Client authentication and ACL users (the requirepass and aclfile config
+// keys, actors/acl), as Redis 7.0 does it: a connection starts as the
+// default user when that user is on and needs no password, else it must
+// authenticate, and until then every command but AUTH, HELLO and QUIT is
+// answered -NOAUTH (after the unknown-command and arity checks, as Redis
+// orders them); AUTH [user] <password> and HELLO <2|3> AUTH <user>
+// <password> authenticate; a wrong pair is -WRONGPASS and leaves the
+// connection as it was (an authenticated one stays so). A user may run
+// only its commands on keys matching its patterns: -NOPERM otherwise,
+// checked before routing. Every reply is byte for byte Redis's
+// (TestAuthLikeRedis and TestACLLikeRedis compare them with a real
+// redis-server's configured alike).
 
 const (
 	noAuthErr      = "NOAUTH Authentication required."
 	wrongPassErr   = "WRONGPASS invalid username-password pair or user is disabled."
 	noPasswordErr  = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	helloNoAuthErr = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
-	defaultUser    = "default"
 )
 
 // noAuth reports whether a client that has not authenticated may run the
@@ -45,24 +36,75 @@ func noAuth(name string) bool { return name == "auth" || name == "hello" || name
 func (c *Redis) auth(args [][]byte) []byte {
 	switch len(args) {
 	case 2:
-		if c.cfg.Password == nil {
+		if c.cfg.Users == nil || c.cfg.Users.DefaultNoPass() {
 			return errReply(noPasswordErr)
 		}
-		return c.authenticate([]byte(defaultUser), args[1])
+		return c.authenticate([]byte(acl.DefaultUser), args[1])
 	case 3:
 		return c.authenticate(args[1], args[2])
 	}
 	return errReply("ERR syntax error")
 }
 
-// authenticate checks a user and password, as Redis's default user: with
-// no password configured it takes any password (nopass).
+// authenticate logs the connection in as user with pass; a wrong pair
+// leaves it as it was. Without Config.Users there is only Redis's default
+// user, which takes any password (nopass).
 func (c *Redis) authenticate(user, pass []byte) []byte {
-	if string(user) != defaultUser || c.cfg.Password != nil && !c.cfg.Password.matches(pass) {
+	if c.cfg.Users == nil {
+		if string(user) != acl.DefaultUser {
+			return errReply(wrongPassErr)
+		}
+		return okReply
+	}
+	u := c.cfg.Users.Authenticate(user, pass)
+	if u == nil {
 		return errReply(wrongPassErr)
 	}
-	c.authed = true
+	c.setUser(u)
 	return okReply
+}
+
+// setUser makes u the connection's user (nil: not authenticated).
+func (c *Redis) setUser(u *acl.User) {
+	c.user, c.restricted = u, u != nil && !u.Unrestricted()
+}
+
+// aclCommand answers ACL WHOAMI, ACL LIST and ACL USERS; the users are
+// read from aclfile at start, so the commands that change them are
+// refused.
+func (c *Redis) aclCommand(args [][]byte) []byte {
+	sub := strings.ToLower(string(args[1]))
+	switch sub {
+	case "whoami", "list", "users":
+		if len(args) != 2 {
+			return errReply("ERR wrong number of arguments for 'acl|" + sub + "' command")
+		}
+	default:
+		return errReply("ERR dynonode: 'ACL " + strings.ToUpper(sub) + "' is not supported: the users are read from aclfile (or requirepass) at start")
+	}
+	users := c.cfg.Users
+	if users == nil {
+		users = acl.Open()
+	}
+	switch sub {
+	case "whoami":
+		name := acl.DefaultUser
+		if c.user != nil {
+			name = c.user.Name
+		}
+		return resp.AppendBulkString(nil, name)
+	case "users":
+		out := resp.AppendArrayHeader(nil, len(users.Names()))
+		for _, n := range users.Names() {
+			out = resp.AppendBulkString(out, n)
+		}
+		return out
+	}
+	out := resp.AppendArrayHeader(nil, len(users.Names()))
+	for _, n := range users.Names() {
+		out = resp.AppendBulkString(out, users.Find(n).Describe())
+	}
+	return out
 }
 
 var okReply = []byte("+OK\r\n")
@@ -101,7 +143,7 @@ func (c *Redis) hello(args [][]byte) []byte {
 			return reply
 		}
 	}
-	if c.cfg.Password != nil && !c.authed {
+	if c.cfg.Users != nil && c.user == nil {
 		return errReply(helloNoAuthErr)
 	}
 	if ver == 3 {

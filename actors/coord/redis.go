@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/acl"
 	"github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
@@ -57,10 +58,11 @@ type Config struct {
 	// replica could not take are handed to it (see handoff.go). Zero:
 	// hinted handoff off.
 	Hints actors.Addr
-	// Password, when not nil, is what a client must give (AUTH, HELLO
-	// AUTH) before any command but AUTH, HELLO and QUIT (the
-	// requirepass config key; Redis's rules and replies, auth.go).
-	Password *Password
+	// Users, when not nil, are the users clients authenticate as (AUTH,
+	// HELLO AUTH) and what each may run (aclfile, or requirepass's
+	// default user; Redis's rules and replies, auth.go). Nil: every
+	// connection is Redis's default user, unrestricted, without password.
+	Users *acl.Users
 	// RepairsInFlight bounds the background repairs a connection awaits
 	// at once; beyond it they are dropped and counted. Zero:
 	// DefaultRepairsInFlight.
@@ -82,8 +84,11 @@ type Redis struct {
 	lastName [16]byte
 	lastLen  int
 	lastSpec *command.Spec
-	// authed: the client gave the password (Config.Password).
-	authed bool
+	// user is who the connection is (Config.Users): nil until it
+	// authenticates; restricted says the user may not run everything.
+	user       *acl.User
+	restricted bool
+	started    bool // user was set from Users.Initial
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -189,9 +194,21 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
 		return
 	}
-	if c.cfg.Password != nil && !c.authed && !noAuth(spec.Name) {
-		c.p.answer(errReply(noAuthErr), false)
-		return
+	if c.cfg.Users != nil {
+		if !c.started {
+			c.started = true
+			c.setUser(c.cfg.Users.Initial())
+		}
+		if c.user == nil && !noAuth(spec.Name) {
+			c.p.answer(errReply(noAuthErr), false)
+			return
+		}
+		if c.restricted && !noAuth(spec.Name) {
+			if denied := c.user.Denied(spec, args); denied != "" {
+				c.p.answer(errReply(denied), false)
+				return
+			}
+		}
 	}
 	if c.versioned() && spec.IsWrite(args) && spec.Class != command.Admin {
 		if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
@@ -440,6 +457,8 @@ func (c *Redis) nodeCommand(spec *command.Spec, args [][]byte) (reply []byte, cl
 		return resp.AppendArrayHeader(nil, 0), false
 	case "auth":
 		return c.auth(args), false
+	case "acl":
+		return c.aclCommand(args), false
 	case "hello":
 		if reply := c.hello(args); reply != nil {
 			return reply, false

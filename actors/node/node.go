@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/acl"
 	"github.com/dynonode/dynonode/actors/antientropy"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
@@ -48,6 +49,9 @@ type Deps struct {
 	HashSeed uint64
 	// StoreSeed seeds the embedded store's random commands (SPOP, ...).
 	StoreSeed uint64
+	// Users are the ACL users read from aclfile (the runtime reads the
+	// file); nil: requirepass's default user, or Redis's open default.
+	Users *acl.Users
 	// AdminMode is Dynomite's -x 1: no gossiper, and coordinators that
 	// work on the local datastore only.
 	AdminMode bool
@@ -71,11 +75,11 @@ type Deps struct {
 // Node is one assembled node: what Boot spawns and what its client
 // connections are made of.
 type Node struct {
-	cfg  *config.Config
-	deps Deps
-	id   actors.NodeID
-	ring *ring.Ring
-	pass *coord.Password // requirepass; nil: none
+	cfg   *config.Config
+	deps  Deps
+	id    actors.NodeID
+	ring  *ring.Ring
+	users *acl.Users // aclfile or requirepass; nil: Redis's open default user
 }
 
 // New checks that cfg and deps make a node and builds its ring over the
@@ -100,8 +104,11 @@ func New(cfg *config.Config, deps Deps) (*Node, error) {
 		return nil, fmt.Errorf("cluster topology: %w", err)
 	}
 	n.ring = rg
-	if cfg.RequirePass != "" {
-		n.pass = coord.NewPassword(string(cfg.RequirePass))
+	switch {
+	case deps.Users != nil:
+		n.users = deps.Users
+	case cfg.RequirePass != "":
+		n.users = acl.FromRequirePass(string(cfg.RequirePass))
 	}
 	return n, nil
 }
@@ -273,7 +280,7 @@ func (n *Node) Coordinator(c Conn) actors.Producer {
 	cfg := coord.Config{
 		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
 		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs, Versions: n.Versioned(),
-		Stats: actors.Addr{Node: n.id, Name: StatsName}, Password: n.pass,
+		Stats: actors.Addr{Node: n.id, Name: StatsName}, Users: n.users,
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = n.cfg.Timeout

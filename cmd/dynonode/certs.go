@@ -4,24 +4,38 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/acl"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/netio/tlsconf"
 	"github.com/dynonode/dynonode/transport"
 )
 
-// certStores are the node's TLS identities, loaded with the configuration
-// (so -t reports an unreadable certificate) and reloaded on SIGHUP.
-type certStores struct {
+// security is what the node reads from files besides its configuration:
+// its TLS identities and its ACL users, loaded with the configuration (so
+// -t reports an unreadable certificate or a bad ACL file); certificates
+// are reloaded on SIGHUP.
+type security struct {
 	client *tlsconf.Store // client_tls_*; nil: plain TCP clients
 	peer   *tlsconf.Store // tls_*; nil: plain peer links (secure_server_option none)
+	users  *acl.Users     // aclfile; nil: requirepass or none
 }
 
-// loadCerts reads the certificate files the configuration names.
-func loadCerts(cfg *config.Config) (*certStores, error) {
-	c := &certStores{}
+// loadSecurity reads the files the configuration names.
+func loadSecurity(cfg *config.Config) (*security, error) {
+	c := &security{}
+	if cfg.ACLFile != "" {
+		data, err := os.ReadFile(cfg.ACLFile)
+		if err != nil {
+			return nil, fmt.Errorf("aclfile: %w", err)
+		}
+		if c.users, err = acl.Parse(data); err != nil {
+			return nil, fmt.Errorf("aclfile %s: %w", cfg.ACLFile, err)
+		}
+	}
 	if cfg.ClientTLSCertFile != "" {
 		s, err := tlsconf.Load(tlsconf.Files{Cert: cfg.ClientTLSCertFile, Key: cfg.ClientTLSKeyFile, CA: cfg.ClientTLSCAFile})
 		if err != nil {
@@ -44,7 +58,7 @@ func loadCerts(cfg *config.Config) (*certStores, error) {
 // (datacenter) or another rack (rack); a peer the ring does not know is
 // dialled over TLS. Inbound links take plain TCP unless the option is
 // all: the dialler decides, as in Dynomite. Nil for none.
-func (c *certStores) peerTLS(opt config.SecureOption, rg *ring.Ring) *transport.PeerTLS {
+func (c *security) peerTLS(opt config.SecureOption, rg *ring.Ring) *transport.PeerTLS {
 	if c == nil || c.peer == nil {
 		return nil
 	}
@@ -68,7 +82,7 @@ func (c *certStores) peerTLS(opt config.SecureOption, rg *ring.Ring) *transport.
 
 // clientTLS is the client port's TLS configuration (TLS 1.2 and 1.3, for
 // the client libraries that have no 1.3 yet), nil for plain TCP.
-func (c *certStores) clientTLS() *tls.Config {
+func (c *security) clientTLS() *tls.Config {
 	if c == nil || c.client == nil {
 		return nil
 	}
@@ -77,7 +91,7 @@ func (c *certStores) clientTLS() *tls.Config {
 
 // reload reads every certificate again (SIGHUP); a file that fails keeps
 // the identity in use, with an error logged.
-func (c *certStores) reload(log *slog.Logger) {
+func (c *security) reload(log *slog.Logger) {
 	if c == nil {
 		return
 	}

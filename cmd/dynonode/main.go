@@ -42,9 +42,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	cfg, err := loadConfig(opts)
-	var certs *certStores
+	var certs *security
 	if err == nil {
-		certs, err = loadCerts(cfg)
+		certs, err = loadSecurity(cfg)
 	}
 	if opts.TestConf {
 		if err != nil {
@@ -126,7 +126,7 @@ func loadConfig(opts Options) (*config.Config, error) {
 // handleSignals serves Dynomite's run-time signals until ctx ends: SIGHUP
 // reopens the -o file and reloads the TLS certificates, SIGTTIN raises and
 // SIGTTOU lowers the verbosity.
-func handleSignals(ctx context.Context, log *logs, certs *certStores) {
+func handleSignals(ctx context.Context, log *logs, certs *security) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	defer signal.Stop(sigs)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -256,4 +258,72 @@ func TestConnectionLimits(t *testing.T) {
 			c.Close()
 		}
 	})
+}
+
+// aclSequences run on a node and on a redis-server sharing aclUsers (see
+// TestACLLikeRedis), each on a fresh connection.
+var aclSequences = [][][]string{
+	{{"GET", "k"}, {"AUTH", "alice", "alicepw"}, {"GET", "cache:1"}, {"GET", "other"}, {"SET", "cache:2", "v"},
+		{"KEYS", "*"}, {"ACL", "WHOAMI"}, {"MGET", "cache:1", "x"}, {"MGET", "cache:1", "cache:2"}, {"PING"},
+		{"DEL", "cache:2"}, {"INCR", "cache:3"}, {"EXPIRE", "cache:3", "100"}, {"ECHO", "x"}, {"HSET", "cache:h", "f", "v"},
+		{"HGET", "other", "f"}, {"EXISTS", "cache:1", "other"}, {"SET", "cache:[x]", "1"}, {"FLUSHALL"}},
+	{{"AUTH", "bob", "bobpw"}, {"GET", "a"}, {"SET", "a", "b"}, {"SET"}, {"PING"}, {"ECHO", "x"}, {"ACL", "WHOAMI"},
+		{"AUTH", "alice", "alicepw"}, {"ACL", "WHOAMI"}, {"GET", "cache:1"}},
+	{{"AUTH", "carl", "carlpw"}, {"AUTH", "nobody", "x"}, {"AUTH", "alice", "wrong"}, {"AUTH", "default", "defpw"},
+		{"ACL", "WHOAMI"}, {"AUTH", "dora", "dorapw"}, {"SET", "x", "y"}, {"GET", "x"}, {"ACL", "WHOAMI"},
+		{"ACL", "LIST"}, {"ACL", "USERS"}, {"ACL", "WHOAMI", "extra"}},
+	{{"HELLO", "2", "AUTH", "bob", "bobpw"}, {"GET", "a"}, {"SET", "a", "b"}, {"HELLO", "2", "AUTH", "carl", "carlpw"}, {"GET", "a"}},
+	{{"AUTH", "defpw"}, {"PING"}, {"SET", "d", "1"}, {"GET", "d"}, {"AUTH", "wrong"}, {"GET", "d"}},
+	{{"ACL", "WHOAMI"}, {"QUIT"}},
+}
+
+// TestACLLikeRedis: with the same ACL file, a node and a redis-server 7.0
+// answer AUTH, commands and keys each user may or may not use, ACL WHOAMI
+// and ACL USERS byte for byte alike (-NOPERM naming the command or
+// subcommand as Redis does; key patterns; a user that is off; the default
+// user's password; HELLO AUTH). ACL LIST is dynonode's own rendering of
+// the rules (TestACLList).
+func TestACLLikeRedis(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users.acl")
+	require.NoError(t, os.WriteFile(path, []byte(aclUsers()), 0o600))
+	redis := testproc.Redis(t, "--aclfile", path)
+	node := startOpNode(t, "  aclfile: "+path+"\n")
+	for i, seq := range aclSequences {
+		n, r := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, redis.Addr)
+		for _, cmd := range seq {
+			sameReply(t, cmd, n.Do(cmd...), r.Do(cmd...))
+		}
+		t.Logf("sequence %d: %d commands alike", i, len(seq))
+	}
+}
+
+// aclUsers is TestACLLikeRedis's ACL file.
+func aclUsers() string {
+	sum := sha256.Sum256([]byte("alicepw"))
+	return "user alice on #" + hex.EncodeToString(sum[:]) + " ~cache:* +@read +@write -@dangerous\n" +
+		"user bob on >bobpw ~* +get +ping\n" +
+		"user carl off >carlpw ~* +@all\n" +
+		"user dora on >dorapw ~* &* +@all -set -acl|list\n" +
+		"user default on >defpw ~* &* +@all\n"
+}
+
+// TestACLList: ACL LIST shows each user's flags, password hashes (never a
+// password), patterns and rules; ACL SETUSER and the like are refused
+// with a reason (the users come from the file).
+func TestACLList(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users.acl")
+	require.NoError(t, os.WriteFile(path, []byte(aclUsers()), 0o600))
+	node := startOpNode(t, "  aclfile: "+path+"\n")
+	c := testproc.DialRESP(t, node.listen)
+	require.Equal(t, "+OK\r\n", c.Do("AUTH", "defpw"))
+	list := c.Do("ACL", "LIST")
+	sum := sha256.Sum256([]byte("bobpw"))
+	require.Contains(t, list, "user bob on #"+hex.EncodeToString(sum[:])+" ~* resetchannels +get +ping\r\n")
+	require.Contains(t, list, "user carl off #")
+	require.Contains(t, list, "user dora on #")
+	require.NotContains(t, list, "bobpw")
+	require.Equal(t, "-ERR dynonode: 'ACL SETUSER' is not supported: the users are read from aclfile (or requirepass) at start\r\n",
+		c.Do("ACL", "SETUSER", "eve", "on"))
 }

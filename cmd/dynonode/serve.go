@@ -67,7 +67,7 @@ func secretSeed() uint64 {
 // serve runs the node until ctx is cancelled: the actor runtime with its
 // peer listener, the store adapter, the stats actor, the client listener
 // and the admin port. Then it drains the clients (see drain) and stops.
-func serve(ctx context.Context, cfg *config.Config, opts Options, certs *certStores, log *slog.Logger, level admin.LogLevel) error {
+func serve(ctx context.Context, cfg *config.Config, opts Options, certs *security, log *slog.Logger, level admin.LogLevel) error {
 	// The datastore adapter delivers its answers through the node's
 	// runtime, which exists only once the assembly has named the node.
 	var tnode *transport.Node
@@ -87,6 +87,7 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, certs *certSto
 		Version:   version,
 		HintLog:   hintlog.New(hintlog.Options{Dir: hintsDir(cfg), SyncInterval: cfg.HintsSyncInterval, Log: log}),
 		NodeState: nodestate.New(hintsDir(cfg), log),
+		Users:     certs.users,
 	})
 	if err != nil {
 		return err

@@ -251,7 +251,7 @@ func TestPeerTLSChoosesLinks(t *testing.T) {
 		require.NoError(t, err)
 		asm, err := node.New(cfg, node.Deps{})
 		require.NoError(t, err)
-		certs, err := loadCerts(cfg)
+		certs, err := loadSecurity(cfg)
 		require.NoError(t, err)
 		p := certs.peerTLS(cfg.SecureServerOption, asm.Ring())
 		var got [4]bool
@@ -265,7 +265,7 @@ func TestPeerTLSChoosesLinks(t *testing.T) {
 	cfg, err := config.Parse([]byte(conf))
 	require.NoError(t, err)
 	require.Contains(t, strings.Join(cfg.Warnings, "\n"), "secure_server_option is none: peer links stay plain TCP")
-	certs, err := loadCerts(cfg)
+	certs, err := loadSecurity(cfg)
 	require.NoError(t, err)
 	require.Nil(t, certs.peerTLS(cfg.SecureServerOption, nil), "none: plain links")
 }

@@ -1,0 +1,85 @@
+package acl
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dynonode/dynonode/actors/command"
+	"github.com/stretchr/testify/require"
+)
+
+func args(s string) [][]byte {
+	var out [][]byte
+	for _, f := range strings.Fields(s) {
+		out = append(out, []byte(f))
+	}
+	return out
+}
+
+// TestRulesInOrder: rules apply in order over categories, commands and
+// subcommands; key patterns bound the keys of every command; a user that
+// may run everything is Unrestricted (the coordinator skips its checks).
+func TestRulesInOrder(t *testing.T) {
+	us, err := Parse([]byte("user a on nopass ~cache:* +@read -get +acl|whoami\n\nuser b on nopass ~* +@all -@dangerous\n# comment\n"))
+	require.NoError(t, err)
+	a := us.Find("a")
+	denied := func(u *User, cmd string) string {
+		as := args(cmd)
+		return u.Denied(command.Lookup(as[0]), as)
+	}
+	require.Empty(t, denied(a, "mget cache:1 cache:2"))
+	require.Equal(t, "NOPERM this user has no permissions to run the 'get' command", denied(a, "get cache:1"))
+	require.Equal(t, "NOPERM this user has no permissions to access one of the keys used as arguments", denied(a, "mget cache:1 other"))
+	require.Empty(t, denied(a, "acl whoami"))
+	require.Equal(t, "NOPERM this user has no permissions to run the 'acl|list' command", denied(a, "acl list"))
+	require.Equal(t, "NOPERM this user has no permissions to run the 'set' command", denied(a, "set cache:1 v"))
+	b := us.Find("b")
+	require.Equal(t, "NOPERM this user has no permissions to run the 'keys' command", denied(b, "keys *"))
+	require.False(t, b.Unrestricted())
+	require.True(t, us.Find(DefaultUser).Unrestricted(), "an absent default user is Redis's open one")
+	require.NotNil(t, us.Initial())
+}
+
+// TestParseErrorsKeepPasswords: errors name the line and the rule but
+// never a password.
+func TestParseErrorsKeepPasswords(t *testing.T) {
+	_, err := Parse([]byte("user a on >s3cret <0ther-s3cret ~* +nosuchcommand\nuser b on #abc\nuser a on\nfoo bar\nuser c (~x +get)\n"))
+	require.Error(t, err)
+	for _, want := range []string{"line 1", "unknown command", "password to remove", "line 2", "64 hexadecimal", "line 3", "defined twice", "line 4", "line 5", "selectors"} {
+		require.Contains(t, err.Error(), want)
+	}
+	require.NotContains(t, err.Error(), "s3cret")
+}
+
+// TestAuthenticate: passwords (plain or hashed), users that are off,
+// nopass, and the initial user of a connection.
+func TestAuthenticate(t *testing.T) {
+	us, err := Parse([]byte("user default on >pw ~* +@all\nuser x off >xpw ~* +@all\n" +
+		"user h on #5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8 ~* +@all\n"))
+	require.NoError(t, err)
+	require.Nil(t, us.Initial(), "default has a password: connections must authenticate")
+	require.NotNil(t, us.Authenticate([]byte("default"), []byte("pw")))
+	require.Nil(t, us.Authenticate([]byte("default"), []byte("nope")))
+	require.Nil(t, us.Authenticate([]byte("x"), []byte("xpw")), "off")
+	require.NotNil(t, us.Authenticate([]byte("h"), []byte("password")), "SHA-256 of \"password\"")
+	require.Nil(t, us.Authenticate([]byte("nobody"), []byte("pw")))
+	require.False(t, us.DefaultNoPass())
+	require.Equal(t, []string{"default", "h", "x"}, us.Names())
+	require.True(t, Open().DefaultNoPass())
+	require.Nil(t, FromRequirePass("pw").Initial())
+}
+
+// TestMatch: Redis's glob rules.
+func TestMatch(t *testing.T) {
+	for _, tc := range []struct {
+		p, s string
+		ok   bool
+	}{
+		{"*", "", true}, {"cache:*", "cache:1", true}, {"cache:*", "cach", false}, {"a?c", "abc", true},
+		{"a?c", "ac", false}, {"[abc]x", "bx", true}, {"[^abc]x", "bx", false}, {"[a-c]x", "cx", true},
+		{"[c-a]x", "bx", true}, {`\*`, "*", true}, {`\*`, "a", false}, {"a*b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false}, {"[\\]]", "]", true}, {"**x", "abx", true},
+	} {
+		require.Equal(t, tc.ok, Match([]byte(tc.p), []byte(tc.s)), "%q ~ %q", tc.p, tc.s)
+	}
+}
