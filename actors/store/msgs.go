@@ -211,9 +211,17 @@ func decodeVersion(d *msgpack.Decoder, v *hlc.Version) (err error) {
 	return nil
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
+// EncodeMsgpack implements msgpack.CustomEncoder. An Exec that asks no
+// Ack leaves the field out (four fields, as nodes built before Ack send
+// it), so that those nodes keep decoding what they are sent during a
+// rolling upgrade; only an Exec with Ack, which a coordinator sends with
+// hinted handoff on, carries five.
 func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
-	if err := enc.EncodeArrayLen(execFields); err != nil {
+	fields := execFieldsVer
+	if e.Ack {
+		fields = execFields
+	}
+	if err := enc.EncodeArrayLen(fields); err != nil {
 		return err
 	}
 	if err := enc.EncodeUint(e.ID); err != nil {
@@ -236,7 +244,7 @@ func (e Exec) EncodeMsgpack(enc *msgpack.Encoder) error {
 	if err := enc.EncodeBool(e.Quiet); err != nil {
 		return err
 	}
-	if err := encodeVersion(enc, e.Version); err != nil {
+	if err := encodeVersion(enc, e.Version); err != nil || !e.Ack {
 		return err
 	}
 	return enc.EncodeBool(e.Ack)

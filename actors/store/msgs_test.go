@@ -161,7 +161,60 @@ type resultOld struct {
 	Failure string
 }
 
-type batchPlain struct{ Execs []execPlain }
+type batchPlain struct{ Execs []execMirror }
+
+// execMirror is an Exec's mirror in the form it is sent: execVerOld (four
+// fields) without Ack, execPlain (five) with it. It encodes and decodes
+// the mirror it holds by reflection; decoding picks the mirror by the
+// array's length (five fields with Ack false decode to the four-field
+// mirror, the value they mean).
+type execMirror struct{ v any }
+
+func (e execMirror) EncodeMsgpack(enc *msgpack.Encoder) error { return enc.Encode(e.v) }
+
+func (e *execMirror) DecodeMsgpack(d *msgpack.Decoder) error {
+	if c, err := d.PeekCode(); err == nil && c == 0xc0 { // nil: the zero Exec, as reflection decodes it
+		e.v = execVerOld{}
+		return d.DecodeNil()
+	} else if err == nil && c == 0x94 {
+		var v execVerOld
+		err := d.Decode(&v)
+		e.v = v
+		return err
+	}
+	var v execPlain
+	if err := d.Decode(&v); err != nil {
+		return err
+	}
+	e.v = v
+	if !v.Ack {
+		e.v = execVerOld{ID: v.ID, Args: v.Args, Quiet: v.Quiet, Version: v.Version}
+	}
+	return nil
+}
+
+// zeroMirrors makes the execMirrors msgpack decoded from nil (it sets the
+// value without calling DecodeMsgpack) the zero Exec's mirror.
+func zeroMirrors(m any) any {
+	switch m := m.(type) {
+	case execMirror:
+		if m.v == nil {
+			return execMirror{execVerOld{}}
+		}
+	case batchPlain:
+		for i := range m.Execs {
+			m.Execs[i] = zeroMirrors(m.Execs[i]).(execMirror)
+		}
+	}
+	return m
+}
+
+func execMirrorOf(e Exec) execMirror {
+	if e.Ack {
+		return execMirror{execPlainOf(e)}
+	}
+	return execMirror{execVerOld{ID: e.ID, Args: e.Args, Quiet: e.Quiet, Version: vPlain(e.Version)}}
+}
 
 type resultsPlain struct{ Results []resultPlain }
 
@@ -191,16 +244,16 @@ func TestMirrorsMatch(t *testing.T) {
 func plainOf(m any) any {
 	switch m := m.(type) {
 	case Exec:
-		return execPlainOf(m)
+		return execMirrorOf(m)
 	case Result:
 		return resultPlainOf(m)
 	case Batch:
 		if m.Execs == nil {
 			return batchPlain{}
 		}
-		p := batchPlain{Execs: make([]execPlain, len(m.Execs))}
+		p := batchPlain{Execs: make([]execMirror, len(m.Execs))}
 		for i, e := range m.Execs {
-			p.Execs[i] = execPlainOf(e)
+			p.Execs[i] = execMirrorOf(e)
 		}
 		return p
 	case Results:
@@ -223,7 +276,7 @@ func plainOf(m any) any {
 func newTargets(m any) (plain, real any) {
 	switch m.(type) {
 	case Exec:
-		return new(execPlain), new(Exec)
+		return new(execMirror), new(Exec)
 	case Result:
 		return new(resultPlain), new(Result)
 	case Batch:
@@ -529,6 +582,12 @@ func TestVersionlessFramesDecode(t *testing.T) {
 	b, err := msgpack.Marshal(Exec{ID: 1, Version: hlc.Version{TS: hlc.Timestamp{Wall: 300, Logical: 2}, Node: "n"}, Ack: true})
 	require.NoError(t, err)
 	require.Equal(t, []byte{0x95, 0x01, 0xc0, 0xc2, 0x93, 0xcd, 0x01, 0x2c, 0x02, 0xa1, 'n', 0xc3}, b)
+	// Without Ack, four fields: what nodes built before Ack decode.
+	b, err = msgpack.Marshal(Exec{ID: 1, Version: hlc.Version{TS: hlc.Timestamp{Wall: 300, Logical: 2}, Node: "n"}})
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x94, 0x01, 0xc0, 0xc2, 0x93, 0xcd, 0x01, 0x2c, 0x02, 0xa1, 'n'}, b)
+	var before execVerOld
+	require.NoError(t, msgpack.Unmarshal(b, &before), "a node built before Ack decodes it")
 }
 
 // The transport reuses its read buffer: nothing decoded may point into it.
@@ -774,7 +833,7 @@ func FuzzMsgsDecode(f *testing.F) {
 				t.Fatalf("%T: the codec decodes %x, reflection fails: %v", m, b, perr)
 			}
 			got := reflect.ValueOf(real).Elem().Interface()
-			if want := reflect.ValueOf(plain).Elem().Interface(); !reflect.DeepEqual(plainOf(got), want) {
+			if want := zeroMirrors(reflect.ValueOf(plain).Elem().Interface()); !reflect.DeepEqual(plainOf(got), want) {
 				t.Fatalf("%T: decoded %x to %#v, reflection to %#v", m, b, got, want)
 			}
 			if pr.Len() != rr.Len() {
