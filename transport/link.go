@@ -318,9 +318,21 @@ func (l *link) dial() (net.Conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
 	}
+	// In TLS 1.3 the dialler's handshake ends before the peer has checked
+	// its certificate: wait for the peer's word that it took the link, or
+	// a refused link would look connected and swallow what is written.
+	var ok [1]byte
+	if _, err := io.ReadFull(tc, ok[:]); err != nil || ok[0] != tlsAccepted {
+		c.Close()
+		return nil, fmt.Errorf("peer %s refused the TLS link (is this node's certificate signed by its tls_ca_file?): %v", addr, err)
+	}
 	_ = tc.SetDeadline(time.Time{})
 	return tc, nil
 }
+
+// tlsAccepted is the byte an accepting node sends on a TLS peer link once
+// it has verified the dialler's certificate.
+const tlsAccepted = 1
 
 // secure settles how an inbound connection speaks: with PeerTLS, a
 // connection whose first byte opens a TLS handshake (0x16) must complete
@@ -354,6 +366,10 @@ func (n *Node) secure(conn net.Conn) (net.Conn, bool) {
 	tc := tls.Server(pc, t.Server)
 	if err := tc.Handshake(); err != nil {
 		n.refuse(conn, "TLS handshake failed", err)
+		return nil, false
+	}
+	if _, err := tc.Write([]byte{tlsAccepted}); err != nil {
+		n.refuse(conn, "TLS link lost after the handshake", err)
 		return nil, false
 	}
 	_ = conn.SetDeadline(time.Time{})

@@ -426,8 +426,9 @@ func HashNames() []string { return append([]string(nil), hashNames...) }
 var seedProviders = []string{"simple_provider", "florida_provider", "dns_provider"}
 
 // Secret is a configured password: it prints as "[redacted]" through fmt
-// (every verb) and log/slog, so a Config logged or formatted whole shows
-// none; string(s) is the value.
+// (every verb), log/slog (text and JSON) and encoding/json, so a Config
+// logged, formatted or marshalled whole shows none; string(s) is the
+// value.
 type Secret string
 
 const redacted = "[redacted]"
@@ -445,3 +446,8 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 
 // LogValue implements slog.LogValuer.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText implements encoding.TextMarshaler: encoding/json and
+// slog's JSON handler, which ignore String and LogValue on a field of a
+// struct, see "[redacted]" too.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -424,6 +425,10 @@ func TestAuthKeys(t *testing.T) {
 
 	var buf strings.Builder
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "cfg", cfg, "pass", cfg.RequirePass)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg, "pass", cfg.RequirePass)
+	js, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	buf.Write(js)
 	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v %s %q %x", cfg.RequirePass,
 		cfg.DatastorePassword, cfg.RequirePass, cfg.DatastorePassword), buf.String()} {
 		assert.NotContains(t, s, "pa ss")

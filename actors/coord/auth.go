@@ -110,14 +110,15 @@ func (c *Redis) aclCommand(args [][]byte) []byte {
 var okReply = []byte("+OK\r\n")
 
 // hello checks HELLO [protover [AUTH username password] [SETNAME
-// clientname]] as Redis does, authenticating when asked; it returns the
-// error to answer, or nil to answer the HELLO map. Only RESP2 is spoken:
-// HELLO 3 is refused (-NOPROTO) once its options are checked.
+// clientname]] as Redis 7.0 does, authenticating at each AUTH option as it
+// comes (a later error leaves an earlier AUTH done); it returns the error
+// to answer, or nil to answer the HELLO map. Only RESP2 is spoken: HELLO 3
+// is refused (-NOPROTO) once its options are applied.
 func (c *Redis) hello(args [][]byte) []byte {
 	ver := int64(2)
 	if len(args) >= 2 {
-		v, err := strconv.ParseInt(string(args[1]), 10, 64)
-		if err != nil {
+		v, ok := redisInt(args[1])
+		if !ok {
 			return errReply("ERR Protocol version is not an integer or out of range")
 		}
 		if v < 2 || v > 3 {
@@ -125,22 +126,18 @@ func (c *Redis) hello(args [][]byte) []byte {
 		}
 		ver = v
 	}
-	var user, pass []byte
 	for j := 2; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch opt := string(args[j]); {
 		case strings.EqualFold(opt, "auth") && more >= 2:
-			user, pass = args[j+1], args[j+2]
+			if reply := c.authenticate(args[j+1], args[j+2]); reply[0] == '-' {
+				return reply
+			}
 			j += 2
 		case strings.EqualFold(opt, "setname") && more >= 1:
 			j++ // accepted; CLIENT GETNAME is not served
 		default:
 			return errReply("ERR Syntax error in HELLO option '" + opt + "'")
-		}
-	}
-	if user != nil {
-		if reply := c.authenticate(user, pass); reply[0] == '-' {
-			return reply
 		}
 	}
 	if c.cfg.Users != nil && c.user == nil {
@@ -150,4 +147,16 @@ func (c *Redis) hello(args [][]byte) []byte {
 		return errReply("NOPROTO sorry, this protocol version is not supported")
 	}
 	return nil
+}
+
+// redisInt parses b as Redis's string2ll does: an optional '-', digits,
+// no '+', no leading zero but in "0", within int64.
+func redisInt(b []byte) (int64, bool) {
+	s := string(b)
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || digits[0] < '1' && s != "0" || digits[0] > '9' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
 }

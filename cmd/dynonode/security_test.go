@@ -28,6 +28,11 @@ var authSequences = [][][]string{
 	{{"auth", "default", "s3cret"}, {"GET", "k"}, {"AUTH", "bad"}, {"GET", "k"}, {"AUTH", "nobody", "s3cret"}, {"PING"}},
 	{{"hello", "2", "auth", "default", "s3cret", "setname", "app"}, {"PING"}, {"HELLO"}, {"HELLO", "2"}},
 	{{"AUTH", "s3cret", "extra"}, {"AUTH", "S3CRET"}, {"AUTH", ""}, {"PING"}},
+	{{"HELLO", "2", "AUTH", "default", "bad", "AUTH", "default", "s3cret"}, {"GET", "k"}},
+	{{"HELLO", "2", "AUTH", "default", "s3cret", "AUTH", "default", "bad"}, {"GET", "k"}},
+	{{"HELLO", "2", "AUTH", "default", "s3cret", "FOO"}, {"GET", "k"}},
+	{{"HELLO", "2", "AUTH", "default", "s3cret", "SETNAME"}, {"GET", "k"}},
+	{{"HELLO", "+2"}, {"HELLO", "02"}, {"HELLO", "-1"}, {"HELLO", "0"}, {"HELLO", "99999999999999999999"}, {"HELLO", "-"}},
 }
 
 // openSequences are the same, with no password on either side.
@@ -205,13 +210,13 @@ func TestConnectionLimits(t *testing.T) {
 			over := testproc.DialRESP(t, node.listen)
 			require.Equal(t, "-ERR max number of clients reached\r\n", over.Reply())
 			over.ExpectClosed()
+			require.Equal(t, float64(1), infoCount(t, strings.TrimPrefix(node.admin, "http://"), "client_refused_connections"))
 			require.NoError(t, held[0].Conn.Close())
 			eventuallyTrue(t, 5*time.Second, func() bool {
 				c := testproc.DialRESP(t, node.listen)
 				defer c.Conn.Close()
 				return c.Do("PING") == "+PONG\r\n"
 			}, "room again once a connection closed")
-			require.Equal(t, float64(1), infoCount(t, strings.TrimPrefix(node.admin, "http://"), "client_refused_connections"))
 			for _, c := range held[1:] {
 				require.NoError(t, c.Conn.Close())
 			}

@@ -104,6 +104,17 @@ print(r.get("py").decode(), r.get("k").decode())`, host, port, ca.Cert)
 		return err == nil && st.PeerCertificates[0].SerialNumber.Cmp(before) != 0
 	}, 5*time.Second, 50*time.Millisecond, "the renewed certificate is served after SIGHUP")
 
+	t.Run("handshake bounded", func(t *testing.T) {
+		// A client that connects and never shakes hands is closed after
+		// the handshake bound (client_request_timeout when shorter than
+		// 10 s), its actors never made.
+		quick := startOpNode(t, fmt.Sprintf("  client_tls_cert_file: %s\n  client_tls_key_file: %s\n  client_request_timeout: 500\n",
+			server.Cert, server.Key))
+		silent := testproc.DialRESP(t, quick.listen)
+		silent.ExpectClosed()
+		require.Zero(t, infoCount(t, strings.TrimPrefix(quick.admin, "http://"), "client_connections"))
+	})
+
 	t.Run("client certificates", func(t *testing.T) {
 		client := ca.Issue(t, "client")
 		rogue := testcert.NewCA(t, "rogue").Issue(t, "intruder")

@@ -317,7 +317,41 @@ func (l *Listener) StopReading() {
 // start serves a connection with a read loop of its own.
 func (l *Listener) start(nc net.Conn) {
 	c := &conn{l: l, nc: nc, w: sock.NewWriter(nc)}
+	if tc, ok := nc.(*tls.Conn); ok {
+		go l.shakeHands(c, tc)
+		return
+	}
 	if !l.spawn(c, nc.Close) {
+		return
+	}
+	go c.readLoop()
+}
+
+// tlsHandshakeTimeout bounds a client's TLS handshake (RequestTimeout
+// when shorter).
+const tlsHandshakeTimeout = 10 * time.Second
+
+// shakeHands runs a TLS client's handshake, within tlsHandshakeTimeout and
+// counted against its source, before its actors exist: a connection that
+// never completes it holds one goroutine for that long, and nothing else.
+func (l *Listener) shakeHands(c *conn, tc *tls.Conn) {
+	if !l.takeSource(c) {
+		l.refuseSource(c, tc.Close)
+		return
+	}
+	limit := tlsHandshakeTimeout
+	if t := l.opts.RequestTimeout; t > 0 && t < limit {
+		limit = t
+	}
+	_ = tc.SetDeadline(time.Now().Add(limit))
+	if err := tc.Handshake(); err != nil {
+		c.logger().Debug("client TLS handshake failed; closing", "err", err)
+		_ = tc.Close()
+		l.releaseSource(c)
+		return
+	}
+	_ = tc.SetDeadline(time.Time{})
+	if !l.spawn(c, tc.Close) {
 		return
 	}
 	go c.readLoop()
@@ -413,7 +447,7 @@ func sourceOf(remote string) string {
 // takeSource counts c against its source; false when the source is at
 // MaxPerSource.
 func (l *Listener) takeSource(c *conn) bool {
-	if l.opts.MaxPerSource <= 0 {
+	if l.opts.MaxPerSource <= 0 || c.counted {
 		return true
 	}
 	remote := c.remote
