@@ -238,6 +238,27 @@ func TestPeerTLS(t *testing.T) {
 	require.Contains(t, string(out), "Acceptable client certificate CA names", "%s", out)
 	require.Contains(t, string(out), "CN = cluster", "%s", out)
 	require.Contains(t, string(out), "Verify return code: 0 (ok)", "%s", out)
+
+	// SIGHUP: node1 serves a renewed certificate to new links, and keeps
+	// the links it has (no reconnection, replication goes on).
+	own, err := tls.LoadX509KeyPair(pair.Cert, pair.Key)
+	require.NoError(t, err)
+	serial := func() string {
+		nc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", dyn,
+			&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{own}, ServerName: "127.0.0.231"})
+		require.NoError(t, err)
+		defer nc.Close()
+		return nc.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	before := serial()
+	connected := strings.Count(nodes[0].proc.Output.String(), "peer link connected")
+	require.Equal(t, pair, ca.Issue(t, "node", "127.0.0.231", "127.0.0.232", "127.0.0.233"), "the same files, renewed")
+	require.NoError(t, nodes[0].proc.Signal(syscall.SIGHUP))
+	eventuallyTrue(t, 5*time.Second, func() bool { return serial() != before }, "node1 serves the renewed certificate")
+	require.Equal(t, "+OK\r\n", c1.Do("SET", "k2", "after-reload"))
+	require.Equal(t, bulkReply("after-reload"), testproc.DialRESP(t, nodes[2].listen).Do("GET", "k2"))
+	require.Equal(t, connected, strings.Count(nodes[0].proc.Output.String(), "peer link connected"), "no link was redialled")
+	require.Contains(t, nodes[0].proc.Output.String(), "SIGHUP: TLS certificate reloaded")
 }
 
 // TestPeerTLSChoosesLinks: secure_server_option decides which outbound
