@@ -52,6 +52,8 @@ type User struct {
 	allowed map[string]bool
 	others  bool
 	rules   []string // the command rules, in order (ACL LIST)
+	// unrestricted: every command on every key (settle).
+	unrestricted bool
 }
 
 // Open is the users of a node without passwords: default, on, nopass, every
@@ -77,6 +79,7 @@ func must(errs ...error) {
 }
 
 func single(u *User) *Users {
+	u.settle()
 	return &Users{users: map[string]*User{u.Name: u}, names: []string{u.Name}}
 }
 
@@ -108,6 +111,7 @@ func Parse(data []byte) (*Users, error) {
 				errs = append(errs, fmt.Errorf("aclfile line %d: user %q: %w", i+1, name, err))
 			}
 		}
+		u.settle()
 		us.users[name] = u
 	}
 	if len(errs) > 0 {
@@ -173,9 +177,12 @@ func (u *User) applyValued(r string) error {
 		}
 		return u.password(r[0] == '#', [sha256.Size]byte(raw))
 	case '~':
-		if r == "~*" {
+		switch {
+		case r == "~*":
 			u.allKeys, u.patterns = true, nil
-		} else if !u.allKeys {
+		case u.allKeys:
+			return fmt.Errorf("rule %q: adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns", r)
+		default:
 			u.patterns = append(u.patterns, r[1:])
 		}
 		return nil
@@ -293,16 +300,14 @@ func (us *Users) Authenticate(name, pass []byte) *User {
 func (us *Users) Names() []string { return us.names }
 
 // Unrestricted reports whether u may run every command on every key.
-func (u *User) Unrestricted() bool {
-	if !u.allKeys || !u.others {
-		return false
-	}
+func (u *User) Unrestricted() bool { return u.unrestricted }
+
+// settle computes what the rules add up to, once they are all applied.
+func (u *User) settle() {
+	u.unrestricted = u.allKeys && u.others
 	for _, ok := range u.allowed {
-		if !ok {
-			return false
-		}
+		u.unrestricted = u.unrestricted && ok
 	}
-	return true
 }
 
 // Denied returns the error a command is refused with (Redis's NOPERM
@@ -323,13 +328,48 @@ func (u *User) Denied(spec *command.Spec, args [][]byte) string {
 	if !allowed {
 		return "NOPERM this user has no permissions to run the '" + name + "' command"
 	}
+	if scripts[spec.Name] && !u.unrestricted {
+		// Redis checks a script's redis.call()s against the caller; here a
+		// script runs on the datastore with the node's own rights, which
+		// would let a restricted user past its rules.
+		return "NOPERM dynonode: scripts run with the node's datastore rights, so a user with restricted permissions may not run '" + spec.Name + "'"
+	}
 	if u.allKeys {
 		return ""
+	}
+	if spec.Name == "sort" || spec.Name == "sort_ro" {
+		if reply := sortPatterns(args); reply != "" {
+			return reply
+		}
 	}
 	idx, _ := spec.KeyIndexes(args, nil)
 	for _, i := range idx {
 		if i >= len(args) || !u.keyAllowed(args[i]) {
 			return "NOPERM this user has no permissions to access one of the keys used as arguments"
+		}
+	}
+	return ""
+}
+
+// scripts are the commands that run code the user sends (checked only for
+// users that may not run everything on every key).
+var scripts = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true}
+
+// sortPatterns is Redis's refusal of SORT's GET, and of BY with a pattern,
+// to a user without access to every key (they read keys the command does
+// not name), or "".
+func sortPatterns(args [][]byte) string {
+	for j := 2; j+1 < len(args); j++ {
+		switch a := strings.ToLower(string(args[j])); a {
+		case "by":
+			if strings.Contains(string(args[j+1]), "*") {
+				return "ERR BY option of SORT denied due to insufficient ACL permissions."
+			}
+			j++
+		case "get":
+			return "ERR GET option of SORT denied due to insufficient ACL permissions."
+		case "limit":
+			j += 2
 		}
 	}
 	return ""

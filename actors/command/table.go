@@ -250,13 +250,30 @@ func (s *Spec) storeArg(args [][]byte) int {
 	if s.StoreFrom == 0 {
 		return 0
 	}
+	at := 0
+	if s.Name == "sort" {
+		// Redis's sortGetKeys: LIMIT takes two arguments, BY and GET one;
+		// the last STORE names the destination.
+		for i := s.StoreFrom; i < len(args); i++ {
+			switch a := string(args[i]); {
+			case strings.EqualFold(a, "limit"):
+				i += 2
+			case strings.EqualFold(a, "by"), strings.EqualFold(a, "get"):
+				i++
+			case strings.EqualFold(a, "store") && i+1 < len(args):
+				at = i + 1
+			}
+		}
+		return at
+	}
+	// Redis's georadiusGetKeys: the last STORE or STOREDIST wins.
 	for i := s.StoreFrom; i+1 < len(args); i++ {
-		if strings.EqualFold(string(args[i]), "store") ||
-			(s.Name != "sort" && strings.EqualFold(string(args[i]), "storedist")) {
-			return i + 1
+		if a := string(args[i]); strings.EqualFold(a, "store") || strings.EqualFold(a, "storedist") {
+			at = i + 1
+			i++
 		}
 	}
-	return 0
+	return at
 }
 
 func atoi(b []byte) (int, bool) {

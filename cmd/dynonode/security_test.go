@@ -280,6 +280,11 @@ var aclSequences = [][][]string{
 	{{"HELLO", "2", "AUTH", "bob", "bobpw"}, {"GET", "a"}, {"SET", "a", "b"}, {"HELLO", "2", "AUTH", "carl", "carlpw"}, {"GET", "a"}},
 	{{"AUTH", "defpw"}, {"PING"}, {"SET", "d", "1"}, {"GET", "d"}, {"AUTH", "wrong"}, {"GET", "d"}},
 	{{"ACL", "WHOAMI"}, {"QUIT"}},
+	{{"AUTH", "erin", "erinpw"}, {"RPUSH", "cache:l", "3", "1", "2"}, {"SORT", "cache:l"}, {"SORT", "cache:l", "BY", "nosort"},
+		{"SORT", "cache:l", "BY", "w_*"}, {"SORT", "cache:l", "GET", "#"}, {"SORT", "cache:l", "LIMIT", "0", "1", "GET", "x"},
+		{"SORT", "cache:l", "STORE", "cache:d", "STORE", "secret"}, {"SORT", "cache:l", "STORE", "cache:d"},
+		{"GEOADD", "cache:g", "13.36", "38.11", "p"}, {"GEORADIUS", "cache:g", "13", "38", "200", "km", "STORE", "cache:x", "STOREDIST", "secret"},
+		{"GEORADIUS", "cache:g", "13", "38", "200", "km", "STOREDIST", "cache:y"}},
 }
 
 // TestACLLikeRedis: with the same ACL file, a node and a redis-server 7.0
@@ -287,13 +292,15 @@ var aclSequences = [][][]string{
 // and ACL USERS byte for byte alike (-NOPERM naming the command or
 // subcommand as Redis does; key patterns; a user that is off; the default
 // user's password; HELLO AUTH). ACL LIST is dynonode's own rendering of
-// the rules (TestACLList).
+// the rules (TestACLList). The node fronts a redis-server of its own
+// (without users), so every allowed command is served as Redis serves it.
 func TestACLLikeRedis(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "users.acl")
 	require.NoError(t, os.WriteFile(path, []byte(aclUsers()), 0o600))
 	redis := testproc.Redis(t, "--aclfile", path)
-	node := startOpNode(t, "  aclfile: "+path+"\n")
+	behind := testproc.Redis(t) // the node's datastore: every command served as Redis serves it
+	node := startOpNode(t, "  aclfile: "+path+"\n  data_store: 0\n  servers:\n  - "+behind.Addr+":1\n")
 	for i, seq := range aclSequences {
 		n, r := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, redis.Addr)
 		for _, cmd := range seq {
@@ -310,6 +317,7 @@ func aclUsers() string {
 		"user bob on >bobpw ~* +get +ping\n" +
 		"user carl off >carlpw ~* +@all\n" +
 		"user dora on >dorapw ~* &* +@all -set -acl|list\n" +
+		"user erin on >erinpw ~cache:* &* +@all\n" +
 		"user default on >defpw ~* &* +@all\n"
 }
 

@@ -130,6 +130,15 @@ func (r *readState) got(n int) bool {
 	return true
 }
 
+// restartPartial restarts the clock of a partial request after the node
+// held the connection's reading (MaxInFlight): Options.RequestTimeout
+// bounds the client's time, not the node's.
+func (r *readState) restartPartial() {
+	if r.partial.Load() != 0 {
+		r.partial.Store(time.Now().UnixNano())
+	}
+}
+
 // idle is called when the socket had nothing more to read.
 func (r *readState) idle() {
 	if len(r.buf) == 0 && r.pooled != nil {
@@ -239,11 +248,16 @@ func (c *conn) send(n int, m any) {
 
 // throttle pauses reading while too many requests are unanswered.
 func (c *conn) throttle() {
+	waited := false
 	for c.inFlight.Load() >= int64(c.l.opts.MaxInFlight) && !c.done.Load() && !c.closing.Load() && !c.l.stopRead.Load() {
+		waited = true
 		select {
 		case <-c.wake:
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+	if waited {
+		c.rs.restartPartial() // the wait was the node's, not the client's
 	}
 }
 

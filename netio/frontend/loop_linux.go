@@ -49,6 +49,7 @@ type eventLoop struct {
 	full   []*conn         // connections whose socket did not take all their replies
 	more   bool            // a socket may hold more than this turn read: turn again before waiting
 	handed bool            // this turn handed requests on (the admission gate's business)
+	swept  time.Time       // the last sweepStalled
 	polled chan struct{}   // the watcher saw the set ready
 	kick   chan struct{}   // replies or commands were queued while the loop waited
 	done   chan struct{}
@@ -224,6 +225,9 @@ func (lp *eventLoop) turn() bool {
 		lp.pass()
 		if len(lp.full) > 0 {
 			lp.expire() // a busy loop may not wait for a long time
+		}
+		if now := time.Now(); now.Sub(lp.swept) >= time.Second {
+			lp.sweepStalled(now) // nor see its ticker
 		}
 		if lp.handed && lp.l.opts.Gate.Held() {
 			lp.atGate()
@@ -723,12 +727,13 @@ func writeFD(fd int, b []byte) { _, _ = sock.WriteFD(fd, b) }
 // sweepStalled closes the loop's connections holding a request older
 // than Options.RequestTimeout (a slow or stalled client).
 func (lp *eventLoop) sweepStalled(now time.Time) {
+	lp.swept = now
 	if lp.l.opts.RequestTimeout <= 0 {
 		return
 	}
 	var stale []*conn
 	for _, c := range lp.conns {
-		if !c.closed && lp.l.stalled(c, now) {
+		if !c.closed && !c.paused && lp.l.stalled(c, now) {
 			stale = append(stale, c)
 		}
 	}

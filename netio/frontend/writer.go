@@ -231,6 +231,7 @@ func (c *conn) written(answered int, closeConn bool) {
 	}
 	if c.lp != nil && c.paused && now < int64(c.l.opts.MaxInFlight) {
 		c.paused = false
+		c.rs.restartPartial() // the wait was the node's, not the client's
 		c.lp.update(c)
 	}
 	notify(c.wake)
