@@ -385,11 +385,15 @@ func (n *Node) refuse(conn net.Conn, why string, err error) {
 	conn.Close()
 }
 
-// sourceIP is the IP a connection counts against (Options.MaxPerSource).
+// sourceIP is the source a connection counts against
+// (Options.MaxPerSource): its IPv4 address, or its IPv6 /64.
 func sourceIP(a net.Addr) string {
 	host, _, err := net.SplitHostPort(a.String())
 	if err != nil {
 		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64" // one host holds a whole /64
 	}
 	return host
 }

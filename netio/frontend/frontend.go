@@ -119,8 +119,9 @@ type Listener struct {
 	// Refused counts connections closed at accept (MaxPerSource); Stalled
 	// those closed for a request that did not arrive in RequestTimeout.
 	Refused, Stalled atomic.Int64
-	sources          map[string]int // open connections per source (under mu)
-	stopSweep        chan struct{}  // ends sweepStalled (read loops only), closed by Close
+	sources          map[string]int         // open connections per source (under mu)
+	shaking          map[*tls.Conn]struct{} // TLS handshakes running (under mu; Close closes them)
+	stopSweep        chan struct{}          // ends sweepStalled (read loops only), closed by Close
 	sweepOnce        sync.Once
 	// PeakInFlight is the most requests any one connection has had
 	// unanswered: MaxInFlight plus at most one read's worth of requests.
@@ -148,7 +149,7 @@ func Listen(opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: listen on %s %s: %w", opts.Network, opts.Addr, err)
 	}
-	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, sources: map[string]int{}}
+	l := &Listener{opts: opts, ln: ln, log: opts.Log, conns: map[*conn]struct{}{}, sources: map[string]int{}, shaking: map[*tls.Conn]struct{}{}}
 	if opts.TLS != nil {
 		l.ln = tls.NewListener(ln, opts.TLS)
 	}
@@ -278,6 +279,9 @@ func (l *Listener) Close() {
 	for c := range l.conns {
 		c.closeSocket() // asynchronous: a read loop may hold the socket's read lock
 	}
+	for tc := range l.shaking {
+		_ = tc.NetConn().Close() // ends the handshake at once
+	}
 	l.mu.Unlock()
 	l.ln.Close()
 	if l.accepting != nil {
@@ -318,6 +322,7 @@ func (l *Listener) StopReading() {
 func (l *Listener) start(nc net.Conn) {
 	c := &conn{l: l, nc: nc, w: sock.NewWriter(nc)}
 	if tc, ok := nc.(*tls.Conn); ok {
+		l.wg.Add(1) // Serve's own count is held: Close cannot be waiting at zero
 		go l.shakeHands(c, tc)
 		return
 	}
@@ -335,6 +340,20 @@ const tlsHandshakeTimeout = 10 * time.Second
 // counted against its source, before its actors exist: a connection that
 // never completes it holds one goroutine for that long, and nothing else.
 func (l *Listener) shakeHands(c *conn, tc *tls.Conn) {
+	defer l.wg.Done()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		_ = tc.Close()
+		return
+	}
+	l.shaking[tc] = struct{}{} // Close closes it
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.shaking, tc)
+		l.mu.Unlock()
+	}()
 	if !l.takeSource(c) {
 		l.refuseSource(c, tc.Close)
 		return
@@ -435,13 +454,24 @@ func (l *Listener) forget(c *conn) {
 }
 
 // sourceOf is the source address a connection counts against: its
-// remote IP ("" for a unix socket).
+// remote IPv4 address, the /64 network of an IPv6 one (one host holds a
+// whole /64), "" for a unix socket.
 func sourceOf(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		return ""
 	}
-	return host
+	return SourceIP(host)
+}
+
+// SourceIP is the source an IP address counts as: itself for IPv4, its
+// /64 network for IPv6.
+func SourceIP(host string) string {
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // takeSource counts c against its source; false when the source is at
