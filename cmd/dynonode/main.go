@@ -99,7 +99,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	go log.limiter.run(ctx)
 	sigCtx, stopSignals := context.WithCancel(context.Background())
 	defer stopSignals()
-	go handleSignals(sigCtx, log, certs)
+	// Registered before the node starts, not in the goroutine: a signal
+	// that came before the goroutine ran would take its default action
+	// (SIGTTIN and SIGTTOU stop the process).
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	defer signal.Stop(sigs)
+	go handleSignals(sigCtx, log, certs, sigs)
 	runtime.GOMAXPROCS(procs(opts.Procs, os.Getenv("GOMAXPROCS") != "", runtime.GOMAXPROCS(0)))
 	floor := heapFloorBytes(opts.HeapFloorMiB, os.Getenv("GOGC") != "")
 	defer startHeapFloor(floor, log.Logger)()
@@ -126,10 +132,7 @@ func loadConfig(opts Options) (*config.Config, error) {
 // handleSignals serves Dynomite's run-time signals until ctx ends: SIGHUP
 // reopens the -o file and reloads the TLS certificates, SIGTTIN raises and
 // SIGTTOU lowers the verbosity.
-func handleSignals(ctx context.Context, log *logs, certs *security) {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
-	defer signal.Stop(sigs)
+func handleSignals(ctx context.Context, log *logs, certs *security, sigs <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
