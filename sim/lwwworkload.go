@@ -204,7 +204,7 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 		run.Convergence = conv
 		run.Result = mergeResults(run.Result, conv)
 	}
-	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
+	run.Digest, run.Events, run.Virtual, run.Marks = w.Digest(), w.Stats().Events, w.Now(), w.Marks()
 	return run
 }
 

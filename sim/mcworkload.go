@@ -326,7 +326,7 @@ func RunMemcachedSwarm(spec SwarmSpec) MemcachedRun {
 		Options:    check.Options{DatastoreLoss: run.Wiped, Settled: len(run.Faults) == 0},
 		Reordering: run.Reordering,
 	})
-	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
+	run.Digest, run.Events, run.Virtual, run.Marks = w.Digest(), w.Stats().Events, w.Now(), w.Marks()
 	return run
 }
 

@@ -127,6 +127,12 @@ type simContext struct{ c *cell }
 
 var _ actors.Context = simContext{}
 
+// Mark implements actors.Marker: the run counts it (World.Marks).
+func (x simContext) Mark(name string) {
+	x.c.n.w.marks[name]++
+	noteMark(name)
+}
+
 func (x simContext) Self() actors.Addr   { return x.c.addr }
 func (x simContext) Sender() actors.Addr { return x.c.sender }
 func (x simContext) Rand() *rand.Rand    { return x.c.rng }

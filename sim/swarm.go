@@ -342,7 +342,8 @@ type SwarmRun struct {
 	Events  uint64
 	Virtual time.Duration
 	Err     error
-	Wiped   bool // a fault lost a datastore
+	Wiped   bool              // a fault lost a datastore
+	Marks   map[string]uint64 // coverage marks reached (actors.Mark)
 }
 
 // OKRate is the share of operations at level, completed during the fault
@@ -430,7 +431,7 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	if len(regs) > 0 && run.Err == nil {
 		run.Result = mergeResults(run.Result, conv)
 	}
-	run.Digest, run.Events, run.Virtual = w.Digest(), w.Stats().Events, w.Now()
+	run.Digest, run.Events, run.Virtual, run.Marks = w.Digest(), w.Stats().Events, w.Now(), w.Marks()
 	return run
 }
 

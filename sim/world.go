@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime/debug"
 	"sort"
@@ -31,6 +32,7 @@ type Config struct {
 // World is one simulated cluster. It is not safe for concurrent use: the
 // whole run happens on the caller's goroutine.
 type World struct {
+	marks   map[string]uint64 // coverage marks reached (actors.Mark)
 	seed    int64
 	start   time.Time
 	now     time.Duration
@@ -76,6 +78,7 @@ func New(cfg Config) *World {
 		codec: msg.NewCodec(),
 		trace: newTracer(),
 		log:   h,
+		marks: map[string]uint64{},
 	}
 	w.net = newNetwork(cfg.Net, actors.Stream(cfg.Seed, "network"))
 	return w
@@ -89,6 +92,10 @@ func (w *World) Now() time.Duration { return w.now }
 
 // Stats returns the run's counters so far.
 func (w *World) Stats() Stats { return w.stats }
+
+// Marks returns how many times each coverage mark (actors.Mark) was
+// reached in the run so far.
+func (w *World) Marks() map[string]uint64 { return maps.Clone(w.marks) }
 
 // Err is the first failure of the run (an actor panic, an unencodable remote
 // message), or nil.

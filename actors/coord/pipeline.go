@@ -480,6 +480,9 @@ func (p *pipeline) settle(ctx actors.Context, cfg *Config, s *slot, part uint64,
 	}
 	pt.reply, pt.failure, pt.done = reply, f, true
 	s.pending--
+	if f.kind == ErrQuorum && pt.tally.answeredOK() > 0 {
+		actors.Mark(ctx, markQuorumLost) // some replicas answered, too few
+	}
 	if pt.tally.versioned && pt.tally.level == config.DCQuorum && !f.failed() {
 		p.backgroundRepair(ctx, cfg, pt)
 		p.watchLate(ctx, cfg, part, pt)
@@ -690,3 +693,6 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 		p.slots = nil
 	}
 }
+
+// Coverage mark (actors.Mark; sim's TestMain requires a test run to reach it).
+const markQuorumLost = "coord/quorum-lost-mid-request"

@@ -306,6 +306,17 @@ func (t *tally) agreeing(g group, i int) int {
 	return n
 }
 
+// answeredOK is how many replicas answered (not failed).
+func (t *tally) answeredOK() int {
+	n := 0
+	for i := range t.votes {
+		if !t.votes[i].failure.failed() {
+			n++
+		}
+	}
+	return n
+}
+
 // same compares two votes' replies: byte for byte first (the common case),
 // then, for replies whose order is unspecified, in canonical form, computed
 // once per vote and only when needed.

@@ -113,6 +113,8 @@ type entry struct {
 	size    int
 	sentAt  time.Time // zero: not awaiting an answer
 	done    bool
+	// reloaded: read back from the log by a restarted manager.
+	reloaded bool
 }
 
 type tick struct{}
@@ -206,7 +208,7 @@ func (m *Manager) load(ctx actors.Context, l Loaded) {
 				t.delivered = max(t.delivered, r.Seq)
 				continue
 			}
-			e := &entry{seq: r.Seq, created: r.Created, version: r.Version, args: r.Args, size: RecordSize(r.Args, r.Version.Node)}
+			e := &entry{seq: r.Seq, created: r.Created, version: r.Version, args: r.Args, size: RecordSize(r.Args, r.Version.Node), reloaded: true}
 			t.queue = append(t.queue, e)
 		}
 		t.queue = slices.DeleteFunc(t.queue, func(e *entry) bool { return e.seq <= t.delivered })
@@ -410,6 +412,9 @@ func (m *Manager) answered(ctx actors.Context, r store.Result) {
 	t.inFlight--
 	e.done = true
 	m.stat.Replayed++
+	if e.reloaded {
+		actors.Mark(ctx, markReplayedAfterRestart)
+	}
 	n := 0
 	for n < len(t.queue) && t.queue[n].done {
 		n++
@@ -495,3 +500,6 @@ func (s Status) String() string {
 	return fmt.Sprintf("stored=%d replayed=%d dropped=%d write_errors=%d targets=%v",
 		s.Stored, s.Replayed, s.Dropped, s.WriteErrors, s.Targets)
 }
+
+// Coverage mark (actors.Mark; sim's TestMain requires a test run to reach it).
+const markReplayedAfterRestart = "hints/replayed-after-restart"

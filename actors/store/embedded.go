@@ -83,6 +83,9 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 	case Exec:
 		var ver hlc.Version
 		s.buf, ver = s.engine.ExecVersion(ctx.Now(), m.Args, m.Version, s.buf[:0])
+		if ev := s.engine.TakeEvent(); ev != "" {
+			actors.Mark(ctx, ev)
+		}
 		switch {
 		case m.Acked(s.buf):
 			ctx.Send(ctx.Sender(), Acks{IDs: []uint64{m.ID}})
@@ -101,6 +104,9 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 			}
 			var ver hlc.Version
 			s.buf, ver = s.engine.ExecVersion(now, e.Args, e.Version, s.buf[:0])
+			if ev := s.engine.TakeEvent(); ev != "" {
+				actors.Mark(ctx, ev)
+			}
 			switch {
 			case e.Acked(s.buf):
 				acks = append(acks, e.ID)

@@ -294,6 +294,12 @@ func (e *Engine) execVersioned(c *command, args [][]byte, ver hlc.Version, dst [
 	// same key made concurrently each modify the value in place.)
 	if !old.Less(ver) && (c.lww != lwwRMW || live == nil && !old.IsZero()) {
 		// Stale: answer as if applied to the key as it is, change nothing.
+		switch {
+		case live == nil:
+			e.event = markTombstoneBlocks // a late write after a delete
+		case c.name == "dyno.restore":
+			e.event = markRepairOlder // a repair that raced a newer write
+		}
 		e.stale = true
 		dst = c.run(e, args, dst)
 		e.stale = false
@@ -396,3 +402,19 @@ func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byt
 	}
 	return dst
 }
+
+// TakeEvent returns the coverage mark (actors.Mark) the last command
+// reached, if any, and forgets it: the store actor, which has the
+// Context, marks it.
+func (e *Engine) TakeEvent() string {
+	ev := e.event
+	e.event = ""
+	return ev
+}
+
+// Coverage marks (actors.Mark, through TakeEvent; sim's TestMain requires
+// a test run to reach them).
+const (
+	markTombstoneBlocks = "store/tombstone-blocks-write"
+	markRepairOlder     = "store/repair-older-than-held"
+)
