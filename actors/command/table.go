@@ -152,7 +152,8 @@ func init() {
 	add(LocalStore, r, 1, 0, 0, 0, "dbsize")
 	add(Admin, w, -1, 0, 0, 0, "flushall", "flushdb")
 	add(Node, r, -1, 0, 0, 0, "ping", "quit", "command", "info", "hello")
-	add(Node, r, -2, 0, 0, 0, "auth", "acl")
+	add(Node, r, -2, 0, 0, 0, "auth", "acl", "client")
+	add(Node, r, 1, 0, 0, 0, "time", "reset")
 	add(Node, r, 2, 0, 0, 0, "echo", "select")
 
 	unsupported("transactions cannot span the nodes of a cluster", "multi", "exec", "discard", "watch", "unwatch")
@@ -162,9 +163,9 @@ func init() {
 		"bzpopmin", "bzpopmax", "blmpop", "bzmpop", "wait", "waitaof")
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
-		"swapdb", "client", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
-		"latency", "memory", "slowlog", "object", "script", "function", "fcall", "fcall_ro", "reset")
-	unsupported("a cluster has no single answer for it", "randomkey", "time", "role", "lolwut", "bitop", "bitfield",
+		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
+		"latency", "memory", "slowlog", "object", "script", "function", "fcall", "fcall_ro")
+	unsupported("a cluster has no single answer for it", "randomkey", "role", "lolwut", "bitop", "bitfield",
 		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
 

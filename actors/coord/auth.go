@@ -126,6 +126,7 @@ func (c *Redis) hello(args [][]byte) []byte {
 		}
 		ver = v
 	}
+	var name []byte
 	for j := 2; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch opt := string(args[j]); {
@@ -135,13 +136,20 @@ func (c *Redis) hello(args [][]byte) []byte {
 			}
 			j += 2
 		case strings.EqualFold(opt, "setname") && more >= 1:
-			j++ // accepted; CLIENT GETNAME is not served
+			name = args[j+1]
+			j++
 		default:
 			return errReply("ERR Syntax error in HELLO option '" + opt + "'")
 		}
 	}
 	if c.cfg.Users != nil && c.user == nil {
 		return errReply(helloNoAuthErr)
+	}
+	if name != nil {
+		if !validName(name) {
+			return errReply(badClientName)
+		}
+		c.name = string(name)
 	}
 	if ver == 3 {
 		return errReply("NOPROTO sorry, this protocol version is not supported")

@@ -84,6 +84,8 @@ type Redis struct {
 	lastName [16]byte
 	lastLen  int
 	lastSpec *command.Spec
+	// name is the connection's name (CLIENT SETNAME, HELLO SETNAME).
+	name string
 	// user is who the connection is (Config.Users): nil until it
 	// authenticates; restricted says the user may not run everything.
 	user       *acl.User
@@ -217,7 +219,7 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 	}
 	switch spec.Class {
 	case command.Node:
-		reply, closeConn := c.nodeCommand(spec, args)
+		reply, closeConn := c.nodeCommand(ctx, spec, args)
 		c.p.answer(reply, closeConn)
 	case command.Unsupported:
 		c.p.refuse(errReply("ERR dynonode: '"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Why), false, ErrUnsupported)
@@ -431,7 +433,7 @@ func (c *Redis) multiKey(ctx actors.Context, spec *command.Spec, args [][]byte) 
 }
 
 // nodeCommand answers the commands the node handles itself.
-func (c *Redis) nodeCommand(spec *command.Spec, args [][]byte) (reply []byte, closeConn bool) {
+func (c *Redis) nodeCommand(ctx actors.Context, spec *command.Spec, args [][]byte) (reply []byte, closeConn bool) {
 	switch spec.Name {
 	case "ping":
 		if len(args) == 2 {
@@ -457,6 +459,19 @@ func (c *Redis) nodeCommand(spec *command.Spec, args [][]byte) (reply []byte, cl
 		return resp.AppendArrayHeader(nil, 0), false
 	case "auth":
 		return c.auth(args), false
+	case "client":
+		return c.client(ctx, args), false
+	case "time":
+		now := ctx.Now()
+		out := resp.AppendArrayHeader(nil, 2)
+		out = resp.AppendBulkString(out, strconv.FormatInt(now.Unix(), 10))
+		return resp.AppendBulkString(out, strconv.Itoa(now.Nanosecond()/1000)), false
+	case "reset":
+		c.name = ""
+		if c.cfg.Users != nil {
+			c.setUser(c.cfg.Users.Initial())
+		}
+		return []byte("+RESET\r\n"), false
 	case "acl":
 		return c.aclCommand(args), false
 	case "hello":
@@ -472,7 +487,10 @@ func (c *Redis) nodeCommand(spec *command.Spec, args [][]byte) (reply []byte, cl
 		return resp.AppendInt(out, 2), false
 	default: // info
 		local := c.cfg.Ring.Local()
-		info := "# Server\r\nserver:dynonode\r\ndynonode_version:" + c.cfg.Version +
+		// redis_version is the Redis whose commands and replies dynonode
+		// serves (client libraries check it, e.g. Sidekiq wants 6.2+).
+		info := "# Server\r\nserver:dynonode\r\nredis_version:" + RedisVersion + "\r\nredis_mode:standalone\r\ndynonode_version:" + c.cfg.Version +
+			"\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n" +
 			"\r\n# Cluster\r\ndatacenter:" + local.DC + "\r\nrack:" + local.Rack +
 			"\r\nnode:" + local.ID + "\r\nracks:" + strconv.Itoa(c.cfg.Ring.NumRacks()) + "\r\n"
 		return resp.AppendBulkString(nil, info), false

@@ -172,3 +172,39 @@ func pythonWithRedis(t *testing.T) string {
 	t.Fatal("no python3 with the redis module: run `make test`, which installs python3-redis")
 	return ""
 }
+
+// TestClientCommandsLikeRedis: the commands client libraries send about
+// their own connection (CLIENT SETNAME/GETNAME/ID/INFO/NO-EVICT, HELLO
+// SETNAME, RESET, TIME) answer as redis-server 7.0.15 answers them, byte
+// for byte where the reply is the same on any server (ids, clocks and the
+// INFO line are compared by form); CLIENT SETINFO and NO-TOUCH answer as
+// Redis 7.2 (newer libraries send them on connect); CLIENT LIST and KILL
+// are refused with the reason; INFO names the Redis version served.
+func TestClientCommandsLikeRedis(t *testing.T) {
+	redis := testproc.Redis(t)
+	node := startOpNode(t, "")
+	n, r := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, redis.Addr)
+	for _, cmd := range [][]string{
+		{"CLIENT", "GETNAME"}, {"CLIENT", "SETNAME", "app1"}, {"CLIENT", "GETNAME"}, {"CLIENT", "SETNAME", "a b"},
+		{"CLIENT", "SETNAME", "ü"}, {"CLIENT", "SETNAME", ""}, {"CLIENT", "GETNAME"}, {"CLIENT", "NO-EVICT", "on"},
+		{"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "FOO"}, {"CLIENT"}, {"CLIENT", "SETNAME"}, {"CLIENT", "GETNAME", "x"},
+		{"HELLO", "2", "SETNAME", "bad name"}, {"HELLO", "2", "SETNAME", "x"}, {"CLIENT", "GETNAME"}, {"RESET"},
+		{"CLIENT", "GETNAME"}, {"TIME", "x"}, {"RESET", "x"}, {"PING"},
+	} {
+		sameReply(t, cmd, n.Do(cmd...), r.Do(cmd...))
+	}
+	require.Regexp(t, `^:[0-9]+\r\n$`, n.Do("CLIENT", "ID"))
+	require.Regexp(t, `^\$[0-9]+\r\nid=[0-9]+ name= .*user=default.*\n\r\n$`, n.Do("CLIENT", "INFO"))
+	nt, rt := n.Do("TIME"), r.Do("TIME")
+	require.Regexp(t, `^\*2\r\n\$10\r\n[0-9]{10}\r\n\$[1-6]\r\n[0-9]{1,6}\r\n$`, nt)
+	require.Equal(t, rt[:14], nt[:14], "the same second, or near: %q %q", nt, rt)
+	require.Equal(t, "+OK\r\n", n.Do("CLIENT", "SETINFO", "LIB-NAME", "go-redis"))
+	require.Equal(t, "+OK\r\n", n.Do("CLIENT", "SETINFO", "lib-ver", "9.7.0"))
+	require.Equal(t, "-ERR Unrecognized option 'foo'\r\n", n.Do("CLIENT", "SETINFO", "foo", "x"))
+	require.Equal(t, "+OK\r\n", n.Do("CLIENT", "NO-TOUCH", "on"))
+	require.Equal(t, "-ERR dynonode: 'CLIENT LIST' is not supported: it concerns connections other than this one\r\n", n.Do("CLIENT", "LIST"))
+	info := n.Do("INFO")
+	require.Contains(t, info, "redis_version:7.0.15\r\n")
+	require.Contains(t, info, "role:master\r\n")
+	require.Contains(t, r.Do("INFO", "server"), "redis_version:7.0.15\r\n", "the version served is the one tests compare with")
+}
