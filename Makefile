@@ -80,11 +80,12 @@ fuzz:
 # with their replay command.
 sim:
 	@$(GO) test ./sim -run 'TestSwarm$$' -count=1 -v -timeout 0 -parallel $$(nproc) \
-		-seed=$${SEED_BASE:-$$(shuf -i 1-1000000000 -n 1)} -sim.seeds=$(SEEDS) > sim-campaign.log 2>&1; \
+		-seed=$${SEED_BASE:-$$(shuf -i 1-1000000000 -n 1)} -sim.seeds=$(SEEDS) -sim.summary=$(CURDIR)/sim-campaign.md > sim-campaign.log 2>&1; \
 	status=$$?; \
 	echo "seeds passed: $$(grep -c -- '--- PASS: TestSwarm/seed=' sim-campaign.log)"; \
 	echo "seeds failed: $$(grep -c -- '--- FAIL: TestSwarm/seed=' sim-campaign.log)"; \
 	grep -E -- '--- FAIL: TestSwarm/seed=|replay: ' sim-campaign.log || true; \
+	echo "summary (failures by checker with replay commands, virtual time, faults by kind, coverage marks): sim-campaign.md"; \
 	echo "full log: sim-campaign.log"; exit $$status
 
 # Jepsen-style run against a docker-compose cluster (see jepsen/README.md):

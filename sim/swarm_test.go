@@ -51,8 +51,11 @@ func failed(run SwarmRun) bool { return run.Err != nil || !run.Result.Valid }
 
 // checkSeed runs one swarm seed and fails with the seed, the schedule, a
 // shrunk schedule and the replay command.
-func checkSeed(t *testing.T, seed int64) SwarmRun {
+func checkSeed(t *testing.T, seed int64, record ...func(SwarmRun)) SwarmRun {
 	run := RunSwarm(swarmSpec(seed))
+	for _, r := range record {
+		r(run)
+	}
 	if failed(run) {
 		small := Shrink(swarmSpec(seed), run.Faults, failed)
 		var b strings.Builder
@@ -75,10 +78,18 @@ func TestSwarm(t *testing.T) {
 	for i := range int64(*seedsFlag) {
 		seeds = append(seeds, base+i)
 	}
+	camp := newCampaign()
+	if *summaryFlag != "" {
+		t.Cleanup(func() { // after every seed's subtest
+			if err := camp.write(*summaryFlag); err != nil {
+				t.Errorf("campaign summary: %v", err)
+			}
+		})
+	}
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
-			run := checkSeed(t, seed)
+			run := checkSeed(t, seed, camp.add)
 			t.Logf("seed=%d data_store=%s digest=%s events=%d virtual=%s ops=%v faults=%d", seed, run.Spec.DataStore(), run.Digest, run.Events, run.Virtual, run.Result.Stats, len(run.Faults))
 		})
 	}
