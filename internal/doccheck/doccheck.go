@@ -16,7 +16,8 @@
 // exist: from the repository root, from the citing file's directory, or
 // (a bare file name) anywhere in the repository; one that starts with ..
 // must exist relative to the citing file, inside the repository (a file
-// beside the checkout is one readers do not have). Generated places (bin/, results/, jepsen/store/) and paths
+// beside the checkout is one readers do not have). Generated places (bin/, results/, jepsen/store/, the
+// sim-campaign files make sim writes) and paths
 // with placeholders (<run>) are not checked. A test name (Test...,
 // Benchmark..., Fuzz..., Example..., or a prefix ending in *) must be
 // declared by a test file of the repository. The defaults table of
@@ -60,7 +61,7 @@ var skipDirs = map[string]bool{".git": true, "bin": true, "results": true, "node
 
 // generated lists path prefixes that builds and runs create: cited, never
 // committed.
-var generated = []string{"bin/", "results/", "jepsen/store/", "sim-campaign.log"}
+var generated = []string{"bin/", "results/", "jepsen/store/", "sim-campaign.log", "sim-campaign.md"}
 
 // values are quoted as values, not as files of this repository: Dynomite's
 // configuration file name and the defaults of -c, pem_key_file,
