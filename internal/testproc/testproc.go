@@ -184,6 +184,21 @@ func WaitTCP(addr string, timeout time.Duration, exited <-chan struct{}) error {
 	}
 }
 
+// WaitUnix waits until a unix socket at path accepts a connection.
+func WaitUnix(path string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testproc: nothing accepts on %s after %s: %w", path, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Pid is the process id of the current incarnation.
 func (p *Proc) Pid() int {
 	p.mu.Lock()

@@ -128,6 +128,9 @@ func TestRedisUnixSocket(t *testing.T) {
 	testproc.Start(t, "redis-server unix", testproc.Binary(t, "redis-server"),
 		[]string{"--bind", host, "--port", port, "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir},
 		tcp)
+	// The TCP port accepting does not mean the socket file exists yet
+	// (redis-server makes it after; CI saw the race under -race).
+	require.NoError(t, testproc.WaitUnix(sock, testproc.ReadyTimeout))
 	h := newHarness(t, Options{Addr: sock, Protocol: Redis})
 	require.Equal(t, "+PONG\r\n", h.reply("PING"))
 }
