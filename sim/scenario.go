@@ -114,7 +114,9 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 		return spec, err
 	}
 	if spec.ConvergeWithin != 0 && s.Workload.Kind != "registers" {
-		return spec, fmt.Errorf("expect.converge_within: needs workload.kind: registers (sets modified in place are not judged for convergence)")
+		// Sets modified in place are not judged for convergence: register
+		// clients run beside them, as in the swarm, and are.
+		spec.Registers = 4
 	}
 	for _, l := range s.Workload.Levels {
 		c, err := config.ParseConsistency(l)
@@ -151,6 +153,57 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 		return spec, fmt.Errorf("topology: %w", err)
 	}
 	return spec, nil
+}
+
+// Claims lists, for a run of the scenario, each expectation it states
+// beside what the run measured: the fault-phase success rate per level
+// (claim: at least), convergence after the heal (claim: within), and the
+// checkers' verdict.
+func (s *Scenario) Claims(run SwarmRun) []string {
+	var out []string
+	for _, l := range []string{"DC_ONE", "DC_QUORUM", "DC_SAFE_QUORUM", "DC_EACH_SAFE_QUORUM"} {
+		got, n := run.OKRate(l)
+		want, claimed := 0.0, false
+		for k, v := range s.Expect.OKRate {
+			if strings.EqualFold(k, l) {
+				want, claimed = v, true
+			}
+		}
+		switch {
+		case claimed:
+			out = append(out, fmt.Sprintf("  %s ok rate: %.3f of %d fault-phase operations (claim: at least %.2f)", l, got, n, want))
+		case n > 0:
+			out = append(out, fmt.Sprintf("  %s ok rate: %.3f of %d fault-phase operations (no claim)", l, got, n))
+		}
+	}
+	if s.Expect.ConvergeWithin != "" {
+		verdict := "converged"
+		for _, v := range run.Result.Violations {
+			if v.Checker == "converged" || v.Checker == "survived" || v.Checker == "readable" {
+				verdict = "did NOT converge (" + v.Checker + ")"
+				break
+			}
+		}
+		out = append(out, fmt.Sprintf("  replicas after the heal, no reads: %s (claim: within %s); %v", verdict, s.Expect.ConvergeWithin, convergenceStats(run.Result.Stats)))
+	}
+	out = append(out, "  checkers: "+run.Result.String())
+	return out
+}
+
+// convergenceStats picks the convergence checker's counts out of stats.
+func convergenceStats(stats map[string]int) string {
+	var keys []string
+	for k := range stats {
+		if strings.HasPrefix(k, "converge") || strings.HasPrefix(k, "keys") || k == "replicas" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, stats[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 // Run replays the scenario and reports every expectation that failed.
