@@ -1,11 +1,15 @@
 package coord
 
 import (
+	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 // Three racks in dc1 (replicas 0-2, 0 local) and two in dc2 (3-4).
@@ -109,4 +113,97 @@ func TestUnorderedRepliesCompareAsMultisets(t *testing.T) {
 	require.True(t, done, "same members in another order agree")
 	require.False(t, failure.failed())
 	require.Equal(t, string(a), string(reply), "the client gets a replica's own reply")
+}
+
+// canonicalByParse is the canonical form as it was made before (parse
+// every element, sort by content, encode again): the reference the framed
+// form must agree with on what compares equal.
+func canonicalByParse(pairs bool, reply []byte) []byte {
+	v, n, err := resp.ParseReply(reply)
+	if err != nil || n != len(reply) || v.Type != resp.Array || len(v.Elems) < 2 {
+		return reply
+	}
+	step := 1
+	if pairs {
+		step = 2
+		if len(v.Elems)%2 != 0 {
+			return reply
+		}
+	}
+	items := make([][]resp.Value, 0, len(v.Elems)/step)
+	for i := 0; i < len(v.Elems); i += step {
+		items = append(items, v.Elems[i:i+step])
+	}
+	slices.SortFunc(items, func(a, b []resp.Value) int {
+		for k := range a {
+			if c := bytes.Compare(a[k].Str, b[k].Str); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	out := resp.AppendArrayHeader(nil, len(v.Elems))
+	for _, it := range items {
+		for _, e := range it {
+			out = resp.AppendValue(out, e)
+		}
+	}
+	return out
+}
+
+// TestCanonicalAgreesWithParsing: two replies compare equal in the framed
+// canonical form exactly when they did in the parsed one, for sets and
+// field/value pairs of random bulk strings (some repeated, some empty),
+// in any order.
+func TestCanonicalAgreesWithParsing(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pairs := rapid.Bool().Draw(t, "pairs")
+		elem := rapid.SliceOfN(rapid.SampledFrom([]byte("ab\r\n$*")), 0, 4)
+		draw := func(label string) []byte {
+			es := rapid.SliceOfN(elem, 0, 8).Draw(t, label)
+			if pairs && len(es)%2 == 1 && rapid.Bool().Draw(t, label+" even") {
+				es = es[1:]
+			}
+			out := resp.AppendArrayHeader(nil, len(es))
+			for _, e := range es {
+				out = resp.AppendBulk(out, e)
+			}
+			return out
+		}
+		a := draw("a")
+		b := a
+		if rapid.Bool().Draw(t, "other") {
+			b = draw("b")
+		} else { // the same elements (pairs), shuffled
+			b = shuffled(t, pairs, a)
+		}
+		c := canonicalUnordered(pairs)
+		if got, want := bytes.Equal(c(a), c(b)), bytes.Equal(canonicalByParse(pairs, a), canonicalByParse(pairs, b)); got != want {
+			t.Fatalf("%q vs %q: framed equal %v, parsed equal %v", a, b, got, want)
+		}
+	})
+}
+
+// shuffled is reply with its elements (pairs) in a drawn order.
+func shuffled(t *rapid.T, pairs bool, reply []byte) []byte {
+	v, _, err := resp.ParseReply(reply)
+	if err != nil || len(v.Elems) == 0 {
+		return reply
+	}
+	step := 1
+	if pairs && len(v.Elems)%2 == 0 {
+		step = 2
+	}
+	var items [][]resp.Value
+	for i := 0; i+step <= len(v.Elems); i += step {
+		items = append(items, v.Elems[i:i+step])
+	}
+	perm := rapid.Permutation(items).Draw(t, "order")
+	out := resp.AppendArrayHeader(nil, len(v.Elems))
+	for _, it := range perm {
+		for _, e := range it {
+			out = resp.AppendValue(out, e)
+		}
+	}
+	return out
 }
