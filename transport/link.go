@@ -385,19 +385,6 @@ func (n *Node) refuse(conn net.Conn, why string, err error) {
 	conn.Close()
 }
 
-// sourceIP is the source a connection counts against
-// (Options.MaxPerSource): its IPv4 address, or its IPv6 /64.
-func sourceIP(a net.Addr) string {
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64" // one host holds a whole /64
-	}
-	return host
-}
-
 // peeked is a connection whose first byte was read ahead.
 type peeked struct {
 	net.Conn
@@ -429,7 +416,7 @@ func (n *Node) acceptLoop() {
 			conn.Close()
 			return
 		}
-		src := sourceIP(conn.RemoteAddr())
+		src := sock.Source(conn.RemoteAddr().String())
 		if max := n.opts.MaxPerSource; max > 0 && n.sources[src] >= max {
 			n.mu.Unlock()
 			n.refuse(conn, "too many connections from one source (max_connections_per_source)", nil)
@@ -453,7 +440,7 @@ func (n *Node) readLoop(raw net.Conn) {
 	defer n.inbound.Done()
 	defer func() {
 		raw.Close()
-		src := sourceIP(raw.RemoteAddr())
+		src := sock.Source(raw.RemoteAddr().String())
 		n.mu.Lock()
 		delete(n.conns, raw)
 		if n.sources[src]--; n.sources[src] <= 0 {

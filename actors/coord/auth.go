@@ -1,7 +1,6 @@
 package coord
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/dynonode/dynonode/actors/acl"
@@ -117,7 +116,7 @@ var okReply = []byte("+OK\r\n")
 func (c *Redis) hello(args [][]byte) []byte {
 	ver := int64(2)
 	if len(args) >= 2 {
-		v, ok := redisInt(args[1])
+		v, ok := resp.ParseInt(args[1])
 		if !ok {
 			return errReply("ERR Protocol version is not an integer or out of range")
 		}
@@ -155,16 +154,4 @@ func (c *Redis) hello(args [][]byte) []byte {
 		return errReply("NOPROTO sorry, this protocol version is not supported")
 	}
 	return nil
-}
-
-// redisInt parses b as Redis's string2ll does: an optional '-', digits,
-// no '+', no leading zero but in "0", within int64.
-func redisInt(b []byte) (int64, bool) {
-	s := string(b)
-	digits := strings.TrimPrefix(s, "-")
-	if digits == "" || digits[0] < '1' && s != "0" || digits[0] > '9' {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	return v, err == nil
 }

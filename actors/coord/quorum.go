@@ -402,20 +402,15 @@ func canonicalUnordered(pairs bool) func([]byte) []byte {
 // count and where the elements start; false for anything else (a null
 // array included).
 func arrayHeader(b []byte) (count, start int, ok bool) {
-	if len(b) < 4 || b[0] != '*' {
+	end := bytes.IndexByte(b, '\r')
+	if len(b) < 4 || b[0] != '*' || end < 0 || end+1 >= len(b) || b[end+1] != '\n' {
 		return 0, 0, false
 	}
-	i := 1
-	for ; i < len(b) && b[i] != '\r'; i++ {
-		if b[i] < '0' || b[i] > '9' || i > 10 {
-			return 0, 0, false
-		}
-		count = count*10 + int(b[i]-'0')
-	}
-	if i == 1 || i+1 >= len(b) || b[i+1] != '\n' {
+	n, ok := resp.ParseInt(b[1:end])
+	if !ok || n < 0 || n > int64(len(b)) {
 		return 0, 0, false
 	}
-	return count, i + 2, true
+	return int(n), end + 2, true
 }
 
 // newest returns the index of the vote with the newest version among the

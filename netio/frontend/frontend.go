@@ -453,27 +453,6 @@ func (l *Listener) forget(c *conn) {
 	l.Active.Add(-1)
 }
 
-// sourceOf is the source address a connection counts against: its
-// remote IPv4 address, the /64 network of an IPv6 one (one host holds a
-// whole /64), "" for a unix socket.
-func sourceOf(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		return ""
-	}
-	return SourceIP(host)
-}
-
-// SourceIP is the source an IP address counts as: itself for IPv4, its
-// /64 network for IPv6.
-func SourceIP(host string) string {
-	ip := net.ParseIP(host)
-	if ip == nil || ip.To4() != nil {
-		return host
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-}
-
 // takeSource counts c against its source; false when the source is at
 // MaxPerSource.
 func (l *Listener) takeSource(c *conn) bool {
@@ -484,7 +463,7 @@ func (l *Listener) takeSource(c *conn) bool {
 	if c.nc != nil {
 		remote = c.nc.RemoteAddr().String()
 	}
-	c.source = sourceOf(remote)
+	c.source = sock.Source(remote)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sources[c.source] >= l.opts.MaxPerSource {

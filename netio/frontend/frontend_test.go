@@ -674,19 +674,3 @@ func testAcceptSurvivesDescriptorShortage(t *testing.T) {
 	assert.Equal(t, "+PONG\r\n", string(buf))
 	assert.Equal(t, "+PONG\r\n", testproc.DialRESP(t, e.addr).Do("PING"), "and the listener accepts on")
 }
-
-// TestSourceIP: IPv4 addresses are their own source; an IPv6 address
-// counts as its /64 (one host may hold all of it).
-func TestSourceIP(t *testing.T) {
-	for in, want := range map[string]string{
-		"127.0.0.1":            "127.0.0.1",
-		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
-		"2001:db8:1:2:ffff::9": "2001:db8:1:2::/64",
-		"::1":                  "::/64",
-		"not an ip":            "not an ip",
-	} {
-		if got := frontend.SourceIP(in); got != want {
-			t.Errorf("SourceIP(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

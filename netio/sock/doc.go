@@ -32,3 +32,19 @@ func streamConn(nc net.Conn, next func() []byte, got func(n int) bool) error {
 		}
 	}
 }
+
+// Source is what a connection from remote (host:port, as RemoteAddr
+// gives it) counts against in a per-source connection limit: its IPv4
+// address, the /64 network of an IPv6 one (one host may hold a whole
+// /64), "" for a unix socket's peer.
+func Source(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return ""
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}

@@ -199,3 +199,20 @@ func TestWriterWritesWithoutAllocating(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "+OK\r\n+OK\r\n", string(got[:10]))
 }
+
+// TestSource: IPv4 addresses are their own source; an IPv6 address counts
+// as its /64 (one host may hold all of it); a unix socket's peer is one
+// source.
+func TestSource(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:5000":              "127.0.0.1",
+		"[2001:db8:1:2:3:4:5:6]:5000": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::9]:1":    "2001:db8:1:2::/64",
+		"[::1]:80":                    "::/64",
+		"@":                           "",
+	} {
+		if got := sock.Source(in); got != want {
+			t.Errorf("Source(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
