@@ -278,9 +278,9 @@ set_level() { # target: its cluster's nodes, read and write, at the level its na
 # request it adds.
 cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
-# server_ticks TARGET: CPU time so far of the processes serving TARGET (the
-# proxy or node and the redis behind it; a cluster's three nodes and three
-# redis), to split the machine's CPU per request into the servers' and the
+# servers_of TARGET: the processes serving TARGET (the proxy or node and
+# the redis behind it; a cluster's three nodes and three redis), whose CPU
+# time splits the machine's CPU per request into the servers' and the
 # rest's (the benchmark client, the kernel's work outside them).
 servers_of() {
 	case $1 in
@@ -299,12 +299,16 @@ servers_of() {
 	dynonode-embedded-tls) echo embedded-tls ;;
 	esac
 }
+# server_ticks TARGET: "all datastores": the CPU ticks so far of TARGET's
+# processes, and of those the datastores' (the redis behind a proxy or node).
 server_ticks() {
-	local total=0 name
+	local total=0 ds=0 name t
 	for name in $(servers_of "$1"); do
-		total=$((total + $(awk '{print $14+$15}' "/proc/$(cat "$work/$name.pid")/stat")))
+		t=$(awk '{print $14+$15}' "/proc/$(cat "$work/$name.pid")/stat")
+		total=$((total + t))
+		case $name in *-redis | direct) ds=$((ds + t)) ;; esac
 	done
-	echo "$total"
+	echo "$total $ds"
 }
 
 targets=("redis-direct 127.0.0.1 17000" "twemproxy-redis 127.0.0.1 17103" "dynonode-redis 127.0.0.1 17101"
@@ -325,15 +329,15 @@ for round in $(seq 1 "$ROUNDS"); do
 		for p in $PIPES; do
 			for test in set get; do
 				read -r busy0 all0 < <(cpu_ticks)
-				srv0=$(server_ticks "$name")
+				read -r srv0 ds0 < <(server_ticks "$name")
 				tls=()
 				case $name in dynonode-embedded-tls) tls=(--tls --cacert "$work/tls/ca.pem") ;; esac
 				redis-benchmark -h "$host" -p "$port" "${tls[@]}" -t "$test" -n "$N" -c "$CLIENTS" -d "$SIZE" -r 100000 -P "$p" --csv 2>/dev/null |
 					tail -n +2 | tr -d '"' >"$work/one.csv"
-				srv1=$(server_ticks "$name")
+				read -r srv1 ds1 < <(server_ticks "$name")
 				read -r busy1 all1 < <(cpu_ticks)
 				while IFS=, read -r t rps _avg _min p50 _p95 p99 _max; do
-					echo "$round,$name,$p,$t,$rps,$p50,$p99,$((busy1 - busy0)),$((all1 - all0)),$((srv1 - srv0))" >>"$work/raw.csv"
+					echo "$round,$name,$p,$t,$rps,$p50,$p99,$((busy1 - busy0)),$((all1 - all0)),$((srv1 - srv0)),$((ds1 - ds0))" >>"$work/raw.csv"
 				done <"$work/one.csv"
 				case $name in cluster-*) [ "$test" = set ] && settle "$name" ;; esac
 			done
@@ -353,13 +357,13 @@ replication = [l.strip() for l in open(sys.argv[4]) if l.strip()]
 hz = float(sys.argv[6])
 med = {}
 by_round = {}
-cpu = {}  # (name, p, test) -> [(machine CPU us per request, busy share of all cores, servers' CPU us per request)]
-for rnd, name, p, test, rps, p50, p99, busy, total, srv in rows:
+cpu = {}  # (name, p, test) -> [(machine CPU us per request, busy share of all cores, servers' CPU us per request, datastores' of it)]
+for rnd, name, p, test, rps, p50, p99, busy, total, srv, ds in rows:
     med.setdefault((name, p, test), []).append((float(rps), float(p50), float(p99)))
     by_round[(rnd, name, p, test)] = float(rps)
     if int(total) > 0:
         us = lambda ticks: int(ticks) / hz * 1e6 / int(n)
-        cpu.setdefault((name, p, test), []).append((us(busy), int(busy) / int(total), us(srv)))
+        cpu.setdefault((name, p, test), []).append((us(busy), int(busy) / int(total), us(srv), us(ds)))
 def spread(name, p, t):
     # the ratio in each round, to redis direct in that round
     rs = [v / by_round[(r, "redis-direct", p, t)] for (r, n, pp, tt), v in by_round.items()
@@ -392,12 +396,12 @@ def ratio_cell(name, p, t):
 table(ratio_cell)
 def c(k):
     v = cpu.get(k, [])
-    return medians(v) if v else (float("nan"),) * 3
+    return medians(v) if v else (float("nan"),) * 4
 def cpu_cell(name, p, t):
     if (name, p, t) not in cpu:
         return None
-    us, share, srv = c((name, p, t))
-    return f"{us:.1f} us (servers {srv:.1f}), {share*100:.0f}% busy"
+    us, share, srv, ds = c((name, p, t))
+    return f"{us:.1f} us (servers {srv:.1f}, datastores {ds:.1f}), {share*100:.0f}% busy"
 print("\nMachine CPU per request (all processes and the kernel: client, servers, network stack; median us), "
       "of it the servers' (the target's proxy or nodes and the redis behind them), and the share of the "
       "machine's cores busy meanwhile. Where every target keeps the cores near-busy, throughput is the "
@@ -405,15 +409,15 @@ print("\nMachine CPU per request (all processes and the kernel: client, servers,
       "redis direct's CPU per request divided by the proxy's:\n")
 table(cpu_cell)
 out = csv.writer(open(sys.argv[5], "w", newline=""))
-out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest", "machine_cpu_us_per_request", "machine_busy_share", "servers_cpu_us_per_request"])
+out.writerow(["target", "pipeline", "test", "ops", "p50_ms", "p99_ms", "ratio", "ratio_lowest", "ratio_highest", "machine_cpu_us_per_request", "machine_busy_share", "servers_cpu_us_per_request", "datastores_cpu_us_per_request"])
 for name in names:
     for p, t in cols:
         if (name, p, t) not in med:
             continue
         rps, p50, p99 = m((name, p, t))
         lo, hi = spread(name, p, t)
-        us, share, srv = c((name, p, t))
-        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}", f"{us:.2f}", f"{share:.3f}", f"{srv:.2f}"])
+        us, share, srv, ds = c((name, p, t))
+        out.writerow([name, p, t, f"{rps:.0f}", f"{p50:.3f}", f"{p99:.3f}", f"{rps / m(('redis-direct', p, t))[0]:.3f}", f"{lo:.3f}", f"{hi:.3f}", f"{us:.2f}", f"{share:.3f}", f"{srv:.2f}", f"{ds:.2f}"])
 # What versions cost: each versioned target against its versions: false
 # twin, the two measured back to back in every round.
 pairs = [(v, u) for v, u in (("dynonode-redis", "dynonode-redis-unversioned"),
@@ -440,8 +444,10 @@ def pair_table(intro, head, pairs):
                 continue
             rs = [by_round[(r, v, p, t)] / by_round[(r, u, p, t)] for (r, nn, pp, tt) in by_round
                   if (nn, pp, tt) == (v, p, t) and (r, u, p, t) in by_round]
-            sv, su = c((v, p, t))[2], c((u, p, t))[2]
+            (sv, dv), (su, du) = c((v, p, t))[2:4], c((u, p, t))[2:4]
             cpu_ratio = f"{sv / su:.2f}" if su > 0 else "-"
+            if su > 0 and du > 0 and su > du:
+                cpu_ratio += f" (proxies {(sv - dv) / (su - du):.2f}, datastores {dv / du:.2f})"
             cells.append(f"{m((v, p, t))[0] / m((u, p, t))[0]:.2f} [{min(rs):.2f}-{max(rs):.2f}], CPU {cpu_ratio}")
         print(f"| {v} | " + " | ".join(cells) + " |")
 pair_table("\nVersions: versioned / unversioned (versions: true against versions: false), ops/s ratio of the medians, "
