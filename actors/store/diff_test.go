@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -242,6 +244,7 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 			return out
 		}
 		r.do(strArgs("FLUSHALL"))
+		r.do(strArgs("SCRIPT", "FLUSH"))
 		n := rapid.IntRange(1, 150).Draw(rt, "n")
 		var history []string // what ran before a mismatch, to read a failure
 		for i := range n {
@@ -326,7 +329,9 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 		return out
 	}
 	var cmd []string
-	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc"}) {
+	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts"}) {
+	case "scripts":
+		return genScript(rt, base, i)
 	case "keys":
 		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan"}) {
 		case "del", "unlink", "exists", "touch":
@@ -548,4 +553,99 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 		cmd = cmd[:cut]
 	}
 	return strArgs(cmd...)
+}
+
+// luaQuote is s as a Lua string literal.
+func luaQuote(s string) string {
+	return "'" + strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(s) + "'"
+}
+
+// luaCallOf is a redis.call (or pcall) expression running args.
+func luaCallOf(fn string, args [][]byte) string {
+	parts := make([]string, len(args))
+	for j, a := range args {
+		parts[j] = luaQuote(string(a))
+	}
+	return "redis." + fn + "(" + strings.Join(parts, ", ") + ")"
+}
+
+// genScript draws an EVAL, EVALSHA, EVAL_RO or SCRIPT command: scripts
+// that run commands drawn by genCommand (those whose replies compare
+// exactly) through redis.call and redis.pcall, use KEYS and ARGV,
+// convert every kind of Lua value, raise errors, and numkeys out of
+// range.
+func genScript(rt *rapid.T, base time.Time, i int) [][]byte {
+	inner := func() [][]byte {
+		for range 5 {
+			if c := genCommand(rt, base, i); compareKind(c) == cmpExact && !strings.EqualFold(string(c[0]), "eval") &&
+				!strings.EqualFold(string(c[0]), "evalsha") && !strings.EqualFold(string(c[0]), "eval_ro") && !strings.EqualFold(string(c[0]), "script") {
+				return c
+			}
+		}
+		return strArgs("GET", "a")
+	}
+	k := func() string { return pick(rt, "key", dKeys) }
+	val := func() string { return pick(rt, "value", dValues) }
+	var body string
+	args := []string{"0"}
+	name := "EVAL"
+	switch pick(rt, "shape", []string{"call", "call", "pcall", "two", "keys", "convert", "error", "numkeys", "sha", "ro"}) {
+	case "call":
+		body = "return " + luaCallOf("call", inner())
+	case "pcall":
+		body = "local r = " + luaCallOf("pcall", inner()) + " if type(r) == 'table' and r.err then return 'E:' .. r.err end return r"
+	case "two":
+		body = "local a = " + luaCallOf("call", inner()) + " local b = " + luaCallOf("pcall", inner()) + " return {a, b}"
+	case "keys":
+		body = pick(rt, "body", []string{
+			"return redis.call('SET', KEYS[1], ARGV[1])",
+			"redis.call('SET', KEYS[1], ARGV[1]) return redis.call('APPEND', KEYS[2], ARGV[1])",
+			"local v = redis.call('GET', KEYS[1]) if v then return redis.call('INCRBY', KEYS[2], 1) end return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
+			"return redis.call('DEL', unpack(KEYS))",
+			"for i, k in ipairs(KEYS) do redis.call('RPUSH', k, ARGV[1]) end return redis.call('LRANGE', KEYS[1], 0, -1)",
+		})
+		args = []string{"2", k(), k(), val()}
+	case "convert":
+		body = pick(rt, "body", []string{
+			"return {1, 'two', 3.9, -4.5, false, true, {ok='st'}, {err='ER x'}, {5, {6}}}",
+			"return {1, 2, nil, 3}", "return nil", "return 0/0", "return 1e300", "return -1e300", "return {}",
+			"return {ok='a\\r\\nb'}", "return redis.status_reply('S')", "return redis.error_reply('E')",
+			"return redis.sha1hex('abc')", "return tostring(12) .. type(KEYS) .. #ARGV",
+			"return {err=5}", "return {ok={}}", "return string.format('%5.2f', 3.14159)",
+			"return redis.call('PING', 'x')", "return redis.pcall('INCR', 'nosuchnumber') and 1",
+		})
+	case "error":
+		body = pick(rt, "body", []string{
+			"error('boom')", "error({err='tbl'})", "return undefined_var", "newglobal = 1",
+			"return redis.call()", "return redis.call('NOSUCH')", "return redis.call('GET')",
+			"return redis.call('EVAL', 'return 1', 0)", "return redis.call('GET', {})",
+			"return redis.pcall('NOSUCH')", "return redis.call('SET', 'a')",
+		})
+	case "numkeys":
+		body = "return 1"
+		args = []string{pick(rt, "nk", []string{"-1", "x", "3", "2", "9223372036854775808"}), k()}
+	case "sha":
+		body = pick(rt, "body", []string{"return 1", "return redis.call('GET', 'a')"})
+		switch pick(rt, "how", []string{"load", "evalsha", "exists", "flush", "bad"}) {
+		case "load":
+			return strArgs("SCRIPT", "LOAD", body)
+		case "evalsha":
+			sum := sha1.Sum([]byte(body))
+			return strArgs("EVALSHA", hex.EncodeToString(sum[:]), "0")
+		case "exists":
+			sum := sha1.Sum([]byte(body))
+			return strArgs("SCRIPT", "EXISTS", hex.EncodeToString(sum[:]), "ffff")
+		case "flush":
+			if mode := pick(rt, "mode", []string{"", "SYNC", "async", "bad"}); mode != "" {
+				return strArgs("SCRIPT", "FLUSH", mode)
+			}
+			return strArgs("SCRIPT", "FLUSH")
+		default:
+			return strArgs("SCRIPT", pick(rt, "sub", []string{"KILL", "nosuch", "LOAD"}))
+		}
+	case "ro":
+		name = "EVAL_RO"
+		body = "return " + luaCallOf("call", inner())
+	}
+	return strArgs(append([]string{name, body}, args...)...)
 }

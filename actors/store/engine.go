@@ -116,7 +116,8 @@ func (v *value) str() []byte { return v.kv[v.klen:] }
 // does. It reads no clock: every call carries the node's time. It is not
 // safe for concurrent use; an actor owns it.
 type Engine struct {
-	event    string // a coverage mark the last command reached (TakeEvent)
+	lua      *scripting // the Lua VM of EVAL and SCRIPT, made on first use (script.go)
+	event    string     // a coverage mark the last command reached (TakeEvent)
 	maxValue int64
 	rand     *rand.Rand
 	keys     *keyspace

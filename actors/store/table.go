@@ -148,6 +148,13 @@ var commandTable = []command{
 	{"dyno.keys", 3, (*Engine).cmdDynoKeys, 0},
 	{"dyno.versions", -2, (*Engine).cmdDynoVersions, 0},
 	{"dyno.mark", 2, (*Engine).cmdDynoMark, 0},
+
+	// scripts (script.go)
+	{"eval", -3, (*Engine).cmdEval, 0},
+	{"evalsha", -3, (*Engine).cmdEval, 0},
+	{"eval_ro", -3, (*Engine).cmdEval, 0},
+	{"evalsha_ro", -3, (*Engine).cmdEval, 0},
+	{"script", -2, (*Engine).cmdScript, 0},
 }
 
 // commandIndex maps names to table rows. It is built in init because the

@@ -45,7 +45,8 @@ const (
 // lwwClass is the family of each command by name.
 func lwwClass(name string) lwwKind {
 	switch name {
-	case "ping", "echo", "dbsize", "keys", "scan", "flushdb", "flushall", "dyno.keys", "dyno.versions", "dyno.mark":
+	case "ping", "echo", "dbsize", "keys", "scan", "flushdb", "flushall", "dyno.keys", "dyno.versions", "dyno.mark",
+		"eval_ro", "evalsha_ro", "script":
 		return lwwNone
 	case "set", "setnx", "setex", "psetex", "getset", "getex", "mset",
 		"expire", "pexpire", "expireat", "pexpireat", "persist", "dyno.restore":
@@ -60,7 +61,7 @@ func lwwClass(name string) lwwKind {
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard",
-		"zunionstore", "zinterstore", "msetnx":
+		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha":
 		return lwwMulti
 	}
 	return lwwRead
@@ -95,6 +96,12 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 			ks = append(ks, args[i])
 		}
 		return ks
+	case "eval", "evalsha":
+		// A script may write any key it declares (and, against Redis's
+		// rules, others: those keep their versions).
+		if n, ok := resp.ParseInt(args[2]); ok && n >= 0 && n <= int64(len(args)-3) {
+			return args[3 : 3+n]
+		}
 	}
 	return nil
 }

@@ -1,0 +1,535 @@
+package store
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dynonode/dynonode/actors/resp"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Scripts: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD|EXISTS|FLUSH|
+// KILL, on a Lua 5.1 VM (github.com/yuin/gopher-lua) with Redis 7.0's
+// sandbox and conversions:
+//
+//   - the libraries are base (without dofile, loadfile and print, which
+//     reach files and the terminal), string, table and math; math.random
+//     and math.randomseed draw from the engine's own seeded source, so a
+//     simulated run replays exactly (Redis 7.0 too continues one sequence
+//     per server across scripts, so no two servers agree on it: scripts
+//     that must give the same result on every replica must not use it);
+//   - the global table is read-only and reading a global that does not
+//     exist is an error, with Redis's messages;
+//   - redis.call and redis.pcall run engine commands (not EVAL, EVALSHA,
+//     SCRIPT, nor a write from EVAL_RO: Redis's errors); replies and Lua
+//     values convert as Redis 7.0 converts them over RESP2;
+//     redis.error_reply, status_reply, sha1hex, log (ignored), setresp(2),
+//     set_repl and replicate_commands (no effect) are there too;
+//   - every script runs under an instruction budget (scriptBudget): one
+//     that exceeds it stops with an error, and what it wrote stays
+//     written, as after Redis's SCRIPT KILL of a script that has not
+//     written. Redis instead lets a slow script run on, answering BUSY
+//     to other clients until SCRIPT KILL or SHUTDOWN NOSAVE; an actor
+//     cannot serve others meanwhile, and time inside an actor is not the
+//     wall clock, so the bound is on work, not time.
+//
+// The engine's time stands still while a script runs, as Redis's does.
+// A script is replicated as itself: every replica runs it (see
+// docs/cluster.md, "Scripts"); with versions it is one write of several keys, its
+// declared keys (version.go).
+
+// scriptBudget is the Lua instructions one script may run: about a
+// second of this machine's time (Redis's lua-time-limit is 5 s, after
+// which it only starts accepting SCRIPT KILL).
+const scriptBudget = 200_000_000
+
+// scriptCallDepth bounds Lua's call stack (Redis's LUAI_MAXCCALLS is 200).
+const scriptCallDepth = 200
+
+// scripting is the engine's Lua VM and its script cache.
+type scripting struct {
+	L      *lua.LState
+	fns    map[string]*lua.LFunction // by SHA1 (lower-case hex)
+	budget budget
+	ro     bool   // the running script is EVAL_RO or EVALSHA_RO
+	sha    string // the running script's SHA1
+	line   int    // where the last redis.call error was raised
+}
+
+// budget is the context gopher-lua consults before each instruction: its
+// Done channel is nil (never ready) until the budget is spent, then
+// closed.
+type budget struct {
+	left   int64
+	closed chan struct{}
+}
+
+var errBudget = errors.New("dynonode: the script exceeded its instruction budget")
+
+func (b *budget) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (b *budget) Err() error                  { return errBudget }
+func (b *budget) Value(any) any               { return nil }
+func (b *budget) Done() <-chan struct{} {
+	b.left--
+	if b.left < 0 {
+		return b.closed
+	}
+	return nil
+}
+
+// scripts returns the engine's VM, made on first use.
+func (e *Engine) scripts() *scripting {
+	if e.lua != nil {
+		return e.lua
+	}
+	s := &scripting{fns: map[string]*lua.LFunction{}}
+	s.budget.closed = make(chan struct{})
+	close(s.budget.closed)
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: scriptCallDepth})
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	for _, name := range []string{"dofile", "loadfile", "print", "_printregs", "module", "require", "newproxy", "collectgarbage"} {
+		g.RawSetString(name, lua.LNil)
+	}
+	math := g.RawGetString("math").(*lua.LTable)
+	math.RawSetString("random", L.NewFunction(e.luaRandom))
+	math.RawSetString("randomseed", L.NewFunction(func(*lua.LState) int { return 0 }))
+	r := L.NewTable()
+	r.RawSetString("call", L.NewFunction(func(L *lua.LState) int { return e.luaCall(L, true) }))
+	r.RawSetString("pcall", L.NewFunction(func(L *lua.LState) int { return e.luaCall(L, false) }))
+	r.RawSetString("error_reply", L.NewFunction(func(L *lua.LState) int {
+		// Redis 7.0's luaPushErrorBuff: the first word is the error code,
+		// or the code is ERR when there is one word.
+		msg := strings.TrimPrefix(L.CheckString(1), "-")
+		if !strings.Contains(msg, " ") {
+			msg = "ERR " + msg
+		}
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(strings.TrimRight(msg, "\r\n")))
+		L.Push(t)
+		return 1
+	}))
+	r.RawSetString("status_reply", L.NewFunction(func(L *lua.LState) int {
+		t := L.NewTable()
+		t.RawSetString("ok", lua.LString(L.CheckString(1)))
+		L.Push(t)
+		return 1
+	}))
+	r.RawSetString("sha1hex", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(sha1Hex(L.CheckString(1))))
+		return 1
+	}))
+	none := L.NewFunction(func(*lua.LState) int { return 0 })
+	r.RawSetString("log", none)
+	r.RawSetString("set_repl", none)
+	r.RawSetString("replicate_commands", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LTrue); return 1 }))
+	r.RawSetString("setresp", L.NewFunction(func(L *lua.LState) int {
+		if L.CheckInt(1) != 2 {
+			L.RaiseError("dynonode: scripts speak RESP2 only")
+		}
+		return 0
+	}))
+	for i, name := range []string{"LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"} {
+		r.RawSetString(name, lua.LNumber(i))
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"REPL_NONE", 0}, {"REPL_AOF", 1}, {"REPL_SLAVE", 2}, {"REPL_REPLICA", 2}, {"REPL_ALL", 3}} {
+		r.RawSetString(c.name, lua.LNumber(c.n))
+	}
+	g.RawSetString("redis", r)
+	// The global table: read-only, and a missing name is an error.
+	meta := L.NewTable()
+	meta.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Attempt to modify a readonly table")
+		return 0
+	}))
+	meta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.CheckString(2))
+		return 0
+	}))
+	L.SetMetatable(g, meta)
+	L.SetContext(&s.budget)
+	s.L = L
+	e.lua = s
+	return s
+}
+
+// luaRandom is math.random on the engine's source, with Lua 5.1's
+// arguments: none, a float in [0,1); m, an integer in [1,m]; m and n,
+// one in [m,n].
+func (e *Engine) luaRandom(L *lua.LState) int {
+	r := e.rand.Float64()
+	switch L.GetTop() {
+	case 0:
+		L.Push(lua.LNumber(r))
+	case 1:
+		u := L.CheckInt(1)
+		if u < 1 {
+			L.ArgError(1, "interval is empty")
+		}
+		L.Push(lua.LNumber(int(r*float64(u)) + 1))
+	default:
+		l, u := L.CheckInt(1), L.CheckInt(2)
+		if l > u {
+			L.ArgError(2, "interval is empty")
+		}
+		L.Push(lua.LNumber(int(r*float64(u-l+1)) + l))
+	}
+	return 1
+}
+
+func sha1Hex(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// notInScripts are the engine commands a script may not call (Redis
+// flags them noscript).
+var notInScripts = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "script": true}
+
+// luaCall is redis.call (raise) and redis.pcall: it runs one engine
+// command and converts its reply; an error reply is raised as {err=...}
+// by redis.call and returned so by redis.pcall.
+func (e *Engine) luaCall(L *lua.LState, raise bool) int {
+	s := e.lua
+	n := L.GetTop()
+	fail := func(msg string) int {
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(msg))
+		if raise {
+			s.line = luaLine(L)
+			L.Error(t, 1)
+			return 0
+		}
+		L.Push(t)
+		return 1
+	}
+	if n == 0 {
+		return fail("ERR Please specify at least one argument for this redis lib call")
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(luaNumberString(float64(v)))
+		default:
+			return fail("ERR Lua redis lib command arguments must be strings or integers")
+		}
+	}
+	c := lookupCommand(args[0])
+	if c == nil {
+		return fail("ERR Unknown Redis command called from script")
+	}
+	if notInScripts[c.name] || strings.HasPrefix(c.name, "dyno.") {
+		return fail("ERR This Redis command is not allowed from script")
+	}
+	if (c.arity > 0 && n != c.arity) || (c.arity < 0 && n < -c.arity) {
+		return fail("ERR Wrong number of args calling Redis command from script")
+	}
+	if s.ro && writes(c) {
+		return fail("ERR Write commands are not allowed from read-only scripts.")
+	}
+	reply := c.run(e, args, nil)
+	if len(reply) > 0 && reply[0] == '-' {
+		return fail(string(reply[1 : len(reply)-2]))
+	}
+	v, _ := luaFromReply(L, reply)
+	L.Push(v)
+	return 1
+}
+
+// writes reports whether an engine command may change the keyspace.
+func writes(c *command) bool {
+	switch c.lww {
+	case lwwWhole, lwwDelete, lwwRMW:
+		return true
+	case lwwMulti:
+		switch c.name {
+		case "sinter", "sunion", "sdiff", "sintercard":
+			return false
+		}
+		return true
+	}
+	return c.name == "flushdb" || c.name == "flushall"
+}
+
+// luaLine is the line of the Lua code that called the running Go
+// function (0 if unknown).
+func luaLine(L *lua.LState) int {
+	w := L.Where(1) // "user_script:LINE:"
+	if i := strings.LastIndexByte(strings.TrimSuffix(w, ":"), ':'); i >= 0 {
+		if n, err := strconv.Atoi(strings.TrimSuffix(w[i+1:], ":")); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// luaNumberString formats a number as Lua 5.1's tostring does ("%.14g").
+func luaNumberString(f float64) string {
+	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
+}
+
+// luaFromReply converts one RESP2 reply at the start of b into a Lua
+// value as Redis does: integer -> number, bulk -> string, null bulk or
+// null array -> false, array -> table, status -> {ok=...}, error ->
+// {err=...}. It returns the bytes consumed.
+func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int) {
+	line := func() (string, int) {
+		i := strings.Index(string(b), "\r\n")
+		return string(b[1:i]), i + 2
+	}
+	switch b[0] {
+	case '+', '-':
+		s, n := line()
+		t := L.NewTable()
+		field := "ok"
+		if b[0] == '-' {
+			field = "err"
+		}
+		t.RawSetString(field, lua.LString(s))
+		return t, n
+	case ':':
+		s, n := line()
+		x, _ := strconv.ParseInt(s, 10, 64)
+		return lua.LNumber(x), n
+	case '$':
+		s, n := line()
+		size, _ := strconv.Atoi(s)
+		if size < 0 {
+			return lua.LFalse, n
+		}
+		return lua.LString(b[n : n+size]), n + size + 2
+	case '*':
+		s, n := line()
+		count, _ := strconv.Atoi(s)
+		if count < 0 {
+			return lua.LFalse, n
+		}
+		t := L.CreateTable(count, 0)
+		for i := 0; i < count; i++ {
+			v, m := luaFromReply(L, b[n:])
+			t.RawSetInt(i+1, v)
+			n += m
+		}
+		return t, n
+	}
+	return lua.LNil, len(b)
+}
+
+// appendLuaReply appends Lua value v as Redis 7.0 converts a script's
+// result over RESP2: string -> bulk, number -> integer (truncated),
+// true -> 1, false and nil -> null bulk, a table with err -> error, with
+// ok -> status, else an array of its elements 1, 2, ... up to the first
+// nil.
+func appendLuaReply(dst []byte, v lua.LValue) []byte {
+	switch v := v.(type) {
+	case lua.LString:
+		return resp.AppendBulk(dst, []byte(v))
+	case lua.LNumber:
+		return resp.AppendInt(dst, int64(v))
+	case lua.LBool:
+		if v {
+			return resp.AppendInt(dst, 1)
+		}
+		return resp.AppendNullBulk(dst)
+	case *lua.LTable:
+		if e, ok := v.RawGetString("err").(lua.LString); ok {
+			return resp.AppendError(dst, string(e))
+		}
+		if s, ok := v.RawGetString("ok").(lua.LString); ok {
+			return resp.AppendSimpleString(dst, string(s))
+		}
+		n := 0
+		for v.RawGetInt(n+1) != lua.LNil {
+			n++
+		}
+		dst = resp.AppendArrayHeader(dst, n)
+		for i := 1; i <= n; i++ {
+			dst = appendLuaReply(dst, v.RawGetInt(i))
+		}
+		return dst
+	}
+	return resp.AppendNullBulk(dst)
+}
+
+// cmdEval runs EVAL, EVALSHA, EVAL_RO and EVALSHA_RO.
+func (e *Engine) cmdEval(args [][]byte, dst []byte) []byte {
+	name := cmdName(args)
+	numkeys, ok := resp.ParseInt(args[2])
+	switch {
+	case !ok:
+		return appendErr(dst, "ERR value is not an integer or out of range")
+	case numkeys > int64(len(args)-3):
+		return appendErr(dst, "ERR Number of keys can't be greater than number of args")
+	case numkeys < 0:
+		return appendErr(dst, "ERR Number of keys can't be negative")
+	}
+	s := e.scripts()
+	var fn *lua.LFunction
+	var sha string
+	if name == "eval" || name == "eval_ro" {
+		var err string
+		if sha, fn, err = s.load(string(args[1])); err != "" {
+			return appendErr(dst, err)
+		}
+	} else {
+		sha = strings.ToLower(string(args[1]))
+		if fn = s.fns[sha]; fn == nil {
+			return appendErr(dst, "NOSCRIPT No matching script. Please use EVAL.")
+		}
+	}
+	L := s.L
+	keys, argv := L.CreateTable(int(numkeys), 0), L.CreateTable(len(args)-3-int(numkeys), 0)
+	for i, a := range args[3:] {
+		if i < int(numkeys) {
+			keys.RawSetInt(i+1, lua.LString(a))
+		} else {
+			argv.RawSetInt(i+1-int(numkeys), lua.LString(a))
+		}
+	}
+	L.G.Global.RawSetString("KEYS", keys)
+	L.G.Global.RawSetString("ARGV", argv)
+	s.ro, s.sha, s.line = name == "eval_ro" || name == "evalsha_ro", sha, 0
+	s.budget.left = scriptBudget
+	L.Push(fn)
+	err := L.PCall(0, 1, nil)
+	L.G.Global.RawSetString("KEYS", lua.LNil)
+	L.G.Global.RawSetString("ARGV", lua.LNil)
+	if err != nil {
+		L.SetTop(0)
+		return appendErr(dst, s.errorText(err))
+	}
+	v := L.Get(-1)
+	L.SetTop(0)
+	return appendLuaReply(dst, v)
+}
+
+// errorText is the error reply of a script that raised err, as Redis
+// 7.0 words it: "<message> script: <sha>, on @user_script:<line>.",
+// where a raised {err=...} table's message is its err, and any other
+// error's is "ERR " and the error as Lua prints it.
+func (s *scripting) errorText(err error) string {
+	var msg string
+	line := s.line
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) {
+		if t, ok := apiErr.Object.(*lua.LTable); ok {
+			if m, ok := t.RawGetString("err").(lua.LString); ok {
+				msg = string(m)
+			} else {
+				msg = "ERR " + lua.LVAsString(t)
+			}
+		} else {
+			text := lua.LVAsString(apiErr.Object)
+			if text == "" {
+				text = apiErr.Error()
+			}
+			if strings.Contains(text, errBudget.Error()) {
+				return "ERR " + errBudget.Error() + " (" + strconv.Itoa(scriptBudget) + " instructions)"
+			}
+			msg = "ERR " + text
+			// "user_script:LINE: message": the line the error was raised at.
+			if rest, ok := strings.CutPrefix(text, "user_script:"); ok {
+				if i := strings.IndexByte(rest, ':'); i > 0 {
+					if n, err := strconv.Atoi(rest[:i]); err == nil {
+						line = n
+					}
+				}
+			}
+		}
+	} else {
+		msg = "ERR " + err.Error()
+	}
+	if line == 0 {
+		line = 1
+	}
+	return msg + " script: " + s.sha + ", on @user_script:" + strconv.Itoa(line) + "."
+}
+
+// load compiles body (once: the cache keeps it by SHA1) and returns its
+// SHA1 and function, or Redis's compile error.
+func (s *scripting) load(body string) (string, *lua.LFunction, string) {
+	sha := sha1Hex(body)
+	if fn := s.fns[sha]; fn != nil {
+		return sha, fn, ""
+	}
+	fn, err := s.L.Load(strings.NewReader(body), "user_script")
+	if err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, "user_script"); i > 0 {
+			msg = msg[i:]
+		}
+		return "", nil, "ERR Error compiling script (new function): " + msg
+	}
+	s.fns[sha] = fn
+	return sha, fn, ""
+}
+
+// cmdScript runs SCRIPT LOAD, EXISTS, FLUSH and KILL.
+func (e *Engine) cmdScript(args [][]byte, dst []byte) []byte {
+	sub := strings.ToLower(string(args[1]))
+	arity := func(ok bool) bool {
+		if !ok {
+			dst = appendErr(dst, "ERR wrong number of arguments for 'script|"+sub+"' command")
+		}
+		return ok
+	}
+	switch sub {
+	case "load":
+		if !arity(len(args) == 3) {
+			return dst
+		}
+		sha, _, err := e.scripts().load(string(args[2]))
+		if err != "" {
+			return appendErr(dst, err)
+		}
+		return resp.AppendBulk(dst, []byte(sha))
+	case "exists":
+		if !arity(len(args) >= 3) {
+			return dst
+		}
+		dst = resp.AppendArrayHeader(dst, len(args)-2)
+		for _, a := range args[2:] {
+			_, ok := e.scripts().fns[strings.ToLower(string(a))]
+			dst = appendBool(dst, ok)
+		}
+		return dst
+	case "flush":
+		if !arity(len(args) <= 3) {
+			return dst
+		}
+		if len(args) == 3 && !is(args[2], "sync") && !is(args[2], "async") {
+			return appendErr(dst, "ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		}
+		if e.lua != nil {
+			e.lua.L.Close()
+			e.lua = nil
+		}
+		return appendOK(dst)
+	case "kill":
+		if !arity(len(args) == 2) {
+			return dst
+		}
+		return appendErr(dst, "NOTBUSY No scripts in execution right now.")
+	}
+	return appendErr(dst, "ERR unknown subcommand '"+string(args[1])+"'. Try SCRIPT HELP.")
+}
