@@ -140,12 +140,16 @@ func init() {
 	add(SameOwner, w, -3, 1, -1, 2, "msetnx")
 	add(SameOwner, w, -4, 1, 1, 1, "zunionstore", "zinterstore", "zdiffstore")
 	add(SameOwner, w, -3, 0, 0, 0, "eval", "evalsha")
+	add(SameOwner, r, -3, 0, 0, 0, "eval_ro", "evalsha_ro")
 	for _, n := range []string{"zunionstore", "zinterstore", "zdiffstore"} {
 		table[n].NumKeysAt = 2 // destination at 1, numkeys at 2, keys follow
 	}
-	for _, n := range []string{"eval", "evalsha"} {
+	for _, n := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro"} {
 		table[n].NumKeysAt = 2
 	}
+	// SCRIPT LOAD and FLUSH go to every node's datastore, the other
+	// subcommands to the local one (Redis.script).
+	add(LocalStore, r, -2, 0, 0, 0, "script")
 
 	add(LocalStore, r, 2, 0, 0, 0, "keys")
 	add(LocalStore, r, -2, 0, 0, 0, "scan")
@@ -164,7 +168,7 @@ func init() {
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
 		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
-		"latency", "memory", "slowlog", "object", "script", "function", "fcall", "fcall_ro")
+		"latency", "memory", "slowlog", "object", "function", "fcall", "fcall_ro")
 	unsupported("a cluster has no single answer for it", "randomkey", "role", "lolwut", "bitop", "bitfield",
 		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")

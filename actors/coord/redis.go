@@ -230,6 +230,10 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		}
 		c.single(ctx, args, localOnly(c.cfg.Ring), spec.IsWrite(args), ctx.Now(), routing{})
 	case command.LocalStore:
+		if spec.Name == "script" {
+			c.script(ctx, args)
+			return
+		}
 		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 	case command.MultiKey:
 		if c.cfg.AdminMode && spec.Name == "del" {
@@ -260,7 +264,7 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	var ok bool
 	c.keys, ok = spec.KeyIndexes(args, c.keys[:0])
 	if !ok {
-		c.p.answer(errReply("ERR syntax error"), false)
+		c.p.answer(errReply(badKeys(spec, args)), false)
 		return
 	}
 	if len(c.keys) == 0 { // EVAL with no keys: Dynomite runs it locally
@@ -277,7 +281,7 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 		c.reps = c.cfg.Ring.Replicas(args[k], c.reps[:0])
 		if !sameNodes(first, c.reps) {
 			msg := "ERR dynonode: the keys of '" + strings.ToUpper(spec.Name) + "' live on different nodes; give them a common hash tag"
-			if spec.Name == "eval" || spec.Name == "evalsha" {
+			if strings.HasPrefix(spec.Name, "eval") {
 				msg = "ERR Dynomite: Keys in the script cannot span multiple nodes"
 			}
 			c.p.answer(errReply(msg), false)
@@ -285,6 +289,49 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 		}
 	}
 	c.single(ctx, args, first, spec.IsWrite(args), ctx.Now(), routing{keyed: true})
+}
+
+// script serves SCRIPT. LOAD and FLUSH go to the datastore of every node
+// of the ring, every DC (Dynomite broadcasts them too), so that EVALSHA
+// finds the script on whichever replicas its keys have: the client is
+// answered with the local datastore's reply, the others are sent the
+// command without awaiting theirs (a node that is down misses it). EXISTS
+// and KILL ask the local datastore.
+func (c *Redis) script(ctx actors.Context, args [][]byte) {
+	sub := args[1]
+	if !bytes.EqualFold(sub, []byte("load")) && !bytes.EqualFold(sub, []byte("flush")) {
+		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
+		return
+	}
+	reps := localOnly(c.cfg.Ring)
+	local := reps[0]
+	for _, n := range c.cfg.Ring.Nodes() { // sorted by ID
+		if n.ID != local.Node && len(reps) < maxReplicas {
+			reps = append(reps, ring.Replica{DC: n.DC, Rack: n.Rack, Node: n.ID, LocalDC: n.DC == local.DC})
+		}
+	}
+	if c.p.stateRefuses(true) {
+		c.p.answer(errReply(stateRefusal), false)
+		return
+	}
+	s := c.p.single()
+	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, config.DCOne, true, sendOpts{})
+}
+
+// badKeys is the error for a command whose keys cannot be found: for the
+// EVAL family Redis's words about numkeys, else a syntax error.
+func badKeys(spec *command.Spec, args [][]byte) string {
+	if !strings.HasPrefix(spec.Name, "eval") || len(args) < 3 {
+		return "ERR syntax error"
+	}
+	switch n, ok := resp.ParseInt(args[2]); {
+	case !ok:
+		return "ERR value is not an integer or out of range"
+	case n < 0:
+		return "ERR Number of keys can't be negative"
+	}
+	return "ERR Number of keys can't be greater than number of args"
 }
 
 func sameNodes(a, b []ring.Replica) bool {
