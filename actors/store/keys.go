@@ -277,10 +277,21 @@ func (e *Engine) cmdScan(args [][]byte, dst []byte) []byte {
 			continue
 		}
 		v := e.lookup(k)
-		if v == nil {
+		if o.typ != nil {
+			// Redis 7.0 checks the type first, with a lookup that reclaims
+			// an expired key, whose type is then "none", and its expiry
+			// check then finds nothing to expire: TYPE none lists a key
+			// that has just expired.
+			typ := "none"
+			if v != nil {
+				typ = v.kind.String()
+			}
+			if is(o.typ, typ) {
+				out = append(out, k)
+			}
 			continue
 		}
-		if o.typ != nil && !is(o.typ, v.kind.String()) {
+		if v == nil {
 			continue
 		}
 		out = append(out, k)

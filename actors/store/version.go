@@ -169,9 +169,14 @@ func (e *Engine) tomb(key []byte) *value {
 // current returns key's live value (nil if none), its tombstone (nil if
 // none or the key is live) and the version the key holds.
 func (e *Engine) current(key []byte) (live, tomb *value, ver hlc.Version) {
-	if live = e.lookup(key); live != nil {
+	// A peek: an expired key is not live, but is left for the command to
+	// reclaim, as Redis leaves it to the command (one refused before it
+	// looks the key up, a ZADD with NX and XX, reclaims nothing: DBSIZE
+	// still counts the key, as Redis's does).
+	if live = e.keys.get(key); live != nil && !(live.hasTTL && e.now > live.deadline) {
 		return live, nil, e.version(live)
 	}
+	live = nil
 	if tomb = e.tomb(key); tomb != nil {
 		return nil, tomb, e.version(tomb)
 	}
@@ -395,7 +400,11 @@ func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byt
 	}
 	from := len(dst)
 	dst = c.run(e, args, dst)
-	if failed(dst, from) {
+	if failed(dst, from) && c.name != "eval" && c.name != "evalsha" {
+		// A script that ends in an error may have written before it (a
+		// script is not a transaction), so its keys move all the same, as
+		// on Redis, where the step that moves them cannot see the
+		// script's reply (netio/datastore planEval).
 		return dst
 	}
 	for i, k := range ks {
