@@ -603,6 +603,10 @@ func genScript(rt *rapid.T, base time.Time, i int) [][]byte {
 			"local v = redis.call('GET', KEYS[1]) if v then return redis.call('INCRBY', KEYS[2], 1) end return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
 			"return redis.call('DEL', unpack(KEYS))",
 			"for i, k in ipairs(KEYS) do redis.call('RPUSH', k, ARGV[1]) end return redis.call('LRANGE', KEYS[1], 0, -1)",
+			"redis.call('SET', KEYS[1], 9007199254740993) redis.call('SET', KEYS[2], 0.1) return redis.call('MGET', KEYS[1], KEYS[2])",
+			"redis.call('SET', KEYS[1], 1e15) redis.call('SET', KEYS[2], -3.5e-7) return redis.call('MGET', KEYS[1], KEYS[2])",
+			"#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])",
+			"#!lua flags=no-writes\nreturn redis.call('SET', KEYS[1], ARGV[1])",
 		})
 		args = []string{"2", k(), k(), val()}
 	case "convert":
@@ -611,7 +615,7 @@ func genScript(rt *rapid.T, base time.Time, i int) [][]byte {
 			"return {1, 2, nil, 3}", "return nil", "return 0/0", "return 1e300", "return -1e300", "return {}",
 			"return {ok='a\\r\\nb'}", "return redis.status_reply('S')", "return redis.error_reply('E')",
 			"return redis.sha1hex('abc')", "return tostring(12) .. type(KEYS) .. #ARGV",
-			"return {err=5}", "return {ok={}}", "return string.format('%5.2f', 3.14159)",
+			"return {err=5}", "return {ok={}}", "return string.format('%5.2f', 3.14159)", "error(true)",
 			"return redis.call('PING', 'x')", "return redis.pcall('INCR', 'nosuchnumber') and 1",
 		})
 	case "error":

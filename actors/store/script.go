@@ -35,7 +35,12 @@ import (
 //     written. Redis instead lets a slow script run on, answering BUSY
 //     to other clients until SCRIPT KILL or SHUTDOWN NOSAVE; an actor
 //     cannot serve others meanwhile, and time inside an actor is not the
-//     wall clock, so the bound is on work, not time.
+//     wall clock, so the bound is on VM instructions (one library call,
+//     a string.find with a backtracking pattern, is not bounded by it);
+//   - the globals, the libraries and their metatables are read-only
+//     proxies, against rawset and setmetatable too, and tostring names
+//     tables and functions by their order, so nothing a script leaves or
+//     observes differs between replicas or runs.
 //
 // The engine's time stands still while a script runs, as Redis's does.
 // A script is replicated as itself: every replica runs it (see
@@ -50,14 +55,30 @@ const scriptBudget = 200_000_000
 // scriptCallDepth bounds Lua's call stack (Redis's LUAI_MAXCCALLS is 200).
 const scriptCallDepth = 200
 
+// scriptRegistryMax bounds Lua's value stack, in values (16 bytes each).
+const scriptRegistryMax = 1 << 22
+
+// maxReplyDepth bounds the nesting of a script's reply (a table that
+// contains itself would never end).
+const maxReplyDepth = 1000
+
 // scripting is the engine's Lua VM and its script cache.
 type scripting struct {
 	L      *lua.LState
-	fns    map[string]*lua.LFunction // by SHA1 (lower-case hex)
+	fns    map[string]*script // by SHA1 (lower-case hex)
 	budget budget
 	ro     bool   // the running script is EVAL_RO or EVALSHA_RO
 	sha    string // the running script's SHA1
 	line   int    // where the last redis.call error was raised
+	// locked are the read-only tables (the globals, the libraries and
+	// their metatables), which rawset and setmetatable refuse too.
+	locked map[*lua.LTable]bool
+	// globals holds the global names behind the read-only proxy scripts
+	// see as their environment (KEYS and ARGV are set here).
+	globals *lua.LTable
+	// ids number the tables and functions tostring names in one script,
+	// in the order it names them (an address would differ run to run).
+	ids map[lua.LValue]int
 }
 
 // budget is the context gopher-lua consults before each instruction: its
@@ -86,10 +107,11 @@ func (e *Engine) scripts() *scripting {
 	if e.lua != nil {
 		return e.lua
 	}
-	s := &scripting{fns: map[string]*lua.LFunction{}}
+	s := &scripting{fns: map[string]*script{}}
 	s.budget.closed = make(chan struct{})
 	close(s.budget.closed)
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: scriptCallDepth})
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: scriptCallDepth,
+		RegistrySize: 1024 * 16, RegistryMaxSize: scriptRegistryMax, RegistryGrowStep: 1024 * 16})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -99,9 +121,41 @@ func (e *Engine) scripts() *scripting {
 		L.Call(1, 0)
 	}
 	g := L.G.Global
-	for _, name := range []string{"dofile", "loadfile", "print", "_printregs", "module", "require", "newproxy", "collectgarbage"} {
+	for _, name := range []string{"dofile", "loadfile", "print", "_printregs", "module", "require", "newproxy",
+		"collectgarbage", "setfenv", "getfenv", "_GOPHER_LUA_VERSION"} {
 		g.RawSetString(name, lua.LNil)
 	}
+	readonly := func(L *lua.LState) int {
+		L.RaiseError("Attempt to modify a readonly table")
+		return 0
+	}
+	baseRawset, baseSetmeta := g.RawGetString("rawset").(*lua.LFunction), g.RawGetString("setmetatable").(*lua.LFunction)
+	guard := func(fn *lua.LFunction) *lua.LFunction {
+		return L.NewFunction(func(L *lua.LState) int {
+			if t, ok := L.Get(1).(*lua.LTable); ok && s.locked[t] {
+				return readonly(L)
+			}
+			top := L.GetTop()
+			L.Push(fn)
+			for i := 1; i <= top; i++ {
+				L.Push(L.Get(i))
+			}
+			L.Call(top, lua.MultRet)
+			return L.GetTop() - top
+		})
+	}
+	g.RawSetString("rawset", guard(baseRawset))
+	g.RawSetString("setmetatable", guard(baseSetmeta))
+	g.RawSetString("tostring", L.NewFunction(s.tostring))
+	strs := g.RawGetString("string").(*lua.LTable)
+	strs.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
+		str, n := L.CheckString(1), L.CheckInt64(2)
+		if n > 0 && int64(len(str))*n > e.maxValue {
+			L.RaiseError("string.rep: the result would exceed %d bytes", e.maxValue)
+		}
+		L.Push(lua.LString(strings.Repeat(str, int(max(n, 0)))))
+		return 1
+	}))
 	math := g.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(e.luaRandom))
 	math.RawSetString("randomseed", L.NewFunction(func(*lua.LState) int { return 0 }))
@@ -150,21 +204,88 @@ func (e *Engine) scripts() *scripting {
 		r.RawSetString(c.name, lua.LNumber(c.n))
 	}
 	g.RawSetString("redis", r)
-	// The global table: read-only, and a missing name is an error.
-	meta := L.NewTable()
-	meta.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("Attempt to modify a readonly table")
-		return 0
+	// Read-only: the globals and every library are empty proxies whose
+	// __index reads the real table and whose __newindex refuses, and
+	// __metatable hides their metatables from getmetatable and makes
+	// setmetatable refuse them; rawset refuses them too (guard). So a
+	// script cannot leave anything behind for the next, which a replica
+	// restarted with a fresh VM would not see, nor replace redis.call.
+	s.locked = map[*lua.LTable]bool{}
+	proxy := func(index lua.LValue) *lua.LTable {
+		t, meta := L.NewTable(), L.NewTable()
+		meta.RawSetString("__index", index)
+		meta.RawSetString("__newindex", L.NewFunction(readonly))
+		meta.RawSetString("__metatable", lua.LFalse)
+		L.SetMetatable(t, meta)
+		s.locked[t], s.locked[meta] = true, true
+		return t
+	}
+	for _, name := range []string{"redis", "string", "table", "math"} {
+		g.RawSetString(name, proxy(g.RawGetString(name)))
+	}
+	if sm, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		sm.RawSetString("__metatable", lua.LFalse)
+		s.locked[sm] = true
+	}
+	s.globals = g
+	env := proxy(L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(2)
+		v := g.RawGetString(name)
+		if v == lua.LNil {
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", name)
+		}
+		L.Push(v)
+		return 1
 	}))
-	meta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.CheckString(2))
-		return 0
-	}))
-	L.SetMetatable(g, meta)
+	g.RawSetString("_G", env)
+	L.G.Global, L.Env = env, env
 	L.SetContext(&s.budget)
 	s.L = L
 	e.lua = s
 	return s
+}
+
+// tostring is Lua's tostring, except that a table, function or other
+// reference is named by its number in the running script, not its
+// address.
+func (s *scripting) tostring(L *lua.LState) int {
+	v := L.CheckAny(1)
+	if m := L.GetMetaField(v, "__tostring"); m != lua.LNil {
+		L.Push(m)
+		L.Push(v)
+		L.Call(1, 1)
+		return 1
+	}
+	switch v := v.(type) {
+	case lua.LString, lua.LNumber, lua.LBool, *lua.LNilType:
+		L.Push(lua.LString(luaString(v)))
+	default:
+		id, ok := s.ids[v]
+		if !ok {
+			id = len(s.ids) + 1
+			s.ids[v] = id
+		}
+		L.Push(lua.LString(v.Type().String() + ": 0x" + strconv.FormatInt(int64(id), 16)))
+	}
+	return 1
+}
+
+// luaString is a string, number, boolean or nil as Lua prints it.
+func luaString(v lua.LValue) string {
+	switch v := v.(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return luaNumberString(float64(v))
+	case lua.LBool:
+		if v {
+			return "true"
+		}
+		return "false"
+	case *lua.LNilType:
+		return "nil"
+	}
+	return v.Type().String()
 }
 
 // luaRandom is math.random on the engine's source, with Lua 5.1's
@@ -226,7 +347,7 @@ func (e *Engine) luaCall(L *lua.LState, raise bool) int {
 		case lua.LString:
 			args[i-1] = []byte(v)
 		case lua.LNumber:
-			args[i-1] = []byte(luaNumberString(float64(v)))
+			args[i-1] = []byte(callArgNumber(float64(v)))
 		default:
 			return fail("ERR Lua redis lib command arguments must be strings or integers")
 		}
@@ -288,6 +409,10 @@ func luaNumberString(f float64) string {
 	return strconv.FormatFloat(f, 'g', 14, 64)
 }
 
+// callArgNumber formats a number passed to redis.call as Redis 7.0 does
+// ("%.17g": 2^53 and microsecond timestamps keep every digit).
+func callArgNumber(f float64) string { return strconv.FormatFloat(f, 'g', 17, 64) }
+
 // luaFromReply converts one RESP2 reply at the start of b into a Lua
 // value as Redis does: integer -> number, bulk -> string, null bulk or
 // null array -> false, array -> table, status -> {ok=...}, error ->
@@ -340,7 +465,10 @@ func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int) {
 // true -> 1, false and nil -> null bulk, a table with err -> error, with
 // ok -> status, else an array of its elements 1, 2, ... up to the first
 // nil.
-func appendLuaReply(dst []byte, v lua.LValue) []byte {
+func appendLuaReply(dst []byte, v lua.LValue, depth int) []byte {
+	if depth > maxReplyDepth {
+		return resp.AppendError(dst, "ERR reached lua stack limit")
+	}
 	switch v := v.(type) {
 	case lua.LString:
 		return resp.AppendBulk(dst, []byte(v))
@@ -364,7 +492,7 @@ func appendLuaReply(dst []byte, v lua.LValue) []byte {
 		}
 		dst = resp.AppendArrayHeader(dst, n)
 		for i := 1; i <= n; i++ {
-			dst = appendLuaReply(dst, v.RawGetInt(i))
+			dst = appendLuaReply(dst, v.RawGetInt(i), depth+1)
 		}
 		return dst
 	}
@@ -374,6 +502,10 @@ func appendLuaReply(dst []byte, v lua.LValue) []byte {
 // cmdEval runs EVAL, EVALSHA, EVAL_RO and EVALSHA_RO.
 func (e *Engine) cmdEval(args [][]byte, dst []byte) []byte {
 	name := cmdName(args)
+	sha := strings.ToLower(string(args[1]))
+	if (name == "evalsha" || name == "evalsha_ro") && len(sha) != 40 {
+		return appendErr(dst, "NOSCRIPT No matching script. Please use EVAL.")
+	}
 	numkeys, ok := resp.ParseInt(args[2])
 	switch {
 	case !ok:
@@ -384,19 +516,16 @@ func (e *Engine) cmdEval(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, "ERR Number of keys can't be negative")
 	}
 	s := e.scripts()
-	var fn *lua.LFunction
-	var sha string
+	var sc *script
 	if name == "eval" || name == "eval_ro" {
 		var err string
-		if sha, fn, err = s.load(string(args[1])); err != "" {
+		if sha, sc, err = s.load(string(args[1])); err != "" {
 			return appendErr(dst, err)
 		}
-	} else {
-		sha = strings.ToLower(string(args[1]))
-		if fn = s.fns[sha]; fn == nil {
-			return appendErr(dst, "NOSCRIPT No matching script. Please use EVAL.")
-		}
+	} else if sc = s.fns[sha]; sc == nil {
+		return appendErr(dst, "NOSCRIPT No matching script. Please use EVAL.")
 	}
+	fn := sc.fn
 	L := s.L
 	keys, argv := L.CreateTable(int(numkeys), 0), L.CreateTable(len(args)-3-int(numkeys), 0)
 	for i, a := range args[3:] {
@@ -406,21 +535,22 @@ func (e *Engine) cmdEval(args [][]byte, dst []byte) []byte {
 			argv.RawSetInt(i+1-int(numkeys), lua.LString(a))
 		}
 	}
-	L.G.Global.RawSetString("KEYS", keys)
-	L.G.Global.RawSetString("ARGV", argv)
-	s.ro, s.sha, s.line = name == "eval_ro" || name == "evalsha_ro", sha, 0
+	s.globals.RawSetString("KEYS", keys)
+	s.globals.RawSetString("ARGV", argv)
+	s.ro, s.sha, s.line = name == "eval_ro" || name == "evalsha_ro" || sc.noWrites, sha, 0
+	s.ids = map[lua.LValue]int{}
 	s.budget.left = scriptBudget
 	L.Push(fn)
 	err := L.PCall(0, 1, nil)
-	L.G.Global.RawSetString("KEYS", lua.LNil)
-	L.G.Global.RawSetString("ARGV", lua.LNil)
+	s.globals.RawSetString("KEYS", lua.LNil)
+	s.globals.RawSetString("ARGV", lua.LNil)
 	if err != nil {
 		L.SetTop(0)
 		return appendErr(dst, s.errorText(err))
 	}
 	v := L.Get(-1)
 	L.SetTop(0)
-	return appendLuaReply(dst, v)
+	return appendLuaReply(dst, v, 0)
 }
 
 // errorText is the error reply of a script that raised err, as Redis
@@ -439,10 +569,7 @@ func (s *scripting) errorText(err error) string {
 				msg = "ERR " + lua.LVAsString(t)
 			}
 		} else {
-			text := lua.LVAsString(apiErr.Object)
-			if text == "" {
-				text = apiErr.Error()
-			}
+			text := luaString(apiErr.Object) // a function or a table: its type
 			if strings.Contains(text, errBudget.Error()) {
 				return "ERR " + errBudget.Error() + " (" + strconv.Itoa(scriptBudget) + " instructions)"
 			}
@@ -465,14 +592,51 @@ func (s *scripting) errorText(err error) string {
 	return msg + " script: " + s.sha + ", on @user_script:" + strconv.Itoa(line) + "."
 }
 
+// script is a compiled script and what its shebang line declares.
+type script struct {
+	fn       *lua.LFunction
+	noWrites bool // "#!lua flags=no-writes": runs as EVAL_RO does
+}
+
+// scriptFlags are the flags a "#!lua" line may give (Redis 7.0's); only
+// no-writes changes what dynonode does.
+var scriptFlags = map[string]bool{"no-writes": true, "allow-oom": true, "allow-stale": true, "no-cluster": true, "allow-cross-slot-keys": true}
+
 // load compiles body (once: the cache keeps it by SHA1) and returns its
-// SHA1 and function, or Redis's compile error.
-func (s *scripting) load(body string) (string, *lua.LFunction, string) {
+// SHA1 and script, or Redis's error. A first line "#!lua [flags=a,b]" is
+// Redis 7.0's shebang: its flags are read and the line is left out of
+// the code (blank, so that line numbers stay).
+func (s *scripting) load(body string) (string, *script, string) {
 	sha := sha1Hex(body)
-	if fn := s.fns[sha]; fn != nil {
-		return sha, fn, ""
+	if sc := s.fns[sha]; sc != nil {
+		return sha, sc, ""
 	}
-	fn, err := s.L.Load(strings.NewReader(body), "user_script")
+	sc := &script{}
+	code := body
+	if strings.HasPrefix(body, "#!") {
+		line, rest, _ := strings.Cut(body, "\n")
+		words := strings.Fields(line[2:])
+		if len(words) == 0 || words[0] != "lua" {
+			return "", nil, "ERR Unexpected engine in script shebang: " + strings.TrimRight(line, "\r")
+		}
+		for _, w := range words[1:] {
+			flags, ok := strings.CutPrefix(w, "flags=")
+			if !ok {
+				return "", nil, "ERR Unknown lua shebang option: " + w
+			}
+			for _, f := range strings.Split(flags, ",") {
+				if f == "" {
+					continue
+				}
+				if !scriptFlags[f] {
+					return "", nil, "ERR Unexpected flag in script shebang: " + f
+				}
+				sc.noWrites = sc.noWrites || f == "no-writes"
+			}
+		}
+		code = "\n" + rest
+	}
+	fn, err := s.L.Load(strings.NewReader(code), "user_script")
 	if err != nil {
 		msg := err.Error()
 		if i := strings.Index(msg, "user_script"); i > 0 {
@@ -480,8 +644,9 @@ func (s *scripting) load(body string) (string, *lua.LFunction, string) {
 		}
 		return "", nil, "ERR Error compiling script (new function): " + msg
 	}
-	s.fns[sha] = fn
-	return sha, fn, ""
+	sc.fn = fn
+	s.fns[sha] = sc
+	return sha, sc, ""
 }
 
 // cmdScript runs SCRIPT LOAD, EXISTS, FLUSH and KILL.
