@@ -294,11 +294,17 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 // script serves SCRIPT. LOAD and FLUSH go to the datastore of every node
 // of the ring, every DC (Dynomite broadcasts them too), so that EVALSHA
 // finds the script on whichever replicas its keys have: the client is
-// answered with the local datastore's reply, the others are sent the
-// command without awaiting theirs (a node that is down misses it). EXISTS
-// and KILL ask the local datastore.
+// answered with the local datastore's reply (another node's when the
+// local one cannot serve), the others are sent the command without
+// awaiting theirs (a node that is down misses it; past maxReplicas nodes
+// the rest are not sent it). EXISTS, KILL and HELP ask the local
+// datastore; DEBUG is refused.
 func (c *Redis) script(ctx actors.Context, args [][]byte) {
 	sub := args[1]
+	if bytes.EqualFold(sub, []byte("debug")) {
+		c.p.refuse(errReply("ERR dynonode: 'SCRIPT DEBUG' is not supported: the debugger would take over a datastore connection every client shares"), false, ErrUnsupported)
+		return
+	}
 	if !bytes.EqualFold(sub, []byte("load")) && !bytes.EqualFold(sub, []byte("flush")) {
 		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 		return

@@ -27,6 +27,15 @@ func TestClusterScripts(t *testing.T) {
 		eventuallyEqual(t, bulkOf("ada"), func() string { return direct[i].Do("GET", "{u}:name") }, "the script's SET on rack "+n.rack)
 		require.Equal(t, bulkOf("2"), direct[i].Do("GET", "{u}:count"), "the script's INCRBY on rack %s, once", n.rack)
 	}
+	// With versions (the default) the script's declared keys carry its
+	// version, the same on every rack (written in place: 'r').
+	stamp := direct[0].Do("HGET", "__dyno:v", "{u}:count")
+	require.True(t, strings.HasPrefix(stamp, "$") && strings.Contains(stamp, "\r\nr"), "version of a scripted key: %q", stamp)
+	for i, n := range nodes {
+		for _, k := range []string{"{u}:name", "{u}:count"} {
+			require.Equal(t, direct[0].Do("HGET", "__dyno:v", k), direct[i].Do("HGET", "__dyno:v", k), "version of %s on rack %s", k, n.rack)
+		}
+	}
 
 	body := "return redis.call('GET', KEYS[1])"
 	sha := strings.TrimSuffix(strings.SplitN(c0.Do("SCRIPT", "LOAD", body), "\r\n", 3)[1], "\r\n")
@@ -43,6 +52,8 @@ func TestClusterScripts(t *testing.T) {
 	got = c2.Do("EVAL", "return 1", "-1")
 	require.Equal(t, "-ERR Number of keys can't be negative\r\n", got)
 
+	got = c2.Do("SCRIPT", "DEBUG", "YES")
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'SCRIPT DEBUG' is not supported"), got)
 	require.Equal(t, "+OK\r\n", c2.Do("SCRIPT", "FLUSH"))
 	for i, n := range nodes {
 		eventuallyEqual(t, "*1\r\n:0\r\n", func() string { return direct[i].Do("SCRIPT", "EXISTS", sha) }, "SCRIPT FLUSH reached rack "+n.rack)

@@ -118,6 +118,7 @@ const (
 	vDump                    // MULTI EXISTS HGET HGET PTTL DUMP EXEC
 	vList                    // KEYS or SCAN: drop the companions
 	vOK                      // DYNO.* without a version: +OK unless an error
+	vEval                    // MULTI <client's script> EVAL bump-after EXEC (planEval)
 )
 
 // vreq is what a versioned (or filtered) request needs beyond pending.
@@ -297,15 +298,11 @@ func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Du
 	if ver.IsZero() || len(args) < 2 {
 		return nil, ""
 	}
+	fam, single, written := store.CommandFamily(args)
 	switch name {
 	case "eval", "evalsha":
-		// Sent as it is: a script cannot run inside the scripts that keep
-		// versions, so on Redis the keys it writes keep their versions
-		// (the embedded engine moves them, as for RENAME; see
-		// docs/cluster.md).
-		return nil, ""
+		return planEval(name, args, written, ver, now, tombTTL), ""
 	}
-	fam, single, written := store.CommandFamily(args)
 	switch fam {
 	case store.FamilyRead:
 		if !single {
@@ -338,6 +335,49 @@ func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Du
 
 func script1(name string, args [][]byte) *vreq {
 	return &vreq{mode: vScript, frames: 1, name: name, cmds: [][][]byte{args}}
+}
+
+// planEval plans a client's script under a version: a script cannot run
+// inside the scripts that keep versions (Redis refuses EVAL from a
+// script), so it runs in a MULTI followed by scriptBump's 'after' step
+// over the keys it declares, sent as EVAL with the body (a NOSCRIPT
+// retry would run the client's script twice). A script that declares no
+// key is sent as it is.
+func planEval(name string, args, written [][]byte, ver hlc.Version, now time.Time, tombTTL time.Duration) *vreq {
+	if len(written) == 0 {
+		return nil
+	}
+	rest := append([][]byte{[]byte("a"), []byte(strconv.Itoa(len(written)))}, written...)
+	bump := evalArgs(scriptBump, ver, now, tombTTL, rest...)
+	bump[0], bump[1] = []byte("EVAL"), []byte(scriptBump.body)
+	return &vreq{mode: vEval, frames: 4, name: name, cmds: [][][]byte{{bMulti}, args, bump, {bExec}}}
+}
+
+// evalReply answers a vEval from MULTI's four replies: the client's
+// script's reply (EXEC's first element), or the error that refused it
+// when queued.
+func evalReply(raw []byte) []byte {
+	var frames [4][]byte
+	rest := raw
+	for i := range frames {
+		n, err := resp.ReplyLen(rest)
+		if err != nil {
+			return raw
+		}
+		frames[i], rest = rest[:n], rest[n:]
+	}
+	if frames[1][0] == '-' {
+		return frames[1] // refused when queued: EXEC answered EXECABORT
+	}
+	exec := frames[3]
+	if !bytes.HasPrefix(exec, []byte("*2\r\n")) {
+		return exec
+	}
+	n, err := resp.ReplyLen(exec[4:])
+	if err != nil {
+		return exec
+	}
+	return exec[4 : 4+n]
 }
 
 // readCmds fills a vRead's or vDump's MULTI around key.
@@ -486,6 +526,8 @@ func (vx *vreq) answer(raw []byte, now time.Time) (reply []byte, ver hlc.Version
 		reply = filterList(vx.name, raw)
 	case vOK:
 		reply = raw
+	case vEval:
+		reply = evalReply(raw)
 	}
 	if vx.ok && len(reply) > 0 && reply[0] != '-' {
 		reply = []byte("+OK\r\n")

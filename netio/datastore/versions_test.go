@@ -379,6 +379,26 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		"LRANGE":  func(t *rapid.T, k string) []string { return []string{"LRANGE", k, "0", "-1"} },
 		"HGET":    func(t *rapid.T, k string) []string { return []string{"HGET", k, "f"} },
 		"SCARD":   func(t *rapid.T, k string) []string { return []string{"SCARD", k} },
+		// Scripts: a versioned EVAL runs in a MULTI with the bump's
+		// 'after' step on Redis (planEval), natively in the engine.
+		"EVALSET": func(t *rapid.T, k string) []string {
+			return []string{"EVAL", "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])", "1", k, val(t)}
+		},
+		"EVALDEL": func(t *rapid.T, k string) []string {
+			return []string{"EVAL", "return redis.call('DEL', KEYS[1], KEYS[2])", "2", k, "c"}
+		},
+		"EVALINCR": func(t *rapid.T, k string) []string {
+			return []string{"EVAL", "return redis.pcall('INCR', KEYS[1])", "1", k}
+		},
+		"EVALPUSH": func(t *rapid.T, k string) []string {
+			return []string{"EVAL", "redis.call('RPUSH', KEYS[1], ARGV[1]) return redis.call('LPOP', KEYS[2])", "2", k, "b", val(t)}
+		},
+		"EVALERR": func(t *rapid.T, k string) []string {
+			return []string{"EVAL", "return redis.call('SET', KEYS[1])", "1", k}
+		},
+		"EVALSHA": func(t *rapid.T, k string) []string {
+			return []string{"EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "1", k}
+		},
 	}
 	names := make([]string, 0, len(gens))
 	for n := range gens {

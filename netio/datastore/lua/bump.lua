@@ -1,7 +1,31 @@
 -- bump: read-modify-write and multi-key commands, applied, leaving each
 -- key they write at the newer of its version and the command's. ARGV[4]
 -- is 'r' (one key, cmd[2]) or 'm' (several: ARGV[5] is how many, the
--- keys follow), then the command.
+-- keys follow), then the command; or 'a' (after: ARGV[5] keys follow,
+-- no command), sent in one MULTI right after a client's script, which
+-- cannot run inside this one: each key the script declared is left at
+-- the newer of what it held before (its version, or its tombstone's,
+-- which the script left in place) and the script's version, and one the
+-- script deleted gets a tombstone at that version.
+if ARGV[4] == 'a' then
+  local n = tonumber(ARGV[5])
+  for i = 6, 5 + n do
+    local k = ARGV[i]
+    if not companion(k) then
+      local had = redis.call('hget', V, k) or ''
+      if string.sub(had, 1, 1) == 'r' then had = string.sub(had, 2) end
+      local old = had
+      local t = redis.call('hget', T, k)
+      if t and not hexLess(string.sub(t, 1, 16), now, 16) and less(old, string.sub(t, 17)) then
+        old = string.sub(t, 17)
+      end
+      local to = old
+      if less(to, ver) then to = ver end
+      if exists(k) then stampRMW(k, to) elseif had ~= '' then bury(k, to) end
+    end
+  end
+  return { '', 0, 'OK' }
+end
 if ARGV[4] == 'r' then
   local cmd = { unpack(ARGV, 5) }
   local k = cmd[2]
