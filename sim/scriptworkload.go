@@ -1,0 +1,147 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/internal/check"
+)
+
+// The scripts of the atomicity workload: a write sets both keys of a pair
+// to one value, a read returns both, each in one script.
+const (
+	PairWriteScript = "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('SET', KEYS[2], ARGV[1])"
+	PairReadScript  = "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}"
+)
+
+// ScriptClient is one workload process of scripts over pairs of keys
+// that share a hash tag ("{p1}:a", "{p1}:b"): through one Redis
+// connection it writes a pair with PairWriteScript (EVAL, a value unique
+// to the history) or reads it with PairReadScript (EVAL_RO), one
+// operation at a time, recording a history for check.CheckAtomic.
+type ScriptClient struct {
+	ID    int
+	Node  string
+	DC    string
+	Level config.Consistency
+	Pairs []string // hash tags: "{p1}"
+	Reads float64  // share of reads
+	Think time.Duration
+	rec   *Recorder
+	coord actors.Addr
+	open  *check.Op
+	n     int
+	// stopped ends the process after its current operation.
+	stopped bool
+}
+
+// StartScriptClient spawns a script workload process on node with its
+// own connection.
+func (c *Cluster) StartScriptClient(rec *Recorder, sc *ScriptClient) {
+	sc.rec = rec
+	sc.DC = c.Node(sc.Node).DC
+	sc.coord = c.spawnClient(sc.Node, fmt.Sprintf("scriptclient%d", sc.ID), sc.Level, sc)
+}
+
+// Receive implements actors.Behaviour.
+func (sc *ScriptClient) Receive(ctx actors.Context, m any) {
+	switch m := m.(type) {
+	case actors.Started:
+		ctx.After(sc.think(ctx), nextOp{})
+	case nextOp:
+		if sc.stopped || sc.open != nil {
+			return
+		}
+		pair := sc.Pairs[ctx.Rand().IntN(len(sc.Pairs))]
+		op := check.Op{Process: sc.ID, Type: check.Invoke, Level: sc.Level.String(), Node: sc.Node, DC: sc.DC, Phase: sc.rec.Phase, Key: pair}
+		a, b := []byte(pair+":a"), []byte(pair+":b")
+		var cmd [][]byte
+		if ctx.Rand().Float64() < sc.Reads {
+			op.F = "read"
+			cmd = [][]byte{[]byte("EVAL_RO"), []byte(PairReadScript), []byte("2"), a, b}
+		} else {
+			op.F, op.Value = "write", "s"+strconv.Itoa(sc.ID)+"-"+strconv.Itoa(sc.n)
+			cmd = [][]byte{[]byte("EVAL"), []byte(PairWriteScript), []byte("2"), a, b, []byte(op.Value)}
+		}
+		sc.n++
+		sc.rec.add(op)
+		sc.open = &op
+		ctx.Send(sc.coord, coord.Requests{Cmds: [][][]byte{cmd}})
+	case coord.Replies:
+		if sc.open == nil || len(m.Data) == 0 {
+			return
+		}
+		sc.rec.add(complete(*sc.open, m.Data))
+		sc.open = nil
+		ctx.After(sc.think(ctx), nextOp{})
+	}
+}
+
+func (sc *ScriptClient) think(ctx actors.Context) time.Duration {
+	return sc.Think/2 + time.Duration(ctx.Rand().Int64N(int64(sc.Think)+1))
+}
+
+// RunScriptSwarm runs script clients (pairs written and read by scripts,
+// every level, every node) under the fault schedule, heals, settles for
+// the convergence time, reads both keys of every pair from every replica
+// directly, and judges the history and those reads with
+// check.CheckAtomic: no read and no replica may show half a script.
+func RunScriptSwarm(spec SwarmSpec) SwarmRun {
+	spec = spec.withDefaults()
+	run := SwarmRun{Spec: spec}
+	c, nodes, err := NewSwarmCluster(spec)
+	if err != nil {
+		run.Err = err
+		return run
+	}
+	run.Faults = spec.schedule(nodes)
+	w := c.W
+	rec := NewRecorder(w)
+	r := w.Rand("scriptworkload")
+	pairs := []string{"{p1}", "{p2}", "{p3}"}
+	reads := spec.Reads
+	if reads == 0 {
+		reads = 0.4
+	}
+	var clients []*ScriptClient
+	for i := range spec.Clients {
+		level, node := spec.place(i, nodes, r)
+		sc := &ScriptClient{ID: i + 1, Node: node, Level: level, Pairs: pairs, Reads: reads, Think: 150 * time.Millisecond}
+		clients = append(clients, sc)
+		c.StartScriptClient(rec, sc)
+	}
+	run.Wiped = lostDatastore(run.Faults)
+	if run.Err = c.faultPhase(run.Faults, spec.Phase); run.Err != nil {
+		return run
+	}
+	for _, sc := range clients {
+		sc.stopped = true
+	}
+	if run.Err = c.healAll(nodes); run.Err != nil {
+		return run
+	}
+	settle := spec.ConvergeWithin
+	if settle == 0 {
+		settle = ConvergeWithin
+	}
+	if run.Err = w.RunFor(settle); run.Err != nil {
+		return run
+	}
+	var keys []string
+	for _, p := range pairs {
+		keys = append(keys, p+":a", p+":b")
+	}
+	finals, _, err := c.readReplicas(keys)
+	if err != nil {
+		run.Err = err
+		return run
+	}
+	run.History = rec.H
+	run.Result = check.CheckAtomic(rec.H, finals)
+	run.Digest, run.Events, run.Virtual, run.Marks = w.Digest(), w.Stats().Events, w.Now(), w.Marks()
+	return run
+}
