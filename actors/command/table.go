@@ -30,10 +30,13 @@ const (
 	// Admin commands would change every key of the datastore (FLUSHALL,
 	// FLUSHDB); they run on the local datastore only in admin mode.
 	Admin
-	// Unsupported commands cannot be served by a cluster proxy (MULTI,
-	// SUBSCRIBE, blocking pops...): the client gets an error, the connection
-	// stays open.
+	// Unsupported commands cannot be served by a cluster proxy (SUBSCRIBE,
+	// blocking pops...): the client gets an error, the connection stays
+	// open.
 	Unsupported
+	// Transaction commands (MULTI, EXEC, DISCARD, WATCH, UNWATCH) drive
+	// the connection's transaction (actors/coord/tx.go).
+	Transaction
 )
 
 // Merge says how the replies of a split MultiKey command combine.
@@ -160,7 +163,8 @@ func init() {
 	add(Node, r, 1, 0, 0, 0, "time", "reset")
 	add(Node, r, 2, 0, 0, 0, "echo", "select")
 
-	unsupported("transactions cannot span the nodes of a cluster", "multi", "exec", "discard", "watch", "unwatch")
+	add(Transaction, r, 1, 0, 0, 0, "multi", "exec", "discard", "unwatch")
+	add(Transaction, r, -2, 1, -1, 1, "watch")
 	unsupported("pub/sub is not replicated by dynonode", "subscribe", "unsubscribe", "psubscribe", "punsubscribe",
 		"publish", "pubsub", "ssubscribe", "sunsubscribe", "spublish")
 	unsupported("blocking commands would hold a proxy connection", "blpop", "brpop", "brpoplpush", "blmove",

@@ -95,8 +95,11 @@ func TestClassesAreConsistent(t *testing.T) {
 			require.NotEmpty(t, s.Why, n)
 		}
 	}
-	for _, n := range []string{"multi", "subscribe", "blpop", "config"} {
+	for _, n := range []string{"subscribe", "blpop", "config"} {
 		require.Equal(t, Unsupported, table[n].Class, n)
+	}
+	for _, n := range []string{"multi", "exec", "discard", "watch", "unwatch"} {
+		require.Equal(t, Transaction, table[n].Class, n)
 	}
 	require.Equal(t, Node, table["auth"].Class, "AUTH is answered by the node (requirepass)")
 }

@@ -121,7 +121,7 @@ func TestSingleNodeBasics(t *testing.T) {
 	require.Equal(t, "+OK\r\n"+"*3\r\n"+bulk("1")+"$-1\r\n"+bulk("2"), k.do("mset a 1 b 2", "mget a nope b"))
 	require.Equal(t, "-ERR wrong number of arguments for 'get' command\r\n", k.do("get"))
 	require.Equal(t, "-ERR unknown command 'nosuch', with args beginning with: 'x' 'y' \r\n", k.do("nosuch x y"))
-	require.Contains(t, k.do("multi"), "-ERR dynonode: 'MULTI' is not supported")
+	require.Contains(t, k.do("subscribe ch"), "-ERR dynonode: 'SUBSCRIBE' is not supported")
 	require.Contains(t, k.do("flushall"), "refused unless the node runs in admin mode")
 	require.Equal(t, "+OK\r\n", k.do("select 0"))
 	require.Contains(t, k.do("select 1"), "-ERR dynonode: only database 0")
@@ -381,4 +381,38 @@ func TestRestartedCoordinatorClosesTheConnection(t *testing.T) {
 	require.NoError(t, c.w.RunFor(time.Second))
 	require.True(t, mc.closed)
 	require.Equal(t, "SERVER_ERROR dynonode: internal error, this connection lost its pending requests; reconnect\r\n", string(mc.data))
+}
+
+// TestTransactions: MULTI queues, EXEC runs the queue on the keys'
+// replicas and answers its array; the state machine's errors are Redis's
+// (the same sequences against a real redis-server: TestClusterTransactions
+// in cmd/dynonode).
+func TestTransactions(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	k := c.conn("n1")
+	require.Equal(t, "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n+OK\r\n:2\r\n"+bulk("2")+"+PONG\r\n",
+		k.do("multi", "set {t}a 1", "incr {t}a", "get {t}a", "ping", "exec"))
+	require.Equal(t, bulk("2"), c.conn("n2").do("get {t}a"), "the transaction ran on every rack")
+	require.Equal(t, "-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n+OK\r\n", k.do("exec", "discard", "unwatch"))
+	require.Equal(t, "+OK\r\n-ERR MULTI calls can not be nested\r\n+QUEUED\r\n+OK\r\n"+bulk("2"),
+		k.do("multi", "multi", "set {t}a 3", "discard", "get {t}a"), "DISCARD drops the queue")
+	got := k.do("multi", "set {t}a 4", "nosuch x", "get", "exec", "get {t}a")
+	require.True(t, strings.HasSuffix(got, "-EXECABORT Transaction discarded because of previous errors.\r\n"+bulk("2")), got)
+	got = k.do("multi", "subscribe x", "exec")
+	require.Equal(t, "+OK\r\n-ERR dynonode: 'SUBSCRIBE' cannot be part of a transaction\r\n-EXECABORT Transaction discarded because of previous errors.\r\n", got)
+	require.Equal(t, "+OK\r\n*0\r\n", k.do("multi", "exec"))
+	require.Contains(t, k.do("watch {t}a"), "-ERR dynonode: 'WATCH' is not supported")
+	require.Equal(t, "+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n+QUEUED\r\n*1\r\n:1\r\n", k.do("multi", "watch {t}a", "lpush {t}l x", "exec"))
+	// Keys on different nodes: refused at EXEC, nothing runs.
+	split := newCluster(t, "dc1/r1", "dc1/r1").conn("n1")
+	cmds := []string{"multi"}
+	for i := range 8 {
+		cmds = append(cmds, fmt.Sprintf("set k%d 1", i))
+	}
+	got = split.do(append(cmds, "exec", "exists k0 k1 k2 k3 k4 k5 k6 k7")...)
+	require.Contains(t, got, "-ERR dynonode: the keys of a transaction must live on the same nodes; give them a common hash tag")
+	require.True(t, strings.HasSuffix(got, ":0\r\n"), "nothing ran: %q", got)
+	// A runtime error is one element of the array; the rest ran.
+	require.Equal(t, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n:3\r\n",
+		k.do("multi", "incr {t}l", "incr {t}a", "exec"))
 }

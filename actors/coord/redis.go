@@ -91,6 +91,8 @@ type Redis struct {
 	user       *acl.User
 	restricted bool
 	started    bool // user was set from Users.Initial
+	// tx is the open transaction, between MULTI and EXEC (tx.go).
+	tx *txState
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -189,10 +191,12 @@ func (c *Redis) lookup(name []byte) *command.Spec {
 func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 	spec := c.lookup(args[0])
 	if spec == nil {
+		c.doom()
 		c.p.refuse(errReply(unknownCommand(args)), false, ErrUnsupported)
 		return
 	}
 	if !spec.ArityOK(len(args)) {
+		c.doom()
 		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
 		return
 	}
@@ -202,11 +206,13 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 			c.setUser(c.cfg.Users.Initial())
 		}
 		if c.user == nil && !noAuth(spec.Name) {
+			c.doom()
 			c.p.answer(errReply(noAuthErr), false)
 			return
 		}
 		if c.restricted && !noAuth(spec.Name) {
 			if denied := c.user.Denied(spec, args); denied != "" {
+				c.doom()
 				c.p.answer(errReply(denied), false)
 				return
 			}
@@ -216,6 +222,13 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
 			args, spec = abs, c.lookup(abs[0])
 		}
+	}
+	if spec.Class == command.Transaction {
+		c.transaction(ctx, spec, args)
+		return
+	}
+	if c.inTx(spec, args) {
+		return
 	}
 	switch spec.Class {
 	case command.Node:

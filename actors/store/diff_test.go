@@ -261,7 +261,15 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 				history = append(history, fmt.Sprintf("%q -> %s", args, want))
 				continue
 			}
-			want := r.do(args)
+			var want []byte
+			if string(args[0]) == "DYNO.EXEC" {
+				var queued bool
+				if want, queued = redisTx(r, args); !queued {
+					continue // Redis refused a command while queueing: nothing ran
+				}
+			} else {
+				want = r.do(args)
+			}
 			got := e.Exec(time.Now(), args, nil)
 			if !sameReply(t, args, want, got) {
 				rt.Fatalf("after\n%s\n%q:\nredis:  %q\nengine: %q", strings.Join(history, "\n"), args, want, got)
@@ -329,9 +337,11 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 		return out
 	}
 	var cmd []string
-	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts"}) {
+	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts", "transactions"}) {
 	case "scripts":
 		return genScript(rt, base, i)
+	case "transactions":
+		return genTx(rt, base, i)
 	case "keys":
 		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan"}) {
 		case "del", "unlink", "exists", "touch":
@@ -578,7 +588,8 @@ func genScript(rt *rapid.T, base time.Time, i int) [][]byte {
 	inner := func() [][]byte {
 		for range 5 {
 			if c := genCommand(rt, base, i); compareKind(c) == cmpExact && !strings.EqualFold(string(c[0]), "eval") &&
-				!strings.EqualFold(string(c[0]), "evalsha") && !strings.EqualFold(string(c[0]), "eval_ro") && !strings.EqualFold(string(c[0]), "script") {
+				!strings.EqualFold(string(c[0]), "evalsha") && !strings.EqualFold(string(c[0]), "eval_ro") && !strings.EqualFold(string(c[0]), "script") &&
+				!strings.EqualFold(string(c[0]), "dyno.exec") {
 				return c
 			}
 		}
@@ -652,4 +663,52 @@ func genScript(rt *rapid.T, base time.Time, i int) [][]byte {
 		body = "return " + luaCallOf("call", inner())
 	}
 	return strArgs(append([]string{name, body}, args...)...)
+}
+
+// genTx draws a transaction of one to four commands drawn by genCommand
+// (those whose replies compare exactly), as the coordinator sends it:
+// DYNO.EXEC, the keys its commands name first, then the commands.
+func genTx(rt *rapid.T, base time.Time, i int) [][]byte {
+	var cmds [][][]byte
+	for range rapid.IntRange(1, 4).Draw(rt, "txlen") {
+		for range 5 {
+			c := genCommand(rt, base, i)
+			if name := strings.ToLower(string(c[0])); compareKind(c) == cmpExact && name != "dyno.exec" &&
+				!strings.HasPrefix(name, "eval") && name != "script" {
+				cmds = append(cmds, c)
+				break
+			}
+		}
+	}
+	var keys [][]byte
+	for _, c := range cmds {
+		if len(c) > 1 {
+			keys = append(keys, c[1])
+		}
+	}
+	tx := append([][]byte{[]byte("DYNO.EXEC"), []byte(strconv.Itoa(len(keys)))}, keys...)
+	tx = append(tx, []byte(strconv.Itoa(len(cmds))))
+	for _, c := range cmds {
+		tx = append(append(tx, []byte(strconv.Itoa(len(c)))), c...)
+	}
+	return tx
+}
+
+// redisTx runs a DYNO.EXEC's commands on redis as MULTI ... EXEC and
+// returns EXEC's reply; false (after DISCARD) if Redis refused one of them
+// while queueing, which the coordinator does before a transaction is
+// ever sent (EXECABORT).
+func redisTx(r *redisConn, tx [][]byte) ([]byte, bool) {
+	cmds, ok := ParseDynoExec(tx)
+	if !ok {
+		panic(fmt.Sprintf("malformed transaction %q", tx))
+	}
+	r.do(strArgs("MULTI"))
+	for _, c := range cmds {
+		if reply := r.do(c); reply[0] == '-' {
+			r.do(strArgs("DISCARD"))
+			return nil, false
+		}
+	}
+	return r.do(strArgs("EXEC")), true
 }

@@ -353,10 +353,10 @@ func (e *Engine) luaCall(L *lua.LState, raise bool) int {
 		}
 	}
 	c := lookupCommand(args[0])
-	if c == nil {
+	if c == nil || strings.HasPrefix(c.name, "dyno.") { // internal: unknown to clients
 		return fail("ERR Unknown Redis command called from script")
 	}
-	if notInScripts[c.name] || strings.HasPrefix(c.name, "dyno.") {
+	if notInScripts[c.name] {
 		return fail("ERR This Redis command is not allowed from script")
 	}
 	if (c.arity > 0 && n != c.arity) || (c.arity < 0 && n < -c.arity) {
@@ -698,3 +698,75 @@ func (e *Engine) cmdScript(args [][]byte, dst []byte) []byte {
 	}
 	return appendErr(dst, "ERR unknown subcommand '"+string(args[1])+"'. Try SCRIPT HELP.")
 }
+
+// cmdDynoExec runs a transaction (actors/coord/tx.go): DYNO.EXEC K
+// key... N then N commands, each its argument count and arguments. The
+// commands run one after the other in this one call, so nothing else
+// runs between them (the engine is one actor), and the reply is EXEC's:
+// an array of their replies, errors included. The K keys are those the
+// transaction's writes name: under a version they move as a script's
+// declared keys do (version.go).
+func (e *Engine) cmdDynoExec(args [][]byte, dst []byte) []byte {
+	cmds, ok := ParseDynoExec(args)
+	if !ok {
+		return appendErr(dst, "ERR dynonode: malformed DYNO.EXEC")
+	}
+	dst = resp.AppendArrayHeader(dst, len(cmds))
+	for _, cmd := range cmds {
+		c := lookupCommand(cmd[0])
+		switch {
+		case c == nil || strings.HasPrefix(c.name, "dyno."):
+			dst = appendUnknownCommand(dst, cmd)
+		case (c.arity > 0 && len(cmd) != c.arity) || (c.arity < 0 && len(cmd) < -c.arity):
+			dst = appendArityErr(dst, c.name)
+		default:
+			dst = c.run(e, cmd, dst)
+		}
+	}
+	return dst
+}
+
+// DynoExecKeys are the keys a DYNO.EXEC says its writes name.
+func DynoExecKeys(args [][]byte) [][]byte {
+	if len(args) < 2 {
+		return nil
+	}
+	k, ok := resp.ParseInt(args[1])
+	if !ok || k < 0 || k > int64(len(args)-2) {
+		return nil
+	}
+	return args[2 : 2+k]
+}
+
+// ParseDynoExec splits a DYNO.EXEC into its commands.
+func ParseDynoExec(args [][]byte) ([][][]byte, bool) {
+	if len(args) < 3 {
+		return nil, false
+	}
+	rest := args[2+len(DynoExecKeys(args)):]
+	if len(rest) == 0 {
+		return nil, false
+	}
+	n, ok := resp.ParseInt(rest[0])
+	if !ok || n < 0 || n > int64(len(rest)) {
+		return nil, false
+	}
+	rest = rest[1:]
+	cmds := make([][][]byte, 0, n)
+	for range n {
+		if len(rest) == 0 {
+			return nil, false
+		}
+		argc, ok := resp.ParseInt(rest[0])
+		if !ok || argc < 1 || argc > int64(len(rest)-1) {
+			return nil, false
+		}
+		cmds = append(cmds, rest[1:1+argc])
+		rest = rest[1+argc:]
+	}
+	return cmds, len(rest) == 0
+}
+
+// cmdUnwatch is UNWATCH: nothing is ever watched (WATCH is refused by the
+// coordinator), so +OK, as Redis answers it inside a transaction too.
+func (e *Engine) cmdUnwatch(_ [][]byte, dst []byte) []byte { return appendOK(dst) }

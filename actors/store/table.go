@@ -155,6 +155,10 @@ var commandTable = []command{
 	{"eval_ro", -3, (*Engine).cmdEval, 0},
 	{"evalsha_ro", -3, (*Engine).cmdEval, 0},
 	{"script", -2, (*Engine).cmdScript, 0},
+
+	// transactions (actors/coord/tx.go)
+	{"dyno.exec", -3, (*Engine).cmdDynoExec, 0},
+	{"unwatch", 1, (*Engine).cmdUnwatch, 0},
 }
 
 // commandIndex maps names to table rows. It is built in init because the

@@ -61,7 +61,7 @@ func lwwClass(name string) lwwKind {
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard",
-		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha":
+		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec":
 		return lwwMulti
 	}
 	return lwwRead
@@ -96,6 +96,8 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 			ks = append(ks, args[i])
 		}
 		return ks
+	case "dyno.exec":
+		return DynoExecKeys(args)
 	case "eval", "evalsha":
 		// A script may write any key it declares (and, against Redis's
 		// rules, others: those keep their versions).
@@ -400,7 +402,7 @@ func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byt
 	}
 	from := len(dst)
 	dst = c.run(e, args, dst)
-	if failed(dst, from) && c.name != "eval" && c.name != "evalsha" {
+	if failed(dst, from) && c.name != "eval" && c.name != "evalsha" && c.name != "dyno.exec" {
 		// A script that ends in an error may have written before it (a
 		// script is not a transaction), so its keys move all the same, as
 		// on Redis, where the step that moves them cannot see the

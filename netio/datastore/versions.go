@@ -118,7 +118,8 @@ const (
 	vDump                    // MULTI EXISTS HGET HGET PTTL DUMP EXEC
 	vList                    // KEYS or SCAN: drop the companions
 	vOK                      // DYNO.* without a version: +OK unless an error
-	vEval                    // MULTI <client's script> EVAL bump-after EXEC (planEval)
+	vEval                    // MULTI bump-p <client's script> bump-a EXEC (planEval)
+	vTx                      // MULTI [bump-p] <a transaction's commands> [bump-a] EXEC (planTx)
 )
 
 // vreq is what a versioned (or filtered) request needs beyond pending.
@@ -139,6 +140,9 @@ type vreq struct {
 	vc      *verCache
 	seq     uint64
 	applied bool // a vSet's script applied the SET (set on its answer)
+
+	txn    int  // a vTx's commands
+	bumped bool // a vTx's commands are between the bump's steps
 }
 
 // encodeVersion is v as the scripts compare it (zero: "").
@@ -251,6 +255,7 @@ var (
 	bHget          = []byte("HGET")
 	bSet           = []byte("SET")
 	bGet           = []byte("GET")
+	bDynoExec      = []byte("DYNO.EXEC")
 )
 
 // errReply is a reply the adapter answers itself.
@@ -264,6 +269,9 @@ type errReply string
 // answers them its unknown-command error, as before versions.
 // vc is the version cache (nil: none).
 func planVersions(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Duration, now time.Time, vc *verCache) (*vreq, errReply) {
+	if len(args) > 0 && bytes.EqualFold(args[0], bDynoExec) {
+		return planTx(args, ver, versions, tombTTL, now, vc)
+	}
 	if !versions && ver.IsZero() {
 		return nil, "" // exactly as without versions
 	}
@@ -339,25 +347,36 @@ func script1(name string, args [][]byte) *vreq {
 
 // planEval plans a client's script under a version: a script cannot run
 // inside the scripts that keep versions (Redis refuses EVAL from a
-// script), so it runs in a MULTI followed by scriptBump's 'after' step
-// over the keys it declares, sent as EVAL with the body (a NOSCRIPT
-// retry would run the client's script twice). A script that declares no
-// key is sent as it is.
+// script), so it runs in a MULTI between scriptBump's 'p' and 'a' steps
+// over the keys it declares (bumpSteps). A script that declares no key
+// is sent as it is.
 func planEval(name string, args, written [][]byte, ver hlc.Version, now time.Time, tombTTL time.Duration) *vreq {
 	if len(written) == 0 {
 		return nil
 	}
-	rest := append([][]byte{[]byte("a"), []byte(strconv.Itoa(len(written)))}, written...)
-	bump := evalArgs(scriptBump, ver, now, tombTTL, rest...)
-	bump[0], bump[1] = []byte("EVAL"), []byte(scriptBump.body)
-	return &vreq{mode: vEval, frames: 4, name: name, cmds: [][][]byte{{bMulti}, args, bump, {bExec}}}
+	pre, after := bumpSteps(written, ver, now, tombTTL)
+	return &vreq{mode: vEval, frames: 5, name: name, cmds: [][][]byte{{bMulti}, pre, args, after, {bExec}}}
 }
 
-// evalReply answers a vEval from MULTI's four replies: the client's
-// script's reply (EXEC's first element), or the error that refused it
+// bumpSteps are scriptBump's 'p' and 'a' steps over keys, which a client's
+// script or a transaction runs between in one MULTI (lua/bump.lua), each
+// sent as EVAL with the body: a NOSCRIPT retry would run what is between
+// them twice.
+func bumpSteps(keys [][]byte, ver hlc.Version, now time.Time, tombTTL time.Duration) (pre, after [][]byte) {
+	step := func(mode string) [][]byte {
+		rest := append([][]byte{[]byte(mode), []byte(strconv.Itoa(len(keys)))}, keys...)
+		b := evalArgs(scriptBump, ver, now, tombTTL, rest...)
+		b[0], b[1] = []byte("EVAL"), []byte(scriptBump.body)
+		return b
+	}
+	return step("p"), step("a")
+}
+
+// evalReply answers a vEval from MULTI's five replies: the client's
+// script's reply (EXEC's second element), or the error that refused it
 // when queued.
 func evalReply(raw []byte) []byte {
-	var frames [4][]byte
+	var frames [5][]byte
 	rest := raw
 	for i := range frames {
 		n, err := resp.ReplyLen(rest)
@@ -366,18 +385,93 @@ func evalReply(raw []byte) []byte {
 		}
 		frames[i], rest = rest[:n], rest[n:]
 	}
-	if frames[1][0] == '-' {
-		return frames[1] // refused when queued: EXEC answered EXECABORT
+	if frames[2][0] == '-' {
+		return frames[2] // refused when queued: EXEC answered EXECABORT
 	}
-	exec := frames[3]
-	if !bytes.HasPrefix(exec, []byte("*2\r\n")) {
+	exec := frames[4]
+	if !bytes.HasPrefix(exec, []byte("*3\r\n")) {
 		return exec
 	}
-	n, err := resp.ReplyLen(exec[4:])
+	pre, err := resp.ReplyLen(exec[4:])
 	if err != nil {
 		return exec
 	}
-	return exec[4 : 4+n]
+	n, err := resp.ReplyLen(exec[4+pre:])
+	if err != nil {
+		return exec
+	}
+	return exec[4+pre : 4+pre+n]
+}
+
+// planTx plans a transaction (DYNO.EXEC, see actors/coord/tx.go): its
+// commands in a MULTI on this connection, exactly as a client's; with a
+// version, between scriptBump's 'p' and 'a' steps over the keys its
+// writes name (bumpSteps, as for a script), whose replies EXEC's reply
+// then leaves out.
+func planTx(args [][]byte, ver hlc.Version, versions bool, tombTTL time.Duration, now time.Time, vc *verCache) (*vreq, errReply) {
+	written := store.DynoExecKeys(args)
+	cmds, ok := store.ParseDynoExec(args)
+	if !ok {
+		return nil, "-ERR dynonode: malformed DYNO.EXEC\r\n"
+	}
+	out := make([][][]byte, 0, len(cmds)+4)
+	out = append(out, [][]byte{bMulti})
+	vx := &vreq{mode: vTx, name: "exec", txn: len(cmds)}
+	var after [][]byte
+	if !ver.IsZero() && len(written) > 0 {
+		var pre [][]byte
+		pre, after = bumpSteps(written, ver, now, tombTTL)
+		out = append(out, pre)
+		vx.bumped = true
+	}
+	for _, c := range cmds {
+		if vc != nil {
+			vc.touch(lower(c[0]), c) // sent without the version scripts
+		}
+		if versions {
+			if k := reservedKey(lower(c[0]), c); k != nil {
+				return nil, errReply(fmt.Sprintf("-ERR key name %s is reserved by dynonode for versions\r\n", k))
+			}
+		}
+		out = append(out, c)
+	}
+	if after != nil {
+		out = append(out, after)
+	}
+	vx.cmds = append(out, [][]byte{bExec})
+	vx.frames = len(vx.cmds)
+	return vx, ""
+}
+
+// txReply answers a vTx from its replies: EXEC's, without the bump's
+// element when there is one.
+func (vx *vreq) txReply(raw []byte) []byte {
+	rest := raw
+	var exec []byte
+	for range vx.frames {
+		n, err := resp.ReplyLen(rest)
+		if err != nil {
+			return raw
+		}
+		exec, rest = rest[:n], rest[n:]
+	}
+	if !vx.bumped || !bytes.HasPrefix(exec, []byte("*")) {
+		return exec // EXECABORT, or no bump steps
+	}
+	body := exec[bytes.IndexByte(exec, '\n')+1:]
+	start, err := resp.ReplyLen(body) // the 'p' step's
+	if err != nil {
+		return exec
+	}
+	end := start
+	for range vx.txn {
+		n, err := resp.ReplyLen(body[end:])
+		if err != nil {
+			return exec
+		}
+		end += n
+	}
+	return append(resp.AppendArrayHeader(nil, vx.txn), body[start:end]...)
 }
 
 // readCmds fills a vRead's or vDump's MULTI around key.
@@ -528,6 +622,8 @@ func (vx *vreq) answer(raw []byte, now time.Time) (reply []byte, ver hlc.Version
 		reply = raw
 	case vEval:
 		reply = evalReply(raw)
+	case vTx:
+		reply = vx.txReply(raw)
 	}
 	if vx.ok && len(reply) > 0 && reply[0] != '-' {
 		reply = []byte("+OK\r\n")

@@ -393,6 +393,17 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		"EVALPUSH": func(t *rapid.T, k string) []string {
 			return []string{"EVAL", "redis.call('RPUSH', KEYS[1], ARGV[1]) return redis.call('LPOP', KEYS[2])", "2", k, "b", val(t)}
 		},
+		// Transactions (actors/coord/tx.go): MULTI ... EXEC on Redis
+		// with the bump's step, one turn of the engine.
+		"TX": func(t *rapid.T, k string) []string {
+			return []string{"DYNO.EXEC", "2", k, "c", "3", "3", "SET", k, val(t), "2", "INCR", "c", "2", "GET", k}
+		},
+		"TXDEL": func(t *rapid.T, k string) []string {
+			return []string{"DYNO.EXEC", "2", k, "b", "2", "2", "DEL", k, "3", "LPUSH", "b", "x"}
+		},
+		"TXREAD": func(t *rapid.T, k string) []string {
+			return []string{"DYNO.EXEC", "0", "2", "2", "GET", k, "2", "TYPE", "b"}
+		},
 		"EVALERR": func(t *rapid.T, k string) []string {
 			return []string{"EVAL", "return redis.call('SET', KEYS[1])", "1", k}
 		},

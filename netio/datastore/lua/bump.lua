@@ -1,18 +1,31 @@
 -- bump: read-modify-write and multi-key commands, applied, leaving each
 -- key they write at the newer of its version and the command's. ARGV[4]
 -- is 'r' (one key, cmd[2]) or 'm' (several: ARGV[5] is how many, the
--- keys follow), then the command; or 'a' (after: ARGV[5] keys follow,
--- no command), sent in one MULTI right after a client's script, which
--- cannot run inside this one: each key the script declared is left at
--- the newer of what it held before (its version, or its tombstone's,
--- which the script left in place) and the script's version, and one the
--- script deleted gets a tombstone at that version.
+-- keys follow), then the command. A client's script or a transaction
+-- cannot run inside this script (Redis refuses EVAL and MULTI from one),
+-- so they run in one MULTI between two steps over the keys they write,
+-- 'p' (before) and 'a' (after), ARGV[5] keys following:
+--   'p' gives every one of them that exists and has no version an empty
+--     one ('r'), so that 'a' knows it existed;
+--   'a' leaves each at the newer of what it held before (its version, or
+--     its tombstone's, which the script or transaction left in place)
+--     and the command's version, and one that existed before and is gone
+--     gets a tombstone at that version.
+if ARGV[4] == 'p' then
+  for i = 6, 5 + tonumber(ARGV[5]) do
+    local k = ARGV[i]
+    if not companion(k) and exists(k) and not redis.call('hget', V, k) then
+      redis.call('hset', V, k, 'r')
+    end
+  end
+  return { '', 0, 'OK' }
+end
 if ARGV[4] == 'a' then
-  local n = tonumber(ARGV[5])
-  for i = 6, 5 + n do
+  for i = 6, 5 + tonumber(ARGV[5]) do
     local k = ARGV[i]
     if not companion(k) then
-      local had = redis.call('hget', V, k) or ''
+      local raw = redis.call('hget', V, k)
+      local had = raw or ''
       if string.sub(had, 1, 1) == 'r' then had = string.sub(had, 2) end
       local old = had
       local t = redis.call('hget', T, k)
@@ -21,7 +34,7 @@ if ARGV[4] == 'a' then
       end
       local to = old
       if less(to, ver) then to = ver end
-      if exists(k) then stampRMW(k, to) elseif had ~= '' then bury(k, to) end
+      if exists(k) then stampRMW(k, to) elseif raw then bury(k, to) end
     end
   end
   return { '', 0, 'OK' }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/require"
+)
+
+// txSequences are client sessions whose every reply, through a node,
+// must be redis-server 7.0.15's own (TestClusterTransactions).
+var txSequences = [][][]string{
+	{{"MULTI"}, {"SET", "{t}a", "1"}, {"INCR", "{t}a"}, {"GET", "{t}a"}, {"PING"}, {"EXEC"}},
+	{{"EXEC"}, {"DISCARD"}, {"UNWATCH"}},
+	{{"MULTI"}, {"MULTI"}, {"SET", "{t}b", "x"}, {"DISCARD"}, {"GET", "{t}b"}},
+	{{"MULTI"}, {"SET", "{t}a"}, {"SET", "{t}a", "9"}, {"EXEC"}, {"GET", "{t}a"}},
+	{{"MULTI"}, {"NOSUCH", "x"}, {"EXEC"}},
+	{{"MULTI"}, {"EXEC"}},
+	{{"RPUSH", "{t}l", "x"}, {"MULTI"}, {"INCR", "{t}l"}, {"INCRBY", "{t}a", "5"}, {"LRANGE", "{t}l", "0", "-1"}, {"EXEC"}},
+	{{"MULTI"}, {"SET", "{t}e", "v", "EX", "100"}, {"TTL", "{t}e"}, {"DEL", "{t}e", "{t}l"}, {"EXEC"}},
+}
+
+// TestClusterTransactions: 3 racks, one redis-server each. Every reply of
+// txSequences through a node equals a plain redis-server's; a
+// transaction's writes land on every rack's redis, with the same
+// versions; WATCH is refused with its reason.
+func TestClusterTransactions(t *testing.T) {
+	nodes := startCluster(t, 130, "", "dc1/r1", "dc1/r2", "dc1/r3")
+	plain := testproc.DialRESP(t, testproc.Redis(t).Addr)
+	c := testproc.DialRESP(t, nodes[0].listen)
+	eventuallyEqual(t, "+PONG\r\n", func() string { return c.Do("PING") }, "node up")
+	for _, seq := range txSequences {
+		for _, cmd := range seq {
+			require.Equal(t, plain.Do(cmd...), c.Do(cmd...), "%q in %q", cmd, seq)
+		}
+	}
+	for _, n := range nodes {
+		d := testproc.DialRESP(t, n.redis.Addr)
+		eventuallyEqual(t, bulkOf("7"), func() string { return d.Do("GET", "{t}a") }, "the transactions' writes on rack "+n.rack)
+		require.Equal(t, testproc.DialRESP(t, nodes[0].redis.Addr).Do("HGET", "__dyno:v", "{t}a"), d.Do("HGET", "__dyno:v", "{t}a"), "version on rack %s", n.rack)
+	}
+	got := c.Do("WATCH", "{t}a")
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'WATCH' is not supported"), got)
+	require.Equal(t, "+OK\r\n", c.Do("MULTI"))
+	got = c.Do("SUBSCRIBE", "ch")
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'SUBSCRIBE' cannot be part of a transaction"), got)
+	require.Equal(t, "-EXECABORT Transaction discarded because of previous errors.\r\n", c.Do("EXEC"))
+}
+
+// TestEmbeddedClusterTransactions: the same transaction through a node
+// of 3 embedded-store racks runs on every replica, each read through its
+// own node.
+func TestEmbeddedClusterTransactions(t *testing.T) {
+	nodes := startVersionedCluster(t, 126, "")
+	c := testproc.DialRESP(t, nodes[0].listen)
+	for _, cmd := range [][]string{{"MULTI"}, {"SET", "{q}n", "1"}, {"INCRBY", "{q}n", "4"}, {"RPUSH", "{q}l", "a", "b"}} {
+		c.Send([]byte(strings.Join(cmd, " ") + "\r\n"))
+	}
+	require.Equal(t, "+OK\r\n", c.Reply())
+	for range 3 {
+		require.Equal(t, "+QUEUED\r\n", c.Reply())
+	}
+	require.Equal(t, "*3\r\n+OK\r\n:5\r\n:2\r\n", c.Do("EXEC"))
+	for _, n := range nodes {
+		d := testproc.DialRESP(t, n.listen)
+		eventuallyEqual(t, bulkOf("5"), func() string { return d.Do("GET", "{q}n") }, "the transaction on "+n.name)
+		require.Equal(t, "*2\r\n$1\r\na\r\n$1\r\nb\r\n", d.Do("LRANGE", "{q}l", "0", "-1"), n.name)
+	}
+}
