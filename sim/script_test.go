@@ -3,6 +3,7 @@ package sim_test
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/dynonode/dynonode/actors"
@@ -12,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestScriptSwarm: scripts that write both keys of a pair, and scripts
-// that read both, through every node at every level under drawn faults
+// TestScriptSwarm: scripts and transactions that write both keys of a
+// pair, and scripts and transactions that read both, through every node at every level under drawn faults
 // (partitions, crashes with and without the datastore, pauses, clock
 // jumps, lossy links), on the embedded store and on data_store 0's
 // stand-in for redis-server: no read and no replica read directly after
@@ -36,25 +37,40 @@ func TestScriptSwarm(t *testing.T) {
 }
 
 // halfScripts is the planted bug for TestScriptSwarmCatchesHalfScripts: a
-// store that runs only the first half of the pair-writing script.
-type halfScripts struct{ inner actors.Behaviour }
+// store that runs only the first half of the pair-writing script
+// (scripts) or of a transaction (transactions).
+type halfScripts struct {
+	inner                 actors.Behaviour
+	scripts, transactions bool
+}
+
+func (h *halfScripts) half(e store.Exec) store.Exec {
+	switch {
+	case h.scripts && len(e.Args) > 1 && bytes.Equal(e.Args[1], []byte(sim.PairWriteScript)):
+		args := append([][]byte(nil), e.Args...)
+		args[1] = []byte("return redis.call('SET', KEYS[1], ARGV[1])")
+		e.Args = args
+	case h.transactions && len(e.Args) > 0 && bytes.EqualFold(e.Args[0], []byte("DYNO.EXEC")):
+		cmds, ok := store.ParseDynoExec(e.Args)
+		if !ok || len(cmds) < 2 {
+			break
+		}
+		keys := store.DynoExecKeys(e.Args)
+		args := append([][]byte{e.Args[0], e.Args[1]}, keys...)
+		args = append(args, []byte("1"), []byte(strconv.Itoa(len(cmds[0]))))
+		e.Args = append(args, cmds[0]...)
+	}
+	return e
+}
 
 func (h *halfScripts) Receive(ctx actors.Context, m any) {
-	half := func(e store.Exec) store.Exec {
-		if len(e.Args) > 1 && bytes.Equal(e.Args[1], []byte(sim.PairWriteScript)) {
-			args := append([][]byte(nil), e.Args...)
-			args[1] = []byte("return redis.call('SET', KEYS[1], ARGV[1])")
-			e.Args = args
-		}
-		return e
-	}
 	switch e := m.(type) {
 	case store.Exec:
-		m = half(e)
+		m = h.half(e)
 	case store.Batch:
 		b := store.Batch{Execs: make([]store.Exec, len(e.Execs))}
 		for i, x := range e.Execs {
-			b.Execs[i] = half(x)
+			b.Execs[i] = h.half(x)
 		}
 		m = b
 	}
@@ -62,13 +78,21 @@ func (h *halfScripts) Receive(ctx actors.Context, m any) {
 }
 
 // TestScriptSwarmCatchesHalfScripts: the checker fails on a store that
-// applies half of each pair-writing script.
+// applies half of each pair-writing script, and on one that applies half
+// of each transaction.
 func TestScriptSwarmCatchesHalfScripts(t *testing.T) {
-	run := sim.RunScriptSwarm(sim.SwarmSpec{Seed: 1, Racks: []int{3}, PerRack: 1,
-		WrapStore: func(_ string, p actors.Producer) actors.Producer {
-			return func() actors.Behaviour { return &halfScripts{inner: p()} }
-		}})
-	require.NoError(t, run.Err)
-	require.False(t, run.Result.Valid, "the checker missed half scripts")
-	t.Logf("%s", run.Result)
+	for _, tc := range []struct {
+		name string
+		bug  halfScripts
+	}{{"scripts", halfScripts{scripts: true}}, {"transactions", halfScripts{transactions: true}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := sim.RunScriptSwarm(sim.SwarmSpec{Seed: 1, Racks: []int{3}, PerRack: 1,
+				WrapStore: func(_ string, p actors.Producer) actors.Producer {
+					return func() actors.Behaviour { bug := tc.bug; bug.inner = p(); return &bug }
+				}})
+			require.NoError(t, run.Err)
+			require.False(t, run.Result.Valid, "the checker missed half %s", tc.name)
+			t.Logf("%s", run.Result)
+		})
+	}
 }

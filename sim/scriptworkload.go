@@ -8,6 +8,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/internal/check"
 )
 
@@ -18,11 +19,12 @@ const (
 	PairReadScript  = "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}"
 )
 
-// ScriptClient is one workload process of scripts over pairs of keys
-// that share a hash tag ("{p1}:a", "{p1}:b"): through one Redis
-// connection it writes a pair with PairWriteScript (EVAL, a value unique
-// to the history) or reads it with PairReadScript (EVAL_RO), one
-// operation at a time, recording a history for check.CheckAtomic.
+// ScriptClient is one workload process of scripts and transactions over
+// pairs of keys that share a hash tag ("{p1}:a", "{p1}:b"): through one
+// Redis connection it writes a pair with PairWriteScript (EVAL, a value
+// unique to the history) or with MULTI, SET, SET, EXEC, or reads it with
+// PairReadScript (EVAL_RO) or MULTI, GET, GET, EXEC, one operation at a
+// time, recording a history for check.CheckAtomic.
 type ScriptClient struct {
 	ID    int
 	Node  string
@@ -35,6 +37,9 @@ type ScriptClient struct {
 	coord actors.Addr
 	open  *check.Op
 	n     int
+	// A transaction's replies: how many are still due, and the data so far.
+	due  int
+	data []byte
 	// stopped ends the process after its current operation.
 	stopped bool
 }
@@ -59,23 +64,44 @@ func (sc *ScriptClient) Receive(ctx actors.Context, m any) {
 		pair := sc.Pairs[ctx.Rand().IntN(len(sc.Pairs))]
 		op := check.Op{Process: sc.ID, Type: check.Invoke, Level: sc.Level.String(), Node: sc.Node, DC: sc.DC, Phase: sc.rec.Phase, Key: pair}
 		a, b := []byte(pair+":a"), []byte(pair+":b")
-		var cmd [][]byte
-		if ctx.Rand().Float64() < sc.Reads {
+		read, tx := ctx.Rand().Float64() < sc.Reads, ctx.Rand().IntN(2) == 0
+		var cmds [][][]byte
+		switch {
+		case read && tx:
 			op.F = "read"
-			cmd = [][]byte{[]byte("EVAL_RO"), []byte(PairReadScript), []byte("2"), a, b}
-		} else {
+			cmds = [][][]byte{{[]byte("MULTI")}, {[]byte("GET"), a}, {[]byte("GET"), b}, {[]byte("EXEC")}}
+		case read:
+			op.F = "read"
+			cmds = [][][]byte{{[]byte("EVAL_RO"), []byte(PairReadScript), []byte("2"), a, b}}
+		case tx:
+			op.F, op.Value = "write", "t"+strconv.Itoa(sc.ID)+"-"+strconv.Itoa(sc.n)
+			cmds = [][][]byte{{[]byte("MULTI")}, {[]byte("SET"), a, []byte(op.Value)}, {[]byte("SET"), b, []byte(op.Value)}, {[]byte("EXEC")}}
+		default:
 			op.F, op.Value = "write", "s"+strconv.Itoa(sc.ID)+"-"+strconv.Itoa(sc.n)
-			cmd = [][]byte{[]byte("EVAL"), []byte(PairWriteScript), []byte("2"), a, b, []byte(op.Value)}
+			cmds = [][][]byte{{[]byte("EVAL"), []byte(PairWriteScript), []byte("2"), a, b, []byte(op.Value)}}
 		}
 		sc.n++
 		sc.rec.add(op)
 		sc.open = &op
-		ctx.Send(sc.coord, coord.Requests{Cmds: [][][]byte{cmd}})
+		sc.due, sc.data = len(cmds), sc.data[:0]
+		ctx.Send(sc.coord, coord.Requests{Cmds: cmds})
 	case coord.Replies:
 		if sc.open == nil || len(m.Data) == 0 {
 			return
 		}
-		sc.rec.add(complete(*sc.open, m.Data))
+		// The last reply is the operation's: EVAL's, or EXEC's after
+		// MULTI's and the +QUEUEDs.
+		sc.data = append(sc.data, m.Data...)
+		var last []byte
+		for sc.due > 0 {
+			n, err := resp.ReplyLen(sc.data)
+			if err != nil {
+				return // more to come
+			}
+			last, sc.data = sc.data[:n], sc.data[n:]
+			sc.due--
+		}
+		sc.rec.add(complete(*sc.open, last))
 		sc.open = nil
 		ctx.After(sc.think(ctx), nextOp{})
 	}
@@ -85,8 +111,8 @@ func (sc *ScriptClient) think(ctx actors.Context) time.Duration {
 	return sc.Think/2 + time.Duration(ctx.Rand().Int64N(int64(sc.Think)+1))
 }
 
-// RunScriptSwarm runs script clients (pairs written and read by scripts,
-// every level, every node) under the fault schedule, heals, settles for
+// RunScriptSwarm runs script clients (pairs written and read by scripts
+// and transactions, every level, every node) under the fault schedule, heals, settles for
 // the convergence time, reads both keys of every pair from every replica
 // directly, and judges the history and those reads with
 // check.CheckAtomic: no read and no replica may show half a script.
