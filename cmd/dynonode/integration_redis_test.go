@@ -113,7 +113,9 @@ func TestRedisCLIThroughDynonode(t *testing.T) {
 	assert.Equal(t, bulkReply("hello world"), direct.Do("GET", "cli"))
 }
 
-// TestPythonRedisClientThroughDynonode runs redis-py against dynonode.
+// TestPythonRedisClientThroughDynonode runs redis-py against dynonode:
+// commands, a plain pipeline, the default pipeline (MULTI/EXEC), scripts
+// (register_script: EVALSHA, then EVAL on NOSCRIPT), and WATCH refused.
 func TestPythonRedisClientThroughDynonode(t *testing.T) {
 	python := pythonWithRedis(t)
 	redis := testproc.Redis(t)
@@ -140,6 +142,23 @@ try:
     raise SystemExit("LPUSH on a string did not fail")
 except redis.ResponseError as e:
     assert "WRONGTYPE" in str(e), e
+# redis-py's default pipeline is a transaction: MULTI ... EXEC
+p = r.pipeline()
+p.set("{py}:a", "1")
+p.incr("{py}:b")
+p.get("{py}:a")
+assert p.execute() == [True, 1, "1"]
+# scripts: register_script sends EVALSHA, then EVAL on NOSCRIPT
+limiter = r.register_script("local n = redis.call('INCR', KEYS[1]) return n")
+assert limiter(keys=["{py}:rate"]) == 1
+assert limiter(keys=["{py}:rate"]) == 2
+assert r.eval("return ARGV[1]", 0, "x") == "x"
+try:
+    with r.pipeline() as w:
+        w.watch("{py}:a")
+    raise SystemExit("WATCH did not fail")
+except redis.ResponseError as e:
+    assert "'WATCH' is not supported" in str(e), e
 print("ok")
 `, testproc.Port(t, d.Addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
