@@ -253,6 +253,10 @@ func (s *Spec) IsWrite(args [][]byte) bool {
 	return s.Write || s.storeArg(args) > 0
 }
 
+// StoreIndex returns the index of the destination key a STORE (or, for
+// the GEO commands, STOREDIST) option names in args, or 0.
+func (s *Spec) StoreIndex(args [][]byte) int { return s.storeArg(args) }
+
 // storeArg returns the index of the destination key a STORE (or, for the
 // GEO commands, STOREDIST) option names, or 0.
 func (s *Spec) storeArg(args [][]byte) int {

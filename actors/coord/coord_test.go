@@ -412,6 +412,15 @@ func TestTransactions(t *testing.T) {
 	got = split.do(append(cmds, "exec", "exists k0 k1 k2 k3 k4 k5 k6 k7")...)
 	require.Contains(t, got, "-ERR dynonode: the keys of a transaction must live on the same nodes; give them a common hash tag")
 	require.True(t, strings.HasSuffix(got, ":0\r\n"), "nothing ran: %q", got)
+	// With versions, relative expiry counts from EXEC, not from queueing.
+	require.Equal(t, "+OK\r\n+QUEUED\r\n", k.do("multi", "set {t}e v ex 5"))
+	require.NoError(t, c.w.RunFor(10*time.Second))
+	require.Equal(t, "*1\r\n+OK\r\n:5\r\n", k.do("exec", "ttl {t}e"))
+	// A transaction's arguments are bounded: it travels as one message.
+	big := strings.Repeat("x", 33<<20)
+	got = k.do("multi", "set {t}big "+big, "exec")
+	require.Equal(t, "+OK\r\n-ERR dynonode: a transaction holds at most 100000 commands and 32 MiB of arguments\r\n"+
+		"-EXECABORT Transaction discarded because of previous errors.\r\n", got)
 	// A runtime error is one element of the array; the rest ran.
 	require.Equal(t, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n:3\r\n",
 		k.do("multi", "incr {t}l", "incr {t}a", "exec"))

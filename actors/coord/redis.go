@@ -218,17 +218,17 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 			}
 		}
 	}
-	if c.versioned() && spec.IsWrite(args) && spec.Class != command.Admin {
-		if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
-			args, spec = abs, c.lookup(abs[0])
-		}
-	}
 	if spec.Class == command.Transaction {
 		c.transaction(ctx, spec, args)
 		return
 	}
 	if c.inTx(spec, args) {
-		return
+		return // queued as sent: EXEC makes relative expiry absolute
+	}
+	if c.versioned() && spec.IsWrite(args) && spec.Class != command.Admin {
+		if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
+			args, spec = abs, c.lookup(abs[0])
+		}
 	}
 	switch spec.Class {
 	case command.Node:

@@ -1,12 +1,17 @@
 package coord
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/command"
+	"github.com/dynonode/dynonode/actors/hlc"
+	"github.com/dynonode/dynonode/actors/msg"
+	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
 )
 
 // Transactions: MULTI, EXEC, DISCARD, UNWATCH; WATCH is refused.
@@ -28,12 +33,19 @@ import (
 // number N of commands, then each command as its argument count followed
 // by its arguments.
 
-// maxQueued bounds the commands one transaction may queue.
-const maxQueued = 100_000
+// maxQueued bounds the commands one transaction may queue, and
+// maxQueuedBytes their arguments' bytes: the transaction travels to each
+// replica as one message, which must stay well within a peer frame
+// (msg.DefaultMaxFrame).
+const (
+	maxQueued      = 100_000
+	maxQueuedBytes = msg.DefaultMaxFrame / 2
+)
 
 // txState is a connection's open transaction.
 type txState struct {
 	cmds  [][][]byte
+	bytes int
 	dirty bool // a command was refused while queued: EXEC aborts
 }
 
@@ -109,10 +121,16 @@ func (c *Redis) inTx(spec *command.Spec, args [][]byte) bool {
 			return true
 		}
 	}
-	if len(c.tx.cmds) >= maxQueued {
-		c.txRefuse("ERR dynonode: a transaction holds at most " + strconv.Itoa(maxQueued) + " commands")
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	if len(c.tx.cmds) >= maxQueued || c.tx.bytes+size > maxQueuedBytes {
+		c.txRefuse("ERR dynonode: a transaction holds at most " + strconv.Itoa(maxQueued) + " commands and " +
+			strconv.Itoa(maxQueuedBytes>>20) + " MiB of arguments")
 		return true
 	}
+	c.tx.bytes += size
 	c.queue(args)
 	return true
 }
@@ -147,7 +165,11 @@ func (c *Redis) txRefuse(msg string) {
 	c.p.answer(errReply(msg), false)
 }
 
-// exec sends a transaction to its keys' replicas as one DYNO.EXEC.
+// exec sends a transaction to its keys' replicas as one DYNO.EXEC. With
+// versions, relative expiry becomes absolute here, by EXEC's clock (Redis
+// counts EX from EXEC too). A command whose keys cannot be found (MSET
+// with an odd count, a bad numkeys) is sent all the same: it names no key
+// and its replica answers its error in its place, as Redis does.
 func (c *Redis) exec(ctx actors.Context, cmds [][][]byte) {
 	if len(cmds) == 0 {
 		c.p.answer([]byte("*0\r\n"), false)
@@ -156,25 +178,32 @@ func (c *Redis) exec(ctx actors.Context, cmds [][][]byte) {
 	var reps []ring.Replica
 	var firstKey []byte
 	var written [][]byte
+	specs := make([]*command.Spec, len(cmds))
 	write := false
-	for _, args := range cmds {
+	for i, args := range cmds {
 		spec := c.lookup(args[0])
-		if spec == nil { // UNWATCH, PING, ECHO are known; nothing else is queued unknown
+		if spec == nil {
 			continue
 		}
+		if c.versioned() && spec.IsWrite(args) {
+			if abs, ok := absoluteExpiry(spec.Name, args, ctx.Now()); ok {
+				args, spec = abs, c.lookup(abs[0])
+				cmds[i] = args
+			}
+		}
+		specs[i] = spec
 		isWrite := spec.IsWrite(args)
 		write = write || isWrite
 		var ok bool
 		c.keys, ok = spec.KeyIndexes(args, c.keys[:0])
 		if !ok {
-			c.p.answer(errReply(badKeys(spec, args)), false)
-			return
+			continue
+		}
+		if isWrite {
+			written = writtenKeys(spec, args, c.keys, written)
 		}
 		for _, i := range c.keys {
 			k := args[i]
-			if isWrite {
-				written = append(written, k)
-			}
 			if reps == nil {
 				reps, firstKey = c.cfg.Ring.Replicas(k, nil), k
 				continue
@@ -202,5 +231,83 @@ func (c *Redis) exec(ctx actors.Context, cmds [][][]byte) {
 		tx = append(tx, []byte(strconv.Itoa(len(args))))
 		tx = append(tx, args...)
 	}
-	c.single(ctx, tx, reps, write, ctx.Now(), routing{keyed: true})
+	if c.p.stateRefuses(write) {
+		c.p.answer(errReply(stateRefusal), false)
+		return
+	}
+	s := c.p.single()
+	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
+	o := c.opts(ctx, write, routing{keyed: true}, hlc.Version{})
+	o.canon = canonExec(specs)
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, tx, reps, c.level(write), write, o)
+}
+
+// writtenKeys appends to dst the keys a write command (of keys, its key
+// indexes) changes, as the store's families say (store.CommandFamily):
+// its key, the keys of DEL or MSET, a multi-key command's destinations;
+// the keys it only reads (SUNIONSTORE's sources, COPY's source) are left
+// alone, as outside a transaction.
+func writtenKeys(spec *command.Spec, args [][]byte, keys []int, dst [][]byte) [][]byte {
+	if len(keys) == 0 {
+		return dst
+	}
+	fam, single, written := store.CommandFamily(args)
+	switch {
+	case fam == store.FamilyMulti:
+		return append(dst, written...)
+	case fam == store.FamilyWhole || fam == store.FamilyDelete || fam == store.FamilyRMW:
+		if single {
+			return append(dst, args[keys[0]])
+		}
+		for _, i := range keys {
+			dst = append(dst, args[i])
+		}
+		return dst
+	case spec.Name == "copy":
+		return append(dst, args[keys[len(keys)-1]])
+	case spec.StoreIndex(args) > 0:
+		return append(dst, args[spec.StoreIndex(args)])
+	}
+	return append(dst, args[keys[0]]) // a write the store has no family for: its first key
+}
+
+// canonExec puts EXEC's array in canonical form for comparing replicas'
+// answers: each reply of a command whose order Redis leaves unspecified
+// (SMEMBERS, HGETALL...) as canonSet or canonPairs does, the others as
+// they are.
+func canonExec(specs []*command.Spec) func([]byte) []byte {
+	unordered := false
+	for _, s := range specs {
+		unordered = unordered || (s != nil && s.Unordered)
+	}
+	if !unordered {
+		return nil
+	}
+	return func(reply []byte) []byte {
+		if len(reply) == 0 || reply[0] != '*' {
+			return reply
+		}
+		i := bytes.IndexByte(reply, '\n')
+		if i < 0 {
+			return reply
+		}
+		out := append([]byte(nil), reply[:i+1]...)
+		rest := reply[i+1:]
+		for _, s := range specs {
+			n, err := resp.ReplyLen(rest)
+			if err != nil {
+				return reply
+			}
+			elem := rest[:n]
+			rest = rest[n:]
+			switch {
+			case s != nil && s.Unordered && s.Pairs:
+				elem = canonPairs(elem)
+			case s != nil && s.Unordered:
+				elem = canonSet(elem)
+			}
+			out = append(out, elem...)
+		}
+		return append(out, rest...)
+	}
 }

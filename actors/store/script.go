@@ -743,6 +743,9 @@ func ParseDynoExec(args [][]byte) ([][][]byte, bool) {
 	if len(args) < 3 {
 		return nil, false
 	}
+	if k, ok := resp.ParseInt(args[1]); !ok || k < 0 || k > int64(len(args)-2) {
+		return nil, false
+	}
 	rest := args[2+len(DynoExecKeys(args)):]
 	if len(rest) == 0 {
 		return nil, false

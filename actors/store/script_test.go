@@ -85,3 +85,22 @@ func TestScriptShebang(t *testing.T) {
 	assert.Equal(t, "-ERR Unknown lua shebang option: foo=bar\r\n", evalOn(e, "EVAL", "#!lua foo=bar\nreturn 5", "0"))
 	assert.Equal(t, "-ERR Unexpected flag in script shebang: bogus\r\n", evalOn(e, "EVAL", "#!lua flags=bogus\nreturn 5", "0"))
 }
+
+// TestDynoExecMalformed: a transaction request from a peer that does not
+// parse (bad key count, command count, argument count, trailing
+// arguments) runs nothing and is answered with an error; a well-formed
+// one runs its commands in order.
+func TestDynoExecMalformed(t *testing.T) {
+	e := NewEngine(Options{})
+	for _, bad := range [][]string{
+		{"DYNO.EXEC", "x", "1", "2", "SET", "a", "1"}, {"DYNO.EXEC", "-1", "1", "1", "PING"},
+		{"DYNO.EXEC", "9", "a"}, {"DYNO.EXEC", "0", "2", "1", "PING"}, {"DYNO.EXEC", "0", "1", "0"},
+		{"DYNO.EXEC", "0", "1", "5", "SET", "a"}, {"DYNO.EXEC", "0", "1", "1", "PING", "extra"},
+		{"DYNO.EXEC", "0", "x"},
+	} {
+		assert.Equal(t, "-ERR dynonode: malformed DYNO.EXEC\r\n", evalOn(e, bad...), "%q", bad)
+	}
+	assert.Equal(t, ":0\r\n", evalOn(e, "DBSIZE"), "nothing ran")
+	assert.Equal(t, "*3\r\n+OK\r\n:2\r\n-ERR unknown command 'DYNO.DUMP', with args beginning with: 'a' \r\n",
+		evalOn(e, "DYNO.EXEC", "1", "a", "3", "3", "SET", "a", "1", "2", "INCR", "a", "2", "DYNO.DUMP", "a"))
+}

@@ -402,11 +402,13 @@ func (e *Engine) execMulti(c *command, args [][]byte, ver hlc.Version, dst []byt
 	}
 	from := len(dst)
 	dst = c.run(e, args, dst)
-	if failed(dst, from) && c.name != "eval" && c.name != "evalsha" && c.name != "dyno.exec" {
+	if failed(dst, from) && c.name != "eval" && c.name != "evalsha" {
 		// A script that ends in an error may have written before it (a
 		// script is not a transaction), so its keys move all the same, as
 		// on Redis, where the step that moves them cannot see the
-		// script's reply (netio/datastore planEval).
+		// script's reply (netio/datastore planEval). A transaction's
+		// reply is an array even when commands fail; an error is a
+		// malformed one, which ran nothing.
 		return dst
 	}
 	for i, k := range ks {

@@ -19,6 +19,9 @@ var txSequences = [][][]string{
 	{{"MULTI"}, {"EXEC"}},
 	{{"RPUSH", "{t}l", "x"}, {"MULTI"}, {"INCR", "{t}l"}, {"INCRBY", "{t}a", "5"}, {"LRANGE", "{t}l", "0", "-1"}, {"EXEC"}},
 	{{"MULTI"}, {"SET", "{t}e", "v", "EX", "100"}, {"TTL", "{t}e"}, {"DEL", "{t}e", "{t}l"}, {"EXEC"}},
+	// Commands whose keys cannot be found answer their error in place.
+	{{"MULTI"}, {"MSET", "{t}x", "1", "{t}y"}, {"EVAL", "return 1", "-1"}, {"SET", "{t}c", "1"}, {"EXEC"}},
+	{{"MULTI"}, {"SADD", "{t}s", "a", "b", "c"}, {"SUNIONSTORE", "{t}u", "{t}s"}, {"COPY", "{t}s", "{t}s2"}, {"EXEC"}},
 }
 
 // TestClusterTransactions: 3 racks, one redis-server each. Every reply of

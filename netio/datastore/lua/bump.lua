@@ -6,7 +6,8 @@
 -- so they run in one MULTI between two steps over the keys they write,
 -- 'p' (before) and 'a' (after), ARGV[5] keys following:
 --   'p' gives every one of them that exists and has no version an empty
---     one ('r'), so that 'a' knows it existed;
+--     one ('r'), and drops the version of one that does not (left by a
+--     key that expired), so that in 'a' a version means it existed;
 --   'a' leaves each at the newer of what it held before (its version, or
 --     its tombstone's, which the script or transaction left in place)
 --     and the command's version, and one that existed before and is gone
@@ -14,8 +15,12 @@
 if ARGV[4] == 'p' then
   for i = 6, 5 + tonumber(ARGV[5]) do
     local k = ARGV[i]
-    if not companion(k) and exists(k) and not redis.call('hget', V, k) then
-      redis.call('hset', V, k, 'r')
+    if not companion(k) then
+      if not exists(k) then
+        redis.call('hdel', V, k) -- a version left by a key that expired
+      elseif not redis.call('hget', V, k) then
+        redis.call('hset', V, k, 'r')
+      end
     end
   end
   return { '', 0, 'OK' }
