@@ -156,7 +156,7 @@ func init() {
 
 	add(LocalStore, r, 2, 0, 0, 0, "keys")
 	add(LocalStore, r, -2, 0, 0, 0, "scan")
-	add(LocalStore, r, 1, 0, 0, 0, "dbsize")
+	add(LocalStore, r, 1, 0, 0, 0, "dbsize", "randomkey")
 	add(Admin, w, -1, 0, 0, 0, "flushall", "flushdb")
 	add(Node, r, -1, 0, 0, 0, "ping", "quit", "command", "info", "hello")
 	add(Node, r, -2, 0, 0, 0, "auth", "acl", "client")
@@ -173,7 +173,7 @@ func init() {
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
 		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
 		"latency", "memory", "slowlog", "object", "function", "fcall", "fcall_ro")
-	unsupported("a cluster has no single answer for it", "randomkey", "role", "lolwut", "bitop", "bitfield",
+	unsupported("a cluster has no single answer for it", "role", "lolwut", "bitop", "bitfield",
 		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
 

@@ -72,6 +72,7 @@ const (
 	cmpPairs     // an unordered array of field-value pairs
 	cmpTTL       // an integer time left, equal within a tolerance
 	cmpScan      // SCAN family: drive both to the end, compare what was seen
+	cmpRandom    // RANDOMKEY: a key each, or nil each
 )
 
 // compareKind says how to compare the replies to args.
@@ -90,6 +91,8 @@ func compareKind(args [][]byte) int {
 		return cmpTTL
 	case "scan", "sscan", "hscan", "zscan":
 		return cmpScan
+	case "randomkey":
+		return cmpRandom
 	}
 	return cmpExact
 }
@@ -191,6 +194,9 @@ func sameReply(t testing.TB, args [][]byte, want, got []byte) bool {
 		}
 		d := w.Int - g.Int
 		return -tol <= d && d <= tol
+	case cmpRandom:
+		w, g := parse(t, want), parse(t, got)
+		return w.Type == g.Type && w.Null == g.Null
 	}
 	return bytes.Equal(want, got)
 }
@@ -343,7 +349,9 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 	case "transactions":
 		return genTx(rt, base, i)
 	case "keys":
-		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan"}) {
+		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan", "randomkey"}) {
+		case "randomkey":
+			cmd = []string{"RANDOMKEY"}
 		case "del", "unlink", "exists", "touch":
 			cmd = append([]string{pick(rt, "cmd2", []string{"DEL", "UNLINK", "EXISTS", "TOUCH"})}, some(k, 1)...)
 		case "type", "ttl", "pttl", "persist":

@@ -299,6 +299,24 @@ func (e *Engine) cmdScan(args [][]byte, dst []byte) []byte {
 	return appendScan(dst, next, out)
 }
 
+// RANDOMKEY: a live key drawn at random (from the engine's seeded
+// source), or nil when there is none; an expired key drawn is reclaimed
+// and another drawn, as Redis does. Tombstones are not keys.
+func (e *Engine) cmdRandomKey(_ [][]byte, dst []byte) []byte {
+	for range 1000 {
+		v := e.keys.random(e.rand)
+		if v == nil {
+			break
+		}
+		if v.hasTTL && e.now > v.deadline {
+			e.lookup(v.key()) // reclaims it
+			continue
+		}
+		return resp.AppendBulk(dst, v.key())
+	}
+	return resp.AppendNullBulk(dst)
+}
+
 // FLUSHDB and FLUSHALL [ASYNC|SYNC]: the engine has one database, so both
 // empty it.
 func (e *Engine) cmdFlush(args [][]byte, dst []byte) []byte {

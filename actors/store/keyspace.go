@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"math/bits"
+	"math/rand/v2"
 )
 
 // keyspace maps keys to values for the engine's top level. It does what
@@ -287,6 +288,28 @@ func (ks *keyspace) each(fn func(v *value) bool) {
 			return
 		}
 	}
+}
+
+// random returns a value drawn at random from the keyspace, nil if it is
+// empty: a slot of the insertion order, drawn again while it is a hole
+// left by a delete (compaction keeps them a minority), then the next
+// value from there.
+func (ks *keyspace) random(r *rand.Rand) *value {
+	if ks.live == 0 || len(ks.order) == 0 {
+		return nil
+	}
+	for range 16 {
+		if v := ks.order[r.IntN(len(ks.order))].v; v != nil {
+			return v
+		}
+	}
+	start := r.IntN(len(ks.order))
+	for i := range ks.order {
+		if v := ks.order[(start+i)%len(ks.order)].v; v != nil {
+			return v
+		}
+	}
+	return nil
 }
 
 // scan visits up to count keys from cursor (a sequence number; 0 starts)

@@ -30,6 +30,7 @@ var commandTable = []command{
 	{"rename", 3, (*Engine).cmdRename, 0},
 	{"renamenx", 3, (*Engine).cmdRename, 0},
 	{"dbsize", 1, (*Engine).cmdDBSize, 0},
+	{"randomkey", 1, (*Engine).cmdRandomKey, 0},
 	{"keys", 2, (*Engine).cmdKeys, 0},
 	{"scan", -2, (*Engine).cmdScan, 0},
 	{"flushdb", -1, (*Engine).cmdFlush, 0},

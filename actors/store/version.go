@@ -45,7 +45,7 @@ const (
 // lwwClass is the family of each command by name.
 func lwwClass(name string) lwwKind {
 	switch name {
-	case "ping", "echo", "dbsize", "keys", "scan", "flushdb", "flushall", "dyno.keys", "dyno.versions", "dyno.mark",
+	case "ping", "echo", "dbsize", "randomkey", "keys", "scan", "flushdb", "flushall", "dyno.keys", "dyno.versions", "dyno.mark",
 		"eval_ro", "evalsha_ro", "script":
 		return lwwNone
 	case "set", "setnx", "setex", "psetex", "getset", "getex", "mset",

@@ -27,7 +27,8 @@ var txSequences = [][][]string{
 // TestClusterTransactions: 3 racks, one redis-server each. Every reply of
 // txSequences through a node equals a plain redis-server's; a
 // transaction's writes land on every rack's redis, with the same
-// versions; WATCH is refused with its reason.
+// versions; WATCH is refused with its reason; RANDOMKEY answers a key of
+// the local redis, never a version companion.
 func TestClusterTransactions(t *testing.T) {
 	nodes := startCluster(t, 130, "", "dc1/r1", "dc1/r2", "dc1/r3")
 	plain := testproc.DialRESP(t, testproc.Redis(t).Addr)
@@ -42,6 +43,10 @@ func TestClusterTransactions(t *testing.T) {
 		d := testproc.DialRESP(t, n.redis.Addr)
 		eventuallyEqual(t, bulkOf("7"), func() string { return d.Do("GET", "{t}a") }, "the transactions' writes on rack "+n.rack)
 		require.Equal(t, testproc.DialRESP(t, nodes[0].redis.Addr).Do("HGET", "__dyno:v", "{t}a"), d.Do("HGET", "__dyno:v", "{t}a"), "version on rack %s", n.rack)
+	}
+	for range 20 { // RANDOMKEY: a key of the local redis, never a companion
+		got := c.Do("RANDOMKEY")
+		require.True(t, strings.HasPrefix(got, "$") && strings.Contains(got, "{t}") && !strings.Contains(got, "__dyno"), got)
 	}
 	got := c.Do("WATCH", "{t}a")
 	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'WATCH' is not supported"), got)
