@@ -14,7 +14,7 @@ FUZZTIME ?= 10s
 SEEDS    ?= 200
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all build run deps fmt-check vet lint tidy-check test test-race bench fuzz sim jepsen jepsen-clean jepsen-smoke clean
+.PHONY: all build run deps fmt-check vet lint tidy-check test test-race bench fuzz sim jepsen jepsen-clean jepsen-smoke clean docs
 
 all: build
 
@@ -47,6 +47,11 @@ lint:
 # Fails when `go mod tidy` would change go.mod or go.sum (prints the diff).
 tidy-check:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+
+# docs/commands.md is generated from the router's and the engine's command
+# tables; make test fails when it is out of date (TestCommandsDoc).
+docs:
+	$(GO) test ./internal/cmddoc -run TestCommandsDoc -update -count=1
 
 # The docs check (every path, test name and default quoted in README.md,
 # docs/*.md and doc.go files) is a Go test: internal/doccheck.

@@ -1,5 +1,10 @@
 package store
 
+import (
+	"sort"
+	"strings"
+)
+
 // command is one row of the dispatch table: the lower-case name Redis
 // reports in errors, its arity (positive: exactly that many arguments
 // counting the name; negative: at least that many) and its handler.
@@ -193,3 +198,17 @@ func lookupCommand(name []byte) *command {
 // cmdName is the lower-case name of the command in args[0]; handlers
 // shared by several commands branch on it.
 func cmdName(args [][]byte) string { return lookupCommand(args[0]).name }
+
+// Commands lists the names of the commands the engine implements, sorted,
+// without the internal DYNO.* ones (docs/commands.md is generated from
+// it and the router's table: internal/cmddoc).
+func Commands() []string {
+	var out []string
+	for _, c := range commandTable {
+		if !strings.HasPrefix(c.name, "dyno.") {
+			out = append(out, c.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
