@@ -166,15 +166,13 @@ const ConvergeWithin = 3 * AEInterval
 func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	spec = spec.withDefaults()
 	run := LWWRun{SwarmRun: SwarmRun{Spec: spec}}
-	c, nodes, err := NewSwarmCluster(spec)
+	st, err := startSwarm(spec, spec, "lwwworkload")
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	run.Faults = spec.schedule(nodes)
-	w := c.W
-	rec := NewRecorder(w)
-	r := w.Rand("lwwworkload")
+	c, nodes, w, rec, r := st.c, st.nodes, st.w, st.rec, st.r
+	run.Faults = st.faults
 	keys := []string{"r1", "r2", "r3", "r4"}
 	var clients []*LWWClient
 	for i := range spec.Clients {

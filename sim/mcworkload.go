@@ -291,15 +291,13 @@ func RunMemcachedSwarm(spec SwarmSpec) MemcachedRun {
 		mc.Config = map[string]any{}
 	}
 	mc.Config["data_store"] = int(config.Memcached)
-	c, nodes, err := NewSwarmCluster(mc)
+	st, err := startSwarm(spec, mc, "mcworkload")
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	run.Faults = spec.schedule(nodes)
-	w := c.W
-	rec := NewRecorder(w)
-	r := w.Rand("mcworkload")
+	c, nodes, w, rec, r := st.c, st.nodes, st.w, st.rec, st.r
+	run.Faults = st.faults
 	var keys []string
 	for i := range spec.Clients {
 		keys = append(keys, fmt.Sprintf("r%da", i+1), fmt.Sprintf("r%db", i+1))

@@ -119,15 +119,13 @@ func (sc *ScriptClient) think(ctx actors.Context) time.Duration {
 func RunScriptSwarm(spec SwarmSpec) SwarmRun {
 	spec = spec.withDefaults()
 	run := SwarmRun{Spec: spec}
-	c, nodes, err := NewSwarmCluster(spec)
+	st, err := startSwarm(spec, spec, "scriptworkload")
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	run.Faults = spec.schedule(nodes)
-	w := c.W
-	rec := NewRecorder(w)
-	r := w.Rand("scriptworkload")
+	c, nodes, w, rec, r := st.c, st.nodes, st.w, st.rec, st.r
+	run.Faults = st.faults
 	pairs := []string{"{p1}", "{p2}", "{p3}"}
 	reads := spec.Reads
 	if reads == 0 {

@@ -367,6 +367,30 @@ func (r SwarmRun) OKRate(level string) (rate float64, n int) {
 
 var levels = []config.Consistency{config.DCOne, config.DCQuorum, config.DCSafeQuorum, config.DCEachSafeQuorum}
 
+// swarmStart is how every swarm runner begins: the cluster (built from
+// cluster, spec with the runner's datastore), its nodes, spec's fault
+// schedule, a recorder, and the workload's random source, made in that
+// order (the trace digest depends on it).
+type swarmStart struct {
+	c      *Cluster
+	nodes  []Node
+	faults []Fault
+	w      *World
+	rec    *Recorder
+	r      *rand.Rand
+}
+
+func startSwarm(spec, cluster SwarmSpec, workload string) (swarmStart, error) {
+	c, nodes, err := NewSwarmCluster(cluster)
+	if err != nil {
+		return swarmStart{}, err
+	}
+	st := swarmStart{c: c, nodes: nodes, faults: spec.schedule(nodes), w: c.W}
+	st.rec = NewRecorder(st.w)
+	st.r = st.w.Rand(workload)
+	return st, nil
+}
+
 // RunSwarm runs a workload under the fault schedule (fault phase), then
 // heals everything, waits for the cluster to settle and checks every level
 // serves through every node (liveness phase); the checkers judge the whole
@@ -377,15 +401,13 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	}
 	spec = spec.withDefaults()
 	run := SwarmRun{Spec: spec}
-	c, nodes, err := NewSwarmCluster(spec)
+	st, err := startSwarm(spec, spec, "workload")
 	if err != nil {
 		run.Err = err
 		return run
 	}
-	run.Faults = spec.schedule(nodes)
-	w := c.W
-	rec := NewRecorder(w)
-	r := w.Rand("workload")
+	c, nodes, w, rec, r := st.c, st.nodes, st.w, st.rec, st.r
+	run.Faults = st.faults
 	keys := []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10"}
 	var clients []*SetClient
 	reads := spec.Reads
