@@ -302,6 +302,7 @@ var (
 	dFloats  = []string{"1", "1.5", "-0.5", "0.1", "0.2", "3", "1e3", "inf", "-inf", "+inf", "abc", "", "1e400", "0x10", "3.0000000000000004", "-0", "1e-5", " 1", "1e20", "nan"}
 	dRanges  = []string{"-inf", "+inf", "0", "1", "(1", "2", "(2", "1.5", "x", "((1", "-1", "(inf", "", "3"}
 	dLex     = []string{"-", "+", "[m1", "(m1", "[m2", "(m3", "[a", "m1", "[", "(", "+x"}
+	dBits    = []string{"0", "1", "7", "8", "9", "15", "23", "100", "-1", "x", "100000", "4294967296"} // no 4294967295: a 512 MiB string each time
 	dPats    = []string{"*", "a*", "?", "[a-b]", "[^a]", "m*", "*1", "\\a", "[", "f?"}
 )
 
@@ -349,7 +350,7 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 	case "transactions":
 		return genTx(rt, base, i)
 	case "keys":
-		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan", "randomkey"}) {
+		switch pick(rt, "cmd", []string{"del", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist", "rename", "renamenx", "touch", "dbsize", "keys", "scan", "randomkey", "copy"}) {
 		case "randomkey":
 			cmd = []string{"RANDOMKEY"}
 		case "del", "unlink", "exists", "touch":
@@ -366,6 +367,8 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			cmd = append([]string{"PEXPIREAT", k(), at(time.Millisecond)}, opts("LT", "GT")...)
 		case "rename", "renamenx":
 			cmd = []string{pick(rt, "cmd2", []string{"RENAME", "RENAMENX"}), k(), k()}
+		case "copy":
+			cmd = append([]string{"COPY", k(), k()}, opts("REPLACE", "DB 0", "DB x", "bogus")...)
 		case "dbsize":
 			cmd = []string{"DBSIZE"}
 		case "keys":
@@ -375,7 +378,26 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 				opts("MATCH "+pick(rt, "pat", dPats), "COUNT "+pick(rt, "cnt", []string{"1", "2", "0", "x"}), "TYPE "+pick(rt, "typ", []string{"string", "hash", "SET", "zset", "list", "none"}))...)
 		}
 	case "strings":
-		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange"}) {
+		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos"}) {
+		case "setbit":
+			cmd = []string{"SETBIT", k(), pick(rt, "bit", dBits), pick(rt, "on", []string{"0", "1", "1", "2", "-1", "x"})}
+		case "getbit":
+			cmd = []string{"GETBIT", k(), pick(rt, "bit", dBits)}
+		case "bitcount":
+			cmd = []string{"BITCOUNT", k()}
+			if rapid.Bool().Draw(rt, "range") {
+				cmd = append(cmd, num(), num())
+				cmd = append(cmd, opts(pick(rt, "unit", []string{"BIT", "byte", "bits"}))...)
+			}
+		case "bitpos":
+			cmd = []string{"BITPOS", k(), pick(rt, "on", []string{"0", "1", "1", "2", "x"})}
+			if rapid.Bool().Draw(rt, "range") {
+				cmd = append(cmd, num())
+				if rapid.Bool().Draw(rt, "end") {
+					cmd = append(cmd, num())
+					cmd = append(cmd, opts(pick(rt, "unit", []string{"BIT", "byte", "bits"}))...)
+				}
+			}
 		case "get", "getdel", "strlen", "incr", "decr":
 			cmd = []string{strings.ToUpper(rapid.SampledFrom([]string{"get", "getdel", "strlen", "incr", "decr"}).Draw(rt, "c")), k()}
 		case "set":

@@ -33,6 +33,7 @@ var commandTable = []command{
 	{"pttl", 2, (*Engine).cmdTTL, 0},
 	{"persist", 2, (*Engine).cmdPersist, 0},
 	{"rename", 3, (*Engine).cmdRename, 0},
+	{"copy", -3, (*Engine).cmdCopy, 0},
 	{"renamenx", 3, (*Engine).cmdRename, 0},
 	{"dbsize", 1, (*Engine).cmdDBSize, 0},
 	{"randomkey", 1, (*Engine).cmdRandomKey, 0},
@@ -64,6 +65,12 @@ var commandTable = []command{
 	{"strlen", 2, (*Engine).cmdStrlen, 0},
 	{"getrange", 4, (*Engine).cmdGetRange, 0},
 	{"setrange", 4, (*Engine).cmdSetRange, 0},
+
+	// bitmaps (bitmaps.go)
+	{"setbit", 4, (*Engine).cmdSetBit, 0},
+	{"getbit", 3, (*Engine).cmdGetBit, 0},
+	{"bitcount", -2, (*Engine).cmdBitCount, 0},
+	{"bitpos", -3, (*Engine).cmdBitPos, 0},
 
 	// hashes
 	{"hset", -4, (*Engine).cmdHSet, 0},

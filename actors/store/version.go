@@ -53,13 +53,13 @@ func lwwClass(name string) lwwKind {
 		return lwwWhole
 	case "del", "unlink", "getdel", "dyno.del":
 		return lwwDelete
-	case "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "setrange",
+	case "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "setrange", "setbit",
 		"hset", "hmset", "hsetnx", "hdel", "hincrby", "hincrbyfloat",
 		"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "linsert", "lrem", "lset", "ltrim",
 		"sadd", "srem", "spop",
 		"zadd", "zincrby", "zrem", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax":
 		return lwwRMW
-	case "rename", "renamenx", "smove", "rpoplpush", "lmove",
+	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard",
 		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec":
 		return lwwMulti
@@ -90,6 +90,8 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 		return args[1:3]
 	case "sinterstore", "sunionstore", "sdiffstore", "zunionstore", "zinterstore":
 		return args[1:2]
+	case "copy":
+		return args[2:3]
 	case "msetnx":
 		var ks [][]byte
 		for i := 1; i < len(args); i += 2 {

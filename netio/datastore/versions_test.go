@@ -379,6 +379,9 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		"LRANGE":  func(t *rapid.T, k string) []string { return []string{"LRANGE", k, "0", "-1"} },
 		"HGET":    func(t *rapid.T, k string) []string { return []string{"HGET", k, "f"} },
 		"SCARD":   func(t *rapid.T, k string) []string { return []string{"SCARD", k} },
+		"SETBIT":  func(t *rapid.T, k string) []string { return []string{"SETBIT", k, "3", val(t)} },
+		"BITCNT":  func(t *rapid.T, k string) []string { return []string{"BITCOUNT", k} },
+		"COPY":    func(t *rapid.T, k string) []string { return []string{"COPY", k, "c", "REPLACE"} },
 		// Scripts: a versioned EVAL runs in a MULTI with the bump's
 		// 'after' step on Redis (planEval), natively in the engine.
 		"EVALSET": func(t *rapid.T, k string) []string {
