@@ -131,6 +131,9 @@ func (e *Engine) cmdBitCount(args [][]byte, dst []byte) []byte {
 		if !ok1 || !ok2 {
 			return appendErr(dst, errNotInt)
 		}
+		if start < 0 && end < 0 && start > end {
+			return resp.AppendInt(dst, 0) // before the unit, as Redis 7.0
+		}
 		isBit := false
 		if len(args) == 5 {
 			switch {
@@ -140,9 +143,6 @@ func (e *Engine) cmdBitCount(args [][]byte, dst []byte) []byte {
 			default:
 				return appendErr(dst, errSyntax)
 			}
-		}
-		if start < 0 && end < 0 && start > end {
-			return resp.AppendInt(dst, 0)
 		}
 		r = resolveBitRange(start, end, int64(len(s)), isBit)
 	default:
