@@ -37,6 +37,9 @@ const (
 	// Transaction commands (MULTI, EXEC, DISCARD, WATCH, UNWATCH) drive
 	// the connection's transaction (actors/coord/tx.go).
 	Transaction
+	// PubSub commands (SUBSCRIBE, PSUBSCRIBE, their UNSUBSCRIBEs, PUBLISH)
+	// go to the nodes' brokers (actors/pubsub, actors/coord/pubsub.go).
+	PubSub
 )
 
 // Merge says how the replies of a split MultiKey command combine.
@@ -165,8 +168,11 @@ func init() {
 
 	add(Transaction, r, 1, 0, 0, 0, "multi", "exec", "discard", "unwatch")
 	add(Transaction, r, -2, 1, -1, 1, "watch")
-	unsupported("pub/sub is not replicated by dynonode", "subscribe", "unsubscribe", "psubscribe", "punsubscribe",
-		"publish", "pubsub", "ssubscribe", "sunsubscribe", "spublish")
+	add(PubSub, r, -2, 0, 0, 0, "subscribe", "psubscribe")
+	add(PubSub, r, -1, 0, 0, 0, "unsubscribe", "punsubscribe")
+	add(PubSub, r, 3, 0, 0, 0, "publish")
+	unsupported("sharded pub/sub and PUBSUB introspection are not served (SUBSCRIBE and PUBLISH are)", "pubsub",
+		"ssubscribe", "sunsubscribe", "spublish")
 	unsupported("blocking commands would hold a proxy connection", "blpop", "brpop", "brpoplpush", "blmove",
 		"bzpopmin", "bzpopmax", "blmpop", "bzmpop", "wait", "waitaof")
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",

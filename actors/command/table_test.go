@@ -95,7 +95,7 @@ func TestClassesAreConsistent(t *testing.T) {
 			require.NotEmpty(t, s.Why, n)
 		}
 	}
-	for _, n := range []string{"subscribe", "blpop", "config"} {
+	for _, n := range []string{"ssubscribe", "blpop", "config"} {
 		require.Equal(t, Unsupported, table[n].Class, n)
 	}
 	for _, n := range []string{"multi", "exec", "discard", "watch", "unwatch"} {

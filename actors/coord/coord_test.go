@@ -9,6 +9,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/pubsub"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
@@ -62,6 +63,7 @@ func newCluster(t *testing.T, layout ...string) *cluster {
 		c.ring[id] = r
 		c.w.AddNode(sim.NodeSpec{ID: id, DC: n.DC, Rack: n.Rack, Boot: func(s actors.Spawner) {
 			s.Spawn("store", store.NewEmbedded(store.Options{}))
+			s.Spawn("pubsub", pubsub.New())
 		}})
 	}
 	require.NoError(t, c.w.RunFor(time.Millisecond))
@@ -74,7 +76,7 @@ func (c *cluster) conn(node actors.NodeID, mutate ...func(*coord.Config)) *conn 
 	name := fmt.Sprintf("c%d", c.connN)
 	cl := &client{}
 	sink := actors.Addr{Node: node, Name: name + "/w"}
-	cfg := coord.Config{Sink: sink, Ring: c.ring[node], StoreName: "store", Timeout: 500 * time.Millisecond, Version: "test"}
+	cfg := coord.Config{Sink: sink, Ring: c.ring[node], StoreName: "store", BrokerName: "pubsub", Timeout: 500 * time.Millisecond, Version: "test"}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -121,7 +123,7 @@ func TestSingleNodeBasics(t *testing.T) {
 	require.Equal(t, "+OK\r\n"+"*3\r\n"+bulk("1")+"$-1\r\n"+bulk("2"), k.do("mset a 1 b 2", "mget a nope b"))
 	require.Equal(t, "-ERR wrong number of arguments for 'get' command\r\n", k.do("get"))
 	require.Equal(t, "-ERR unknown command 'nosuch', with args beginning with: 'x' 'y' \r\n", k.do("nosuch x y"))
-	require.Contains(t, k.do("subscribe ch"), "-ERR dynonode: 'SUBSCRIBE' is not supported")
+	require.Contains(t, k.do("blpop l 0"), "-ERR dynonode: 'BLPOP' is not supported")
 	require.Contains(t, k.do("flushall"), "refused unless the node runs in admin mode")
 	require.Equal(t, "+OK\r\n", k.do("select 0"))
 	require.Contains(t, k.do("select 1"), "-ERR dynonode: only database 0")
@@ -424,4 +426,35 @@ func TestTransactions(t *testing.T) {
 	// A runtime error is one element of the array; the rest ran.
 	require.Equal(t, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n:3\r\n",
 		k.do("multi", "incr {t}l", "incr {t}a", "exec"))
+}
+
+// TestPubSub: a message published through any node reaches the
+// subscribers of every node, by channel and by pattern, in Redis's RESP2
+// form; PUBLISH answers the receivers on its own node; a subscribed
+// connection accepts only what Redis allows; unsubscribing and closing
+// stop delivery.
+func TestPubSub(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	sub, local, pub := c.conn("n2"), c.conn("n1"), c.conn("n1")
+	require.Equal(t, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"+
+		"*3\r\n$9\r\nsubscribe\r\n$5\r\nsport\r\n:2\r\n", sub.do("subscribe news news sport"))
+	require.Equal(t, "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n", sub.do("psubscribe n*"))
+	require.Equal(t, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", local.do("subscribe news"))
+	before, beforeLocal := len(sub.cl.data), len(local.cl.data)
+	require.Equal(t, ":1\r\n", pub.do("publish news hello"), "one receiver on the publishing node")
+	require.Equal(t, "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nhello\r\n",
+		string(sub.cl.data[before:]), "channel and pattern deliveries on another node")
+	require.Equal(t, "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n", string(local.cl.data[beforeLocal:]))
+	// Subscribed: only (un)subscribe, PING, QUIT and RESET.
+	require.Equal(t, "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n", sub.do("get x"))
+	require.Equal(t, "*2\r\n$4\r\npong\r\n$0\r\n\r\n*2\r\n$4\r\npong\r\n$2\r\nhi\r\n", sub.do("ping", "ping hi"))
+	require.Equal(t, "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:2\r\n*3\r\n$11\r\nunsubscribe\r\n$5\r\nsport\r\n:1\r\n",
+		sub.do("unsubscribe"), "all channels, in subscription order")
+	before = len(sub.cl.data)
+	pub.do("publish news again", "publish other x")
+	require.Equal(t, "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nagain\r\n", string(sub.cl.data[before:]), "the pattern only")
+	require.Equal(t, "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n+OK\r\n", sub.do("punsubscribe", "set x 1"), "no subscription left: commands again")
+	require.Equal(t, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n", sub.do("unsubscribe"))
+	require.Equal(t, "+RESET\r\n", local.do("reset"))
+	require.Equal(t, ":0\r\n", pub.do("publish news gone"), "RESET dropped the subscription")
 }

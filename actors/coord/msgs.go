@@ -20,4 +20,7 @@ type Replies struct {
 	// Answered counts the requests these replies complete (silent ones
 	// included), so the edge can bound how many are in flight.
 	Answered int
+	// Pushed says Data holds messages no request asked for (pub/sub),
+	// which the edge bounds by what its client leaves unread.
+	Pushed bool
 }

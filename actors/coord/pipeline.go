@@ -22,6 +22,7 @@ type slot struct {
 	reply    []byte // set when the request was answered without parts
 	deadline time.Time
 	silent   bool   // memcached noreply: nothing is written
+	pushed   bool   // a message no request asked for (pub/sub): not a request
 	batch    uint64 // the client batch (one read) the request came in
 	close    bool   // close the connection after this reply
 	// firstPart numbers the slot's part 0; its part i is firstPart+i. Part
@@ -198,6 +199,13 @@ func (p *pipeline) answer(reply []byte, close bool) {
 	p.push(&slot{reply: reply, close: close})
 }
 
+// pushMessage queues data no request asked for (a pub/sub message): it
+// is written in its turn but neither completes a request nor is counted
+// as one.
+func (p *pipeline) pushMessage(data []byte) {
+	p.push(&slot{reply: data, pushed: true})
+}
+
 // refuse queues an error the node answers itself, counted as kind.
 func (p *pipeline) refuse(reply []byte, close bool, kind ErrKind) {
 	p.slot(p.push(&slot{reply: reply, close: close})).kind = kind
@@ -229,6 +237,9 @@ type sendOpts struct {
 	// key, for a read with versions on, is its one key: the replicas'
 	// versions decide the reply and stale replicas are repaired.
 	key []byte
+	// to names the actor the request goes to on each replica's node
+	// (default Config.StoreName): the pub/sub broker for PUBLISH.
+	to string
 }
 
 // sendOpts is send with options.
@@ -305,8 +316,12 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		if hinted {
 			p.track(id, rep.Node, args, o.version, s.deadline, t.awaits(r))
 		}
+		name := cfg.StoreName
+		if o.to != "" {
+			name = o.to
+		}
 		p.execs = append(p.execs, outExec{
-			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: cfg.StoreName},
+			to:   actors.Addr{Node: actors.NodeID(rep.Node), Name: name},
 			exec: store.Exec{ID: id, Args: args, Quiet: !t.awaits(r) && !hinted, Version: o.version, Ack: hinted && !t.awaits(r)},
 		})
 	}
@@ -648,8 +663,8 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 		return
 	}
 	out := p.out[:0]
-	closeNow := false
-	n := 0
+	closeNow, pushed := false, false
+	n, answered := 0, 0
 	var now time.Time
 	for _, s := range p.slots {
 		if s.reply == nil && (s.pending > 0 || s.merge == nil) {
@@ -666,7 +681,12 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 				out = s.merge(s.parts, out)
 			}
 		}
-		p.account(ctx, s, out[start:], now)
+		if s.pushed {
+			pushed = true
+		} else {
+			p.account(ctx, s, out[start:], now)
+			answered++
+		}
 		n++
 		if s.close {
 			closeNow = true
@@ -687,7 +707,7 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 	p.slots = p.slots[:m]
 	p.base += uint64(n)
 	// The message must own its bytes: the writer reads them later.
-	ctx.Send(sink, Replies{Data: append([]byte(nil), out...), Close: closeNow, Answered: n})
+	ctx.Send(sink, Replies{Data: append([]byte(nil), out...), Close: closeNow, Answered: answered, Pushed: pushed})
 	p.out = out[:0]
 	if closeNow {
 		p.slots = nil

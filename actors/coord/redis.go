@@ -12,6 +12,7 @@ import (
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/hlc"
+	"github.com/dynonode/dynonode/actors/pubsub"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
@@ -54,6 +55,9 @@ type Config struct {
 	// DC_QUORUM reads on. The synchronous repairs of the safe levels run
 	// whenever Versions is on.
 	ReadRepairs bool
+	// BrokerName is the name of the pub/sub broker actor (actors/pubsub)
+	// on every node.
+	BrokerName string
 	// Hints is this node's hint manager (actors/hints): versioned writes a
 	// replica could not take are handed to it (see handoff.go). Zero:
 	// hinted handoff off.
@@ -93,6 +97,10 @@ type Redis struct {
 	started    bool // user was set from Users.Initial
 	// tx is the open transaction, between MULTI and EXEC (tx.go).
 	tx *txState
+	// channels and patterns are the connection's subscriptions, by their
+	// sequence numbers (pubsub.go).
+	channels, patterns map[string]uint64
+	subSeq             uint64
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -114,7 +122,11 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		c.p.refuse(errReply("ERR "+lostState), true, ErrReply)
 		c.p.endTurn(ctx, &c.cfg)
 	case actors.Stopping:
+		c.dropSubscriptions(ctx)
 		c.p.stop(ctx, &c.cfg)
+	case pubsub.Message:
+		c.message(m)
+		c.p.endTurn(ctx, &c.cfg)
 	case gossip.View:
 		for _, early := range c.p.follow(&c.cfg, m) {
 			c.Receive(ctx, early)
@@ -218,6 +230,9 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 			}
 		}
 	}
+	if c.inSubscribedMode(spec, args) {
+		return
+	}
 	if spec.Class == command.Transaction {
 		c.transaction(ctx, spec, args)
 		return
@@ -231,6 +246,8 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		}
 	}
 	switch spec.Class {
+	case command.PubSub:
+		c.pubsubCommand(ctx, spec, args)
 	case command.Node:
 		reply, closeConn := c.nodeCommand(ctx, spec, args)
 		c.p.answer(reply, closeConn)
@@ -534,6 +551,8 @@ func (c *Redis) nodeCommand(ctx actors.Context, spec *command.Spec, args [][]byt
 		return resp.AppendBulkString(out, strconv.Itoa(now.Nanosecond()/1000)), false
 	case "reset":
 		c.name = ""
+		c.tx = nil
+		c.dropSubscriptions(ctx)
 		if c.cfg.Users != nil {
 			c.setUser(c.cfg.Users.Initial())
 		}

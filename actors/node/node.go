@@ -12,6 +12,7 @@ import (
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
 	"github.com/dynonode/dynonode/actors/hints"
+	"github.com/dynonode/dynonode/actors/pubsub"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/stats"
 	"github.com/dynonode/dynonode/actors/store"
@@ -21,6 +22,7 @@ import (
 // and gossiper by them.
 const (
 	StoreName   = "store"
+	BrokerName  = "pubsub" // the pub/sub broker (actors/pubsub)
 	GossipName  = "gossip"
 	StatsName   = stats.Name
 	HintsName   = "hints"
@@ -197,12 +199,15 @@ func (n *Node) HintsConfig() hints.Config {
 	return c
 }
 
-// Boot spawns the node's actors: the store adapter, the stats actor and,
-// when the node gossips, the gossiper. It runs at start and again after a
-// simulated restart.
+// Boot spawns the node's actors: the store adapter, the pub/sub broker,
+// the stats actor and, when the node gossips, the gossiper. It runs at
+// start and again after a simulated restart.
 func (n *Node) Boot(s actors.Spawner) error {
 	if s.Spawn(StoreName, n.storeProducer()).IsZero() {
 		return errors.New("cannot start the store adapter")
+	}
+	if s.Spawn(BrokerName, pubsub.New()).IsZero() {
+		return errors.New("cannot start the pub/sub broker")
 	}
 	if s.Spawn(StatsName, stats.New()).IsZero() {
 		return errors.New("cannot start the stats actor")
@@ -278,7 +283,7 @@ type Conn struct {
 // RESP otherwise).
 func (n *Node) Coordinator(c Conn) actors.Producer {
 	cfg := coord.Config{
-		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
+		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, BrokerName: BrokerName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
 		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs, Versions: n.Versioned(),
 		Stats: actors.Addr{Node: n.id, Name: StatsName}, Users: n.users,
 	}

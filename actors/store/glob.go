@@ -104,3 +104,7 @@ func globAt(pat []byte, p int, str []byte, skipLonger *bool) bool {
 	}
 	return p >= len(pat) && s == len(str)
 }
+
+// MatchGlob reports whether s matches pattern as Redis's stringmatchlen
+// does (KEYS, SCAN MATCH, PSUBSCRIBE): exported for actors/pubsub.
+func MatchGlob(pattern, s []byte) bool { return matchGlob(pattern, s) }

@@ -15,9 +15,9 @@ import (
 // goRedisWorkload is what an application written with go-redis v9 and its
 // defaults sends (HELLO 3 on connect, falling back to RESP2 when refused;
 // CLIENT SETINFO; pipelines; TxPipelined, which is MULTI/EXEC; Script.Run,
-// which is EVALSHA then EVAL on NOSCRIPT; Eval), through addr; read checks
-// what each replica holds afterwards.
-func goRedisWorkload(t *testing.T, addr string, read func(key string) string) {
+// which is EVALSHA then EVAL on NOSCRIPT; Eval; PubSub, subscribed through
+// other), through addr; read checks what each replica holds afterwards.
+func goRedisWorkload(t *testing.T, addr, other string, read func(key string) string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
@@ -66,6 +66,22 @@ return n`)
 	require.NoError(t, err)
 	require.Equal(t, []string{"{user:1}:k", "x"}, v)
 
+	// Pub/sub across nodes: subscribed through another node, published
+	// through this one.
+	sub := redis.NewClient(&redis.Options{Addr: other, MaxRetries: -1})
+	defer func() { require.NoError(t, sub.Close()) }()
+	ps := sub.Subscribe(ctx, "events")
+	defer func() { require.NoError(t, ps.Close()) }()
+	_, err = ps.Receive(ctx) // the subscription's confirmation
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return rdb.Publish(ctx, "events", "deployed").Err() == nil
+	}, 5*time.Second, 20*time.Millisecond)
+	m, err := ps.ReceiveMessage(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "events", m.Channel)
+	require.Equal(t, "deployed", m.Payload)
+
 	err = rdb.Watch(ctx, func(*redis.Tx) error { return nil }, "{user:1}:name")
 	var rerr redis.Error
 	require.True(t, errors.As(err, &rerr) && strings.Contains(err.Error(), "'WATCH' is not supported"), "%v", err)
@@ -97,7 +113,7 @@ func TestGoRedisClient(t *testing.T) {
 		}
 		c := testproc.DialRESP(t, nodes[0].listen)
 		eventuallyEqual(t, "+PONG\r\n", func() string { return c.Do("PING") }, "node up")
-		goRedisWorkload(t, nodes[0].listen, readAll(direct))
+		goRedisWorkload(t, nodes[0].listen, nodes[2].listen, readAll(direct))
 	})
 	t.Run("embedded", func(t *testing.T) {
 		nodes := startVersionedCluster(t, 144, "")
@@ -105,7 +121,7 @@ func TestGoRedisClient(t *testing.T) {
 		for _, n := range nodes {
 			direct = append(direct, testproc.DialRESP(t, n.listen))
 		}
-		goRedisWorkload(t, nodes[1].listen, readAll(direct))
+		goRedisWorkload(t, nodes[1].listen, nodes[0].listen, readAll(direct))
 	})
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
+	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/stretchr/testify/require"
@@ -75,4 +79,63 @@ func TestEmbeddedClusterTransactions(t *testing.T) {
 		eventuallyEqual(t, bulkOf("5"), func() string { return d.Do("GET", "{q}n") }, "the transaction on "+n.name)
 		require.Equal(t, "*2\r\n$1\r\na\r\n$1\r\nb\r\n", d.Do("LRANGE", "{q}l", "0", "-1"), n.name)
 	}
+}
+
+// TestPubSubLikeRedis: a pub/sub session through a node answers as
+// redis-server 7.0.15 does, byte for byte (a message published through
+// another connection included). UNSUBSCRIBE of every channel is left out:
+// Redis lists them in its hash table's order, dynonode in subscription
+// order (as Redis lists patterns).
+func TestPubSubLikeRedis(t *testing.T) {
+	plainSrv := testproc.Redis(t)
+	node := startOpNode(t, "")
+	plain, plainPub := testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr)
+	n, nPub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
+	// all sends cmd and reads every reply until none comes for 200 ms.
+	all := func(c *testproc.RESPClient, cmd ...string) string {
+		c.Send([]byte(strings.Join(cmd, " ") + "\r\n"))
+		out := c.Reply()
+		for {
+			r, err := c.ReplyWithin(200 * time.Millisecond)
+			if err != nil {
+				return out
+			}
+			out += r
+		}
+	}
+	for _, cmd := range [][]string{
+		{"UNSUBSCRIBE"}, {"PUNSUBSCRIBE"}, {"SUBSCRIBE", "a", "b", "a"}, {"PSUBSCRIBE", "n*", "[x]", "n*"}, {"PING"},
+		{"PING", "hi"}, {"GET", "k"}, {"UNSUBSCRIBE", "b", "zz"}, {"PUNSUBSCRIBE"}, {"UNSUBSCRIBE", "a"},
+		{"PUBLISH", "a", "x"}, {"PSUBSCRIBE", "nx*"},
+	} {
+		require.Equal(t, all(plain, cmd...), all(n, cmd...), "%q", cmd)
+	}
+	require.Equal(t, plainPub.Do("PUBLISH", "nxy", "hello"), nPub.Do("PUBLISH", "nxy", "hello"))
+	require.Equal(t, plain.Reply(), n.Reply(), "the pmessage")
+	require.Equal(t, plain.Do("RESET"), n.Do("RESET"))
+	require.Equal(t, plainPub.Do("PUBLISH", "nxy", "hello"), nPub.Do("PUBLISH", "nxy", "hello"), "no subscriber after RESET")
+}
+
+// TestSlowSubscriberDisconnected: a subscriber that stops reading is
+// disconnected once 32 MiB of messages wait for it (Redis's pub/sub
+// output limit), and the node serves on.
+func TestSlowSubscriberDisconnected(t *testing.T) {
+	node := startOpNode(t, "")
+	sub, pub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
+	require.Equal(t, "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n", sub.Do("SUBSCRIBE", "c"))
+	payload := strings.Repeat("x", 1<<20)
+	delivered := 0
+	for range 200 { // 200 MiB at most: past the limit and whatever the sockets buffer
+		if pub.Do("PUBLISH", "c", payload) == ":0\r\n" {
+			break // the subscriber is gone
+		}
+		delivered++
+	}
+	require.Less(t, delivered, 200, "the subscriber was never disconnected")
+	require.GreaterOrEqual(t, delivered, 32, "disconnected before 32 MiB waited")
+	// What the sockets held comes out, then the end of the connection.
+	require.NoError(t, sub.Conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err := io.Copy(io.Discard, sub.Conn)
+	require.False(t, errors.Is(err, os.ErrDeadlineExceeded), "the connection stayed open: %v", err)
+	require.Equal(t, "+PONG\r\n", pub.Do("PING"))
 }

@@ -68,6 +68,8 @@ every command the router serves.
 			if name == "watch" {
 				how, served, refused = "refused: replicas take writes on their own, none can tell a watched key changed; use a script", served-1, refused+1
 			}
+		case command.PubSub:
+			how, served = "served: the nodes' pub/sub brokers (PUBLISH reaches every node's subscribers)", served+1
 		case command.Unsupported:
 			how, refused = "refused: "+s.Why, refused+1
 		}
@@ -77,7 +79,7 @@ every command the router serves.
 		impl := "-"
 		if slices.Contains(engine, name) {
 			impl, embedded = "yes", embedded+1
-		} else if s.Class == command.Node || s.Class == command.Transaction {
+		} else if s.Class == command.Node || s.Class == command.Transaction || s.Class == command.PubSub {
 			impl = "yes (the node)"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.ToUpper(name), how, impl)

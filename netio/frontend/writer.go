@@ -19,6 +19,12 @@ import (
 // goroutine that exists only while a client is slow to read.
 type writer struct{ c *conn }
 
+// maxPushBacklog bounds what a connection may leave unwritten when
+// messages no request asked for (pub/sub) arrive: Redis's default
+// client-output-buffer-limit for pub/sub clients, 32 MiB. A subscriber
+// that stops reading is disconnected rather than kept in memory.
+const maxPushBacklog = 32 << 20
+
 // backlog is what a connection still has to write, and who writes it.
 type backlog struct {
 	mu       sync.Mutex
@@ -45,6 +51,12 @@ func (w *writer) Receive(_ actors.Context, m any) {
 func (c *conn) reply(m coord.Replies) {
 	b := &c.out
 	b.mu.Lock()
+	if m.Pushed && len(b.data)+len(m.Data) > maxPushBacklog {
+		b.mu.Unlock()
+		c.logger().Warn("client connection closed: pub/sub messages piled up unread", "limit_bytes", maxPushBacklog)
+		c.closeSocket()
+		return
+	}
 	if b.flushing || b.queued {
 		b.data = append(b.data, m.Data...)
 		b.answered += m.Answered

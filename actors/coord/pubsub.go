@@ -1,0 +1,197 @@
+package coord
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/command"
+	"github.com/dynonode/dynonode/actors/config"
+	"github.com/dynonode/dynonode/actors/pubsub"
+	"github.com/dynonode/dynonode/actors/resp"
+	"github.com/dynonode/dynonode/actors/ring"
+)
+
+// Pub/sub, RESP2, as Redis 7.0 serves it to one connection: SUBSCRIBE,
+// PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE and PUBLISH. The connection's
+// subscriptions are kept here (for the replies' counts) and at the node's
+// broker (actors/pubsub), which delivers messages to it; PUBLISH goes to
+// every node's broker, so a message published through any node reaches
+// the subscribers of every node. While it has a subscription a
+// connection may only (un)subscribe, PING, QUIT and RESET, as in Redis.
+
+// subscribed reports whether the connection has a subscription.
+func (c *Redis) subscribed() bool { return len(c.channels)+len(c.patterns) > 0 }
+
+// inSubscribedMode answers a command a subscribed connection may not
+// send, as Redis does, and PING in Redis's subscribed form; it reports
+// whether it answered.
+func (c *Redis) inSubscribedMode(spec *command.Spec, args [][]byte) bool {
+	if !c.subscribed() {
+		return false
+	}
+	switch spec.Name {
+	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "quit", "reset":
+		return false
+	case "ping":
+		var arg []byte
+		if len(args) > 1 {
+			arg = args[1]
+		}
+		if len(args) > 2 {
+			return false // the arity error
+		}
+		out := resp.AppendArrayHeader(nil, 2)
+		out = resp.AppendBulkString(out, "pong")
+		c.p.answer(resp.AppendBulk(out, arg), false)
+		return true
+	}
+	c.p.answer(errReply("ERR Can't execute '"+spec.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), false)
+	return true
+}
+
+// pubsubCommand serves the PubSub class.
+func (c *Redis) pubsubCommand(ctx actors.Context, spec *command.Spec, args [][]byte) {
+	switch spec.Name {
+	case "subscribe", "psubscribe":
+		pattern := spec.Name == "psubscribe"
+		set := c.subs(pattern)
+		var added [][]byte
+		var out []byte
+		for _, name := range args[1:] {
+			if _, ok := set[string(name)]; !ok {
+				c.subSeq++
+				set[string(name)] = c.subSeq
+				added = append(added, bytes.Clone(name))
+			}
+			out = subReply(out, spec.Name, name, c.subCount())
+		}
+		if len(added) > 0 {
+			ctx.Send(c.broker(), pubsub.Sub{Conn: ctx.Self(), Names: added, Pattern: pattern})
+		}
+		c.p.answer(out, false)
+	case "unsubscribe", "punsubscribe":
+		pattern := spec.Name == "punsubscribe"
+		c.p.answer(c.unsubscribe(ctx, spec.Name, pattern, args[1:]), false)
+	case "publish":
+		c.publish(ctx, args)
+	}
+}
+
+// subs is the connection's set of channels, or of patterns, each with
+// its subscription's sequence number.
+func (c *Redis) subs(pattern bool) map[string]uint64 {
+	if pattern {
+		if c.patterns == nil {
+			c.patterns = map[string]uint64{}
+		}
+		return c.patterns
+	}
+	if c.channels == nil {
+		c.channels = map[string]uint64{}
+	}
+	return c.channels
+}
+
+func (c *Redis) subCount() int { return len(c.channels) + len(c.patterns) }
+
+// unsubscribe drops names (all, in the order they were subscribed, as
+// Redis 7.0 lists patterns, when none is given) and returns the replies:
+// one per name, or one with a nil name when there was none.
+func (c *Redis) unsubscribe(ctx actors.Context, verb string, pattern bool, names [][]byte) []byte {
+	set := c.subs(pattern)
+	if len(names) == 0 {
+		all := make([]string, 0, len(set))
+		for n := range set {
+			all = append(all, n)
+		}
+		slices.SortFunc(all, func(a, b string) int { return cmp.Compare(set[a], set[b]) })
+		for _, n := range all {
+			names = append(names, []byte(n))
+		}
+		if len(names) == 0 {
+			return subReply(nil, verb, nil, c.subCount())
+		}
+	}
+	var out []byte
+	var dropped [][]byte
+	for _, name := range names {
+		if _, ok := set[string(name)]; ok {
+			delete(set, string(name))
+			dropped = append(dropped, bytes.Clone(name))
+		}
+		out = subReply(out, verb, name, c.subCount())
+	}
+	if len(dropped) > 0 {
+		ctx.Send(c.broker(), pubsub.Unsub{Conn: ctx.Self(), Names: dropped, Pattern: pattern})
+	}
+	return out
+}
+
+// dropSubscriptions forgets every subscription (RESET, the connection's
+// end) and tells the broker.
+func (c *Redis) dropSubscriptions(ctx actors.Context) {
+	if c.subscribed() {
+		ctx.Send(c.broker(), pubsub.Gone{Conn: ctx.Self()})
+	}
+	c.channels, c.patterns = nil, nil
+}
+
+// subReply appends Redis's *3 [verb, name (nil: none), count].
+func subReply(dst []byte, verb string, name []byte, count int) []byte {
+	dst = resp.AppendArrayHeader(dst, 3)
+	dst = resp.AppendBulkString(dst, verb)
+	if name == nil {
+		dst = resp.AppendNullBulk(dst)
+	} else {
+		dst = resp.AppendBulk(dst, name)
+	}
+	return resp.AppendInt(dst, int64(count))
+}
+
+// message writes a delivered message as Redis pushes it in RESP2.
+func (c *Redis) message(m pubsub.Message) {
+	if !c.subscribed() {
+		return // unsubscribed while the message was on its way
+	}
+	var out []byte
+	if m.Pattern != nil {
+		if _, ok := c.patterns[string(m.Pattern)]; !ok {
+			return
+		}
+		out = resp.AppendArrayHeader(out, 4)
+		out = resp.AppendBulkString(out, "pmessage")
+		out = resp.AppendBulk(out, m.Pattern)
+	} else {
+		if _, ok := c.channels[string(m.Channel)]; !ok {
+			return
+		}
+		out = resp.AppendArrayHeader(out, 3)
+		out = resp.AppendBulkString(out, "message")
+	}
+	out = resp.AppendBulk(out, m.Channel)
+	c.p.pushMessage(resp.AppendBulk(out, m.Payload))
+}
+
+// broker is this node's pub/sub broker.
+func (c *Redis) broker() actors.Addr {
+	return actors.Addr{Node: actors.NodeID(c.cfg.Ring.Local().ID), Name: c.cfg.BrokerName}
+}
+
+// publish sends PUBLISH to the broker of every node, the local one first,
+// and answers the local broker's count of deliveries (Redis Cluster too
+// counts the receivers of the node that served PUBLISH); the others are
+// not awaited.
+func (c *Redis) publish(ctx actors.Context, args [][]byte) {
+	reps := localOnly(c.cfg.Ring)
+	local := reps[0]
+	for _, n := range c.cfg.Ring.Nodes() { // sorted by ID
+		if n.ID != local.Node && len(reps) < maxReplicas {
+			reps = append(reps, ring.Replica{DC: n.DC, Rack: n.Rack, Node: n.ID, LocalDC: n.DC == local.DC})
+		}
+	}
+	s := c.p.single()
+	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, config.DCOne, true, sendOpts{to: c.cfg.BrokerName})
+}
