@@ -6,8 +6,10 @@
 //
 // Supported rules, applied in order as Redis applies them: on, off,
 // nopass, resetpass, >password, <password, #sha256, !sha256, ~pattern,
-// allkeys, resetkeys, &pattern, allchannels, resetchannels (channels are
-// accepted and unused: pub/sub is not served), +command, -command,
+// allkeys, resetkeys, &pattern, allchannels, resetchannels (checked for
+// SUBSCRIBE, PUBLISH and PSUBSCRIBE as Redis 7.0 checks them; a user
+// without channel rules has no channel, as with Redis 7.0's default
+// acl-pubsub-default), +command, -command,
 // +command|subcommand, -command|subcommand, +@category, -@category,
 // allcommands, nocommands, reset, sanitize-payload, skip-sanitize-payload.
 // Selectors ("(...)") and read/write key permissions (%R~, %W~) are
@@ -299,12 +301,13 @@ func (us *Users) Authenticate(name, pass []byte) *User {
 // Names lists the users, sorted.
 func (us *Users) Names() []string { return us.names }
 
-// Unrestricted reports whether u may run every command on every key.
-func (u *User) Unrestricted() bool { return u.unrestricted }
+// Unrestricted reports whether u may run every command on every key and
+// channel (nothing to check).
+func (u *User) Unrestricted() bool { return u.unrestricted && u.allChans }
 
 // settle computes what the rules add up to, once they are all applied.
 func (u *User) settle() {
-	u.unrestricted = u.allKeys && u.others
+	u.unrestricted = u.allKeys && u.others // channels are checked apart (channelDenied)
 	for _, ok := range u.allowed {
 		u.unrestricted = u.unrestricted && ok
 	}
@@ -333,6 +336,9 @@ func (u *User) Denied(spec *command.Spec, args [][]byte) string {
 		// script runs on the datastore with the node's own rights, which
 		// would let a restricted user past its rules.
 		return "NOPERM dynonode: scripts run with the node's datastore rights, so a user with restricted permissions may not run '" + spec.Name + "'"
+	}
+	if reply := u.channelDenied(spec.Name, args); reply != "" {
+		return reply
 	}
 	if u.allKeys {
 		return ""
@@ -378,6 +384,38 @@ func sortPatterns(args [][]byte) string {
 func hasCategories(name string) bool {
 	_, ok := command.ACLCategories(name)
 	return ok
+}
+
+// channelDenied is Redis 7.0's refusal of a pub/sub command naming a
+// channel u may not use, or "": SUBSCRIBE's and PUBLISH's channels must
+// match one of u's channel patterns, PSUBSCRIBE's patterns must be one of
+// them, literally.
+func (u *User) channelDenied(name string, args [][]byte) string {
+	if u.allChans {
+		return ""
+	}
+	var chans [][]byte
+	switch name {
+	case "subscribe", "psubscribe":
+		chans = args[1:]
+	case "publish":
+		chans = args[1:2]
+	default:
+		return ""
+	}
+	for _, ch := range chans {
+		ok := false
+		for _, p := range u.chans {
+			if name == "psubscribe" && p == string(ch) || name != "psubscribe" && Match([]byte(p), ch) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return "NOPERM this user has no permissions to access one of the channels used as arguments"
+		}
+	}
+	return ""
 }
 
 func (u *User) keyAllowed(key []byte) bool {

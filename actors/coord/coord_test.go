@@ -455,6 +455,10 @@ func TestPubSub(t *testing.T) {
 	require.Equal(t, "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nagain\r\n", string(sub.cl.data[before:]), "the pattern only")
 	require.Equal(t, "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n+OK\r\n", sub.do("punsubscribe", "set x 1"), "no subscription left: commands again")
 	require.Equal(t, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n", sub.do("unsubscribe"))
+	// PUBLISH then SUBSCRIBE in one pipeline: the message was published
+	// before the subscription, as in Redis.
+	fresh := c.conn("n1")
+	require.Equal(t, ":0\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nfresh\r\n:1\r\n", fresh.do("publish fresh x", "subscribe fresh"))
 	require.Equal(t, "+RESET\r\n", local.do("reset"))
 	require.Equal(t, ":0\r\n", pub.do("publish news gone"), "RESET dropped the subscription")
 }

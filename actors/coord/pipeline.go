@@ -240,6 +240,9 @@ type sendOpts struct {
 	// to names the actor the request goes to on each replica's node
 	// (default Config.StoreName): the pub/sub broker for PUBLISH.
 	to string
+	// anyState sends to the replicas whatever state gossip gives them
+	// (the local pub/sub broker serves in every state).
+	anyState bool
 }
 
 // sendOpts is send with options.
@@ -251,7 +254,7 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		s.class = ClassWrite
 	}
 	view := p.view
-	if level == config.DCOne && !view.Usable(reps[0].Node, write) {
+	if level == config.DCOne && !o.anyState && !view.Usable(reps[0].Node, write) {
 		// The first replica that serves the operation and whose state
 		// gossip knows; for a read, failing that, one that is up but
 		// refilling (see usable); last, one gossip has not heard from
@@ -293,7 +296,7 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 		}
 		var f failure
 		switch {
-		case !p.usable(t, r, write):
+		case !o.anyState && !p.usable(t, r, write):
 			f = peerDown
 			if hinted {
 				p.hint(ctx, cfg, rep.Node, args, o.version)

@@ -10,7 +10,7 @@ import (
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/pubsub"
 	"github.com/dynonode/dynonode/actors/resp"
-	"github.com/dynonode/dynonode/actors/ring"
+	"github.com/dynonode/dynonode/actors/store"
 )
 
 // Pub/sub, RESP2, as Redis 7.0 serves it to one connection: SUBSCRIBE,
@@ -68,7 +68,7 @@ func (c *Redis) pubsubCommand(ctx actors.Context, spec *command.Spec, args [][]b
 			out = subReply(out, spec.Name, name, c.subCount())
 		}
 		if len(added) > 0 {
-			ctx.Send(c.broker(), pubsub.Sub{Conn: ctx.Self(), Names: added, Pattern: pattern})
+			c.toBroker(ctx, pubsub.Sub{Conn: ctx.Self(), Names: added, Pattern: pattern})
 		}
 		c.p.answer(out, false)
 	case "unsubscribe", "punsubscribe":
@@ -124,18 +124,36 @@ func (c *Redis) unsubscribe(ctx actors.Context, verb string, pattern bool, names
 		out = subReply(out, verb, name, c.subCount())
 	}
 	if len(dropped) > 0 {
-		ctx.Send(c.broker(), pubsub.Unsub{Conn: ctx.Self(), Names: dropped, Pattern: pattern})
+		c.toBroker(ctx, pubsub.Unsub{Conn: ctx.Self(), Names: dropped, Pattern: pattern})
 	}
 	return out
 }
 
 // dropSubscriptions forgets every subscription (RESET, the connection's
-// end) and tells the broker.
+// end) and tells the broker which they were.
 func (c *Redis) dropSubscriptions(ctx actors.Context) {
 	if c.subscribed() {
-		ctx.Send(c.broker(), pubsub.Gone{Conn: ctx.Self()})
+		g := pubsub.Gone{Conn: ctx.Self()}
+		for n := range c.channels {
+			g.Channels = append(g.Channels, []byte(n))
+		}
+		for n := range c.patterns {
+			g.Patterns = append(g.Patterns, []byte(n))
+		}
+		c.toBroker(ctx, g) // the order does not show: each is removed alone
 	}
 	c.channels, c.patterns = nil, nil
+}
+
+// toBroker sends m to this node's broker after the requests the turn has
+// queued so far, so that PUBLISH then SUBSCRIBE in one pipeline reach the
+// broker in that order, as in Redis.
+func (c *Redis) toBroker(ctx actors.Context, m any) {
+	if c.cfg.BrokerName == "" {
+		return // a coordinator without a broker (tests of other parts)
+	}
+	c.p.sendExecs(ctx)
+	ctx.Send(c.broker(), m)
 }
 
 // subReply appends Redis's *3 [verb, name (nil: none), count].
@@ -179,19 +197,23 @@ func (c *Redis) broker() actors.Addr {
 	return actors.Addr{Node: actors.NodeID(c.cfg.Ring.Local().ID), Name: c.cfg.BrokerName}
 }
 
-// publish sends PUBLISH to the broker of every node, the local one first,
-// and answers the local broker's count of deliveries (Redis Cluster too
-// counts the receivers of the node that served PUBLISH); the others are
-// not awaited.
+// publish sends PUBLISH to the broker of every node of the ring, and
+// answers the local broker's count of deliveries (Redis Cluster too counts
+// the receivers of the node that served PUBLISH). The local broker is
+// asked through the pipeline, whatever state gossip gives the node (a
+// broker serves in every state); the others are sent the message without
+// an answer, whatever their state: one that is down misses it.
 func (c *Redis) publish(ctx actors.Context, args [][]byte) {
-	reps := localOnly(c.cfg.Ring)
-	local := reps[0]
+	local := localOnly(c.cfg.Ring)
 	for _, n := range c.cfg.Ring.Nodes() { // sorted by ID
-		if n.ID != local.Node && len(reps) < maxReplicas {
-			reps = append(reps, ring.Replica{DC: n.DC, Rack: n.Rack, Node: n.ID, LocalDC: n.DC == local.DC})
+		if n.ID != local[0].Node {
+			c.p.execs = append(c.p.execs, outExec{
+				to:   actors.Addr{Node: actors.NodeID(n.ID), Name: c.cfg.BrokerName},
+				exec: store.Exec{Args: args, Quiet: true},
+			})
 		}
 	}
 	s := c.p.single()
 	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
-	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, config.DCOne, true, sendOpts{to: c.cfg.BrokerName})
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, local, config.DCOne, false, sendOpts{to: c.cfg.BrokerName, anyState: true})
 }

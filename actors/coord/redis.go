@@ -119,6 +119,9 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 	case actors.Started:
 		c.p.start(ctx, &c.cfg)
 	case actors.Restarted:
+		// The incarnation that panicked may have subscribed: the broker
+		// drops whatever this address holds.
+		c.toBroker(ctx, pubsub.Gone{Conn: ctx.Self(), All: true})
 		c.p.refuse(errReply("ERR "+lostState), true, ErrReply)
 		c.p.endTurn(ctx, &c.cfg)
 	case actors.Stopping:

@@ -39,8 +39,14 @@ type Unsub struct {
 	Pattern bool
 }
 
-// Gone drops every subscription of Conn (its connection ended).
-type Gone struct{ Conn actors.Addr }
+// Gone drops the subscriptions of Conn (its connection ended): those
+// named, or, with All, every one (a coordinator restarted after a panic
+// no longer knows its own).
+type Gone struct {
+	Conn               actors.Addr
+	Channels, Patterns [][]byte
+	All                bool
+}
 
 // Message is a published message delivered to a subscriber: Pattern is
 // the pattern it matched, nil for a channel subscription.
@@ -80,6 +86,15 @@ func (b *broker) Receive(ctx actors.Context, m any) {
 			b.remove(m.Pattern, string(n), m.Conn)
 		}
 	case Gone:
+		if !m.All {
+			for _, n := range m.Channels {
+				b.remove(false, string(n), m.Conn)
+			}
+			for _, n := range m.Patterns {
+				b.remove(true, string(n), m.Conn)
+			}
+			return
+		}
 		for _, pattern := range []bool{false, true} {
 			set := b.channels
 			if pattern {

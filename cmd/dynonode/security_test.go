@@ -268,6 +268,10 @@ func TestConnectionLimits(t *testing.T) {
 // aclSequences run on a node and on a redis-server sharing aclUsers (see
 // TestACLLikeRedis), each on a fresh connection.
 var aclSequences = [][][]string{
+	// Channel rules (Redis 7.0: a user without them has no channel).
+	{{"AUTH", "fred", "fredpw"}, {"PUBLISH", "news.x", "hi"}, {"PUBLISH", "other", "hi"}, {"SUBSCRIBE", "other"},
+		{"PSUBSCRIBE", "news*"}, {"PSUBSCRIBE", "news.*", "alerts"}, {"SUBSCRIBE", "alerts", "news.y"}},
+	{{"AUTH", "erin", "erinpw"}, {"PUBLISH", "anything", "x"}, {"AUTH", "bob", "bobpw"}, {"PUBLISH", "a", "x"}},
 	{{"GET", "k"}, {"AUTH", "alice", "alicepw"}, {"GET", "cache:1"}, {"GET", "other"}, {"SET", "cache:2", "v"},
 		{"KEYS", "*"}, {"ACL", "WHOAMI"}, {"MGET", "cache:1", "x"}, {"MGET", "cache:1", "cache:2"}, {"PING"},
 		{"DEL", "cache:2"}, {"INCR", "cache:3"}, {"EXPIRE", "cache:3", "100"}, {"ECHO", "x"}, {"HSET", "cache:h", "f", "v"},
@@ -318,6 +322,7 @@ func aclUsers() string {
 		"user carl off >carlpw ~* +@all\n" +
 		"user dora on >dorapw ~* &* +@all -set -acl|list\n" +
 		"user erin on >erinpw ~cache:* &* +@all\n" +
+		"user fred on >fredpw ~* &news.* &alerts +@all\n" +
 		"user default on >defpw ~* &* +@all\n"
 }
 

@@ -19,10 +19,12 @@ import (
 // goroutine that exists only while a client is slow to read.
 type writer struct{ c *conn }
 
-// maxPushBacklog bounds what a connection may leave unwritten when
-// messages no request asked for (pub/sub) arrive: Redis's default
-// client-output-buffer-limit for pub/sub clients, 32 MiB. A subscriber
-// that stops reading is disconnected rather than kept in memory.
+// maxPushBacklog bounds what a connection may leave queued when messages
+// no request asked for (pub/sub) arrive: Redis's default
+// client-output-buffer-limit for pub/sub clients, 32 MiB (what a writer
+// has taken out to write is not counted, so up to about twice that may
+// wait). A subscriber that stops reading is disconnected rather than kept
+// in memory.
 const maxPushBacklog = 32 << 20
 
 // backlog is what a connection still has to write, and who writes it.
@@ -33,6 +35,8 @@ type backlog struct {
 	close    bool // close once data is written
 	queued   bool // the passWriter owns the socket's writes (data waits for its next pass)
 	flushing bool // a flusher goroutine owns the socket's writes
+	// overflowed: closed because pushed messages piled up (maxPushBacklog)
+	overflowed bool
 }
 
 func (w *writer) Receive(_ actors.Context, m any) {
@@ -51,7 +55,12 @@ func (w *writer) Receive(_ actors.Context, m any) {
 func (c *conn) reply(m coord.Replies) {
 	b := &c.out
 	b.mu.Lock()
+	if b.overflowed {
+		b.mu.Unlock()
+		return // closed for unread messages: the rest goes nowhere
+	}
 	if m.Pushed && len(b.data)+len(m.Data) > maxPushBacklog {
+		b.overflowed = true
 		b.mu.Unlock()
 		c.logger().Warn("client connection closed: pub/sub messages piled up unread", "limit_bytes", maxPushBacklog)
 		c.closeSocket()
