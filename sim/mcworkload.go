@@ -19,8 +19,8 @@ import (
 
 // MemcachedStore returns a producer of a simulated memcached: the store
 // actor of a node whose data_store is 1. It runs each Exec's one text
-// request (get, gets, set, add, replace, append, prepend, cas, delete,
-// incr, decr, touch) on a map of items and answers in memcached's words,
+// request (get, gets, gat, gats, set, add, replace, append, prepend, cas,
+// delete, incr, decr, touch) on a map of items and answers in memcached's words,
 // as the memcached adapter of netio/datastore would relay them. Items
 // never expire and memory is not bounded; cas uniques count per store,
 // as in a real memcached.
@@ -73,13 +73,13 @@ func (s *mcStore) exec(e store.Exec) []byte {
 	switch r.Kind {
 	case mcproto.KindError:
 		return mcproto.AppendLine(nil, r.Err.Reply)
-	case mcproto.KindGet, mcproto.KindGets:
+	case mcproto.KindGet, mcproto.KindGets, mcproto.KindGat, mcproto.KindGats: // items never expire here: gat is get
 		var out []byte
 		for _, k := range r.Keys {
 			it, ok := s.items[string(k)]
 			switch {
 			case !ok:
-			case r.Kind == mcproto.KindGets:
+			case r.Kind.WithCas():
 				out = mcproto.AppendValueCas(out, k, it.flags, it.data, it.cas)
 			default:
 				out = mcproto.AppendValue(out, k, it.flags, it.data)

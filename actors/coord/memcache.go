@@ -140,7 +140,7 @@ func (c *Memcached) handle(ctx actors.Context, r *mcproto.Request) {
 		c.p.answer(mcproto.AppendLine(nil, "VERSION dynonode-"+c.cfg.Version), false)
 	case mcproto.KindVerbosity:
 		c.p.push(&slot{reply: mcproto.AppendLine(nil, mcproto.OK), silent: r.NoReply})
-	case mcproto.KindGet, mcproto.KindGets:
+	case mcproto.KindGet, mcproto.KindGets, mcproto.KindGat, mcproto.KindGats:
 		c.get(ctx, r)
 	default: // storage, delete, incr/decr, touch: single-key writes
 		if c.p.stateRefuses(true) {
@@ -162,11 +162,23 @@ func (c *Memcached) handle(ctx actors.Context, r *mcproto.Request) {
 }
 
 // get sends a get/gets whole when its keys share their nodes, else one get
-// per key, merged back in key order.
+// per key, merged back in key order. gat and gats (get and touch) go the
+// same way as writes: to every replica at the write level, so that each
+// replica's item takes the new expiry; the reply is the values, compared
+// as a read's.
 func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
-	if c.p.stateRefuses(false) {
+	touch := r.Kind == mcproto.KindGat || r.Kind == mcproto.KindGats
+	if c.p.stateRefuses(touch) {
 		c.p.answer(mcproto.AppendLine(nil, "SERVER_ERROR "+stateRefusal[4:]), false)
 		return
+	}
+	if len(r.Keys) == 0 {
+		c.p.answer(endLine, false) // gat with no key: memcached answers END
+		return
+	}
+	level := c.cfg.Read
+	if touch {
+		level = c.cfg.Write
 	}
 	reps := make([][]ring.Replica, len(r.Keys))
 	together := true
@@ -178,21 +190,19 @@ func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
 	}
 	deadline := ctx.Now().Add(c.cfg.Timeout)
 	var canon func([]byte) []byte
-	if r.Kind == mcproto.KindGets {
+	if r.Kind.WithCas() {
 		canon = withoutCas // each memcached numbers its own cas uniques
 	}
 	if together {
 		s := &slot{parts: make([]part, 1), pending: 1, merge: mcFirst, deadline: deadline}
-		c.p.sendCanon(ctx, &c.cfg, c.p.push(s), 0, [][]byte{r.Raw}, reps[0], c.cfg.Read, false, canon)
+		c.p.sendCanon(ctx, &c.cfg, c.p.push(s), 0, [][]byte{r.Raw}, reps[0], level, touch, canon)
 		return
 	}
 	s := &slot{parts: make([]part, len(r.Keys)), pending: len(r.Keys), merge: mcMergeGets, deadline: deadline}
 	seq := c.p.push(s)
-	verb := r.Kind.String()
 	for i, k := range r.Keys {
-		sub := make([]byte, 0, len(verb)+len(k)+3)
-		sub = append(append(append(append(sub, verb...), ' '), k...), '\r', '\n')
-		c.p.sendCanon(ctx, &c.cfg, seq, i, [][]byte{sub}, reps[i], c.cfg.Read, false, canon)
+		one := mcproto.Request{Kind: r.Kind, Exptime: r.Exptime, Key: k, Keys: [][]byte{k}}
+		c.p.sendCanon(ctx, &c.cfg, seq, i, [][]byte{mcproto.AppendRequest(nil, &one)}, reps[i], level, touch, canon)
 	}
 }
 

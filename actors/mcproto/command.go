@@ -36,6 +36,10 @@ func (p *Parser) command(toks [][]byte) (Request, int, *Error) {
 		return p.arith(KindDecr, toks), 0, nil
 	case "touch":
 		return p.touch(toks), 0, nil
+	case "gat":
+		return p.gat(KindGat, toks), 0, nil
+	case "gats":
+		return p.gat(KindGats, toks), 0, nil
 	case "verbosity":
 		return verbosity(toks), 0, nil
 	case "version":
@@ -175,6 +179,27 @@ func (p *Parser) touch(toks [][]byte) Request {
 		return inband(ReplyBadExptime, "bad exptime "+quote(toks[2]), r.NoReply)
 	}
 	r.Exptime = exp
+	return r
+}
+
+// gat parses "gat|gats <exptime> <key>*": with no key memcached answers
+// END, which the coordinator does.
+func (p *Parser) gat(kind Kind, toks [][]byte) Request {
+	if len(toks) < 2 {
+		return inband(ReplyError, kind.String()+" without an exptime", false)
+	}
+	exp, ok := parseInt32(toks[1])
+	if !ok {
+		return inband(ReplyBadExptime, "bad exptime "+quote(toks[1]), false)
+	}
+	r := Request{Kind: kind, Exptime: exp}
+	if len(toks) > 2 {
+		r = p.get(kind, toks[1:]) // toks[1] plays the command's place
+		if r.Kind == KindError {
+			return r
+		}
+		r.Exptime = exp
+	}
 	return r
 }
 

@@ -24,14 +24,25 @@ const (
 	KindVerbosity
 	KindVersion
 	KindQuit
+	KindGat  // get and touch: "gat <exptime> <key>*"
+	KindGats // gat with cas uniques
 )
 
 var kindNames = [...]string{
 	KindError: "error", KindGet: "get", KindGets: "gets", KindSet: "set", KindAdd: "add",
 	KindReplace: "replace", KindAppend: "append", KindPrepend: "prepend", KindCas: "cas",
 	KindDelete: "delete", KindIncr: "incr", KindDecr: "decr", KindTouch: "touch",
-	KindVerbosity: "verbosity", KindVersion: "version", KindQuit: "quit",
+	KindVerbosity: "verbosity", KindVersion: "version", KindQuit: "quit", KindGat: "gat", KindGats: "gats",
 }
+
+// Retrieval reports whether k answers VALUE blocks and END (get, gets,
+// gat, gats).
+func (k Kind) Retrieval() bool {
+	return k == KindGet || k == KindGets || k == KindGat || k == KindGats
+}
+
+// WithCas reports whether k's VALUE lines carry cas uniques (gets, gats).
+func (k Kind) WithCas() bool { return k == KindGets || k == KindGats }
 
 // String returns the command's name on the wire.
 func (k Kind) String() string {

@@ -68,7 +68,10 @@ func AppendRequest(dst []byte, r *Request) []byte {
 	}
 	dst = append(dst, r.Kind.String()...)
 	switch r.Kind {
-	case KindGet, KindGets:
+	case KindGet, KindGets, KindGat, KindGats:
+		if r.Kind == KindGat || r.Kind == KindGats {
+			dst = strconv.AppendInt(append(dst, ' '), int64(r.Exptime), 10)
+		}
 		for _, k := range r.Keys {
 			dst = append(append(dst, ' '), k...)
 		}

@@ -49,8 +49,8 @@ func scanResponse(kind Kind, buf []byte, r *Response) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if (kind == KindGet || kind == KindGets) && bytes.HasPrefix(line, []byte("VALUE ")) {
-			it, n, ok := valueLine(line, kind == KindGets)
+		if kind.Retrieval() && bytes.HasPrefix(line, []byte("VALUE ")) {
+			it, n, ok := valueLine(line, kind.WithCas())
 			if !ok {
 				return 0, &MalformedResponseError{Offset: pos, Reason: "bad VALUE line " + quote(line)}
 			}
@@ -138,7 +138,7 @@ func finalLine(kind Kind, line []byte) bool {
 	}
 	switch string(line) {
 	case End:
-		return kind == KindGet || kind == KindGets
+		return kind.Retrieval()
 	case Stored, NotStored:
 		return kind.IsStorage()
 	case Exists:

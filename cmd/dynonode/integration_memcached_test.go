@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynonode/dynonode/internal/testproc"
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,35 @@ func TestMemcachedThroughDynonode(t *testing.T) {
 			[]string{c.line(), c.line(), c.line(), c.line(), c.line()})
 		direct.send("get k3\r\n")
 		assert.Equal(t, []string{"VALUE k3 0 4|wxyz"}, direct.retrieval())
+	})
+
+	t.Run("gat gats", func(t *testing.T) {
+		// gat and gats answer as memcached answers them, byte for byte, and
+		// the expiry reaches the item: gat -1 expires it at once.
+		raw := func(addr string, lines string) string { // every byte answered until 300 ms of quiet
+			c := dialMC(t, addr)
+			c.send(lines)
+			var out []byte
+			buf := make([]byte, 4096)
+			for {
+				require.NoError(t, c.nc.SetReadDeadline(time.Now().Add(300*time.Millisecond)))
+				n, err := c.r.Read(buf)
+				out = append(out, buf[:n]...)
+				if err != nil {
+					return string(out)
+				}
+			}
+		}
+		for _, lines := range []string{"gat 100 k1\r\n", "gats 100 k1 missing\r\n", "gat 5\r\n", "gat x k1\r\nget k1\r\n",
+			"gat\r\nget k1\r\n"} {
+			assert.Equal(t, raw(memcached.Addr, lines), raw(d.Addr, lines), "%q", lines)
+		}
+		c.send("set gone 0 0 1\r\nx\r\n")
+		require.Equal(t, "STORED", c.line())
+		c.send("gat -1 gone\r\n")
+		assert.Equal(t, []string{"VALUE gone 0 1|x"}, c.retrieval())
+		direct.send("get gone\r\n")
+		assert.Empty(t, direct.retrieval(), "gat -1 expired the item in memcached")
 	})
 
 	t.Run("incr decr", func(t *testing.T) {

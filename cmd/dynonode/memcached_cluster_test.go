@@ -234,6 +234,25 @@ func TestMemcachedAcrossRacks(t *testing.T) {
 		require.Empty(t, c2.retrieval())
 	})
 
+	t.Run("gat across owners touches every rack", func(t *testing.T) {
+		// gat goes as a write: split per owner, merged in key order, and
+		// every replica takes the expiry (-1: gone at once).
+		c2 := dialMC(t, nodes[1].listen)
+		var ks []string
+		for i := 0; i < 4; i++ {
+			k := fmt.Sprintf("gat:%d", i)
+			c1.send("set " + k + " 0 0 1\r\nx\r\n")
+			require.Equal(t, "STORED", c1.line())
+			expectPlaced(k, []string{"VALUE " + k + " 0 1|x"})
+			ks = append(ks, k)
+		}
+		c2.send("gat -1 " + strings.Join(ks, " ") + " missing:1\r\n")
+		require.Len(t, c2.retrieval(), 4)
+		for _, k := range ks {
+			expectPlaced(k, nil)
+		}
+	})
+
 	t.Run("gets across owners", func(t *testing.T) {
 		c2 := dialMC(t, nodes[1].listen)
 		c2.send("gets " + ofNode1[0] + " missing:1 " + ofNode2[0] + "\r\n")
