@@ -96,12 +96,8 @@ func (b *broker) Receive(ctx actors.Context, m any) {
 			return
 		}
 		for _, pattern := range []bool{false, true} {
-			set := b.channels
-			if pattern {
-				set = b.patterns
-			}
 			var names []string
-			for n, conns := range set {
+			for n, conns := range b.subs(pattern) {
 				if _, found := slices.BinarySearchFunc(conns, m.Conn, addrLess); found {
 					names = append(names, n)
 				}
@@ -128,11 +124,16 @@ func (b *broker) Receive(ctx actors.Context, m any) {
 	}
 }
 
-func (b *broker) add(pattern bool, name string, conn actors.Addr) {
-	set := b.channels
+// subs is the broker's subscriptions to channels, or to patterns.
+func (b *broker) subs(pattern bool) map[string][]actors.Addr {
 	if pattern {
-		set = b.patterns
+		return b.patterns
 	}
+	return b.channels
+}
+
+func (b *broker) add(pattern bool, name string, conn actors.Addr) {
+	set := b.subs(pattern)
 	conns := set[name]
 	i, found := slices.BinarySearchFunc(conns, conn, addrLess)
 	if found {
@@ -146,10 +147,7 @@ func (b *broker) add(pattern bool, name string, conn actors.Addr) {
 }
 
 func (b *broker) remove(pattern bool, name string, conn actors.Addr) {
-	set := b.channels
-	if pattern {
-		set = b.patterns
-	}
+	set := b.subs(pattern)
 	conns := set[name]
 	i, found := slices.BinarySearchFunc(conns, conn, addrLess)
 	if !found {
