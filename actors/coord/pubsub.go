@@ -205,13 +205,11 @@ func (c *Redis) broker() actors.Addr {
 // an answer, whatever their state: one that is down misses it.
 func (c *Redis) publish(ctx actors.Context, args [][]byte) {
 	local := localOnly(c.cfg.Ring)
-	for _, n := range c.cfg.Ring.Nodes() { // sorted by ID
-		if n.ID != local[0].Node {
-			c.p.execs = append(c.p.execs, outExec{
-				to:   actors.Addr{Node: actors.NodeID(n.ID), Name: c.cfg.BrokerName},
-				exec: store.Exec{Args: args, Quiet: true},
-			})
-		}
+	for _, n := range c.otherNodes() {
+		c.p.execs = append(c.p.execs, outExec{
+			to:   actors.Addr{Node: actors.NodeID(n.Node), Name: c.cfg.BrokerName},
+			exec: store.Exec{Args: args, Quiet: true},
+		})
 	}
 	s := c.p.single()
 	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)

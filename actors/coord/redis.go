@@ -101,6 +101,8 @@ type Redis struct {
 	// sequence numbers (pubsub.go).
 	channels, patterns map[string]uint64
 	subSeq             uint64
+	// others caches otherNodes.
+	others []ring.Replica
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -342,13 +344,8 @@ func (c *Redis) script(ctx actors.Context, args [][]byte) {
 		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 		return
 	}
-	reps := localOnly(c.cfg.Ring)
-	local := reps[0]
-	for _, n := range c.cfg.Ring.Nodes() { // sorted by ID
-		if n.ID != local.Node && len(reps) < maxReplicas {
-			reps = append(reps, ring.Replica{DC: n.DC, Rack: n.Rack, Node: n.ID, LocalDC: n.DC == local.DC})
-		}
-	}
+	reps := append(localOnly(c.cfg.Ring), c.otherNodes()...)
+	reps = reps[:min(len(reps), maxReplicas)]
 	if c.p.stateRefuses(true) {
 		c.p.answer(errReply(stateRefusal), false)
 		return
@@ -371,6 +368,22 @@ func badKeys(spec *command.Spec, args [][]byte) string {
 		return "ERR Number of keys can't be negative"
 	}
 	return "ERR Number of keys can't be greater than number of args"
+}
+
+// otherNodes is every node of the ring but this one, sorted by ID, as
+// replicas (the targets of a broadcast: SCRIPT LOAD, PUBLISH); made once,
+// the coordinator's ring does not change.
+func (c *Redis) otherNodes() []ring.Replica {
+	if c.others == nil {
+		local := c.cfg.Ring.Local()
+		c.others = []ring.Replica{}
+		for _, n := range c.cfg.Ring.Nodes() {
+			if n.ID != local.ID {
+				c.others = append(c.others, ring.Replica{DC: n.DC, Rack: n.Rack, Node: n.ID, LocalDC: n.DC == local.DC})
+			}
+		}
+	}
+	return c.others
 }
 
 func sameNodes(a, b []ring.Replica) bool {

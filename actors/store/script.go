@@ -502,9 +502,12 @@ func appendLuaReply(dst []byte, v lua.LValue, depth int) []byte {
 // cmdEval runs EVAL, EVALSHA, EVAL_RO and EVALSHA_RO.
 func (e *Engine) cmdEval(args [][]byte, dst []byte) []byte {
 	name := cmdName(args)
-	sha := strings.ToLower(string(args[1]))
-	if (name == "evalsha" || name == "evalsha_ro") && len(sha) != 40 {
-		return appendErr(dst, "NOSCRIPT No matching script. Please use EVAL.")
+	byBody := name == "eval" || name == "eval_ro"
+	var sha string
+	if !byBody {
+		if sha = strings.ToLower(string(args[1])); len(sha) != 40 {
+			return appendErr(dst, "NOSCRIPT No matching script. Please use EVAL.")
+		}
 	}
 	numkeys, ok := resp.ParseInt(args[2])
 	switch {
@@ -517,7 +520,7 @@ func (e *Engine) cmdEval(args [][]byte, dst []byte) []byte {
 	}
 	s := e.scripts()
 	var sc *script
-	if name == "eval" || name == "eval_ro" {
+	if byBody {
 		var err string
 		if sha, sc, err = s.load(string(args[1])); err != "" {
 			return appendErr(dst, err)
