@@ -101,8 +101,9 @@ type Redis struct {
 	// sequence numbers (pubsub.go).
 	channels, patterns map[string]uint64
 	subSeq             uint64
-	// others caches otherNodes.
-	others []ring.Replica
+	// others caches otherNodes for the ring othersOf.
+	others   []ring.Replica
+	othersOf *ring.Ring
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -371,10 +372,11 @@ func badKeys(spec *command.Spec, args [][]byte) string {
 }
 
 // otherNodes is every node of the ring but this one, sorted by ID, as
-// replicas (the targets of a broadcast: SCRIPT LOAD, PUBLISH); made once,
-// the coordinator's ring does not change.
+// replicas (the targets of a broadcast: SCRIPT LOAD, PUBLISH); made again
+// only when gossip brings another ring.
 func (c *Redis) otherNodes() []ring.Replica {
-	if c.others == nil {
+	if c.othersOf != c.cfg.Ring {
+		c.othersOf = c.cfg.Ring
 		local := c.cfg.Ring.Local()
 		c.others = []ring.Replica{}
 		for _, n := range c.cfg.Ring.Nodes() {
