@@ -117,18 +117,42 @@ func BenchmarkRedisVersionAlternatives(b *testing.B) {
 			return [][][]byte{{[]byte("GET"), k}, {bHget, bVersionHash, k}}
 		}},
 	}
-	for _, group := range [][]alt{writes, reads} {
+	// deep: the writes again with 176 requests per round trip (11 groups of
+	// 16 for the grouped ones), about what a node's connection carries to
+	// its redis under the cluster benchmark's load, where Redis's cost per
+	// round trip (the syscalls) no longer hides its cost per key.
+	deep := []alt{writes[0], writes[1], writes[2], writes[4], writes[5],
+		{name: "mset-alone", many: func(ks [][]byte) [][][]byte {
+			ms := [][]byte{[]byte("MSET")}
+			for _, k := range ks {
+				ms = append(ms, k, value)
+			}
+			return one(ms...)
+		}},
+		{name: "hset-alone", many: func(ks [][]byte) [][][]byte {
+			hs := [][]byte{bHset, bVersionHash}
+			for _, k := range ks {
+				hs = append(hs, k, version())
+			}
+			return one(hs...)
+		}},
+	}
+	for gi, group := range [][]alt{writes, reads, deep} {
 		plain := 0.0
+		depth := 16
+		prefix := ""
+		if gi == 2 {
+			depth, prefix = 176, "deep-"
+		}
 		for _, a := range group {
-			b.Run(a.name, func(b *testing.B) {
-				const depth = 16
+			b.Run(prefix+a.name, func(b *testing.B) {
 				t0 := cpuTicks(b, r.Pid())
 				b.ResetTimer()
 				for done := 0; done < b.N; done += depth {
 					var batch []byte
 					frames := 0
-					if a.many != nil {
-						ks := make([][]byte, min(depth, b.N-done))
+					for g := 0; a.many != nil && g < min(depth, b.N-done); g += 16 {
+						ks := make([][]byte, min(16, b.N-done-g))
 						for i := range ks {
 							ks[i] = key()
 						}
