@@ -40,6 +40,11 @@ const (
 	// PubSub commands (SUBSCRIBE, PSUBSCRIBE, their UNSUBSCRIBEs, PUBLISH)
 	// go to the nodes' brokers (actors/pubsub, actors/coord/pubsub.go).
 	PubSub
+	// Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+	// BZPOPMIN, BZPOPMAX, BZMPOP) wait for an element: the coordinator
+	// tries their non-blocking form until one comes or the timeout passes
+	// (actors/coord/blocking.go). Their keys must share replicas.
+	Blocking
 )
 
 // Merge says how the replies of a split MultiKey command combine.
@@ -145,6 +150,7 @@ func init() {
 	add(SameOwner, w, -2, 1, -1, 1, "pfmerge") // PFMERGE dst alone is valid
 	add(SameOwner, w, -3, 1, -1, 2, "msetnx")
 	add(SameOwner, w, -4, 1, 1, 1, "zunionstore", "zinterstore", "zdiffstore")
+	add(SameOwner, w, -4, 0, 0, 0, "lmpop", "zmpop")
 	add(SameOwner, w, -3, 0, 0, 0, "eval", "evalsha")
 	add(SameOwner, r, -3, 0, 0, 0, "eval_ro", "evalsha_ro")
 	for _, n := range []string{"zunionstore", "zinterstore", "zdiffstore"} {
@@ -153,6 +159,7 @@ func init() {
 	for _, n := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro"} {
 		table[n].NumKeysAt = 2
 	}
+	table["lmpop"].NumKeysAt, table["zmpop"].NumKeysAt = 1, 1 // numkeys at 1, keys follow
 	// SCRIPT LOAD and FLUSH go to every node's datastore, the other
 	// subcommands to the local one (Redis.script).
 	add(LocalStore, r, -2, 0, 0, 0, "script")
@@ -173,14 +180,18 @@ func init() {
 	add(PubSub, r, 3, 0, 0, 0, "publish")
 	unsupported("sharded pub/sub and PUBSUB introspection are not served (SUBSCRIBE and PUBLISH are)", "pubsub",
 		"ssubscribe", "sunsubscribe", "spublish")
-	unsupported("blocking commands would hold a proxy connection", "blpop", "brpop", "brpoplpush", "blmove",
-		"bzpopmin", "bzpopmax", "blmpop", "bzmpop", "wait", "waitaof")
+	add(Blocking, w, -3, 1, -2, 1, "blpop", "brpop", "bzpopmin", "bzpopmax")
+	add(Blocking, w, 6, 1, 2, 1, "blmove")
+	add(Blocking, w, 4, 1, 2, 1, "brpoplpush")
+	add(Blocking, w, -5, 0, 0, 0, "blmpop", "bzmpop")
+	table["blmpop"].NumKeysAt, table["bzmpop"].NumKeysAt = 2, 2 // timeout at 1, numkeys at 2
+	unsupported("WAIT counts a Redis server's replicas, which a cluster node does not have", "wait", "waitaof")
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
 		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
 		"latency", "memory", "slowlog", "object", "function", "fcall", "fcall_ro")
 	unsupported("a cluster has no single answer for it", "role", "lolwut", "bitop", "bitfield",
-		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "lmpop", "zmpop", "georadius_ro",
+		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
 
 	for _, n := range []string{"smembers", "hkeys", "hvals", "sunion", "sinter", "sdiff", "keys"} {

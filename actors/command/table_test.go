@@ -95,8 +95,12 @@ func TestClassesAreConsistent(t *testing.T) {
 			require.NotEmpty(t, s.Why, n)
 		}
 	}
-	for _, n := range []string{"ssubscribe", "blpop", "config"} {
+	for _, n := range []string{"ssubscribe", "wait", "config"} {
 		require.Equal(t, Unsupported, table[n].Class, n)
+	}
+	for _, n := range []string{"blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"} {
+		require.Equal(t, Blocking, table[n].Class, n)
+		require.True(t, table[n].Write, "%s pops: a write", n)
 	}
 	for _, n := range []string{"multi", "exec", "discard", "watch", "unwatch"} {
 		require.Equal(t, Transaction, table[n].Class, n)

@@ -123,7 +123,7 @@ func TestSingleNodeBasics(t *testing.T) {
 	require.Equal(t, "+OK\r\n"+"*3\r\n"+bulk("1")+"$-1\r\n"+bulk("2"), k.do("mset a 1 b 2", "mget a nope b"))
 	require.Equal(t, "-ERR wrong number of arguments for 'get' command\r\n", k.do("get"))
 	require.Equal(t, "-ERR unknown command 'nosuch', with args beginning with: 'x' 'y' \r\n", k.do("nosuch x y"))
-	require.Contains(t, k.do("blpop l 0"), "-ERR dynonode: 'BLPOP' is not supported")
+	require.Contains(t, k.do("wait 1 0"), "-ERR dynonode: 'WAIT' is not supported")
 	require.Contains(t, k.do("flushall"), "refused unless the node runs in admin mode")
 	require.Equal(t, "+OK\r\n", k.do("select 0"))
 	require.Contains(t, k.do("select 1"), "-ERR dynonode: only database 0")

@@ -25,6 +25,7 @@ type slot struct {
 	pushed   bool   // a message no request asked for (pub/sub): not a request
 	batch    uint64 // the client batch (one read) the request came in
 	close    bool   // close the connection after this reply
+	blocking bool   // a blocking pop (blocking.go): replies before it never wait for it
 	// firstPart numbers the slot's part 0; its part i is firstPart+i. Part
 	// numbers increase with slots, so a Result's ID finds its slot by
 	// binary search (see execID).
@@ -71,6 +72,9 @@ const (
 	// secondID marks the Execs of a read asked again with a version (see
 	// askVersions), so that late answers to the first asking do not count.
 	secondID = 1 << 61
+	// watchID marks a blocking pop's DYNO.WATCH (blocking.go): its answer
+	// is a wake, filed in pipeline.wakes.
+	watchID = 1 << 60
 )
 
 // outExec is an Exec waiting for the end of the message being handled:
@@ -101,11 +105,12 @@ type pipeline struct {
 	counts    *Counts   // requests answered since the last report; nil: none
 	reporting bool      // a statsTick is scheduled
 
-	ho     handoff     // writes awaiting their replicas, for hints (handoff.go)
-	bg     []bgRepair  // background read repairs waiting for their dump
-	cmp    []bgCompare // background comparisons waiting for their dumps
-	late   []lateWatch // decided DC_QUORUM reads still owed answers
-	bgNext uint64      // numbers background repairs
+	ho     handoff        // writes awaiting their replicas, for hints (handoff.go)
+	bg     []bgRepair     // background read repairs waiting for their dump
+	cmp    []bgCompare    // background comparisons waiting for their dumps
+	late   []lateWatch    // decided DC_QUORUM reads still owed answers
+	bgNext uint64         // numbers background repairs
+	wakes  []store.Result // answers to DYNO.WATCH, for the blocked pop (blocking.go)
 }
 
 // newPipeline returns a pipeline whose requests time out after timeout,
@@ -452,6 +457,9 @@ func (p *pipeline) result(ctx actors.Context, cfg *Config, r store.Result) {
 	case r.ID&bgRepairID != 0:
 		p.bgRepairResult(cfg, r)
 		return
+	case r.ID&watchID != 0:
+		p.wakes = append(p.wakes, r)
+		return
 	}
 	if p.ho.pending() > 0 {
 		if tracked, unawaited := p.handedOff(ctx, cfg, r); tracked && unawaited {
@@ -617,7 +625,7 @@ func (p *pipeline) holdBack() bool {
 			}
 			continue
 		}
-		return i > 0 && p.slots[i-1].batch == s.batch
+		return i > 0 && p.slots[i-1].batch == s.batch && !s.blocking
 	}
 	return false
 }

@@ -104,6 +104,8 @@ type Redis struct {
 	// others caches otherNodes for the ring othersOf.
 	others   []ring.Replica
 	othersOf *ring.Ring
+	// blk is the blocking pop the connection waits for (blocking.go).
+	blk *blocked
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -126,13 +128,14 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		// drops whatever this address holds.
 		c.toBroker(ctx, pubsub.Gone{Conn: ctx.Self(), All: true})
 		c.p.refuse(errReply("ERR "+lostState), true, ErrReply)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
 	case actors.Stopping:
+		c.unwatch(ctx)
 		c.dropSubscriptions(ctx)
 		c.p.stop(ctx, &c.cfg)
 	case pubsub.Message:
 		c.message(m)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
 	case gossip.View:
 		for _, early := range c.p.follow(&c.cfg, m) {
 			c.Receive(ctx, early)
@@ -142,23 +145,32 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 			return
 		}
 		c.requests(ctx, m)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
 	case store.Result:
 		c.p.result(ctx, &c.cfg, m)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
 	case store.Results:
 		c.p.results(ctx, &c.cfg, m)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
 	case store.Acks:
 		c.p.acks(ctx, &c.cfg, m)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
 	case tick:
 		c.p.sweep(ctx.Now())
 		c.p.expireHandoffs(ctx, &c.cfg, ctx.Now(), false)
-		c.p.endTurn(ctx, &c.cfg)
+		c.endTurn(ctx)
+	case blockRetry:
+		c.retry(ctx, m)
+		c.endTurn(ctx)
 	case statsTick:
 		c.p.sendStats(ctx, c.cfg.Stats)
 	}
+}
+
+// endTurn is the pipeline's, after moving a blocked pop on.
+func (c *Redis) endTurn(ctx actors.Context) {
+	c.advanceBlock(ctx)
+	c.p.endTurn(ctx, &c.cfg)
 }
 
 // requests handles one batch of client commands, in order.
@@ -169,9 +181,17 @@ func (c *Redis) requests(ctx actors.Context, m Requests) {
 		if c.p.closing {
 			break
 		}
+		if c.blk != nil { // a blocking pop waits: the rest run after it
+			c.blk.held = append(c.blk.held, own(args))
+			continue
+		}
 		c.handle(ctx, args)
 	}
 	if m.ProtocolError != nil && !c.p.closing {
+		if c.blk != nil {
+			c.blk.heldProt = append([]byte(nil), m.ProtocolError...)
+			return
+		}
 		c.p.refuse(m.ProtocolError, true, ErrProtocol)
 	}
 }
@@ -254,6 +274,8 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 	switch spec.Class {
 	case command.PubSub:
 		c.pubsubCommand(ctx, spec, args)
+	case command.Blocking:
+		c.blockingCommand(ctx, spec, args)
 	case command.Node:
 		reply, closeConn := c.nodeCommand(ctx, spec, args)
 		c.p.answer(reply, closeConn)
@@ -297,6 +319,14 @@ func (c *Redis) adminDel(ctx actors.Context, args [][]byte) {
 
 // keyed routes a command whose keys must all live on the same nodes.
 func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
+	if ends, ok := mpopEnds[spec.Name]; ok {
+		// Redis's errors for LMPOP's and ZMPOP's arguments, before their
+		// keys are routed (a bad numkeys would otherwise read as none).
+		if _, _, _, bad := store.ParseMPop(args, ends); bad != "" {
+			c.p.answer(errReply(bad), false)
+			return
+		}
+	}
 	var ok bool
 	c.keys, ok = spec.KeyIndexes(args, c.keys[:0])
 	if !ok {
@@ -326,6 +356,9 @@ func (c *Redis) keyed(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	}
 	c.single(ctx, args, first, spec.IsWrite(args), ctx.Now(), routing{keyed: true})
 }
+
+// mpopEnds are the two ends LMPOP and ZMPOP pop from.
+var mpopEnds = map[string][2]string{"lmpop": {"LEFT", "RIGHT"}, "zmpop": {"MIN", "MAX"}}
 
 // script serves SCRIPT. LOAD and FLUSH go to the datastore of every node
 // of the ring, every DC (Dynomite broadcasts them too), so that EVALSHA

@@ -69,7 +69,7 @@ func send(w *sim.World, conn actors.Addr, cmds ...[]string) {
 func TestCoordinatorReportsToStats(t *testing.T) {
 	w, cl, conn, sa := node(t)
 	send(w, conn, []string{"set", "a", "1"}, []string{"get", "a"}, []string{"get", "b"},
-		[]string{"ping"}, []string{"nosuch"}, []string{"blpop", "l", "0"}, []string{"lpush", "a", "x"}, []string{"get"})
+		[]string{"ping"}, []string{"nosuch"}, []string{"wait", "1", "0"}, []string{"lpush", "a", "x"}, []string{"get"})
 	require.NoError(t, w.RunFor(10*time.Millisecond))
 	require.Equal(t, 8, cl.answered)
 	require.Zero(t, snapshot(t, w, sa).Reports, "nothing is reported before the interval")
@@ -80,8 +80,8 @@ func TestCoordinatorReportsToStats(t *testing.T) {
 	tot := s.Total
 	require.EqualValues(t, 2, tot.Requests[coord.ClassRead][config.DCOne], "get a, get b")
 	require.EqualValues(t, 2, tot.Requests[coord.ClassWrite][config.DCOne], "set, lpush")
-	require.EqualValues(t, 4, tot.Requests[coord.ClassOther][0], "ping, nosuch, blpop, get without a key")
-	require.EqualValues(t, 2, tot.Errors[coord.ClassOther][coord.ErrUnsupported], "nosuch, blpop")
+	require.EqualValues(t, 4, tot.Requests[coord.ClassOther][0], "ping, nosuch, wait, get without a key")
+	require.EqualValues(t, 2, tot.Errors[coord.ClassOther][coord.ErrUnsupported], "nosuch, wait")
 	require.EqualValues(t, 1, tot.Errors[coord.ClassOther][coord.ErrReply], "wrong arity")
 	require.EqualValues(t, 1, tot.Errors[coord.ClassWrite][coord.ErrReply], "WRONGTYPE")
 	var hist uint64

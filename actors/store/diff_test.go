@@ -469,7 +469,7 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			cmd = append([]string{"HSCAN", k(), pick(rt, "cursor", []string{"0", "x"})}, opts("MATCH "+pick(rt, "pat", dPats), "COUNT 1")...)
 		}
 	case "lists":
-		switch pick(rt, "cmd", []string{"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lindex", "linsert", "lrange", "lrem", "lset", "ltrim", "rpoplpush", "lmove", "lpos"}) {
+		switch pick(rt, "cmd", []string{"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lindex", "linsert", "lrange", "lrem", "lset", "ltrim", "rpoplpush", "lmove", "lpos", "lmpop"}) {
 		case "lpush", "rpush", "lpushx", "rpushx":
 			cmd = append([]string{rapid.SampledFrom([]string{"LPUSH", "RPUSH", "LPUSHX", "RPUSHX"}).Draw(rt, "c"), k()}, some(mem, 1)...)
 		case "lpop", "rpop":
@@ -492,6 +492,11 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			cmd = []string{"LMOVE", k(), k(), pick(rt, "from", []string{"LEFT", "right", "up"}), pick(rt, "to", []string{"left", "RIGHT"})}
 		case "lpos":
 			cmd = append([]string{"LPOS", k(), mem()}, opts("RANK "+num(), "COUNT "+num(), "MAXLEN "+num(), "BAD")...)
+		case "lmpop":
+			keys := some(k, 1)
+			cmd = append([]string{"LMPOP", pick(rt, "nk", []string{strconv.Itoa(len(keys)), strconv.Itoa(len(keys)), "0", "9", "x"})}, keys...)
+			cmd = append(cmd, pick(rt, "end", []string{"LEFT", "right", "up"}))
+			cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10", "0", "x"}), "COUNT 1", "BAD")...)
 		}
 	case "sets":
 		switch pick(rt, "cmd", []string{"sadd", "srem", "scard", "sismember", "smismember", "smembers", "smove", "sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "spop", "srandmember", "sscan"}) {
@@ -521,7 +526,7 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 	case "zsets":
 		rng := func() string { return pick(rt, "range", dRanges) }
 		lex := func() string { return pick(rt, "lex", dLex) }
-		switch pick(rt, "cmd", []string{"zadd", "zadd", "zaddlex", "zincrby", "zrem", "zcard", "zcount", "zscore", "zmscore", "zrank", "zrevrank", "zrange", "zrangebyscore", "zrevrangebyscore", "zrevrange", "zlex", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax", "zunionstore", "zinterstore", "zscan"}) {
+		switch pick(rt, "cmd", []string{"zadd", "zadd", "zaddlex", "zincrby", "zrem", "zcard", "zcount", "zscore", "zmscore", "zrank", "zrevrank", "zrange", "zrangebyscore", "zrevrangebyscore", "zrevrange", "zlex", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax", "zunionstore", "zinterstore", "zscan", "zmpop"}) {
 		case "zadd":
 			cmd = append([]string{"ZADD", k()}, opts("NX", "XX", "GT", "LT", "CH", "INCR")...)
 			for range rapid.IntRange(1, 3).Draw(rt, "pairs") {
@@ -567,6 +572,11 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			cmd = []string{"ZREMRANGEBYLEX", "zl", lex(), lex()}
 		case "zpopmin", "zpopmax":
 			cmd = append([]string{rapid.SampledFrom([]string{"ZPOPMIN", "ZPOPMAX"}).Draw(rt, "c"), k()}, opts(pick(rt, "cnt", []string{"0", "1", "2", "10", "-1", "x"}))...)
+		case "zmpop":
+			keys := some(k, 1)
+			cmd = append([]string{"ZMPOP", pick(rt, "nk", []string{strconv.Itoa(len(keys)), strconv.Itoa(len(keys)), "0", "9", "x"})}, keys...)
+			cmd = append(cmd, pick(rt, "end", []string{"MIN", "max", "left"}))
+			cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10", "0", "x"}), "COUNT 1", "BAD")...)
 		case "zunionstore", "zinterstore":
 			keys := some(k, 1)
 			cmd = append([]string{rapid.SampledFrom([]string{"ZUNIONSTORE", "ZINTERSTORE"}).Draw(rt, "c"), k(), pick(rt, "nk", []string{strconv.Itoa(len(keys)), "0", "9"})}, keys...)

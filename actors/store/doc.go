@@ -85,7 +85,9 @@
 //   - Sorted sets are a sorted slice plus a map: O(log n) rank and range
 //     lookups, O(n) memmove on insert and delete. Lists are a ring buffer
 //     (O(1) at both ends; LINSERT, LREM, LTRIM rebuild).
-//   - No keyspace notifications, no OBJECT/DEBUG, no blocking commands
-//     (BLPOP and friends), no streams, bitmaps, HyperLogLog or geo: they
-//     answer "unknown command".
+//   - No keyspace notifications, no OBJECT/DEBUG, no streams,
+//     HyperLogLog, geo, BITOP or BITFIELD: they answer "unknown command".
+//     Blocking pops (BLPOP and friends) are the coordinator's
+//     (actors/coord/blocking.go), over LMPOP, ZMPOP and LMOVE here, with
+//     the store's watches (watch.go) to wake it; the engine never blocks.
 package store

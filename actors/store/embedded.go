@@ -23,6 +23,7 @@ type embedded struct {
 	engine *Engine
 	buf    []byte // scratch reply buffer
 	slab   []byte // replies are carved from it: one allocation for many
+	watch  Watches
 }
 
 // warmAhead is how many of a batch's commands have their keys' memory
@@ -81,8 +82,12 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		s.engine.ActiveExpire(ctx.Now(), ActiveExpireBudget)
 		ctx.After(ActiveExpireInterval, expireTick{})
 	case Exec:
+		if s.watch.Handle(ctx, m) {
+			return
+		}
 		var ver hlc.Version
 		s.buf, ver = s.engine.ExecVersion(ctx.Now(), m.Args, m.Version, s.buf[:0])
+		s.watch.Touched(ctx, m.Args, s.buf)
 		if ev := s.engine.TakeEvent(); ev != "" {
 			actors.Mark(ctx, ev)
 		}
@@ -102,8 +107,12 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 			if i%warmAhead == 0 {
 				s.warm(m.Execs[i:min(i+warmAhead, len(m.Execs))])
 			}
+			if s.watch.Handle(ctx, e) {
+				continue
+			}
 			var ver hlc.Version
 			s.buf, ver = s.engine.ExecVersion(now, e.Args, e.Version, s.buf[:0])
+			s.watch.Touched(ctx, e.Args, s.buf)
 			if ev := s.engine.TakeEvent(); ev != "" {
 				actors.Mark(ctx, ev)
 			}

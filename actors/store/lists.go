@@ -437,3 +437,76 @@ func (e *Engine) cmdLPos(args [][]byte, dst []byte) []byte {
 	}
 	return dst
 }
+
+// ParseMPop parses LMPOP's and ZMPOP's arguments after the name as Redis
+// 7.0 does (lmpopGenericCommand, zmpopGenericCommand): numkeys, the keys,
+// the end (ends names the two accepted, upper case), then COUNT n. It
+// answers the keys, whether the first end was given, the count, or
+// Redis's error. args[0] is the name; the coordinator parses BLMPOP's and
+// BZMPOP's arguments after their timeout with it.
+func ParseMPop(args [][]byte, ends [2]string) (keys [][]byte, first bool, count int64, bad string) {
+	n, ok := resp.ParseInt(args[1])
+	if !ok || n < 1 {
+		return nil, false, 0, "ERR numkeys should be greater than 0"
+	}
+	where := 2 + n
+	if where >= int64(len(args)) {
+		return nil, false, 0, errSyntax
+	}
+	switch {
+	case bytes.EqualFold(args[where], []byte(ends[0])):
+		first = true
+	case bytes.EqualFold(args[where], []byte(ends[1])):
+	default:
+		return nil, false, 0, errSyntax
+	}
+	count = -1
+	for j := where + 1; j < int64(len(args)); j++ {
+		if count == -1 && bytes.EqualFold(args[j], []byte("count")) && j+1 < int64(len(args)) {
+			j++
+			c, ok := resp.ParseInt(args[j])
+			if !ok || c < 1 {
+				return nil, false, 0, "ERR count should be greater than 0"
+			}
+			count = c
+			continue
+		}
+		return nil, false, 0, errSyntax
+	}
+	if count == -1 {
+		count = 1
+	}
+	return args[2:where], first, count, ""
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
+// first non-empty list, answering [key, [element ...]], or a null array.
+func (e *Engine) cmdLMPop(args [][]byte, dst []byte) []byte {
+	keys, left, count, bad := ParseMPop(args, [2]string{"LEFT", "RIGHT"})
+	if bad != "" {
+		return appendErr(dst, bad)
+	}
+	for _, k := range keys {
+		l, wrong := e.lookupList(k)
+		switch {
+		case wrong:
+			return appendErr(dst, errWrongType)
+		case l == nil:
+			continue
+		}
+		pop := l.popBack
+		if left {
+			pop = l.popFront
+		}
+		n := int(min(count, int64(l.len())))
+		dst = resp.AppendArrayHeader(dst, 2)
+		dst = resp.AppendBulk(dst, k)
+		dst = resp.AppendArrayHeader(dst, n)
+		for range n {
+			dst = resp.AppendBulk(dst, pop())
+		}
+		e.dropIfEmpty(k, l.len())
+		return dst
+	}
+	return resp.AppendNullArray(dst)
+}

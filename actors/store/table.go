@@ -107,6 +107,7 @@ var commandTable = []command{
 	{"rpoplpush", 3, (*Engine).cmdLMove, 0},
 	{"lmove", 5, (*Engine).cmdLMove, 0},
 	{"lpos", -3, (*Engine).cmdLPos, 0},
+	{"lmpop", -4, (*Engine).cmdLMPop, 0},
 
 	// sets
 	{"sadd", -3, (*Engine).cmdSAdd, 0},
@@ -149,6 +150,7 @@ var commandTable = []command{
 	{"zremrangebylex", 4, (*Engine).cmdZRemRange, 0},
 	{"zpopmin", -2, (*Engine).cmdZPop, 0},
 	{"zpopmax", -2, (*Engine).cmdZPop, 0},
+	{"zmpop", -4, (*Engine).cmdZMPop, 0},
 	{"zunionstore", -4, (*Engine).cmdZStore, 0},
 	{"zinterstore", -4, (*Engine).cmdZStore, 0},
 	{"zscan", -3, (*Engine).cmdZScan, 0},

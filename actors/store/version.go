@@ -61,7 +61,7 @@ func lwwClass(name string) lwwKind {
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard",
-		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec":
+		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop":
 		return lwwMulti
 	}
 	return lwwRead
@@ -100,6 +100,11 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 		return ks
 	case "dyno.exec":
 		return DynoExecKeys(args)
+	case "lmpop", "zmpop":
+		// Any of the keys may be popped: they all take the version.
+		if n, ok := resp.ParseInt(args[1]); ok && n >= 1 && n <= int64(len(args)-2) {
+			return args[2 : 2+n]
+		}
 	case "eval", "evalsha":
 		// A script may write any key it declares (and, against Redis's
 		// rules, others: those keep their versions).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"slices"
 
 	"github.com/dynonode/dynonode/actors/resp"
 )
@@ -527,4 +528,44 @@ func (e *Engine) cmdZPop(args [][]byte, dst []byte) []byte {
 	}
 	e.dropIfEmpty(args[1], z.len())
 	return appendZItems(dst, popped, false, true)
+}
+
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first
+// sorted set that exists, answering [key, [[member, score] ...]], or a
+// null array.
+func (e *Engine) cmdZMPop(args [][]byte, dst []byte) []byte {
+	keys, min_, count, bad := ParseMPop(args, [2]string{"MIN", "MAX"})
+	if bad != "" {
+		return appendErr(dst, bad)
+	}
+	for _, k := range keys {
+		z, wrong := e.lookupZSet(k)
+		switch {
+		case wrong:
+			return appendErr(dst, errWrongType)
+		case z == nil:
+			continue
+		}
+		n := int(min(count, int64(z.len())))
+		var popped []zitem
+		if min_ {
+			popped = append(popped, z.items[:n]...)
+			z.removeRange(0, n)
+		} else {
+			popped = append(popped, z.items[z.len()-n:]...)
+			z.removeRange(z.len()-n, z.len())
+			slices.Reverse(popped)
+		}
+		e.dropIfEmpty(k, z.len())
+		dst = resp.AppendArrayHeader(dst, 2)
+		dst = resp.AppendBulk(dst, k)
+		dst = resp.AppendArrayHeader(dst, n)
+		for _, it := range popped {
+			dst = resp.AppendArrayHeader(dst, 2)
+			dst = resp.AppendBulkString(dst, it.member)
+			dst = appendScore(dst, it.score)
+		}
+		return dst
+	}
+	return resp.AppendNullArray(dst)
 }

@@ -70,6 +70,8 @@ every command the router serves.
 			}
 		case command.PubSub:
 			how, served = "served: the nodes' pub/sub brokers (PUBLISH reaches every node's subscribers)", served+1
+		case command.Blocking:
+			how, rule = "served with a rule: every key on the same replicas; waits by retrying the non-blocking pop, woken by writes to the keys", rule+1
 		case command.Unsupported:
 			how, refused = "refused: "+s.Why, refused+1
 		}
@@ -79,7 +81,7 @@ every command the router serves.
 		impl := "-"
 		if slices.Contains(engine, name) {
 			impl, embedded = "yes", embedded+1
-		} else if s.Class == command.Node || s.Class == command.Transaction || s.Class == command.PubSub {
+		} else if s.Class == command.Node || s.Class == command.Transaction || s.Class == command.PubSub || s.Class == command.Blocking {
 			impl = "yes (the node)"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.ToUpper(name), how, impl)

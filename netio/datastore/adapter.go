@@ -30,6 +30,7 @@ type adapter struct {
 	check *requestCheck
 	next  int    // round-robin position in pool.conns
 	bad   string // FailMisconfigured, when Options.Validate failed
+	watch store.Watches
 }
 
 // Receive implements actors.Behaviour.
@@ -38,10 +39,10 @@ func (a *adapter) Receive(ctx actors.Context, m any) {
 	case actors.Started:
 		a.start(ctx)
 	case store.Exec:
-		a.exec(ctx, m)
+		a.execWatched(ctx, m)
 	case store.Batch:
 		for _, e := range m.Execs {
-			a.exec(ctx, e)
+			a.execWatched(ctx, e)
 		}
 	case GetStats:
 		ctx.Send(ctx.Sender(), a.opts.Counters.Snapshot())
@@ -50,6 +51,18 @@ func (a *adapter) Receive(ctx actors.Context, m any) {
 			a.pool.close()
 			a.line.pool = nil
 		}
+	}
+}
+
+// execWatched is exec with blocking pops' watches (store.Watches): the
+// adapter keeps them, and wakes them as it queues writes.
+func (a *adapter) execWatched(ctx actors.Context, e store.Exec) {
+	if a.opts.Protocol == Redis && a.watch.Handle(ctx, e) {
+		return
+	}
+	a.exec(ctx, e)
+	if a.opts.Protocol == Redis {
+		a.watch.Touched(ctx, e.Args, nil)
 	}
 }
 

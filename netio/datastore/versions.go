@@ -596,6 +596,8 @@ func reservedKey(name string, args [][]byte) []byte {
 		keys, step = args[1:], 2
 	case "smove", "lmove", "blmove":
 		keys = args[1:min(3, len(args))]
+	case "lmpop", "zmpop":
+		keys = args[2:] // the keys, then what follows them: a companion there is no key
 	}
 	for i := 0; i < len(keys); i += step {
 		if isCompanion(keys[i]) {

@@ -164,6 +164,8 @@ func TestRedisVersionedReadsByteIdentical(t *testing.T) {
 	}
 	// A RMW reply Lua would change: a null array, an integer past 2^53.
 	require.Equal(t, "*-1\r\n", string(h.vdo(v, "LPOP", "nolist", "2").Reply))
+	require.Equal(t, "*-1\r\n", string(h.vdo(v, "LMPOP", "1", "nolist", "LEFT").Reply))
+	require.Equal(t, "*-1\r\n", string(h.vdo(v, "ZMPOP", "2", "nolist", "nozset", "MIN").Reply))
 	h.vdo(v, "SET", "big", "9007199254740992")
 	require.Equal(t, ":9007199254740993\r\n", string(h.vdo(ver(11, "a"), "INCR", "big").Reply))
 	require.Equal(t, ":9007199254740995\r\n", string(h.vdo(ver(12, "a"), "INCRBY", "big", "2").Reply))
@@ -382,6 +384,8 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		"SETBIT":  func(t *rapid.T, k string) []string { return []string{"SETBIT", k, "3", val(t)} },
 		"BITCNT":  func(t *rapid.T, k string) []string { return []string{"BITCOUNT", k} },
 		"COPY":    func(t *rapid.T, k string) []string { return []string{"COPY", k, "c", "REPLACE"} },
+		"LMPOP":   func(t *rapid.T, k string) []string { return []string{"LMPOP", "2", k, "b", "RIGHT", "COUNT", "2"} },
+		"ZMPOP":   func(t *rapid.T, k string) []string { return []string{"ZMPOP", "2", "c", k, "MAX"} },
 		// Scripts: a versioned EVAL runs in a MULTI with the bump's
 		// 'after' step on Redis (planEval), natively in the engine.
 		"EVALSET": func(t *rapid.T, k string) []string {

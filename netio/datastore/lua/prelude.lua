@@ -84,6 +84,7 @@ local function exec(cmd)
   local r = redis.pcall(unpack(cmd))
   local name = string.lower(cmd[1])
   if r == false and (name == 'lpop' or name == 'rpop') and #cmd == 3 then return 1, '' end
+  if r == false and (name == 'lmpop' or name == 'zmpop') then return 1, '' end
   if type(r) == 'number' and (r >= 9007199254740992 or r <= -9007199254740992) then
     if name == 'hincrby' then return 2, redis.call('hget', cmd[2], cmd[3]) end
     return 2, redis.call('get', cmd[2])

@@ -1,0 +1,70 @@
+package coord_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBlockingPops runs the blocking pops on three simulated racks: served
+// at once when an element is there, woken by a push through another node,
+// timing out with a null array, holding the commands sent after them, and
+// with Redis's errors.
+func TestBlockingPops(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	a, b := c.conn("n1"), c.conn("n2")
+	require.Equal(t, ":2\r\n*2\r\n$1\r\nq\r\n$1\r\nx\r\n*2\r\n$1\r\nq\r\n$1\r\ny\r\n", a.do("rpush q x y", "blpop q 0", "brpop q 1"))
+	require.Equal(t, ":2\r\n*3\r\n$1\r\nz\r\n$1\r\nm\r\n$1\r\n1\r\n*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nn\r\n$1\r\n2\r\n",
+		a.do("zadd z 1 m 2 n", "bzpopmin z 0", "bzmpop 0 1 z MAX COUNT 5"))
+
+	// Nothing there: nothing is written while it waits, not even what came
+	// after it; a push through another node wakes it at once.
+	old := coord.BlockPoll
+	coord.BlockPoll = time.Hour // only a wake can serve it in this test
+	defer func() { coord.BlockPoll = old }()
+	require.Equal(t, "", a.do("blpop e1 e2 0", "ping"))
+	require.Equal(t, ":1\r\n", b.do("lpush e2 v"))
+	require.Equal(t, "*2\r\n$2\r\ne2\r\n$1\r\nv\r\n+PONG\r\n", string(a.cl.data[len(a.cl.data)-len("*2\r\n$2\r\ne2\r\n$1\r\nv\r\n+PONG\r\n"):]))
+	require.Equal(t, ":0\r\n", b.do("exists e2"), "popped on every replica")
+
+	// Two waiting on one key, one element: one gets it, the other still waits.
+	a2 := c.conn("n1")
+	require.Equal(t, "", a.do("brpoplpush src dst 0"))
+	require.Equal(t, "", a2.do("blmove src dst LEFT RIGHT 0"))
+	before1, before2 := len(a.cl.data), len(a2.cl.data)
+	require.Equal(t, ":1\r\n", b.do("rpush src only"))
+	got := string(a.cl.data[before1:]) + string(a2.cl.data[before2:])
+	require.Equal(t, "$4\r\nonly\r\n", got, "exactly one of the two")
+	require.Equal(t, ":1\r\n", b.do("rpush src second"))
+	got = string(a.cl.data[before1:]) + string(a2.cl.data[before2:])
+	require.Equal(t, "$4\r\nonly\r\n$6\r\nsecond\r\n", got)
+	require.Equal(t, "*2\r\n$4\r\nonly\r\n$6\r\nsecond\r\n", b.do("lrange dst 0 -1"))
+
+	// Timeouts: a null array, then what came after.
+	coord.BlockPoll = old
+	require.Equal(t, "*-1\r\n+PONG\r\n", a.do("blpop none 0.2", "ping"))
+	require.Equal(t, "*-1\r\n", a.do("blmove none dst LEFT LEFT 0.1"))
+
+	// Errors, in Redis's order and words.
+	for cmd, want := range map[string]string{
+		"blpop k x":                 "-ERR timeout is not a float or out of range\r\n",
+		"blpop k -1":                "-ERR timeout is negative\r\n",
+		"blmove a b UP LEFT x":      "-ERR syntax error\r\n",
+		"blmpop x 0 k LEFT":         "-ERR numkeys should be greater than 0\r\n",
+		"blmpop 0 1 k LEFT COUNT 0": "-ERR count should be greater than 0\r\n",
+		"bzmpop 0 1 k LEFT":         "-ERR syntax error\r\n",
+		"blpop":                     "-ERR wrong number of arguments for 'blpop' command\r\n",
+	} {
+		require.Equal(t, want, a.do(cmd), cmd)
+	}
+	require.Equal(t, "+OK\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", a.do("set s v", "blpop s 0"))
+
+	// Two nodes in a rack: keys on different nodes are refused, as LMPOP.
+	two := newCluster(t, "dc1/r1", "dc1/r1")
+	k := two.conn("n1")
+	require.True(t, strings.HasPrefix(k.do("blpop k1 k2 k3 k4 k5 k6 0.1"), "-ERR dynonode: the keys of 'BLPOP' live on different nodes"))
+	require.Equal(t, "*-1\r\n", k.do("blpop k1 k1 0.1"), "keys on one node")
+}

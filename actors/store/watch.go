@@ -1,0 +1,193 @@
+package store
+
+import (
+	"bytes"
+
+	"github.com/dynonode/dynonode/actors"
+)
+
+// Watches are the store's half of blocking pops (BLPOP, BZPOPMIN, BLMOVE...,
+// actors/coord/blocking.go). A coordinator whose client waits for a list
+// or sorted set to get an element sends the key's replica on its rack
+//
+//	DYNO.WATCH key [key ...]
+//
+// as an Exec that is not answered at once: the store answers it (+OK, the
+// Exec's ID) when a write that may add elements to one of the keys reaches
+// it, and the coordinator then tries its pop again. DYNO.UNWATCH (Quiet,
+// the same ID) withdraws a watch nobody needs any more. A wake is a hint,
+// never a promise: the coordinator also tries again on a slow timer, so a
+// wake that is lost (a store restarted, a node that is not the one
+// written first, a build that does not know DYNO.WATCH and answers it
+// with an error) costs latency, not correctness.
+//
+// The watchers of a key are woken first come, first served, as Redis
+// serves its blocked clients: as many as the write may have added elements
+// (LPUSH k a b wakes two), all of them for the commands whose count is not
+// known (a transaction, a script, LMOVE into the key, a read repair's
+// restore...). Neither routing nor Redis ever sees the two commands.
+type Watches struct {
+	byKey map[string][]watcher
+	keys  map[watcher][]string // what each watcher watches, to remove it whole
+	n     int                  // entries in byKey
+}
+
+// watcher is a watch: the coordinator and its Exec's ID.
+type watcher struct {
+	to actors.Addr
+	id uint64
+}
+
+// MaxWatches bounds the keys watched at one store; a watch past it is
+// answered with an error, and its coordinator polls.
+var MaxWatches = 1 << 20
+
+// The internal commands.
+var (
+	bDynoWatch   = []byte("dyno.watch")
+	bDynoUnwatch = []byte("dyno.unwatch")
+)
+
+// WatchCommand is the DYNO.WATCH of keys.
+func WatchCommand(keys [][]byte) [][]byte { return append([][]byte{bDynoWatch}, keys...) }
+
+// UnwatchCommand is DYNO.UNWATCH.
+func UnwatchCommand() [][]byte { return [][]byte{bDynoUnwatch} }
+
+// errTooManyWatches answers a watch past MaxWatches.
+const errTooManyWatches = "-ERR dynonode: this store holds too many watches; poll\r\n"
+
+// Handle serves e if it is DYNO.WATCH or DYNO.UNWATCH, and reports whether
+// it was.
+func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
+	if len(e.Args) == 0 {
+		return false
+	}
+	switch name := e.Args[0]; {
+	case bytes.EqualFold(name, bDynoWatch):
+		who := watcher{ctx.Sender(), e.ID}
+		keys := e.Args[1:]
+		switch {
+		case len(keys) == 0:
+			w.answer(ctx, e, []byte("-ERR wrong number of arguments for 'dyno.watch' command\r\n"))
+			return true
+		case w.n+len(keys) > MaxWatches:
+			w.answer(ctx, e, []byte(errTooManyWatches))
+			return true
+		}
+		w.remove(who) // a watch again under the same ID replaces the first
+		if w.byKey == nil {
+			w.byKey, w.keys = map[string][]watcher{}, map[watcher][]string{}
+		}
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = string(k)
+			w.byKey[names[i]] = append(w.byKey[names[i]], who)
+		}
+		w.keys[who] = names
+		w.n += len(names)
+		return true
+	case bytes.EqualFold(name, bDynoUnwatch):
+		w.remove(watcher{ctx.Sender(), e.ID})
+		return true
+	}
+	return false
+}
+
+func (w *Watches) answer(ctx actors.Context, e Exec, reply []byte) {
+	if !e.Quiet {
+		ctx.Send(ctx.Sender(), Result{ID: e.ID, Reply: reply})
+	}
+}
+
+// remove drops every entry of who.
+func (w *Watches) remove(who watcher) {
+	names, ok := w.keys[who]
+	if !ok {
+		return
+	}
+	delete(w.keys, who)
+	for _, k := range names {
+		ws := w.byKey[k]
+		for i := range ws {
+			if ws[i] == who {
+				ws = append(ws[:i], ws[i+1:]...)
+				w.n--
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(w.byKey, k)
+		} else {
+			w.byKey[k] = ws
+		}
+	}
+}
+
+// Len is the number of keys watched (each watch counts its keys).
+func (w *Watches) Len() int { return w.n }
+
+var wokenReply = []byte("+OK\r\n")
+
+// Touched wakes the watchers of the keys write args may have added
+// elements to (args[0] the command, any case), given its reply when the
+// store knows it (nil: not yet, as the Redis adapter, which queues the
+// command): a reply that is an error, a null or 0 added nothing. It costs
+// nothing while nothing is watched.
+func (w *Watches) Touched(ctx actors.Context, args [][]byte, reply []byte) {
+	if w.n == 0 || len(args) < 2 {
+		return
+	}
+	if reply != nil && (len(reply) == 0 || reply[0] == '-' || string(reply) == "$-1\r\n" ||
+		string(reply) == "*-1\r\n" || string(reply) == ":0\r\n") {
+		return
+	}
+	var buf [16]byte
+	name := args[0]
+	if len(name) > len(buf) {
+		return
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(name)]) {
+	case "lpush", "rpush", "lpushx", "rpushx":
+		w.wake(ctx, args[1], len(args)-2)
+	case "zadd":
+		w.wake(ctx, args[1], (len(args)-2)/2)
+	case "geoadd":
+		w.wake(ctx, args[1], (len(args)-2)/3)
+	case "lmove", "rpoplpush":
+		// Only the destination gains an element (a blocked LMOVE's own
+		// attempts must not wake the waiters on its source).
+		if len(args) > 2 {
+			w.wake(ctx, args[2], 1)
+		}
+	case "linsert", "zincrby", "zunionstore", "zinterstore", "zdiffstore",
+		"zrangestore", "georadius", "georadiusbymember", "geosearchstore", "sort", "rename",
+		"renamenx", "copy", "restore", "dyno.restore", "dyno.exec", "eval", "evalsha":
+		for _, a := range args[1:] {
+			w.wake(ctx, a, -1)
+		}
+	}
+}
+
+// wake answers up to n watchers of key (all of them for n < 0), first
+// come first served.
+func (w *Watches) wake(ctx actors.Context, key []byte, n int) {
+	ws, ok := w.byKey[string(key)]
+	if !ok || n == 0 {
+		return
+	}
+	if n < 0 || n > len(ws) {
+		n = len(ws)
+	}
+	woken := append([]watcher(nil), ws[:n]...)
+	for _, who := range woken {
+		w.remove(who)
+		ctx.Send(who.to, Result{ID: who.id, Reply: wokenReply})
+	}
+}

@@ -1,0 +1,45 @@
+package datastore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dynonode/dynonode/actors/store"
+	"github.com/dynonode/dynonode/internal/testproc"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRedisWatches: the adapter keeps blocking pops' watches
+// (store.Watches): DYNO.WATCH is answered only when a write that may add
+// an element to a watched key is queued, never by Redis; pops, reads and
+// other keys wake nobody; LPUSH of two wakes the first two watchers of
+// the key, in order; DYNO.UNWATCH withdraws a watch; neither command
+// reaches Redis.
+func TestRedisWatches(t *testing.T) {
+	r := testproc.Redis(t)
+	h := newHarness(t, Options{Addr: r.Addr, Protocol: Redis})
+	w1 := h.send("DYNO.WATCH", "q", "other")
+	w2 := h.send("DYNO.WATCH", "q")
+	w3 := h.send("dyno.watch", "q")
+	w4 := h.send("DYNO.WATCH", "z")
+	for _, cmd := range [][]string{{"LPOP", "q"}, {"LLEN", "q"}, {"RPUSH", "elsewhere", "x"}, {"LMPOP", "1", "q", "LEFT"}} {
+		r := h.do(cmd...) // its own Result, and no wake before it
+		require.Equal(t, h.nextID, r.ID, "%q wakes nobody", cmd)
+	}
+	push := h.send("LPUSH", "q", "a", "b")
+	got := h.collect([]uint64{w1, w2, push}, 200*time.Millisecond)
+	require.Equal(t, "+OK\r\n", string(got[w1].Reply), "the first watcher")
+	require.Equal(t, "+OK\r\n", string(got[w2].Reply), "the second")
+	require.Equal(t, ":2\r\n", string(got[push].Reply))
+	// w4 withdrawn: its key's write wakes nobody; w3 still waits for q.
+	h.node.Send(h.me, h.ds, store.Exec{ID: w4, Args: [][]byte{[]byte("DYNO.UNWATCH")}, Quiet: true})
+	add := h.send("ZADD", "z", "1", "m")
+	got = h.collect([]uint64{add}, 300*time.Millisecond)
+	require.Equal(t, ":1\r\n", string(got[add].Reply))
+	again := h.send("RPUSH", "q", "c")
+	got = h.collect([]uint64{w3, again}, 200*time.Millisecond)
+	require.Equal(t, "+OK\r\n", string(got[w3].Reply), "the third, at the next push")
+	require.Equal(t, "-ERR wrong number of arguments for 'dyno.watch' command\r\n", h.reply("DYNO.WATCH"))
+	d := testproc.DialRESP(t, r.Addr)
+	require.NotContains(t, d.Do("INFO", "commandstats"), "dyno", "Redis never saw them")
+}
