@@ -2,16 +2,12 @@ package coord
 
 import (
 	"bytes"
-	"errors"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/hlc"
-	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
 )
@@ -26,16 +22,19 @@ import (
 // when it finds nothing, tries again: when woken, and every BlockPoll
 // otherwise, until an element comes or the command's timeout passes (then
 // Redis's null array). To be woken, it sends DYNO.WATCH for the keys to
-// their replica on its own rack (actors/store/watch.go), which answers when
-// a write that may add elements reaches it; the slow timer covers what a
-// wake cannot (that replica down, or of an older build).
+// every replica of them (actors/store/watch.go), each of which answers
+// when a write that may add elements reaches it, and it tries once every
+// replica that serves writes has woken it (allWoken): the write that woke
+// them is then ahead of the attempt everywhere. The slow timer covers what
+// wakes cannot (a replica of an older build, wakes spread over waiters).
 //
 // As in Redis, the connection runs nothing else while it waits: the
 // commands the client sent after the blocking one are held, in order, and
 // run when it is answered. Unlike Redis, several clients waiting on one
-// key are not served strictly in the order they came: a wake goes to the
-// first watchers of the key at one replica, and coordinators on other
-// racks watch other replicas. Inside MULTI the commands are refused.
+// key are not served strictly in the order they came, and clients popping
+// one key through different nodes race as any concurrent writes of one key
+// do (docs/cluster.md, "Blocking pops"). In MULTI they run without
+// blocking, as in Redis.
 type blocked struct {
 	seq     uint64 // the client's slot
 	name    string // the command, lower case
@@ -43,14 +42,11 @@ type blocked struct {
 	keys    [][]byte
 	reps    []ring.Replica
 	until   time.Time // zero: wait forever
-	watchAt actors.Addr
 
-	watchNo  uint64 // the current watch's number (its Exec ID is watchID|watchNo)
-	watching bool   // a watch is registered and not yet answered
-	noWatch  bool   // the store cannot watch (refused it): poll only
-	trying   bool   // an attempt is in flight
-	again    bool   // woken while trying: try again at once
-	timer    uint64 // the generation of the pending retry timer
+	watchNo uint64       // numbers this pop's watches: their IDs are watchID|watchNo<<8|replica
+	watches []watchState // by replica, as reps
+	trying  bool         // an attempt is in flight
+	timer   uint64       // the generation of the pending retry timer
 	// fruitless counts the attempts in a row a wake started that found
 	// nothing: each doubles the delay before a wake's attempt (from 1 ms up
 	// to BlockPoll), so that waiters whose attempts wake each other (BLMOVE
@@ -62,6 +58,18 @@ type blocked struct {
 	held     [][][]byte // commands that came after it, to run once it is answered
 	heldProt []byte     // a protocol error that came after them
 }
+
+// watchState is one replica's watch of a blocked pop's keys.
+type watchState struct {
+	at      actors.Addr
+	pending bool // registered, not answered yet
+	woken   bool // it woke the pop since its last attempt began
+	refused bool // the replica cannot watch (an older build, too many watches): never asked again
+}
+
+// plantFirstWake is a planted bug for the tests: a pop tries at the first
+// replica's wake.
+var plantFirstWake bool
 
 // BlockPoll is how often a blocked pop tries again when nothing woke it.
 var BlockPoll = 500 * time.Millisecond
@@ -78,81 +86,12 @@ var (
 	nullBulk  = []byte("$-1\r\n")
 )
 
-// parseTimeout is Redis 7.0's getTimeoutFromObjectOrReply in seconds: the
-// timeout in ms (0: forever), or Redis's error.
-func parseTimeout(b []byte, now time.Time) (int64, string) {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) || len(b) == 0 {
-		return 0, "ERR timeout is not a float or out of range"
-	}
-	if err != nil { // out of float64's range: Redis's long double holds it, then it overflows the ms
-		return 0, "ERR timeout is negative"
-	}
-	ms := f * 1000
-	if math.IsInf(ms, 0) || ms >= math.MaxInt64 || ms < math.MinInt64 {
-		// Redis converts to long long: out of range, that is LLONG_MIN.
-		return 0, "ERR timeout is negative"
-	}
-	t := int64(ms)
-	if t < 0 {
-		return 0, "ERR timeout is negative"
-	}
-	if t > 0 && t > math.MaxInt64-now.UnixMilli() {
-		return 0, "ERR timeout is out of range"
-	}
-	return t, ""
-}
-
 // blockingCommand starts a blocking pop: it checks the arguments in Redis's
 // order, then tries at once.
 func (c *Redis) blockingCommand(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	name := spec.Name
-	var timeoutArg []byte
-	var keys, attempt [][]byte
-	switch name {
-	case "blpop", "brpop", "bzpopmin", "bzpopmax":
-		timeoutArg, keys = args[len(args)-1], args[1:len(args)-1]
-		n := []byte(strconv.Itoa(len(keys)))
-		switch name {
-		case "blpop":
-			attempt = append(append([][]byte{[]byte("lmpop"), n}, keys...), []byte("LEFT"))
-		case "brpop":
-			attempt = append(append([][]byte{[]byte("lmpop"), n}, keys...), []byte("RIGHT"))
-		case "bzpopmin":
-			attempt = append(append([][]byte{[]byte("zmpop"), n}, keys...), []byte("MIN"))
-		default:
-			attempt = append(append([][]byte{[]byte("zmpop"), n}, keys...), []byte("MAX"))
-		}
-	case "blmpop", "bzmpop":
-		ends, form := [2]string{"LEFT", "RIGHT"}, "lmpop"
-		if name == "bzmpop" {
-			ends, form = [2]string{"MIN", "MAX"}, "zmpop"
-		}
-		var bad string
-		// args[1:] reads as the non-blocking form's, its timeout in the
-		// name's place.
-		if keys, _, _, bad = store.ParseMPop(args[1:], ends); bad != "" {
-			c.p.answer(errReply(bad), false)
-			return
-		}
-		timeoutArg = args[1]
-		attempt = append([][]byte{[]byte(form)}, args[2:]...)
-	case "blmove", "brpoplpush":
-		if name == "blmove" {
-			for _, where := range args[3:5] {
-				if !bytes.EqualFold(where, []byte("left")) && !bytes.EqualFold(where, []byte("right")) {
-					c.p.answer(errReply("ERR syntax error"), false)
-					return
-				}
-			}
-			timeoutArg, attempt = args[5], append([][]byte{[]byte("lmove")}, args[1:5]...)
-		} else {
-			timeoutArg, attempt = args[3], [][]byte{[]byte("lmove"), args[1], args[2], []byte("RIGHT"), []byte("LEFT")}
-		}
-		keys = args[1:3]
-	}
 	now := ctx.Now()
-	ms, bad := parseTimeout(timeoutArg, now)
+	attempt, keys, ms, bad := store.BlockingForm(args, now.UnixMilli())
 	if bad != "" {
 		c.p.answer(errReply(bad), false)
 		return
@@ -161,18 +100,24 @@ func (c *Redis) blockingCommand(ctx actors.Context, spec *command.Spec, args [][
 		c.p.answer(errReply(stateRefusal), false)
 		return
 	}
-	reps := c.cfg.Ring.Replicas(keys[0], nil)
-	for _, k := range keys[1:] {
+	// The keys the attempt names (LMOVE's destination too) must share
+	// replicas; the keys waited on are the popped ones.
+	named := attempt[2 : 2+len(keys)]  // LMPOP or ZMPOP numkeys key ...
+	if string(attempt[0]) == "lmove" { // LMOVE src dst ...
+		named = attempt[1:3]
+	}
+	reps := c.cfg.Ring.Replicas(named[0], nil)
+	for _, k := range named[1:] {
 		if !sameNodes(reps, c.cfg.Ring.Replicas(k, c.reps[:0])) {
 			c.p.answer(errReply("ERR dynonode: the keys of '"+strings.ToUpper(name)+"' live on different nodes; give them a common hash tag"), false)
 			return
 		}
 	}
-	b := &blocked{name: name, attempt: own(attempt), reps: reps}
-	if name == "blmove" || name == "brpoplpush" {
-		b.keys = b.attempt[1:2] // LMOVE src dst ...: it waits for src
-	} else {
-		b.keys = b.attempt[2 : 2+len(keys)] // LMPOP or ZMPOP numkeys key ...
+	c.blockNo++
+	b := &blocked{name: name, attempt: own(attempt), reps: reps, watchNo: c.blockNo, watches: make([]watchState, len(reps))}
+	b.keys = b.attempt[2 : 2+len(keys)]
+	if string(attempt[0]) == "lmove" {
+		b.keys = b.attempt[1:2] // it waits for the source
 	}
 	if ms > 0 {
 		b.until = now.Add(time.Duration(ms) * time.Millisecond)
@@ -207,17 +152,22 @@ func (c *Redis) farDeadline(b *blocked, now time.Time) time.Time {
 	return b.until.Add(c.cfg.Timeout + time.Hour)
 }
 
-// tryPop sends one attempt: the watch first, if none is registered, then
-// the non-blocking pop to the keys' replicas, as a write.
+// tryPop sends one attempt: the watches first, to every replica of the
+// keys that has none registered, then the non-blocking pop to the
+// replicas, as a write.
 func (c *Redis) tryPop(ctx actors.Context) {
 	b := c.blk
 	s := c.p.slot(b.seq)
 	now := ctx.Now()
-	if !b.watching && !b.noWatch {
-		b.watchNo++
-		b.watching = true
-		b.watchAt = actors.Addr{Node: actors.NodeID(c.watchReplica(b.reps).Node), Name: c.cfg.StoreName}
-		c.p.execs = append(c.p.execs, outExec{to: b.watchAt, exec: store.Exec{ID: watchID | b.watchNo, Args: store.WatchCommand(b.keys)}})
+	for i := range b.watches {
+		w := &b.watches[i]
+		w.woken = false // an attempt consumes the wakes before it
+		if w.pending || w.refused || i >= 1<<8 {
+			continue
+		}
+		w.pending = true
+		w.at = actors.Addr{Node: actors.NodeID(b.reps[i].Node), Name: c.cfg.StoreName}
+		c.p.execs = append(c.p.execs, outExec{to: w.at, exec: store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: store.WatchCommand(b.keys)}})
 	}
 	// A fresh part number for every attempt: a late answer to an earlier
 	// one finds no part (the slot is the last of the queue: the requests
@@ -231,17 +181,6 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	c.p.sendOpts(ctx, &c.cfg, b.seq, 0, b.attempt, b.reps, c.level(true), true, c.opts(ctx, true, routing{keyed: true}, hlc.Version{}))
 }
 
-// watchReplica is the replica that watches the keys: the first one the
-// view says serves writes (the local rack's, when it can), else the first.
-func (c *Redis) watchReplica(reps []ring.Replica) ring.Replica {
-	for _, r := range reps {
-		if c.p.view.Usable(r.Node, true) {
-			return r
-		}
-	}
-	return reps[0]
-}
-
 // advanceBlock moves the blocked pop on after a message: files the wakes,
 // and decides an attempt that was answered (an element, an error, or
 // nothing: wait again).
@@ -251,28 +190,32 @@ func (c *Redis) advanceBlock(ctx actors.Context) {
 		c.p.wakes = c.p.wakes[:0]
 		return
 	}
-	woken := false
+	woke := false
 	for _, r := range c.p.wakes {
-		if r.ID != watchID|b.watchNo || !b.watching {
-			continue // an earlier watch's
+		id := r.ID &^ watchID
+		i := int(id & (1<<8 - 1))
+		if id>>8 != b.watchNo || i >= len(b.watches) || !b.watches[i].pending {
+			continue // an earlier pop's, or a repeat
 		}
-		b.watching = false
-		if r.Failure == "" && len(r.Reply) > 0 && r.Reply[0] == '-' {
-			b.noWatch = true // refused: an older build, or too many watches
-			continue
+		w := &b.watches[i]
+		w.pending = false
+		switch {
+		case r.Failure != "": // not delivered: registered again with the next attempt
+		case len(r.Reply) > 0 && r.Reply[0] == '-':
+			w.refused = true
+		default:
+			w.woken, woke = true, true
 		}
-		woken = true
 	}
 	c.p.wakes = c.p.wakes[:0]
 	s := c.p.slot(b.seq)
 	if !b.trying {
-		if woken {
+		if woke && c.allWoken() {
 			c.wakeAttempt(ctx)
 		}
 		return
 	}
 	if s.pending > 0 {
-		b.again = b.again || woken
 		return
 	}
 	b.trying = false
@@ -282,7 +225,7 @@ func (c *Redis) advanceBlock(ctx actors.Context) {
 		return
 	}
 	if !bytes.Equal(pt.reply, nullArray) && !bytes.Equal(pt.reply, nullBulk) {
-		c.finishBlock(ctx, popReply(b.name, pt.reply))
+		c.finishBlock(ctx, store.BlockingReply(b.name, pt.reply))
 		return
 	}
 	now := ctx.Now()
@@ -293,8 +236,7 @@ func (c *Redis) advanceBlock(ctx actors.Context) {
 	if b.byWake {
 		b.fruitless++
 	}
-	if b.again || woken {
-		b.again = false
+	if c.allWoken() { // woken again while it tried
 		s.pending, s.deadline = 1, c.farDeadline(b, now)
 		c.wakeAttempt(ctx)
 		return
@@ -308,6 +250,33 @@ func (c *Redis) advanceBlock(ctx actors.Context) {
 	}
 	b.timer++
 	ctx.After(wait, blockRetry{gen: b.timer})
+}
+
+// allWoken reports whether every replica that can watch and that the
+// view says serves writes has woken the pop since its last attempt, and
+// one has: then the write that woke them has reached each of them, and
+// the attempt, sent now, reaches each after it. (Trying on the first wake
+// would let the pop overtake the push on its way to the other replicas,
+// which would then keep the element: replicas that disagree for good.)
+func (c *Redis) allWoken() bool {
+	if plantFirstWake {
+		for _, w := range c.blk.watches {
+			if w.woken {
+				return true
+			}
+		}
+	}
+	any := false
+	for i, w := range c.blk.watches {
+		switch {
+		case w.woken:
+			any = true
+		case w.refused || !c.p.view.Usable(c.blk.reps[i].Node, true):
+		default:
+			return false
+		}
+	}
+	return any
 }
 
 // wakeAttempt tries again after a wake: at once, unless wakes found
@@ -353,9 +322,7 @@ func (c *Redis) finishBlock(ctx actors.Context, reply []byte) {
 	} else {
 		s.merge = mergeFirst
 	}
-	if b.watching {
-		c.p.execs = append(c.p.execs, outExec{to: b.watchAt, exec: store.Exec{ID: watchID | b.watchNo, Args: store.UnwatchCommand(), Quiet: true}})
-	}
+	c.unwatchAll(func(to actors.Addr, e store.Exec) { c.p.execs = append(c.p.execs, outExec{to: to, exec: e}) })
 	c.blk = nil
 	held, prot := b.held, b.heldProt
 	if len(held) == 0 && prot == nil {
@@ -383,45 +350,21 @@ func (c *Redis) finishBlock(ctx actors.Context, reply []byte) {
 	}
 }
 
-// unwatch withdraws a waiting pop's watch (the connection is ending).
+// unwatch withdraws a waiting pop's watches (the connection is ending).
 func (c *Redis) unwatch(ctx actors.Context) {
-	if b := c.blk; b != nil && b.watching {
-		ctx.Send(b.watchAt, store.Exec{ID: watchID | b.watchNo, Args: store.UnwatchCommand(), Quiet: true})
-		b.watching = false
+	if c.blk != nil {
+		c.unwatchAll(func(to actors.Addr, e store.Exec) { ctx.Send(to, e) })
 	}
 }
 
-// popReply is the blocking command's reply made from its non-blocking
-// form's, which found an element.
-func popReply(name string, r []byte) []byte {
-	switch name {
-	case "blpop", "brpop", "bzpopmin", "bzpopmax":
-		// [key, [element]] -> [key, element]; [key, [[member, score]]] ->
-		// [key, member, score].
-		fr := frames(r[len("*2\r\n"):], 1)
-		key, rest := fr[0], r[len("*2\r\n")+len(fr[0]):]
-		rest = rest[len("*1\r\n"):]
-		out := append([]byte(nil), "*2\r\n"...)
-		if name == "bzpopmin" || name == "bzpopmax" {
-			rest = rest[len("*2\r\n"):]
-			out[1] = '3'
+// unwatchAll sends DYNO.UNWATCH for every watch of the blocked pop still
+// registered.
+func (c *Redis) unwatchAll(send func(actors.Addr, store.Exec)) {
+	b := c.blk
+	for i := range b.watches {
+		if w := &b.watches[i]; w.pending {
+			w.pending = false
+			send(w.at, store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: store.UnwatchCommand(), Quiet: true})
 		}
-		out = append(out, key...)
-		return append(out, rest...)
 	}
-	return r // BLMPOP, BZMPOP, BLMOVE, BRPOPLPUSH: the same reply
-}
-
-// frames splits the first n complete replies off buf.
-func frames(buf []byte, n int) [][]byte {
-	var out [][]byte
-	for range n {
-		l, err := resp.ReplyLen(buf)
-		if err != nil {
-			return out
-		}
-		out = append(out, buf[:l])
-		buf = buf[l:]
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/sim"
 	"github.com/stretchr/testify/require"
 )
 
@@ -67,4 +68,28 @@ func TestBlockingPops(t *testing.T) {
 	k := two.conn("n1")
 	require.True(t, strings.HasPrefix(k.do("blpop k1 k2 k3 k4 k5 k6 0.1"), "-ERR dynonode: the keys of 'BLPOP' live on different nodes"))
 	require.Equal(t, "*-1\r\n", k.do("blpop k1 k1 0.1"), "keys on one node")
+}
+
+// TestBlockingPopsConverge: a push through n2 reaches rack 3 late (40 ms
+// on that link); a pop waiting on n1 is woken by racks 1 and 2 first. It
+// must not try before rack 3 has the element too, or rack 3 keeps it for
+// good (the pop would overtake the push there). Shown to catch a
+// coordinator that tries at the first wake.
+func TestBlockingPopsConverge(t *testing.T) {
+	run := func() (left string) {
+		c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+		c.w.SetLink("n2", "n3", sim.Link{Latency: 40 * time.Millisecond})
+		a, b, r3 := c.conn("n1"), c.conn("n2"), c.conn("n3")
+		old := coord.BlockPoll
+		coord.BlockPoll = time.Hour
+		defer func() { coord.BlockPoll = old }()
+		require.Equal(t, "", a.do("blpop q 0"))
+		require.Equal(t, ":1\r\n", b.do("rpush q job"))
+		require.Equal(t, "*2\r\n$1\r\nq\r\n$3\r\njob\r\n", string(a.cl.data))
+		return r3.do("llen q") // rack 3's replica: DC_ONE reads the local rack
+	}
+	require.Equal(t, ":0\r\n", run(), "popped on every rack")
+	undo := coord.SetPlantFirstWake()
+	defer undo()
+	require.Equal(t, ":1\r\n", run(), "the planted bug leaves the job on rack 3")
 }

@@ -104,8 +104,10 @@ type Redis struct {
 	// others caches otherNodes for the ring othersOf.
 	others   []ring.Replica
 	othersOf *ring.Ring
-	// blk is the blocking pop the connection waits for (blocking.go).
-	blk *blocked
+	// blk is the blocking pop the connection waits for (blocking.go);
+	// blockNo numbers them.
+	blk     *blocked
+	blockNo uint64
 }
 
 // NewRedis returns a producer of Redis connection coordinators.

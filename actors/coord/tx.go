@@ -115,6 +115,7 @@ func (c *Redis) inTx(spec *command.Spec, args [][]byte) bool {
 	}
 	switch spec.Class {
 	case command.SingleKey, command.MultiKey, command.SameOwner:
+	case command.Blocking: // as in Redis, they never block in a transaction
 	default:
 		if spec.Name != "ping" && spec.Name != "echo" {
 			c.txRefuse("ERR dynonode: '" + strings.ToUpper(spec.Name) + "' cannot be part of a transaction")

@@ -319,7 +319,8 @@ func sha1Hex(s string) string {
 
 // notInScripts are the engine commands a script may not call (Redis
 // flags them noscript).
-var notInScripts = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "script": true}
+var notInScripts = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "script": true,
+	"blpop": true, "brpop": true, "bzpopmin": true, "bzpopmax": true, "blmove": true, "brpoplpush": true} // BLMPOP and BZMPOP are allowed (Redis 7.0's flags)
 
 // luaCall is redis.call (raise) and redis.pcall: it runs one engine
 // command and converts its reply; an error reply is raised as {err=...}
@@ -356,11 +357,11 @@ func (e *Engine) luaCall(L *lua.LState, raise bool) int {
 	if c == nil || strings.HasPrefix(c.name, "dyno.") { // internal: unknown to clients
 		return fail("ERR Unknown Redis command called from script")
 	}
-	if notInScripts[c.name] {
-		return fail("ERR This Redis command is not allowed from script")
-	}
 	if (c.arity > 0 && n != c.arity) || (c.arity < 0 && n < -c.arity) {
 		return fail("ERR Wrong number of args calling Redis command from script")
+	}
+	if notInScripts[c.name] { // after the arity, as Redis's scriptCall
+		return fail("ERR This Redis command is not allowed from script")
 	}
 	if s.ro && writes(c) {
 		return fail("ERR Write commands are not allowed from read-only scripts.")

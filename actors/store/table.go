@@ -108,6 +108,11 @@ var commandTable = []command{
 	{"lmove", 5, (*Engine).cmdLMove, 0},
 	{"lpos", -3, (*Engine).cmdLPos, 0},
 	{"lmpop", -4, (*Engine).cmdLMPop, 0},
+	{"blpop", -3, (*Engine).cmdBlocking, 0},
+	{"brpop", -3, (*Engine).cmdBlocking, 0},
+	{"blmpop", -5, (*Engine).cmdBlocking, 0},
+	{"blmove", 6, (*Engine).cmdBlocking, 0},
+	{"brpoplpush", 4, (*Engine).cmdBlocking, 0},
 
 	// sets
 	{"sadd", -3, (*Engine).cmdSAdd, 0},
@@ -151,6 +156,9 @@ var commandTable = []command{
 	{"zpopmin", -2, (*Engine).cmdZPop, 0},
 	{"zpopmax", -2, (*Engine).cmdZPop, 0},
 	{"zmpop", -4, (*Engine).cmdZMPop, 0},
+	{"bzpopmin", -3, (*Engine).cmdBlocking, 0},
+	{"bzpopmax", -3, (*Engine).cmdBlocking, 0},
+	{"bzmpop", -5, (*Engine).cmdBlocking, 0},
 	{"zunionstore", -4, (*Engine).cmdZStore, 0},
 	{"zinterstore", -4, (*Engine).cmdZStore, 0},
 	{"zscan", -3, (*Engine).cmdZScan, 0},

@@ -61,7 +61,8 @@ func lwwClass(name string) lwwKind {
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard",
-		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop":
+		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
+		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush":
 		return lwwMulti
 	}
 	return lwwRead
@@ -100,6 +101,14 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 		return ks
 	case "dyno.exec":
 		return DynoExecKeys(args)
+	case "blpop", "brpop", "bzpopmin", "bzpopmax":
+		return args[1 : len(args)-1]
+	case "blmove", "brpoplpush":
+		return args[1:3]
+	case "blmpop", "bzmpop": // timeout, numkeys, keys
+		if n, ok := resp.ParseInt(args[2]); ok && n >= 1 && n <= int64(len(args)-3) {
+			return args[3 : 3+n]
+		}
 	case "lmpop", "zmpop":
 		// Any of the keys may be popped: they all take the version.
 		if n, ok := resp.ParseInt(args[1]); ok && n >= 1 && n <= int64(len(args)-2) {

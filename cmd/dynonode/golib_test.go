@@ -82,6 +82,26 @@ return n`)
 	require.Equal(t, "events", m.Channel)
 	require.Equal(t, "deployed", m.Payload)
 
+	// A job queue: a worker waits in BLPOP through this node, the job is
+	// pushed through the other; a BLPOP that times out is redis.Nil.
+	jobs := make(chan []string, 1)
+	go func() {
+		v, err := rdb.BLPop(ctx, 10*time.Second, "{jobs}:q").Result()
+		if err != nil {
+			v = []string{err.Error()}
+		}
+		jobs <- v
+	}()
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, sub.RPush(ctx, "{jobs}:q", "job-1").Err())
+	require.Equal(t, []string{"{jobs}:q", "job-1"}, <-jobs)
+	_, err = rdb.BLPop(ctx, 100*time.Millisecond, "{jobs}:none").Result()
+	require.ErrorIs(t, err, redis.Nil)
+	require.NoError(t, sub.ZAdd(ctx, "{jobs}:z", redis.Z{Score: 2, Member: "later"}, redis.Z{Score: 1, Member: "first"}).Err())
+	z, err := rdb.BZPopMin(ctx, time.Second, "{jobs}:z").Result()
+	require.NoError(t, err)
+	require.Equal(t, "first", z.Member)
+
 	err = rdb.Watch(ctx, func(*redis.Tx) error { return nil }, "{user:1}:name")
 	var rerr redis.Error
 	require.True(t, errors.As(err, &rerr) && strings.Contains(err.Error(), "'WATCH' is not supported"), "%v", err)

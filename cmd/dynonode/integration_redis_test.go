@@ -115,7 +115,8 @@ func TestRedisCLIThroughDynonode(t *testing.T) {
 
 // TestPythonRedisClientThroughDynonode runs redis-py against dynonode:
 // commands, a plain pipeline, the default pipeline (MULTI/EXEC), scripts
-// (register_script: EVALSHA, then EVAL on NOSCRIPT), and WATCH refused.
+// (register_script: EVALSHA, then EVAL on NOSCRIPT), WATCH refused, and
+// a worker blocked in BLPOP until a job comes.
 func TestPythonRedisClientThroughDynonode(t *testing.T) {
 	python := pythonWithRedis(t)
 	redis := testproc.Redis(t)
@@ -159,8 +160,23 @@ try:
     raise SystemExit("WATCH did not fail")
 except redis.ResponseError as e:
     assert "'WATCH' is not supported" in str(e), e
+# a job queue: a worker blocks in BLPOP on its own connection until a
+# job is pushed; timeouts answer None
+import threading, time
+got = []
+worker_conn = redis.Redis(host="127.0.0.1", port=%d, socket_timeout=15, decode_responses=True)
+t = threading.Thread(target=lambda: got.append(worker_conn.blpop(["py:jobs"], timeout=10)))
+t.start()
+time.sleep(0.3)
+assert r.rpush("py:jobs", "job1") == 1
+t.join(15)
+assert [list(g) for g in got] == [["py:jobs", "job1"]], got
+assert r.blpop(["py:none"], timeout=0.2) is None
+assert r.brpoplpush("py:none", "py:dst", timeout=0.1) is None
+r.zadd("py:z", {"m": 1})
+assert list(r.bzpopmin("py:z", timeout=1)) == ["py:z", "m", 1.0], r.bzpopmin("py:z", timeout=1)
 print("ok")
-`, testproc.Port(t, d.Addr))
+`, testproc.Port(t, d.Addr), testproc.Port(t, d.Addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, python, "-c", script).CombinedOutput()

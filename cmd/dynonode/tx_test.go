@@ -26,6 +26,11 @@ var txSequences = [][][]string{
 	// Commands whose keys cannot be found answer their error in place.
 	{{"MULTI"}, {"MSET", "{t}x", "1", "{t}y"}, {"EVAL", "return 1", "-1"}, {"SET", "{t}c", "1"}, {"EXEC"}},
 	{{"MULTI"}, {"SADD", "{t}s", "a", "b", "c"}, {"SUNIONSTORE", "{t}u", "{t}s"}, {"COPY", "{t}s", "{t}s2"}, {"EXEC"}},
+	// Blocking pops never block in a transaction: nothing there is a null.
+	{{"RPUSH", "{t}bl", "x", "y"}, {"ZADD", "{t}bz", "1", "m"}, {"MULTI"}, {"BLPOP", "{t}bl", "0"}, {"BRPOP", "{t}none", "{t}bl", "0"},
+		{"BLPOP", "{t}bl", "0"}, {"BLMOVE", "{t}bl", "{t}d", "LEFT", "LEFT", "0"}, {"BRPOPLPUSH", "{t}bl", "{t}d", "0"},
+		{"BZPOPMIN", "{t}bz", "0"}, {"BZPOPMAX", "{t}bz", "0"}, {"BLMPOP", "0", "1", "{t}bl", "LEFT"}, {"BZMPOP", "0", "1", "{t}bz", "MIN"},
+		{"BLPOP", "{t}bl", "x"}, {"EXEC"}},
 }
 
 // TestClusterTransactions: 3 racks, one redis-server each. Every reply of

@@ -590,7 +590,8 @@ func reservedKey(name string, args [][]byte) []byte {
 	case "del", "unlink", "exists", "touch", "mget", "watch", "rename", "renamenx", "copy",
 		"rpoplpush", "sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore",
 		"sintercard", "zunionstore", "zinterstore", "zdiffstore", "zunion", "zinter", "zdiff",
-		"pfcount", "pfmerge", "object", "memory", "type", "dump", "restore":
+		"pfcount", "pfmerge", "object", "memory", "type", "dump", "restore",
+		"blpop", "brpop", "bzpopmin", "bzpopmax", "brpoplpush":
 		keys = args[1:]
 	case "mset", "msetnx":
 		keys, step = args[1:], 2
@@ -598,6 +599,8 @@ func reservedKey(name string, args [][]byte) []byte {
 		keys = args[1:min(3, len(args))]
 	case "lmpop", "zmpop":
 		keys = args[2:] // the keys, then what follows them: a companion there is no key
+	case "blmpop", "bzmpop":
+		keys = args[min(3, len(args)):]
 	}
 	for i := 0; i < len(keys); i += step {
 		if isCompanion(keys[i]) {

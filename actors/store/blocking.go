@@ -1,0 +1,162 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"strconv"
+
+	"github.com/dynonode/dynonode/actors/resp"
+)
+
+// The blocking pops: BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP,
+// BLMOVE and BRPOPLPUSH. The engine never blocks: it runs them as Redis
+// runs them where a client cannot block (inside MULTI): their non-blocking
+// form, answering a null when there is nothing (a null array, or for
+// BLMOVE and BRPOPLPUSH a null bulk). Waiting is the coordinator's
+// (actors/coord/blocking.go), which parses them with BlockingForm too.
+
+// BlockingForm parses blocking pop args as Redis 7.0 does, in its order of
+// checks: the non-blocking form that tries the pop once (LMPOP, ZMPOP or
+// LMOVE), the keys to wait on (for BLMOVE and BRPOPLPUSH the source only),
+// the timeout in ms (0: forever), or Redis's error. nowMs is the time in
+// Unix ms (Redis refuses a timeout that would overflow past it).
+func BlockingForm(args [][]byte, nowMs int64) (attempt, keys [][]byte, timeoutMs int64, bad string) {
+	name := string(bytes.ToLower(args[0]))
+	var timeout []byte
+	switch name {
+	case "blpop", "brpop", "bzpopmin", "bzpopmax":
+		if len(args) < 3 {
+			return nil, nil, 0, "ERR wrong number of arguments for '" + name + "' command"
+		}
+		timeout, keys = args[len(args)-1], args[1:len(args)-1]
+		form, end := "lmpop", "LEFT"
+		switch name {
+		case "brpop":
+			end = "RIGHT"
+		case "bzpopmin":
+			form, end = "zmpop", "MIN"
+		case "bzpopmax":
+			form, end = "zmpop", "MAX"
+		}
+		attempt = append(append([][]byte{[]byte(form), []byte(strconv.Itoa(len(keys)))}, keys...), []byte(end))
+	case "blmpop", "bzmpop":
+		if len(args) < 5 {
+			return nil, nil, 0, "ERR wrong number of arguments for '" + name + "' command"
+		}
+		ends, form := [2]string{"LEFT", "RIGHT"}, "lmpop"
+		if name == "bzmpop" {
+			ends, form = [2]string{"MIN", "MAX"}, "zmpop"
+		}
+		// args[1:] reads as the non-blocking form's, the timeout in the
+		// name's place.
+		if keys, _, _, bad = ParseMPop(args[1:], ends); bad != "" {
+			return nil, nil, 0, bad
+		}
+		timeout, attempt = args[1], append([][]byte{[]byte(form)}, args[2:]...)
+	case "blmove", "brpoplpush":
+		if name == "blmove" {
+			if len(args) != 6 {
+				return nil, nil, 0, "ERR wrong number of arguments for 'blmove' command"
+			}
+			for _, where := range args[3:5] {
+				if _, ok := parseWhere(where); !ok {
+					return nil, nil, 0, errSyntax
+				}
+			}
+			timeout, attempt = args[5], append([][]byte{[]byte("lmove")}, args[1:5]...)
+		} else {
+			if len(args) != 4 {
+				return nil, nil, 0, "ERR wrong number of arguments for 'brpoplpush' command"
+			}
+			timeout, attempt = args[3], [][]byte{[]byte("lmove"), args[1], args[2], []byte("RIGHT"), []byte("LEFT")}
+		}
+		keys = args[1:2]
+	default:
+		return nil, nil, 0, "ERR unknown blocking command '" + name + "'"
+	}
+	timeoutMs, bad = parseTimeout(timeout, nowMs)
+	if bad != "" {
+		return nil, nil, 0, bad
+	}
+	return attempt, keys, timeoutMs, ""
+}
+
+// parseTimeout is Redis 7.0's getTimeoutFromObjectOrReply in seconds: the
+// timeout in ms (0: forever), or Redis's error.
+func parseTimeout(b []byte, nowMs int64) (int64, string) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if len(b) == 0 || err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
+		return 0, "ERR timeout is not a float or out of range"
+	}
+	ms := f * 1000
+	if err != nil || math.IsInf(ms, 0) || ms >= math.MaxInt64 || ms < math.MinInt64 {
+		// Past float64 (Redis's long double holds it) or past long long:
+		// Redis's conversion gives LLONG_MIN.
+		return 0, "ERR timeout is negative"
+	}
+	t := int64(ms)
+	switch {
+	case t < 0:
+		return 0, "ERR timeout is negative"
+	case t > 0 && t > math.MaxInt64-nowMs:
+		return 0, "ERR timeout is out of range"
+	}
+	return t, ""
+}
+
+// BlockingReply is the blocking pop's reply made from its non-blocking
+// form's, which found an element: LMPOP's [key, [element]] is BLPOP's
+// [key, element], ZMPOP's [key, [[member, score]]] is BZPOPMIN's [key,
+// member, score]; the others answer as their forms do.
+func BlockingReply(name string, r []byte) []byte {
+	switch name {
+	case "blpop", "brpop", "bzpopmin", "bzpopmax":
+	default:
+		return r
+	}
+	const arr2, arr1 = "*2\r\n", "*1\r\n"
+	if !bytes.HasPrefix(r, []byte(arr2)) {
+		return r
+	}
+	n, err := resp.ReplyLen(r[len(arr2):])
+	if err != nil {
+		return r
+	}
+	key, rest := r[len(arr2):len(arr2)+n], r[len(arr2)+n:]
+	if !bytes.HasPrefix(rest, []byte(arr1)) {
+		return r
+	}
+	rest = rest[len(arr1):]
+	out := append([]byte(nil), arr2...)
+	if name == "bzpopmin" || name == "bzpopmax" {
+		rest = bytes.TrimPrefix(rest, []byte(arr2))
+		out[1] = '3'
+	}
+	out = append(out, key...)
+	return append(out, rest...)
+}
+
+// cmdBlocking runs a blocking pop once (see above).
+func (e *Engine) cmdBlocking(args [][]byte, dst []byte) []byte {
+	attempt, _, _, bad := BlockingForm(args, e.now)
+	if bad != "" {
+		return appendErr(dst, bad)
+	}
+	var c *command
+	switch string(attempt[0]) {
+	case "lmpop":
+		c = lookupCommand([]byte("lmpop"))
+	case "zmpop":
+		c = lookupCommand([]byte("zmpop"))
+	default:
+		c = lookupCommand([]byte("lmove"))
+	}
+	start := len(dst)
+	dst = c.run(e, attempt, dst)
+	if string(dst[start:]) == "*-1\r\n" || string(dst[start:]) == "$-1\r\n" || dst[start] == '-' {
+		return dst
+	}
+	out := BlockingReply(cmdName(args), dst[start:])
+	return append(dst[:start], out...)
+}
