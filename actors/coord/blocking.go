@@ -2,11 +2,14 @@ package coord
 
 import (
 	"bytes"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/command"
+	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/hlc"
 	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/actors/store"
@@ -18,8 +21,9 @@ import (
 // A replica cannot block on its own: each rack's replica would hand the
 // element to whichever client it saw first, and the racks would disagree.
 // So the coordinator runs the command's non-blocking form (LMPOP, ZMPOP,
-// LMOVE) as an ordinary replicated write, which every replica applies, and
-// when it finds nothing, tries again: when woken, and every BlockPoll
+// LMOVE) as a replicated write that one replica, the decider, answers
+// (popReplicas), which every replica applies, and when it finds nothing,
+// tries again: when woken, and every BlockPoll
 // otherwise, until an element comes or the command's timeout passes (then
 // Redis's null array). To be woken, it sends DYNO.WATCH for the keys to
 // every replica of them (actors/store/watch.go), each of which answers
@@ -31,22 +35,22 @@ import (
 // As in Redis, the connection runs nothing else while it waits: the
 // commands the client sent after the blocking one are held, in order, and
 // run when it is answered. Unlike Redis, several clients waiting on one
-// key are not served strictly in the order they came, and clients popping
-// one key through different nodes race as any concurrent writes of one key
-// do (docs/cluster.md, "Blocking pops"). In MULTI they run without
-// blocking, as in Redis.
+// key are not served strictly in the order they came (docs/cluster.md,
+// "Blocking pops", says what else a cluster cannot promise). In MULTI
+// they run without blocking, as in Redis.
 type blocked struct {
 	seq     uint64 // the client's slot
 	name    string // the command, lower case
 	attempt [][]byte
-	keys    [][]byte
-	reps    []ring.Replica
-	until   time.Time // zero: wait forever
+	keys    [][]byte       // the keys it waits on (for LMOVE the source)
+	named   [][]byte       // every key the attempt names (LMOVE's destination too)
+	reps    []ring.Replica // the keys' replicas, the decider first (popReplicas)
+	until   time.Time      // zero: wait forever
 
 	watchNo uint64       // numbers this pop's watches: their IDs are watchID|watchNo<<8|replica
 	watches []watchState // by replica, as reps
 	trying  bool         // an attempt is in flight
-	timer   uint64       // the generation of the pending retry timer
+	timer   uint64       // the pending retry timer's number (Redis.blockTimer)
 	// fruitless counts the attempts in a row a wake started that found
 	// nothing: each doubles the delay before a wake's attempt (from 1 ms up
 	// to BlockPoll), so that waiters whose attempts wake each other (BLMOVE
@@ -67,9 +71,10 @@ type watchState struct {
 	refused bool // the replica cannot watch (an older build, too many watches): never asked again
 }
 
-// plantFirstWake is a planted bug for the tests: a pop tries at the first
-// replica's wake.
-var plantFirstWake bool
+// Planted bugs for the tests: plantFirstWake makes a pop try at the first
+// replica's wake; plantNoDecider makes each node's own rack decide its
+// pops (the replicas in ring order, the local rack's first).
+var plantFirstWake, plantNoDecider bool
 
 // BlockPoll is how often a blocked pop tries again when nothing woke it.
 var BlockPoll = 500 * time.Millisecond
@@ -100,32 +105,57 @@ func (c *Redis) blockingCommand(ctx actors.Context, spec *command.Spec, args [][
 		c.p.answer(errReply(stateRefusal), false)
 		return
 	}
-	// The keys the attempt names (LMOVE's destination too) must share
-	// replicas; the keys waited on are the popped ones.
-	named := attempt[2 : 2+len(keys)]  // LMPOP or ZMPOP numkeys key ...
-	if string(attempt[0]) == "lmove" { // LMOVE src dst ...
-		named = attempt[1:3]
-	}
-	reps := c.cfg.Ring.Replicas(named[0], nil)
-	for _, k := range named[1:] {
-		if !sameNodes(reps, c.cfg.Ring.Replicas(k, c.reps[:0])) {
-			c.p.answer(errReply("ERR dynonode: the keys of '"+strings.ToUpper(name)+"' live on different nodes; give them a common hash tag"), false)
-			return
-		}
-	}
 	c.blockNo++
-	b := &blocked{name: name, attempt: own(attempt), reps: reps, watchNo: c.blockNo, watches: make([]watchState, len(reps))}
-	b.keys = b.attempt[2 : 2+len(keys)]
-	if string(attempt[0]) == "lmove" {
-		b.keys = b.attempt[1:2] // it waits for the source
+	b := &blocked{name: name, attempt: own(attempt), watchNo: c.blockNo}
+	b.keys, b.named = b.attempt[2:2+len(keys)], b.attempt[2:2+len(keys)] // LMPOP or ZMPOP numkeys key ...
+	if string(attempt[0]) == "lmove" {                                   // LMOVE src dst ...
+		b.keys, b.named = b.attempt[1:2], b.attempt[1:3]
 	}
-	if ms > 0 {
+	var ok bool
+	if b.reps, ok = c.popReplicas(b.named); !ok {
+		c.p.answer(errReply(c.spreadKeys(name)), false)
+		return
+	}
+	b.watches = make([]watchState, len(b.reps))
+	if ms > 0 && ms < math.MaxInt64/int64(time.Millisecond) { // longer: forever, in practice
 		b.until = now.Add(time.Duration(ms) * time.Millisecond)
 	}
 	s := &slot{parts: make([]part, 1), pending: 1, deadline: c.farDeadline(b, now), blocking: true}
 	b.seq = c.p.push(s)
 	c.blk = b
 	c.tryPop(ctx)
+}
+
+// popReplicas are the replicas of a pop's keys, or false when the keys do
+// not share them. The first is the decider, the same for every node of
+// the DC: the first, by node id, of the local DC's replicas; the pop's
+// attempts run at DC_ONE with it first, so its answer is the client's
+// (the others apply the pop without answering). Two nodes popping the
+// same list are then decided in one place, in one order, while it is up.
+func (c *Redis) popReplicas(keys [][]byte) ([]ring.Replica, bool) {
+	reps := c.cfg.Ring.Replicas(keys[0], nil)
+	for _, k := range keys[1:] {
+		if !sameNodes(reps, c.cfg.Ring.Replicas(k, c.reps[:0])) {
+			return nil, false
+		}
+	}
+	if plantNoDecider {
+		return reps, true
+	}
+	slices.SortStableFunc(reps, func(a, b ring.Replica) int {
+		if a.LocalDC != b.LocalDC {
+			if a.LocalDC {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(string(a.Node), string(b.Node))
+	})
+	return reps, true
+}
+
+func (c *Redis) spreadKeys(name string) string {
+	return "ERR dynonode: the keys of '" + strings.ToUpper(name) + "' live on different nodes; give them a common hash tag"
 }
 
 // own copies args into one buffer the coordinator keeps.
@@ -153,16 +183,30 @@ func (c *Redis) farDeadline(b *blocked, now time.Time) time.Time {
 }
 
 // tryPop sends one attempt: the watches first, to every replica of the
-// keys that has none registered, then the non-blocking pop to the
-// replicas, as a write.
+// keys, then the non-blocking pop to the replicas, as a write the
+// decider answers (popReplicas).
 func (c *Redis) tryPop(ctx actors.Context) {
 	b := c.blk
 	s := c.p.slot(b.seq)
 	now := ctx.Now()
+	// The ring may have changed since the last attempt (gossip): the keys'
+	// replicas, and where they are watched, follow it.
+	reps, ok := c.popReplicas(b.named)
+	if !ok {
+		c.finishBlock(ctx, errReply(c.spreadKeys(b.name)))
+		return
+	}
+	if !sameNodes(reps, b.reps) {
+		c.unwatchAll(func(to actors.Addr, e store.Exec) { c.p.execs = append(c.p.execs, outExec{to: to, exec: e}) })
+		b.reps, b.watches = reps, make([]watchState, len(reps))
+	}
+	// Every attempt registers (or renews: the store replaces a watch of
+	// the same ID, and forgets one not renewed within WatchLease) the
+	// watches of every replica that can watch.
 	for i := range b.watches {
 		w := &b.watches[i]
 		w.woken = false // an attempt consumes the wakes before it
-		if w.pending || w.refused || i >= 1<<8 {
+		if w.refused || i >= 1<<8 {
 			continue
 		}
 		w.pending = true
@@ -178,13 +222,21 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	s.pending, s.reply, s.merge = 1, nil, nil
 	s.arrived, s.deadline = now, now.Add(c.cfg.Timeout)
 	b.trying, b.byWake = true, false
-	c.p.sendOpts(ctx, &c.cfg, b.seq, 0, b.attempt, b.reps, c.level(true), true, c.opts(ctx, true, routing{keyed: true}, hlc.Version{}))
+	c.p.sendOpts(ctx, &c.cfg, b.seq, 0, b.attempt, b.reps, config.DCOne, true, c.opts(ctx, true, routing{keyed: true}, hlc.Version{}))
 }
 
-// advanceBlock moves the blocked pop on after a message: files the wakes,
-// and decides an attempt that was answered (an element, an error, or
-// nothing: wait again).
-func (c *Redis) advanceBlock(ctx actors.Context) {
+// advanceBlock moves the blocked pop on after a message (advanceOnce),
+// and reports whether that answered it and a command held behind it
+// started another, which may need moving on too.
+func (c *Redis) advanceBlock(ctx actors.Context) bool {
+	b := c.blk
+	c.advanceOnce(ctx)
+	return c.blk != nil && c.blk != b
+}
+
+// advanceOnce files the wakes, and decides an attempt that was answered
+// (an element, an error, or nothing: wait again).
+func (c *Redis) advanceOnce(ctx actors.Context) {
 	b := c.blk
 	if b == nil {
 		c.p.wakes = c.p.wakes[:0]
@@ -248,7 +300,8 @@ func (c *Redis) advanceBlock(ctx actors.Context) {
 	if !b.until.IsZero() && b.until.Sub(now) < wait {
 		wait = b.until.Sub(now)
 	}
-	b.timer++
+	c.blockTimer++
+	b.timer = c.blockTimer
 	ctx.After(wait, blockRetry{gen: b.timer})
 }
 
@@ -285,14 +338,15 @@ func (c *Redis) wakeAttempt(ctx actors.Context) {
 	b := c.blk
 	if b.fruitless == 0 {
 		c.tryPop(ctx)
-		c.blk.byWake = true
+		b.byWake = true
 		return
 	}
 	wait := min(BlockPoll, time.Millisecond<<min(b.fruitless-1, 20))
 	if !b.until.IsZero() && b.until.Sub(ctx.Now()) < wait {
 		wait = b.until.Sub(ctx.Now())
 	}
-	b.timer++
+	c.blockTimer++
+	b.timer = c.blockTimer
 	ctx.After(wait, blockRetry{gen: b.timer, wake: true})
 }
 

@@ -1,11 +1,17 @@
 package coord_test
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
+	"github.com/dynonode/dynonode/actors/gossip"
+	"github.com/dynonode/dynonode/actors/ring"
 	"github.com/dynonode/dynonode/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -92,4 +98,108 @@ func TestBlockingPopsConverge(t *testing.T) {
 	undo := coord.SetPlantFirstWake()
 	defer undo()
 	require.Equal(t, ":1\r\n", run(), "the planted bug leaves the job on rack 3")
+}
+
+// TestBlockingPopsContention: six workers wait on one list through three
+// nodes (two each) while pushes come through each node in turn, over
+// links with jitter, at DC_ONE and DC_QUORUM. Every element is delivered
+// exactly once and every rack's replica ends empty. Shown to catch a
+// coordinator whose own rack decides its pops (elements delivered twice;
+// TestBlockingPopsConverge catches one that tries at the first wake).
+func TestBlockingPopsContention(t *testing.T) {
+	run := func(level config.Consistency) (dups, lost, kept int) {
+		c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+		c.w.SetNet(sim.Link{Latency: time.Millisecond, Jitter: time.Millisecond})
+		lv := func(cfg *coord.Config) { cfg.Write, cfg.Read = level, level }
+		var workers []*conn
+		for _, n := range []actors.NodeID{"n1", "n1", "n2", "n2", "n3", "n3"} {
+			workers = append(workers, c.conn(n, lv))
+		}
+		pushers := []*conn{c.conn("n1"), c.conn("n2"), c.conn("n3")}
+		inject := func(k *conn, line string) {
+			c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: [][][]byte{cmd(line)}})
+		}
+		seen := make([]int, len(workers))
+		for _, w := range workers {
+			inject(w, "blpop q 0")
+		}
+		require.NoError(t, c.w.RunFor(100*time.Millisecond))
+		const pushes = 60
+		for i := range pushes {
+			inject(pushers[i%3], fmt.Sprintf("rpush q v%d", i))
+			require.NoError(t, c.w.RunFor(20*time.Millisecond))
+			for j, w := range workers { // a served worker waits again
+				if len(w.cl.data) != seen[j] {
+					seen[j] = len(w.cl.data)
+					inject(w, "blpop q 0")
+				}
+			}
+		}
+		require.NoError(t, c.w.RunFor(3*time.Second))
+		got := map[string]int{}
+		for _, w := range workers {
+			for _, m := range regexp.MustCompile(`\$\d+\r\n(v\d+)\r\n`).FindAllStringSubmatch(string(w.cl.data), -1) {
+				got[m[1]]++
+			}
+		}
+		for i := range pushes {
+			switch n := got[fmt.Sprintf("v%d", i)]; {
+			case n > 1:
+				dups++
+			case n == 0:
+				lost++
+			}
+		}
+		for _, p := range pushers { // each rack's replica (DC_ONE reads the local rack)
+			if p.do("llen q") != ":0\r\n" {
+				kept++
+			}
+		}
+		return dups, lost, kept
+	}
+	for _, level := range []config.Consistency{config.DCOne, config.DCQuorum} {
+		dups, lost, kept := run(level)
+		require.Zero(t, dups+lost+kept, "%s: %d delivered twice, %d never, %d racks keep elements", level, dups, lost, kept)
+	}
+	undo := coord.SetPlantNoDecider()
+	dups, _, _ := run(config.DCOne)
+	undo()
+	require.NotZero(t, dups, "the planted bug delivers elements twice")
+}
+
+// TestBlockingPopFollowsTheRing: a pop waiting while gossip brings a ring
+// in which its key moved is served by a push to the new owner: each
+// attempt asks the ring of the moment, and watches there.
+func TestBlockingPopFollowsTheRing(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r1")
+	full := c.ring["n1"]
+	alone, err := ring.New(ring.Config{Nodes: c.nodes[:1], Local: "n1"})
+	require.NoError(t, err)
+	key := ""
+	for i := 0; key == ""; i++ {
+		if k := fmt.Sprintf("q%d", i); full.LocalOwner([]byte(k)) == "n2" {
+			key = k
+		}
+	}
+	a := c.conn("n1", func(cfg *coord.Config) { cfg.Ring = alone })
+	pusher := c.conn("n1")
+	require.Equal(t, "", a.do("blpop "+key+" 10"))
+	c.w.Inject(actors.Addr{Node: "n1", Name: "gossip"}, a.addr, gossip.View{Version: 2, Ring: full, Self: gossip.Normal})
+	require.Equal(t, ":1\r\n", pusher.do("rpush "+key+" v"))
+	require.NoError(t, c.w.RunFor(2*time.Second))
+	require.Equal(t, fmt.Sprintf("*2\r\n$%d\r\n%s\r\n$1\r\nv\r\n", len(key), key), string(a.cl.data))
+}
+
+// TestHeldPopsFailAtOnce: pops held behind a pop whose replicas are all
+// down are answered in the same turn, with the PING behind them.
+func TestHeldPopsFailAtOnce(t *testing.T) {
+	c := newCluster(t, "dc1/r1")
+	a := c.conn("n1", func(cfg *coord.Config) { cfg.Timeout = time.Hour })
+	c.w.Inject(actors.Addr{Node: "n1", Name: "gossip"}, a.addr, gossip.View{Version: 2, Down: map[string]bool{"n1": true}, Self: gossip.Normal})
+	require.NoError(t, c.w.RunFor(time.Millisecond))
+	c.w.Inject(actors.Addr{Node: "n1", Name: "edge"}, a.addr, coord.Requests{Cmds: [][][]byte{cmd("blpop x 0"), cmd("blpop y 0"), cmd("ping")}})
+	require.NoError(t, c.w.RunFor(5*time.Millisecond))
+	out := string(a.cl.data)
+	require.Equal(t, 2, strings.Count(out, "-"), "two errors: %q", out)
+	require.True(t, strings.HasSuffix(out, "+PONG\r\n"), "%q", out)
 }

@@ -6,3 +6,10 @@ func SetPlantFirstWake() func() {
 	plantFirstWake = true
 	return func() { plantFirstWake = false }
 }
+
+// SetPlantNoDecider plants a bug for the external tests: each node's own
+// rack decides its blocking pops (see popReplicas). It returns the undo.
+func SetPlantNoDecider() func() {
+	plantNoDecider = true
+	return func() { plantNoDecider = false }
+}

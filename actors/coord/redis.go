@@ -105,9 +105,12 @@ type Redis struct {
 	others   []ring.Replica
 	othersOf *ring.Ring
 	// blk is the blocking pop the connection waits for (blocking.go);
-	// blockNo numbers them.
-	blk     *blocked
-	blockNo uint64
+	// blockNo numbers them, blockTimer their retry timers (never repeated
+	// on a connection, so a late wake or timer of one pop is never taken
+	// for the next one's).
+	blk        *blocked
+	blockNo    uint64
+	blockTimer uint64
 }
 
 // NewRedis returns a producer of Redis connection coordinators.
@@ -169,9 +172,12 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 	}
 }
 
-// endTurn is the pipeline's, after moving a blocked pop on.
+// endTurn is the pipeline's, after moving the blocked pop on: again
+// while that answers one, since the commands held behind it may start
+// another whose first attempt is already decided (its replicas down).
 func (c *Redis) endTurn(ctx actors.Context) {
-	c.advanceBlock(ctx)
+	for c.advanceBlock(ctx) {
+	}
 	c.p.endTurn(ctx, &c.cfg)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/dynonode/dynonode/actors/resp"
 )
@@ -85,9 +86,22 @@ func BlockingForm(args [][]byte, nowMs int64) (attempt, keys [][]byte, timeoutMs
 // parseTimeout is Redis 7.0's getTimeoutFromObjectOrReply in seconds: the
 // timeout in ms (0: forever), or Redis's error.
 func parseTimeout(b []byte, nowMs int64) (int64, string) {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if len(b) == 0 || err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
-		return 0, "ERR timeout is not a float or out of range"
+	const notFloat = "ERR timeout is not a float or out of range"
+	str := string(b)
+	if len(b) == 0 || strings.ContainsRune(str, '_') { // Go's literals allow 1_0, strtold does not
+		return 0, notFloat
+	}
+	unsigned := strings.ToLower(strings.TrimLeft(str, "+-"))
+	hex := strings.HasPrefix(unsigned, "0x")
+	if hex && !strings.Contains(unsigned, "p") {
+		str += "p0" // strtold takes a hex float without its exponent
+	}
+	f, err := strconv.ParseFloat(str, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
+		return 0, notFloat
+	}
+	if f == 0 && nonZeroMantissa(unsigned, hex) {
+		return 0, notFloat // underflow: strtold's ERANGE
 	}
 	ms := f * 1000
 	if err != nil || math.IsInf(ms, 0) || ms >= math.MaxInt64 || ms < math.MinInt64 {
@@ -103,6 +117,22 @@ func parseTimeout(b []byte, nowMs int64) (int64, string) {
 		return 0, "ERR timeout is out of range"
 	}
 	return t, ""
+}
+
+// nonZeroMantissa reports whether the number s (lower case, unsigned) has
+// a digit other than 0 before its exponent.
+func nonZeroMantissa(s string, hex bool) bool {
+	if hex {
+		s = s[2:]
+		if i := strings.IndexByte(s, 'p'); i >= 0 {
+			s = s[:i]
+		}
+		return strings.ContainsAny(s, "123456789abcdef")
+	}
+	if i := strings.IndexByte(s, 'e'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.ContainsAny(s, "123456789")
 }
 
 // BlockingReply is the blocking pop's reply made from its non-blocking

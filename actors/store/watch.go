@@ -2,13 +2,15 @@ package store
 
 import (
 	"bytes"
+	"slices"
+	"time"
 
 	"github.com/dynonode/dynonode/actors"
 )
 
 // Watches are the store's half of blocking pops (BLPOP, BZPOPMIN, BLMOVE...,
 // actors/coord/blocking.go). A coordinator whose client waits for a list
-// or sorted set to get an element sends the key's replica on its rack
+// or sorted set to get an element sends each replica of the keys
 //
 //	DYNO.WATCH key [key ...]
 //
@@ -17,20 +19,34 @@ import (
 // it, and the coordinator then tries its pop again. DYNO.UNWATCH (Quiet,
 // the same ID) withdraws a watch nobody needs any more. A wake is a hint,
 // never a promise: the coordinator also tries again on a slow timer, so a
-// wake that is lost (a store restarted, a node that is not the one
-// written first, a build that does not know DYNO.WATCH and answers it
-// with an error) costs latency, not correctness.
+// wake that is lost (a store restarted, a build that does not know
+// DYNO.WATCH and answers it with an error) costs latency, not
+// correctness.
 //
 // The watchers of a key are woken first come, first served, as Redis
 // serves its blocked clients: as many as the write may have added elements
 // (LPUSH k a b wakes two), all of them for the commands whose count is not
 // known (a transaction, a script, LMOVE into the key, a read repair's
 // restore...). Neither routing nor Redis ever sees the two commands.
+//
+// A watch is a lease: its coordinator renews it with every attempt
+// (DYNO.WATCH again under the same ID), and one not renewed within
+// WatchLease is forgotten, so that the watches of a coordinator that
+// died, or lost track of them, neither take wakes from live ones nor fill
+// the store.
 type Watches struct {
 	byKey map[string][]watcher
-	keys  map[watcher][]string // what each watcher watches, to remove it whole
-	n     int                  // entries in byKey
+	keys  map[watcher]*watch // what each watcher watches, to remove it whole
+	n     int                // entries in byKey
 }
+
+type watch struct {
+	keys []string
+	at   time.Time // when it was registered or renewed
+}
+
+// WatchLease is how long a watch lasts without being renewed.
+var WatchLease = 10 * time.Second
 
 // watcher is a watch: the coordinator and its Exec's ID.
 type watcher struct {
@@ -72,20 +88,26 @@ func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
 			w.answer(ctx, e, []byte("-ERR wrong number of arguments for 'dyno.watch' command\r\n"))
 			return true
 		case w.n+len(keys) > MaxWatches:
-			w.answer(ctx, e, []byte(errTooManyWatches))
-			return true
+			if w.expire(ctx.Now()); w.n+len(keys) > MaxWatches {
+				w.answer(ctx, e, []byte(errTooManyWatches))
+				return true
+			}
 		}
 		w.remove(who) // a watch again under the same ID replaces the first
 		if w.byKey == nil {
-			w.byKey, w.keys = map[string][]watcher{}, map[watcher][]string{}
+			w.byKey, w.keys = map[string][]watcher{}, map[watcher]*watch{}
 		}
-		names := make([]string, len(keys))
-		for i, k := range keys {
-			names[i] = string(k)
-			w.byKey[names[i]] = append(w.byKey[names[i]], who)
+		wt := &watch{at: ctx.Now()}
+		for _, k := range keys {
+			name := string(k)
+			if slices.Contains(wt.keys, name) {
+				continue // BLPOP k k: one entry, or it would take two wakes
+			}
+			wt.keys = append(wt.keys, name)
+			w.byKey[name] = append(w.byKey[name], who)
 		}
-		w.keys[who] = names
-		w.n += len(names)
+		w.keys[who] = wt
+		w.n += len(wt.keys)
 		return true
 	case bytes.EqualFold(name, bDynoUnwatch):
 		w.remove(watcher{ctx.Sender(), e.ID})
@@ -102,12 +124,12 @@ func (w *Watches) answer(ctx actors.Context, e Exec, reply []byte) {
 
 // remove drops every entry of who.
 func (w *Watches) remove(who watcher) {
-	names, ok := w.keys[who]
+	wt, ok := w.keys[who]
 	if !ok {
 		return
 	}
 	delete(w.keys, who)
-	for _, k := range names {
+	for _, k := range wt.keys {
 		ws := w.byKey[k]
 		for i := range ws {
 			if ws[i] == who {
@@ -121,6 +143,25 @@ func (w *Watches) remove(who watcher) {
 		} else {
 			w.byKey[k] = ws
 		}
+	}
+}
+
+// expired reports whether who's lease has run out at now.
+func (w *Watches) expired(who watcher, now time.Time) bool {
+	wt, ok := w.keys[who]
+	return ok && now.Sub(wt.at) > WatchLease
+}
+
+// expire forgets every watch whose lease has run out.
+func (w *Watches) expire(now time.Time) {
+	var gone []watcher
+	for who := range w.keys {
+		if w.expired(who, now) {
+			gone = append(gone, who)
+		}
+	}
+	for _, who := range gone { // removal sends nothing: its order is moot
+		w.remove(who)
 	}
 }
 
@@ -142,7 +183,7 @@ func (w *Watches) Touched(ctx actors.Context, args [][]byte, reply []byte) {
 		string(reply) == "*-1\r\n" || string(reply) == ":0\r\n") {
 		return
 	}
-	var buf [16]byte
+	var buf [24]byte
 	name := args[0]
 	if len(name) > len(buf) {
 		return
@@ -162,8 +203,9 @@ func (w *Watches) Touched(ctx actors.Context, args [][]byte, reply []byte) {
 		w.wake(ctx, args[1], (len(args)-2)/3)
 	case "lmove", "rpoplpush":
 		// Only the destination gains an element (a blocked LMOVE's own
-		// attempts must not wake the waiters on its source).
-		if len(args) > 2 {
+		// attempts must not wake the waiters on its source), and not when
+		// it is the source (a rotation adds nothing).
+		if len(args) > 2 && !bytes.Equal(args[1], args[2]) {
 			w.wake(ctx, args[2], 1)
 		}
 	case "linsert", "zincrby", "zunionstore", "zinterstore", "zdiffstore",
@@ -182,10 +224,19 @@ func (w *Watches) wake(ctx actors.Context, key []byte, n int) {
 	if !ok || n == 0 {
 		return
 	}
-	if n < 0 || n > len(ws) {
-		n = len(ws)
+	now := ctx.Now()
+	var woken, gone []watcher
+	for _, who := range ws {
+		switch {
+		case w.expired(who, now):
+			gone = append(gone, who)
+		case n < 0 || len(woken) < n:
+			woken = append(woken, who)
+		}
 	}
-	woken := append([]watcher(nil), ws[:n]...)
+	for _, who := range gone {
+		w.remove(who)
+	}
 	for _, who := range woken {
 		w.remove(who)
 		ctx.Send(who.to, Result{ID: who.id, Reply: wokenReply})

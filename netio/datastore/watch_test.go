@@ -39,6 +39,27 @@ func TestRedisWatches(t *testing.T) {
 	again := h.send("RPUSH", "q", "c")
 	got = h.collect([]uint64{w3, again}, 200*time.Millisecond)
 	require.Equal(t, "+OK\r\n", string(got[w3].Reply), "the third, at the next push")
+	// A key named twice is one watch: LPUSH of two wakes both watchers.
+	d1, d2 := h.send("DYNO.WATCH", "d", "d"), h.send("DYNO.WATCH", "d")
+	push = h.send("LPUSH", "d", "x", "y")
+	got = h.collect([]uint64{d1, d2, push}, 200*time.Millisecond)
+	require.Equal(t, "+OK\r\n", string(got[d2].Reply))
+	// A watch not renewed within its lease is forgotten: it wakes nobody.
+	defer func(old time.Duration) { store.WatchLease = old }(store.WatchLease)
+	store.WatchLease = 100 * time.Millisecond
+	h.send("DYNO.WATCH", "late")
+	time.Sleep(300 * time.Millisecond)
+	push = h.send("RPUSH", "late", "x")
+	got = h.collect([]uint64{push}, 200*time.Millisecond)
+	require.Equal(t, ":1\r\n", string(got[push].Reply))
+	// LMOVE into its own source adds nothing: no wake.
+	rot := h.send("DYNO.WATCH", "ring")
+	rp := h.send("RPUSH", "ring", "a")
+	got = h.collect([]uint64{rot, rp}, 100*time.Millisecond) // RPUSH wakes it
+	h.send("DYNO.WATCH", "ring")
+	mv := h.send("LMOVE", "ring", "ring", "LEFT", "RIGHT")
+	got = h.collect([]uint64{mv}, 200*time.Millisecond)
+	require.Equal(t, "$1\r\na\r\n", string(got[mv].Reply))
 	require.Equal(t, "-ERR wrong number of arguments for 'dyno.watch' command\r\n", h.reply("DYNO.WATCH"))
 	d := testproc.DialRESP(t, r.Addr)
 	require.NotContains(t, d.Do("INFO", "commandstats"), "dyno", "Redis never saw them")
