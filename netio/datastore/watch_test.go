@@ -55,7 +55,8 @@ func TestRedisWatches(t *testing.T) {
 	// LMOVE into its own source adds nothing: no wake.
 	rot := h.send("DYNO.WATCH", "ring")
 	rp := h.send("RPUSH", "ring", "a")
-	got = h.collect([]uint64{rot, rp}, 100*time.Millisecond) // RPUSH wakes it
+	got = h.collect([]uint64{rot, rp}, 100*time.Millisecond)
+	require.Equal(t, "+OK\r\n", string(got[rot].Reply), "RPUSH wakes it")
 	h.send("DYNO.WATCH", "ring")
 	mv := h.send("LMOVE", "ring", "ring", "LEFT", "RIGHT")
 	got = h.collect([]uint64{mv}, 200*time.Millisecond)
