@@ -340,7 +340,7 @@ func (u *User) Denied(spec *command.Spec, args [][]byte) string {
 	if reply := u.channelDenied(spec.Name, args); reply != "" {
 		return reply
 	}
-	if u.allKeys {
+	if u.allKeys || spec.Channels {
 		return ""
 	}
 	if spec.Name == "sort" || spec.Name == "sort_ro" {
@@ -396,9 +396,9 @@ func (u *User) channelDenied(name string, args [][]byte) string {
 	}
 	var chans [][]byte
 	switch name {
-	case "subscribe", "psubscribe":
+	case "subscribe", "psubscribe", "ssubscribe":
 		chans = args[1:]
-	case "publish":
+	case "publish", "spublish":
 		chans = args[1:2]
 	default:
 		return ""

@@ -77,6 +77,9 @@ type Spec struct {
 	// answer in different orders, so quorums compare them as multisets.
 	// Pairs: the elements are field/value pairs (HGETALL).
 	Unordered, Pairs bool
+	// Channels marks the commands whose keys are pub/sub channels
+	// (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): ACL key patterns do not apply.
+	Channels bool
 	// StoreFrom, when non-zero, is the first argument index at which a
 	// STORE (or STOREDIST) option may name a destination key, which makes
 	// that invocation a write (SORT, GEORADIUS, GEORADIUSBYMEMBER).
@@ -178,8 +181,15 @@ func init() {
 	add(PubSub, r, -2, 0, 0, 0, "subscribe", "psubscribe")
 	add(PubSub, r, -1, 0, 0, 0, "unsubscribe", "punsubscribe")
 	add(PubSub, r, 3, 0, 0, 0, "publish")
-	unsupported("sharded pub/sub and PUBSUB introspection are not served (SUBSCRIBE and PUBLISH are)", "pubsub",
-		"ssubscribe", "sunsubscribe", "spublish")
+	add(PubSub, r, -2, 0, 0, 0, "pubsub")
+	// Sharded pub/sub: Redis declares the channels as keys (for Redis
+	// Cluster's slots); they are channels, never checked as keys.
+	add(PubSub, r, -2, 1, -1, 1, "ssubscribe")
+	add(PubSub, r, -1, 1, -1, 1, "sunsubscribe")
+	add(PubSub, r, 3, 1, 1, 1, "spublish")
+	for _, n := range []string{"ssubscribe", "sunsubscribe", "spublish"} {
+		table[n].Channels = true
+	}
 	add(Blocking, w, -3, 1, -2, 1, "blpop", "brpop", "bzpopmin", "bzpopmax")
 	add(Blocking, w, 6, 1, 2, 1, "blmove")
 	add(Blocking, w, 4, 1, 2, 1, "brpoplpush")

@@ -95,7 +95,7 @@ func TestClassesAreConsistent(t *testing.T) {
 			require.NotEmpty(t, s.Why, n)
 		}
 	}
-	for _, n := range []string{"ssubscribe", "wait", "config"} {
+	for _, n := range []string{"wait", "config"} {
 		require.Equal(t, Unsupported, table[n].Class, n)
 	}
 	for _, n := range []string{"blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"} {

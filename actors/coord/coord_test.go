@@ -461,4 +461,13 @@ func TestPubSub(t *testing.T) {
 	require.Equal(t, ":0\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nfresh\r\n:1\r\n", fresh.do("publish fresh x", "subscribe fresh"))
 	require.Equal(t, "+RESET\r\n", local.do("reset"))
 	require.Equal(t, ":0\r\n", pub.do("publish news gone"), "RESET dropped the subscription")
+	// Sharded pub/sub: a namespace of its own, delivered on every node;
+	// PUBSUB counts the node's subscribers.
+	ss := c.conn("n2")
+	require.Equal(t, "*3\r\n$10\r\nssubscribe\r\n$2\r\nsh\r\n:1\r\n", ss.do("ssubscribe sh"))
+	before = len(ss.cl.data)
+	require.Equal(t, ":0\r\n:0\r\n", pub.do("publish sh x", "spublish sh y"))
+	require.Equal(t, "*3\r\n$8\r\nsmessage\r\n$2\r\nsh\r\n$1\r\ny\r\n", string(ss.cl.data[before:]))
+	require.Equal(t, "*2\r\n$2\r\nsh\r\n:1\r\n", c.conn("n2").do("pubsub shardnumsub sh"))
+	require.Equal(t, "*2\r\n$2\r\nsh\r\n:0\r\n", c.conn("n1").do("pubsub shardnumsub sh"), "none on n1")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/command"
@@ -14,7 +15,9 @@ import (
 )
 
 // Pub/sub, RESP2, as Redis 7.0 serves it to one connection: SUBSCRIBE,
-// PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE and PUBLISH. The connection's
+// PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE and PUBLISH, their sharded forms
+// SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH (shard channels are a namespace of
+// their own, delivered as PUBLISH's are), and PUBSUB about this node. The connection's
 // subscriptions are kept here (for the replies' counts) and at the node's
 // broker (actors/pubsub), which delivers messages to it; PUBLISH goes to
 // every node's broker, so a message published through any node reaches
@@ -22,7 +25,7 @@ import (
 // connection may only (un)subscribe, PING, QUIT and RESET, as in Redis.
 
 // subscribed reports whether the connection has a subscription.
-func (c *Redis) subscribed() bool { return len(c.channels)+len(c.patterns) > 0 }
+func (c *Redis) subscribed() bool { return len(c.channels)+len(c.patterns)+len(c.shards) > 0 }
 
 // inSubscribedMode answers a command a subscribed connection may not
 // send, as Redis does, and PING in Redis's subscribed form; it reports
@@ -32,7 +35,7 @@ func (c *Redis) inSubscribedMode(spec *command.Spec, args [][]byte) bool {
 		return false
 	}
 	switch spec.Name {
-	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "quit", "reset":
+	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "quit", "reset":
 		return false
 	case "ping":
 		var arg []byte
@@ -54,9 +57,9 @@ func (c *Redis) inSubscribedMode(spec *command.Spec, args [][]byte) bool {
 // pubsubCommand serves the PubSub class.
 func (c *Redis) pubsubCommand(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	switch spec.Name {
-	case "subscribe", "psubscribe":
-		pattern := spec.Name == "psubscribe"
-		set := c.subs(pattern)
+	case "subscribe", "psubscribe", "ssubscribe":
+		kind := kindOf(spec.Name)
+		set := c.subs(kind)
 		var added [][]byte
 		var out []byte
 		for _, name := range args[1:] {
@@ -65,42 +68,70 @@ func (c *Redis) pubsubCommand(ctx actors.Context, spec *command.Spec, args [][]b
 				set[string(name)] = c.subSeq
 				added = append(added, bytes.Clone(name))
 			}
-			out = subReply(out, spec.Name, name, c.subCount())
+			out = subReply(out, spec.Name, name, c.subCount(kind))
 		}
 		if len(added) > 0 {
-			c.toBroker(ctx, pubsub.Sub{Conn: ctx.Self(), Names: added, Pattern: pattern})
+			c.toBroker(ctx, pubsub.Sub{Conn: ctx.Self(), Names: added, Pattern: kind == subPattern, Shard: kind == subShard})
 		}
 		c.p.answer(out, false)
-	case "unsubscribe", "punsubscribe":
-		pattern := spec.Name == "punsubscribe"
-		c.p.answer(c.unsubscribe(ctx, spec.Name, pattern, args[1:]), false)
-	case "publish":
+	case "unsubscribe", "punsubscribe", "sunsubscribe":
+		c.p.answer(c.unsubscribe(ctx, spec.Name, kindOf(spec.Name), args[1:]), false)
+	case "publish", "spublish":
 		c.publish(ctx, args)
+	case "pubsub":
+		c.introspect(ctx, args)
 	}
 }
 
-// subs is the connection's set of channels, or of patterns, each with
-// its subscription's sequence number.
-func (c *Redis) subs(pattern bool) map[string]uint64 {
-	if pattern {
-		if c.patterns == nil {
-			c.patterns = map[string]uint64{}
-		}
-		return c.patterns
+// The kinds of subscription: channels, patterns, shard channels (their
+// own namespace: SSUBSCRIBE, SPUBLISH).
+const (
+	subChannel = iota
+	subPattern
+	subShard
+)
+
+// kindOf is the kind a (un)subscribe verb concerns.
+func kindOf(verb string) int {
+	switch verb {
+	case "psubscribe", "punsubscribe":
+		return subPattern
+	case "ssubscribe", "sunsubscribe":
+		return subShard
 	}
-	if c.channels == nil {
-		c.channels = map[string]uint64{}
-	}
-	return c.channels
+	return subChannel
 }
 
-func (c *Redis) subCount() int { return len(c.channels) + len(c.patterns) }
+// subs is the connection's set of one kind, each name with its
+// subscription's sequence number.
+func (c *Redis) subs(kind int) map[string]uint64 {
+	p := &c.channels
+	switch kind {
+	case subPattern:
+		p = &c.patterns
+	case subShard:
+		p = &c.shards
+	}
+	if *p == nil {
+		*p = map[string]uint64{}
+	}
+	return *p
+}
+
+// subCount is the count a (un)subscribe reply gives: channels and
+// patterns together, shard channels apart (Redis 7.0).
+func (c *Redis) subCount(kind int) int {
+	if kind == subShard {
+		return len(c.shards)
+	}
+	return len(c.channels) + len(c.patterns)
+}
 
 // unsubscribe drops names (all, in the order they were subscribed, as
 // Redis 7.0 lists patterns, when none is given) and returns the replies:
 // one per name, or one with a nil name when there was none.
-func (c *Redis) unsubscribe(ctx actors.Context, verb string, pattern bool, names [][]byte) []byte {
-	set := c.subs(pattern)
+func (c *Redis) unsubscribe(ctx actors.Context, verb string, kind int, names [][]byte) []byte {
+	set := c.subs(kind)
 	if len(names) == 0 {
 		all := make([]string, 0, len(set))
 		for n := range set {
@@ -111,7 +142,7 @@ func (c *Redis) unsubscribe(ctx actors.Context, verb string, pattern bool, names
 			names = append(names, []byte(n))
 		}
 		if len(names) == 0 {
-			return subReply(nil, verb, nil, c.subCount())
+			return subReply(nil, verb, nil, c.subCount(kind))
 		}
 	}
 	var out []byte
@@ -121,10 +152,10 @@ func (c *Redis) unsubscribe(ctx actors.Context, verb string, pattern bool, names
 			delete(set, string(name))
 			dropped = append(dropped, bytes.Clone(name))
 		}
-		out = subReply(out, verb, name, c.subCount())
+		out = subReply(out, verb, name, c.subCount(kind))
 	}
 	if len(dropped) > 0 {
-		c.toBroker(ctx, pubsub.Unsub{Conn: ctx.Self(), Names: dropped, Pattern: pattern})
+		c.toBroker(ctx, pubsub.Unsub{Conn: ctx.Self(), Names: dropped, Pattern: kind == subPattern, Shard: kind == subShard})
 	}
 	return out
 }
@@ -140,9 +171,12 @@ func (c *Redis) dropSubscriptions(ctx actors.Context) {
 		for n := range c.patterns {
 			g.Patterns = append(g.Patterns, []byte(n))
 		}
+		for n := range c.shards {
+			g.Shards = append(g.Shards, []byte(n))
+		}
 		c.toBroker(ctx, g) // the order does not show: each is removed alone
 	}
-	c.channels, c.patterns = nil, nil
+	c.channels, c.patterns, c.shards = nil, nil, nil
 }
 
 // toBroker sends m to this node's broker after the requests the turn has
@@ -174,14 +208,21 @@ func (c *Redis) message(m pubsub.Message) {
 		return // unsubscribed while the message was on its way
 	}
 	var out []byte
-	if m.Pattern != nil {
+	switch {
+	case m.Shard:
+		if _, ok := c.shards[string(m.Channel)]; !ok {
+			return
+		}
+		out = resp.AppendArrayHeader(out, 3)
+		out = resp.AppendBulkString(out, "smessage")
+	case m.Pattern != nil:
 		if _, ok := c.patterns[string(m.Pattern)]; !ok {
 			return
 		}
 		out = resp.AppendArrayHeader(out, 4)
 		out = resp.AppendBulkString(out, "pmessage")
 		out = resp.AppendBulk(out, m.Pattern)
-	} else {
+	default:
 		if _, ok := c.channels[string(m.Channel)]; !ok {
 			return
 		}
@@ -197,7 +238,61 @@ func (c *Redis) broker() actors.Addr {
 	return actors.Addr{Node: actors.NodeID(c.cfg.Ring.Local().ID), Name: c.cfg.BrokerName}
 }
 
-// publish sends PUBLISH to the broker of every node of the ring, and
+// introspect answers PUBSUB from this node's broker, as Redis Cluster
+// answers it for one node, after Redis's checks of its arguments.
+func (c *Redis) introspect(ctx actors.Context, args [][]byte) {
+	sub := strings.ToLower(string(args[1]))
+	switch sub {
+	case "help":
+		if len(args) != 2 {
+			c.p.answer(errReply("ERR wrong number of arguments for 'pubsub|help' command"), false)
+			return
+		}
+		out := resp.AppendArrayHeader(nil, len(pubsubHelp))
+		for _, l := range pubsubHelp {
+			out = append(append(append(out, '+'), l...), "\r\n"...)
+		}
+		c.p.answer(out, false)
+		return
+	case "numpat":
+		if len(args) != 2 {
+			c.p.answer(errReply("ERR wrong number of arguments for 'pubsub|numpat' command"), false)
+			return
+		}
+	case "channels", "shardchannels":
+		if len(args) > 3 {
+			c.p.answer(errReply("ERR unknown subcommand or wrong number of arguments for '"+string(args[1])+"'. Try PUBSUB HELP."), false)
+			return
+		}
+	case "numsub", "shardnumsub":
+	default:
+		c.p.answer(errReply("ERR unknown subcommand '"+trunc(string(args[1]), 128)+"'. Try PUBSUB HELP."), false)
+		return
+	}
+	s := c.p.single()
+	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, localOnly(c.cfg.Ring), config.DCOne, false, sendOpts{to: c.cfg.BrokerName, anyState: true})
+}
+
+// pubsubHelp is Redis 7.0.15's PUBSUB HELP.
+var pubsubHelp = []string{
+	"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"CHANNELS [<pattern>]",
+	"    Return the currently active channels matching a <pattern> (default: '*').",
+	"NUMPAT",
+	"    Return number of subscriptions to patterns.",
+	"NUMSUB [<channel> ...]",
+	"    Return the number of subscribers for the specified channels, excluding",
+	"    pattern subscriptions(default: no channels).",
+	"SHARDCHANNELS [<pattern>]",
+	"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+	"SHARDNUMSUB [<shardchannel> ...]",
+	"    Return the number of subscribers for the specified shard level channel(s)",
+	"HELP",
+	"    Prints this help.",
+}
+
+// publish sends PUBLISH (or SPUBLISH) to the broker of every node of the ring, and
 // answers the local broker's count of deliveries (Redis Cluster too counts
 // the receivers of the node that served PUBLISH). The local broker is
 // asked through the pipeline, whatever state gossip gives the node (a

@@ -99,8 +99,8 @@ type Redis struct {
 	tx *txState
 	// channels and patterns are the connection's subscriptions, by their
 	// sequence numbers (pubsub.go).
-	channels, patterns map[string]uint64
-	subSeq             uint64
+	channels, patterns, shards map[string]uint64
+	subSeq                     uint64
 	// others caches otherNodes for the ring othersOf.
 	others   []ring.Replica
 	othersOf *ring.Ring

@@ -9,6 +9,9 @@
 // on every node); each broker sends a Message to every local subscriber
 // of the channel, and one per matching pattern, and answers the number
 // of those deliveries (store.Result ":n") unless the Exec is Quiet.
+// SPUBLISH goes the same way to the subscribers of shard channels (a
+// namespace of their own: SSUBSCRIBE, Sub.Shard), and PUBSUB, sent to the
+// local broker only, is answered about this node's subscriptions.
 // Subscriptions live in the broker's memory only: a node that restarts
 // has none, as its clients' connections are gone too. Delivery follows
 // the order of the subscribers' addresses and the patterns', so a
@@ -16,7 +19,6 @@
 package pubsub
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 
@@ -25,45 +27,66 @@ import (
 	"github.com/dynonode/dynonode/actors/store"
 )
 
-// Sub subscribes Conn to channels, or to patterns (Pattern).
+// Sub subscribes Conn to channels, to patterns (Pattern), or to shard
+// channels (Shard: SSUBSCRIBE's, a namespace of their own).
 type Sub struct {
 	Conn    actors.Addr
 	Names   [][]byte
 	Pattern bool
+	Shard   bool
 }
 
-// Unsub unsubscribes Conn from channels or patterns.
+// Unsub unsubscribes Conn from channels, patterns or shard channels.
 type Unsub struct {
 	Conn    actors.Addr
 	Names   [][]byte
 	Pattern bool
+	Shard   bool
 }
 
 // Gone drops the subscriptions of Conn (its connection ended): those
 // named, or, with All, every one (a coordinator restarted after a panic
 // no longer knows its own).
 type Gone struct {
-	Conn               actors.Addr
-	Channels, Patterns [][]byte
-	All                bool
+	Conn                       actors.Addr
+	Channels, Patterns, Shards [][]byte
+	All                        bool
 }
 
 // Message is a published message delivered to a subscriber: Pattern is
-// the pattern it matched, nil for a channel subscription.
+// the pattern it matched, nil for a channel subscription; Shard says it
+// was published with SPUBLISH to a shard channel.
 type Message struct {
 	Pattern, Channel, Payload []byte
+	Shard                     bool
+}
+
+// The three kinds of subscription.
+const (
+	kindChannel = iota
+	kindPattern
+	kindShard
+)
+
+func kindOf(pattern, shard bool) int {
+	switch {
+	case shard:
+		return kindShard
+	case pattern:
+		return kindPattern
+	}
+	return kindChannel
 }
 
 type broker struct {
-	channels map[string][]actors.Addr // sorted, without repeats
-	patterns map[string][]actors.Addr
-	order    []string // the patterns, sorted
+	subsOf [3]map[string][]actors.Addr // by kind: name -> subscribers, sorted, without repeats
+	order  []string                    // the patterns, sorted
 }
 
 // New returns the producer of a node's broker.
 func New() actors.Producer {
 	return func() actors.Behaviour {
-		return &broker{channels: map[string][]actors.Addr{}, patterns: map[string][]actors.Addr{}}
+		return &broker{subsOf: [3]map[string][]actors.Addr{{}, {}, {}}}
 	}
 }
 
@@ -79,43 +102,44 @@ func (b *broker) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case Sub:
 		for _, n := range m.Names {
-			b.add(m.Pattern, string(n), m.Conn)
+			b.add(kindOf(m.Pattern, m.Shard), string(n), m.Conn)
 		}
 	case Unsub:
 		for _, n := range m.Names {
-			b.remove(m.Pattern, string(n), m.Conn)
+			b.remove(kindOf(m.Pattern, m.Shard), string(n), m.Conn)
 		}
 	case Gone:
 		if !m.All {
-			for _, n := range m.Channels {
-				b.remove(false, string(n), m.Conn)
-			}
-			for _, n := range m.Patterns {
-				b.remove(true, string(n), m.Conn)
+			for kind, names := range [][][]byte{m.Channels, m.Patterns, m.Shards} {
+				for _, n := range names {
+					b.remove(kind, string(n), m.Conn)
+				}
 			}
 			return
 		}
-		for _, pattern := range []bool{false, true} {
+		for kind := range b.subsOf {
 			var names []string
-			for n, conns := range b.subs(pattern) {
+			for n, conns := range b.subsOf[kind] {
 				if _, found := slices.BinarySearchFunc(conns, m.Conn, addrLess); found {
 					names = append(names, n)
 				}
 			}
 			for _, n := range names {
-				b.remove(pattern, n, m.Conn)
+				b.remove(kind, n, m.Conn)
 			}
 		}
 	case store.Exec:
-		if len(m.Args) != 3 || !bytes.EqualFold(m.Args[0], []byte("publish")) {
-			if !m.Quiet {
-				ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Reply: resp.AppendError(nil, "ERR dynonode: the pub/sub broker serves PUBLISH channel message only")})
-			}
-			return
+		var reply []byte
+		switch name := strings.ToLower(string(m.Args[0])); {
+		case (name == "publish" || name == "spublish") && len(m.Args) == 3:
+			reply = resp.AppendInt(nil, int64(b.publish(ctx, m.Args[1], m.Args[2], name == "spublish")))
+		case name == "pubsub" && len(m.Args) >= 2:
+			reply = b.introspect(m.Args[1:])
+		default:
+			reply = resp.AppendError(nil, "ERR dynonode: the pub/sub broker serves PUBLISH, SPUBLISH and PUBSUB only")
 		}
-		n := b.publish(ctx, m.Args[1], m.Args[2])
 		if !m.Quiet {
-			ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Reply: resp.AppendInt(nil, int64(n))})
+			ctx.Send(ctx.Sender(), store.Result{ID: m.ID, Reply: reply})
 		}
 	case store.Batch:
 		for _, e := range m.Execs {
@@ -124,30 +148,22 @@ func (b *broker) Receive(ctx actors.Context, m any) {
 	}
 }
 
-// subs is the broker's subscriptions to channels, or to patterns.
-func (b *broker) subs(pattern bool) map[string][]actors.Addr {
-	if pattern {
-		return b.patterns
-	}
-	return b.channels
-}
-
-func (b *broker) add(pattern bool, name string, conn actors.Addr) {
-	set := b.subs(pattern)
+func (b *broker) add(kind int, name string, conn actors.Addr) {
+	set := b.subsOf[kind]
 	conns := set[name]
 	i, found := slices.BinarySearchFunc(conns, conn, addrLess)
 	if found {
 		return
 	}
-	if pattern && len(conns) == 0 {
+	if kind == kindPattern && len(conns) == 0 {
 		j, _ := slices.BinarySearch(b.order, name)
 		b.order = slices.Insert(b.order, j, name)
 	}
 	set[name] = slices.Insert(conns, i, conn)
 }
 
-func (b *broker) remove(pattern bool, name string, conn actors.Addr) {
-	set := b.subs(pattern)
+func (b *broker) remove(kind int, name string, conn actors.Addr) {
+	set := b.subsOf[kind]
 	conns := set[name]
 	i, found := slices.BinarySearchFunc(conns, conn, addrLess)
 	if !found {
@@ -159,18 +175,63 @@ func (b *broker) remove(pattern bool, name string, conn actors.Addr) {
 		return
 	}
 	delete(set, name)
-	if pattern {
+	if kind == kindPattern {
 		if j, ok := slices.BinarySearch(b.order, name); ok {
 			b.order = slices.Delete(b.order, j, j+1)
 		}
 	}
 }
 
-// publish delivers payload on channel to the local subscribers and
-// returns how many deliveries it made.
-func (b *broker) publish(ctx actors.Context, channel, payload []byte) int {
+// introspect answers PUBSUB's subcommands (args[0] the subcommand, already
+// checked by the coordinator) about this node's subscriptions, as Redis
+// Cluster answers them about one node's: CHANNELS and SHARDCHANNELS list
+// the channels with a subscriber (sorted: Redis lists them in its hash
+// table's order) matching an optional pattern; NUMSUB and SHARDNUMSUB give
+// each named channel's subscribers; NUMPAT the patterns subscribed to.
+func (b *broker) introspect(args [][]byte) []byte {
+	sub := strings.ToLower(string(args[0]))
+	kind := kindChannel
+	if strings.HasPrefix(sub, "shard") {
+		kind, sub = kindShard, strings.TrimPrefix(sub, "shard")
+	}
+	switch sub {
+	case "numpat":
+		return resp.AppendInt(nil, int64(len(b.subsOf[kindPattern])))
+	case "numsub":
+		out := resp.AppendArrayHeader(nil, 2*len(args[1:]))
+		for _, ch := range args[1:] {
+			out = resp.AppendBulk(out, ch)
+			out = resp.AppendInt(out, int64(len(b.subsOf[kind][string(ch)])))
+		}
+		return out
+	}
+	var names []string // channels
+	for n := range b.subsOf[kind] {
+		if len(args) < 2 || store.MatchGlob(args[1], []byte(n)) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	out := resp.AppendArrayHeader(nil, len(names))
+	for _, n := range names {
+		out = resp.AppendBulkString(out, n)
+	}
+	return out
+}
+
+// publish delivers payload on channel to the local subscribers (shard:
+// SPUBLISH's, to the shard channel's) and returns how many deliveries it
+// made.
+func (b *broker) publish(ctx actors.Context, channel, payload []byte, shard bool) int {
+	if shard {
+		conns := b.subsOf[kindShard][string(channel)]
+		for _, conn := range conns {
+			ctx.Send(conn, Message{Channel: channel, Payload: payload, Shard: true})
+		}
+		return len(conns)
+	}
 	n := 0
-	for _, conn := range b.channels[string(channel)] {
+	for _, conn := range b.subsOf[kindChannel][string(channel)] {
 		ctx.Send(conn, Message{Channel: channel, Payload: payload})
 		n++
 	}
@@ -178,7 +239,7 @@ func (b *broker) publish(ctx actors.Context, channel, payload []byte) int {
 		if !store.MatchGlob([]byte(p), channel) {
 			continue
 		}
-		for _, conn := range b.patterns[p] {
+		for _, conn := range b.subsOf[kindPattern][p] {
 			ctx.Send(conn, Message{Pattern: []byte(p), Channel: channel, Payload: payload})
 			n++
 		}

@@ -272,6 +272,10 @@ var aclSequences = [][][]string{
 	{{"AUTH", "fred", "fredpw"}, {"PUBLISH", "news.x", "hi"}, {"PUBLISH", "other", "hi"}, {"SUBSCRIBE", "other"},
 		{"PSUBSCRIBE", "news*"}, {"PSUBSCRIBE", "news.*", "alerts"}, {"SUBSCRIBE", "alerts", "news.y"}},
 	{{"AUTH", "erin", "erinpw"}, {"PUBLISH", "anything", "x"}, {"AUTH", "bob", "bobpw"}, {"PUBLISH", "a", "x"}},
+	// Sharded pub/sub: channel rules, never key patterns (erin's ~cache:*).
+	{{"AUTH", "fred", "fredpw"}, {"SPUBLISH", "news.x", "hi"}, {"SPUBLISH", "other", "hi"}, {"SSUBSCRIBE", "other"},
+		{"SSUBSCRIBE", "alerts", "news.z"}},
+	{{"AUTH", "erin", "erinpw"}, {"SPUBLISH", "notcache", "x"}, {"PUBSUB", "SHARDNUMSUB", "x"}, {"AUTH", "bob", "bobpw"}, {"SPUBLISH", "a", "x"}},
 	{{"GET", "k"}, {"AUTH", "alice", "alicepw"}, {"GET", "cache:1"}, {"GET", "other"}, {"SET", "cache:2", "v"},
 		{"KEYS", "*"}, {"ACL", "WHOAMI"}, {"MGET", "cache:1", "x"}, {"MGET", "cache:1", "cache:2"}, {"PING"},
 		{"DEL", "cache:2"}, {"INCR", "cache:3"}, {"EXPIRE", "cache:3", "100"}, {"ECHO", "x"}, {"HSET", "cache:h", "f", "v"},

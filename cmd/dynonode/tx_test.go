@@ -144,3 +144,46 @@ func TestSlowSubscriberDisconnected(t *testing.T) {
 	require.False(t, errors.Is(err, os.ErrDeadlineExceeded), "the connection stayed open: %v", err)
 	require.Equal(t, "+PONG\r\n", pub.Do("PING"))
 }
+
+// TestShardedPubSubLikeRedis: sharded pub/sub and PUBSUB introspection
+// through a node answer as redis-server 7.0.15 does, byte for byte: shard
+// channels are a namespace of their own (PUBLISH does not reach them,
+// SPUBLISH reaches only them), counted apart in the replies, and PUBSUB
+// counts the subscribers of the node (Redis Cluster's per-node answers).
+func TestShardedPubSubLikeRedis(t *testing.T) {
+	plainSrv := testproc.Redis(t)
+	node := startOpNode(t, "")
+	plain, plainPub := testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr)
+	n, nPub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
+	all := func(c *testproc.RESPClient, cmd ...string) string {
+		c.Send([]byte(strings.Join(cmd, " ") + "\r\n"))
+		out := c.Reply()
+		for {
+			r, err := c.ReplyWithin(200 * time.Millisecond)
+			if err != nil {
+				return out
+			}
+			out += r
+		}
+	}
+	for _, cmd := range [][]string{
+		{"SUNSUBSCRIBE"}, {"SSUBSCRIBE", "s1", "s2", "s1"}, {"SUBSCRIBE", "c1"}, {"PSUBSCRIBE", "p*"}, {"SUNSUBSCRIBE", "s2", "zz"},
+		{"PING"}, {"SSUBSCRIBE"}, {"SPUBLISH", "x"},
+	} {
+		require.Equal(t, all(plain, cmd...), all(n, cmd...), "%q", cmd)
+	}
+	for _, cmd := range [][]string{
+		{"SPUBLISH", "s1", "hello"}, {"PUBLISH", "s1", "global"}, {"SPUBLISH", "c1", "sharded"}, {"PUBLISH", "c1", "m"},
+		{"PUBSUB", "SHARDCHANNELS"}, {"PUBSUB", "SHARDCHANNELS", "s*"}, {"PUBSUB", "SHARDCHANNELS", "x*"},
+		{"PUBSUB", "SHARDNUMSUB", "s1", "s2"}, {"PUBSUB", "CHANNELS"}, {"PUBSUB", "CHANNELS", "c?"}, {"PUBSUB", "NUMSUB", "c1", "s1"},
+		{"PUBSUB", "NUMSUB"}, {"PUBSUB", "NUMPAT"}, {"PUBSUB", "HELP"}, {"PUBSUB", "NUMPAT", "x"}, {"PUBSUB", "CHANNELS", "a", "b"},
+		{"PUBSUB", "FOO"}, {"PUBSUB"}, {"pubsub", "shardnumsub"},
+	} {
+		require.Equal(t, plainPub.Do(cmd...), nPub.Do(cmd...), "%q", cmd)
+	}
+	// What the subscribers got: the SPUBLISH to s1, the PUBLISH to c1 twice
+	// (channel, pattern no: p* does not match c1).
+	require.Equal(t, all(plain, "PING"), all(n, "PING"))
+	require.Equal(t, plain.Do("RESET"), n.Do("RESET"))
+	require.Equal(t, plainPub.Do("PUBSUB", "SHARDNUMSUB", "s1"), nPub.Do("PUBSUB", "SHARDNUMSUB", "s1"), "RESET dropped it")
+}
