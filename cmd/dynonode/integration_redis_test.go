@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,33 +115,66 @@ func TestRedisCLIThroughDynonode(t *testing.T) {
 	assert.Equal(t, bulkReply("hello world"), direct.Do("GET", "cli"))
 }
 
-// TestPythonRedisClientThroughDynonode runs redis-py against dynonode:
+// TestPythonRedisClientThroughDynonode runs redis-py against 3 racks in
+// front of redis-servers and against 3 racks of embedded-store nodes:
 // commands, a plain pipeline, the default pipeline (MULTI/EXEC), scripts
-// (register_script: EVALSHA, then EVAL on NOSCRIPT), WATCH refused, and
-// a worker blocked in BLPOP until a job comes.
+// (register_script: EVALSHA, then EVAL on NOSCRIPT), WATCH refused, pub/sub
+// (subscribed through another node), and a worker blocked in BLPOP until a
+// job comes; then every replica holds the writes (each redis read
+// directly; each embedded replica through its own node, DC_ONE).
 func TestPythonRedisClientThroughDynonode(t *testing.T) {
 	python := pythonWithRedis(t)
-	redis := testproc.Redis(t)
-	d := startDaemon(t, 0, redis.Addr)
+	check := func(t *testing.T, get func(i int, args ...string) string) {
+		for i := range 3 {
+			eventuallyEqual(t, bulkReply("42"), func() string { return get(i, "GET", "{py}:n") }, "rack "+strconv.Itoa(i+1))
+			assert.Equal(t, bulkReply("2"), get(i, "HGET", "{py}:h", "b"))
+			assert.Equal(t, bulkReply("1"), get(i, "GET", "{py}:a"))
+			eventuallyEqual(t, ":0\r\n", func() string { return get(i, "LLEN", "{py}:jobs") }, "the job popped on rack "+strconv.Itoa(i+1))
+		}
+	}
+	t.Run("redis", func(t *testing.T) {
+		nodes := startCluster(t, 105, "", "dc1/r1", "dc1/r2", "dc1/r3")
+		c := testproc.DialRESP(t, nodes[0].listen)
+		eventuallyEqual(t, "+PONG\r\n", func() string { return c.Do("PING") }, "node up")
+		pythonSession(t, python, nodes[0].listen, nodes[2].listen)
+		check(t, func(i int, args ...string) string { return testproc.DialRESP(t, nodes[i].redis.Addr).Do(args...) })
+	})
+	t.Run("embedded", func(t *testing.T) {
+		nodes := startVersionedCluster(t, 108, "")
+		c := testproc.DialRESP(t, nodes[0].listen)
+		eventuallyEqual(t, "+PONG\r\n", func() string { return c.Do("PING") }, "node up")
+		pythonSession(t, python, nodes[0].listen, nodes[1].listen)
+		check(t, func(i int, args ...string) string { return testproc.DialRESP(t, nodes[i].listen).Do(args...) })
+	})
+}
+
+// pythonSession runs the redis-py program of TestPythonRedisClientThroughDynonode
+// against addr, subscribing through other.
+func pythonSession(t *testing.T, python, addr, other string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	ohost, oport, err := net.SplitHostPort(other)
+	require.NoError(t, err)
 	script := fmt.Sprintf(`
-import redis
-r = redis.Redis(host="127.0.0.1", port=%d, socket_timeout=5, decode_responses=True)
+import redis, threading, time
+r = redis.Redis(host=%[1]q, port=%[2]s, socket_timeout=5, decode_responses=True)
 assert r.ping()
-assert r.set("py:k", "v1")
-assert r.get("py:k") == "v1", r.get("py:k")
-assert r.incr("py:n") == 1
-assert r.incr("py:n", 41) == 42
-assert r.hset("py:h", mapping={"a": "1", "b": "2"}) == 2
-assert r.hgetall("py:h") == {"a": "1", "b": "2"}, r.hgetall("py:h")
+assert r.set("{py}:k", "v1")
+assert r.get("{py}:k") == "v1", r.get("{py}:k")
+assert r.incr("{py}:n") == 1
+assert r.incr("{py}:n", 41) == 42
+assert r.hset("{py}:h", mapping={"a": "1", "b": "2"}) == 2
+assert r.hgetall("{py}:h") == {"a": "1", "b": "2"}, r.hgetall("{py}:h")
 p = r.pipeline(transaction=False)
 for i in range(100):
-    p.set("py:p%%d" %% i, i)
-p.mget(["py:p%%d" %% i for i in range(100)])
+    p.set("{py}:p%%d" %% i, i)
+p.mget(["{py}:p%%d" %% i for i in range(100)])
 res = p.execute()
 assert res[:100] == [True] * 100
 assert res[100] == [str(i) for i in range(100)], res[100]
 try:
-    r.lpush("py:k", "x")
+    r.lpush("{py}:k", "x")
     raise SystemExit("LPUSH on a string did not fail")
 except redis.ResponseError as e:
     assert "WRONGTYPE" in str(e), e
@@ -160,31 +195,38 @@ try:
     raise SystemExit("WATCH did not fail")
 except redis.ResponseError as e:
     assert "'WATCH' is not supported" in str(e), e
+# pub/sub: subscribed through another node, published through this one
+sub = redis.Redis(host=%[3]q, port=%[4]s, socket_timeout=5, decode_responses=True).pubsub()
+sub.subscribe("{py}:news")
+assert sub.get_message(timeout=5)["type"] == "subscribe"
+deadline = time.time() + 5
+msg = None
+while msg is None and time.time() < deadline:
+    r.publish("{py}:news", "hello")
+    msg = sub.get_message(timeout=0.5)
+assert msg is not None and msg["type"] == "message" and msg["data"] == "hello", msg
+sub.close()
 # a job queue: a worker blocks in BLPOP on its own connection until a
 # job is pushed; timeouts answer None
-import threading, time
 got = []
-worker_conn = redis.Redis(host="127.0.0.1", port=%d, socket_timeout=15, decode_responses=True)
-t = threading.Thread(target=lambda: got.append(worker_conn.blpop(["py:jobs"], timeout=10)))
+worker_conn = redis.Redis(host=%[1]q, port=%[2]s, socket_timeout=15, decode_responses=True)
+t = threading.Thread(target=lambda: got.append(worker_conn.blpop(["{py}:jobs"], timeout=10)))
 t.start()
 time.sleep(0.3)
-assert r.rpush("py:jobs", "job1") == 1
+assert r.rpush("{py}:jobs", "job1") == 1
 t.join(15)
-assert [list(g) for g in got] == [["py:jobs", "job1"]], got
-assert r.blpop(["py:none"], timeout=0.2) is None
-assert r.brpoplpush("py:none", "py:dst", timeout=0.1) is None
-r.zadd("py:z", {"m": 1})
-assert list(r.bzpopmin("py:z", timeout=1)) == ["py:z", "m", 1.0], r.bzpopmin("py:z", timeout=1)
+assert [list(g) for g in got] == [["{py}:jobs", "job1"]], got
+assert r.blpop(["{py}:none"], timeout=0.2) is None
+assert r.brpoplpush("{py}:none", "{py}:dst", timeout=0.1) is None
+r.zadd("{py}:z", {"m": 1})
+assert list(r.bzpopmin("{py}:z", timeout=1)) == ["{py}:z", "m", 1.0]
 print("ok")
-`, testproc.Port(t, d.Addr), testproc.Port(t, d.Addr))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+`, host, port, ohost, oport)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, python, "-c", script).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Equal(t, "ok\n", string(out))
-	direct := testproc.DialRESP(t, redis.Addr)
-	assert.Equal(t, bulkReply("42"), direct.Do("GET", "py:n"))
-	assert.Equal(t, bulkReply("2"), direct.Do("HGET", "py:h", "b"))
+	require.Equal(t, "ok\n", string(out))
 }
 
 // pythonWithRedis finds a python3 that can import the redis module
