@@ -96,18 +96,7 @@ func TestPubSubLikeRedis(t *testing.T) {
 	node := startOpNode(t, "")
 	plain, plainPub := testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr)
 	n, nPub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
-	// all sends cmd and reads every reply until none comes for 200 ms.
-	all := func(c *testproc.RESPClient, cmd ...string) string {
-		c.Send([]byte(strings.Join(cmd, " ") + "\r\n"))
-		out := c.Reply()
-		for {
-			r, err := c.ReplyWithin(200 * time.Millisecond)
-			if err != nil {
-				return out
-			}
-			out += r
-		}
-	}
+	all := allReplies
 	for _, cmd := range [][]string{
 		{"UNSUBSCRIBE"}, {"PUNSUBSCRIBE"}, {"SUBSCRIBE", "a", "b", "a"}, {"PSUBSCRIBE", "n*", "[x]", "n*"}, {"PING"},
 		{"PING", "hi"}, {"GET", "k"}, {"UNSUBSCRIBE", "b", "zz"}, {"PUNSUBSCRIBE"}, {"UNSUBSCRIBE", "a"},
@@ -155,17 +144,7 @@ func TestShardedPubSubLikeRedis(t *testing.T) {
 	node := startOpNode(t, "")
 	plain, plainPub := testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr)
 	n, nPub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
-	all := func(c *testproc.RESPClient, cmd ...string) string {
-		c.Send([]byte(strings.Join(cmd, " ") + "\r\n"))
-		out := c.Reply()
-		for {
-			r, err := c.ReplyWithin(200 * time.Millisecond)
-			if err != nil {
-				return out
-			}
-			out += r
-		}
-	}
+	all := allReplies
 	for _, cmd := range [][]string{
 		{"SUNSUBSCRIBE"}, {"SSUBSCRIBE", "s1", "s2", "s1"}, {"SUBSCRIBE", "c1"}, {"PSUBSCRIBE", "p*"}, {"SUNSUBSCRIBE", "s2", "zz"},
 		{"PING"}, {"SSUBSCRIBE"}, {"SPUBLISH", "x"},
@@ -186,4 +165,18 @@ func TestShardedPubSubLikeRedis(t *testing.T) {
 	require.Equal(t, all(plain, "PING"), all(n, "PING"))
 	require.Equal(t, plain.Do("RESET"), n.Do("RESET"))
 	require.Equal(t, plainPub.Do("PUBSUB", "SHARDNUMSUB", "s1"), nPub.Do("PUBSUB", "SHARDNUMSUB", "s1"), "RESET dropped it")
+}
+
+// allReplies sends cmd and reads every reply (and pushed message) until
+// none comes for 200 ms.
+func allReplies(c *testproc.RESPClient, cmd ...string) string {
+	c.Send([]byte(strings.Join(cmd, " ") + "\r\n"))
+	out := c.Reply()
+	for {
+		r, err := c.ReplyWithin(200 * time.Millisecond)
+		if err != nil {
+			return out
+		}
+		out += r
+	}
 }
