@@ -179,6 +179,7 @@ var aclCategories = map[string][]string{
 	"lindex":                        {"list", "read", "slow"},
 	"linsert":                       {"list", "slow", "write"},
 	"llen":                          {"fast", "list", "read"},
+	"lcs":                           {"read", "slow", "string"},
 	"lmove":                         {"list", "slow", "write"},
 	"lmpop":                         {"list", "slow", "write"},
 	"lolwut":                        {"fast", "read"},

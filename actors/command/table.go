@@ -149,6 +149,7 @@ func init() {
 	add(SameOwner, w, 5, 1, 2, 1, "lmove")
 	add(SameOwner, w, 4, 1, 2, 1, "smove")
 	add(SameOwner, r, -2, 1, -1, 1, "sunion", "sinter", "sdiff", "pfcount")
+	add(SameOwner, r, -3, 1, 2, 1, "lcs")
 	add(SameOwner, w, -3, 1, -1, 1, "sunionstore", "sinterstore", "sdiffstore")
 	add(SameOwner, w, -2, 1, -1, 1, "pfmerge") // PFMERGE dst alone is valid
 	add(SameOwner, w, -3, 1, -1, 2, "msetnx")

@@ -394,7 +394,12 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 				opts("MATCH "+pick(rt, "pat", dPats), "COUNT "+pick(rt, "cnt", []string{"1", "2", "0", "x"}), "TYPE "+pick(rt, "typ", []string{"string", "hash", "SET", "zset", "list", "none"}))...)
 		}
 	case "strings":
-		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos"}) {
+		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos", "lcs", "lcsset"}) {
+		case "lcsset":
+			// Strings with common subsequences for LCS.
+			cmd = []string{"SET", k(), rapid.StringOfN(rapid.RuneFrom([]rune("abcab")), 0, 12, -1).Draw(rt, "s")}
+		case "lcs":
+			cmd = append([]string{"LCS", k(), k()}, opts("LEN", "IDX", "WITHMATCHLEN", "MINMATCHLEN "+pick(rt, "min", []string{"0", "1", "2", "3", "-1", "x"}), "BAD")...)
 		case "setbit":
 			cmd = []string{"SETBIT", k(), pick(rt, "bit", dBits), pick(rt, "on", []string{"0", "1", "1", "2", "-1", "x"})}
 		case "getbit":

@@ -382,7 +382,7 @@ func writes(c *command) bool {
 		return true
 	case lwwMulti:
 		switch c.name {
-		case "sinter", "sunion", "sdiff", "sintercard":
+		case "sinter", "sunion", "sdiff", "sintercard", "lcs":
 			return false
 		}
 		return true

@@ -108,6 +108,7 @@ var commandTable = []command{
 	{"lmove", 5, (*Engine).cmdLMove, 0},
 	{"lpos", -3, (*Engine).cmdLPos, 0},
 	{"lmpop", -4, (*Engine).cmdLMPop, 0},
+	{"lcs", -3, (*Engine).cmdLCS, 0},
 	{"blpop", -3, (*Engine).cmdBlocking, 0},
 	{"brpop", -3, (*Engine).cmdBlocking, 0},
 	{"blmpop", -5, (*Engine).cmdBlocking, 0},

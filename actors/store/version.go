@@ -60,7 +60,7 @@ func lwwClass(name string) lwwKind {
 		"zadd", "zincrby", "zrem", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax":
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
-		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard",
+		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "lcs",
 		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
 		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush":
 		return lwwMulti

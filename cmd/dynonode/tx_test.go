@@ -26,6 +26,9 @@ var txSequences = [][][]string{
 	// Commands whose keys cannot be found answer their error in place.
 	{{"MULTI"}, {"MSET", "{t}x", "1", "{t}y"}, {"EVAL", "return 1", "-1"}, {"SET", "{t}c", "1"}, {"EXEC"}},
 	{{"MULTI"}, {"SADD", "{t}s", "a", "b", "c"}, {"SUNIONSTORE", "{t}u", "{t}s"}, {"COPY", "{t}s", "{t}s2"}, {"EXEC"}},
+	// LCS: keys sharing replicas, as a read, alone and in a transaction.
+	{{"SET", "{t}l1", "ohmytext"}, {"SET", "{t}l2", "mynewtext"}, {"LCS", "{t}l1", "{t}l2"},
+		{"LCS", "{t}l1", "{t}l2", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"}, {"MULTI"}, {"LCS", "{t}l1", "{t}l2", "LEN"}, {"EXEC"}},
 	// Blocking pops never block in a transaction: nothing there is a null.
 	{{"RPUSH", "{t}bl", "x", "y"}, {"ZADD", "{t}bz", "1", "m"}, {"MULTI"}, {"BLPOP", "{t}bl", "0"}, {"BRPOP", "{t}none", "{t}bl", "0"},
 		{"BLPOP", "{t}bl", "0"}, {"BLMOVE", "{t}bl", "{t}d", "LEFT", "LEFT", "0"}, {"BRPOPLPUSH", "{t}bl", "{t}d", "0"},
