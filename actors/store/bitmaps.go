@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"math/bits"
 
 	"github.com/dynonode/dynonode/actors/resp"
@@ -299,4 +300,74 @@ func (e *Engine) cmdCopy(args [][]byte, dst []byte) []byte {
 		e.setExpire(v, e.now+ttl)
 	}
 	return resp.AppendInt(dst, 1)
+}
+
+// BITOP AND|OR|XOR|NOT destkey key [key ...]: the bitwise operation of the
+// source strings (missing keys are empty, shorter strings are padded with
+// zero bytes) stored at destkey, which loses its expiry, or deleted when
+// the result is empty; the reply is the result's length (Redis 7.0's
+// bitopCommand).
+func (e *Engine) cmdBitOp(args [][]byte, dst []byte) []byte {
+	var op byte
+	switch {
+	case bytes.EqualFold(args[1], []byte("and")):
+		op = '&'
+	case bytes.EqualFold(args[1], []byte("or")):
+		op = '|'
+	case bytes.EqualFold(args[1], []byte("xor")):
+		op = '^'
+	case bytes.EqualFold(args[1], []byte("not")):
+		op = '~'
+	default:
+		return appendErr(dst, errSyntax)
+	}
+	if op == '~' && len(args) != 4 {
+		return appendErr(dst, "ERR BITOP NOT must be called with a single source key.")
+	}
+	srcs := make([][]byte, 0, len(args)-3)
+	maxLen := 0
+	for _, k := range args[3:] {
+		v, wrong := e.lookupString(k)
+		if wrong {
+			return appendErr(dst, errWrongType)
+		}
+		var b []byte
+		if v != nil {
+			b = v.str()
+		}
+		srcs = append(srcs, b)
+		maxLen = max(maxLen, len(b))
+	}
+	if maxLen == 0 {
+		e.del(args[2])
+		return resp.AppendInt(dst, 0)
+	}
+	res := make([]byte, maxLen)
+	for i := range res {
+		byteAt := func(s []byte) byte {
+			if i < len(s) {
+				return s[i]
+			}
+			return 0
+		}
+		r := byteAt(srcs[0])
+		switch op {
+		case '~':
+			r = ^r
+		default:
+			for _, s := range srcs[1:] {
+				switch b := byteAt(s); op {
+				case '&':
+					r &= b
+				case '|':
+					r |= b
+				case '^':
+					r ^= b
+				}
+			}
+		}
+		res[i] = r
+	}
+	e.setString(args[2], res, false)
+	return resp.AppendInt(dst, int64(maxLen))
 }

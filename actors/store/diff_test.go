@@ -394,7 +394,10 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 				opts("MATCH "+pick(rt, "pat", dPats), "COUNT "+pick(rt, "cnt", []string{"1", "2", "0", "x"}), "TYPE "+pick(rt, "typ", []string{"string", "hash", "SET", "zset", "list", "none"}))...)
 		}
 	case "strings":
-		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos", "lcs", "lcsset"}) {
+		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos", "lcs", "lcsset", "bitop"}) {
+		case "bitop":
+			op := pick(rt, "op", []string{"AND", "or", "XOR", "NOT", "nand"})
+			cmd = append([]string{"BITOP", op, k()}, some(k, 1)...)
 		case "lcsset":
 			// Strings with common subsequences for LCS.
 			cmd = []string{"SET", k(), rapid.StringOfN(rapid.RuneFrom([]rune("abcab")), 0, 12, -1).Draw(rt, "s")}

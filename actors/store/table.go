@@ -109,6 +109,7 @@ var commandTable = []command{
 	{"lpos", -3, (*Engine).cmdLPos, 0},
 	{"lmpop", -4, (*Engine).cmdLMPop, 0},
 	{"lcs", -3, (*Engine).cmdLCS, 0},
+	{"bitop", -4, (*Engine).cmdBitOp, 0},
 	{"blpop", -3, (*Engine).cmdBlocking, 0},
 	{"brpop", -3, (*Engine).cmdBlocking, 0},
 	{"blmpop", -5, (*Engine).cmdBlocking, 0},

@@ -60,7 +60,7 @@ func lwwClass(name string) lwwKind {
 		"zadd", "zincrby", "zrem", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax":
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
-		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "lcs",
+		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "lcs", "bitop",
 		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
 		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush":
 		return lwwMulti
@@ -91,7 +91,7 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 		return args[1:3]
 	case "sinterstore", "sunionstore", "sdiffstore", "zunionstore", "zinterstore":
 		return args[1:2]
-	case "copy":
+	case "copy", "bitop":
 		return args[2:3]
 	case "msetnx":
 		var ks [][]byte

@@ -29,6 +29,9 @@ var txSequences = [][][]string{
 	// LCS: keys sharing replicas, as a read, alone and in a transaction.
 	{{"SET", "{t}l1", "ohmytext"}, {"SET", "{t}l2", "mynewtext"}, {"LCS", "{t}l1", "{t}l2"},
 		{"LCS", "{t}l1", "{t}l2", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"}, {"MULTI"}, {"LCS", "{t}l1", "{t}l2", "LEN"}, {"EXEC"}},
+	// BITOP: a write of its destination, its sources on the same replicas.
+	{{"SET", "{t}b1", "foobar"}, {"SET", "{t}b2", "abcdef"}, {"BITOP", "AND", "{t}b3", "{t}b1", "{t}b2"}, {"GET", "{t}b3"},
+		{"BITOP", "NOT", "{t}b3", "{t}b1", "{t}b2"}, {"BITOP", "XOR", "{t}b3", "{t}none"}, {"EXISTS", "{t}b3"}},
 	// Blocking pops never block in a transaction: nothing there is a null.
 	{{"RPUSH", "{t}bl", "x", "y"}, {"ZADD", "{t}bz", "1", "m"}, {"MULTI"}, {"BLPOP", "{t}bl", "0"}, {"BRPOP", "{t}none", "{t}bl", "0"},
 		{"BLPOP", "{t}bl", "0"}, {"BLMOVE", "{t}bl", "{t}d", "LEFT", "LEFT", "0"}, {"BRPOPLPUSH", "{t}bl", "{t}d", "0"},

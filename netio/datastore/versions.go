@@ -597,8 +597,8 @@ func reservedKey(name string, args [][]byte) []byte {
 		keys, step = args[1:], 2
 	case "smove", "lmove", "blmove":
 		keys = args[1:min(3, len(args))]
-	case "lmpop", "zmpop":
-		keys = args[2:] // the keys, then what follows them: a companion there is no key
+	case "lmpop", "zmpop", "bitop":
+		keys = args[2:] // the keys (for BITOP after its operation; LMPOP's after numkeys, then what follows them: a companion there is no key)
 	case "blmpop", "bzmpop":
 		keys = args[min(3, len(args)):]
 	}
