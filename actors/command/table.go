@@ -151,6 +151,8 @@ func init() {
 	add(SameOwner, r, -2, 1, -1, 1, "sunion", "sinter", "sdiff", "pfcount")
 	add(SameOwner, r, -3, 1, 2, 1, "lcs")
 	add(SameOwner, w, -4, 2, -1, 1, "bitop") // BITOP op dest src...
+	add(SingleKey, w, -2, 1, 1, 1, "bitfield")
+	add(SingleKey, r, -2, 1, 1, 1, "bitfield_ro")
 	add(SameOwner, w, -3, 1, -1, 1, "sunionstore", "sinterstore", "sdiffstore")
 	add(SameOwner, w, -2, 1, -1, 1, "pfmerge") // PFMERGE dst alone is valid
 	add(SameOwner, w, -3, 1, -1, 2, "msetnx")
@@ -202,8 +204,7 @@ func init() {
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
 		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
 		"latency", "memory", "slowlog", "object", "function", "fcall", "fcall_ro")
-	unsupported("a cluster has no single answer for it", "role", "lolwut", "bitfield",
-		"bitfield_ro", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
+	unsupported("a cluster has no single answer for it", "role", "lolwut", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
 
 	for _, n := range []string{"smembers", "hkeys", "hvals", "sunion", "sinter", "sdiff", "keys"} {

@@ -394,7 +394,39 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 				opts("MATCH "+pick(rt, "pat", dPats), "COUNT "+pick(rt, "cnt", []string{"1", "2", "0", "x"}), "TYPE "+pick(rt, "typ", []string{"string", "hash", "SET", "zset", "list", "none"}))...)
 		}
 	case "strings":
-		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos", "lcs", "lcsset", "bitop"}) {
+		switch pick(rt, "cmd", []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen", "getrange", "setrange", "setbit", "getbit", "bitcount", "bitpos", "lcs", "lcsset", "bitop", "bitfield", "bitfield"}) {
+		case "bitfield":
+			name := pick(rt, "c", []string{"BITFIELD", "BITFIELD", "BITFIELD_RO"})
+			cmd = []string{name, k()}
+			// Mostly well-formed: the errors come from a few draws.
+			valid := rapid.IntRange(0, 3).Draw(rt, "valid") > 0
+			types := []string{"i1", "u1", "i5", "u8", "i8", "u16", "i32", "u63", "i64"}
+			offs := []string{"0", "3", "7", "13", "#1", "#3", "100"}
+			vals := []string{"0", "1", "-1", "100", "-100", "127", "128", "255", "9223372036854775807", "-9223372036854775808"}
+			subs := []string{"GET", "SET", "INCRBY", "OVERFLOW"}
+			if !valid {
+				types = append(types, "u64", "i0", "x8", "I8")
+				offs = append(offs, "-1", "x")
+				vals = append(vals, "x")
+				subs = append(subs, "BAD")
+			}
+			for range rapid.IntRange(0, 4).Draw(rt, "ops") {
+				typ := pick(rt, "type", types)
+				off := pick(rt, "off", offs)
+				val := pick(rt, "val", vals)
+				switch pick(rt, "sub", subs) {
+				case "GET":
+					cmd = append(cmd, "GET", typ, off)
+				case "SET":
+					cmd = append(cmd, "SET", typ, off, val)
+				case "INCRBY":
+					cmd = append(cmd, "incrby", typ, off, val)
+				case "OVERFLOW":
+					cmd = append(cmd, "OVERFLOW", pick(rt, "ow", []string{"WRAP", "sat", "FAIL", "nope"}[:3+btoi(!valid)]))
+				default:
+					cmd = append(cmd, "GET", typ)
+				}
+			}
 		case "bitop":
 			op := pick(rt, "op", []string{"AND", "or", "XOR", "NOT", "nand"})
 			cmd = append([]string{"BITOP", op, k()}, some(k, 1)...)

@@ -86,7 +86,7 @@
 //     lookups, O(n) memmove on insert and delete. Lists are a ring buffer
 //     (O(1) at both ends; LINSERT, LREM, LTRIM rebuild).
 //   - No keyspace notifications, no OBJECT/DEBUG, no streams,
-//     HyperLogLog, geo, BITOP or BITFIELD: they answer "unknown command".
+//     HyperLogLog, geo or SORT: they answer "unknown command".
 //     Blocking pops (BLPOP and friends) are the coordinator's
 //     (actors/coord/blocking.go), over LMPOP, ZMPOP and LMOVE here, with
 //     the store's watches (watch.go) to wake it; the engine never blocks.

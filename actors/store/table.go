@@ -110,6 +110,8 @@ var commandTable = []command{
 	{"lmpop", -4, (*Engine).cmdLMPop, 0},
 	{"lcs", -3, (*Engine).cmdLCS, 0},
 	{"bitop", -4, (*Engine).cmdBitOp, 0},
+	{"bitfield", -2, (*Engine).cmdBitField, 0},
+	{"bitfield_ro", -2, (*Engine).cmdBitField, 0},
 	{"blpop", -3, (*Engine).cmdBlocking, 0},
 	{"brpop", -3, (*Engine).cmdBlocking, 0},
 	{"blmpop", -5, (*Engine).cmdBlocking, 0},

@@ -53,7 +53,7 @@ func lwwClass(name string) lwwKind {
 		return lwwWhole
 	case "del", "unlink", "getdel", "dyno.del":
 		return lwwDelete
-	case "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "setrange", "setbit",
+	case "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "setrange", "setbit", "bitfield",
 		"hset", "hmset", "hsetnx", "hdel", "hincrby", "hincrbyfloat",
 		"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "linsert", "lrem", "lset", "ltrim",
 		"sadd", "srem", "spop",

@@ -29,6 +29,9 @@ var txSequences = [][][]string{
 	// LCS: keys sharing replicas, as a read, alone and in a transaction.
 	{{"SET", "{t}l1", "ohmytext"}, {"SET", "{t}l2", "mynewtext"}, {"LCS", "{t}l1", "{t}l2"},
 		{"LCS", "{t}l1", "{t}l2", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"}, {"MULTI"}, {"LCS", "{t}l1", "{t}l2", "LEN"}, {"EXEC"}},
+	// BITFIELD and BITFIELD_RO.
+	{{"BITFIELD", "{t}bf", "SET", "i8", "0", "100", "INCRBY", "i8", "0", "100", "OVERFLOW", "SAT", "INCRBY", "u4", "#1", "30", "GET", "u8", "0"},
+		{"BITFIELD_RO", "{t}bf", "GET", "i8", "0", "GET", "u4", "#1"}, {"BITFIELD_RO", "{t}bf", "SET", "i8", "0", "1"}, {"GET", "{t}bf"}},
 	// BITOP: a write of its destination, its sources on the same replicas.
 	{{"SET", "{t}b1", "foobar"}, {"SET", "{t}b2", "abcdef"}, {"BITOP", "AND", "{t}b3", "{t}b1", "{t}b2"}, {"GET", "{t}b3"},
 		{"BITOP", "NOT", "{t}b3", "{t}b1", "{t}b2"}, {"BITOP", "XOR", "{t}b3", "{t}none"}, {"EXISTS", "{t}b3"}},

@@ -385,7 +385,11 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		"BITCNT":  func(t *rapid.T, k string) []string { return []string{"BITCOUNT", k} },
 		"COPY":    func(t *rapid.T, k string) []string { return []string{"COPY", k, "c", "REPLACE"} },
 		"LMPOP":   func(t *rapid.T, k string) []string { return []string{"LMPOP", "2", k, "b", "RIGHT", "COUNT", "2"} },
-		"ZMPOP":   func(t *rapid.T, k string) []string { return []string{"ZMPOP", "2", "c", k, "MAX"} },
+		"BITFLD": func(t *rapid.T, k string) []string {
+			return []string{"BITFIELD", k, "INCRBY", "i8", "0", "5", "GET", "u4", "4"}
+		},
+		"BITOP": func(t *rapid.T, k string) []string { return []string{"BITOP", "OR", k, "a", "b"} },
+		"ZMPOP": func(t *rapid.T, k string) []string { return []string{"ZMPOP", "2", "c", k, "MAX"} },
 		// Scripts: a versioned EVAL runs in a MULTI with the bump's
 		// 'after' step on Redis (planEval), natively in the engine.
 		"EVALSET": func(t *rapid.T, k string) []string {
