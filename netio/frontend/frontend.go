@@ -495,6 +495,9 @@ func (l *Listener) refuseSource(c *conn, closeSock func() error) {
 	if l.opts.Protocol == Memcached {
 		msg = "SERVER_ERROR Too many open connections\r\n"
 	}
+	// Counted before the client can see it: whoever reads /info after the
+	// refusal finds it there.
+	n := l.Refused.Add(1)
 	switch {
 	case c.nc != nil && l.opts.TLS == nil:
 		_ = c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
@@ -503,7 +506,7 @@ func (l *Listener) refuseSource(c *conn, closeSock func() error) {
 		writeFD(c.fd, []byte(msg))
 	}
 	_ = closeSock()
-	if n := l.Refused.Add(1); n&(n-1) == 0 {
+	if n&(n-1) == 0 {
 		l.log.Warn("client connection refused: too many from one source", "source", c.source,
 			"max_connections_per_source", l.opts.MaxPerSource, "refused_so_far", n)
 	}
