@@ -349,6 +349,9 @@ func (u *User) Denied(spec *command.Spec, args [][]byte) string {
 		}
 	}
 	idx, _ := spec.KeyIndexes(args, nil)
+	if spec.Class == command.Owner && len(args) > 2 { // OBJECT ENCODING key, MEMORY USAGE key...: the subcommand's key
+		idx = append(idx, 2)
+	}
 	for _, i := range idx {
 		if i >= len(args) || !u.keyAllowed(args[i]) {
 			return "NOPERM this user has no permissions to access one of the keys used as arguments"

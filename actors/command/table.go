@@ -40,6 +40,9 @@ const (
 	// PubSub commands (SUBSCRIBE, PSUBSCRIBE, their UNSUBSCRIBEs, PUBLISH)
 	// go to the nodes' brokers (actors/pubsub, actors/coord/pubsub.go).
 	PubSub
+	// Owner commands (OBJECT, MEMORY) describe how one key is held: one
+	// owner of the key answers (actors/coord/owner.go).
+	Owner
 	// Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
 	// BZPOPMIN, BZPOPMAX, BZMPOP) wait for an element: the coordinator
 	// tries their non-blocking form until one comes or the timeout passes
@@ -203,7 +206,8 @@ func init() {
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
 		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
-		"latency", "memory", "slowlog", "object", "function", "fcall", "fcall_ro")
+		"latency", "slowlog", "function", "fcall", "fcall_ro")
+	add(Owner, r, -2, 0, 0, 0, "object", "memory")
 	unsupported("a cluster has no single answer for it", "role", "lolwut", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
 

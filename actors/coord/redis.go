@@ -26,6 +26,10 @@ type Config struct {
 	Ring *ring.Ring
 	// StoreName is the name of the store adapter actor on every node.
 	StoreName string
+	// EmbeddedStore says the nodes' datastore is the embedded engine
+	// (data_store: 2), which does not model Redis's memory layout: OBJECT
+	// and MEMORY are refused with that reason.
+	EmbeddedStore bool
 	// Timeout bounds a request from arrival to reply (Dynomite's `timeout`).
 	Timeout time.Duration
 	// AdminMode is Dynomite's -x 1: the node works on its own datastore
@@ -284,6 +288,8 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		c.pubsubCommand(ctx, spec, args)
 	case command.Blocking:
 		c.blockingCommand(ctx, spec, args)
+	case command.Owner:
+		c.ownerCommand(ctx, spec, args)
 	case command.Node:
 		reply, closeConn := c.nodeCommand(ctx, spec, args)
 		c.p.answer(reply, closeConn)

@@ -285,7 +285,7 @@ func (n *Node) Coordinator(c Conn) actors.Producer {
 	cfg := coord.Config{
 		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, BrokerName: BrokerName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
 		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs, Versions: n.Versioned(),
-		Stats: actors.Addr{Node: n.id, Name: StatsName}, Users: n.users,
+		Stats: actors.Addr{Node: n.id, Name: StatsName}, Users: n.users, EmbeddedStore: n.cfg.DataStore == config.Embedded,
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = n.cfg.Timeout

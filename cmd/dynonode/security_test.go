@@ -272,6 +272,9 @@ var aclSequences = [][][]string{
 	{{"AUTH", "fred", "fredpw"}, {"PUBLISH", "news.x", "hi"}, {"PUBLISH", "other", "hi"}, {"SUBSCRIBE", "other"},
 		{"PSUBSCRIBE", "news*"}, {"PSUBSCRIBE", "news.*", "alerts"}, {"SUBSCRIBE", "alerts", "news.y"}},
 	{{"AUTH", "erin", "erinpw"}, {"PUBLISH", "anything", "x"}, {"AUTH", "bob", "bobpw"}, {"PUBLISH", "a", "x"}},
+	// OBJECT and MEMORY USAGE: the subcommand's key is checked.
+	{{"AUTH", "erin", "erinpw"}, {"OBJECT", "ENCODING", "other"}, {"OBJECT", "ENCODING", "cache:1"}, {"MEMORY", "USAGE", "other"},
+		{"OBJECT", "HELP"}},
 	// Sharded pub/sub: channel rules, never key patterns (erin's ~cache:*).
 	{{"AUTH", "fred", "fredpw"}, {"SPUBLISH", "news.x", "hi"}, {"SPUBLISH", "other", "hi"}, {"SSUBSCRIBE", "other"},
 		{"SSUBSCRIBE", "alerts", "news.z"}},

@@ -189,3 +189,32 @@ func allReplies(c *testproc.RESPClient, cmd ...string) string {
 		out += r
 	}
 }
+
+// TestOwnerCommandsLikeRedis: OBJECT and MEMORY USAGE through a node of 3
+// Redis-backed racks answer as a plain redis-server 7.0.15 does (one owner
+// of the key answers; the versions' companions change nothing), HELP
+// included; MEMORY's datastore-wide subcommands, and OBJECT on an
+// embedded-store node, are refused with their reasons.
+func TestOwnerCommandsLikeRedis(t *testing.T) {
+	nodes := startCluster(t, 233, "", "dc1/r1", "dc1/r2", "dc1/r3")
+	plain := testproc.DialRESP(t, testproc.Redis(t).Addr)
+	c := testproc.DialRESP(t, nodes[0].listen)
+	eventuallyEqual(t, "+PONG\r\n", func() string { return c.Do("PING") }, "node up")
+	for _, cmd := range [][]string{
+		{"SET", "{o}k", "v"}, {"RPUSH", "{o}l", "a", "b"}, {"SADD", "{o}s", "1", "2"}, {"SET", "{o}n", "12345"},
+		{"OBJECT", "ENCODING", "{o}k"}, {"OBJECT", "ENCODING", "{o}l"}, {"OBJECT", "ENCODING", "{o}s"}, {"OBJECT", "ENCODING", "{o}n"},
+		{"OBJECT", "ENCODING", "{o}none"}, {"OBJECT", "REFCOUNT", "{o}k"}, {"OBJECT", "FREQ", "{o}k"}, {"OBJECT", "FOO", "{o}k"},
+		{"OBJECT", "ENCODING"}, {"OBJECT", "ENCODING", "a", "b"}, {"OBJECT", "HELP"}, {"OBJECT"},
+		{"MEMORY", "USAGE", "{o}k"}, {"MEMORY", "USAGE", "{o}none"}, {"MEMORY", "USAGE", "{o}k", "SAMPLES", "5"},
+		{"MEMORY", "USAGE", "{o}k", "FOO"}, {"MEMORY", "USAGE"}, {"MEMORY", "FOO"}, {"MEMORY", "HELP"},
+	} {
+		require.Equal(t, plain.Do(cmd...), c.Do(cmd...), "%q", cmd)
+	}
+	got := c.Do("MEMORY", "STATS")
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'MEMORY STATS' is not supported"), got)
+
+	emb := startOpNode(t, "")
+	e := testproc.DialRESP(t, emb.listen)
+	got = e.Do("OBJECT", "ENCODING", "k")
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'OBJECT' is not supported: the embedded store"), got)
+}

@@ -72,6 +72,8 @@ every command the router serves.
 			how, served = "served: the nodes' pub/sub brokers (PUBLISH reaches every node's subscribers)", served+1
 		case command.Blocking:
 			how, rule = "served with a rule: every key on the same replicas; waits by retrying the non-blocking pop, woken by writes to the keys", rule+1
+		case command.Owner:
+			how, rule = "served with a rule: one owner of the key answers (ENCODING, FREQ, IDLETIME, REFCOUNT, USAGE; HELP the local datastore); in front of redis-server only", rule+1
 		case command.Unsupported:
 			how, refused = "refused: "+s.Why, refused+1
 		}
