@@ -560,9 +560,14 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			}
 		case "lmpop":
 			keys := some(k, 1)
-			cmd = append([]string{"LMPOP", pick(rt, "nk", []string{strconv.Itoa(len(keys)), strconv.Itoa(len(keys)), "0", "9", "x"})}, keys...)
-			cmd = append(cmd, pick(rt, "end", []string{"LEFT", "right", "up"}))
-			cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10", "0", "x"}), "COUNT 1", "BAD")...)
+			n := strconv.Itoa(len(keys))
+			cmd = append([]string{"LMPOP", pick(rt, "nk", []string{n, n, n, n, "0", "9", "x"})}, keys...)
+			cmd = append(cmd, pick(rt, "end", []string{"LEFT", "right", "LEFT", "right", "up"}))
+			if rapid.IntRange(0, 3).Draw(rt, "odd") == 0 {
+				cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10", "0", "x"}), "COUNT 1", "BAD")...)
+			} else {
+				cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10"}))...)
+			}
 		}
 	case "sets":
 		switch pick(rt, "cmd", []string{"sadd", "srem", "scard", "sismember", "smismember", "smembers", "smove", "sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "spop", "srandmember", "sscan"}) {
@@ -651,9 +656,14 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			}
 		case "zmpop":
 			keys := some(k, 1)
-			cmd = append([]string{"ZMPOP", pick(rt, "nk", []string{strconv.Itoa(len(keys)), strconv.Itoa(len(keys)), "0", "9", "x"})}, keys...)
-			cmd = append(cmd, pick(rt, "end", []string{"MIN", "max", "left"}))
-			cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10", "0", "x"}), "COUNT 1", "BAD")...)
+			n := strconv.Itoa(len(keys))
+			cmd = append([]string{"ZMPOP", pick(rt, "nk", []string{n, n, n, n, "0", "9", "x"})}, keys...)
+			cmd = append(cmd, pick(rt, "end", []string{"MIN", "max", "MIN", "max", "left"}))
+			if rapid.IntRange(0, 3).Draw(rt, "odd") == 0 {
+				cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10", "0", "x"}), "COUNT 1", "BAD")...)
+			} else {
+				cmd = append(cmd, opts("COUNT "+pick(rt, "cnt", []string{"1", "2", "10"}))...)
+			}
 		case "zunionstore", "zinterstore":
 			keys := some(k, 1)
 			cmd = append([]string{rapid.SampledFrom([]string{"ZUNIONSTORE", "ZINTERSTORE"}).Draw(rt, "c"), k(), pick(rt, "nk", []string{strconv.Itoa(len(keys)), "0", "9"})}, keys...)
