@@ -44,7 +44,9 @@ type blocked struct {
 	attempt [][]byte
 	keys    [][]byte       // the keys it waits on (for LMOVE the source)
 	named   [][]byte       // every key the attempt names (LMOVE's destination too)
-	reps    []ring.Replica // the keys' replicas, the decider first (popReplicas)
+	reps    []ring.Replica // the keys' replicas, local DC first, by node id (popReplicas)
+	decider int            // the replica that decides the attempt in flight (index in reps)
+	ver     hlc.Version    // the attempt's version, given to the other replicas with its pop
 	until   time.Time      // zero: wait forever
 
 	watchNo uint64       // numbers this pop's watches: their IDs are watchID|watchNo<<8|replica
@@ -73,8 +75,10 @@ type watchState struct {
 
 // Planted bugs for the tests: plantFirstWake makes a pop try at the first
 // replica's wake; plantNoDecider makes each node's own rack decide its
-// pops (the replicas in ring order, the local rack's first).
-var plantFirstWake, plantNoDecider bool
+// pops (the replicas in ring order, the local rack's first);
+// plantAttemptEverywhere sends each attempt to every replica, not the
+// decider alone.
+var plantFirstWake, plantNoDecider, plantAttemptEverywhere bool
 
 // BlockPoll is how often a blocked pop tries again when nothing woke it.
 var BlockPoll = 500 * time.Millisecond
@@ -96,7 +100,7 @@ var (
 func (c *Redis) blockingCommand(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	name := spec.Name
 	now := ctx.Now()
-	attempt, keys, ms, bad := store.BlockingForm(args, now.UnixMilli())
+	attempt, keys, ms, bad := store.BlockingForm(args)
 	if bad != "" {
 		c.p.answer(errReply(bad), false)
 		return
@@ -200,9 +204,10 @@ func (c *Redis) tryPop(ctx actors.Context) {
 		c.unwatchAll(func(to actors.Addr, e store.Exec) { c.p.execs = append(c.p.execs, outExec{to: to, exec: e}) })
 		b.reps, b.watches = reps, make([]watchState, len(reps))
 	}
-	// Every attempt registers (or renews: the store replaces a watch of
-	// the same ID, and forgets one not renewed within WatchLease) the
-	// watches of every replica that can watch.
+	b.decider = c.decider(b.reps)
+	// Every attempt registers (or renews: the store keeps a watch of the
+	// same ID in its place in line, and forgets one not renewed within
+	// WatchLease) the watches of every replica that can watch.
 	for i := range b.watches {
 		w := &b.watches[i]
 		w.woken = false // an attempt consumes the wakes before it
@@ -222,7 +227,51 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	s.pending, s.reply, s.merge = 1, nil, nil
 	s.arrived, s.deadline = now, now.Add(c.cfg.Timeout)
 	b.trying, b.byWake = true, false
-	c.p.sendOpts(ctx, &c.cfg, b.seq, 0, b.attempt, b.reps, config.DCOne, true, c.opts(ctx, true, routing{keyed: true}, hlc.Version{}))
+	o := c.opts(ctx, true, routing{keyed: true}, hlc.Version{})
+	b.ver = o.version
+	// The decider alone runs the attempt; the others are given the pop
+	// only when it found something (popped), so a decider that lacks an
+	// element others hold never makes them drop it.
+	to := b.reps[b.decider : b.decider+1]
+	if plantAttemptEverywhere {
+		to = b.reps
+	}
+	c.p.sendOpts(ctx, &c.cfg, b.seq, 0, b.attempt, to, config.DCOne, true, o)
+}
+
+// decider is the replica that decides a pop: the first (in popReplicas'
+// order, the same on every node) that serves both reads and writes: not
+// one refilling its datastore (RESUMING) or taking writes only, which may
+// lack elements the others hold; failing that, the first that serves
+// writes, and last the first.
+func (c *Redis) decider(reps []ring.Replica) int {
+	for _, ok := range []func(string) bool{
+		func(n string) bool { return c.p.view.Usable(n, true) && c.p.view.Usable(n, false) },
+		func(n string) bool { return c.p.view.Usable(n, true) },
+	} {
+		for i, r := range reps {
+			if ok(r.Node) {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// replicatePop gives the other replicas the pop the decider made, with the
+// attempt's version and no answer awaited: each pops from the same end,
+// after the writes that woke the waiter (see allWoken).
+func (c *Redis) replicatePop() {
+	b := c.blk
+	for i, r := range b.reps {
+		if i == b.decider || !c.p.view.Usable(r.Node, true) {
+			continue
+		}
+		c.p.execs = append(c.p.execs, outExec{
+			to:   actors.Addr{Node: actors.NodeID(r.Node), Name: c.cfg.StoreName},
+			exec: store.Exec{Args: b.attempt, Version: b.ver, Quiet: true},
+		})
+	}
 }
 
 // advanceBlock moves the blocked pop on after a message (advanceOnce),
@@ -277,6 +326,7 @@ func (c *Redis) advanceOnce(ctx actors.Context) {
 		return
 	}
 	if !bytes.Equal(pt.reply, nullArray) && !bytes.Equal(pt.reply, nullBulk) {
+		c.replicatePop()
 		c.finishBlock(ctx, store.BlockingReply(b.name, pt.reply))
 		return
 	}
@@ -287,6 +337,8 @@ func (c *Redis) advanceOnce(ctx actors.Context) {
 	}
 	if b.byWake {
 		b.fruitless++
+	} else {
+		b.fruitless = 0 // the poll's attempt: wakes start afresh
 	}
 	if c.allWoken() { // woken again while it tried
 		s.pending, s.deadline = 1, c.farDeadline(b, now)
@@ -411,12 +463,13 @@ func (c *Redis) unwatch(ctx actors.Context) {
 	}
 }
 
-// unwatchAll sends DYNO.UNWATCH for every watch of the blocked pop still
-// registered.
+// unwatchAll sends DYNO.UNWATCH for every watch of the blocked pop.
 func (c *Redis) unwatchAll(send func(actors.Addr, store.Exec)) {
 	b := c.blk
 	for i := range b.watches {
-		if w := &b.watches[i]; w.pending {
+		// Every replica ever asked, answered or not: a renewal may have
+		// crossed the wake that answered the watch before it.
+		if w := &b.watches[i]; !w.at.IsZero() && !w.refused {
 			w.pending = false
 			send(w.at, store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: store.UnwatchCommand(), Quiet: true})
 		}

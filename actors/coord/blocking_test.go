@@ -203,3 +203,24 @@ func TestHeldPopsFailAtOnce(t *testing.T) {
 	require.Equal(t, 2, strings.Count(out, "-"), "two errors: %q", out)
 	require.True(t, strings.HasSuffix(out, "+PONG\r\n"), "%q", out)
 }
+
+// TestBlockingPopKeepsWhatTheDeciderLacks: the decider (n1, the first by
+// node id) misses a push while cut off; a pop through n3 then finds
+// nothing at the decider and must leave the element where it is, not pop
+// it from the other racks and hand it to nobody. Shown to catch a
+// coordinator planted to send the attempt to every replica at once.
+func TestBlockingPopKeepsWhatTheDeciderLacks(t *testing.T) {
+	run := func() string {
+		c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+		p := c.conn("n2")
+		c.w.Partition([]actors.NodeID{"n1"}, []actors.NodeID{"n2"})
+		require.Equal(t, ":1\r\n", p.do("rpush q job"))
+		c.w.Heal()
+		require.Equal(t, "*-1\r\n", c.conn("n3").do("blpop q 0.5"), "the decider has none")
+		return c.conn("n3").do("llen q") // rack 3's replica
+	}
+	require.Equal(t, ":1\r\n", run(), "the job is still on rack 3")
+	undo := coord.SetPlantAttemptEverywhere()
+	defer undo()
+	require.Equal(t, ":0\r\n", run(), "the planted bug pops it there and delivers it to nobody")
+}

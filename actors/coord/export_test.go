@@ -13,3 +13,10 @@ func SetPlantNoDecider() func() {
 	plantNoDecider = true
 	return func() { plantNoDecider = false }
 }
+
+// SetPlantAttemptEverywhere plants a bug for the external tests: blocking
+// pops send each attempt to every replica (see tryPop). It returns the undo.
+func SetPlantAttemptEverywhere() func() {
+	plantAttemptEverywhere = true
+	return func() { plantAttemptEverywhere = false }
+}

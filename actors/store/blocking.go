@@ -2,8 +2,7 @@ package store
 
 import (
 	"bytes"
-	"errors"
-	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -20,9 +19,8 @@ import (
 // BlockingForm parses blocking pop args as Redis 7.0 does, in its order of
 // checks: the non-blocking form that tries the pop once (LMPOP, ZMPOP or
 // LMOVE), the keys to wait on (for BLMOVE and BRPOPLPUSH the source only),
-// the timeout in ms (0: forever), or Redis's error. nowMs is the time in
-// Unix ms (Redis refuses a timeout that would overflow past it).
-func BlockingForm(args [][]byte, nowMs int64) (attempt, keys [][]byte, timeoutMs int64, bad string) {
+// the timeout in ms (0: forever), or Redis's error.
+func BlockingForm(args [][]byte) (attempt, keys [][]byte, timeoutMs int64, bad string) {
 	name := string(bytes.ToLower(args[0]))
 	var timeout []byte
 	switch name {
@@ -76,64 +74,54 @@ func BlockingForm(args [][]byte, nowMs int64) (attempt, keys [][]byte, timeoutMs
 	default:
 		return nil, nil, 0, "ERR unknown blocking command '" + name + "'"
 	}
-	timeoutMs, bad = parseTimeout(timeout, nowMs)
+	timeoutMs, bad = parseTimeout(timeout)
 	if bad != "" {
 		return nil, nil, 0, bad
 	}
 	return attempt, keys, timeoutMs, ""
 }
 
-// parseTimeout is Redis 7.0's getTimeoutFromObjectOrReply in seconds: the
-// timeout in ms (0: forever), or Redis's error.
-func parseTimeout(b []byte, nowMs int64) (int64, string) {
+// parseTimeout is Redis 7.0.15's getTimeoutFromObjectOrReply in seconds:
+// the timeout in ms, rounded up (0: forever), or Redis's error. Redis reads
+// it with strtold, so the range is a long double's: past it (or below its
+// smallest positive value) it is not a float; within it but past long
+// long's milliseconds, Redis's conversion gives LLONG_MIN, a negative.
+func parseTimeout(b []byte) (int64, string) {
 	const notFloat = "ERR timeout is not a float or out of range"
 	str := string(b)
 	if len(b) == 0 || strings.ContainsRune(str, '_') { // Go's literals allow 1_0, strtold does not
 		return 0, notFloat
 	}
 	unsigned := strings.ToLower(strings.TrimLeft(str, "+-"))
-	hex := strings.HasPrefix(unsigned, "0x")
-	if hex && !strings.Contains(unsigned, "p") {
+	if strings.HasPrefix(unsigned, "0x") && !strings.Contains(unsigned, "p") {
 		str += "p0" // strtold takes a hex float without its exponent
 	}
-	f, err := strconv.ParseFloat(str, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
+	f, _, err := big.ParseFloat(str, 0, 64, big.ToNearestEven)
+	if err != nil || strings.HasPrefix(unsigned, "nan") {
 		return 0, notFloat
 	}
-	if f == 0 && nonZeroMantissa(unsigned, hex) {
-		return 0, notFloat // underflow: strtold's ERANGE
-	}
-	ms := f * 1000
-	if err != nil || math.IsInf(ms, 0) || ms >= math.MaxInt64 || ms < math.MinInt64 {
-		// Past float64 (Redis's long double holds it) or past long long:
-		// Redis's conversion gives LLONG_MIN.
+	if f.IsInf() {
 		return 0, "ERR timeout is negative"
 	}
-	t := int64(ms)
-	switch {
-	case t < 0:
-		return 0, "ERR timeout is negative"
-	case t > 0 && t > math.MaxInt64-nowMs:
-		return 0, "ERR timeout is out of range"
+	abs := new(big.Float).Abs(f)
+	if abs.Cmp(ldblMax) > 0 || abs.Sign() != 0 && abs.Cmp(ldblTrueMin) < 0 {
+		return 0, notFloat // strtold's ERANGE
 	}
-	return t, ""
+	ms, acc := new(big.Float).Mul(f, big.NewFloat(1000)).Int(nil) // toward zero
+	if acc == big.Below {
+		ms.Add(ms, big.NewInt(1)) // a positive fraction: up
+	}
+	if !ms.IsInt64() || ms.Sign() < 0 {
+		return 0, "ERR timeout is negative"
+	}
+	return ms.Int64(), ""
 }
 
-// nonZeroMantissa reports whether the number s (lower case, unsigned) has
-// a digit other than 0 before its exponent.
-func nonZeroMantissa(s string, hex bool) bool {
-	if hex {
-		s = s[2:]
-		if i := strings.IndexByte(s, 'p'); i >= 0 {
-			s = s[:i]
-		}
-		return strings.ContainsAny(s, "123456789abcdef")
-	}
-	if i := strings.IndexByte(s, 'e'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.ContainsAny(s, "123456789")
-}
+// A long double's range (x86's 80-bit format, as Redis is built here).
+var (
+	ldblMax, _, _     = big.ParseFloat("1.18973149535723176502e4932", 10, 64, big.ToNearestEven)
+	ldblTrueMin, _, _ = big.ParseFloat("3.64519953188247460253e-4951", 10, 64, big.ToNearestEven)
+)
 
 // BlockingReply is the blocking pop's reply made from its non-blocking
 // form's, which found an element: LMPOP's [key, [element]] is BLPOP's
@@ -169,7 +157,7 @@ func BlockingReply(name string, r []byte) []byte {
 
 // cmdBlocking runs a blocking pop once (see above).
 func (e *Engine) cmdBlocking(args [][]byte, dst []byte) []byte {
-	attempt, _, _, bad := BlockingForm(args, e.now)
+	attempt, _, _, bad := BlockingForm(args)
 	if bad != "" {
 		return appendErr(dst, bad)
 	}

@@ -322,3 +322,20 @@ func TestKeyAndBytesInOneSlice(t *testing.T) {
 	require.Equal(t, "$1\r\n2\r\n", ex("getrange", "n", "0", "0"))
 	require.Equal(t, "*4\r\n$1\r\nh\r\n$0\r\n\r\n$5\r\nshort\r\n$1\r\nn\r\n", ex("keys", "*"))
 }
+
+// TestMPopHugeNumkeys: a numkeys near 2^63 is Redis's syntax error, never
+// an index past the arguments (it crashed the engine, and in a
+// transaction emptied it).
+func TestMPopHugeNumkeys(t *testing.T) {
+	e := NewEngine(Options{})
+	for _, cmd := range [][]string{
+		{"LMPOP", "9223372036854775807", "k", "LEFT"}, {"ZMPOP", "9223372036854775806", "k", "MIN"},
+		{"BLMPOP", "0", "9223372036854775807", "k", "LEFT"}, {"BZMPOP", "0", "9223372036854775807", "k", "MAX"},
+	} {
+		var args [][]byte
+		for _, a := range cmd {
+			args = append(args, []byte(a))
+		}
+		require.Equal(t, "-ERR syntax error\r\n", string(e.Exec(time.Now(), args, nil)), "%q", cmd)
+	}
+}

@@ -449,10 +449,10 @@ func ParseMPop(args [][]byte, ends [2]string) (keys [][]byte, first bool, count 
 	if !ok || n < 1 {
 		return nil, false, 0, "ERR numkeys should be greater than 0"
 	}
-	where := 2 + n
-	if where >= int64(len(args)) {
+	if n > int64(len(args))-3 { // no room for the keys and the end (and 2+n cannot overflow)
 		return nil, false, 0, errSyntax
 	}
+	where := 2 + n
 	switch {
 	case bytes.EqualFold(args[where], []byte(ends[0])):
 		first = true

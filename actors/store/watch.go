@@ -93,7 +93,11 @@ func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
 				return true
 			}
 		}
-		w.remove(who) // a watch again under the same ID replaces the first
+		if old, ok := w.keys[who]; ok && sameKeys(old.keys, keys) {
+			old.at = ctx.Now() // a renewal keeps its place in line
+			return true
+		}
+		w.remove(who) // a watch again under the same ID, of other keys, replaces the first
 		if w.byKey == nil {
 			w.byKey, w.keys = map[string][]watcher{}, map[watcher]*watch{}
 		}
@@ -120,6 +124,21 @@ func (w *Watches) answer(ctx actors.Context, e Exec, reply []byte) {
 	if !e.Quiet {
 		ctx.Send(ctx.Sender(), Result{ID: e.ID, Reply: reply})
 	}
+}
+
+// sameKeys reports whether names (deduplicated) are keys.
+func sameKeys(names []string, keys [][]byte) bool {
+	for _, k := range keys {
+		if !slices.Contains(names, string(k)) {
+			return false
+		}
+	}
+	for _, n := range names {
+		if !slices.ContainsFunc(keys, func(k []byte) bool { return string(k) == n }) {
+			return false
+		}
+	}
+	return true
 }
 
 // remove drops every entry of who.
