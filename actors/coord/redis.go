@@ -135,9 +135,11 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		// after a panic never takes its predecessor's late wakes for its
 		// own (Unix ms stay far below the 2^52 the IDs leave them).
 		c.blockNo = uint64(ctx.Now().UnixMilli())
+		c.blockTimer = c.blockNo
 		c.p.start(ctx, &c.cfg)
 	case actors.Restarted:
 		c.blockNo = uint64(ctx.Now().UnixMilli())
+		c.blockTimer = c.blockNo
 		// The incarnation that panicked may have subscribed: the broker
 		// drops whatever this address holds.
 		c.toBroker(ctx, pubsub.Gone{Conn: ctx.Self(), All: true})
