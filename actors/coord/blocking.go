@@ -68,10 +68,15 @@ type blocked struct {
 // watchState is one replica's watch of a blocked pop's keys.
 type watchState struct {
 	at      actors.Addr
-	pending bool // registered, not answered yet
-	woken   bool // it woke the pop since its last attempt began
-	refused bool // the replica cannot watch (an older build, too many watches): never asked again
+	pending bool          // registered, not answered yet (the others' stay registered)
+	woken   bool          // it woke the pop since its last attempt began
+	ver     hlc.Version   // the version of the push whose wake that was
+	seen    []hlc.Version // the pushes it reported lately (DYNO.WATCHEVERY), newest last
+	refused bool          // the replica cannot watch (an older build, too many watches): never asked again
 }
+
+// seenMax bounds watchState.seen.
+const seenMax = 64
 
 // Planted bugs for the tests: plantFirstWake makes a pop try at the first
 // replica's wake; plantNoDecider makes each node's own rack decide its
@@ -207,7 +212,10 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	b.decider = c.decider(b.reps)
 	// Every attempt registers (or renews: the store keeps a watch of the
 	// same ID in its place in line, and forgets one not renewed within
-	// WatchLease) the watches of every replica that can watch.
+	// WatchLease) the watches of every replica that can watch: at the
+	// decider a watch woken in turn (a push of n elements wakes its first n
+	// watchers), at the others one that reports every push, with its
+	// version (see allWoken).
 	for i := range b.watches {
 		w := &b.watches[i]
 		w.woken = false // an attempt consumes the wakes before it
@@ -216,7 +224,11 @@ func (c *Redis) tryPop(ctx actors.Context) {
 		}
 		w.pending = true
 		w.at = actors.Addr{Node: actors.NodeID(b.reps[i].Node), Name: c.cfg.StoreName}
-		c.p.execs = append(c.p.execs, outExec{to: w.at, exec: store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: store.WatchCommand(b.keys)}})
+		args := store.WatchCommand(b.keys)
+		if i != b.decider {
+			args = store.WatchEveryCommand(b.keys)
+		}
+		c.p.execs = append(c.p.execs, outExec{to: w.at, exec: store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: args}})
 	}
 	// A fresh part number for every attempt: a late answer to an earlier
 	// one finds no part (the slot is the last of the queue: the requests
@@ -299,13 +311,21 @@ func (c *Redis) advanceOnce(ctx actors.Context) {
 			continue // an earlier pop's, or a repeat
 		}
 		w := &b.watches[i]
-		w.pending = false
 		switch {
 		case r.Failure != "": // not delivered: registered again with the next attempt
+			w.pending = false
 		case len(r.Reply) > 0 && r.Reply[0] == '-':
-			w.refused = true
+			w.pending, w.refused = false, true
 		default:
-			w.woken, woke = true, true
+			w.woken, w.ver, woke = true, r.Version, true
+			if i == b.decider {
+				w.pending = false // answered once; the others report every push and stay
+			} else {
+				if len(w.seen) == seenMax {
+					w.seen = append(w.seen[:0], w.seen[1:]...)
+				}
+				w.seen = append(w.seen, r.Version)
+			}
 		}
 	}
 	c.p.wakes = c.p.wakes[:0]
@@ -357,26 +377,37 @@ func (c *Redis) advanceOnce(ctx actors.Context) {
 	ctx.After(wait, blockRetry{gen: b.timer})
 }
 
-// allWoken reports whether every replica that can watch and that the
-// view says serves writes has woken the pop since its last attempt, and
-// one has: then the write that woke them has reached each of them, and
-// the attempt, sent now, reaches each after it. (Trying on the first wake
-// would let the pop overtake the push on its way to the other replicas,
-// which would then keep the element: replicas that disagree for good.)
+// allWoken reports whether the pop should try again: the decider woke it
+// since its last attempt began, and the push that did (its version) has
+// reached each other replica that serves writes and can watch (each
+// reports every push): the attempt, and the pop given to them after it,
+// then reach each of them after the push. (Trying at the first wake would
+// let the pop overtake the push on its way to a slower rack, which would
+// keep the element for good.) Without versions, every such replica must
+// have woken it since the attempt began.
 func (c *Redis) allWoken() bool {
+	b := c.blk
 	if plantFirstWake {
-		for _, w := range c.blk.watches {
+		for _, w := range b.watches {
 			if w.woken {
 				return true
 			}
 		}
 	}
-	any := false
-	for i, w := range c.blk.watches {
+	d := b.watches[b.decider]
+	if !d.woken && !d.refused {
+		return false
+	}
+	any := d.woken
+	for i, w := range b.watches {
 		switch {
+		case i == b.decider || w.refused || !c.p.view.Usable(b.reps[i].Node, true):
+		case d.woken && !d.ver.IsZero():
+			if !slices.Contains(w.seen, d.ver) {
+				return false
+			}
 		case w.woken:
 			any = true
-		case w.refused || !c.p.view.Usable(c.blk.reps[i].Node, true):
 		default:
 			return false
 		}

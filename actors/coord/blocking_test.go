@@ -224,3 +224,39 @@ func TestBlockingPopKeepsWhatTheDeciderLacks(t *testing.T) {
 	defer undo()
 	require.Equal(t, ":0\r\n", run(), "the planted bug pops it there and delivers it to nobody")
 }
+
+// TestBlockingPopsSpreadWaiters: two waiters on one key through different
+// nodes register in different orders at different replicas; each push of
+// one element must still serve one of them at once (BlockPoll is an hour
+// here: only wakes serve), not leave each half-woken.
+func TestBlockingPopsSpreadWaiters(t *testing.T) {
+	old := coord.BlockPoll
+	coord.BlockPoll = time.Hour
+	defer func() { coord.BlockPoll = old }()
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	c.w.SetLink("n1", "n3", sim.Link{Latency: 3 * time.Millisecond})
+	c.w.SetLink("n3", "n1", sim.Link{Latency: 3 * time.Millisecond})
+	a, b, p := c.conn("n1"), c.conn("n3"), c.conn("n2")
+	inject := func(k *conn, line string) {
+		c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: [][][]byte{cmd(line)}})
+	}
+	inject(a, "blpop q 0")
+	inject(b, "blpop q 0")
+	require.NoError(t, c.w.RunFor(100*time.Millisecond))
+	for i := range 8 {
+		la, lb := len(a.cl.data), len(b.cl.data)
+		inject(p, fmt.Sprintf("rpush q x%d", i))
+		require.NoError(t, c.w.RunFor(100*time.Millisecond))
+		servedA, servedB := len(a.cl.data) != la, len(b.cl.data) != lb
+		require.True(t, servedA != servedB, "push %d: one waiter served at once (a %v, b %v)", i, servedA, servedB)
+		if servedA {
+			inject(a, "blpop q 0")
+		} else {
+			inject(b, "blpop q 0")
+		}
+		require.NoError(t, c.w.RunFor(20*time.Millisecond))
+	}
+	for _, n := range []actors.NodeID{"n1", "n2", "n3"} {
+		require.Equal(t, ":0\r\n", c.conn(n).do("llen q"), "every rack popped: %s", n)
+	}
+}

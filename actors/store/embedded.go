@@ -87,7 +87,7 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 		}
 		var ver hlc.Version
 		s.buf, ver = s.engine.ExecVersion(ctx.Now(), m.Args, m.Version, s.buf[:0])
-		s.watch.Touched(ctx, m.Args, s.buf)
+		s.watch.Touched(ctx, m.Args, s.buf, m.Version)
 		if ev := s.engine.TakeEvent(); ev != "" {
 			actors.Mark(ctx, ev)
 		}
@@ -112,7 +112,7 @@ func (s *embedded) Receive(ctx actors.Context, msg any) {
 			}
 			var ver hlc.Version
 			s.buf, ver = s.engine.ExecVersion(now, e.Args, e.Version, s.buf[:0])
-			s.watch.Touched(ctx, e.Args, s.buf)
+			s.watch.Touched(ctx, e.Args, s.buf, e.Version)
 			if ev := s.engine.TakeEvent(); ev != "" {
 				actors.Mark(ctx, ev)
 			}

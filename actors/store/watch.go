@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/hlc"
 )
 
 // Watches are the store's half of blocking pops (BLPOP, BZPOPMIN, BLMOVE...,
@@ -27,7 +28,9 @@ import (
 // serves its blocked clients: as many as the write may have added elements
 // (LPUSH k a b wakes two), all of them for the commands whose count is not
 // known (a transaction, a script, LMOVE into the key, a read repair's
-// restore...). Neither routing nor Redis ever sees the two commands.
+// restore...). A DYNO.WATCHEVERY watcher is woken by every such write and
+// stays registered. Every wake carries the write's version. Neither
+// routing nor Redis ever sees these commands.
 //
 // A watch is a lease: its coordinator renews it with every attempt
 // (DYNO.WATCH again under the same ID), and one not renewed within
@@ -41,8 +44,9 @@ type Watches struct {
 }
 
 type watch struct {
-	keys []string
-	at   time.Time // when it was registered or renewed
+	keys  []string
+	at    time.Time // when it was registered or renewed
+	every bool      // DYNO.WATCHEVERY: woken by every push, and kept
 }
 
 // WatchLease is how long a watch lasts without being renewed.
@@ -60,12 +64,19 @@ var MaxWatches = 1 << 20
 
 // The internal commands.
 var (
-	bDynoWatch   = []byte("dyno.watch")
-	bDynoUnwatch = []byte("dyno.unwatch")
+	bDynoWatch      = []byte("dyno.watch")
+	bDynoWatchEvery = []byte("dyno.watchevery")
+	bDynoUnwatch    = []byte("dyno.unwatch")
 )
 
 // WatchCommand is the DYNO.WATCH of keys.
 func WatchCommand(keys [][]byte) [][]byte { return append([][]byte{bDynoWatch}, keys...) }
+
+// WatchEveryCommand is DYNO.WATCHEVERY of keys: a watch that every push
+// to them wakes, whatever the watchers before it, and that stays (until
+// withdrawn or its lease ends): a coordinator's watch at the replicas that
+// do not decide its pop, which tells it each push that reached them.
+func WatchEveryCommand(keys [][]byte) [][]byte { return append([][]byte{bDynoWatchEvery}, keys...) }
 
 // UnwatchCommand is DYNO.UNWATCH.
 func UnwatchCommand() [][]byte { return [][]byte{bDynoUnwatch} }
@@ -80,8 +91,9 @@ func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
 		return false
 	}
 	switch name := e.Args[0]; {
-	case bytes.EqualFold(name, bDynoWatch):
+	case bytes.EqualFold(name, bDynoWatch) || bytes.EqualFold(name, bDynoWatchEvery):
 		who := watcher{ctx.Sender(), e.ID}
+		every := bytes.EqualFold(name, bDynoWatchEvery)
 		keys := e.Args[1:]
 		switch {
 		case len(keys) == 0:
@@ -93,7 +105,7 @@ func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
 				return true
 			}
 		}
-		if old, ok := w.keys[who]; ok && sameKeys(old.keys, keys) {
+		if old, ok := w.keys[who]; ok && old.every == every && sameKeys(old.keys, keys) {
 			old.at = ctx.Now() // a renewal keeps its place in line
 			return true
 		}
@@ -101,7 +113,7 @@ func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
 		if w.byKey == nil {
 			w.byKey, w.keys = map[string][]watcher{}, map[watcher]*watch{}
 		}
-		wt := &watch{at: ctx.Now()}
+		wt := &watch{at: ctx.Now(), every: every}
 		for _, k := range keys {
 			name := string(k)
 			if slices.Contains(wt.keys, name) {
@@ -192,9 +204,10 @@ var wokenReply = []byte("+OK\r\n")
 // Touched wakes the watchers of the keys write args may have added
 // elements to (args[0] the command, any case), given its reply when the
 // store knows it (nil: not yet, as the Redis adapter, which queues the
-// command): a reply that is an error, a null or 0 added nothing. It costs
-// nothing while nothing is watched.
-func (w *Watches) Touched(ctx actors.Context, args [][]byte, reply []byte) {
+// command): a reply that is an error, a null or 0 added nothing. The wakes
+// carry ver, the write's version, which tells a coordinator which push
+// reached which replica. It costs nothing while nothing is watched.
+func (w *Watches) Touched(ctx actors.Context, args [][]byte, reply []byte, ver hlc.Version) {
 	if w.n == 0 || len(args) < 2 {
 		return
 	}
@@ -215,40 +228,42 @@ func (w *Watches) Touched(ctx actors.Context, args [][]byte, reply []byte) {
 	}
 	switch string(buf[:len(name)]) {
 	case "lpush", "rpush", "lpushx", "rpushx":
-		w.wake(ctx, args[1], len(args)-2)
+		w.wake(ctx, args[1], len(args)-2, ver)
 	case "zadd":
-		w.wake(ctx, args[1], (len(args)-2)/2)
+		w.wake(ctx, args[1], (len(args)-2)/2, ver)
 	case "geoadd":
-		w.wake(ctx, args[1], (len(args)-2)/3)
+		w.wake(ctx, args[1], (len(args)-2)/3, ver)
 	case "lmove", "rpoplpush":
 		// Only the destination gains an element (a blocked LMOVE's own
 		// attempts must not wake the waiters on its source), and not when
 		// it is the source (a rotation adds nothing).
 		if len(args) > 2 && !bytes.Equal(args[1], args[2]) {
-			w.wake(ctx, args[2], 1)
+			w.wake(ctx, args[2], 1, ver)
 		}
 	case "linsert", "zincrby", "zunionstore", "zinterstore", "zdiffstore",
 		"zrangestore", "georadius", "georadiusbymember", "geosearchstore", "sort", "rename",
 		"renamenx", "copy", "restore", "dyno.restore", "dyno.exec", "eval", "evalsha":
 		for _, a := range args[1:] {
-			w.wake(ctx, a, -1)
+			w.wake(ctx, a, -1, ver)
 		}
 	}
 }
 
 // wake answers up to n watchers of key (all of them for n < 0), first
-// come first served.
-func (w *Watches) wake(ctx actors.Context, key []byte, n int) {
+// come first served, and every DYNO.WATCHEVERY watcher, which stays.
+func (w *Watches) wake(ctx actors.Context, key []byte, n int, ver hlc.Version) {
 	ws, ok := w.byKey[string(key)]
 	if !ok || n == 0 {
 		return
 	}
 	now := ctx.Now()
-	var woken, gone []watcher
+	var woken, kept, gone []watcher
 	for _, who := range ws {
 		switch {
 		case w.expired(who, now):
 			gone = append(gone, who)
+		case w.keys[who].every:
+			kept = append(kept, who)
 		case n < 0 || len(woken) < n:
 			woken = append(woken, who)
 		}
@@ -258,6 +273,9 @@ func (w *Watches) wake(ctx actors.Context, key []byte, n int) {
 	}
 	for _, who := range woken {
 		w.remove(who)
-		ctx.Send(who.to, Result{ID: who.id, Reply: wokenReply})
+		ctx.Send(who.to, Result{ID: who.id, Reply: wokenReply, Version: ver})
+	}
+	for _, who := range kept {
+		ctx.Send(who.to, Result{ID: who.id, Reply: wokenReply, Version: ver})
 	}
 }

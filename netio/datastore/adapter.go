@@ -62,7 +62,7 @@ func (a *adapter) execWatched(ctx actors.Context, e store.Exec) {
 	}
 	a.exec(ctx, e)
 	if a.opts.Protocol == Redis {
-		a.watch.Touched(ctx, e.Args, nil)
+		a.watch.Touched(ctx, e.Args, nil, e.Version)
 	}
 }
 
