@@ -167,7 +167,9 @@ func (c *Redis) spreadKeys(name string) string {
 	return "ERR dynonode: the keys of '" + strings.ToUpper(name) + "' live on different nodes; give them a common hash tag"
 }
 
-// own copies args into one buffer the coordinator keeps.
+// own copies args into one buffer the coordinator keeps (a request's
+// arguments alias the connection's read buffer): a queued transaction's
+// commands, a blocked pop's attempt and the commands held behind it.
 func own(args [][]byte) [][]byte {
 	size := 0
 	for _, a := range args {

@@ -138,17 +138,7 @@ func (c *Redis) inTx(spec *command.Spec, args [][]byte) bool {
 
 // queue keeps a copy of args in the open transaction.
 func (c *Redis) queue(args [][]byte) {
-	size := 0
-	for _, a := range args {
-		size += len(a)
-	}
-	buf := make([]byte, 0, size)
-	own := make([][]byte, len(args))
-	for i, a := range args {
-		buf = append(buf, a...)
-		own[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
-	c.tx.cmds = append(c.tx.cmds, own)
+	c.tx.cmds = append(c.tx.cmds, own(args))
 	c.p.answer([]byte("+QUEUED\r\n"), false)
 }
 

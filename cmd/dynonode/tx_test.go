@@ -101,10 +101,7 @@ func TestEmbeddedClusterTransactions(t *testing.T) {
 // Redis lists them in its hash table's order, dynonode in subscription
 // order (as Redis lists patterns).
 func TestPubSubLikeRedis(t *testing.T) {
-	plainSrv := testproc.Redis(t)
-	node := startOpNode(t, "")
-	plain, plainPub := testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr)
-	n, nPub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
+	plain, plainPub, n, nPub := pubsubPair(t)
 	all := allReplies
 	for _, cmd := range [][]string{
 		{"UNSUBSCRIBE"}, {"PUNSUBSCRIBE"}, {"SUBSCRIBE", "a", "b", "a"}, {"PSUBSCRIBE", "n*", "[x]", "n*"}, {"PING"},
@@ -149,10 +146,7 @@ func TestSlowSubscriberDisconnected(t *testing.T) {
 // SPUBLISH reaches only them), counted apart in the replies, and PUBSUB
 // counts the subscribers of the node (Redis Cluster's per-node answers).
 func TestShardedPubSubLikeRedis(t *testing.T) {
-	plainSrv := testproc.Redis(t)
-	node := startOpNode(t, "")
-	plain, plainPub := testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr)
-	n, nPub := testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
+	plain, plainPub, n, nPub := pubsubPair(t)
 	all := allReplies
 	for _, cmd := range [][]string{
 		{"SUNSUBSCRIBE"}, {"SSUBSCRIBE", "s1", "s2", "s1"}, {"SUBSCRIBE", "c1"}, {"PSUBSCRIBE", "p*"}, {"SUNSUBSCRIBE", "s2", "zz"},
@@ -217,4 +211,14 @@ func TestOwnerCommandsLikeRedis(t *testing.T) {
 	e := testproc.DialRESP(t, emb.listen)
 	got = e.Do("OBJECT", "ENCODING", "k")
 	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'OBJECT' is not supported: the embedded store"), got)
+}
+
+// pubsubPair starts a redis-server and an embedded node and dials each
+// twice: a subscriber and a publisher on each side.
+func pubsubPair(t *testing.T) (plain, plainPub, n, nPub *testproc.RESPClient) {
+	t.Helper()
+	plainSrv := testproc.Redis(t)
+	node := startOpNode(t, "")
+	return testproc.DialRESP(t, plainSrv.Addr), testproc.DialRESP(t, plainSrv.Addr),
+		testproc.DialRESP(t, node.listen), testproc.DialRESP(t, node.listen)
 }
