@@ -49,7 +49,7 @@ type blocked struct {
 	ver     hlc.Version    // the attempt's version, given to the other replicas with its pop
 	until   time.Time      // zero: wait forever
 
-	watchNo uint64       // numbers this pop's watches: their IDs are watchID|watchNo<<8|replica
+	watchNo uint64       // numbers this pop's watches: their IDs are watchIDOf(watchNo, replica, every)
 	watches []watchState // by replica, as reps
 	trying  bool         // an attempt is in flight
 	timer   uint64       // the pending retry timer's number (Redis.blockTimer)
@@ -60,14 +60,31 @@ type blocked struct {
 	// before it knows the reply) cannot spin.
 	fruitless int
 	byWake    bool // the attempt in flight was started by a wake
+	wakeArmed bool // a wake's delayed attempt is pending (do not push it back)
 
 	held     [][][]byte // commands that came after it, to run once it is answered
 	heldProt []byte     // a protocol error that came after them
 }
 
+// watchIDOf is the Exec ID of a pop's watch at replica i (of at most
+// maxWatched), of the kind every (DYNO.WATCHEVERY) or not: the kind is in
+// the ID, so that a wake of a watch replaced by the other kind (the
+// decider changed) is never taken for the new one's.
+func watchIDOf(no uint64, i int, every bool) uint64 {
+	id := watchID | no<<8 | uint64(i)
+	if every {
+		id |= maxWatched
+	}
+	return id
+}
+
+// maxWatched bounds the replicas a pop watches (the others are polled).
+const maxWatched = 1 << 7
+
 // watchState is one replica's watch of a blocked pop's keys.
 type watchState struct {
 	at      actors.Addr
+	every   bool          // the registered kind: DYNO.WATCHEVERY (not the decider)
 	pending bool          // registered, not answered yet (the others' stay registered)
 	woken   bool          // it woke the pop since its last attempt began
 	ver     hlc.Version   // the version of the push whose wake that was
@@ -210,6 +227,10 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	if !sameNodes(reps, b.reps) {
 		c.unwatchAll(func(to actors.Addr, e store.Exec) { c.p.execs = append(c.p.execs, outExec{to: to, exec: e}) })
 		b.reps, b.watches = reps, make([]watchState, len(reps))
+		// A fresh number: a late wake of a node no longer watched must not
+		// pass for the new replica at the same index.
+		c.blockNo++
+		b.watchNo = c.blockNo
 	}
 	b.decider = c.decider(b.reps)
 	// Every attempt registers (or renews: the store keeps a watch of the
@@ -221,16 +242,20 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	for i := range b.watches {
 		w := &b.watches[i]
 		w.woken = false // an attempt consumes the wakes before it
-		if w.refused || i >= 1<<8 {
+		if w.refused || i >= maxWatched {
 			continue
 		}
-		w.pending = true
+		every := i != b.decider
+		if w.pending && w.every != every { // the decider changed: the old kind goes
+			c.p.execs = append(c.p.execs, outExec{to: w.at, exec: store.Exec{ID: watchIDOf(b.watchNo, i, w.every), Args: store.UnwatchCommand(), Quiet: true}})
+		}
+		w.pending, w.every = true, every
 		w.at = actors.Addr{Node: actors.NodeID(b.reps[i].Node), Name: c.cfg.StoreName}
 		args := store.WatchCommand(b.keys)
-		if i != b.decider {
+		if every {
 			args = store.WatchEveryCommand(b.keys)
 		}
-		c.p.execs = append(c.p.execs, outExec{to: w.at, exec: store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: args}})
+		c.p.execs = append(c.p.execs, outExec{to: w.at, exec: store.Exec{ID: watchIDOf(b.watchNo, i, every), Args: args}})
 	}
 	// A fresh part number for every attempt: a late answer to an earlier
 	// one finds no part (the slot is the last of the queue: the requests
@@ -240,7 +265,7 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	s.parts[0] = part{tally: s.parts[0].tally}
 	s.pending, s.reply, s.merge = 1, nil, nil
 	s.arrived, s.deadline = now, now.Add(c.cfg.Timeout)
-	b.trying, b.byWake = true, false
+	b.trying, b.byWake, b.wakeArmed = true, false, false
 	o := c.opts(ctx, true, routing{keyed: true}, hlc.Version{})
 	b.ver = o.version
 	// The decider alone runs the attempt; the others are given the pop
@@ -308,9 +333,9 @@ func (c *Redis) advanceOnce(ctx actors.Context) {
 	woke := false
 	for _, r := range c.p.wakes {
 		id := r.ID &^ watchID
-		i := int(id & (1<<8 - 1))
-		if id>>8 != b.watchNo || i >= len(b.watches) || !b.watches[i].pending {
-			continue // an earlier pop's, or a repeat
+		i, every := int(id&(maxWatched-1)), id&maxWatched != 0
+		if id>>8 != b.watchNo || i >= len(b.watches) || !b.watches[i].pending || b.watches[i].every != every {
+			continue // an earlier pop's, a watch of the other kind, or a repeat
 		}
 		w := &b.watches[i]
 		switch {
@@ -421,6 +446,9 @@ func (c *Redis) allWoken() bool {
 // nothing lately (see blocked.fruitless).
 func (c *Redis) wakeAttempt(ctx actors.Context) {
 	b := c.blk
+	if b.wakeArmed {
+		return // already due: later wakes must not postpone it
+	}
 	if b.fruitless == 0 {
 		c.tryPop(ctx)
 		b.byWake = true
@@ -432,6 +460,7 @@ func (c *Redis) wakeAttempt(ctx actors.Context) {
 	}
 	c.blockTimer++
 	b.timer = c.blockTimer
+	b.wakeArmed = true
 	ctx.After(wait, blockRetry{gen: b.timer, wake: true})
 }
 
@@ -504,7 +533,7 @@ func (c *Redis) unwatchAll(send func(actors.Addr, store.Exec)) {
 		// crossed the wake that answered the watch before it.
 		if w := &b.watches[i]; !w.at.IsZero() && !w.refused {
 			w.pending = false
-			send(w.at, store.Exec{ID: watchID | b.watchNo<<8 | uint64(i), Args: store.UnwatchCommand(), Quiet: true})
+			send(w.at, store.Exec{ID: watchIDOf(b.watchNo, i, w.every), Args: store.UnwatchCommand(), Quiet: true})
 		}
 	}
 }

@@ -260,3 +260,31 @@ func TestBlockingPopsSpreadWaiters(t *testing.T) {
 		require.Equal(t, ":0\r\n", c.conn(n).do("llen q"), "every rack popped: %s", n)
 	}
 }
+
+// TestBlockingPopNotStarvedByPushes: a waiter whose wakes kept finding
+// nothing (a plain LPOP took each element first) backs off; the steady
+// pushes that follow must not keep postponing its next try, or it never
+// tries while elements pile up (each push re-armed the delayed try).
+func TestBlockingPopNotStarvedByPushes(t *testing.T) {
+	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
+	a, p := c.conn("n1"), c.conn("n2")
+	inject := func(k *conn, lines ...string) {
+		var b [][][]byte
+		for _, l := range lines {
+			b = append(b, cmd(l))
+		}
+		c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: b})
+	}
+	inject(a, "blpop q 0")
+	require.NoError(t, c.w.RunFor(50*time.Millisecond))
+	for range 12 { // each element taken by a plain LPOP before the waiter's try
+		inject(p, "rpush q x", "lpop q")
+		require.NoError(t, c.w.RunFor(100*time.Millisecond))
+	}
+	require.Empty(t, a.cl.data)
+	for range 10 { // then pushes every 100 ms: the delayed try must come
+		inject(p, "rpush q y")
+		require.NoError(t, c.w.RunFor(100*time.Millisecond))
+	}
+	require.Equal(t, "*2\r\n$1\r\nq\r\n$1\r\ny\r\n", string(a.cl.data))
+}

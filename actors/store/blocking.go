@@ -93,6 +93,9 @@ func parseTimeout(b []byte) (int64, string) {
 		return 0, notFloat
 	}
 	unsigned := strings.ToLower(strings.TrimLeft(str, "+-"))
+	if unsigned == "infinity" { // strtold's spelling; big.ParseFloat knows "inf"
+		str, unsigned = str[:len(str)-len(unsigned)]+"inf", "inf"
+	}
 	if strings.HasPrefix(unsigned, "0x") && !strings.Contains(unsigned, "p") {
 		str += "p0" // strtold takes a hex float without its exponent
 	}

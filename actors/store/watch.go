@@ -95,19 +95,19 @@ func (w *Watches) Handle(ctx actors.Context, e Exec) bool {
 		who := watcher{ctx.Sender(), e.ID}
 		every := bytes.EqualFold(name, bDynoWatchEvery)
 		keys := e.Args[1:]
-		switch {
-		case len(keys) == 0:
+		if len(keys) == 0 {
 			w.answer(ctx, e, []byte("-ERR wrong number of arguments for 'dyno.watch' command\r\n"))
 			return true
-		case w.n+len(keys) > MaxWatches:
+		}
+		if old, ok := w.keys[who]; ok && old.every == every && sameKeys(old.keys, keys) {
+			old.at = ctx.Now() // a renewal keeps its place in line (and adds nothing)
+			return true
+		}
+		if w.n+len(keys) > MaxWatches {
 			if w.expire(ctx.Now()); w.n+len(keys) > MaxWatches {
 				w.answer(ctx, e, []byte(errTooManyWatches))
 				return true
 			}
-		}
-		if old, ok := w.keys[who]; ok && old.every == every && sameKeys(old.keys, keys) {
-			old.at = ctx.Now() // a renewal keeps its place in line
-			return true
 		}
 		w.remove(who) // a watch again under the same ID, of other keys, replaces the first
 		if w.byKey == nil {

@@ -28,6 +28,7 @@ var blockingSequence = [][]string{
 	{"BLPOP", "{b}q", "1e-5000"}, {"BLPOP", "{b}q", "0x0.1"}, {"BLPOP", "{b}q", "0x1p-4"}, {"BLPOP", "{b}q", "inf"},
 	{"BLPOP", "{b}q", "0.0009"}, {"BLPOP", "{b}q", "1e-330"}, {"BLPOP", "{b}q", "1e-4950"}, {"BLPOP", "{b}q", "0x1p-2000"},
 	{"BLPOP", "{b}q", "1e4933"}, {"BLPOP", "{b}q", "1e5000"}, {"BLPOP", "{b}q", "-0.0001x"}, {"BLPOP", "{b}q", "0.0101"},
+	{"BLPOP", "{b}q", "infinity"}, {"BLPOP", "{b}q", "-Infinity"},
 	{"BLMPOP", "x", "1", "{b}q", "LEFT"}, {"BLMPOP", "x", "0", "{b}q", "LEFT"}, {"BLMPOP", "0", "1", "{b}q", "UP"},
 	{"BLMPOP", "0", "1", "{b}q", "LEFT", "COUNT", "0"}, {"BLMPOP", "0", "5", "{b}q", "LEFT"},
 	{"BLMPOP", "0", "1", "{b}q", "LEFT", "COUNT", "1", "COUNT", "1"}, {"BZMPOP", "0", "1", "{b}z", "LEFT"},
