@@ -50,7 +50,15 @@ func (c *Redis) inSubscribedMode(spec *command.Spec, args [][]byte) bool {
 		c.p.answer(resp.AppendBulk(out, arg), false)
 		return true
 	}
-	c.p.answer(errReply("ERR Can't execute '"+spec.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), false)
+	name := spec.Name
+	if name == "pubsub" { // a container: its subcommand is checked first, and named
+		if bad := pubsubArgsError(args, true); bad != "" {
+			c.p.answer(errReply(bad), false)
+			return true
+		}
+		name += "|" + strings.ToLower(string(args[1]))
+	}
+	c.p.answer(errReply("ERR Can't execute '"+name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), false)
 	return true
 }
 
@@ -241,37 +249,42 @@ func (c *Redis) broker() actors.Addr {
 // introspect answers PUBSUB from this node's broker, as Redis Cluster
 // answers it for one node, after Redis's checks of its arguments.
 func (c *Redis) introspect(ctx actors.Context, args [][]byte) {
-	sub := strings.ToLower(string(args[1]))
-	switch sub {
-	case "help":
-		if len(args) != 2 {
-			c.p.answer(errReply("ERR wrong number of arguments for 'pubsub|help' command"), false)
-			return
-		}
+	if bad := pubsubArgsError(args, false); bad != "" {
+		c.p.answer(errReply(bad), false)
+		return
+	}
+	if strings.EqualFold(string(args[1]), "help") {
 		out := resp.AppendArrayHeader(nil, len(pubsubHelp))
 		for _, l := range pubsubHelp {
 			out = append(append(append(out, '+'), l...), "\r\n"...)
 		}
 		c.p.answer(out, false)
 		return
-	case "numpat":
-		if len(args) != 2 {
-			c.p.answer(errReply("ERR wrong number of arguments for 'pubsub|numpat' command"), false)
-			return
-		}
-	case "channels", "shardchannels":
-		if len(args) > 3 {
-			c.p.answer(errReply("ERR unknown subcommand or wrong number of arguments for '"+string(args[1])+"'. Try PUBSUB HELP."), false)
-			return
-		}
-	case "numsub", "shardnumsub":
-	default:
-		c.p.answer(errReply("ERR unknown subcommand '"+trunc(string(args[1]), 128)+"'. Try PUBSUB HELP."), false)
-		return
 	}
 	s := c.p.single()
 	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
 	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, localOnly(c.cfg.Ring), config.DCOne, false, sendOpts{to: c.cfg.BrokerName, anyState: true})
+}
+
+// pubsubArgsError is Redis's error for PUBSUB's subcommand and its
+// arguments, or "". With lookup alone, only the errors Redis finds when
+// it looks the subcommand up (an unknown one, a wrong arity): those come
+// before anything else, subscribed mode included.
+func pubsubArgsError(args [][]byte, lookup bool) string {
+	switch sub := strings.ToLower(string(args[1])); sub {
+	case "help", "numpat":
+		if len(args) != 2 {
+			return "ERR wrong number of arguments for 'pubsub|" + sub + "' command"
+		}
+	case "channels", "shardchannels":
+		if len(args) > 3 && !lookup {
+			return "ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try PUBSUB HELP."
+		}
+	case "numsub", "shardnumsub":
+	default:
+		return "ERR unknown subcommand '" + trunc(string(args[1]), 128) + "'. Try PUBSUB HELP."
+	}
+	return ""
 }
 
 // pubsubHelp is Redis 7.0.15's PUBSUB HELP.

@@ -150,7 +150,8 @@ func TestShardedPubSubLikeRedis(t *testing.T) {
 	all := allReplies
 	for _, cmd := range [][]string{
 		{"SUNSUBSCRIBE"}, {"SSUBSCRIBE", "s1", "s2", "s1"}, {"SUBSCRIBE", "c1"}, {"PSUBSCRIBE", "p*"}, {"SUNSUBSCRIBE", "s2", "zz"},
-		{"PING"}, {"SSUBSCRIBE"}, {"SPUBLISH", "x"},
+		{"PING"}, {"SSUBSCRIBE"}, {"SPUBLISH", "x"}, {"PUBSUB", "NUMSUB", "c1"}, {"PUBSUB", "FOO"}, {"PUBSUB", "NUMPAT", "x"},
+		{"PUBSUB", "CHANNELS", "a", "b"},
 	} {
 		require.Equal(t, all(plain, cmd...), all(n, cmd...), "%q", cmd)
 	}
