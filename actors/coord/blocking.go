@@ -2,6 +2,7 @@ package coord
 
 import (
 	"bytes"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -232,7 +233,7 @@ func (c *Redis) tryPop(ctx actors.Context) {
 		c.blockNo++
 		b.watchNo = c.blockNo
 	}
-	b.decider = c.decider(b.reps)
+	b.decider = c.decider(b.reps, b.named[0])
 	// Every attempt registers (or renews: the store keeps a watch of the
 	// same ID in its place in line, and forgets one not renewed within
 	// WatchLease) the watches of every replica that can watch: at the
@@ -278,23 +279,37 @@ func (c *Redis) tryPop(ctx actors.Context) {
 	c.p.sendOpts(ctx, &c.cfg, b.seq, 0, b.attempt, to, config.DCOne, true, o)
 }
 
-// decider is the replica that decides a pop: the first (in popReplicas'
-// order, the same on every node) that serves both reads and writes: not
-// one refilling its datastore (RESUMING) or taking writes only, which may
-// lack elements the others hold; failing that, the first that serves
+// decider is the replica that decides a pop of key: one of the local DC's
+// replicas that serve both reads and writes (not one refilling its
+// datastore, RESUMING, or taking writes only, which may lack elements the
+// others hold), picked by the key's hash among them in node-id order, so
+// that every node of the DC picks the same one for a key and different
+// keys spread over the replicas; failing that, the first that serves
 // writes, and last the first.
-func (c *Redis) decider(reps []ring.Replica) int {
-	for _, ok := range []func(string) bool{
-		func(n string) bool { return c.p.view.Usable(n, true) && c.p.view.Usable(n, false) },
-		func(n string) bool { return c.p.view.Usable(n, true) },
-	} {
-		for i, r := range reps {
-			if ok(r.Node) {
-				return i
-			}
+func (c *Redis) decider(reps []ring.Replica, key []byte) int {
+	var cands []int
+	for i, r := range reps {
+		if r.LocalDC && c.p.view.Usable(r.Node, true) && c.p.view.Usable(r.Node, false) {
+			cands = append(cands, i)
+		}
+	}
+	if len(cands) > 0 {
+		return cands[popHash(key)%uint64(len(cands))]
+	}
+	for i, r := range reps {
+		if c.p.view.Usable(r.Node, true) {
+			return i
 		}
 	}
 	return 0
+}
+
+// popHash is the hash that picks a key's decider (FNV-1a: the same on
+// every node and build).
+func popHash(key []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(key)
+	return h.Sum64()
 }
 
 // replicatePop gives the other replicas the pop the decider made, with the

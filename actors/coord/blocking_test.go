@@ -89,10 +89,11 @@ func TestBlockingPopsConverge(t *testing.T) {
 		old := coord.BlockPoll
 		coord.BlockPoll = time.Hour
 		defer func() { coord.BlockPoll = old }()
-		require.Equal(t, "", a.do("blpop q 0"))
-		require.Equal(t, ":1\r\n", b.do("rpush q job"))
-		require.Equal(t, "*2\r\n$1\r\nq\r\n$3\r\njob\r\n", string(a.cl.data))
-		return r3.do("llen q") // rack 3's replica: DC_ONE reads the local rack
+		q := keyDecidedBy(0) // n1 decides: the slow rack is another
+		require.Equal(t, "", a.do("blpop "+q+" 0"))
+		require.Equal(t, ":1\r\n", b.do("rpush "+q+" job"))
+		require.Equal(t, fmt.Sprintf("*2\r\n$%d\r\n%s\r\n$3\r\njob\r\n", len(q), q), string(a.cl.data))
+		return r3.do("llen " + q) // rack 3's replica: DC_ONE reads the local rack
 	}
 	require.Equal(t, ":0\r\n", run(), "popped on every rack")
 	undo := coord.SetPlantFirstWake()
@@ -204,8 +205,8 @@ func TestHeldPopsFailAtOnce(t *testing.T) {
 	require.True(t, strings.HasSuffix(out, "+PONG\r\n"), "%q", out)
 }
 
-// TestBlockingPopKeepsWhatTheDeciderLacks: the decider (n1, the first by
-// node id) misses a push while cut off; a pop through n3 then finds
+// TestBlockingPopKeepsWhatTheDeciderLacks: the decider (n1, for the key
+// chosen) misses a push while cut off; a pop through n3 then finds
 // nothing at the decider and must leave the element where it is, not pop
 // it from the other racks and hand it to nobody. Shown to catch a
 // coordinator planted to send the attempt to every replica at once.
@@ -213,11 +214,12 @@ func TestBlockingPopKeepsWhatTheDeciderLacks(t *testing.T) {
 	run := func() string {
 		c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
 		p := c.conn("n2")
+		q := keyDecidedBy(0) // n1 decides its pops
 		c.w.Partition([]actors.NodeID{"n1"}, []actors.NodeID{"n2"})
-		require.Equal(t, ":1\r\n", p.do("rpush q job"))
+		require.Equal(t, ":1\r\n", p.do("rpush "+q+" job"))
 		c.w.Heal()
-		require.Equal(t, "*-1\r\n", c.conn("n3").do("blpop q 0.5"), "the decider has none")
-		return c.conn("n3").do("llen q") // rack 3's replica
+		require.Equal(t, "*-1\r\n", c.conn("n3").do("blpop "+q+" 0.5"), "the decider has none")
+		return c.conn("n3").do("llen " + q) // rack 3's replica
 	}
 	require.Equal(t, ":1\r\n", run(), "the job is still on rack 3")
 	undo := coord.SetPlantAttemptEverywhere()
@@ -287,4 +289,14 @@ func TestBlockingPopNotStarvedByPushes(t *testing.T) {
 		require.NoError(t, c.w.RunFor(100*time.Millisecond))
 	}
 	require.Equal(t, "*2\r\n$1\r\nq\r\n$1\r\ny\r\n", string(a.cl.data))
+}
+
+// keyDecidedBy is a key whose pops the i-th of three nodes (n1, n2, n3)
+// decides, when all three serve.
+func keyDecidedBy(i int) string {
+	for n := 0; ; n++ {
+		if k := fmt.Sprintf("q%d", n); coord.DeciderIndex(k, 3) == i {
+			return k
+		}
+	}
 }

@@ -20,3 +20,7 @@ func SetPlantAttemptEverywhere() func() {
 	plantAttemptEverywhere = true
 	return func() { plantAttemptEverywhere = false }
 }
+
+// DeciderIndex is the index, among n replicas that all serve reads and
+// writes in node-id order, of the one that decides key's pops.
+func DeciderIndex(key string, n int) int { return int(popHash([]byte(key)) % uint64(n)) }
