@@ -206,7 +206,8 @@ func init() {
 	unsupported("it would change or expose the datastore behind the cluster", "config", "slaveof", "replicaof",
 		"shutdown", "debug", "save", "bgsave", "bgrewriteaof", "monitor", "sync", "psync", "migrate", "move",
 		"swapdb", "module", "failover", "cluster", "readonly", "readwrite", "lastsave",
-		"latency", "slowlog", "function", "fcall", "fcall_ro")
+		"latency", "slowlog")
+	unsupported("Redis functions are not served yet; scripts are (EVAL, EVALSHA, SCRIPT LOAD)", "function", "fcall", "fcall_ro")
 	add(Owner, r, -2, 0, 0, 0, "object", "memory")
 	unsupported("a cluster has no single answer for it", "role", "lolwut", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
 		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
