@@ -117,9 +117,6 @@ func TestBlockingPopsContention(t *testing.T) {
 			workers = append(workers, c.conn(n, lv))
 		}
 		pushers := []*conn{c.conn("n1"), c.conn("n2"), c.conn("n3")}
-		inject := func(k *conn, line string) {
-			c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: [][][]byte{cmd(line)}})
-		}
 		seen := make([]int, len(workers))
 		for _, w := range workers {
 			inject(w, "blpop q 0")
@@ -239,9 +236,6 @@ func TestBlockingPopsSpreadWaiters(t *testing.T) {
 	c.w.SetLink("n1", "n3", sim.Link{Latency: 3 * time.Millisecond})
 	c.w.SetLink("n3", "n1", sim.Link{Latency: 3 * time.Millisecond})
 	a, b, p := c.conn("n1"), c.conn("n3"), c.conn("n2")
-	inject := func(k *conn, line string) {
-		c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: [][][]byte{cmd(line)}})
-	}
 	inject(a, "blpop q 0")
 	inject(b, "blpop q 0")
 	require.NoError(t, c.w.RunFor(100*time.Millisecond))
@@ -270,13 +264,6 @@ func TestBlockingPopsSpreadWaiters(t *testing.T) {
 func TestBlockingPopNotStarvedByPushes(t *testing.T) {
 	c := newCluster(t, "dc1/r1", "dc1/r2", "dc1/r3")
 	a, p := c.conn("n1"), c.conn("n2")
-	inject := func(k *conn, lines ...string) {
-		var b [][][]byte
-		for _, l := range lines {
-			b = append(b, cmd(l))
-		}
-		c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: b})
-	}
 	inject(a, "blpop q 0")
 	require.NoError(t, c.w.RunFor(50*time.Millisecond))
 	for range 12 { // each element taken by a plain LPOP before the waiter's try
@@ -299,4 +286,14 @@ func keyDecidedBy(i int) string {
 			return k
 		}
 	}
+}
+
+// inject sends k one batch of commands without running the world (do
+// runs it for two seconds and returns what came back).
+func inject(k *conn, lines ...string) {
+	var b [][][]byte
+	for _, l := range lines {
+		b = append(b, cmd(l))
+	}
+	k.c.w.Inject(actors.Addr{Node: k.addr.Node, Name: "edge"}, k.addr, coord.Requests{Cmds: b})
 }

@@ -164,20 +164,8 @@ func (e *Engine) cmdBlocking(args [][]byte, dst []byte) []byte {
 	if bad != "" {
 		return appendErr(dst, bad)
 	}
-	var c *command
-	switch string(attempt[0]) {
-	case "lmpop":
-		c = lookupCommand([]byte("lmpop"))
-	case "zmpop":
-		c = lookupCommand([]byte("zmpop"))
-	default:
-		c = lookupCommand([]byte("lmove"))
-	}
 	start := len(dst)
-	dst = c.run(e, attempt, dst)
-	if string(dst[start:]) == "*-1\r\n" || string(dst[start:]) == "$-1\r\n" || dst[start] == '-' {
-		return dst
-	}
-	out := BlockingReply(cmdName(args), dst[start:])
-	return append(dst[:start], out...)
+	dst = lookupCommand(attempt[0]).run(e, attempt, dst)
+	// Nulls and errors pass BlockingReply unchanged.
+	return append(dst[:start], BlockingReply(cmdName(args), dst[start:])...)
 }
