@@ -458,11 +458,22 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 }
 
 // setOps is the part of h on set keys: keys and the liveness phase's.
+// When every operation is one (no register clients), h itself.
 func setOps(h check.History, keys []string) check.History {
-	var out check.History
-	for _, op := range h {
-		if slices.Contains(keys, op.Key) || strings.HasPrefix(op.Key, "live-") {
-			out = append(out, op)
+	isSet := func(op *check.Op) bool { return slices.Contains(keys, op.Key) || strings.HasPrefix(op.Key, "live-") }
+	n := 0
+	for i := range h {
+		if isSet(&h[i]) {
+			n++
+		}
+	}
+	if n == len(h) {
+		return h
+	}
+	out := make(check.History, 0, n)
+	for i := range h {
+		if isSet(&h[i]) {
+			out = append(out, h[i])
 		}
 	}
 	return out

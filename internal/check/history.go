@@ -5,10 +5,11 @@
 package check
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -64,15 +65,22 @@ type operation struct {
 // the end count as Info (their outcome is unknown).
 func (h History) pair() []operation {
 	open := map[int]int{}
-	var out []operation
-	for _, op := range h {
+	n := 0
+	for i := range h {
+		if h[i].Type == Invoke {
+			n++
+		}
+	}
+	out := make([]operation, 0, n)
+	for i := range h {
+		op := &h[i]
 		if op.Type == Invoke {
 			open[op.Process] = len(out)
-			out = append(out, operation{inv: op})
+			out = append(out, operation{inv: *op})
 			continue
 		}
 		if i, ok := open[op.Process]; ok {
-			out[i].done, out[i].complete = op, true
+			out[i].done, out[i].complete = *op, true
 			delete(open, op.Process)
 		}
 	}
@@ -82,6 +90,11 @@ func (h History) pair() []operation {
 			out[i].done.Type = Info
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].inv.Time < out[j].inv.Time })
+	// A recorded history is in time order already; sorting is for the
+	// ones that are not (a Jepsen history merged from several files).
+	byInvoke := func(a, b operation) int { return cmp.Compare(a.inv.Time, b.inv.Time) }
+	if !slices.IsSortedFunc(out, byInvoke) {
+		slices.SortStableFunc(out, byInvoke)
+	}
 	return out
 }

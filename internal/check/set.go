@@ -91,20 +91,25 @@ func CheckSet(h History, opts Options) Result {
 	ops := h.pair()
 	res := newResult()
 	add := res.fail
-	invokedAt := map[string]time.Duration{} // key/element -> first add invoke
+	invokedAt := map[string]map[string]time.Duration{} // key -> element -> first add invoke
 	type acked struct {
 		key, elem, level, dc string
 		at                   time.Duration
 	}
 	acks := map[string][]acked{} // by key, in acknowledgement order
-	for _, o := range ops {
+	for i := range ops {
+		o := &ops[i]
 		res.Stats[o.inv.F+":"+string(o.done.Type)]++
 		if o.inv.F != "add" {
 			continue
 		}
-		k := o.inv.Key + "/" + o.inv.Value
-		if _, seen := invokedAt[k]; !seen {
-			invokedAt[k] = o.inv.Time
+		elems := invokedAt[o.inv.Key]
+		if elems == nil {
+			elems = map[string]time.Duration{}
+			invokedAt[o.inv.Key] = elems
+		}
+		if _, seen := elems[o.inv.Value]; !seen {
+			elems[o.inv.Value] = o.inv.Time
 		}
 		if o.done.Type == OK {
 			acks[o.inv.Key] = append(acks[o.inv.Key], acked{o.inv.Key, o.inv.Value, o.inv.Level, o.inv.DC, o.done.Time})
@@ -113,17 +118,20 @@ func CheckSet(h History, opts Options) Result {
 	for _, list := range acks {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].at < list[j].at })
 	}
-	for _, o := range ops {
+	got := map[string]bool{}
+	for i := range ops {
+		o := &ops[i]
 		if o.inv.F != "read" || o.done.Type != OK {
 			if o.inv.Phase == "liveness" && o.done.Type != OK {
 				add("liveness", "%s %s of %q at %s via %s failed after the heal: %s", o.inv.F, string(o.done.Type), o.inv.Key, o.inv.Level, o.inv.Node, o.done.Error)
 			}
 			continue
 		}
-		got := map[string]bool{}
+		clear(got) // reused: a read returns up to a few thousand elements
+		added := invokedAt[o.inv.Key]
 		for _, e := range o.done.Values {
 			got[e] = true
-			if at, ok := invokedAt[o.inv.Key+"/"+e]; !ok || at > o.done.Time {
+			if at, ok := added[e]; !ok || at > o.done.Time {
 				add("no-phantoms", "read of %q at %s via %s at %s returned %q, never added", o.inv.Key, o.inv.Level, o.inv.Node, o.done.Time, e)
 			}
 		}
