@@ -2,6 +2,7 @@ package coord
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -325,7 +326,8 @@ func (t *tally) same(i, j int) bool {
 	if bytes.Equal(a.reply, b.reply) {
 		return true
 	}
-	if t.canon == nil {
+	// A canonical form only reorders a reply: different lengths differ.
+	if t.canon == nil || len(a.reply) != len(b.reply) {
 		return false
 	}
 	for _, v := range []*vote{a, b} {
@@ -359,11 +361,18 @@ func contains(xs []int, x int) bool {
 // canonicalUnordered returns a RESP array reply with its elements sorted
 // (as field/value pairs when pairs is set), so replicas that hold the same
 // set or hash compare equal whatever order they answer in. Any other reply
-// is returned as it is. The elements are sorted by their encoded bytes
-// (a total order, which is all an equality needs), found by framing them
-// in place: nothing is decoded or encoded again (the parse-and-sort it
-// replaced was 13% of a simulated cluster's CPU, SMEMBERS of growing sets).
+// is returned as it is. The elements are ordered by a hash of their encoded
+// bytes, ties by the bytes themselves: a total order, which is all an
+// equality needs, and one that compares integers where sorting by the bytes
+// compared strings sharing their "$N\r\n" prefix. They are found by framing
+// them in place: nothing is decoded or encoded again (the parse-and-sort it
+// replaced was 13% of a simulated cluster's CPU, SMEMBERS of growing sets;
+// sorting by bytes was then 15%).
 func canonicalUnordered(pairs bool) func([]byte) []byte {
+	type item struct {
+		h          uint64
+		start, end int
+	}
 	return func(reply []byte) []byte {
 		count, hdr, ok := arrayHeader(reply)
 		if !ok || count < 2 || pairs && count%2 != 0 {
@@ -373,7 +382,7 @@ func canonicalUnordered(pairs bool) func([]byte) []byte {
 		if pairs {
 			step = 2
 		}
-		items := make([][]byte, 0, count/step)
+		items := make([]item, 0, count/step)
 		pos := hdr
 		for i := 0; i < count; i += step {
 			start := pos
@@ -384,18 +393,32 @@ func canonicalUnordered(pairs bool) func([]byte) []byte {
 				}
 				pos += n
 			}
-			items = append(items, reply[start:pos])
+			items = append(items, item{fnv64(reply[start:pos]), start, pos})
 		}
 		if pos != len(reply) {
 			return reply
 		}
-		slices.SortFunc(items, bytes.Compare)
+		slices.SortFunc(items, func(a, b item) int {
+			if a.h != b.h {
+				return cmp.Compare(a.h, b.h)
+			}
+			return bytes.Compare(reply[a.start:a.end], reply[b.start:b.end])
+		})
 		out := append(make([]byte, 0, len(reply)), reply[:hdr]...)
 		for _, it := range items {
-			out = append(out, it...)
+			out = append(out, reply[it.start:it.end]...)
 		}
 		return out
 	}
+}
+
+// fnv64 is FNV-1a over b.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 // arrayHeader reads a RESP array header at the start of b: the element
