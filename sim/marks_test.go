@@ -3,70 +3,18 @@ package sim
 import (
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dynonode/dynonode/internal/marks"
 )
 
-// declaredMarks lists the coverage marks the actors declare: every string
-// constant named mark... in a non-test file under actors/ (the convention
-// actors.Mark's doc states).
-func declaredMarks() ([]string, error) {
-	var names []string
-	fset := token.NewFileSet()
-	err := filepath.WalkDir("../actors", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
-		for _, decl := range f.Decls {
-			g, ok := decl.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if !strings.HasPrefix(n.Name, "mark") || i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, err := strconv.Unquote(lit.Value)
-						if err != nil {
-							return err
-						}
-						names = append(names, v)
-					}
-				}
-			}
-		}
-		return nil
-	})
-	slices.Sort(names)
-	return names, err
-}
-
-// unreached lists the declared marks not in reached.
-func unreached(declared []string, reached map[string]uint64) []string {
-	var out []string
-	for _, n := range declared {
-		if reached[n] == 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// declaredMarks lists the coverage marks the actors declare (the
+// convention actors.Mark's doc states).
+func declaredMarks() ([]string, error) { return marks.Declared("../actors") }
 
 // TestMain runs the package's tests and then, when they all ran (no -run)
 // and passed, requires every coverage mark the actors declare to have been
@@ -97,7 +45,7 @@ func TestMain(m *testing.M) {
 		fmt.Printf(" %s=%d", n, got[n])
 	}
 	fmt.Println()
-	if miss := unreached(declared, got); len(miss) > 0 {
+	if miss := marks.Unreached(declared, got); len(miss) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: coverage marks no test run reached: %s\n", strings.Join(miss, ", "))
 		os.Exit(1)
 	}
@@ -116,7 +64,7 @@ func TestDeclaredMarksFound(t *testing.T) {
 			t.Fatalf("mark %q not found among %v", want, declared)
 		}
 	}
-	if got := unreached(declared, map[string]uint64{"store/tombstone-blocks-write": 1}); slices.Contains(got, "store/tombstone-blocks-write") || !slices.Contains(got, "coord/quorum-lost-mid-request") {
+	if got := marks.Unreached(declared, map[string]uint64{"store/tombstone-blocks-write": 1}); slices.Contains(got, "store/tombstone-blocks-write") || !slices.Contains(got, "coord/quorum-lost-mid-request") {
 		t.Fatalf("unreached = %v", got)
 	}
 }

@@ -245,6 +245,7 @@ func (p *pipe) writeLoop() {
 			out = make([]byte, 0, 64<<10) // a burst of large values: do not keep its buffer
 		}
 		if err != nil {
+			mark(markWriteBroken)
 			l.n.stats.dropped.Add(1)
 			log.Warn("peer link broken; will redial", "err", err)
 			conn.Close()
@@ -291,10 +292,16 @@ func (l *link) writeFrame(out []byte, start int) []byte {
 }
 
 // flush writes a burst out. Failpoint peerWriteReset fails it as a
-// connection reset would.
+// connection reset would; peerWriteTorn writes the first half of the burst
+// (whole frames and, usually, part of one) and then fails it, as a reset
+// in the middle of a write would.
 func (l *link) flush(w *sock.Writer, out []byte) error {
 	failpoint.Inject("peerWriteReset", func() {
 		failpoint.Return(errors.New("failpoint peerWriteReset: connection reset"))
+	})
+	failpoint.Inject("peerWriteTorn", func() {
+		_ = w.Write(out[:len(out)/2])
+		failpoint.Return(errors.New("failpoint peerWriteTorn: connection reset mid-burst"))
 	})
 	return w.Write(out)
 }
@@ -497,6 +504,7 @@ func (n *Node) readLoop(raw net.Conn) {
 		n.stats.badFrames.Add(1)
 		log.Error("closing peer connection", "err", bad)
 	case len(buf) > 0:
+		mark(markResetMidFrame)
 		log.Warn("peer connection closed mid-frame", "err", rerr, "bytes", len(buf))
 	case rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, net.ErrClosed):
 		log.Warn("peer connection read failed", "err", rerr)
