@@ -58,6 +58,9 @@ type Scenario struct {
 		// version, and every acknowledged write (or a newer one) be read
 		// through every node at every level. Default sim.ConvergeWithin.
 		ConvergeWithin string `yaml:"converge_within"`
+		// Marks: coverage marks (actors.Mark) the run must reach: the rare
+		// path the scenario is about ran, rather than passing by missing it.
+		Marks []string `yaml:"marks"`
 	} `yaml:"expect"`
 }
 
@@ -148,6 +151,11 @@ func (s *Scenario) spec() (SwarmSpec, error) {
 			return spec, fmt.Errorf("expect.ok_rate: %w", err)
 		}
 	}
+	for _, m := range s.Expect.Marks {
+		if !strings.Contains(m, "/") {
+			return spec, fmt.Errorf("expect.marks: %q is not a mark name like gossip/generation-moved", m)
+		}
+	}
 	// Build the nodes' configs once here, so a bad key fails at load.
 	if _, err := NewCluster(spec.cluster()); err != nil {
 		return spec, fmt.Errorf("topology: %w", err)
@@ -185,6 +193,9 @@ func (s *Scenario) Claims(run SwarmRun) []string {
 			}
 		}
 		out = append(out, fmt.Sprintf("  replicas after the heal, no reads: %s (claim: within %s); %v", verdict, s.Expect.ConvergeWithin, convergenceStats(run.Result.Stats)))
+	}
+	for _, m := range s.Expect.Marks {
+		out = append(out, fmt.Sprintf("  mark %s: reached %d times (claim: at least once)", m, run.Marks[m]))
 	}
 	out = append(out, "  checkers: "+run.Result.String())
 	return out
@@ -235,6 +246,11 @@ func (s *Scenario) Run() (SwarmRun, []string) {
 		got, n := run.OKRate(strings.ToUpper(l))
 		if n == 0 || got < want {
 			failures = append(failures, fmt.Sprintf("%s: %.2f of %d fault-phase operations succeeded, want at least %.2f", strings.ToUpper(l), got, n, want))
+		}
+	}
+	for _, m := range s.Expect.Marks {
+		if run.Marks[m] == 0 {
+			failures = append(failures, fmt.Sprintf("coverage mark %s was not reached", m))
 		}
 	}
 	return run, failures

@@ -53,6 +53,7 @@ func TestScenarioValidation(t *testing.T) {
 		{"topology: {racks: [3], config: {timeout: soon}}", "timeout"},
 		{"topology: {racks: [3], node_config: {dc9-r1-n1: {timeout: 100}}}", `"dc9-r1-n1", which is not a node`},
 		{"topology: {racks: [3]}\nworkload: {kind: queues}", "workload.kind"},
+		{"topology: {racks: [3]}\nexpect: {marks: [generation]}", "expect.marks"},
 		{"topology: {racks: [3]}\nworkload: {kind: registers}\nexpect: {converge_within: later}", "expect.converge_within"},
 	} {
 		path := filepath.Join(t.TempDir(), "s.yaml")

@@ -449,9 +449,16 @@ func RunSwarm(spec SwarmSpec) SwarmRun {
 	}
 	run.History = rec.H
 	run.Wiped = wiped
+	var members check.Result
+	if run.Err == nil {
+		members, run.Err = c.membership(nodes)
+	}
 	run.Result = check.CheckSet(setOps(rec.H, keys), check.Options{DatastoreLoss: wiped, Settled: len(run.Faults) == 0})
 	if len(regs) > 0 && run.Err == nil {
 		run.Result = mergeResults(run.Result, conv)
+	}
+	if run.Err == nil {
+		run.Result = mergeResults(run.Result, members)
 	}
 	run.Digest, run.Events, run.Virtual, run.Marks = w.Digest(), w.Stats().Events, w.Now(), w.Marks()
 	return run
