@@ -196,8 +196,12 @@ func RunLWWSwarm(spec SwarmSpec) LWWRun {
 	if run.Err != nil {
 		return run
 	}
+	var members check.Result
+	if members, run.Err = c.membership(nodes); run.Err != nil {
+		return run
+	}
 	run.History = rec.H
-	run.Result = check.CheckLWW(rec.H, run.Finals, c.lwwOptions(run.Wiped))
+	run.Result = mergeResults(check.CheckLWW(rec.H, run.Finals, c.lwwOptions(run.Wiped)), members)
 	if !spec.NoConvergence {
 		run.Convergence = conv
 		run.Result = mergeResults(run.Result, conv)

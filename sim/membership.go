@@ -33,7 +33,8 @@ func (p *membersProbe) Receive(ctx actors.Context, m any) {
 // (a restart whose gossip generation lost to its previous life's, a
 // detector that never forgives) still coordinates, and quorums form
 // without it, while it no longer receives a replica write. Checker
-// "membership"; run after the liveness phase, so the heal is 30 s old.
+// "membership"; a swarm runs it after its liveness phase (the heal 30 s
+// old), a register swarm after its convergence reads.
 func (c *Cluster) membership(nodes []Node) (check.Result, error) {
 	res := check.Result{Valid: true, Stats: map[string]int{}}
 	probes := make([]*membersProbe, len(nodes))
@@ -58,7 +59,7 @@ func (c *Cluster) membership(nodes []Node) (check.Result, error) {
 			if !m.Up {
 				res.Valid = false
 				res.Violations = append(res.Violations, check.Violation{Checker: "membership",
-					What: fmt.Sprintf("%s sees %s down 30 s after the heal (generation %d, phi %.1f)", p.name, m.ID, m.Generation, m.Phi)})
+					What: fmt.Sprintf("%s sees %s down after the heal (generation %d, phi %.1f)", p.name, m.ID, m.Generation, m.Phi)})
 			}
 		}
 		for _, n := range nodes {
