@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"slices"
 
 	"github.com/dynonode/dynonode/actors/resp"
 )
@@ -95,7 +96,36 @@ func (e *Engine) cmdSMembers(args [][]byte, dst []byte) []byte {
 	case s == nil:
 		return append(dst, replyEmptyArr...)
 	}
-	return appendStrings(dst, s.keys())
+	return appendMembers(dst, s)
+}
+
+// appendMembers appends a set's members as a RESP array, straight from the
+// set: no slice of its keys, and the reply grown once to its exact size
+// (SMEMBERS of growing sets was a simulated cluster's largest store cost,
+// much of it the reply's append growth). The order is the set's, as
+// keys() gives it.
+func appendMembers(dst []byte, s *set) []byte {
+	size := 0
+	s.each(func(k string, _ struct{}) bool {
+		size += len(k) + 5 + decimalLen(len(k)) // $<len>\r\n<member>\r\n
+		return true
+	})
+	dst = resp.AppendArrayHeader(slices.Grow(dst, size+16), s.len())
+	s.each(func(k string, _ struct{}) bool {
+		dst = resp.AppendBulkString(dst, k)
+		return true
+	})
+	return dst
+}
+
+// decimalLen is how many digits n (>= 0) has in base 10.
+func decimalLen(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
 
 func (e *Engine) cmdSMove(args [][]byte, dst []byte) []byte {
