@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -125,6 +126,12 @@ func (sc *SetClient) think(ctx actors.Context) time.Duration {
 // changed nothing.
 func complete(inv check.Op, reply []byte) check.Op {
 	op := inv
+	if op.F == "read" {
+		if elems, ok := bulkArray(reply); ok {
+			op.Type, op.Values = check.OK, elems
+			return op
+		}
+	}
 	v, _, err := resp.ParseReply(reply)
 	switch {
 	case err != nil:
@@ -150,4 +157,37 @@ func complete(inv check.Op, reply []byte) check.Op {
 		op.Type = check.OK
 	}
 	return op
+}
+
+// bulkArray reads a whole reply that is a non-empty RESP array of bulk
+// strings (a set read's) into strings, without the Value tree ParseReply
+// builds; false for any other reply, which complete parses in full.
+func bulkArray(b []byte) ([]string, bool) {
+	line := func(b []byte) (int64, []byte, bool) { // "<n>\r\n" after a type byte
+		end := bytes.Index(b, []byte("\r\n"))
+		if end < 1 {
+			return 0, nil, false
+		}
+		n, ok := resp.ParseInt(b[:end])
+		return n, b[end+2:], ok
+	}
+	if len(b) == 0 || b[0] != '*' {
+		return nil, false
+	}
+	count, b, ok := line(b[1:])
+	if !ok || count <= 0 || count > int64(len(b)) {
+		return nil, false
+	}
+	out := make([]string, count)
+	for i := range out {
+		if len(b) == 0 || b[0] != '$' {
+			return nil, false
+		}
+		var n int64
+		if n, b, ok = line(b[1:]); !ok || n < 0 || n+2 > int64(len(b)) || b[n] != '\r' || b[n+1] != '\n' {
+			return nil, false
+		}
+		out[i], b = string(b[:n]), b[n+2:]
+	}
+	return out, len(b) == 0
 }
