@@ -3,13 +3,12 @@ package sim
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"hash/crc32"
-	"hash/fnv"
 	"reflect"
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/zeebo/xxh3"
 )
 
 type recKind byte
@@ -25,12 +24,15 @@ const (
 
 // tracer folds every observable event of a run, in order, into one hash. Two
 // runs with the same digest did the same things at the same virtual times.
+// The hash is XXH3-128 over the records, streamed: FNV-128a, hashing a
+// byte at a time with a 128-bit multiply, was 4.5% of a simulated 9-node
+// cluster's run (105 ns per 70-byte record against 8).
 type tracer struct {
-	h   hash.Hash
+	h   *xxh3.Hasher
 	buf []byte
 }
 
-func newTracer() tracer { return tracer{h: fnv.New128a()} }
+func newTracer() tracer { return tracer{h: xxh3.New()} }
 
 func (w *World) record(k recKind, at time.Duration, from, to actors.Addr, what string) {
 	t := &w.trace
@@ -59,7 +61,10 @@ func (t *tracer) bytes(b []byte) {
 }
 
 // Digest is the hex hash of the ordered trace so far.
-func (w *World) Digest() string { return hex.EncodeToString(w.trace.h.Sum(nil)) }
+func (w *World) Digest() string {
+	sum := w.trace.h.Sum128().Bytes()
+	return hex.EncodeToString(sum[:])
+}
 
 func typeName(m any) string {
 	if m == nil {
