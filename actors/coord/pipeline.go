@@ -236,6 +236,8 @@ func (p *pipeline) sendCanon(ctx actors.Context, cfg *Config, seq uint64, i int,
 type sendOpts struct {
 	// canon puts replies in canonical form before they are compared.
 	canon func([]byte) []byte
+	// unordered: canon is canonSet (1) or canonPairs (2); see tally.
+	unordered int
 	// version is the write's version, sent to every replica (zero:
 	// unversioned).
 	version hlc.Version
@@ -283,7 +285,7 @@ func (p *pipeline) sendOpts(ctx actors.Context, cfg *Config, seq uint64, i int, 
 	}
 	pt := &s.parts[i]
 	pt.tally.reset(level, reps)
-	pt.tally.canon = canon
+	pt.tally.canon, pt.tally.unordered = canon, o.unordered
 	pt.key, pt.args = nil, nil
 	if o.key != nil && !write && level != config.DCOne {
 		// A read that compares versions asks first without them (the

@@ -207,3 +207,84 @@ func shuffled(t *rapid.T, pairs bool, reply []byte) []byte {
 	}
 	return out
 }
+
+// TestMultisetAgreesWithCanonical: comparing two replies as multisets
+// directly says what comparing their canonical forms says, for sets and
+// field/value pairs with repeated elements, shuffled, damaged, with
+// trailing bytes, and with one scratch reused throughout.
+func TestMultisetAgreesWithCanonical(t *testing.T) {
+	var ms multisetScratch
+	decided := 0 // comparisons the multiset path decided itself
+	rapid.Check(t, func(t *rapid.T) {
+		pairs := rapid.Bool().Draw(t, "pairs")
+		step := 1
+		if pairs {
+			step = 2
+		}
+		elem := rapid.SliceOfN(rapid.SampledFrom([]byte("ab\r\n$*")), 0, 3)
+		draw := func(label string) []byte {
+			es := rapid.SliceOfN(elem, 0, 10).Draw(t, label)
+			out := resp.AppendArrayHeader(nil, len(es))
+			for _, e := range es {
+				out = resp.AppendBulk(out, e)
+			}
+			return out
+		}
+		a := draw("a")
+		var b []byte
+		switch rapid.IntRange(0, 3).Draw(t, "b") {
+		case 0:
+			b = draw("other")
+		case 1:
+			b = shuffled(t, pairs, a)
+		case 2: // shuffled, then one byte changed
+			b = append([]byte(nil), shuffled(t, pairs, a)...)
+			if len(b) > 0 {
+				b[rapid.IntRange(0, len(b)-1).Draw(t, "at")] = rapid.SampledFrom([]byte("ab\r\n$*:0123")).Draw(t, "byte")
+			}
+		case 3: // a prefix of another, with bytes after it
+			b = append(draw("other"), rapid.SampledFrom([]string{"", "x", "$1\r\na\r\n"}).Draw(t, "tail")...)
+		}
+		c := canonicalUnordered(pairs)
+		want := bytes.Equal(c(a), c(b))
+		got, ok := ms.sameMultiset(a, b, step)
+		if !ok {
+			got = want // the caller falls back to the canonical forms
+		} else {
+			decided++
+		}
+		if got != want {
+			t.Fatalf("%q vs %q: multiset equal %v, canonical equal %v", a, b, got, want)
+		}
+		if len(a) == len(b) { // what tally.same asks it
+			if got2, ok2 := ms.sameMultiset(b, a, step); ok2 && got2 != want {
+				t.Fatalf("%q vs %q reversed: multiset equal %v, canonical equal %v", b, a, got2, want)
+			}
+		}
+	})
+	require.Positive(t, decided, "the multiset path never decided a comparison")
+}
+
+// TestElemLenIsReplyLen: the inline bulk-string reading agrees with
+// resp.ReplyLen on every input, well formed or not.
+func TestElemLenIsReplyLen(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var b []byte
+		if rapid.Bool().Draw(t, "bulk") {
+			b = resp.AppendBulk(nil, rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "s"))
+			for range rapid.IntRange(0, 2).Draw(t, "damage") {
+				if len(b) > 0 {
+					b[rapid.IntRange(0, len(b)-1).Draw(t, "at")] = rapid.SampledFrom([]byte("$\r\n0159-+:*x")).Draw(t, "byte")
+				}
+			}
+			b = append(b, rapid.SliceOfN(rapid.SampledFrom([]byte("$\r\n0x")), 0, 4).Draw(t, "tail")...)
+		} else {
+			b = rapid.SliceOfN(rapid.SampledFrom([]byte("$\r\n0123456789-:+*x")), 0, 30).Draw(t, "raw")
+		}
+		n, err := elemLen(b)
+		wantN, wantErr := resp.ReplyLen(b)
+		if (err == nil) != (wantErr == nil) || (err == nil && n != wantN) {
+			t.Fatalf("%q: elemLen %d, %v; ReplyLen %d, %v", b, n, err, wantN, wantErr)
+		}
+	})
+}

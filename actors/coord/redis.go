@@ -514,14 +514,15 @@ func (c *Redis) single(ctx actors.Context, args [][]byte, reps []ring.Replica, w
 	s := c.p.single()
 	s.pending, s.merge, s.deadline = 1, mergeFirst, now.Add(c.cfg.Timeout)
 	var canon func([]byte) []byte
+	unordered := 0
 	if spec := c.lookup(args[0]); spec != nil && spec.Unordered {
-		canon = canonSet
+		canon, unordered = canonSet, 1
 		if spec.Pairs {
-			canon = canonPairs
+			canon, unordered = canonPairs, 2
 		}
 	}
 	o := c.opts(ctx, write, rt, hlc.Version{})
-	o.canon = canon
+	o.canon, o.unordered = canon, unordered
 	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, c.level(write), write, o)
 }
 
