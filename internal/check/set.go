@@ -91,9 +91,18 @@ func CheckSet(h History, opts Options) Result {
 	ops := h.pair()
 	res := newResult()
 	add := res.fail
-	invokedAt := map[string]map[string]time.Duration{} // key -> element -> first add invoke
+	// Each key's elements get dense ids in order of their first add, so
+	// a read's elements are looked up once (a read returns up to a few
+	// thousand) and marked seen in a slice rather than a map.
+	type elems struct {
+		id    map[string]int32
+		first []time.Duration // id -> first add's invoke
+		seen  []uint32        // id -> the last read (gen) that returned it
+	}
+	keys := map[string]*elems{}
 	type acked struct {
 		key, elem, level, dc string
+		id                   int32
 		at                   time.Duration
 	}
 	acks := map[string][]acked{} // by key, in acknowledgement order
@@ -103,22 +112,26 @@ func CheckSet(h History, opts Options) Result {
 		if o.inv.F != "add" {
 			continue
 		}
-		elems := invokedAt[o.inv.Key]
-		if elems == nil {
-			elems = map[string]time.Duration{}
-			invokedAt[o.inv.Key] = elems
+		ke := keys[o.inv.Key]
+		if ke == nil {
+			ke = &elems{id: map[string]int32{}}
+			keys[o.inv.Key] = ke
 		}
-		if _, seen := elems[o.inv.Value]; !seen {
-			elems[o.inv.Value] = o.inv.Time
+		id, seen := ke.id[o.inv.Value]
+		if !seen {
+			id = int32(len(ke.first))
+			ke.id[o.inv.Value] = id
+			ke.first = append(ke.first, o.inv.Time)
+			ke.seen = append(ke.seen, 0)
 		}
 		if o.done.Type == OK {
-			acks[o.inv.Key] = append(acks[o.inv.Key], acked{o.inv.Key, o.inv.Value, o.inv.Level, o.inv.DC, o.done.Time})
+			acks[o.inv.Key] = append(acks[o.inv.Key], acked{o.inv.Key, o.inv.Value, o.inv.Level, o.inv.DC, id, o.done.Time})
 		}
 	}
 	for _, list := range acks {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].at < list[j].at })
 	}
-	got := map[string]bool{}
+	var gen uint32
 	for i := range ops {
 		o := &ops[i]
 		if o.inv.F != "read" || o.done.Type != OK {
@@ -127,19 +140,26 @@ func CheckSet(h History, opts Options) Result {
 			}
 			continue
 		}
-		clear(got) // reused: a read returns up to a few thousand elements
-		added := invokedAt[o.inv.Key]
+		gen++
+		ke := keys[o.inv.Key]
 		for _, e := range o.done.Values {
-			got[e] = true
-			if at, ok := added[e]; !ok || at > o.done.Time {
+			var id int32
+			ok := false
+			if ke != nil {
+				id, ok = ke.id[e]
+			}
+			if !ok || ke.first[id] > o.done.Time {
 				add("no-phantoms", "read of %q at %s via %s at %s returned %q, never added", o.inv.Key, o.inv.Level, o.inv.Node, o.done.Time, e)
+			}
+			if ok {
+				ke.seen[id] = gen
 			}
 		}
 		for _, a := range acks[o.inv.Key] {
 			if a.at >= o.inv.Time {
 				break
 			}
-			if got[a.elem] {
+			if ke.seen[a.id] == gen {
 				continue
 			}
 			switch {
