@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -163,13 +162,16 @@ func complete(inv check.Op, reply []byte) check.Op {
 // strings (a set read's) into strings, without the Value tree ParseReply
 // builds; false for any other reply, which complete parses in full.
 func bulkArray(b []byte) ([]string, bool) {
-	line := func(b []byte) (int64, []byte, bool) { // "<n>\r\n" after a type byte
-		end := bytes.Index(b, []byte("\r\n"))
-		if end < 1 {
+	line := func(b []byte) (int64, []byte, bool) { // "<n>\r\n" after a type byte: 1-18 digits
+		var n int64
+		i := 0
+		for ; i < len(b) && i < 18 && b[i] >= '0' && b[i] <= '9'; i++ {
+			n = n*10 + int64(b[i]-'0')
+		}
+		if i == 0 || i+1 >= len(b) || b[i] != '\r' || b[i+1] != '\n' || (b[0] == '0' && i > 1) {
 			return 0, nil, false
 		}
-		n, ok := resp.ParseInt(b[:end])
-		return n, b[end+2:], ok
+		return n, b[i+2:], true
 	}
 	if len(b) == 0 || b[0] != '*' {
 		return nil, false
