@@ -126,7 +126,7 @@ func init() {
 	add(SingleKey, w, -5, 1, 1, 1, "geoadd")
 	// SORT ... STORE dst and GEORADIUS[BYMEMBER] ... STORE|STOREDIST dst
 	// write: see StoreFrom, IsWrite and KeyIndexes.
-	add(SingleKey, r, -2, 1, 1, 1, "sort")
+	add(SingleKey, r, -2, 1, 1, 1, "sort", "sort_ro")
 	add(SingleKey, r, -6, 1, 1, 1, "georadius")
 	add(SingleKey, r, -5, 1, 1, 1, "georadiusbymember")
 	table["sort"].StoreFrom = 2              // SORT key [BY p] [LIMIT o c] [GET p]... [STORE dst]
@@ -210,7 +210,7 @@ func init() {
 	unsupported("Redis functions are not served yet; scripts are (EVAL, EVALSHA, SCRIPT LOAD)", "function", "fcall", "fcall_ro")
 	add(Owner, r, -2, 0, 0, 0, "object", "memory")
 	unsupported("a cluster has no single answer for it", "role", "lolwut", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
-		"georadiusbymember_ro", "geosearchstore", "zrangestore", "sort_ro")
+		"georadiusbymember_ro", "geosearchstore", "zrangestore")
 
 	for _, n := range []string{"smembers", "hkeys", "hvals", "sunion", "sinter", "sdiff", "keys"} {
 		table[n].Unordered = true

@@ -142,6 +142,9 @@ type Engine struct {
 	// applied and then overwritten.
 	stale bool
 	wrote bool // a helper changed the keyspace since it was last cleared
+	// inScript: the command runs from a script's redis.call (SORT then
+	// orders a set it would leave unordered, as Redis does).
+	inScript bool
 }
 
 // NewEngine returns an empty engine.

@@ -366,7 +366,9 @@ func (e *Engine) luaCall(L *lua.LState, raise bool) int {
 	if s.ro && writes(c) {
 		return fail("ERR Write commands are not allowed from read-only scripts.")
 	}
+	e.inScript = true
 	reply := c.run(e, args, nil)
+	e.inScript = false
 	if len(reply) > 0 && reply[0] == '-' {
 		return fail(string(reply[1 : len(reply)-2]))
 	}

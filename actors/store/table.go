@@ -34,6 +34,8 @@ var commandTable = []command{
 	{"persist", 2, (*Engine).cmdPersist, 0},
 	{"rename", 3, (*Engine).cmdRename, 0},
 	{"copy", -3, (*Engine).cmdCopy, 0},
+	{"sort", -2, (*Engine).cmdSort, 0},
+	{"sort_ro", -2, (*Engine).cmdSort, 0},
 	{"renamenx", 3, (*Engine).cmdRename, 0},
 	{"dbsize", 1, (*Engine).cmdDBSize, 0},
 	{"randomkey", 1, (*Engine).cmdRandomKey, 0},

@@ -62,7 +62,8 @@ func lwwClass(name string) lwwKind {
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "lcs", "bitop",
 		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
-		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush":
+		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush",
+		"sort", "sort_ro": // BY and GET read other keys; STORE writes one
 		return lwwMulti
 	}
 	return lwwRead
@@ -93,6 +94,10 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 		return args[1:2]
 	case "copy", "bitop":
 		return args[2:3]
+	case "sort":
+		if at := sortStoreArg(args); at > 0 {
+			return args[at : at+1]
+		}
 	case "msetnx":
 		var ks [][]byte
 		for i := 1; i < len(args); i += 2 {
