@@ -1,11 +1,9 @@
 package antientropy
 
 import (
-	"bytes"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/dynonode/dynonode/internal/wiretest"
 	"pgregory.net/rapid"
 )
 
@@ -19,15 +17,6 @@ type syncPlain struct {
 	Bits    uint8
 	Segs    []uint32
 	Leaves  [][]uint64
-}
-
-func codecEncode(t require.TestingT, v any) []byte {
-	var buf bytes.Buffer
-	e := msgpack.NewEncoder(&buf)
-	e.UseArrayEncodedStructs(true)
-	e.UseCompactInts(true)
-	require.NoError(t, e.Encode(v))
-	return buf.Bytes()
 }
 
 func genSync() *rapid.Generator[Sync] {
@@ -61,46 +50,16 @@ func genSync() *rapid.Generator[Sync] {
 // and reads them back to what reflection reads.
 func TestSyncWireIdentical(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		s := genSync().Draw(t, "sync")
-		want := codecEncode(t, syncPlain(s))
-		require.Equal(t, want, codecEncode(t, s), "codec settings")
-		got, err := msgpack.Marshal(s)
-		require.NoError(t, err)
-		require.Equal(t, want, got, "default settings")
-		var plain syncPlain
-		require.NoError(t, msgpack.Unmarshal(want, &plain))
-		var back Sync
-		require.NoError(t, msgpack.Unmarshal(want, &back))
-		require.Equal(t, plain, syncPlain(back))
-		require.Equal(t, s, back)
+		wiretest.Identical(t, genSync().Draw(t, "sync"), toPlain)
 	})
 }
 
 // TestSyncDecodeLikeReflection: on damaged bytes the hand-written decoder
-// accepts nothing reflection refuses, and what both accept decodes alike.
+// accepts nothing reflection refuses, and decodes alike.
 func TestSyncDecodeLikeReflection(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		b := codecEncode(t, syncPlain(genSync().Draw(t, "sync")))
-		for range rapid.IntRange(0, 4).Draw(t, "damage") {
-			if len(b) == 0 {
-				break
-			}
-			k := rapid.IntRange(0, len(b)-1).Draw(t, "at")
-			switch rapid.IntRange(0, 2).Draw(t, "how") {
-			case 0:
-				b[k] = rapid.Byte().Draw(t, "byte")
-			case 1:
-				b = b[:k]
-			case 2:
-				b = append(b[:k:k], append(codecEncode(t, rapid.Int64().Draw(t, "n")), b[k:]...)...)
-			}
-		}
-		var plain syncPlain
-		errPlain := msgpack.Unmarshal(b, &plain)
-		var got Sync
-		if err := msgpack.Unmarshal(b, &got); err == nil {
-			require.NoError(t, errPlain, "% x: reflection refuses what the codec accepts", b)
-			require.Equal(t, plain, syncPlain(got), "% x", b)
-		}
+		wiretest.DecodesLikeReflection(t, toPlain(genSync().Draw(t, "sync")), toPlain)
 	})
 }
+
+func toPlain(s Sync) syncPlain { return syncPlain(s) }

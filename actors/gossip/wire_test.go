@@ -1,11 +1,9 @@
 package gossip
 
 import (
-	"bytes"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/dynonode/dynonode/internal/wiretest"
 	"pgregory.net/rapid"
 )
 
@@ -36,16 +34,6 @@ func plainDigest(g Digest) digestPlain {
 	return p
 }
 
-// codecEncode encodes v as msg.Codec's encoder is configured.
-func codecEncode(t require.TestingT, v any) []byte {
-	var buf bytes.Buffer
-	e := msgpack.NewEncoder(&buf)
-	e.UseArrayEncodedStructs(true)
-	e.UseCompactInts(true)
-	require.NoError(t, e.Encode(v))
-	return buf.Bytes()
-}
-
 func genDigest() *rapid.Generator[Digest] {
 	str := rapid.SampledFrom([]string{"", "dc1-r1-n1", "dc1", "r2", "é\x00", string(make([]byte, 300))})
 	num := rapid.SampledFrom([]uint64{0, 1, 127, 128, 255, 256, 65535, 65536, 1<<32 - 1, 1 << 32, 1<<64 - 1})
@@ -74,51 +62,14 @@ func genDigest() *rapid.Generator[Digest] {
 // and reads them back to what reflection reads.
 func TestDigestWireIdentical(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		g := genDigest().Draw(t, "digest")
-		want := codecEncode(t, plainDigest(g))
-		require.Equal(t, want, codecEncode(t, g), "codec settings")
-		got, err := msgpack.Marshal(g)
-		require.NoError(t, err)
-		require.Equal(t, want, got, "default settings")
-
-		var plain digestPlain
-		require.NoError(t, msgpack.Unmarshal(want, &plain))
-		var back Digest
-		require.NoError(t, msgpack.Unmarshal(want, &back))
-		require.Equal(t, plain, plainDigest(back))
-		require.Equal(t, g, back)
+		wiretest.Identical(t, genDigest().Draw(t, "digest"), plainDigest)
 	})
 }
 
-// TestDigestDecodeLikeReflection: on damaged and foreign bytes the
-// hand-written decoder accepts nothing reflection refuses, and what both
-// accept decodes to the same value. (It refuses more: map-encoded structs,
-// and lengths the input cannot back, before allocating.)
+// TestDigestDecodeLikeReflection: on damaged bytes the hand-written
+// decoder accepts nothing reflection refuses, and decodes alike.
 func TestDigestDecodeLikeReflection(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		b := codecEncode(t, plainDigest(genDigest().Draw(t, "digest")))
-		for range rapid.IntRange(0, 4).Draw(t, "damage") {
-			if len(b) == 0 {
-				break
-			}
-			i := rapid.IntRange(0, len(b)-1).Draw(t, "at")
-			switch rapid.IntRange(0, 2).Draw(t, "how") {
-			case 0:
-				b[i] = rapid.Byte().Draw(t, "byte")
-			case 1:
-				b = b[:i]
-			case 2: // an integer where members, nil, arrays were
-				b = append(b[:i:i], append(codecEncode(t, num(rapid.Uint64().Draw(t, "n"))), b[i:]...)...)
-			}
-		}
-		var plain digestPlain
-		errPlain := msgpack.Unmarshal(b, &plain)
-		var got Digest
-		if err := msgpack.Unmarshal(b, &got); err == nil {
-			require.NoError(t, errPlain, "% x: reflection refuses what the codec accepts", b)
-			require.Equal(t, plain, plainDigest(got), "% x", b)
-		}
+		wiretest.DecodesLikeReflection(t, plainDigest(genDigest().Draw(t, "digest")), plainDigest)
 	})
 }
-
-type num uint64
