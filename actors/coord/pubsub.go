@@ -51,12 +51,22 @@ func (c *Redis) inSubscribedMode(spec *command.Spec, args [][]byte) bool {
 		return true
 	}
 	name := spec.Name
-	if name == "pubsub" { // a container: its subcommand is checked first, and named
+	switch _, container := command.ACLCategories(name + "|help"); {
+	case name == "pubsub": // a container: its subcommand is checked first, and named
 		if bad := pubsubArgsError(args, true); bad != "" {
 			c.p.answer(errReply(bad), false)
 			return true
 		}
 		name += "|" + strings.ToLower(string(args[1]))
+	case container && len(args) > 1:
+		// Redis names the subcommand (CLIENT SETNAME: 'client|setname');
+		// one it does not know is refused as unknown before this check,
+		// which the command's own handler does.
+		sub := name + "|" + strings.ToLower(string(args[1]))
+		if _, known := command.ACLCategories(sub); !known {
+			return false
+		}
+		name = sub
 	}
 	c.p.answer(errReply("ERR Can't execute '"+name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), false)
 	return true

@@ -152,6 +152,10 @@ func TestShardedPubSubLikeRedis(t *testing.T) {
 		{"SUNSUBSCRIBE"}, {"SSUBSCRIBE", "s1", "s2", "s1"}, {"SUBSCRIBE", "c1"}, {"PSUBSCRIBE", "p*"}, {"SUNSUBSCRIBE", "s2", "zz"},
 		{"PING"}, {"SSUBSCRIBE"}, {"SPUBLISH", "x"}, {"PUBSUB", "NUMSUB", "c1"}, {"PUBSUB", "FOO"}, {"PUBSUB", "NUMPAT", "x"},
 		{"PUBSUB", "CHANNELS", "a", "b"},
+		// Other containers name their subcommand; an unknown one is refused
+		// as unknown first.
+		{"CLIENT", "SETNAME", "x"}, {"client", "getname"}, {"CLIENT", "BOGUS"}, {"CLIENT"}, {"OBJECT", "ENCODING", "s1"},
+		{"SCRIPT", "EXISTS", "a"},
 	} {
 		require.Equal(t, all(plain, cmd...), all(n, cmd...), "%q", cmd)
 	}
