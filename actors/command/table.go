@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"slices"
 	"sort"
 	"strings"
@@ -300,16 +301,22 @@ func (s *Spec) storeArg(args [][]byte) int {
 	}
 	at := 0
 	if s.Name == "sort" {
-		// Redis's sortGetKeys: LIMIT takes two arguments, BY and GET one;
-		// the last STORE names the destination.
+		// As SORT itself parses its options (sortCommandGeneric): LIMIT
+		// takes two arguments, BY, GET and STORE one, names compared as C
+		// strings; the last STORE names the destination. (Redis's
+		// sortGetKeys does not skip STORE's argument, so for SORT k STORE
+		// by STORE d it reports by while SORT writes d; the key written is
+		// the one that matters here.)
 		for i := s.StoreFrom; i < len(args); i++ {
-			switch a := string(args[i]); {
-			case strings.EqualFold(a, "limit"):
+			left := len(args) - i - 1
+			switch {
+			case cEqualFold(args[i], "limit") && left >= 2:
 				i += 2
-			case strings.EqualFold(a, "by"), strings.EqualFold(a, "get"):
-				i++
-			case strings.EqualFold(a, "store") && i+1 < len(args):
+			case cEqualFold(args[i], "store") && left >= 1:
 				at = i + 1
+				i++
+			case (cEqualFold(args[i], "by") || cEqualFold(args[i], "get")) && left >= 1:
+				i++
 			}
 		}
 		return at
@@ -322,6 +329,15 @@ func (s *Spec) storeArg(args [][]byte) int {
 		}
 	}
 	return at
+}
+
+// cEqualFold reports whether b, read as a C string (up to a NUL), equals
+// w ignoring case: Redis's strcasecmp on an argument.
+func cEqualFold(b []byte, w string) bool {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return strings.EqualFold(string(b), w)
 }
 
 func atoi(b []byte) (int, bool) {

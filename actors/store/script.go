@@ -384,10 +384,10 @@ func writes(c *command) bool {
 		return true
 	case lwwMulti:
 		switch c.name {
-		case "sinter", "sunion", "sdiff", "sintercard", "lcs":
+		case "sinter", "sunion", "sdiff", "sintercard", "lcs", "sort_ro":
 			return false
 		}
-		return true
+		return true // SORT too: Redis flags it a write (STORE)
 	}
 	return c.name == "flushdb" || c.name == "flushall"
 }

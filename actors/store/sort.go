@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"math"
+	"math/big"
 	"slices"
 
 	"github.com/dynonode/dynonode/actors/resp"
@@ -15,12 +16,14 @@ import (
 // the keys and hash fields a BY pattern names, LIMIT applied, GET
 // patterns looked up, the result replied or, with STORE, stored as a list.
 //
-// Where Redis's order is not defined this one is the engine's: BY a
-// constant (no sorting) returns a set in the set's own order, as Redis
-// does its; ALPHA BY a pattern leaves equal or missing weights in the
-// order the elements were loaded (Redis's qsort is glibc's stable merge
-// sort, its pqsort under LIMIT is not stable). Numeric sorting and ALPHA
-// on the elements are total orders, as in Redis.
+// Where Redis's order is not defined the engine orders by the elements'
+// bytes, so that every replica of a set answers alike whatever order its
+// elements arrived in: a set under BY a constant (Redis: its hash order),
+// and equal or missing ALPHA BY weights of a set or sorted set (Redis:
+// load order, then glibc's stable merge sort, or its own unstable pqsort
+// under LIMIT). A list keeps its order for equal weights, as Redis's
+// stable sort does. Numeric sorting and ALPHA on the elements are total
+// orders, as in Redis.
 
 type sortElem struct {
 	obj   []byte
@@ -139,6 +142,13 @@ func (e *Engine) cmdSort(args [][]byte, dst []byte) []byte {
 		}
 		slices.SortStableFunc(vec, func(a, b sortElem) int {
 			c := sortCompare(&a, &b, o)
+			if c == 0 && kind != kList {
+				// Equal weights (ALPHA BY): Redis keeps its load order, a
+				// set's or sorted set's hash order, which is no order; the
+				// elements' bytes make every replica answer alike. A list's
+				// order is the same everywhere and is kept, as in Redis.
+				c = bytes.Compare(a.obj, b.obj)
+			}
 			if o.desc {
 				return -c
 			}
@@ -220,6 +230,13 @@ func (e *Engine) sortLoad(v *value, o sortOptions, start, end int64) ([]sortElem
 			vec = append(vec, sortElem{obj: []byte(k)})
 			return true
 		})
+		if o.dontsort {
+			// Redis answers in its set's order, which is no order; the
+			// engine's set order is the order of insertion, which differs
+			// from replica to replica. By the elements' bytes, every
+			// replica answers alike.
+			slices.SortFunc(vec, func(a, b sortElem) int { return bytes.Compare(a.obj, b.obj) })
+		}
 	case kZSet:
 		z := v.zset()
 		if o.dontsort {
@@ -287,6 +304,14 @@ func sortScore(b []byte) (float64, bool) {
 	if !ok || erange || math.IsNaN(f) {
 		return 0, false
 	}
+	if f != 0 && math.Abs(f) < 0x1p-1022 {
+		// glibc's strtod also reports ERANGE for a subnormal result it had
+		// to round (1e-310), not for an exact one (0x1p-1074).
+		exact, ok := new(big.Rat).SetString(string(t))
+		if !ok || exact.Cmp(new(big.Rat).SetFloat64(f)) != 0 {
+			return 0, false
+		}
+	}
 	return f, true
 }
 
@@ -342,18 +367,21 @@ func (e *Engine) sortLookup(pattern, elem []byte) []byte {
 }
 
 // sortStoreArg is where the key a SORT stores to is in args, or 0: the
-// last STORE, skipping LIMIT's two arguments and BY's and GET's one
-// (Redis's sortGetKeys, as the router reads it).
+// last STORE, as cmdSort parses options (LIMIT takes two arguments, BY,
+// GET and STORE one). The router's Spec.StoreIndex reads it the same way
+// (TestSortStoreKeyAgrees).
 func sortStoreArg(args [][]byte) int {
 	at := 0
 	for i := 2; i < len(args); i++ {
+		left := len(args) - i - 1
 		switch {
-		case is(args[i], "limit"):
+		case is(args[i], "limit") && left >= 2:
 			i += 2
-		case is(args[i], "by"), is(args[i], "get"):
-			i++
-		case is(args[i], "store") && i+1 < len(args):
+		case is(args[i], "store") && left >= 1:
 			at = i + 1
+			i++
+		case (is(args[i], "by") || is(args[i], "get")) && left >= 1:
+			i++
 		}
 	}
 	return at

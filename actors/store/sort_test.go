@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	router "github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/hlc"
 	"pgregory.net/rapid"
 )
@@ -183,5 +184,113 @@ func TestSortOverflow(t *testing.T) {
 	}
 	if got := string(e.Exec(now, strArgs("SORT", "s"), nil)); got != "*2\r\n$1\r\n1\r\n$1\r\n2\r\n" {
 		t.Fatalf("SORT s after an overflow: %q", got)
+	}
+}
+
+// TestSortTinyNumbersLikeRedis: glibc's strtod reports ERANGE for a
+// subnormal it had to round, and SORT then refuses; an exact subnormal
+// sorts. Each value on a fresh redis-server (its errno sticks: see
+// TestSortLikeRedis).
+func TestSortTinyNumbersLikeRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	for _, v := range []string{"1e-310", "0x1p-1074", "-0x1p-1074", "4.9406564584124654e-324", "2.2250738585072014e-308", "1e-320", "1e-300"} {
+		r := dialRedis(t)
+		e := NewEngine(Options{})
+		for _, args := range [][]string{{"RPUSH", "l", v, "1"}, {"SORT", "l"}} {
+			a := strArgs(args...)
+			want, got := r.do(a), e.Exec(time.Now(), a, nil)
+			if string(want) != string(got) {
+				t.Fatalf("%q: redis %q, engine %q", args, want, got)
+			}
+		}
+	}
+}
+
+// TestSortSameOnEveryReplica: replicas of a set hold its elements in the
+// order they arrived, which differs from replica to replica; SORT's
+// answers where Redis leaves the order undefined (a set under BY a
+// constant, equal or missing ALPHA BY weights) must still agree, or a
+// quorum read would see disagreeing replicas.
+func TestSortSameOnEveryReplica(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		elems := rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"a", "b", "c", "1", "2", "x\x00", "x"}), 2, 7, func(s string) string { return s }).Draw(rt, "elems")
+		a, b := NewEngine(Options{}), NewEngine(Options{})
+		now := time.Now()
+		for _, e := range [2]*Engine{a, b} {
+			order := rapid.Permutation(elems).Draw(rt, "order")
+			for _, el := range order {
+				e.Exec(now, strArgs("SADD", "s", el), nil)
+				e.Exec(now, strArgs("ZADD", "z", "1", el), nil)
+			}
+			for _, el := range elems[:len(elems)/2] {
+				e.Exec(now, strArgs("SET", "w_"+el, "same"), nil)
+			}
+		}
+		key := rapid.SampledFrom([]string{"s", "z"}).Draw(rt, "key")
+		args := append([]string{"SORT", key}, rapid.SampledFrom([][]string{
+			{"BY", "nosort"}, {"BY", "nosort", "LIMIT", "1", "2"}, {"BY", "w_*", "ALPHA"}, {"BY", "w_*", "ALPHA", "DESC"},
+			{"BY", "w_*", "ALPHA", "LIMIT", "0", "3"}, {"ALPHA"}, {"BY", "nosort", "GET", "#"},
+		}).Draw(rt, "options")...)
+		ra, rb := a.Exec(now, strArgs(args...), nil), b.Exec(now, strArgs(args...), nil)
+		if string(ra) != string(rb) {
+			rt.Fatalf("%q: replica a %q, replica b %q", args, ra, rb)
+		}
+	})
+}
+
+// TestSortStoreKeyAgrees: the key a SORT writes, the one the versions
+// stamp (sortStoreArg) and the one the router routes as written
+// (command.Spec.StoreIndex) are the same, whatever the options, repeated
+// STOREs and C-string option names.
+func TestSortStoreKeyAgrees(t *testing.T) {
+	spec := router.Lookup([]byte("sort"))
+	rapid.Check(t, func(rt *rapid.T) {
+		e := NewEngine(Options{})
+		now := time.Now()
+		e.Exec(now, strArgs("RPUSH", "k", "3", "1", "2"), nil)
+		args := []string{"SORT", "k"}
+		for range rapid.IntRange(0, 6).Draw(rt, "words") {
+			args = append(args, rapid.SampledFrom([]string{"STORE", "store\x00x", "BY", "GET", "LIMIT", "0", "1", "d1", "d2", "#", "DESC", "nosort"}).Draw(rt, "word"))
+		}
+		a := strArgs(args...)
+		at := sortStoreArg(a)
+		if got := spec.StoreIndex(a); got != at {
+			rt.Fatalf("%q: engine's store key at %d, router's at %d", args, at, got)
+		}
+		reply := e.Exec(now, a, nil)
+		if reply[0] != ':' || string(reply) == ":0\r\n" {
+			return // not a STORE that wrote
+		}
+		if at == 0 {
+			rt.Fatalf("%q stored (%q) but no store key was found", args, reply)
+		}
+		if got := e.Exec(now, strArgs("TYPE", string(a[at])), nil); string(got) != "+list\r\n" {
+			rt.Fatalf("%q: the key at %d (%q) is %q, not the stored list", args, at, a[at], got)
+		}
+	})
+}
+
+// TestSortInScriptsLikeRedis: SORT_RO runs in a read-only script, SORT
+// (flagged a write for its STORE) does not, and a set under BY a constant
+// is sorted as strings inside a script, all as in Redis.
+func TestSortInScriptsLikeRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	r := dialRedis(t)
+	e := NewEngine(Options{})
+	for _, args := range [][]string{
+		{"RPUSH", "l", "3", "1", "2"}, {"SADD", "s", "b", "c", "a", "10", "9"},
+		{"EVAL_RO", "return redis.call('SORT_RO', KEYS[1])", "1", "l"},
+		{"EVAL_RO", "return redis.call('SORT', KEYS[1])", "1", "l"},
+		{"EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort')", "1", "s"},
+		{"EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', '1', '2')", "1", "s"},
+	} {
+		a := strArgs(args...)
+		if want, got := r.do(a), e.Exec(time.Now(), a, nil); string(want) != string(got) {
+			t.Fatalf("%q: redis %q, engine %q", args, want, got)
+		}
 	}
 }
