@@ -87,7 +87,18 @@ func TestPeerWriteBroken(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	accepted := make(chan net.Conn, 4)
+	accepted := make(chan net.Conn, 16)
+	t.Cleanup(func() { // connections of redials the test did not take
+		ln.Close()
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
