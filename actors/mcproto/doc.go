@@ -12,17 +12,13 @@
 // Errors come in two kinds, both carrying the exact line memcached sends
 // (see Error):
 //
-//   - in-band: a request memcached 1.6 answers with an error and then
-//     carries on (unknown command, bad key, bad number, a storage line with
-//     the wrong number of tokens, a data block not ending in CRLF, object
-//     too large). It is returned as a Request of KindError in pipeline
-//     order, so replies stay in order. As in memcached, a storage command
-//     refused for its line (token count, key length, flags, exptime,
-//     <bytes>, cas) does not skip its data block: the next line is read as
-//     a command; a data block not ending in CRLF costs its <bytes>+2 bytes;
-//     an object too large, and a key dynonode refuses for a control byte
-//     (memcached would store it), skip the block ("swallow").
-//   - fatal (Error.Close): a line too long. Parse stops and returns it;
-//     the caller sends the reply line and closes the connection (memcached
-//     closes it without a word).
+//   - in-band: a request memcached answers with an error and then carries
+//     on (unknown command, bad key, bad number, object too large). It is
+//     returned as a Request of KindError in pipeline order, so replies stay
+//     in order; a storage command's data block is skipped, as memcached
+//     "swallows" it.
+//   - fatal (Error.Close): the stream cannot be resynchronised (a storage
+//     command whose <bytes> cannot be read, a data block not ending in
+//     CRLF, a line too long). Parse stops and returns it; the caller sends
+//     the reply line and closes the connection.
 package mcproto

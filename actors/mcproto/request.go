@@ -224,13 +224,8 @@ func (p *Parser) request(b []byte) (int, bool, *Error) {
 		}
 		end := next + dataLen
 		if b[end] != '\r' || b[end+1] != '\n' {
-			// memcached's complete_nread_ascii: the <bytes>+2 bytes are
-			// read, the item is not stored, CLIENT_ERROR (unless noreply),
-			// and what follows is read as the next command.
-			bad := inband(ReplyBadDataChunk, "data block of "+itoa(dataLen)+" bytes for key "+quote(r.Key)+" not followed by CRLF", r.NoReply)
-			bad.Raw = b[: end+2 : end+2]
-			p.reqs = append(p.reqs, bad)
-			return end + 2, true, nil
+			return 0, false, &Error{Reply: ReplyBadDataChunk, Close: true,
+				Detail: "data block of " + itoa(dataLen) + " bytes for key " + quote(r.Key) + " not followed by CRLF"}
 		}
 		r.Data = b[next:end:end]
 		next = end + 2

@@ -147,35 +147,3 @@ func TestMemcachedThroughDynonode(t *testing.T) {
 		assert.Equal(t, []string{"VALUE q 0 1|1"}, direct.retrieval(), "nothing after quit ran")
 	})
 }
-
-// TestMemcachedMalformedLikeMemcached: bad request lines get memcached
-// 1.6's answers, byte for byte, and the connection stays open as it does
-// with memcached: the line after a bad storage line (its data block, if
-// the client sent one) is read as a command, a bad data chunk costs its
-// <bytes>+2 bytes, noreply silences the CLIENT_ERRORs it silences.
-func TestMemcachedMalformedLikeMemcached(t *testing.T) {
-	memcached := testproc.Memcached(t)
-	d := startDaemon(t, 1, memcached.Addr)
-	k251 := strings.Repeat("k", 251)
-	for _, in := range []string{
-		"bogus\r\n", "\r\n", "get\r\n", "set k 0 0\r\nget a\r\n", "set k x 0 1\r\nx\r\n", "set k 0 0 -1\r\nget a\r\n",
-		"set k 0 0 x\r\nget a\r\n", "set " + k251 + " 0 0 5\r\nget a\r\n", "set k x 0 5 noreply\r\nget a\r\n",
-		"set k 0 0 1 noreply extra\r\nx\r\n", "set k 0 0 1\r\nxx\r\nget a\r\n", "set k 0 0 1 noreply\r\nxx\r\nget a\r\n",
-		"cas k 0 0 5 x\r\nget a\r\n", "incr\r\n", "delete\r\n", "touch k\r\n", "GET k\r\n", "  get k\r\n", "get k\n",
-		"set k 0 0 2000000\r\n" + strings.Repeat("v", 2000000) + "\r\nget a\r\n",
-	} {
-		var got [2]string
-		for i, addr := range []string{memcached.Addr, d.Addr} {
-			c := dialMC(t, addr)
-			c.send(in + "get zz\r\n") // a command after: the connection must still serve it
-			for !strings.HasSuffix(got[i], "END\r\n") || strings.Count(got[i], "END\r\n") < strings.Count(in+"get zz\r\n", "get ")-strings.Count(in, "get\r\n") {
-				l := c.line()
-				got[i] += l + "\r\n"
-				if strings.HasPrefix(l, "VALUE ") {
-					t.Fatalf("%q: unexpected value %q", in, l)
-				}
-			}
-		}
-		require.Equal(t, got[0], got[1], "%.60q: memcached, then dynonode", in)
-	}
-}
