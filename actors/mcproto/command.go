@@ -135,7 +135,9 @@ func (p *Parser) delete(toks [][]byte) Request {
 	if len(toks) < 2 || len(toks) > 4 {
 		return inband(ReplyError, "delete with "+itoa(len(toks))+" tokens", false)
 	}
-	r := Request{Kind: KindDelete, Key: toks[1], NoReply: string(toks[len(toks)-1]) == "noreply"}
+	// memcached looks for noreply only after the key (delete noreply
+	// deletes the key "noreply").
+	r := Request{Kind: KindDelete, Key: toks[1], NoReply: len(toks) > 2 && string(toks[len(toks)-1]) == "noreply"}
 	if len(toks) > 2 {
 		zero := string(toks[2]) == "0"
 		if !(len(toks) == 3 && (zero || r.NoReply)) && !(len(toks) == 4 && zero && r.NoReply) {

@@ -94,6 +94,8 @@ func TestParseRequests(t *testing.T) {
 		{"get without key", "get\r\n", outcome{Reqs: []string{"!ERROR"}}},
 		{"key too long", "get a " + key251 + "\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format"}}},
 		{"key with control byte", "get a\tb\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format"}}},
+		{"delete the key noreply", "delete noreply\r\ndelete noreply 0\r\ndelete noreply noreply\r\n",
+			outcome{Reqs: []string{"delete noreply\r\n", "delete noreply\r\n", "delete noreply noreply\r\n"}}},
 		{"delete usage", "delete k 5\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"}}},
 		{"delete too many", "delete a b c d\r\n", outcome{Reqs: []string{"!ERROR"}}},
 		{"bad delta", "incr k -1\r\n", outcome{Reqs: []string{"!CLIENT_ERROR invalid numeric delta argument"}}},

@@ -147,3 +147,19 @@ func TestMemcachedThroughDynonode(t *testing.T) {
 		assert.Equal(t, []string{"VALUE q 0 1|1"}, direct.retrieval(), "nothing after quit ran")
 	})
 }
+
+// TestMemcachedKeyNamedNoreply: memcached reads noreply only after the
+// key, so "delete noreply" deletes the key named noreply (dynonode took
+// it for the flag, found by FuzzRequestParser in review).
+func TestMemcachedKeyNamedNoreply(t *testing.T) {
+	memcached := testproc.Memcached(t)
+	d := startDaemon(t, 1, memcached.Addr)
+	var got [2][]string
+	for i, addr := range []string{memcached.Addr, d.Addr} {
+		c := dialMC(t, addr)
+		c.send("set noreply 0 0 1\r\nx\r\ndelete noreply\r\nget noreply\r\n")
+		got[i] = append(got[i], c.line(), c.line(), c.line())
+	}
+	require.Equal(t, []string{"STORED", "DELETED", "END"}, got[0], "memcached")
+	require.Equal(t, got[0], got[1], "dynonode")
+}
