@@ -145,13 +145,7 @@ func TestPeerWriteBroken(t *testing.T) {
 // real nodes. The receiver gets only whole messages, each at most once,
 // counts the reset mid-frame, and the link carries on.
 func TestFailpointPeerWriteTorn(t *testing.T) {
-	if _, err := os.Stat("binding__failpoint_binding__.go"); err != nil {
-		t.Skip("failpoints not enabled (run through `make test`)")
-	}
-	a, b := startNode(t, "a"), startNode(t, "b")
-	a.AddPeer("b", b.PeerAddr(), 1)
-	ch := spawnRecorder(t, b, "rec")
-	next(t, ch, isType[actors.Started])
+	a, ch := failpointPair(t)
 	to := actors.Addr{Node: "b", Name: "rec"}
 	before := MarksReached()[markResetMidFrame]
 	const fp = "github.com/dynonode/dynonode/transport/peerWriteTorn"

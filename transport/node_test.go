@@ -277,9 +277,11 @@ func TestPeerDownThenUp(t *testing.T) {
 	require.Contains(t, []string{"queued while down", "later"}, g.m.(testreg.State).Value)
 }
 
-// TestFailpointPeerWriteReset needs the failpoint rewrite (`make test` does
-// it): a reset while flushing loses that burst, and the link redials.
-func TestFailpointPeerWriteReset(t *testing.T) {
+// failpointPair skips the test unless the failpoint rewrite ran (`make
+// test` does it), then links node a to node b, where a recorder "rec"
+// has started: a's sends to rec arrive on ch.
+func failpointPair(t *testing.T) (*Node, chan got) {
+	t.Helper()
 	if _, err := os.Stat("binding__failpoint_binding__.go"); err != nil {
 		t.Skip("failpoints not enabled (run through `make test`)")
 	}
@@ -287,6 +289,13 @@ func TestFailpointPeerWriteReset(t *testing.T) {
 	a.AddPeer("b", b.PeerAddr(), 1)
 	ch := spawnRecorder(t, b, "rec")
 	next(t, ch, isType[actors.Started])
+	return a, ch
+}
+
+// TestFailpointPeerWriteReset needs the failpoint rewrite (`make test` does
+// it): a reset while flushing loses that burst, and the link redials.
+func TestFailpointPeerWriteReset(t *testing.T) {
+	a, ch := failpointPair(t)
 	const fp = "github.com/dynonode/dynonode/transport/peerWriteReset"
 	require.NoError(t, failpoint.Enable(fp, "1*return(true)"))
 	t.Cleanup(func() { _ = failpoint.Disable(fp) })
@@ -349,13 +358,7 @@ func TestPoolKeepsOneSendersOrder(t *testing.T) {
 }
 
 func TestFailpointPeerDropAndDelay(t *testing.T) {
-	if _, err := os.Stat("binding__failpoint_binding__.go"); err != nil {
-		t.Skip("failpoints not enabled (run through `make test`)")
-	}
-	a, b := startNode(t, "a"), startNode(t, "b")
-	a.AddPeer("b", b.PeerAddr(), 1)
-	ch := spawnRecorder(t, b, "rec")
-	next(t, ch, isType[actors.Started])
+	a, ch := failpointPair(t)
 	to := actors.Addr{Node: "b", Name: "rec"}
 	const drop = "github.com/dynonode/dynonode/transport/peerDrop"
 	require.NoError(t, failpoint.Enable(drop, "1*return(true)"))
