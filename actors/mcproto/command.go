@@ -155,7 +155,9 @@ func (p *Parser) arith(kind Kind, toks [][]byte) Request {
 	if len(toks) != 3 && len(toks) != 4 {
 		return inband(ReplyError, kind.String()+" with "+itoa(len(toks))+" tokens", false)
 	}
-	r := Request{Kind: kind, Key: toks[1], NoReply: len(toks) == 4 && string(toks[3]) == "noreply"}
+	// memcached's set_noreply_maybe reads the last token: "incr k noreply"
+	// fails on its delta, silently.
+	r := Request{Kind: kind, Key: toks[1], NoReply: string(toks[len(toks)-1]) == "noreply"}
 	if bad := p.badKey(r.Key); bad != "" {
 		return inband(ReplyBadFormat, bad, r.NoReply)
 	}
@@ -172,7 +174,7 @@ func (p *Parser) touch(toks [][]byte) Request {
 	if len(toks) != 3 && len(toks) != 4 {
 		return inband(ReplyError, "touch with "+itoa(len(toks))+" tokens", false)
 	}
-	r := Request{Kind: KindTouch, Key: toks[1], NoReply: len(toks) == 4 && string(toks[3]) == "noreply"}
+	r := Request{Kind: KindTouch, Key: toks[1], NoReply: string(toks[len(toks)-1]) == "noreply"} // the last token, as memcached
 	if bad := p.badKey(r.Key); bad != "" {
 		return inband(ReplyBadFormat, bad, r.NoReply)
 	}
