@@ -9,6 +9,12 @@ import (
 // fuzzLimits are small so that every limit is within the fuzzer's reach.
 var fuzzLimits = Limits{MaxKeyLen: 8, MaxItemSize: 64, MaxLine: 48, MaxGetLine: 96}
 
+// reencodedLimits parse a request re-encoded from one fuzzLimits took:
+// the encoding ends lines with CRLF, so a line that ended with a bare LF
+// at the limit is one byte longer (testdata e22f3ad60335e72b: a get line
+// of exactly MaxGetLine bytes).
+var reencodedLimits = Limits{MaxKeyLen: 8, MaxItemSize: 64, MaxLine: 49, MaxGetLine: 97}
+
 // FuzzRequestParser checks that parsing never panics, never claims more
 // bytes than it was given, that every request re-encodes to a line the
 // parser reads back the same, and that the result does not depend on how
@@ -34,7 +40,7 @@ func FuzzRequestParser(f *testing.F) {
 				continue
 			}
 			enc := AppendRequest(nil, r)
-			again, m, err := NewParser(fuzzLimits).Parse(enc)
+			again, m, err := NewParser(reencodedLimits).Parse(enc)
 			if err != nil || m != len(enc) || len(again) != 1 || !bytes.Equal(AppendRequest(nil, &again[0]), enc) {
 				t.Fatalf("request %q re-encodes to %q which parses to %d requests, err %v", r.Raw, enc, len(again), err)
 			}
