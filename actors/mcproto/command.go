@@ -92,27 +92,43 @@ func (p *Parser) storage(kind Kind, toks [][]byte) (Request, int, *Error) {
 		want = 6
 	}
 	if len(toks) != want && len(toks) != want+1 {
-		// memcached answers ERROR and reads the data block as a command,
-		// which lets a value smuggle commands in: close instead.
-		return Request{}, 0, &Error{Reply: ReplyError, Close: true,
-			Detail: kind.String() + " with " + itoa(len(toks)) + " tokens"}
+		// memcached answers ERROR (noreply unread) and reads what follows,
+		// the data block if the client sent one, as commands. So does
+		// dynonode: those are the client's own bytes on its own
+		// connection, nothing it could not have sent as commands itself.
+		return inband(ReplyError, kind.String()+" with "+itoa(len(toks))+" tokens", false), 0, nil
 	}
-	size, ok := parseUint(toks[4], 31)
-	if !ok || size > 1<<31-3 {
-		return Request{}, 0, &Error{Reply: ReplyBadFormat, Close: true,
-			Detail: "bad <bytes> " + quote(toks[4]) + ": cannot find the data block"}
+	// memcached's set_noreply_maybe reads the last token, whatever it is
+	// ("set k 0 0 noreply" fails on its <bytes>, silently).
+	r := Request{Kind: kind, Key: toks[1], NoReply: string(toks[len(toks)-1]) == "noreply"}
+	// memcached's process_update_command: a key too long, or flags,
+	// exptime, <bytes> or cas that its safe_strto* refuse, or <bytes>
+	// negative, answer CLIENT_ERROR (unless noreply) and go on with the
+	// next line: the data block is not skipped. The numbers are read as
+	// memcached reads them (number.go), so exactly the lines memcached
+	// refuses are refused, and no value it would store runs as commands.
+	badLine := func(detail string) (Request, int, *Error) {
+		return inband(ReplyBadFormat, detail, r.NoReply), 0, nil
 	}
-	n := int(size)
-	r := Request{Kind: kind, Key: toks[1], NoReply: len(toks) == want+1 && string(toks[want]) == "noreply"}
-	flags, okf := parseUint(toks[2], 32)
-	exp, oke := parseInt32(toks[3])
+	if len(r.Key) > p.limits.MaxKeyLen {
+		return badLine(p.badKey(r.Key))
+	}
+	flags, okf := safeStrtoul(toks[2])
+	exp, oke := safeStrtol(toks[3])
+	size, ok := safeStrtol(toks[4])
 	var cas uint64
 	okc := true
 	if kind == KindCas {
-		cas, okc = parseUint(toks[5], 64)
+		cas, okc = safeStrtoull(toks[5])
 	}
-	// The data block's length is known, so a refused command's data can be
-	// skipped (memcached's conn_swallow) and the pipeline goes on.
+	if !okf || !oke || !ok || !okc || size < 0 || size > 1<<31-1-2 {
+		return badLine("bad flags, exptime, bytes or cas in " + quote(joinToks(toks)))
+	}
+	n := int(size)
+	// Refused with the data block's length known (a key with a control
+	// byte, which memcached would store but dynonode's routing and the
+	// other protocols cannot carry; a value over the item size): the
+	// data is skipped (memcached's conn_swallow) and the pipeline goes on.
 	refuse := func(reply, detail string) (Request, int, *Error) {
 		p.swallow = n + 2
 		return inband(reply, detail, r.NoReply), 0, nil
@@ -120,12 +136,10 @@ func (p *Parser) storage(kind Kind, toks [][]byte) (Request, int, *Error) {
 	switch {
 	case p.badKey(r.Key) != "":
 		return refuse(ReplyBadFormat, p.badKey(r.Key))
-	case !okf || !oke || !okc:
-		return refuse(ReplyBadFormat, "bad flags, exptime or cas in "+quote(joinToks(toks)))
 	case n > p.limits.MaxItemSize:
 		return refuse(ReplyTooLarge, "data block of "+itoa(n)+" bytes exceeds "+itoa(p.limits.MaxItemSize))
 	}
-	r.Flags, r.Exptime, r.Cas = uint32(flags), exp, cas
+	r.Flags, r.Exptime, r.Cas = flags, exp, cas
 	return r, n, nil
 }
 

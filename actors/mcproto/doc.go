@@ -12,13 +12,26 @@
 // Errors come in two kinds, both carrying the exact line memcached sends
 // (see Error):
 //
-//   - in-band: a request memcached answers with an error and then carries
-//     on (unknown command, bad key, bad number, object too large). It is
-//     returned as a Request of KindError in pipeline order, so replies stay
-//     in order; a storage command's data block is skipped, as memcached
-//     "swallows" it.
-//   - fatal (Error.Close): the stream cannot be resynchronised (a storage
-//     command whose <bytes> cannot be read, a data block not ending in
-//     CRLF, a line too long). Parse stops and returns it; the caller sends
-//     the reply line and closes the connection.
+//   - in-band: a request memcached 1.6 answers with an error and then
+//     carries on (unknown command, bad key, bad number, a storage line with
+//     the wrong number of tokens, a data block not ending in CRLF, object
+//     too large). It is returned as a Request of KindError in pipeline
+//     order, so replies stay in order. As in memcached, a storage command
+//     refused for its line (token count, key length, flags, exptime,
+//     <bytes>, cas) does not skip its data block: the next line is read as
+//     a command; a data block not ending in CRLF costs its <bytes>+2 bytes;
+//     an object too large, and a key dynonode refuses for a control byte
+//     (memcached would store it), skip the block ("swallow"). Reading the
+//     next line as a command is safe only if dynonode refuses exactly the
+//     lines memcached refuses: a storage line's numbers are read as
+//     memcached's safe_strtoul/safe_strtol/safe_strtoull read them (sign,
+//     white space, 32-bit truncation: number.go), a line is cut at a NUL
+//     as memcached's C string is, and noreply is the last token
+//     (set_noreply_maybe).
+//   - fatal (Error.Close): a line too long (no newline in the first
+//     Limits.MaxLine bytes, MaxGetLine for get and gets). Parse stops and
+//     returns it; the caller sends the reply line and closes the
+//     connection. memcached closes it too when its read holds no newline;
+//     one that read a longer line whole (a value over 2 KiB after a refused
+//     storage line) answers ERROR and carries on.
 package mcproto

@@ -213,6 +213,9 @@ func (p *Parser) request(b []byte) (int, bool, *Error) {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
+	if z := bytes.IndexByte(line, 0); z >= 0 {
+		line = line[:z] // memcached reads the line as a C string
+	}
 	p.toks = tokenize(p.toks[:0], line)
 	r, dataLen, ferr := p.command(p.toks)
 	if ferr != nil {
@@ -224,8 +227,13 @@ func (p *Parser) request(b []byte) (int, bool, *Error) {
 		}
 		end := next + dataLen
 		if b[end] != '\r' || b[end+1] != '\n' {
-			return 0, false, &Error{Reply: ReplyBadDataChunk, Close: true,
-				Detail: "data block of " + itoa(dataLen) + " bytes for key " + quote(r.Key) + " not followed by CRLF"}
+			// memcached's complete_nread_ascii: the <bytes>+2 bytes are
+			// read, the item is not stored, CLIENT_ERROR (unless noreply),
+			// and what follows is read as the next command.
+			bad := inband(ReplyBadDataChunk, "data block of "+itoa(dataLen)+" bytes for key "+quote(r.Key)+" not followed by CRLF", r.NoReply)
+			bad.Raw = b[: end+2 : end+2]
+			p.reqs = append(p.reqs, bad)
+			return end + 2, true, nil
 		}
 		r.Data = b[next:end:end]
 		next = end + 2

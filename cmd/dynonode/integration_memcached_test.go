@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +173,61 @@ func TestMemcachedNoreplyLikeMemcached(t *testing.T) {
 			}
 		}
 		require.Equal(t, got[0], got[1], "%q: memcached, then dynonode", in)
+	}
+}
+
+// TestMemcachedMalformedLikeMemcached: bad request lines get memcached
+// 1.6's answers, byte for byte, and the connection stays open as it does
+// with memcached: the line after a bad storage line (its data block, if
+// the client sent one) is read as a command, a bad data chunk costs its
+// <bytes>+2 bytes, noreply (the last token) silences the CLIENT_ERRORs it
+// silences; numbers are read as memcached's safe_strtoul/safe_strtol read
+// them, so no value memcached would store is read as commands (the inputs
+// from the review of ecbccbb: a '+', '-0', flags over 32 bits, negative
+// <bytes> truncated to 32 bits, a CR or NUL after a number).
+func TestMemcachedMalformedLikeMemcached(t *testing.T) {
+	memcached := testproc.Memcached(t)
+	d := startDaemon(t, 1, memcached.Addr)
+	k251 := strings.Repeat("k", 251)
+	// Not compared: a key with a control byte ("k\t0"), which memcached
+	// stores and dynonode refuses, skipping its data block (mcproto's
+	// TestParseRequests); flush_all and stats, which dynonode refuses.
+	for _, in := range []string{
+		"bogus\r\n", "\r\n", "get\r\n", "set k 0 0\r\nget a\r\n", "set k x 0 1\r\nx\r\n", "set k 0 0 -1\r\nget a\r\n",
+		"set k 0 0 x\r\nget a\r\n", "set " + k251 + " 0 0 5\r\nget a\r\n", "set k x 0 5 noreply\r\nget a\r\n",
+		"set k 0 0 1 noreply extra\r\nx\r\n", "set k 0 0 1\r\nxx\r\nget a\r\n", "set k 0 0 1 noreply\r\nxx\r\nget a\r\n",
+		"cas k 0 0 5 x\r\nget a\r\n", "incr\r\n", "delete\r\n", "touch k\r\n", "GET k\r\n", "  get k\r\n", "get k\n",
+		"set k 0 0 2000000\r\n" + strings.Repeat("v", 2000000) + "\r\nget a\r\n",
+		// Numbers memcached accepts: the value is stored, never run.
+		"set v1 0 0 1\r\nA\r\nset k 0 0 +11\r\ndelete v1\r\n\r\nget v1 k\r\n",
+		"set k +1 0 1\r\nx\r\nget k\r\n", "set k 4294967296 0 1\r\nx\r\nget k\r\n", "set k -0 0 1\r\nx\r\nget k\r\n",
+		"set k 4294967295 0 1\r\nx\r\nget k\r\n", "set k 0 0 -4294967295\r\nx\r\nget k\r\n", "set k 0 0 1\r\r\nx\r\nget k\r\n",
+		"set k 0 0 1\x00junk\r\nx\r\nget k\r\n", "set k 0 +5 1\r\nx\r\nget k\r\n", "cas k 0 0 1 +0\r\nx\r\nget k\r\n",
+		"set k 0 0 noreply\r\nget k\r\n", "cas k 0 0 1 noreply\r\nx\r\nget k\r\n", "set k 18446744073709551616 0 1\r\nx\r\nget k\r\n",
+		"set k 0 0 2147483646\r\nget k\r\n", "set k 0 0 2147483648\r\nx\r\nget k\r\n",
+		"set k 0 0 1\tx\r\nx\r\nget k\r\n", "set k 0x1 0 1\r\nx\r\nget k\r\n", "set k 1e2 0 1\r\nx\r\nget k\r\n",
+	} {
+		var got [2]string
+		for i, addr := range []string{memcached.Addr, d.Addr} {
+			c := dialMC(t, addr)
+			c.send(in + "get zz\r\n") // a command after: the connection must still serve it
+			buf := make([]byte, 64<<10)
+			for {
+				wait := 2 * time.Second
+				if strings.HasSuffix(got[i], "END\r\n") {
+					wait = 150 * time.Millisecond // anything more comes at once
+				}
+				require.NoError(t, c.nc.SetReadDeadline(time.Now().Add(wait)))
+				n, err := c.r.Read(buf)
+				got[i] += string(buf[:n])
+				if err != nil {
+					var ne net.Error
+					require.True(t, errors.As(err, &ne) && ne.Timeout(), "%.60q: %v (have %q)", in, err, got[i])
+					break
+				}
+			}
+			require.True(t, strings.HasSuffix(got[i], "END\r\n"), "%.60q via %s: %q", in, addr, got[i])
+		}
+		require.Equal(t, got[0], got[1], "%.60q: memcached, then dynonode", in)
 	}
 }
