@@ -27,8 +27,12 @@
 //     memcached's safe_strtoul/safe_strtol/safe_strtoull read them (sign,
 //     white space, 32-bit truncation: number.go), a line is cut at a NUL
 //     as memcached's C string is, and noreply is the last token
-//     (set_noreply_maybe).
-//   - fatal (Error.Close): a line too long (no newline in the first
+//     (set_noreply_maybe). Meta commands, which dynonode does not serve,
+//     are refused in-band; a meta set's data block is skipped whenever
+//     its <datalen> reads as a length, so that it never runs as commands.
+//   - fatal (Error.Close): a connection whose first byte is 0x80 (the
+//     binary protocol, which memcached -B auto serves and dynonode does
+//     not: its values would be read as text lines); a line too long (no newline in the first
 //     Limits.MaxLine bytes, MaxGetLine for get and gets). Parse stops and
 //     returns it; the caller sends the reply line and closes the
 //     connection. memcached closes it too when its read holds no newline;

@@ -131,7 +131,14 @@ type Parser struct {
 	// swallow counts bytes of a refused storage command's data block still
 	// to skip, possibly in later buffers.
 	swallow int
+	// text: the connection's first byte was seen and is not the binary
+	// protocol's magic (see Parse).
+	text bool
 }
+
+// ReplyBinary refuses a connection that speaks memcached's binary
+// protocol, which dynonode does not serve.
+const ReplyBinary = "SERVER_ERROR the binary protocol is not served by dynonode"
 
 // NewParser returns a parser enforcing l (zero fields take defaults).
 func NewParser(l Limits) *Parser { return &Parser{limits: l.withDefaults()} }
@@ -150,6 +157,15 @@ func (p *Parser) Reset() { p.swallow = 0 }
 func (p *Parser) Parse(buf []byte) (reqs []Request, n int, err error) {
 	p.reqs = p.reqs[:0]
 	p.keys = p.keys[:0]
+	if !p.text && len(buf) > 0 {
+		// memcached (-B auto, its default) takes a connection whose first
+		// byte is 0x80 for the binary protocol, whose values may hold any
+		// bytes: read as text lines, a value could run as commands.
+		if buf[0] == 0x80 {
+			return nil, 0, &Error{Reply: ReplyBinary, Close: true, Detail: "binary protocol magic 0x80 as the first byte"}
+		}
+		p.text = true
+	}
 	pos := p.skip(buf, 0)
 	for pos < len(buf) {
 		before := len(p.reqs)

@@ -231,3 +231,33 @@ func TestMemcachedMalformedLikeMemcached(t *testing.T) {
 		require.Equal(t, got[0], got[1], "%.60q: memcached, then dynonode", in)
 	}
 }
+
+// TestMemcachedMetaAndBinaryRefused: dynonode serves neither meta commands
+// nor the binary protocol, and refusing them never runs a value as
+// commands (found in review): a meta set's data block is skipped, and a
+// connection that starts with the binary magic is closed. memcached
+// itself stores "delete v1" as k's value in both cases.
+func TestMemcachedMetaAndBinaryRefused(t *testing.T) {
+	memcached := testproc.Memcached(t)
+	d := startDaemon(t, 1, memcached.Addr)
+	c := dialMC(t, d.Addr)
+	c.send("set v1 0 0 1\r\nA\r\nms k 9\r\ndelete v1\r\nms k 9 q\r\ndelete v1\r\nmg v1 v\r\nget v1\r\n")
+	assert.Equal(t, "STORED", c.line())
+	assert.Equal(t, "CLIENT_ERROR meta commands are not served by dynonode", c.line())
+	assert.Equal(t, "CLIENT_ERROR meta commands are not served by dynonode", c.line())
+	assert.Equal(t, "CLIENT_ERROR meta commands are not served by dynonode", c.line())
+	assert.Equal(t, []string{"VALUE v1 0 1|A"}, c.retrieval(), "the meta sets' values did not run")
+
+	// A binary set of k whose value is "\r\ndelete v1\r\n".
+	key, val := "k", "\r\ndelete v1\r\n"
+	pkt := []byte{0x80, 0x01, 0, byte(len(key)), 8, 0, 0, 0, 0, 0, 0, byte(8 + len(key) + len(val))}
+	pkt = append(pkt, make([]byte, 12)...) // opaque, cas
+	pkt = append(pkt, make([]byte, 8)...)  // flags, expiry
+	pkt = append(append(pkt, key...), val...)
+	b := dialMC(t, d.Addr)
+	b.send(string(pkt))
+	assert.Equal(t, "SERVER_ERROR the binary protocol is not served by dynonode", b.line())
+	expectClosed(t, b.nc, b.r)
+	c.send("get v1\r\n")
+	assert.Equal(t, []string{"VALUE v1 0 1|A"}, c.retrieval(), "the binary value did not run")
+}
