@@ -32,10 +32,10 @@
 //     its <datalen> reads as a length, so that it never runs as commands.
 //   - fatal (Error.Close): a connection whose first byte is 0x80 (the
 //     binary protocol, which memcached -B auto serves and dynonode does
-//     not: its values would be read as text lines); a line too long (no newline in the first
-//     Limits.MaxLine bytes, MaxGetLine for get and gets). Parse stops and
-//     returns it; the caller sends the reply line and closes the
-//     connection. memcached closes it too when its read holds no newline;
+//     not: its values would be read as text lines); a line too long (no
+//     newline in the first Limits.MaxLine bytes, MaxGetLine for get and
+//     gets). Parse stops and returns it; the caller sends the reply line
+//     and closes the connection. memcached closes it too when its read holds no newline;
 //     one that read a longer line whole (a value over 2 KiB after a refused
 //     storage line) answers ERROR and carries on.
 package mcproto
