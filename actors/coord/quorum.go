@@ -479,12 +479,8 @@ func (m *multisetScratch) sameMultiset(a, b []byte, step int) (equal, ok bool) {
 	pos := hb
 	for range n {
 		start := pos
-		for range step {
-			l, err := elemLen(b[pos:])
-			if err != nil {
-				return false, false
-			}
-			pos += l
+		if pos, ok = nextItem(b, pos, step); !ok {
+			return false, false
 		}
 		elem := b[start:pos]
 		h := fnv64(elem)
@@ -513,16 +509,26 @@ func frameItems(items []msItem, r []byte, hdr, count, step int) ([]msItem, bool)
 	pos := hdr
 	for i := 0; i < count; i += step {
 		start := pos
-		for range step {
-			n, err := elemLen(r[pos:])
-			if err != nil {
-				return items, false
-			}
-			pos += n
+		var ok bool
+		if pos, ok = nextItem(r, pos, step); !ok {
+			return items, false
 		}
 		items = append(items, msItem{fnv64(r[start:pos]), start, pos})
 	}
 	return items, pos == len(r)
+}
+
+// nextItem returns where the item (step elements) at pos of reply r ends;
+// false when r does not hold whole elements there.
+func nextItem(r []byte, pos, step int) (int, bool) {
+	for range step {
+		n, err := elemLen(r[pos:])
+		if err != nil {
+			return pos, false
+		}
+		pos += n
+	}
+	return pos, true
 }
 
 // elemLen is resp.ReplyLen, with a bulk string of up to 8 digits of
