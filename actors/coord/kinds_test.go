@@ -220,5 +220,27 @@ func TestErrorKindLabels(t *testing.T) {
 				require.Equal(t, map[string]uint64{tc.label: 1}, sink.errorLabels())
 			})
 		}
+		// A bad request with noreply writes nothing, as memcached, but is
+		// counted as the same request without noreply would be.
+		t.Run("noreply error", func(t *testing.T) {
+			c := newCluster(t, "dc1/r1")
+			sink := &statsSink{}
+			c.w.Spawn("n1", "stats", func() actors.Behaviour { return sink })
+			mc := &client{}
+			self := actors.Addr{Node: "n1", Name: "m"}
+			c.w.Spawn("n1", "m/w", func() actors.Behaviour { return mc })
+			c.w.Spawn("n1", "m", coord.NewMemcached(coord.Config{Sink: actors.Addr{Node: "n1", Name: "m/w"}, Ring: c.ring["n1"],
+				Timeout: 500 * time.Millisecond, Stats: actors.Addr{Node: "n1", Name: "stats"}, Version: "test"}))
+			reqs, _, err := mcproto.NewParser(mcproto.DefaultLimits()).Parse([]byte("incr k x noreply\r\nincr k x\r\n"))
+			require.NoError(t, err)
+			c.w.Inject(actors.Addr{Node: "n1", Name: "edge"}, self, coord.MCRequests{Reqs: coord.CloneMC(reqs)})
+			require.NoError(t, c.w.RunFor(2*time.Second))
+			require.Equal(t, "CLIENT_ERROR invalid numeric delta argument\r\n", string(mc.data), "the noreply one writes nothing")
+			labels := sink.errorLabels()
+			require.Len(t, labels, 1)
+			for _, n := range labels {
+				require.Equal(t, uint64(2), n, "both counted: %v", labels)
+			}
+		})
 	})
 }

@@ -130,7 +130,8 @@ func (c *Memcached) handle(ctx actors.Context, r *mcproto.Request) {
 	switch r.Kind {
 	case mcproto.KindError:
 		if r.NoReply && !r.Err.Close {
-			c.p.push(&slot{reply: []byte{}, silent: true})
+			// Not written, as memcached, but counted like any error.
+			c.p.slot(c.p.push(&slot{reply: []byte{}, silent: true})).kind = mcErrKind(r.Err)
 			return
 		}
 		c.p.refuse(mcproto.AppendLine(nil, r.Err.Reply), r.Err.Close, mcErrKind(r.Err))
