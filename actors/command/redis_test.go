@@ -114,3 +114,30 @@ func TestACLCategoriesMatchRedis(t *testing.T) {
 		assert.True(t, seen[n], "%s is in the table's categories but not in redis-server's COMMAND INFO", n)
 	}
 }
+
+// TestSubcommandAritiesMatchRedis checks the generated subcommand arities
+// (subarity.go: what subscribed mode checks before naming a subcommand)
+// with a real redis-server: every subcommand of every container it lists,
+// and nothing else.
+func TestSubcommandAritiesMatchRedis(t *testing.T) {
+	srv := testproc.Redis(t)
+	c := testproc.DialRESP(t, srv.Addr)
+	v, _, err := resp.ParseReply([]byte(c.Do("COMMAND")))
+	require.NoError(t, err)
+	n := 0
+	for _, info := range v.Elems {
+		if len(info.Elems) <= 9 {
+			continue
+		}
+		for _, sub := range info.Elems[9].Elems {
+			name := string(sub.Elems[0].Str)
+			got, ok := command.SubcommandArity(name)
+			assert.True(t, ok, "%s has no arity in subarity.go", name)
+			assert.Equal(t, sub.Elems[1].Int, int64(got), "arity of %s", name)
+			n++
+		}
+	}
+	_, unknown := command.SubcommandArity("client|nosuch")
+	assert.False(t, unknown)
+	assert.Equal(t, 126, n, "subcommands redis-server 7.0.15 lists")
+}

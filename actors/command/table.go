@@ -364,6 +364,15 @@ func Names() []string {
 	return out
 }
 
+// SubcommandArity returns Redis 7.0's arity of a subcommand named
+// "name|sub" (positive: exactly that many arguments counting the command
+// and subcommand; negative: at least), false for one Redis 7.0 does not
+// know.
+func SubcommandArity(name string) (int, bool) {
+	a, ok := subcommandArity[name]
+	return a, ok
+}
+
 // ACLCategories returns the ACL categories (without "@") of a command, or
 // of a subcommand named "name|sub", as Redis 7.0 lists them; false when
 // Redis 7.0 does not know it.

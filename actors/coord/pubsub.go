@@ -66,6 +66,11 @@ func (c *Redis) inSubscribedMode(spec *command.Spec, args [][]byte) bool {
 		if _, known := command.ACLCategories(sub); !known {
 			return false
 		}
+		// Its argument count is checked first, as processCommand does.
+		if a, ok := command.SubcommandArity(sub); ok && ((a > 0 && len(args) != a) || (a < 0 && len(args) < -a)) {
+			c.p.answer(errReply("ERR wrong number of arguments for '"+sub+"' command"), false)
+			return true
+		}
 		name = sub
 	}
 	c.p.answer(errReply("ERR Can't execute '"+name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), false)

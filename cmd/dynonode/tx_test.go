@@ -155,7 +155,7 @@ func TestShardedPubSubLikeRedis(t *testing.T) {
 		// Other containers name their subcommand; an unknown one is refused
 		// as unknown first.
 		{"CLIENT", "SETNAME", "x"}, {"client", "getname"}, {"CLIENT", "BOGUS"}, {"CLIENT"}, {"OBJECT", "ENCODING", "s1"},
-		{"SCRIPT", "EXISTS", "a"},
+		{"SCRIPT", "EXISTS", "a"}, {"CLIENT", "SETNAME"}, {"SCRIPT", "EXISTS"}, {"MEMORY", "USAGE"}, {"OBJECT", "ENCODING", "a", "b"},
 	} {
 		require.Equal(t, all(plain, cmd...), all(n, cmd...), "%q", cmd)
 	}
