@@ -205,27 +205,12 @@ func (e *Engine) cmdSort(args [][]byte, dst []byte) []byte {
 // sorted set's own range (start..end, in DESC order when asked), rebased to
 // 0; otherwise every element.
 func (e *Engine) sortLoad(v *value, o sortOptions, start, end int64) ([]sortElem, int64, int64) {
-	var vec []sortElem
+	var n int
+	var at func(int) []byte
 	switch v.kind {
-	case kList:
-		l := v.list()
-		if o.dontsort {
-			for i := start; i <= end; i++ {
-				at := i
-				if o.desc {
-					at = int64(l.len()) - 1 - i
-				}
-				vec = append(vec, sortElem{obj: l.at(int(at))})
-			}
-			return vec, 0, end - start
-		}
-		vec = make([]sortElem, l.len())
-		for i := range vec {
-			vec[i].obj = l.at(i)
-		}
 	case kSet:
 		s := v.set()
-		vec = make([]sortElem, 0, s.len())
+		vec := make([]sortElem, 0, s.len())
 		s.each(func(k string, _ struct{}) bool {
 			vec = append(vec, sortElem{obj: []byte(k)})
 			return true
@@ -237,22 +222,28 @@ func (e *Engine) sortLoad(v *value, o sortOptions, start, end int64) ([]sortElem
 			// replica answers alike.
 			slices.SortFunc(vec, func(a, b sortElem) int { return bytes.Compare(a.obj, b.obj) })
 		}
+		return vec, start, end
+	case kList:
+		l := v.list()
+		n, at = l.len(), l.at
 	case kZSet:
 		z := v.zset()
-		if o.dontsort {
-			for i := start; i <= end; i++ {
-				at := i
-				if o.desc {
-					at = int64(z.len()) - 1 - i
-				}
-				vec = append(vec, sortElem{obj: []byte(z.items[at].member)})
+		n, at = z.len(), func(i int) []byte { return []byte(z.items[i].member) }
+	}
+	if o.dontsort { // already in order: the range as it is, from the end for DESC
+		var vec []sortElem
+		for i := start; i <= end; i++ {
+			j := i
+			if o.desc {
+				j = int64(n) - 1 - i
 			}
-			return vec, 0, end - start
+			vec = append(vec, sortElem{obj: at(int(j))})
 		}
-		vec = make([]sortElem, len(z.items))
-		for i, it := range z.items {
-			vec[i].obj = []byte(it.member)
-		}
+		return vec, 0, end - start
+	}
+	vec := make([]sortElem, n)
+	for i := range vec {
+		vec[i].obj = at(i)
 	}
 	return vec, start, end
 }
