@@ -46,27 +46,25 @@ func (c *Cluster) membership(nodes []Node) (check.Result, error) {
 	if err := c.W.RunFor(100 * time.Millisecond); err != nil {
 		return res, err
 	}
+	fail := func(format string, args ...any) {
+		res.Valid = false
+		res.Violations = append(res.Violations, check.Violation{Checker: "membership", What: fmt.Sprintf(format, args...)})
+	}
 	for _, p := range probes {
 		if p.got == nil {
-			res.Valid = false
-			res.Violations = append(res.Violations, check.Violation{Checker: "membership",
-				What: fmt.Sprintf("%s's gossiper did not answer after the heal", p.name)})
+			fail("%s's gossiper did not answer after the heal", p.name)
 			continue
 		}
 		seen := map[string]bool{}
 		for _, m := range p.got.List {
 			seen[m.ID] = true
 			if !m.Up {
-				res.Valid = false
-				res.Violations = append(res.Violations, check.Violation{Checker: "membership",
-					What: fmt.Sprintf("%s sees %s down after the heal (generation %d, phi %.1f)", p.name, m.ID, m.Generation, m.Phi)})
+				fail("%s sees %s down after the heal (generation %d, phi %.1f)", p.name, m.ID, m.Generation, m.Phi)
 			}
 		}
 		for _, n := range nodes {
 			if !seen[n.ID] {
-				res.Valid = false
-				res.Violations = append(res.Violations, check.Violation{Checker: "membership",
-					What: fmt.Sprintf("%s does not know %s after the heal", p.name, n.ID)})
+				fail("%s does not know %s after the heal", p.name, n.ID)
 			}
 		}
 		res.Stats["membership-views"]++
