@@ -219,8 +219,10 @@ func (p *pool) refused(err error, refusal string, retryIn time.Duration) {
 // failure streak and the ejection they caused (the datastore is up: serve
 // it now, not at the end of the ejection) and says so.
 func (p *pool) reachable() {
-	first := !p.everUp.Swap(true)
 	p.hmu.Lock()
+	// Under the lock with the refusals: of connections that reconnect at
+	// once, exactly one says so (the first to take the lock).
+	first := !p.everUp.Swap(true)
 	n, since := p.refusals, p.downSince
 	p.refusals = 0
 	p.hmu.Unlock()
