@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dynonode/dynonode/actors/hlc"
@@ -139,6 +141,61 @@ func BenchmarkBatchGet64Spread(b *testing.B) {
 				for _, x := range batch {
 					dst = e.Exec(t0, x.Args, dst[:0])
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkHLLMemory reports what a sketch costs: 2,000 keys each holding
+// a sketch of n distinct elements, in the engine (live heap per key) and
+// in a real redis-server given the same PFADDs (used_memory per key), and
+// the engine's figure as a ratio of Redis's (ratio). Sketches of 100 and
+// 1,000 elements are sparse, of 5,000 dense.
+func BenchmarkHLLMemory(b *testing.B) {
+	const keys = 2000
+	r := dialRedis(b)
+	usedMemory := func() float64 {
+		info := string(r.do(strArgs("INFO", "memory")))
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+				n, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return n
+			}
+		}
+		b.Fatalf("no used_memory in %q", info)
+		return 0
+	}
+	for _, n := range []int{100, 1000, 5000} {
+		b.Run(fmt.Sprintf("elements=%d", n), func(b *testing.B) {
+			for range b.N {
+				r.do(strArgs("FLUSHALL"))
+				redisBefore := usedMemory()
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				e := NewEngine(Options{})
+				for k := range keys {
+					key := fmt.Appendf(nil, "hll:%06d", k)
+					for from := 0; from < n; from += 500 {
+						args := [][]byte{[]byte("PFADD"), key}
+						for i := from; i < min(from+500, n); i++ {
+							args = append(args, fmt.Appendf(nil, "%d:%d", k, i))
+						}
+						e.Exec(t0, args, nil)
+						r.do(args)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				engine := float64(after.HeapAlloc-before.HeapAlloc) / keys
+				redis := (usedMemory() - redisBefore) / keys
+				b.ReportMetric(engine, "B/key")
+				b.ReportMetric(redis, "redisB/key")
+				b.ReportMetric(engine/redis, "ratio")
+				runtime.KeepAlive(e)
 			}
 		})
 	}

@@ -360,7 +360,21 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 		return out
 	}
 	var cmd []string
-	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts", "transactions"}) {
+	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts", "transactions", "hyperloglog"}) {
+	case "hyperloglog":
+		// Sketches over the small keyspace, read back with GET (their
+		// bytes) and mixed with the other types' commands; TestHyperLogLog*
+		// take them dense and corrupt.
+		switch pick(rt, "cmd", []string{"pfadd", "pfadd", "pfcount", "pfmerge", "get"}) {
+		case "pfadd":
+			cmd = append([]string{"PFADD", k()}, some(mem, 0)...)
+		case "pfcount":
+			cmd = append([]string{"PFCOUNT"}, some(k, 1)...)
+		case "pfmerge":
+			cmd = append([]string{"PFMERGE", k()}, some(k, 0)...)
+		default:
+			cmd = []string{"GET", k()}
+		}
 	case "scripts":
 		return genScript(rt, base, i)
 	case "transactions":

@@ -389,7 +389,9 @@ func writes(c *command) bool {
 		}
 		return true // SORT too: Redis flags it a write (STORE)
 	}
-	return c.name == "flushdb" || c.name == "flushall"
+	// PFCOUNT caches its estimate in the sketch: Redis flags it
+	// may-replicate, which read-only scripts refuse as a write.
+	return c.name == "flushdb" || c.name == "flushall" || c.name == "pfcount"
 }
 
 // luaLine is the line of the Lua code that called the running Go

@@ -74,6 +74,11 @@ var commandTable = []command{
 	{"bitcount", -2, (*Engine).cmdBitCount, 0},
 	{"bitpos", -3, (*Engine).cmdBitPos, 0},
 
+	// HyperLogLog (hll.go)
+	{"pfadd", -2, (*Engine).cmdPFAdd, 0},
+	{"pfcount", -2, (*Engine).cmdPFCount, 0},
+	{"pfmerge", -2, (*Engine).cmdPFMerge, 0},
+
 	// hashes
 	{"hset", -4, (*Engine).cmdHSet, 0},
 	{"hmset", -4, (*Engine).cmdHSet, 0},

@@ -56,12 +56,12 @@ func lwwClass(name string) lwwKind {
 	case "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "setrange", "setbit", "bitfield",
 		"hset", "hmset", "hsetnx", "hdel", "hincrby", "hincrbyfloat",
 		"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "linsert", "lrem", "lset", "ltrim",
-		"sadd", "srem", "spop",
+		"sadd", "srem", "spop", "pfadd",
 		"zadd", "zincrby", "zrem", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax":
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "lcs", "bitop",
-		"zunionstore", "zinterstore", "msetnx", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
+		"zunionstore", "zinterstore", "msetnx", "pfmerge", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
 		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush",
 		"sort", "sort_ro": // BY and GET read other keys; STORE writes one
 		return lwwMulti
@@ -77,7 +77,7 @@ func singleKey(c *command, args [][]byte) bool {
 		return false
 	}
 	switch c.name {
-	case "del", "unlink", "exists", "touch", "mget":
+	case "del", "unlink", "exists", "touch", "mget", "pfcount":
 		return len(args) == 2
 	case "mset":
 		return len(args) == 3
@@ -90,7 +90,7 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 	switch c.name {
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove":
 		return args[1:3]
-	case "sinterstore", "sunionstore", "sdiffstore", "zunionstore", "zinterstore":
+	case "sinterstore", "sunionstore", "sdiffstore", "zunionstore", "zinterstore", "pfmerge":
 		return args[1:2]
 	case "copy", "bitop":
 		return args[2:3]
