@@ -13,12 +13,13 @@ import (
 // of the key (the local rack's, at DC_ONE whatever the connection's
 // level: replicas would disagree on an access time), and OBJECT HELP and
 // MEMORY HELP to the local datastore. MEMORY's other subcommands describe
-// a whole datastore, not the cluster, and are refused; so is all of it on
-// the embedded store, which does not model Redis's encodings.
+// a whole datastore, not the cluster, and are refused; so is MEMORY on
+// the embedded store, which models Redis's encodings (OBJECT ENCODING:
+// actors/store/encoding.go) but not its allocator.
 func (c *Redis) ownerCommand(ctx actors.Context, spec *command.Spec, args [][]byte) {
 	name := spec.Name
-	if c.cfg.EmbeddedStore {
-		c.p.refuse(errReply("ERR dynonode: '"+strings.ToUpper(name)+"' is not supported: the embedded store does not model Redis's encodings and memory (a node in front of redis-server serves it)"), false, ErrUnsupported)
+	if c.cfg.EmbeddedStore && name == "memory" {
+		c.p.refuse(errReply("ERR dynonode: 'MEMORY' is not supported: the embedded store does not model Redis's memory layout (a node in front of redis-server serves it)"), false, ErrUnsupported)
 		return
 	}
 	sub := strings.ToLower(string(args[1]))

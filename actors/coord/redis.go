@@ -27,8 +27,8 @@ type Config struct {
 	// StoreName is the name of the store adapter actor on every node.
 	StoreName string
 	// EmbeddedStore says the nodes' datastore is the embedded engine
-	// (data_store: 2), which does not model Redis's memory layout: OBJECT
-	// and MEMORY are refused with that reason.
+	// (data_store: 2), which models Redis's encodings (OBJECT) but not its
+	// memory layout: MEMORY is refused with that reason.
 	EmbeddedStore bool
 	// Timeout bounds a request from arrival to reply (Dynomite's `timeout`).
 	Timeout time.Duration

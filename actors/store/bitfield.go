@@ -115,6 +115,7 @@ func (e *Engine) cmdBitField(args [][]byte, dst []byte) []byte {
 		if need := int(highest>>3) + 1; need > len(v.str()) {
 			v.kv = append(v.kv, make([]byte, need-len(v.str()))...)
 		}
+		markRaw(v)
 	}
 	dst = resp.AppendArrayHeader(dst, len(ops))
 	for _, f := range ops {

@@ -48,6 +48,7 @@ func (e *Engine) cmdSetBit(args [][]byte, dst []byte) []byte {
 	if need := byteAt + 1; need > len(v.str()) {
 		v.kv = append(v.kv, make([]byte, need-len(v.str()))...)
 	}
+	markRaw(v)
 	s := v.str()
 	mask := byte(1) << (7 - uint(off&7))
 	old := s[byteAt]&mask != 0
@@ -295,6 +296,7 @@ func (e *Engine) cmdCopy(args [][]byte, dst []byte) []byte {
 	if !ok {
 		return appendErr(dst, errBadPayload) // never: the engine reads what it writes
 	}
+	takeEncoding(src).apply(v) // Redis's COPY duplicates the object, encoding and all
 	e.add(args[2], v)
 	if ttl >= 0 && !e.stale {
 		e.setExpire(v, e.now+ttl)
@@ -368,6 +370,6 @@ func (e *Engine) cmdBitOp(args [][]byte, dst []byte) []byte {
 		}
 		res[i] = r
 	}
-	e.setString(args[2], res, false)
+	markRaw(e.setString(args[2], res, false)) // Redis builds it outside its int/embstr path
 	return resp.AppendInt(dst, int64(maxLen))
 }

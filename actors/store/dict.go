@@ -18,6 +18,7 @@ type dict[V any] struct {
 	live  int
 	peak  int    // most live entries since index and slots were last made
 	seq   uint64 // last sequence number handed out
+	ht    bool   // Redis would hold it as a hash table, not intset/listpack (encoding.go)
 }
 
 // A dict that held at least shrinkFrom entries and now holds an eighth of

@@ -33,7 +33,7 @@ const errBadPayload = "ERR DYNO.RESTORE payload is not valid"
 func (e *Engine) dump(dst []byte, v *value) []byte {
 	dst = append(dst, dumpFormat, byte(v.kind))
 	ttl := int64(-1)
-	if v.hasTTL {
+	if v.hasTTL() {
 		ttl = max(v.deadline-e.now, 0)
 	}
 	dst = binary.AppendVarint(dst, ttl)
@@ -204,6 +204,7 @@ func (e *Engine) cmdDynoRestore(args [][]byte, dst []byte) []byte {
 	if e.lookup(args[1]) != nil {
 		e.del(args[1])
 	}
+	e.encodingFromContent(v) // as Redis has a value it loads
 	e.add(args[1], v)
 	if ttl >= 0 {
 		e.setExpire(v, e.now+ttl)

@@ -37,6 +37,10 @@ type Options struct {
 	// simulator's stand-in for redis-server sets it. Default: an
 	// unversioned read answers its key's version, which costs nothing.
 	VersionsWhenAsked bool
+	// Encodings are the thresholds OBJECT ENCODING reports Redis's
+	// compact encodings by (encoding.go); zero fields take Redis's
+	// defaults.
+	Encodings Encodings
 }
 
 // DefaultTombstoneTTL is the default Options.TombstoneTTL: 24 hours, like
@@ -90,7 +94,7 @@ type value struct {
 	pos      uint32 // its place in the keyspace's insertion order
 	klen     uint32 // the key's length in kv
 	kind     kind   // 0 (none) for a tombstone
-	hasTTL   bool
+	flags    vflags // fTTL, and how Redis would encode a string (encoding.go)
 	// The version of the newest write applied (zero: none), see
 	// Engine.version: the node id is an index into the engine's table of
 	// node ids, so the version costs the value 8 bytes (the wall clock);
@@ -99,6 +103,17 @@ type value struct {
 	vlogical uint32
 	vwall    int64
 }
+
+// vflags are a value's flag bits.
+type vflags uint8
+
+const (
+	fTTL    vflags = 1 << iota // deadline is set
+	fRaw                       // a string Redis would hold raw (changed in place: APPEND, SETBIT...)
+	fNotInt                    // a string Redis would not hold as an integer (INCRBYFLOAT's result)
+)
+
+func (v *value) hasTTL() bool { return v.flags&fTTL != 0 }
 
 func (v *value) list() *list          { l, _ := v.coll.(*list); return l }
 func (v *value) hash() *dict[[]byte]  { h, _ := v.coll.(*dict[[]byte]); return h }
@@ -119,6 +134,7 @@ type Engine struct {
 	lua      *scripting // the Lua VM of EVAL and SCRIPT, made on first use (script.go)
 	event    string     // a coverage mark the last command reached (TakeEvent)
 	maxValue int64
+	enc      Encodings // with defaults
 	rand     *rand.Rand
 	keys     *keyspace
 	ttls     expiryHeap
@@ -149,7 +165,7 @@ type Engine struct {
 
 // NewEngine returns an empty engine.
 func NewEngine(opts Options) *Engine {
-	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, hashSeed: opts.HashSeed, whenAsked: opts.VersionsWhenAsked}
+	e := &Engine{maxValue: opts.MaxValueBytes, rand: opts.Rand, hashSeed: opts.HashSeed, whenAsked: opts.VersionsWhenAsked, enc: opts.Encodings.withDefaults()}
 	if e.hashSeed == 0 {
 		e.hashSeed = opts.Seed*0x9e3779b97f4a7c15 + 0x6a09e667f3bcc909
 	}
@@ -215,7 +231,7 @@ func (e *Engine) lookup(key []byte) *value {
 	if v == nil {
 		return nil
 	}
-	if v.hasTTL && e.now > v.deadline {
+	if v.hasTTL() && e.now > v.deadline {
 		e.del(key)
 		return nil
 	}
@@ -240,7 +256,7 @@ func (e *Engine) del(key []byte) bool {
 		return true
 	}
 	e.wrote = true
-	if v.hasTTL {
+	if v.hasTTL() {
 		e.nTTL--
 	}
 	e.keys.del(key)
@@ -252,10 +268,11 @@ func (e *Engine) setExpire(v *value, deadline int64) {
 		return
 	}
 	e.wrote = true
-	if !v.hasTTL {
+	if !v.hasTTL() {
 		e.nTTL++
 	}
-	v.hasTTL, v.deadline = true, deadline
+	v.flags |= fTTL
+	v.deadline = deadline
 	heap.Push(&e.ttls, expiryItem{deadline: deadline, v: v})
 	if len(e.ttls) > 64 && len(e.ttls) > 4*e.nTTL {
 		e.rebuildTTLs()
@@ -263,14 +280,14 @@ func (e *Engine) setExpire(v *value, deadline int64) {
 }
 
 func (e *Engine) persist(v *value) bool {
-	if !v.hasTTL {
+	if !v.hasTTL() {
 		return false
 	}
 	if e.stale {
 		return true
 	}
 	e.wrote = true
-	v.hasTTL = false
+	v.flags &^= fTTL
 	e.nTTL--
 	return true
 }
@@ -289,7 +306,7 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 			break
 		}
 		heap.Pop(&e.ttls)
-		if cur := e.keys.get(top.v.key()); cur == top.v && cur.hasTTL && cur.deadline == top.deadline {
+		if cur := e.keys.get(top.v.key()); cur == top.v && cur.hasTTL() && cur.deadline == top.deadline {
 			e.del(cur.key())
 			deleted++
 		}
@@ -303,7 +320,7 @@ func (e *Engine) ActiveExpire(now time.Time, budget int) int {
 func (e *Engine) rebuildTTLs() {
 	live := e.ttls[:0]
 	for _, it := range e.ttls {
-		if cur := e.keys.get(it.v.key()); cur == it.v && cur.hasTTL && cur.deadline == it.deadline {
+		if cur := e.keys.get(it.v.key()); cur == it.v && cur.hasTTL() && cur.deadline == it.deadline {
 			live = append(live, it)
 		}
 	}

@@ -46,12 +46,14 @@ func (e *Engine) cmdHSet(args [][]byte, dst []byte) []byte {
 	if wrong {
 		return appendErr(dst, errWrongType)
 	}
+	e.hashArgs(h, args[2:]...)
 	added := int64(0)
 	for i := 2; i < len(args); i += 2 {
 		if h.set(args[i], append([]byte(nil), args[i+1]...)) {
 			added++
 		}
 	}
+	e.hashAdded(h)
 	if name == "hmset" {
 		return appendOK(dst)
 	}
@@ -66,7 +68,9 @@ func (e *Engine) cmdHSetNX(args [][]byte, dst []byte) []byte {
 	if h.has(args[2]) {
 		return resp.AppendInt(dst, 0)
 	}
+	e.hashArgs(h, args[2], args[3])
 	h.set(args[2], append([]byte(nil), args[3]...))
+	e.hashAdded(h)
 	return resp.AppendInt(dst, 1)
 }
 
@@ -203,7 +207,9 @@ func (e *Engine) cmdHIncrBy(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, errOverflow)
 	}
 	n := old + incr
+	e.hashArgs(h, args[2]) // the field, not the value (Redis 7.0)
 	h.set(args[2], appendIntStr(nil, n))
+	e.hashAdded(h)
 	return resp.AppendInt(dst, n)
 }
 
@@ -237,7 +243,9 @@ func (e *Engine) cmdHIncrByFloat(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, errNaNInf)
 	}
 	s := formatLongDouble(sum)
+	e.hashArgs(h, args[2], []byte(s)) // the field and the new value, not the increment
 	h.set(args[2], []byte(s))
+	e.hashAdded(h)
 	return resp.AppendBulkString(dst, s)
 }
 

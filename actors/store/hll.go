@@ -489,6 +489,7 @@ func (e *Engine) cmdPFAdd(args [][]byte, dst []byte) []byte {
 		v = e.addString(args[1], newHLL())
 		updated = true
 	}
+	markRaw(v) // Redis unshares (or creates) it raw before adding
 	s := v.str()
 	for _, el := range args[2:] {
 		reg, n := hllPattern(el)
@@ -536,6 +537,7 @@ func (e *Engine) cmdPFCount(args [][]byte, dst []byte) []byte {
 	case v == nil:
 		return resp.AppendInt(dst, 0)
 	}
+	markRaw(v) // Redis unshares it raw to write the cache, cached or not
 	s := v.str()
 	if s[15]&0x80 == 0 {
 		return resp.AppendInt(dst, int64(binary.LittleEndian.Uint64(s[8:16])))
@@ -573,6 +575,7 @@ func (e *Engine) cmdPFMerge(args [][]byte, dst []byte) []byte {
 	if v == nil {
 		v = e.addString(args[1], newHLL())
 	}
+	markRaw(v)
 	s := v.str()
 	if dense && s[4] == hllSparse {
 		d, ok := sparseToDense(s)

@@ -84,10 +84,10 @@ func (e *Engine) cmdExpire(args [][]byte, dst []byte) []byte {
 		return resp.AppendInt(dst, 0)
 	}
 	switch {
-	case nx && v.hasTTL,
-		xx && !v.hasTTL,
-		gt && (!v.hasTTL || when <= v.deadline),
-		lt && v.hasTTL && when >= v.deadline:
+	case nx && v.hasTTL(),
+		xx && !v.hasTTL(),
+		gt && (!v.hasTTL() || when <= v.deadline),
+		lt && v.hasTTL() && when >= v.deadline:
 		return resp.AppendInt(dst, 0)
 	}
 	if when <= e.now {
@@ -107,7 +107,7 @@ func (e *Engine) cmdTTL(args [][]byte, dst []byte) []byte {
 	if v == nil {
 		return resp.AppendInt(dst, -2)
 	}
-	if !v.hasTTL {
+	if !v.hasTTL() {
 		return resp.AppendInt(dst, -1)
 	}
 	ttl := v.deadline - e.now
@@ -145,10 +145,10 @@ func (e *Engine) cmdRename(args [][]byte, dst []byte) []byte {
 		}
 		e.del(dstKey)
 	}
-	hasTTL, deadline := v.hasTTL, v.deadline
+	hasTTL, deadline := v.hasTTL(), v.deadline
 	e.del(src)
 	nv := *v
-	nv.hasTTL = false
+	nv.flags &^= fTTL
 	e.add(dstKey, &nv)
 	if hasTTL {
 		e.setExpire(&nv, deadline)
@@ -170,7 +170,7 @@ func (e *Engine) cmdKeys(args [][]byte, dst []byte) []byte {
 	all := len(pat) == 1 && pat[0] == '*'
 	var out [][]byte
 	e.keys.each(func(v *value) bool {
-		if v.hasTTL && e.now > v.deadline {
+		if v.hasTTL() && e.now > v.deadline {
 			return true
 		}
 		if all || matchGlob(pat, v.key()) {
@@ -308,7 +308,7 @@ func (e *Engine) cmdRandomKey(_ [][]byte, dst []byte) []byte {
 		if v == nil {
 			break
 		}
-		if v.hasTTL && e.now > v.deadline {
+		if v.hasTTL() && e.now > v.deadline {
 			e.lookup(v.key()) // reclaims it
 			continue
 		}

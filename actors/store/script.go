@@ -357,7 +357,18 @@ func (e *Engine) luaCall(L *lua.LState, raise bool) int {
 	if c == nil || strings.HasPrefix(c.name, "dyno.") { // internal: unknown to clients
 		return fail("ERR Unknown Redis command called from script")
 	}
-	if (c.arity > 0 && n != c.arity) || (c.arity < 0 && n < -c.arity) {
+	arity := c.arity
+	if subs := subcommandArity[c.name]; subs != nil && n > 1 {
+		// A container command is looked up with its subcommand, as
+		// Redis's lookupCommand does: an unknown one is an unknown
+		// command, a known one has its own arity.
+		a, ok := subs[strings.ToLower(string(args[1]))]
+		if !ok {
+			return fail("ERR Unknown Redis command called from script")
+		}
+		arity = a
+	}
+	if (arity > 0 && n != arity) || (arity < 0 && n < -arity) {
 		return fail("ERR Wrong number of args calling Redis command from script")
 	}
 	if notInScripts[c.name] { // after the arity, as Redis's scriptCall
@@ -781,3 +792,9 @@ func ParseDynoExec(args [][]byte) ([][][]byte, bool) {
 // cmdUnwatch is UNWATCH: nothing is ever watched (WATCH is refused by the
 // coordinator), so +OK, as Redis answers it inside a transaction too.
 func (e *Engine) cmdUnwatch(_ [][]byte, dst []byte) []byte { return appendOK(dst) }
+
+// subcommandArity holds the arities of the subcommands of the engine's
+// container commands (Redis 7.0's), for scripts' command lookup.
+var subcommandArity = map[string]map[string]int{
+	"object": {"encoding": 3, "refcount": 3, "freq": 3, "idletime": 3, "help": 2},
+}

@@ -26,15 +26,18 @@ func (e *Engine) cmdSAdd(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, errWrongType)
 	}
 	if s == nil {
-		s = newDict[struct{}]()
+		s = newSetFor(args[2])
 		e.add(args[1], &value{kind: kSet, coll: s})
 	}
 	n := int64(0)
+	nonInt := false
 	for _, m := range args[2:] {
 		if s.set(m, struct{}{}) {
 			n++
+			nonInt = nonInt || !s.ht && !isLongString(m)
 		}
 	}
+	e.setAdded(s, nonInt)
 	return resp.AppendInt(dst, n)
 }
 
@@ -146,10 +149,11 @@ func (e *Engine) cmdSMove(args [][]byte, dst []byte) []byte {
 	}
 	e.dropIfEmpty(args[1], src.len())
 	if to == nil {
-		to = newDict[struct{}]()
+		to = newSetFor(m)
 		e.add(args[2], &value{kind: kSet, coll: to})
 	}
 	to.set(m, struct{}{})
+	e.setAdded(to, !isLongString(m))
 	return resp.AppendInt(dst, 1)
 }
 
@@ -245,6 +249,12 @@ func (e *Engine) cmdSetOp(args [][]byte, dst []byte) []byte {
 	for _, m := range members {
 		s.setNew(m, struct{}{})
 	}
+	s.ht = e.setNeedsHT(s)
+	if op == "diff" && diffAddsFirstWhole(sets) {
+		// Redis's second SDIFF algorithm copies the first set into the
+		// result, then removes: the copy decides the encoding.
+		s.ht = e.setNeedsHT(sets[0])
+	}
 	e.del(dstKey)
 	e.add(dstKey, &value{kind: kSet, coll: s})
 	return resp.AppendInt(dst, int64(len(members)))
@@ -313,6 +323,11 @@ func (e *Engine) cmdSPop(args [][]byte, dst []byte) []byte {
 	for _, m := range picked {
 		s.del([]byte(m))
 	}
+	if left := int64(s.len()); left > 0 && left*5 <= count {
+		// Redis pops most of a set by building a new one from what is
+		// left (spopWithCountCommand's third case).
+		e.setFromContent(s)
+	}
 	e.dropIfEmpty(args[1], s.len())
 	return appendStrings(dst, picked)
 }
@@ -380,4 +395,25 @@ func (e *Engine) cmdSScan(args [][]byte, dst []byte) []byte {
 		}
 	})
 	return appendScan(dst, next, out)
+}
+
+// diffAddsFirstWhole reports whether Redis 7.0's SDIFF takes its second
+// algorithm (copy the first set, then remove the others' members) for
+// these sets, as sunionDiffGenericCommand weighs the two.
+func diffAddsFirstWhole(sets []*set) bool {
+	if sets[0] == nil {
+		return false
+	}
+	one, two := 0, 0
+	for i, s := range sets {
+		if s == nil {
+			continue
+		}
+		if i > 0 && s == sets[0] {
+			return false // the same set: Redis answers empty at once
+		}
+		one += sets[0].len()
+		two += s.len()
+	}
+	return one/2 > two
 }

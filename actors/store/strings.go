@@ -138,6 +138,7 @@ func (e *Engine) setString(key, b []byte, keepTTL bool) *value {
 	}
 	old.kind, old.kv = kString, append(old.kv[:old.klen], b...) // a hash's or list's kv is its key alone
 	old.coll = nil
+	markPlain(old)
 	e.wrote = true
 	return old
 }
@@ -436,6 +437,7 @@ func (e *Engine) cmdIncr(args [][]byte, dst []byte) []byte {
 		e.add(args[1], v)
 	}
 	v.kv = appendIntStr(v.kv[:v.klen], n)
+	markPlain(v)
 	return resp.AppendInt(dst, n)
 }
 
@@ -474,6 +476,7 @@ func (e *Engine) cmdIncrByFloat(args [][]byte, dst []byte) []byte {
 		e.add(args[1], v)
 	}
 	v.kv = append(v.kv[:v.klen], s...)
+	v.flags = v.flags&^fRaw | fNotInt // Redis stores its text as is: "3" is an embstr
 	return resp.AppendBulkString(dst, s)
 }
 
@@ -489,6 +492,7 @@ func (e *Engine) cmdAppend(args [][]byte, dst []byte) []byte {
 			return appendErr(dst, errTooBig)
 		}
 		v.kv = append(v.kv, args[2]...)
+		markRaw(v)
 	}
 	return resp.AppendInt(dst, int64(len(v.str())))
 }
@@ -569,5 +573,6 @@ func (e *Engine) cmdSetRange(args [][]byte, dst []byte) []byte {
 		v.kv = append(v.kv, make([]byte, need-len(v.str()))...)
 	}
 	copy(v.str()[off:], val)
+	markRaw(v)
 	return resp.AppendInt(dst, int64(len(v.str())))
 }

@@ -45,6 +45,7 @@ var commandTable = []command{
 	{"flushall", -1, (*Engine).cmdFlush, 0},
 	{"ping", -1, (*Engine).cmdPing, 0},
 	{"echo", 2, (*Engine).cmdEcho, 0},
+	{"object", -2, (*Engine).cmdObject, 0},
 
 	// strings
 	{"get", 2, (*Engine).cmdGet, 0},

@@ -46,7 +46,7 @@ const (
 func lwwClass(name string) lwwKind {
 	switch name {
 	case "ping", "echo", "dbsize", "randomkey", "keys", "scan", "flushdb", "flushall", "dyno.keys", "dyno.versions", "dyno.mark",
-		"eval_ro", "evalsha_ro", "script":
+		"eval_ro", "evalsha_ro", "script", "object":
 		return lwwNone
 	case "set", "setnx", "setex", "psetex", "getset", "getex", "mset",
 		"expire", "pexpire", "expireat", "pexpireat", "persist", "dyno.restore":
@@ -196,7 +196,7 @@ func (e *Engine) current(key []byte) (live, tomb *value, ver hlc.Version) {
 	// reclaim, as Redis leaves it to the command (one refused before it
 	// looks the key up, a ZADD with NX and XX, reclaims nothing: DBSIZE
 	// still counts the key, as Redis's does).
-	if live = e.keys.get(key); live != nil && !(live.hasTTL && e.now > live.deadline) {
+	if live = e.keys.get(key); live != nil && !(live.hasTTL() && e.now > live.deadline) {
 		return live, nil, e.version(live)
 	}
 	live = nil
@@ -219,7 +219,8 @@ func (e *Engine) bury(key []byte, ver hlc.Version) bool {
 	} else if !e.stamp(t, ver) {
 		return false
 	}
-	t.hasTTL, t.deadline = true, e.now+e.tombTTL
+	t.flags |= fTTL
+	t.deadline = e.now + e.tombTTL
 	heap.Push(&e.tombHeap, expiryItem{deadline: t.deadline, v: t})
 	if len(e.tombHeap) > 64 && len(e.tombHeap) > 4*e.tombs.len() {
 		e.rebuildTombHeap()
@@ -389,9 +390,11 @@ func (e *Engine) dryRun(c *command, args [][]byte, live *value, dst []byte) []by
 	key := args[1]
 	ver := e.version(live)
 	saved := e.dump(nil, live)
+	enc := takeEncoding(live)
 	dst = c.run(e, args, dst)
 	marked := inPlace(live)
 	v, ttl, _ := undump(key, saved)
+	enc.apply(v)
 	if e.lookup(key) != nil {
 		e.del(key)
 	}

@@ -11,8 +11,9 @@ import (
 // O(n) but a memmove. A skiplist or B-tree would make updates O(log n) for
 // very large sets; the slice keeps the code small until that matters.
 type zset struct {
-	scores map[string]float64
-	items  []zitem
+	scores   map[string]float64
+	items    []zitem
+	skiplist bool // Redis would hold it as a skiplist, not a listpack (encoding.go)
 }
 
 type zitem struct {

@@ -82,6 +82,9 @@ parsed:
 	var last float64
 	if z == nil && !xx {
 		z = newZSet()
+		// Redis 7.0 makes a skiplist at once only when the first member
+		// is too long for a listpack (zaddGenericCommand).
+		z.skiplist = len(pairs[1]) > e.enc.ZSetMaxListpackValue
 		e.add(args[1], &value{kind: kZSet, coll: z})
 	}
 	for j := 0; z != nil && j < len(scores); j++ {
@@ -108,6 +111,7 @@ parsed:
 			continue
 		default:
 			z.put(member, score)
+			e.zsetAdded(z, member)
 			added++
 		}
 		last = score

@@ -170,6 +170,7 @@ func (e *Engine) cmdZStore(args [][]byte, dst []byte) []byte {
 	if out.len() == 0 {
 		return resp.AppendInt(dst, 0)
 	}
+	e.zsetFromContent(out)
 	e.add(args[1], &value{kind: kZSet, coll: out})
 	return resp.AppendInt(dst, int64(out.len()))
 }

@@ -192,8 +192,10 @@ func allReplies(c *testproc.RESPClient, cmd ...string) string {
 // TestOwnerCommandsLikeRedis: OBJECT and MEMORY USAGE through a node of 3
 // Redis-backed racks answer as a plain redis-server 7.0.15 does (one owner
 // of the key answers; the versions' companions change nothing), HELP
-// included; MEMORY's datastore-wide subcommands, and OBJECT on an
-// embedded-store node, are refused with their reasons.
+// included; MEMORY's datastore-wide subcommands, and MEMORY on an
+// embedded-store node, are refused with their reasons. An embedded node
+// answers OBJECT as Redis does (the engine models Redis's encodings), but
+// for IDLETIME: it keeps no access times.
 func TestOwnerCommandsLikeRedis(t *testing.T) {
 	nodes := startCluster(t, 233, "", "dc1/r1", "dc1/r2", "dc1/r3")
 	plain := testproc.DialRESP(t, testproc.Redis(t).Addr)
@@ -214,8 +216,20 @@ func TestOwnerCommandsLikeRedis(t *testing.T) {
 
 	emb := startOpNode(t, "")
 	e := testproc.DialRESP(t, emb.listen)
-	got = e.Do("OBJECT", "ENCODING", "k")
-	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'OBJECT' is not supported: the embedded store"), got)
+	require.Equal(t, "+OK\r\n", plain.Do("FLUSHALL"))
+	for _, cmd := range [][]string{
+		{"SET", "{o}k", "v"}, {"RPUSH", "{o}l", "a", "b"}, {"SADD", "{o}s", "1", "2"}, {"SET", "{o}n", "12345"},
+		{"OBJECT", "ENCODING", "{o}k"}, {"OBJECT", "ENCODING", "{o}l"}, {"OBJECT", "ENCODING", "{o}s"}, {"OBJECT", "ENCODING", "{o}n"},
+		{"SADD", "{o}s", "x"}, {"OBJECT", "ENCODING", "{o}s"}, {"HSET", "{o}h", "f", "v"}, {"OBJECT", "ENCODING", "{o}h"},
+		{"OBJECT", "ENCODING", "{o}none"}, {"OBJECT", "REFCOUNT", "{o}k"}, {"OBJECT", "FREQ", "{o}k"}, {"OBJECT", "FOO", "{o}k"},
+		{"OBJECT", "ENCODING"}, {"OBJECT", "ENCODING", "a", "b"}, {"OBJECT", "HELP"}, {"OBJECT"},
+	} {
+		require.Equal(t, plain.Do(cmd...), e.Do(cmd...), "embedded: %q", cmd)
+	}
+	got = e.Do("OBJECT", "IDLETIME", "{o}k")
+	require.True(t, strings.HasPrefix(got, "-ERR the embedded store does not track access times"), got)
+	got = e.Do("MEMORY", "USAGE", "{o}k")
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'MEMORY' is not supported: the embedded store"), got)
 }
 
 // pubsubPair starts a redis-server and an embedded node and dials each

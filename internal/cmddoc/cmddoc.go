@@ -73,7 +73,7 @@ every command the router serves.
 		case command.Blocking:
 			how, rule = "served with a rule: every key on the same replicas; waits by retrying the non-blocking pop, woken by writes to the keys", rule+1
 		case command.Owner:
-			how, rule = "served with a rule: one owner of the key answers (ENCODING, FREQ, IDLETIME, REFCOUNT, USAGE; HELP the local datastore); in front of redis-server only", rule+1
+			how, rule = "served with a rule: one owner of the key answers (ENCODING, FREQ, IDLETIME, REFCOUNT, USAGE; HELP the local datastore); on the embedded store OBJECT IDLETIME and MEMORY are refused (no access times, no allocator)", rule+1
 		case command.Unsupported:
 			how, refused = "refused: "+s.Why, refused+1
 		}

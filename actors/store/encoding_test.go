@@ -1,0 +1,98 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestEncodingsLikeRedis runs sequences at the edges of Redis 7.0's
+// compact encodings on a real redis-server and on the engine, comparing
+// every reply and, after each command, OBJECT ENCODING of the keys it
+// touched: one-way conversions, stores rebuilt from their content,
+// SPOP's rebuild, SDIFF's two algorithms, COPY keeping the source's
+// encoding, the string encodings and OBJECT's other subcommands
+// (TestDifferentialAgainstRedis draws these too, at random).
+func TestEncodingsLikeRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	r := dialRedis(t)
+	e := NewEngine(Options{})
+	ints := func(from, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = strconv.Itoa(from + i)
+		}
+		return out
+	}
+	pairs := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, strconv.Itoa(i), "m"+strconv.Itoa(i))
+		}
+		return out
+	}
+	long := strings.Repeat("x", 65)
+	seqs := [][][]string{
+		// Sets: intset until a non-integer or the 513th member; stores and
+		// SPOP's rebuild start from their content; SMOVE into a new set.
+		{append([]string{"SADD", "s"}, ints(0, 512)...), {"SADD", "s", "512"}, {"SREM", "s", "0", "1"}, {"SCARD", "s"}},
+		{{"SADD", "s", "1", "2", "a"}, {"SREM", "s", "a"}, {"SUNIONSTORE", "u", "s"}, {"SINTERSTORE", "i", "s", "s"}, {"SDIFFSTORE", "d", "s", "nothing"}},
+		{{"SADD", "s", "007"}, {"SADD", "t", "-0"}, {"SADD", "v", "9223372036854775808"}, {"SADD", "w", "-9223372036854775808"}},
+		{append([]string{"SADD", "s", "a"}, ints(0, 10)...), {"SREM", "s", "a"}, {"SPOP", "s", "9"}, {"SCARD", "s"}},                     // rebuilt from what is left: an intset
+		{append([]string{"SADD", "s", "a"}, ints(0, 21)...), {"SREM", "s", "a"}, {"SPOP", "s", "2"}, {"SCARD", "s"}},                     // popped in place: stays a hash table
+		{append([]string{"SADD", "s", "a"}, ints(0, 600)...), {"SADD", "t", "a"}, {"SDIFFSTORE", "d", "s", "t"}},                         // second algorithm: the copy converts
+		{append([]string{"SADD", "s", "a"}, ints(0, 10)...), {"SADD", "t", "a"}, {"SADD", "u", "0"}, {"SDIFFSTORE", "d", "s", "t", "u"}}, // the copy holds "a": a hash table
+		{append([]string{"SADD", "s", "a"}, ints(0, 10)...), append([]string{"SADD", "t"}, ints(0, 40)...), {"SDIFFSTORE", "d", "s", "t"}},
+		{{"SADD", "s", "abc"}, {"SMOVE", "s", "t", "abc"}, {"SADD", "s2", "1"}, {"SMOVE", "s2", "t2", "1"}},
+		{{"SADD", "s", "a", "1"}, {"SREM", "s", "a"}, {"COPY", "s", "c"}, {"SMEMBERS", "c"}},
+		// Hashes: listpack until a long field or value given, or 513 fields.
+		{{"HSET", "h", "a", long}, {"HDEL", "h", "a"}, {"HSET", "h", "b", "1"}, {"COPY", "h", "c"}},
+		{{"HSET", "h", "a", "1"}, {"HSETNX", "h", "a", long}, {"HSETNX", "h", "b", long}},
+		{{"HINCRBY", "h", long, "1"}, {"HINCRBYFLOAT", "g", "a", "1e70"}, {"HINCRBYFLOAT", "k", "a", "0.0000000000000000000000000000000000000000000000000000000000000000001"}},
+		{append([]string{"HSET", "h"}, pairs(512)...), {"HSET", "h", "x", "1"}},
+		// Sorted sets: listpack until a long new member or 129 members; a
+		// store converts back by its content.
+		{append([]string{"ZADD", "z"}, pairs(128)...), {"ZADD", "z", "1", "m0"}, {"ZADD", "z", "1", "new"}, {"ZREM", "z", "new", "m0"}, {"ZUNIONSTORE", "u", "1", "z"}},
+		{{"ZADD", "z", "1", long}, {"ZADD", "y", "1", "a", "2", long}, {"ZADD", "x", "XX", "1", long}, {"ZADD", "w", "1", "a"}, {"ZADD", "w", "XX", "1", long}, {"ZINCRBY", "v", "1", long}},
+		{append([]string{"ZADD", "z"}, strings.Fields(strings.Repeat("1 a ", 130))...), {"ZCARD", "z"}},
+		{{"ZADD", "z", "1", long, "2", "b"}, {"ZREM", "z", long}, {"ZINTERSTORE", "i", "1", "z"}, {"COPY", "z", "c"}},
+		// Strings.
+		{{"SET", "s", "12"}, {"APPEND", "s", "3"}, {"APPEND", "n", "45"}, {"INCR", "s"}, {"INCRBYFLOAT", "f", "3"}, {"INCRBYFLOAT", "s", "0.5"}},
+		{{"SET", "s", strings.Repeat("a", 44)}, {"SET", "t", strings.Repeat("a", 45)}, {"SETRANGE", "s", "0", ""}, {"SETRANGE", "u", "0", "a"}, {"SETRANGE", "s", "1", "b"}},
+		{{"SETBIT", "b", "1", "1"}, {"SET", "c", "9"}, {"BITOP", "OR", "d", "c"}, {"BITFIELD", "c", "GET", "u8", "0"}, {"BITFIELD", "c", "SET", "u8", "0", "57"}},
+		{{"SET", "i", "-1"}, {"SET", "j", "9999"}, {"SET", "k", "10000"}, {"SET", "l", "01"}, {"SET", "m", "9223372036854775807"}, {"GETSET", "n", "5"}, {"MSET", "o", "7", "p", "x"}},
+		{{"PFADD", "h"}, {"SET", "g", "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff"}, {"PFCOUNT", "g"}, {"RPUSH", "l", "a"}},
+		// OBJECT itself.
+		{{"SET", "a", "1"}, {"OBJECT", "HELP"}, {"OBJECT", "HELP", "x"}, {"OBJECT", "FREQ", "a"}, {"OBJECT", "REFCOUNT", "nothing"}, {"OBJECT", "ENCODING"},
+			{"OBJECT", "bogus", "a"}, {"OBJECT"}, {"EVAL", "return redis.call('OBJECT', 'bogus', 'a')", "0"}, {"EVAL", "return redis.call('OBJECT', 'ENCODING')", "0"},
+			{"EVAL", "return redis.call('OBJECT', 'ENCODING', 'a')", "0"}, {"EVAL_RO", "return redis.call('OBJECT', 'REFCOUNT', 'a')", "0"}},
+	}
+	for _, seq := range seqs {
+		r.do(strArgs("FLUSHALL"))
+		e.Exec(time.Now(), strArgs("FLUSHALL"), nil)
+		for _, c := range seq {
+			args := strArgs(c...)
+			want, got := r.do(args), e.Exec(time.Now(), args, nil)
+			if c[0] == "SPOP" { // random members: compare how many
+				want, got = want[:strings.IndexByte(string(want), '\r')], got[:strings.IndexByte(string(got), '\r')]
+			}
+			require.Equal(t, string(want), string(got), "%.80q", c)
+			for _, k := range []string{"s", "t", "u", "v", "w", "x", "y", "z", "i", "d", "c", "h", "g", "k", "n", "f", "b", "j", "l", "m", "o", "p", "s2", "t2"} {
+				q := strArgs("OBJECT", "ENCODING", k)
+				want, got := r.do(q), e.Exec(time.Now(), q, nil)
+				require.Equal(t, string(want), string(got), "OBJECT ENCODING %s after %.80q", k, c)
+				q = strArgs("OBJECT", "REFCOUNT", k)
+				want, got = r.do(q), e.Exec(time.Now(), q, nil)
+				require.Equal(t, string(want), string(got), "OBJECT REFCOUNT %s after %.80q", k, c)
+			}
+		}
+	}
+	// The engine keeps no access times.
+	require.Equal(t, "-ERR the embedded store does not track access times: OBJECT IDLETIME is served by a node in front of redis-server\r\n",
+		string(e.Exec(time.Now(), strArgs("OBJECT", "IDLETIME", "a"), nil)))
+}
