@@ -54,5 +54,6 @@ func TestEmbeddedClusterHyperLogLog(t *testing.T) {
 	}
 	// Another type, and a string that is not a sketch: Redis's errors.
 	require.Equal(t, "+OK\r\n", cs[0].Do("SET", "plain", "hello"))
+	eventuallyEqual(t, bulkOf("hello"), func() string { return cs[2].Do("GET", "plain") }, "the SET on node3's rack")
 	require.Equal(t, "-WRONGTYPE Key is not a valid HyperLogLog string value.\r\n", cs[2].Do("PFADD", "plain", "x"))
 }
