@@ -417,7 +417,14 @@ func hllEstimate(h *[64]int) uint64 {
 		z *= 0.5
 	}
 	z += m * hllSigma(float64(h[0])/m)
-	return uint64(math.Round(hllAlphaInf * m * m / z))
+	e := math.Round(hllAlphaInf * m * m / z)
+	if !(e < 1<<63) {
+		// Redis rounds with llroundl, which gives LLONG_MIN for what does
+		// not fit a long long (an infinite estimate included): PFCOUNT
+		// then answers -9223372036854775808 and caches those bytes.
+		return 1 << 63
+	}
+	return uint64(e)
 }
 
 func hllSigma(x float64) float64 {

@@ -275,3 +275,44 @@ func TestHLLReplicasAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestHLLHugeEstimateLikeRedis: a sketch whose estimate does not fit a
+// long long (every register at 50 or more) counts as Redis's llroundl
+// leaves it, LLONG_MIN, cached and all (found by review: the engine
+// wrapped the estimate around).
+func TestHLLHugeEstimateLikeRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	r := dialRedis(t)
+	e := NewEngine(Options{})
+	for _, regs := range [][2]int{{50, 50}, {50, 51}, {51, 51}, {63, 63}, {49, 50}} {
+		s := make([]byte, hllDenseSize)
+		copy(s, "HYLL")
+		s[15] = 0x80
+		for i := range hllRegisters {
+			v := regs[0]
+			if i == 0 {
+				v = regs[1]
+			}
+			denseSet(s[hllHdrSize:], i, v)
+		}
+		for _, c := range [][]string{{"SET", "k", string(s)}, {"PFCOUNT", "k"}, {"GETRANGE", "k", "8", "15"}, {"PFCOUNT", "k", "none"}} {
+			a := strArgs(c...)
+			want, got := r.do(a), e.Exec(time.Now(), a, nil)
+			require.Equal(t, string(want), string(got), "registers %v: %.30q", regs, c)
+		}
+	}
+}
+
+// TestPFMergeAloneIsVersioned: PFMERGE dst, with no source, writes dst,
+// so the Redis adapter and transactions stamp it as the engine does
+// (found by review: CommandFamily listed no written key under three
+// args).
+func TestPFMergeAloneIsVersioned(t *testing.T) {
+	for _, args := range [][]string{{"PFMERGE", "d"}, {"pfmerge", "d", "s"}} {
+		f, _, written := CommandFamily(strArgs(args...))
+		require.Equal(t, FamilyMulti, f)
+		require.Equal(t, [][]byte{[]byte("d")}, written, "%q", args)
+	}
+}

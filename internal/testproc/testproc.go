@@ -144,7 +144,10 @@ func (p *Proc) start() {
 	if p.tmp != "" {
 		cmd.Env = append(os.Environ(), "TMPDIR="+p.tmp)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary that dies without its cleanups (killed,
+	// or its output pipe closed) takes its servers with it instead of
+	// leaving them to init.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("testproc: start %s: %v", p.Name, err)
 	}
