@@ -301,6 +301,10 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 		reply, closeConn := c.nodeCommand(ctx, spec, args)
 		c.p.answer(reply, closeConn)
 	case command.Unsupported:
+		if spec.Name == "config" && c.cfg.EmbeddedStore {
+			c.config(ctx, args)
+			return
+		}
 		c.p.refuse(errReply("ERR dynonode: '"+strings.ToUpper(spec.Name)+"' is not supported: "+spec.Why), false, ErrUnsupported)
 	case command.Admin:
 		if !c.cfg.AdminMode {
@@ -396,6 +400,31 @@ func (c *Redis) script(ctx actors.Context, args [][]byte) {
 		return
 	}
 	if !bytes.EqualFold(sub, []byte("load")) && !bytes.EqualFold(sub, []byte("flush")) {
+		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
+		return
+	}
+	reps := append(localOnly(c.cfg.Ring), c.otherNodes()...)
+	reps = reps[:min(len(reps), maxReplicas)]
+	if c.p.stateRefuses(true) {
+		c.p.answer(errReply(stateRefusal), false)
+		return
+	}
+	s := c.p.single()
+	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
+	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, config.DCOne, true, sendOpts{})
+}
+
+// config serves CONFIG on embedded-store nodes, whose engines honour the
+// encoding thresholds (actors/store/config.go): SET goes to every node's
+// engine, as SCRIPT LOAD does, so that OBJECT ENCODING answers alike
+// through every node; GET and the rest to the local one. (In front of
+// redis-server CONFIG stays refused: it would change the datastore.)
+func (c *Redis) config(ctx actors.Context, args [][]byte) {
+	if len(args) < 2 {
+		c.p.answer(errReply("ERR wrong number of arguments for 'config' command"), false)
+		return
+	}
+	if !bytes.EqualFold(args[1], []byte("set")) {
 		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 		return
 	}

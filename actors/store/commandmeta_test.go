@@ -13,6 +13,7 @@ import (
 // (actors/command) refuses in a cluster, each with the router's reason.
 var routerRefuses = map[string]bool{
 	"sintercard": true, // "a cluster has no single answer for it"
+	"config":     true, // in front of redis-server; on embedded nodes the coordinator serves it (actors/coord: Redis.config)
 }
 
 // TestCommandTablesAgree compares the engine's command table with the

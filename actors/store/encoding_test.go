@@ -96,3 +96,55 @@ func TestEncodingsLikeRedis(t *testing.T) {
 	require.Equal(t, "-ERR the embedded store does not track access times: OBJECT IDLETIME is served by a node in front of redis-server\r\n",
 		string(e.Exec(time.Now(), strArgs("OBJECT", "IDLETIME", "a"), nil)))
 }
+
+// TestConfigLikeRedis: CONFIG GET and SET of the encoding thresholds
+// answer as redis-server 7.0 does (GET's pairs compared without order:
+// Redis lists them in its hash table's), and the thresholds set change
+// the encodings the engine reports exactly as they change Redis's.
+func TestConfigLikeRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	r := dialRedis(t)
+	e := NewEngine(Options{})
+	both := func(c ...string) {
+		t.Helper()
+		args := strArgs(c...)
+		want, got := r.do(args), e.Exec(time.Now(), args, nil)
+		if len(c) > 1 && strings.EqualFold(c[0], "config") && strings.EqualFold(c[1], "get") && want[0] == '*' {
+			require.Equal(t, unorderedCanon(parse(t, want), 2), unorderedCanon(parse(t, got), 2), "%q", c)
+			return
+		}
+		require.Equal(t, string(want), string(got), "%.80q", c)
+	}
+	// Sizes read as Redis's memtoull reads them.
+	for _, v := range []string{"1k", "1KB", "1m", "1g", "1gb", "1b", "-1", " 5", "+5", "05", "", "k", "1.5", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999999", "18446744073709551615kb", "9223372036854775808", "9223372036854775807", "8589934592g", "17179869184gb", "1t", "x", "5x"} {
+		both("CONFIG", "SET", "hash-max-listpack-value", v)
+		both("CONFIG", "GET", "hash-max-listpack-value")
+	}
+	both("CONFIG", "SET", "hash-max-listpack-value", "64")
+	for _, c := range [][]string{
+		{"CONFIG", "GET", "*max-*-entries"}, {"CONFIG", "GET", "HASH-MAX-*"}, {"CONFIG", "GET", "set-max-intset-entries", "zset*"},
+		{"CONFIG", "GET", "nomatch"}, {"CONFIG", "GET"}, {"CONFIG", "HELP"}, {"CONFIG", "bogus"}, {"CONFIG"},
+		{"CONFIG", "SET", "hash-max-listpack-entries", "x"}, {"CONFIG", "SET", "hash-max-listpack-entries", "-1"},
+		{"CONFIG", "SET", "hash-max-listpack-entries", "05"}, {"CONFIG", "SET", "hash-max-listpack-entries", "99999999999999999999"},
+		{"CONFIG", "SET", "set-max-intset-entries", "1", "set-max-intset-entries", "2"}, {"CONFIG", "SET", "hash-max-listpack-entries"},
+		{"CONFIG", "SET", "hash-max-listpack-entries", "1", "zset-max-listpack-value", "x"}, {"CONFIG", "GET", "hash-max-listpack-entries"},
+		{"CONFIG", "SET", "hash-max-ziplist-entries", "3", "hash-max-listpack-entries", "4"}, {"CONFIG", "GET", "hash-max-*-entries"},
+		{"EVAL", "return redis.call('CONFIG', 'GET', 'x')", "0"}, {"EVAL", "return redis.call('CONFIG', 'bogus')", "0"},
+		// The thresholds at work.
+		{"CONFIG", "SET", "zset-max-listpack-entries", "2", "zset-max-ziplist-value", "3", "set-max-intset-entries", "2", "hash-max-listpack-value", "0"},
+		{"ZADD", "z", "1", "a", "2", "b"}, {"OBJECT", "ENCODING", "z"}, {"ZADD", "z", "3", "c"}, {"OBJECT", "ENCODING", "z"},
+		{"ZADD", "y", "1", "abcd"}, {"OBJECT", "ENCODING", "y"}, {"ZUNIONSTORE", "x", "1", "z"}, {"OBJECT", "ENCODING", "x"},
+		{"SADD", "s", "1", "2"}, {"OBJECT", "ENCODING", "s"}, {"SADD", "s", "3"}, {"OBJECT", "ENCODING", "s"},
+		{"HSET", "h", "", ""}, {"OBJECT", "ENCODING", "h"}, {"HSET", "g", "a", ""}, {"OBJECT", "ENCODING", "g"},
+		{"CONFIG", "SET", "zset-max-listpack-entries", "0"}, {"ZADD", "w", "1", "a"}, {"OBJECT", "ENCODING", "w"},
+	} {
+		both(c...)
+	}
+	require.Equal(t, "-ERR dynonode: 'CONFIG REWRITE' is not supported: the embedded store has no config file or statistics of its own (the node's are in /info and /metrics)\r\n",
+		string(e.Exec(time.Now(), strArgs("CONFIG", "REWRITE"), nil)))
+	got := string(e.Exec(time.Now(), strArgs("CONFIG", "SET", "maxmemory", "100"), nil))
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: CONFIG SET 'maxmemory' is not supported: the embedded store serves only "), got)
+}

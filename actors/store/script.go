@@ -319,7 +319,7 @@ func sha1Hex(s string) string {
 
 // notInScripts are the engine commands a script may not call (Redis
 // flags them noscript).
-var notInScripts = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "script": true,
+var notInScripts = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "script": true, "config": true,
 	"blpop": true, "brpop": true, "bzpopmin": true, "bzpopmax": true, "blmove": true, "brpoplpush": true} // BLMPOP and BZMPOP are allowed (Redis 7.0's flags)
 
 // luaCall is redis.call (raise) and redis.pcall: it runs one engine
@@ -797,4 +797,5 @@ func (e *Engine) cmdUnwatch(_ [][]byte, dst []byte) []byte { return appendOK(dst
 // container commands (Redis 7.0's), for scripts' command lookup.
 var subcommandArity = map[string]map[string]int{
 	"object": {"encoding": 3, "refcount": 3, "freq": 3, "idletime": 3, "help": 2},
+	"config": {"get": -3, "set": -4, "help": 2, "resetstat": 2, "rewrite": 2},
 }

@@ -46,6 +46,7 @@ var commandTable = []command{
 	{"ping", -1, (*Engine).cmdPing, 0},
 	{"echo", 2, (*Engine).cmdEcho, 0},
 	{"object", -2, (*Engine).cmdObject, 0},
+	{"config", -2, (*Engine).cmdConfig, 0},
 
 	// strings
 	{"get", 2, (*Engine).cmdGet, 0},

@@ -46,7 +46,7 @@ const (
 func lwwClass(name string) lwwKind {
 	switch name {
 	case "ping", "echo", "dbsize", "randomkey", "keys", "scan", "flushdb", "flushall", "dyno.keys", "dyno.versions", "dyno.mark",
-		"eval_ro", "evalsha_ro", "script", "object":
+		"eval_ro", "evalsha_ro", "script", "object", "config":
 		return lwwNone
 	case "set", "setnx", "setex", "psetex", "getset", "getex", "mset",
 		"expire", "pexpire", "expireat", "pexpireat", "persist", "dyno.restore":

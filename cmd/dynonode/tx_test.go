@@ -213,6 +213,8 @@ func TestOwnerCommandsLikeRedis(t *testing.T) {
 	}
 	got := c.Do("MEMORY", "STATS")
 	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'MEMORY STATS' is not supported"), got)
+	got = c.Do("CONFIG", "GET", "zset-max-listpack-entries") // the redis-server's own: refused
+	require.True(t, strings.HasPrefix(got, "-ERR dynonode: 'CONFIG' is not supported: it would change or expose the datastore"), got)
 
 	emb := startOpNode(t, "")
 	e := testproc.DialRESP(t, emb.listen)

@@ -76,6 +76,10 @@ every command the router serves.
 			how, rule = "served with a rule: one owner of the key answers (ENCODING, FREQ, IDLETIME, REFCOUNT, USAGE; HELP the local datastore); on the embedded store OBJECT IDLETIME and MEMORY are refused (no access times, no allocator)", rule+1
 		case command.Unsupported:
 			how, refused = "refused: "+s.Why, refused+1
+			if name == "config" {
+				how = "refused in front of redis-server: " + s.Why + "; on the embedded store, GET and SET of the encoding thresholds (" +
+					strings.Join(store.ConfigParams(), ", ") + "), SET on every node"
+			}
 		}
 		if s.Write {
 			how += " (write)"
