@@ -134,6 +134,9 @@ func init() {
 	table["georadius"].StoreFrom = 6         // key longitude latitude radius unit, then options
 	table["georadiusbymember"].StoreFrom = 5 // key member radius unit, then options
 	add(SingleKey, r, -7, 1, 1, 1, "geosearch")
+	add(SingleKey, r, -6, 1, 1, 1, "georadius_ro")
+	add(SingleKey, r, -5, 1, 1, 1, "georadiusbymember_ro")
+	add(SameOwner, w, -8, 1, 2, 1, "geosearchstore") // GEOSEARCHSTORE dst src ...
 
 	// Multi-key commands split per key.
 	// TOUCH only moves access times: Redis flags it readonly and does not
@@ -210,8 +213,8 @@ func init() {
 		"latency", "slowlog")
 	unsupported("Redis functions are not served yet; scripts are (EVAL, EVALSHA, SCRIPT LOAD)", "function", "fcall", "fcall_ro")
 	add(Owner, r, -2, 0, 0, 0, "object", "memory")
-	unsupported("a cluster has no single answer for it", "role", "lolwut", "sintercard", "zunion", "zinter", "zdiff", "georadius_ro",
-		"georadiusbymember_ro", "geosearchstore", "zrangestore")
+	unsupported("a cluster has no single answer for it", "role", "lolwut", "sintercard", "zunion", "zinter", "zdiff",
+		"zrangestore")
 
 	for _, n := range []string{"smembers", "hkeys", "hvals", "sunion", "sinter", "sdiff", "keys"} {
 		table[n].Unordered = true
@@ -321,9 +324,10 @@ func (s *Spec) storeArg(args [][]byte) int {
 		}
 		return at
 	}
-	// Redis's georadiusGetKeys: the last STORE or STOREDIST wins.
+	// Redis's georadiusGetKeys: the last STORE or STOREDIST wins, names
+	// compared as C strings as georadiusGeneric compares them.
 	for i := s.StoreFrom; i+1 < len(args); i++ {
-		if a := string(args[i]); strings.EqualFold(a, "store") || strings.EqualFold(a, "storedist") {
+		if cEqualFold(args[i], "store") || cEqualFold(args[i], "storedist") {
 			at = i + 1
 			i++
 		}

@@ -50,6 +50,10 @@ func TestKeyIndexes(t *testing.T) {
 		{"georadius g 15 37 200 km storedist dst", []int{1, 7}, true},
 		{"georadiusbymember g store 200 km", []int{1}, true}, // a member named "store"
 		{"georadiusbymember g m 200 km asc store dst", []int{1, 7}, true},
+		{"georadius g 15 37 200 km store\x00x dst", []int{1, 7}, true}, // Redis reads option names as C strings
+		{"georadius_ro g 15 37 200 km store dst", []int{1}, true},      // the _RO forms take no STORE
+		{"georadiusbymember_ro g m 200 km", []int{1}, true},
+		{"geosearchstore dst g frommember m byradius 1 km", []int{1, 2}, true},
 		{"ping", nil, true},
 	}
 	for _, c := range cases {
@@ -74,6 +78,8 @@ func TestArityAndWrites(t *testing.T) {
 	require.True(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km storedist d")))
 	require.False(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km withcoord")))
 	require.False(t, Lookup([]byte("georadiusbymember")).IsWrite(args("georadiusbymember g store 200 km")))
+	require.False(t, Lookup([]byte("georadius_ro")).IsWrite(args("georadius_ro g 15 37 200 km store d")))
+	require.True(t, Lookup([]byte("geosearchstore")).IsWrite(args("geosearchstore d g frommember m byradius 1 km")))
 	require.True(t, Lookup([]byte("keys")).ArityOK(2))
 	require.False(t, Lookup([]byte("keys")).ArityOK(3)) // Redis: wrong number of arguments
 	require.True(t, Lookup([]byte("incr")).IsWrite(args("incr k")))

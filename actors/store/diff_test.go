@@ -360,7 +360,7 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 		return out
 	}
 	var cmd []string
-	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts", "transactions", "hyperloglog", "encodings"}) {
+	switch pick(rt, "group", []string{"keys", "strings", "strings", "hashes", "lists", "sets", "zsets", "zsets", "misc", "scripts", "transactions", "hyperloglog", "encodings", "geo"}) {
 	case "encodings":
 		// Values at the edges of Redis's compact encodings, read back with
 		// OBJECT ENCODING (drawn in "keys" too).
@@ -392,6 +392,61 @@ func genCommand(rt *rapid.T, base time.Time, i int) [][]byte {
 			cmd = []string{"SET", k(), strings.Repeat("s", rapid.IntRange(43, 46).Draw(rt, "len"))}
 		case "setint":
 			cmd = []string{"SET", k(), pick(rt, "v", []string{digits(19), digits(20), "-" + digits(19), "9223372036854775808", "0", "-0", "01", "9999", "10000", "-1"})}
+		}
+	case "geo":
+		// GEO commands over the same keys as the others: sorted sets that
+		// ZADD filled with any score, other types, STORE destinations of
+		// any type. TestGeoLikeRedis (geo_test.go) goes deeper.
+		lonlat := func() []string {
+			if rapid.IntRange(0, 5).Draw(rt, "odd") == 0 {
+				return []string{pick(rt, "lon", gLons), pick(rt, "lat", gLats)}
+			}
+			i := rapid.IntRange(0, 14).Draw(rt, "pt")
+			return []string{gLons[i], gLats[i]}
+		}
+		radius := func() string { return pick(rt, "radius", gRadii[:14]) } // the bad ones from TestGeoLikeRedis
+		unit := func() string { return pick(rt, "unit", gUnits[:9]) }
+		searchOpts := func() []string {
+			return opts("WITHDIST", "WITHCOORD", "WITHHASH", pick(rt, "dir", []string{"ASC", "DESC"}),
+				"COUNT "+pick(rt, "cnt", gCounts), "ANY")
+		}
+		switch pick(rt, "cmd", []string{"geoadd", "geoadd", "geopos", "geohash", "geodist", "georadius", "georadiusbymember", "geosearch", "geosearchstore"}) {
+		case "geoadd":
+			cmd = append([]string{"GEOADD", k()}, opts("NX", "XX", "CH")...)
+			for range rapid.IntRange(1, 2).Draw(rt, "points") {
+				cmd = append(append(cmd, lonlat()...), mem())
+			}
+		case "geopos", "geohash":
+			cmd = append([]string{pick(rt, "c", []string{"GEOPOS", "GEOHASH"}), k()}, some(mem, 0)...)
+		case "geodist":
+			cmd = append([]string{"GEODIST", k(), mem(), mem()}, opts(unit())...)
+		case "georadius":
+			cmd = append([]string{pick(rt, "c", []string{"GEORADIUS", "GEORADIUS_RO"}), k()}, lonlat()...)
+			cmd = append(append(cmd, radius(), unit()), searchOpts()...)
+			cmd = append(cmd, opts("STORE "+k(), "STOREDIST "+k())...)
+		case "georadiusbymember":
+			cmd = append([]string{pick(rt, "c", []string{"GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"}), k(), mem(), radius(), unit()}, searchOpts()...)
+			cmd = append(cmd, opts("STORE "+k(), "STOREDIST "+k())...)
+		case "geosearch", "geosearchstore":
+			if pick(rt, "c", []string{"geosearch", "geosearchstore"}) == "geosearch" {
+				cmd = []string{"GEOSEARCH", k()}
+			} else {
+				cmd = []string{"GEOSEARCHSTORE", k(), k()}
+			}
+			if rapid.Bool().Draw(rt, "frommember") {
+				cmd = append(cmd, "FROMMEMBER", mem())
+			} else {
+				cmd = append(append(cmd, "FROMLONLAT"), lonlat()...)
+			}
+			if rapid.Bool().Draw(rt, "byradius") {
+				cmd = append(cmd, "BYRADIUS", radius(), unit())
+			} else {
+				cmd = append(cmd, "BYBOX", radius(), radius(), unit())
+			}
+			cmd = append(cmd, searchOpts()...)
+			if cmd[0] == "GEOSEARCHSTORE" {
+				cmd = append(cmd, opts("STOREDIST")...)
+			}
 		}
 	case "hyperloglog":
 		// Sketches over the small keyspace, read back with GET (their

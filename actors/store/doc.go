@@ -31,7 +31,9 @@
 // ZREM ZCARD ZCOUNT ZINCRBY ZSCORE ZMSCORE ZRANK ZREVRANK ZRANGE with
 // BYSCORE/BYLEX/REV/LIMIT/WITHSCORES, ZREVRANGE Z[REV]RANGEBYSCORE
 // Z[REV]RANGEBYLEX ZLEXCOUNT ZREMRANGEBYRANK/SCORE/LEX ZPOPMIN ZPOPMAX
-// ZUNIONSTORE ZINTERSTORE ZSCAN).
+// ZUNIONSTORE ZINTERSTORE ZSCAN) and GEO (GEOADD GEOPOS GEODIST GEOHASH
+// GEORADIUS GEORADIUSBYMEMBER and their _RO forms, GEOSEARCH
+// GEOSEARCHSTORE: geo.go).
 //
 // Fidelity details worth knowing: INCRBYFLOAT and HINCRBYFLOAT compute in
 // x87 long double precision (a 64-bit-mantissa big.Float) and format with
@@ -39,6 +41,11 @@
 // %.17g (0.1 is "0.10000000000000001" in Redis 7.0); numbers are parsed
 // with the strictness of string2ll and strtod/strtold (hex floats, inf,
 // underflow); KEYS and MATCH use a byte-for-byte port of stringmatchlen.
+// GEO searches walk Redis's geohash boxes in its order and sort with
+// glibc's merge sort and Redis's partial quicksort, so equal distances
+// come out in Redis's order; their sin, cos and asin are correctly
+// rounded (geomath.go), which glibc's are for all but about 0.15% of
+// inputs, so a distance may differ from Redis's in its last bit.
 //
 // The engine is checked against a real redis-server by a differential
 // test (diff_test.go) that runs random command sequences on both, with and
@@ -85,8 +92,8 @@
 //   - Sorted sets are a sorted slice plus a map: O(log n) rank and range
 //     lookups, O(n) memmove on insert and delete. Lists are a ring buffer
 //     (O(1) at both ends; LINSERT, LREM, LTRIM rebuild).
-//   - No keyspace notifications, no OBJECT/DEBUG, no streams,
-//     HyperLogLog, geo or SORT: they answer "unknown command".
+//   - No keyspace notifications, no OBJECT/DEBUG, no streams: they
+//     answer "unknown command".
 //     Blocking pops (BLPOP and friends) are the coordinator's
 //     (actors/coord/blocking.go), over LMPOP, ZMPOP and LMOVE here, with
 //     the store's watches (watch.go) to wake it; the engine never blocks.

@@ -176,6 +176,18 @@ var commandTable = []command{
 	{"zinterstore", -4, (*Engine).cmdZStore, 0},
 	{"zscan", -3, (*Engine).cmdZScan, 0},
 
+	// GEO (geo.go): sorted sets of geohashes
+	{"geoadd", -5, (*Engine).cmdGeoAdd, 0},
+	{"geopos", -2, (*Engine).cmdGeoPos, 0},
+	{"geohash", -2, (*Engine).cmdGeoHash, 0},
+	{"geodist", -4, (*Engine).cmdGeoDist, 0},
+	{"georadius", -6, (*Engine).cmdGeoRadius, 0},
+	{"georadius_ro", -6, (*Engine).cmdGeoRadius, 0},
+	{"georadiusbymember", -5, (*Engine).cmdGeoRadius, 0},
+	{"georadiusbymember_ro", -5, (*Engine).cmdGeoRadius, 0},
+	{"geosearch", -7, (*Engine).cmdGeoSearch, 0},
+	{"geosearchstore", -8, (*Engine).cmdGeoSearch, 0},
+
 	// internal, for read repair (dyno.go): the router never sends them
 	{"dyno.dump", 2, (*Engine).cmdDynoDump, 0},
 	{"dyno.restore", 3, (*Engine).cmdDynoRestore, 0},

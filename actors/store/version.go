@@ -57,13 +57,14 @@ func lwwClass(name string) lwwKind {
 		"hset", "hmset", "hsetnx", "hdel", "hincrby", "hincrbyfloat",
 		"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "linsert", "lrem", "lset", "ltrim",
 		"sadd", "srem", "spop", "pfadd",
-		"zadd", "zincrby", "zrem", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax":
+		"zadd", "zincrby", "zrem", "geoadd", "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax":
 		return lwwRMW
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "copy",
 		"sinter", "sunion", "sdiff", "sinterstore", "sunionstore", "sdiffstore", "sintercard", "lcs", "bitop",
 		"zunionstore", "zinterstore", "msetnx", "pfmerge", "eval", "evalsha", "dyno.exec", "lmpop", "zmpop",
 		"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "blmove", "brpoplpush",
-		"sort", "sort_ro": // BY and GET read other keys; STORE writes one
+		"sort", "sort_ro", // BY and GET read other keys; STORE writes one
+		"georadius", "georadiusbymember", "geosearchstore": // STORE, STOREDIST write another key
 		return lwwMulti
 	}
 	return lwwRead
@@ -98,6 +99,12 @@ func writtenKeys(c *command, args [][]byte) [][]byte {
 		if at := sortStoreArg(args); at > 0 {
 			return args[at : at+1]
 		}
+	case "georadius", "georadiusbymember":
+		if at := geoStoreArg(args); at > 0 {
+			return args[at : at+1]
+		}
+	case "geosearchstore":
+		return args[1:2]
 	case "msetnx":
 		var ks [][]byte
 		for i := 1; i < len(args); i += 2 {

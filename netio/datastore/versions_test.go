@@ -390,6 +390,22 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		},
 		"BITOP": func(t *rapid.T, k string) []string { return []string{"BITOP", "OR", k, "a", "b"} },
 		"ZMPOP": func(t *rapid.T, k string) []string { return []string{"ZMPOP", "2", "c", k, "MAX"} },
+		// GEO: GEOADD modifies its key, the STORE forms write another.
+		"GEOADD": func(t *rapid.T, k string) []string {
+			return []string{"GEOADD", k, rapid.SampledFrom([]string{"13.361389", "13.4"}).Draw(t, "lon"), "38.115556", val(t)}
+		},
+		"GEORADIUS": func(t *rapid.T, k string) []string {
+			return []string{"GEORADIUS", k, "13", "38", "100", "km", "ASC", "STORE", "c"}
+		},
+		"GEORADIUSRD": func(t *rapid.T, k string) []string {
+			return []string{"GEORADIUS", k, "13", "38", "100", "km", "WITHDIST"}
+		},
+		"GEOSEARCH": func(t *rapid.T, k string) []string {
+			return []string{"GEOSEARCH", k, "FROMLONLAT", "13", "38", "BYBOX", "100", "100", "km", "WITHCOORD"}
+		},
+		"GEOSTORE": func(t *rapid.T, k string) []string {
+			return []string{"GEOSEARCHSTORE", "c", k, "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km", "STOREDIST"}
+		},
 		// Scripts: a versioned EVAL runs in a MULTI with the bump's
 		// 'after' step on Redis (planEval), natively in the engine.
 		"EVALSET": func(t *rapid.T, k string) []string {
