@@ -61,6 +61,9 @@ func TestEncodingsLikeRedis(t *testing.T) {
 		{{"ZADD", "z", "1", long}, {"ZADD", "y", "1", "a", "2", long}, {"ZADD", "x", "XX", "1", long}, {"ZADD", "w", "1", "a"}, {"ZADD", "w", "XX", "1", long}, {"ZINCRBY", "v", "1", long}},
 		{append([]string{"ZADD", "z"}, strings.Fields(strings.Repeat("1 a ", 130))...), {"ZCARD", "z"}},
 		{{"ZADD", "z", "1", long, "2", "b"}, {"ZREM", "z", long}, {"ZINTERSTORE", "i", "1", "z"}, {"COPY", "z", "c"}},
+		// GEO: GEOADD is a ZADD; stores convert by their content.
+		{{"GEOADD", "g", "1", "1", long, "1.001", "1", "b"}, {"GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "1", "1", "BYRADIUS", "500", "km"},
+			{"ZREM", "g", long}, {"GEORADIUS", "g", "1", "1", "500", "km", "STORE", "c"}, {"GEOSEARCHSTORE", "d", "g", "FROMMEMBER", "b", "BYBOX", "1000", "1000", "km", "STOREDIST"}},
 		// Strings.
 		{{"SET", "s", "12"}, {"APPEND", "s", "3"}, {"APPEND", "n", "45"}, {"INCR", "s"}, {"INCRBYFLOAT", "f", "3"}, {"INCRBYFLOAT", "s", "0.5"}},
 		{{"SET", "s", strings.Repeat("a", 44)}, {"SET", "t", strings.Repeat("a", 45)}, {"SETRANGE", "s", "0", ""}, {"SETRANGE", "u", "0", "a"}, {"SETRANGE", "s", "1", "b"}},

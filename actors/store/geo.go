@@ -452,6 +452,7 @@ func (e *Engine) geoSearch(args [][]byte, srcIdx, flags int, dst []byte) []byte 
 			out.put(p.member, p.score)
 		}
 	}
+	e.zsetFromContent(out) // Redis converts a stored result by its content
 	e.add(storeKey, &value{kind: kZSet, coll: out})
 	return resp.AppendInt(dst, int64(len(points)))
 }
