@@ -63,20 +63,6 @@ func lzfBulk(t testing.TB, reply []byte) []byte {
 	return reply[i+2 : i+2+n]
 }
 
-// appendRDBLen appends n as rdbSaveLen writes it.
-func appendRDBLen(b []byte, n uint64) []byte {
-	switch {
-	case n < 1<<6:
-		return append(b, byte(n))
-	case n < 1<<14:
-		return append(b, byte(n>>8)|0x40, byte(n))
-	case n <= 1<<32-1:
-		return binary.BigEndian.AppendUint32(append(b, 0x80), uint32(n))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, 0x81), n)
-	}
-}
-
 // readRDBLen reads a length as rdbLoadLen does, returning what follows.
 func readRDBLen(t testing.TB, b []byte) (uint64, []byte) {
 	t.Helper()

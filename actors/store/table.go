@@ -46,6 +46,8 @@ var commandTable = []command{
 	{"ping", -1, (*Engine).cmdPing, 0},
 	{"echo", 2, (*Engine).cmdEcho, 0},
 	{"object", -2, (*Engine).cmdObject, 0},
+	{"dump", 2, (*Engine).cmdDump, 0},
+	{"restore", -4, (*Engine).cmdRestore, 0},
 	{"config", -2, (*Engine).cmdConfig, 0},
 
 	// strings

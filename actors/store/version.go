@@ -49,7 +49,7 @@ func lwwClass(name string) lwwKind {
 		"eval_ro", "evalsha_ro", "script", "object", "config":
 		return lwwNone
 	case "set", "setnx", "setex", "psetex", "getset", "getex", "mset",
-		"expire", "pexpire", "expireat", "pexpireat", "persist", "dyno.restore":
+		"expire", "pexpire", "expireat", "pexpireat", "persist", "dyno.restore", "restore":
 		return lwwWhole
 	case "del", "unlink", "getdel", "dyno.del":
 		return lwwDelete

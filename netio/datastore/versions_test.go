@@ -339,6 +339,10 @@ func TestRedisDynoRepair(t *testing.T) {
 // through the adapter give the same replies and leave the same versions.
 func TestRedisVersionsMatchEmbedded(t *testing.T) {
 	h, direct := newVersioned(t, Options{})
+	pe := store.NewEngine(store.Options{})
+	pe.Exec(time.Now(), [][]byte{[]byte("RPUSH"), []byte("x"), []byte("a"), []byte("1")}, nil)
+	dumped := string(pe.Exec(time.Now(), [][]byte{[]byte("DUMP"), []byte("x")}, nil))
+	payload := dumped[strings.Index(dumped, "\r\n")+2 : len(dumped)-2]
 	keys := []string{"a", "b", "c"}
 	gens := map[string]func(t *rapid.T, k string) []string{
 		"SET":     func(t *rapid.T, k string) []string { return []string{"SET", k, val(t)} },
@@ -437,6 +441,16 @@ func TestRedisVersionsMatchEmbedded(t *testing.T) {
 		"EVALSHA": func(t *rapid.T, k string) []string {
 			return []string{"EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "1", k}
 		},
+		// HyperLogLogs: PFADD modifies its key, PFMERGE writes its first
+		// (alone too), PFCOUNT reads (and caches).
+		"PFADD":    func(t *rapid.T, k string) []string { return []string{"PFADD", k, val(t)} },
+		"PFMERGE":  func(t *rapid.T, k string) []string { return []string{"PFMERGE", k, "b"} },
+		"PFMERGE1": func(t *rapid.T, k string) []string { return []string{"PFMERGE", k} },
+		"PFCOUNT":  func(t *rapid.T, k string) []string { return []string{"PFCOUNT", k} },
+		// DUMP reads; RESTORE replaces its key whole.
+		"DUMP":      func(t *rapid.T, k string) []string { return []string{"DUMP", k} },
+		"RESTORE":   func(t *rapid.T, k string) []string { return []string{"RESTORE", k, "0", payload, "REPLACE"} },
+		"RESTORENR": func(t *rapid.T, k string) []string { return []string{"RESTORE", k, "0", payload} },
 	}
 	names := make([]string, 0, len(gens))
 	for n := range gens {
