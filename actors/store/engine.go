@@ -135,6 +135,7 @@ type Engine struct {
 	event    string     // a coverage mark the last command reached (TakeEvent)
 	maxValue int64
 	enc      Encodings // with defaults
+	lzf      *lzfTable // DUMP's compressor table, made at the first DUMP
 	rand     *rand.Rand
 	keys     *keyspace
 	ttls     expiryHeap

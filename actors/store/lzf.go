@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"sync"
 )
 
 // LZF and CRC-64 as redis-server 7.0 uses them in DUMP payloads and RDB
@@ -48,8 +47,6 @@ type lzfTable struct {
 	slot [lzfHashSize]uint64
 }
 
-var lzfTables = sync.Pool{New: func() any { return new(lzfTable) }}
-
 // lzfIdx is liblzf's IDX for VERY_FAST with HLOG 16, on its 32-bit hval.
 func lzfIdx(h uint32) uint32 {
 	return ((h >> (3*8 - lzfHashLog)) - h*5) & (lzfHashSize - 1)
@@ -64,14 +61,14 @@ func lzfIdx(h uint32) uint32 {
 // lzf_compress never clears its stack-allocated hash table (INIT_HTAB 0);
 // leftovers could only add a back reference to an earlier position of this
 // same input that the input itself did not hash, and this implementation
-// is the clean-table behaviour. Inputs of 2^40 bytes or more give nil.
-func lzfCompress(in []byte, outLimit int) []byte {
+// is the clean-table behaviour. Inputs of 2^40 bytes or more give nil. t
+// is the caller's table (the engine keeps one: no pool, actors/ holds no
+// sync), reused across calls without clearing.
+func lzfCompress(t *lzfTable, in []byte, outLimit int) []byte {
 	n := len(in)
 	if n == 0 || outLimit <= 0 || n > lzfPosMask {
 		return nil
 	}
-	t := lzfTables.Get().(*lzfTable)
-	defer lzfTables.Put(t)
 	if t.gen == lzfGenMax {
 		clear(t.slot[:])
 		t.gen = 0

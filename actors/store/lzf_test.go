@@ -99,7 +99,7 @@ func lzfDumpFooter(p []byte) []byte {
 func lzfStringDump(v []byte) (payload []byte, compressed bool) {
 	p := []byte{0} // RDB_TYPE_STRING
 	if len(v) > 20 {
-		if c := lzfCompress(v, len(v)-4); c != nil {
+		if c := lzfCompress(testLZF, v, len(v)-4); c != nil {
 			p = append(p, 0xC3)
 			p = appendRDBLen(p, uint64(len(c)))
 			p = appendRDBLen(p, uint64(len(v)))
@@ -199,7 +199,7 @@ func lzfNearLimit(rng *rand.Rand, want int) [][]byte {
 		from := rng.IntN(n/2 - m)
 		to := n/2 + rng.IntN(n-n/2-m)
 		copy(v[to:to+m], v[from:from+m])
-		if c := lzfCompress(v, 2*n+16); c != nil && len(c) >= n-8 && len(c) <= n-1 {
+		if c := lzfCompress(testLZF, v, 2*n+16); c != nil && len(c) >= n-8 && len(c) <= n-1 {
 			out = append(out, v)
 		}
 	}
@@ -220,7 +220,7 @@ func lzfIsInt(v []byte) bool {
 // kinds each), values at the 20/21-byte boundary, values whose LZF form is
 // within a few bytes of len-4, and some long ones on a real redis-server
 // 7.0, DUMPs them and requires the payloads byte for byte: RDB string
-// encoding from lzfCompress(v, len(v)-4), RDB version and crc64Jones.
+// encoding from lzfCompress(testLZF, v, len(v)-4), RDB version and crc64Jones.
 func TestLZFDumpMatchesRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts redis-server")
@@ -289,7 +289,7 @@ func TestLZFDumpMatchesRedis(t *testing.T) {
 			require.True(t, ok)
 			require.Equal(t, v, back)
 		} else if len(v) > 20 {
-			if c := lzfCompress(v, 2*len(v)+16); c != nil && len(c) <= len(v)-4 {
+			if c := lzfCompress(testLZF, v, 2*len(v)+16); c != nil && len(c) <= len(v)-4 {
 				refusedButFits++
 			}
 		}
@@ -329,7 +329,7 @@ func TestLZFRestoreLikeRedis(t *testing.T) {
 	var cases []tc
 	for range 300 {
 		v := lzfValue(rng, rng.IntN(lzfKinds), 1+rng.IntN(600))
-		c := lzfCompress(v, 2*len(v)+16)
+		c := lzfCompress(testLZF, v, 2*len(v)+16)
 		require.NotNil(t, c)
 		n := len(v)
 		mut := bytes.Clone(c)
@@ -423,7 +423,7 @@ func TestLZFRoundTrip(t *testing.T) {
 			}
 		}
 		ample := len(x) + len(x)/16 + 16
-		full := lzfCompress(x, ample)
+		full := lzfCompress(testLZF, x, ample)
 		if len(x) == 0 {
 			if full != nil {
 				rt.Fatalf("compressed empty input")
@@ -441,12 +441,12 @@ func TestLZFRoundTrip(t *testing.T) {
 			rt.Fatalf("decompressed to a longer length")
 		}
 		limit := rapid.IntRange(1, ample).Draw(rt, "limit")
-		if c := lzfCompress(x, limit); c != nil && (len(c) > limit || !bytes.Equal(c, full)) {
+		if c := lzfCompress(testLZF, x, limit); c != nil && (len(c) > limit || !bytes.Equal(c, full)) {
 			rt.Fatalf("limit %d: %d bytes, differing from the unlimited result", limit, len(c))
 		}
-		if c := lzfCompress(x, len(full)+3); c == nil && len(x) >= 3 {
+		if c := lzfCompress(testLZF, x, len(full)+3); c == nil && len(x) >= 3 {
 			// The checks never need more than 4 bytes of slack.
-			if c4 := lzfCompress(x, len(full)+4); c4 == nil {
+			if c4 := lzfCompress(testLZF, x, len(full)+4); c4 == nil {
 				rt.Fatalf("needs more than 4 bytes of slack")
 			}
 		}
@@ -468,24 +468,24 @@ func TestLZFKnownStreams(t *testing.T) {
 		{"hello world, hello world, hello world!", append(append([]byte{0x0d},
 			"hello world, h"...), 0xe0, 0x0d, 0x0c, 0x01, 'd', '!')},
 	} {
-		got := lzfCompress([]byte(c.in), len(c.in)-4)
+		got := lzfCompress(testLZF, []byte(c.in), len(c.in)-4)
 		require.Equal(t, c.want, got, "%q", c.in)
 		back, ok := lzfDecompress(got, len(c.in))
 		require.True(t, ok)
 		require.Equal(t, c.in, string(back))
 	}
 	// Before the last two bytes lzf_compress wants room for 3 more.
-	require.Nil(t, lzfCompress([]byte("a"), 3))
-	require.Equal(t, []byte{0x00, 'a'}, lzfCompress([]byte("a"), 4))
-	require.Nil(t, lzfCompress([]byte("abc"), 4))
-	require.Equal(t, []byte{0x02, 'a', 'b', 'c'}, lzfCompress([]byte("abc"), 5))
-	require.Nil(t, lzfCompress(nil, 10))
-	require.Nil(t, lzfCompress([]byte("abc"), 0))
+	require.Nil(t, lzfCompress(testLZF, []byte("a"), 3))
+	require.Equal(t, []byte{0x00, 'a'}, lzfCompress(testLZF, []byte("a"), 4))
+	require.Nil(t, lzfCompress(testLZF, []byte("abc"), 4))
+	require.Equal(t, []byte{0x02, 'a', 'b', 'c'}, lzfCompress(testLZF, []byte("abc"), 5))
+	require.Nil(t, lzfCompress(testLZF, nil, 10))
+	require.Nil(t, lzfCompress(testLZF, []byte("abc"), 0))
 	// A 6-byte result that needs a 10-byte buffer: a back reference wants
 	// 4 bytes to spare, and the end 3 more after the run header it
 	// reserves.
-	require.Nil(t, lzfCompress([]byte(strings.Repeat("a", 21)), 9))
-	require.Len(t, lzfCompress([]byte(strings.Repeat("a", 21)), 10), 6)
+	require.Nil(t, lzfCompress(testLZF, []byte(strings.Repeat("a", 21)), 9))
+	require.Len(t, lzfCompress(testLZF, []byte(strings.Repeat("a", 21)), 10), 6)
 	_, ok := lzfDecompress(nil, 0)
 	require.False(t, ok)
 }
@@ -550,10 +550,13 @@ func FuzzLZFDecompress(f *testing.F) {
 		if len(out) != outLen {
 			t.Fatalf("asked for %d bytes, got %d", outLen, len(out))
 		}
-		c := lzfCompress(out, len(out)+len(out)/16+16)
+		c := lzfCompress(testLZF, out, len(out)+len(out)/16+16)
 		back, ok := lzfDecompress(c, len(out))
 		if !ok || !bytes.Equal(back, out) {
 			t.Fatalf("recompressed %d bytes do not round trip", len(out))
 		}
 	})
 }
+
+// testLZF is the tests' compressor table.
+var testLZF = new(lzfTable)

@@ -84,7 +84,7 @@ func appendRDBInt(dst []byte, v int64) ([]byte, bool) {
 // appendRDBString appends s as Redis's rdbSaveRawString does: a short
 // string that is an integer's canonical text as an integer, a string over
 // 20 bytes that LZF shrinks by at least 4 bytes compressed, else verbatim.
-func appendRDBString(dst, s []byte) []byte {
+func appendRDBString(t *lzfTable, dst, s []byte) []byte {
 	if len(s) <= 11 && isLongString(s) {
 		v, _ := strconv.ParseInt(string(s), 10, 64)
 		if out, ok := appendRDBInt(dst, v); ok {
@@ -92,7 +92,7 @@ func appendRDBString(dst, s []byte) []byte {
 		}
 	}
 	if len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		if c := lzfCompress(t, s, len(s)-4); c != nil {
 			dst = appendRDBLen(append(dst, 0xC0|rdbEncLZF), uint64(len(c)))
 			dst = appendRDBLen(dst, uint64(len(s)))
 			return append(dst, c...)
@@ -242,36 +242,40 @@ func intsetBytes(members []string) []byte {
 }
 
 // rdbPayload is DUMP's payload for v.
-func rdbPayload(v *value) []byte {
+func (e *Engine) rdbPayload(v *value) []byte {
+	if e.lzf == nil {
+		e.lzf = new(lzfTable) // 512 KiB, made at the first DUMP
+	}
+	t := e.lzf
 	var b []byte
 	switch v.kind {
 	case kString:
-		b = appendRDBString(append(b, rdbTypeString), v.str())
+		b = appendRDBString(t, append(b, rdbTypeString), v.str())
 	case kList:
 		nodes := quicklistNodes(v.list().items())
 		b = appendRDBLen(append(b, rdbTypeListQuicklist2), uint64(len(nodes)))
 		for _, n := range nodes {
-			b = appendRDBString(appendRDBLen(b, quicklistPacked), n)
+			b = appendRDBString(t, appendRDBLen(b, quicklistPacked), n)
 		}
 	case kSet:
 		s := v.set()
 		if !s.ht {
-			b = appendRDBString(append(b, rdbTypeSetIntset), intsetBytes(s.keys()))
+			b = appendRDBString(t, append(b, rdbTypeSetIntset), intsetBytes(s.keys()))
 			break
 		}
 		b = appendRDBLen(append(b, rdbTypeSet), uint64(s.len()))
-		s.each(func(m string, _ struct{}) bool { b = appendRDBString(b, []byte(m)); return true })
+		s.each(func(m string, _ struct{}) bool { b = appendRDBString(t, b, []byte(m)); return true })
 	case kHash:
 		h := v.hash()
 		if !h.ht {
 			lp := newListpack()
 			h.each(func(f string, val []byte) bool { lp.add([]byte(f)); lp.add(val); return true })
-			b = appendRDBString(append(b, rdbTypeHashListpack), lp.finish())
+			b = appendRDBString(t, append(b, rdbTypeHashListpack), lp.finish())
 			break
 		}
 		b = appendRDBLen(append(b, rdbTypeHash), uint64(h.len()))
 		h.each(func(f string, val []byte) bool {
-			b = appendRDBString(appendRDBString(b, []byte(f)), val)
+			b = appendRDBString(t, appendRDBString(t, b, []byte(f)), val)
 			return true
 		})
 	case kZSet:
@@ -282,13 +286,13 @@ func rdbPayload(v *value) []byte {
 				lp.add([]byte(it.member))
 				lp.add([]byte(d2string(it.score)))
 			}
-			b = appendRDBString(append(b, rdbTypeZSetListpack), lp.finish())
+			b = appendRDBString(t, append(b, rdbTypeZSetListpack), lp.finish())
 			break
 		}
 		// From the greatest to the smallest, as Redis walks its skiplist.
 		b = appendRDBLen(append(b, rdbTypeZSet2), uint64(z.len()))
 		for i := z.len() - 1; i >= 0; i-- {
-			b = appendRDBString(b, []byte(z.items[i].member))
+			b = appendRDBString(t, b, []byte(z.items[i].member))
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(z.items[i].score))
 		}
 	}

@@ -240,7 +240,7 @@ func FuzzRestorePayload(f *testing.F) {
 			seed.Exec(time.Now(), strArgs(append([]string{c[0], "f" + strconv.Itoa(i)}, c[2:]...)...), nil)
 		}
 		if v := seed.lookup([]byte("f" + strconv.Itoa(i))); v != nil {
-			p := rdbPayload(v)
+			p := seed.rdbPayload(v)
 			f.Add(p[:len(p)-10])
 		}
 	}

@@ -538,7 +538,7 @@ func (e *Engine) cmdDump(args [][]byte, dst []byte) []byte {
 	if v == nil {
 		return resp.AppendNullBulk(dst)
 	}
-	return resp.AppendBulk(dst, rdbPayload(v))
+	return resp.AppendBulk(dst, e.rdbPayload(v))
 }
 
 // RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ
