@@ -39,3 +39,43 @@ func TestEmbeddedClusterConfigEncodings(t *testing.T) {
 	got := cs[1].Do("CONFIG", "SET", "maxmemory", "1")
 	require.True(t, strings.HasPrefix(got, "-ERR dynonode: CONFIG SET 'maxmemory' is not supported: the embedded store serves only "), got)
 }
+
+// TestEmbeddedClusterDumpRestore: values move between a redis-server and
+// 3 racks of embedded nodes with DUMP and RESTORE, as a migration tool
+// moves them: Redis's payloads RESTOREd through one node land on every
+// rack (each read through its own node), and the cluster's DUMPs RESTORE
+// into the redis-server to the same content.
+func TestEmbeddedClusterDumpRestore(t *testing.T) {
+	nodes := startVersionedCluster(t, 250, "")
+	cs := make([]*testproc.RESPClient, len(nodes))
+	for i, n := range nodes {
+		cs[i] = testproc.DialRESP(t, n.listen)
+	}
+	redis := testproc.DialRESP(t, testproc.Redis(t).Addr)
+	fill := [][]string{
+		{"SET", "s", strings.Repeat("compressible ", 10)}, {"RPUSH", "l", "a", "1", "b"}, {"SADD", "i", "1", "2", "3"},
+		{"SADD", "t", "x", "y"}, {"HSET", "h", "f", "v", "n", "7"}, {"ZADD", "z", "1.5", "m", "2", "n"}, {"PFADD", "p", "a", "b", "c"},
+	}
+	reads := map[string][]string{
+		"s": {"GET", "s"}, "l": {"LRANGE", "l", "0", "-1"}, "i": {"SMISMEMBER", "i", "1", "2", "3", "4"}, "t": {"SMISMEMBER", "t", "x", "y", "z"},
+		"h": {"HMGET", "h", "f", "n", "x"}, "z": {"ZRANGE", "z", "0", "-1", "WITHSCORES"}, "p": {"PFCOUNT", "p"},
+	}
+	for _, c := range fill {
+		redis.Do(c...)
+	}
+	for k, read := range reads {
+		want := redis.Do(read...)
+		dump := redis.Do("DUMP", k)
+		payload := dump[strings.Index(dump, "\r\n")+2 : len(dump)-2]
+		require.Equal(t, "+OK\r\n", cs[0].Do("RESTORE", k, "0", payload), "RESTORE %s into the cluster", k)
+		for i, n := range nodes {
+			eventuallyEqual(t, want, func() string { return cs[i].Do(read...) }, k+" restored, read through "+n.name)
+		}
+		// And back: the cluster's DUMP into Redis under another name.
+		back := cs[2].Do("DUMP", k)
+		require.True(t, strings.HasPrefix(back, "$"), back)
+		require.Equal(t, "+OK\r\n", redis.Do("RESTORE", k+"2", "0", back[strings.Index(back, "\r\n")+2:len(back)-2]), "RESTORE %s's DUMP into Redis", k)
+		read2 := append([]string{read[0], k + "2"}, read[2:]...)
+		require.Equal(t, want, redis.Do(read2...), "%s back in Redis", k)
+	}
+}
