@@ -72,5 +72,8 @@ func TestEmbeddedClusterGeo(t *testing.T) {
 	}
 	// Another type: Redis's error.
 	do(cs[0], "SET plain hello")
+	// A DC_ONE SET is acknowledged by its own rack: wait until node3's
+	// rack has it before the GEOADD through node3 meets it.
+	eventuallyEqual(t, bulkOf("hello"), func() string { return cs[2].Do("GET", "plain") }, "the SET on node3's rack")
 	do(cs[2], "GEOADD plain 1 1 m")
 }

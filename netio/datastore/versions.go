@@ -538,7 +538,7 @@ func planDyno(name string, args [][]byte, ver hlc.Version, tombTTL time.Duration
 		if ver.IsZero() {
 			return &vreq{mode: vOK, frames: 1, name: name, cmds: [][][]byte{restore}}, ""
 		}
-		vx := script1(name, evalArgs(scriptApply, ver, now, tombTTL, append([][]byte{[]byte("w")}, restore...)...))
+		vx := script1(name, evalArgs(scriptApply, ver, now, tombTTL, append([][]byte{[]byte("R")}, restore...)...))
 		vx.ok = true
 		return vx, ""
 	default: // dyno.del

@@ -1,5 +1,6 @@
 -- apply: whole-value writes and deletes, applied only when newer than what
--- the key holds. ARGV[4] is 'w' (whole value) or 'd' (delete), ARGV[5..]
+-- the key holds. ARGV[4] is 'w' (whole value), 'R' (read repair's RESTORE:
+-- a whole value whose stale copy is answered OK unread) or 'd' (delete), ARGV[5..]
 -- the command; DEL/UNLINK of several keys and MSET of several pairs run
 -- as one command per key.
 local fam = ARGV[4]
@@ -28,9 +29,9 @@ local function wrote(name, cmd, live, r, ttl)
 end
 
 local function staleReply(name, cmd, k)
-  -- RESTORE runs dry: stale, it still answers BUSYKEY or a payload
-  -- error as on the key as it is (read repair's, with REPLACE, says OK).
-  if (name == 'set' or name == 'mset') and #cmd == 3 then return 0, { ok = 'OK' } end
+  -- A client's RESTORE runs dry: stale, it still answers BUSYKEY or a
+  -- payload error as on the key as it is; read repair's is answered OK.
+  if ((name == 'set' or name == 'mset') and #cmd == 3) or fam == 'R' then return 0, { ok = 'OK' } end
   if (name == 'del' or name == 'unlink') and #cmd == 2 then return 0, redis.call('exists', k) end
   return dry(cmd, k)
 end
