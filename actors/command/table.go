@@ -341,7 +341,24 @@ func cEqualFold(b []byte, w string) bool {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
-	return strings.EqualFold(string(b), w)
+	// ASCII only, as C's strcasecmp: Unicode folding would read 'ſtore'
+	// as STORE, which Redis and the engine do not.
+	if len(b) != len(w) {
+		return false
+	}
+	for i := range b {
+		c, d := b[i], w[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }
 
 func atoi(b []byte) (int, bool) {

@@ -77,6 +77,10 @@ func TestArityAndWrites(t *testing.T) {
 	require.False(t, Lookup([]byte("sort")).IsWrite(args("sort k alpha")))
 	require.True(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km storedist d")))
 	require.False(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km withcoord")))
+	// Option names compare as C's strcasecmp: ASCII only (found by
+	// review: Unicode folding read "ſtore" as STORE).
+	require.False(t, Lookup([]byte("georadius")).IsWrite(args("georadius g 15 37 200 km ſtore d")))
+	require.Zero(t, Lookup([]byte("sort")).StoreIndex(args("sort k ſtore d")))
 	require.False(t, Lookup([]byte("georadiusbymember")).IsWrite(args("georadiusbymember g store 200 km")))
 	require.False(t, Lookup([]byte("georadius_ro")).IsWrite(args("georadius_ro g 15 37 200 km store d")))
 	require.True(t, Lookup([]byte("geosearchstore")).IsWrite(args("geosearchstore d g frommember m byradius 1 km")))

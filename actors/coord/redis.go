@@ -416,8 +416,9 @@ func (c *Redis) script(ctx actors.Context, args [][]byte) {
 
 // config serves CONFIG on embedded-store nodes, whose engines honour the
 // encoding thresholds (actors/store/config.go): SET goes to every node's
-// engine, as SCRIPT LOAD does, so that OBJECT ENCODING answers alike
-// through every node; GET and the rest to the local one. (In front of
+// engine, as SCRIPT LOAD does, once and best effort (a node down then keeps
+// its thresholds: docs/cluster.md), answered by the first reply; GET and
+// the rest to the local one. (In front of
 // redis-server CONFIG stays refused: it would change the datastore.)
 func (c *Redis) config(ctx actors.Context, args [][]byte) {
 	if len(args) < 2 {

@@ -297,6 +297,9 @@ func (e *Engine) cmdCopy(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, errBadPayload) // never: the engine reads what it writes
 	}
 	takeEncoding(src).apply(v) // Redis's COPY duplicates the object, encoding and all
+	if v.kind == kString {
+		v.flags |= fUnshared // a duplicate, never Redis's shared integer
+	}
 	e.add(args[2], v)
 	if ttl >= 0 && !e.stale {
 		e.setExpire(v, e.now+ttl)

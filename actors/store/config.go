@@ -83,10 +83,24 @@ func (e *Engine) cmdConfig(args [][]byte, dst []byte) []byte {
 			return appendArityErr(dst, "config|get")
 		}
 		var pairs []string
+		seen := map[string]bool{}
+		// A name without glob characters is looked up and answered as
+		// typed, as Redis does; patterns match without case (the names are
+		// lower case), answered in name order.
+		for _, pat := range args[2:] {
+			if strings.ContainsAny(string(pat), "*?[") {
+				continue
+			}
+			name := strings.ToLower(string(pat))
+			if p := findConfigParam(name); p != nil && !seen[name] {
+				seen[name] = true
+				pairs = append(pairs, string(pat), formatInt(int64(*p.field(&e.enc))))
+			}
+		}
 		for _, name := range ConfigParams() {
 			for _, pat := range args[2:] {
-				// Redis matches without case; the names are lower case.
-				if matchGlob([]byte(strings.ToLower(string(pat))), []byte(name)) {
+				if !seen[name] && strings.ContainsAny(string(pat), "*?[") && matchGlob([]byte(strings.ToLower(string(pat))), []byte(name)) {
+					seen[name] = true
 					pairs = append(pairs, name, formatInt(int64(*findConfigParam(name).field(&e.enc))))
 					break
 				}
@@ -94,8 +108,11 @@ func (e *Engine) cmdConfig(args [][]byte, dst []byte) []byte {
 		}
 		return appendStrings(dst, pairs)
 	case "set":
-		if len(args) < 4 || len(args)%2 == 1 {
+		if len(args) < 4 {
 			return appendArityErr(dst, "config|set")
+		}
+		if len(args)%2 == 1 {
+			return appendErr(dst, errSyntax)
 		}
 		return e.configSet(args[2:], dst)
 	case "resetstat", "rewrite":

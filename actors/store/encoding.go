@@ -119,7 +119,7 @@ func markRaw(v *value) { v.flags = v.flags&^fNotInt | fRaw }
 
 // markPlain records that v's string was set whole from a client's
 // argument or an integer result: Redis tries the int and embstr encodings.
-func markPlain(v *value) { v.flags &^= fRaw | fNotInt }
+func markPlain(v *value) { v.flags &^= fRaw | fNotInt | fUnshared }
 
 // setAdded updates a set's encoding after members were added: nonInt
 // tells whether any added member was not an integer.
@@ -299,7 +299,7 @@ func (e *Engine) cmdObject(args [][]byte, dst []byte) []byte {
 	case "refcount":
 		// Redis shares the integers 0 to 9999 (OBJ_SHARED_INTEGERS)
 		// among every key holding one.
-		if v.kind == kString && stringEncoding(v) == "int" {
+		if v.kind == kString && v.flags&fUnshared == 0 && stringEncoding(v) == "int" {
 			if n, _ := resp.ParseInt(v.str()); n >= 0 && n < 10000 {
 				return resp.AppendInt(dst, 2147483647)
 			}

@@ -68,6 +68,7 @@ func TestEncodingsLikeRedis(t *testing.T) {
 		{{"SET", "s", "12"}, {"APPEND", "s", "3"}, {"APPEND", "n", "45"}, {"INCR", "s"}, {"INCRBYFLOAT", "f", "3"}, {"INCRBYFLOAT", "s", "0.5"}},
 		{{"SET", "s", strings.Repeat("a", 44)}, {"SET", "t", strings.Repeat("a", 45)}, {"SETRANGE", "s", "0", ""}, {"SETRANGE", "u", "0", "a"}, {"SETRANGE", "s", "1", "b"}},
 		{{"SETBIT", "b", "1", "1"}, {"SET", "c", "9"}, {"BITOP", "OR", "d", "c"}, {"BITFIELD", "c", "GET", "u8", "0"}, {"BITFIELD", "c", "SET", "u8", "0", "57"}},
+		{{"SET", "a", "5"}, {"COPY", "a", "b"}, {"RENAME", "b", "c"}, {"INCR", "c"}}, // found by review: a COPY is not shared
 		{{"SET", "i", "-1"}, {"SET", "j", "9999"}, {"SET", "k", "10000"}, {"SET", "l", "01"}, {"SET", "m", "9223372036854775807"}, {"GETSET", "n", "5"}, {"MSET", "o", "7", "p", "x"}},
 		{{"PFADD", "h"}, {"SET", "g", "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff"}, {"PFCOUNT", "g"}, {"RPUSH", "l", "a"}},
 		// OBJECT itself.
@@ -143,6 +144,13 @@ func TestConfigLikeRedis(t *testing.T) {
 		{"SADD", "s", "1", "2"}, {"OBJECT", "ENCODING", "s"}, {"SADD", "s", "3"}, {"OBJECT", "ENCODING", "s"},
 		{"HSET", "h", "", ""}, {"OBJECT", "ENCODING", "h"}, {"HSET", "g", "a", ""}, {"OBJECT", "ENCODING", "g"},
 		{"CONFIG", "SET", "zset-max-listpack-entries", "0"}, {"ZADD", "w", "1", "a"}, {"OBJECT", "ENCODING", "w"},
+		// Found by review.
+		{"CONFIG", "SET", "hash-max-listpack-value", "3"}, {"HINCRBY", "v", "f", "12345"}, {"OBJECT", "ENCODING", "v"},
+		{"CONFIG", "SET", "set-max-intset-entries", "512"}, {"SADD", "u", "1", "2", "3"}, {"SADD", "q", "2"},
+		{"CONFIG", "SET", "set-max-intset-entries", "1"}, {"SADD", "u", "1"}, {"OBJECT", "ENCODING", "u"}, {"SMOVE", "q", "u", "2"}, {"OBJECT", "ENCODING", "u"},
+		{"CONFIG", "SET", "hash-max-listpack-entries", "1", "zset-max-listpack-entries"}, {"CONFIG", "SET", "a", "b", "c"},
+		{"CONFIG", "GET", "Hash-Max-Listpack-Entries"}, {"CONFIG", "GET", "hash-max-ziplist-value", "hash-max-ziplist-value"},
+		{"EVAL", "return redis.call('CONFIG', 'HELP')", "0"}, {"EVAL", "return redis.pcall('CONFIG', 'SET', 'x', 'y')", "0"},
 	} {
 		both(c...)
 	}

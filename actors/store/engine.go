@@ -108,9 +108,10 @@ type value struct {
 type vflags uint8
 
 const (
-	fTTL    vflags = 1 << iota // deadline is set
-	fRaw                       // a string Redis would hold raw (changed in place: APPEND, SETBIT...)
-	fNotInt                    // a string Redis would not hold as an integer (INCRBYFLOAT's result)
+	fTTL      vflags = 1 << iota // deadline is set
+	fRaw                         // a string Redis would hold raw (changed in place: APPEND, SETBIT...)
+	fNotInt                      // a string Redis would not hold as an integer (INCRBYFLOAT's result)
+	fUnshared                    // an integer string Redis holds in its own object, not a shared one (COPY's)
 )
 
 func (v *value) hasTTL() bool { return v.flags&fTTL != 0 }

@@ -207,8 +207,9 @@ func (e *Engine) cmdHIncrBy(args [][]byte, dst []byte) []byte {
 		return appendErr(dst, errOverflow)
 	}
 	n := old + incr
-	e.hashArgs(h, args[2]) // the field, not the value (Redis 7.0)
-	h.set(args[2], appendIntStr(nil, n))
+	val := appendIntStr(nil, n)
+	e.hashArgs(h, args[2], val) // the field and the new value, not the increment
+	h.set(args[2], val)
 	e.hashAdded(h)
 	return resp.AppendInt(dst, n)
 }

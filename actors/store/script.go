@@ -371,7 +371,7 @@ func (e *Engine) luaCall(L *lua.LState, raise bool) int {
 	if (arity > 0 && n != arity) || (arity < 0 && n < -arity) {
 		return fail("ERR Wrong number of args calling Redis command from script")
 	}
-	if notInScripts[c.name] { // after the arity, as Redis's scriptCall
+	if notInScripts[c.name] && !(c.name == "config" && n > 1 && strings.EqualFold(string(args[1]), "help")) { // after the arity, as Redis's scriptCall (CONFIG HELP is allowed)
 		return fail("ERR This Redis command is not allowed from script")
 	}
 	if s.ro && writes(c) {

@@ -37,7 +37,9 @@ func (e *Engine) cmdSAdd(args [][]byte, dst []byte) []byte {
 			nonInt = nonInt || !s.ht && !isLongString(m)
 		}
 	}
-	e.setAdded(s, nonInt)
+	if n > 0 { // Redis checks the size only when a member was added
+		e.setAdded(s, nonInt)
+	}
 	return resp.AppendInt(dst, n)
 }
 
@@ -152,8 +154,9 @@ func (e *Engine) cmdSMove(args [][]byte, dst []byte) []byte {
 		to = newSetFor(m)
 		e.add(args[2], &value{kind: kSet, coll: to})
 	}
-	to.set(m, struct{}{})
-	e.setAdded(to, !isLongString(m))
+	if to.set(m, struct{}{}) {
+		e.setAdded(to, !isLongString(m))
+	}
 	return resp.AppendInt(dst, 1)
 }
 
