@@ -639,10 +639,7 @@ func (c *Redis) nodeCommand(ctx actors.Context, spec *command.Spec, args [][]byt
 		}
 		return errReply("ERR dynonode: only database 0 exists in a cluster"), false
 	case "command":
-		if len(args) >= 2 && strings.EqualFold(string(args[1]), "count") {
-			return resp.AppendInt(nil, int64(len(command.Names()))), false
-		}
-		return resp.AppendArrayHeader(nil, 0), false
+		return c.commandCommand(args), false
 	case "auth":
 		return c.auth(args), false
 	case "client":
