@@ -671,15 +671,44 @@ func (c *Redis) nodeCommand(ctx actors.Context, spec *command.Spec, args [][]byt
 		out = resp.AppendBulkString(out, "proto")
 		return resp.AppendInt(out, 2), false
 	default: // info
-		local := c.cfg.Ring.Local()
-		// redis_version is the Redis whose commands and replies dynonode
-		// serves (client libraries check it, e.g. Sidekiq wants 6.2+).
-		info := "# Server\r\nserver:dynonode\r\nredis_version:" + RedisVersion + "\r\nredis_mode:standalone\r\ndynonode_version:" + c.cfg.Version +
-			"\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n" +
-			"\r\n# Cluster\r\ndatacenter:" + local.DC + "\r\nrack:" + local.Rack +
-			"\r\nnode:" + local.ID + "\r\nracks:" + strconv.Itoa(c.cfg.Ring.NumRacks()) + "\r\n"
-		return resp.AppendBulkString(nil, info), false
+		return resp.AppendBulkString(nil, c.info(args[1:])), false
 	}
+}
+
+// info is INFO [section ...]: the node's sections, with Redis's field
+// names where client libraries read them. No section, "default", "all"
+// and "everything" give every one; names are matched without case and an
+// unknown one adds nothing (Redis answers an empty string for it alone).
+// redis_version is the Redis whose commands and replies dynonode serves
+// (client libraries check it, e.g. Sidekiq wants 6.2+); cluster_enabled:0
+// tells cluster-aware clients this is not Redis Cluster (keys are routed
+// by the node, MOVED never comes).
+func (c *Redis) info(sections [][]byte) string {
+	want := map[string]bool{}
+	all := len(sections) == 0
+	for _, s := range sections {
+		switch n := strings.ToLower(string(s)); n {
+		case "default", "all", "everything":
+			all = true
+		default:
+			want[n] = true
+		}
+	}
+	local := c.cfg.Ring.Local()
+	var b strings.Builder
+	add := func(name, body string) {
+		if all || want[strings.ToLower(name)] {
+			if b.Len() > 0 {
+				b.WriteString("\r\n")
+			}
+			b.WriteString("# " + name + "\r\n" + body)
+		}
+	}
+	add("Server", "server:dynonode\r\nredis_version:"+RedisVersion+"\r\nredis_mode:standalone\r\narch_bits:64\r\ndynonode_version:"+c.cfg.Version+"\r\n")
+	add("Replication", "role:master\r\nconnected_slaves:0\r\n")
+	add("Cluster", "cluster_enabled:0\r\ndatacenter:"+local.DC+"\r\nrack:"+local.Rack+
+		"\r\nnode:"+local.ID+"\r\nracks:"+strconv.Itoa(c.cfg.Ring.NumRacks())+"\r\n")
+	return b.String()
 }
 
 // unknownCommand formats Redis 7's unknown-command error exactly as

@@ -45,3 +45,38 @@ func TestCommandLikeRedis(t *testing.T) {
 func itoa(n int) string {
 	return strings.TrimSuffix(strings.TrimPrefix(string(resp.AppendInt(nil, int64(n))), ":"), "\r\n")
 }
+
+// TestInfoSections: INFO answers the sections asked for, with Redis's
+// field names where client libraries read them (redis_version, role,
+// cluster_enabled), nothing for an unknown section (as Redis), and every
+// section for none, "default", "all" or "everything".
+func TestInfoSections(t *testing.T) {
+	node := startOpNode(t, "")
+	c := testproc.DialRESP(t, node.listen)
+	plain := testproc.DialRESP(t, testproc.Redis(t).Addr)
+	require.Equal(t, plain.Do("INFO", "bogus"), c.Do("INFO", "bogus"))
+	sections := func(reply string) []string {
+		var out []string
+		for _, line := range strings.Split(reply, "\r\n") {
+			if strings.HasPrefix(line, "# ") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	for _, args := range [][]string{{"INFO"}, {"INFO", "default"}, {"INFO", "ALL"}, {"INFO", "everything"}} {
+		require.Equal(t, []string{"# Server", "# Replication", "# Cluster"}, sections(c.Do(args...)), "%q", args)
+	}
+	require.Equal(t, []string{"# Server"}, sections(c.Do("INFO", "server")))
+	require.Equal(t, []string{"# Replication", "# Cluster"}, sections(c.Do("INFO", "Cluster", "replication")))
+	for _, field := range []string{"redis_version:7.0.15", "redis_mode:standalone"} {
+		require.Contains(t, c.Do("INFO", "server"), field)
+		require.Contains(t, plain.Do("INFO", "server"), field)
+	}
+	for _, field := range []string{"role:master", "connected_slaves:0"} {
+		require.Contains(t, c.Do("INFO", "replication"), field)
+		require.Contains(t, plain.Do("INFO", "replication"), field)
+	}
+	require.Contains(t, c.Do("INFO", "cluster"), "# Cluster\r\ncluster_enabled:0\r\n")
+	require.Contains(t, plain.Do("INFO", "cluster"), "# Cluster\r\ncluster_enabled:0\r\n")
+}
