@@ -101,8 +101,8 @@ func appendRDBString(t *lzfTable, dst, s []byte) []byte {
 	return append(appendRDBLen(dst, uint64(len(s))), s...)
 }
 
-// d2string is Redis 7.0's text of a double in compact encodings:
-// integral values in (-2^52, 2^52) as integers, else %.17g.
+// d2string is Redis 7.0's text of a double in compact encodings: whole
+// values in [-2^62, 2^62] as integers (double2ll), else %.17g.
 func d2string(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -114,7 +114,7 @@ func d2string(f float64) string {
 			return "-0"
 		}
 		return "0"
-	case f > -4503599627370495 && f < 4503599627370496 && f == math.Trunc(f):
+	case f >= -(1<<62) && f <= 1<<62 && f == math.Trunc(f):
 		return strconv.FormatInt(int64(f), 10)
 	}
 	return string(appendScoreText(nil, f))

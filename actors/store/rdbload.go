@@ -180,7 +180,7 @@ func listpackEntries(b []byte) ([][]byte, bool) {
 			if !need(1 + n) {
 				return nil, false
 			}
-			ent = b[p+1 : p+1+n]
+			ent = append([]byte(nil), b[p+1:p+1+n]...)
 			p += 1 + n
 		case c&0xE0 == 0xC0:
 			if !need(2) {
@@ -200,7 +200,7 @@ func listpackEntries(b []byte) ([][]byte, bool) {
 			if !need(2 + n) {
 				return nil, false
 			}
-			ent = b[p+2 : p+2+n]
+			ent = append([]byte(nil), b[p+2:p+2+n]...)
 			p += 2 + n
 		case c == 0xF0:
 			if !need(5) {
@@ -210,7 +210,7 @@ func listpackEntries(b []byte) ([][]byte, bool) {
 			if uint64(n) > uint64(len(b)) || !need(5+int(n)) {
 				return nil, false
 			}
-			ent = b[p+5 : p+5+int(n)]
+			ent = append([]byte(nil), b[p+5:p+5+int(n)]...)
 			p += 5 + int(n)
 		case c == 0xF1:
 			if !need(3) {
@@ -247,7 +247,7 @@ func listpackEntries(b []byte) ([][]byte, bool) {
 			return nil, false
 		}
 		p += len(back)
-		out = append(out, append([]byte(nil), ent...))
+		out = append(out, ent) // a copy: strings copied above, integers made
 	}
 	if p != len(b)-1 {
 		return nil, false
@@ -284,7 +284,7 @@ func ziplistEntries(b []byte) ([][]byte, bool) {
 			if !need(1 + n) {
 				return nil, false
 			}
-			ent, p = b[p+1:p+1+n], p+1+n
+			ent, p = append([]byte(nil), b[p+1:p+1+n]...), p+1+n
 		case c>>6 == 1:
 			if !need(2) {
 				return nil, false
@@ -293,7 +293,7 @@ func ziplistEntries(b []byte) ([][]byte, bool) {
 			if !need(2 + n) {
 				return nil, false
 			}
-			ent, p = b[p+2:p+2+n], p+2+n
+			ent, p = append([]byte(nil), b[p+2:p+2+n]...), p+2+n
 		case c == 0x80:
 			if !need(5) {
 				return nil, false
@@ -302,7 +302,7 @@ func ziplistEntries(b []byte) ([][]byte, bool) {
 			if uint64(n) > uint64(len(b)) || !need(5+int(n)) {
 				return nil, false
 			}
-			ent, p = b[p+5:p+5+int(n)], p+5+int(n)
+			ent, p = append([]byte(nil), b[p+5:p+5+int(n)]...), p+5+int(n)
 		case c == 0xC0:
 			if !need(3) {
 				return nil, false
@@ -334,7 +334,7 @@ func ziplistEntries(b []byte) ([][]byte, bool) {
 		default:
 			return nil, false
 		}
-		out = append(out, append([]byte(nil), ent...))
+		out = append(out, ent)
 	}
 	if n := int(binary.LittleEndian.Uint16(b[8:])); n != 65535 && n != len(out) {
 		return nil, false
@@ -386,7 +386,7 @@ func (e *Engine) loadRDB(key, body []byte) (v *value, why string) {
 			return nil
 		}
 		items, ok := decode(b)
-		if !ok || len(items) == 0 {
+		if !ok || len(items) == 0 || len(items) > 65535 { // Redis counts a node's entries in 16 bits
 			r.fail()
 		}
 		return items
@@ -416,13 +416,26 @@ func (e *Engine) loadRDB(key, body []byte) (v *value, why string) {
 				}
 				switch container {
 				case quicklistPlain:
-					items = append(items, append([]byte(nil), r.str()...))
+					if el := r.str(); len(el) > 0 {
+						items = append(items, append([]byte(nil), el...))
+					} else {
+						r.fail() // Redis refuses an empty plain node
+					}
 				case quicklistPacked:
 					dec := listpackEntries
 					if typ == rdbTypeListQuicklist {
 						dec = ziplistEntries
 					}
-					items = append(items, blob(dec)...)
+					node := r.str()
+					if r.bad {
+						break
+					}
+					els, ok := dec(node)
+					if !ok || len(els) > 65535 { // Redis counts a node's entries in 16 bits
+						r.fail()
+						break
+					}
+					items = append(items, els...) // an empty node adds nothing: Redis skips it
 				default:
 					r.fail()
 				}
@@ -477,14 +490,14 @@ func (e *Engine) loadRDB(key, body []byte) (v *value, why string) {
 		v = &value{kind: kHash, coll: h}
 	case rdbTypeZSet, rdbTypeZSet2, rdbTypeZSetZiplist, rdbTypeZSetListpack:
 		z := newZSet()
+		var items []zitem
+		seen := map[string]bool{}
 		add := func(m []byte, score float64) bool {
-			if math.IsNaN(score) {
+			if math.IsNaN(score) || seen[string(m)] {
 				return false
 			}
-			if _, dup := z.scores[string(m)]; dup {
-				return false
-			}
-			z.put(string(m), score)
+			seen[string(m)] = true
+			items = append(items, zitem{score, string(m)})
 			return true
 		}
 		switch typ {
@@ -519,6 +532,7 @@ func (e *Engine) loadRDB(key, body []byte) (v *value, why string) {
 				}
 			}
 		}
+		z.fill(items) // one sort: Redis writes skiplists greatest first
 		v = &value{kind: kZSet, coll: z}
 	case rdbTypeStreamListpacks, rdbTypeStreamListpack2:
 		return nil, errRestoreStream
@@ -529,6 +543,14 @@ func (e *Engine) loadRDB(key, body []byte) (v *value, why string) {
 		return bad()
 	}
 	e.encodingFromContent(v)
+	switch typ {
+	case rdbTypeHashListpack, rdbTypeHashZiplist:
+		// Redis checks a compact payload's count, not its elements'
+		// lengths ("an O(N) scan"): it stays compact unless too many.
+		v.hash().ht = v.hash().len() > e.enc.HashMaxListpackEntries
+	case rdbTypeZSetListpack, rdbTypeZSetZiplist:
+		v.zset().skiplist = v.zset().len() > e.enc.ZSetMaxListpackEntries
+	}
 	return v, ""
 }
 
