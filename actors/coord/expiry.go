@@ -17,7 +17,7 @@ import (
 //	SETEX k s v, PSETEX k ms v   → SET k v PXAT now+ms
 //	EXPIRE k s, PEXPIRE k ms     → PEXPIREAT k now+ms (NX|XX|GT|LT kept)
 //	GETEX k EX s | PX ms         → GETEX k PXAT now+ms
-//	RESTORE k ttl v ...          → RESTORE k now+ttl v ... ABSTTL (ttl > 0)
+//	RESTORE k ttl v ...          → RESTORE k now+ttl v ABSTTL ... (ttl > 0)
 //
 // The client's reply is the same. A command whose options or numbers Redis
 // would refuse (a syntax error, two expiry options, KEEPTTL with EX, a
@@ -118,9 +118,12 @@ func absoluteExpiry(name string, args [][]byte, now time.Time) ([][]byte, bool) 
 		if !ok {
 			return nil, false
 		}
-		out := append([][]byte(nil), args...)
+		// ABSTTL goes right after the payload: appended last, it would
+		// give a trailing IDLETIME or FREQ without its value one (Redis
+		// answers that with a syntax error; found by review).
+		out := append(append(append([][]byte(nil), args[:4]...), []byte("ABSTTL")), args[4:]...)
 		out[2] = deadline
-		return append(out, []byte("ABSTTL")), true
+		return out, true
 	}
 	return nil, false
 }

@@ -72,7 +72,8 @@ var expiryCases = []struct{ in, out string }{
 	{"getex k ex 10 px 10", ""},
 	{"getex k exat 2000", ""},
 	{"restore k 1500 P", "restore k 1001500 P ABSTTL"},
-	{"restore k 1500 P replace", "restore k 1001500 P replace ABSTTL"},
+	{"restore k 1500 P replace", "restore k 1001500 P ABSTTL replace"},
+	{"restore k 1500 P FREQ", "restore k 1001500 P ABSTTL FREQ"}, // still a syntax error, as Redis says
 	{"restore k 0 P", ""},
 	{"restore k 2000000 P absttl", ""},
 	{"restore k -1 P", ""},
