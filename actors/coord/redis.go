@@ -403,15 +403,7 @@ func (c *Redis) script(ctx actors.Context, args [][]byte) {
 		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 		return
 	}
-	reps := append(localOnly(c.cfg.Ring), c.otherNodes()...)
-	reps = reps[:min(len(reps), maxReplicas)]
-	if c.p.stateRefuses(true) {
-		c.p.answer(errReply(stateRefusal), false)
-		return
-	}
-	s := c.p.single()
-	s.pending, s.merge, s.deadline = 1, mergeFirst, ctx.Now().Add(c.cfg.Timeout)
-	c.p.sendOpts(ctx, &c.cfg, c.p.push(s), 0, args, reps, config.DCOne, true, sendOpts{})
+	c.broadcast(ctx, args)
 }
 
 // config serves CONFIG on embedded-store nodes, whose engines honour the
@@ -429,6 +421,13 @@ func (c *Redis) config(ctx actors.Context, args [][]byte) {
 		c.single(ctx, args, localOnly(c.cfg.Ring), false, ctx.Now(), routing{})
 		return
 	}
+	c.broadcast(ctx, args)
+}
+
+// broadcast sends args to this node's datastore and every other node's,
+// once, answered by the first reply (SCRIPT LOAD/FLUSH, CONFIG SET on
+// embedded nodes).
+func (c *Redis) broadcast(ctx actors.Context, args [][]byte) {
 	reps := append(localOnly(c.cfg.Ring), c.otherNodes()...)
 	reps = reps[:min(len(reps), maxReplicas)]
 	if c.p.stateRefuses(true) {

@@ -173,6 +173,35 @@ func denseRaise(regs []byte, i, n int) bool {
 	return true
 }
 
+// sparseRuns walks a sparse sketch's opcodes in order, calling fn with
+// each run's first register, length and value (0 for ZERO and XZERO). It
+// returns how many registers the runs cover, and false when a VAL run
+// would pass register 16384: Redis's sparse-to-dense conversion and merge
+// stop there (checkVal), its histogram does not.
+func sparseRuns(s []byte, checkVal bool, fn func(first, n, val int)) (int, bool) {
+	i := 0
+	for p := hllHdrSize; p < len(s); {
+		n, val := 0, 0
+		switch c := s[p]; {
+		case hllIsZero(c):
+			n = hllZeroLen(c)
+			p++
+		case hllIsXZero(c):
+			n = hllXZeroLen(s, p)
+			p += 2
+		default:
+			n, val = hllValLen(c), hllValValue(c)
+			if checkVal && i+n > hllRegisters {
+				return i, false
+			}
+			p++
+		}
+		fn(i, n, val)
+		i += n
+	}
+	return i, true
+}
+
 // sparseToDense rewrites a sparse sketch as a dense one, keeping its
 // header (the cached cardinality included); ok is false when the opcodes
 // do not cover exactly 16384 registers.
@@ -181,28 +210,15 @@ func sparseToDense(s []byte) ([]byte, bool) {
 	copy(d, s[:hllHdrSize])
 	d[4] = hllDense
 	regs := d[hllHdrSize:]
-	i := 0
-	for p := hllHdrSize; p < len(s); {
-		switch c := s[p]; {
-		case hllIsZero(c):
-			i += hllZeroLen(c)
-			p++
-		case hllIsXZero(c):
-			i += hllXZeroLen(s, p)
-			p += 2
-		default:
-			n, val := hllValLen(c), hllValValue(c)
-			if i+n > hllRegisters {
-				return nil, false
-			}
-			for ; n > 0; n-- {
-				denseSet(regs, i, val)
-				i++
-			}
-			p++
+	covered, ok := sparseRuns(s, true, func(first, n, val int) {
+		for j := first; val > 0 && j < first+n; j++ {
+			denseSet(regs, j, val)
 		}
+	})
+	if !ok || covered != hllRegisters {
+		return nil, false
 	}
-	return d, i == hllRegisters
+	return d, true
 }
 
 // sparseRaise sets register i of a sparse sketch to n when it holds less,
@@ -349,28 +365,12 @@ func hllMax(top []byte, s []byte) bool {
 		}
 		return true
 	}
-	i := 0
-	for p := hllHdrSize; p < len(s); {
-		switch c := s[p]; {
-		case hllIsZero(c):
-			i += hllZeroLen(c)
-			p++
-		case hllIsXZero(c):
-			i += hllXZeroLen(s, p)
-			p += 2
-		default:
-			n, val := hllValLen(c), byte(hllValValue(c))
-			if i+n > hllRegisters {
-				return false
-			}
-			for ; n > 0; n-- {
-				top[i] = max(top[i], val)
-				i++
-			}
-			p++
+	covered, ok := sparseRuns(s, true, func(first, n, val int) {
+		for j := first; val > 0 && j < first+n; j++ {
+			top[j] = max(top[j], byte(val))
 		}
-	}
-	return i == hllRegisters
+	})
+	return ok && covered == hllRegisters
 }
 
 // hllHisto counts the sketch's registers by value; false if a sparse
@@ -383,27 +383,8 @@ func hllHisto(s []byte, h *[64]int) bool {
 		}
 		return true
 	}
-	i := 0
-	for p := hllHdrSize; p < len(s); {
-		switch c := s[p]; {
-		case hllIsZero(c):
-			n := hllZeroLen(c)
-			i += n
-			h[0] += n
-			p++
-		case hllIsXZero(c):
-			n := hllXZeroLen(s, p)
-			i += n
-			h[0] += n
-			p += 2
-		default:
-			n := hllValLen(c)
-			i += n
-			h[hllValValue(c)] += n
-			p++
-		}
-	}
-	return i == hllRegisters
+	covered, _ := sparseRuns(s, false, func(_, n, val int) { h[val] += n })
+	return covered == hllRegisters
 }
 
 // hllEstimate is the cardinality of a register histogram by Ertl's
