@@ -46,31 +46,24 @@ func (p *Parser) command(toks [][]byte) (Request, int, *Error) {
 		return Request{Kind: KindVersion}, 0, nil
 	case "quit":
 		return Request{Kind: KindQuit}, 0, nil
+	case "mg":
+		r, _ := p.meta(KindMetaGet, toks)
+		return r, 0, nil
 	case "ms":
-		return p.metaSet(toks), 0, nil
-	case "mg", "md", "ma", "mn", "me":
-		return inband(ReplyMeta, "meta command "+quote(name), false), 0, nil
+		r, n := p.meta(KindMetaSet, toks)
+		return r, n, nil
+	case "md":
+		r, _ := p.meta(KindMetaDelete, toks)
+		return r, 0, nil
+	case "ma":
+		r, _ := p.meta(KindMetaArith, toks)
+		return r, 0, nil
+	case "mn":
+		return Request{Kind: KindMetaNoop}, 0, nil
+	case "me":
+		return inband(ReplyMetaDebug, "meta debug "+quote(joinToks(toks)), false), 0, nil
 	}
 	return inband(ReplyError, "unknown command "+quote(name), false), 0, nil
-}
-
-// ReplyMeta refuses memcached's meta commands (mg, ms, md, ma, mn, me),
-// which dynonode does not serve.
-const ReplyMeta = "CLIENT_ERROR meta commands are not served by dynonode"
-
-// metaSet refuses a meta set, "ms <key> <datalen> <flags>*", whose data
-// block memcached reads after a line it accepts. Whenever <datalen> reads
-// as a length memcached could accept, the block is skipped, so that it is
-// never read as commands (a value "delete k" must not delete k); skipping
-// where memcached would have refused the line only drops the client's
-// bytes. The other meta commands have no data block.
-func (p *Parser) metaSet(toks [][]byte) Request {
-	if len(toks) >= 3 {
-		if n, ok := safeStrtol(toks[2]); ok && n >= 0 && n <= 1<<31-1-2 {
-			p.swallow = int(n) + 2
-		}
-	}
-	return inband(ReplyMeta, "meta set "+quote(joinToks(toks)), false)
 }
 
 func inband(reply, detail string, noreply bool) Request {

@@ -1,6 +1,7 @@
 // Package mcproto is a pure codec for the memcached text protocol: it parses
 // client requests (get, gets, set, add, replace, append, prepend, cas,
-// delete, incr, decr, touch, verbosity, version, quit), encodes replies, and
+// delete, incr, decr, touch, verbosity, version, quit, and the meta
+// commands mg, ms, md, ma, mn: meta.go), encodes replies, and
 // frames responses coming back from a real memcached for the store adapter.
 // It owns no sockets, goroutines or clocks.
 //
@@ -27,9 +28,14 @@
 //     memcached's safe_strtoul/safe_strtol/safe_strtoull read them (sign,
 //     white space, 32-bit truncation: number.go), a line is cut at a NUL
 //     as memcached's C string is, and noreply is the last token
-//     (set_noreply_maybe). Meta commands, which dynonode does not serve,
-//     are refused in-band; a meta set's data block is skipped whenever
-//     its <datalen> reads as a length, so that it never runs as commands.
+//     (set_noreply_maybe). Meta commands are read as memcached 1.6.18's
+//     process_m*_command and _meta_flag_preparse read them, and what they
+//     refuse is refused with their lines; an ms's data block is swallowed
+//     exactly where memcached swallows it (a flag error after a good
+//     <datalen>), and also for every refusal of dynonode's own (a flag a
+//     cluster cannot honour, a key with a control byte), so that no value
+//     runs as commands. A meta command that passes is forwarded as sent,
+//     and each memcached applies its flags.
 //   - fatal (Error.Close): a connection whose first byte is 0x80 (the
 //     binary protocol, which memcached -B auto serves and dynonode does
 //     not: its values would be read as text lines); a line too long (no

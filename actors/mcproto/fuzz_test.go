@@ -22,6 +22,7 @@ var reencodedLimits = Limits{MaxKeyLen: 8, MaxItemSize: 64, MaxLine: 49, MaxGetL
 func FuzzRequestParser(f *testing.F) {
 	f.Add([]byte("get a b\r\nset k 0 0 3\r\nabc\r\n"), uint16(4), uint16(12))
 	f.Add([]byte("set k 0 0 100 noreply\r\n"), uint16(3), uint16(0))
+	f.Add([]byte("mg a2V5 b v k O1 q\r\nms k 2 T0 MZ\r\nab\r\nma k N0 J1\r\nmd k C1\r\nmn\r\n"), uint16(9), uint16(40))
 	f.Fuzz(func(t *testing.T, data []byte, cut1, cut2 uint16) {
 		reqs, n, err := NewParser(fuzzLimits).Parse(data)
 		if n < 0 || n > len(data) {

@@ -26,6 +26,12 @@ const (
 	KindQuit
 	KindGat  // get and touch: "gat <exptime> <key>*"
 	KindGats // gat with cas uniques
+	// Meta commands: forwarded as sent (Raw); see meta.go.
+	KindMetaGet    // mg <key> <flag>*
+	KindMetaSet    // ms <key> <datalen> <flag>*, and a data block
+	KindMetaDelete // md <key> <flag>*
+	KindMetaArith  // ma <key> <flag>*
+	KindMetaNoop   // mn: answered MN
 )
 
 var kindNames = [...]string{
@@ -33,6 +39,7 @@ var kindNames = [...]string{
 	KindReplace: "replace", KindAppend: "append", KindPrepend: "prepend", KindCas: "cas",
 	KindDelete: "delete", KindIncr: "incr", KindDecr: "decr", KindTouch: "touch",
 	KindVerbosity: "verbosity", KindVersion: "version", KindQuit: "quit", KindGat: "gat", KindGats: "gats",
+	KindMetaGet: "mg", KindMetaSet: "ms", KindMetaDelete: "md", KindMetaArith: "ma", KindMetaNoop: "mn",
 }
 
 // Retrieval reports whether k answers VALUE blocks and END (get, gets,
@@ -52,14 +59,25 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// IsStorage reports whether the command carries a data block.
+// IsStorage reports whether the command is a classic storage command
+// (set, add, replace, append, prepend, cas), with a data block.
 func (k Kind) IsStorage() bool { return k >= KindSet && k <= KindCas }
+
+// HasData reports whether the command carries a data block (storage
+// commands and ms).
+func (k Kind) HasData() bool { return k.IsStorage() || k == KindMetaSet }
+
+// IsMeta reports whether k is a meta command that goes to the datastores
+// (mg, ms, md, ma).
+func (k Kind) IsMeta() bool { return k >= KindMetaGet && k <= KindMetaArith }
 
 // Request is one parsed client request. Byte slices alias the buffer given
 // to Parse and are capacity-limited, so appending to one copies.
 type Request struct {
 	Kind Kind
 	// Key is the key of a single-key command, and the first key of a get.
+	// For a meta command it is the key to route on: base64-decoded under
+	// the b flag.
 	Key []byte
 	// Keys are all the keys of get/gets.
 	Keys    [][]byte
@@ -72,6 +90,9 @@ type Request struct {
 	// NoReply is set by a trailing "noreply": memcached then sends nothing,
 	// not even an error line.
 	NoReply bool
+	// Touch is set for an mg with a T flag, which changes the item's TTL
+	// and so goes to every replica as a write.
+	Touch bool
 	// Err is set for KindError.
 	Err *Error
 	// Raw is the request as sent: its line and, for storage commands, the
@@ -128,6 +149,8 @@ type Parser struct {
 	reqs   []Request
 	keys   [][]byte
 	toks   [][]byte
+	// decoded holds the base64-decoded keys of meta commands.
+	decoded []byte
 	// swallow counts bytes of a refused storage command's data block still
 	// to skip, possibly in later buffers.
 	swallow int
@@ -157,6 +180,7 @@ func (p *Parser) Reset() { p.swallow = 0 }
 func (p *Parser) Parse(buf []byte) (reqs []Request, n int, err error) {
 	p.reqs = p.reqs[:0]
 	p.keys = p.keys[:0]
+	p.decoded = p.decoded[:0]
 	if !p.text && len(buf) > 0 {
 		// memcached (-B auto, its default) takes a connection whose first
 		// byte is 0x80 for the binary protocol, whose values may hold any
@@ -237,7 +261,7 @@ func (p *Parser) request(b []byte) (int, bool, *Error) {
 	if ferr != nil {
 		return 0, false, ferr
 	}
-	if r.Kind.IsStorage() {
+	if r.Kind.HasData() {
 		if int64(len(b)-next) < int64(dataLen)+2 {
 			return 0, false, nil
 		}

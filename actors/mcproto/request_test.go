@@ -121,14 +121,6 @@ func TestParseRequests(t *testing.T) {
 		{"negative bytes", "set k 0 0 -1\r\n", outcome{Reqs: []string{"!CLIENT_ERROR bad command line format"}}},
 		{"storage token count", "get a\r\nset k 0 0\r\n", outcome{Reqs: []string{"get a\r\n", "!ERROR"}}},
 		{"line too long", strings.Repeat("x", 2049), outcome{Fatal: "CLIENT_ERROR line too long"}},
-		// Meta commands are refused; a meta set's block is skipped, never
-		// read as commands (found in review: "delete v1" as a value).
-		{"meta set skips its block", "ms k 9\r\ndelete v1\r\nget a\r\n",
-			outcome{Reqs: []string{"!CLIENT_ERROR meta commands are not served by dynonode", "get a\r\n"}}},
-		{"meta set without a length", "ms k\r\nget a\r\n",
-			outcome{Reqs: []string{"!CLIENT_ERROR meta commands are not served by dynonode", "get a\r\n"}}},
-		{"meta get", "mg k v\r\nmn\r\n", outcome{Reqs: []string{"!CLIENT_ERROR meta commands are not served by dynonode",
-			"!CLIENT_ERROR meta commands are not served by dynonode"}}},
 		{"binary protocol", "\x80\x01\x00\x01\x08\x00\x00\x00", outcome{Fatal: "SERVER_ERROR the binary protocol is not served by dynonode"}},
 		{"long get line allowed", "get" + strings.Repeat(" "+key250, 20) + "\r\n",
 			outcome{Reqs: []string{"get" + strings.Repeat(" "+key250, 20) + "\r\n"}}},

@@ -61,10 +61,14 @@ func AppendNumber(dst []byte, v uint64) []byte {
 }
 
 // AppendRequest encodes r as a client would send it; the memcached store
-// adapter uses it to forward requests. KindError requests encode nothing.
+// adapter uses it to forward requests. KindError requests encode nothing;
+// meta commands encode as they were sent (r.Raw).
 func AppendRequest(dst []byte, r *Request) []byte {
-	if r.Kind == KindError {
+	switch {
+	case r.Kind == KindError:
 		return dst
+	case r.Kind.IsMeta():
+		return append(dst, r.Raw...) // forwarded as sent: see meta.go
 	}
 	dst = append(dst, r.Kind.String()...)
 	switch r.Kind {

@@ -100,3 +100,28 @@ func TestResponseLenAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestMetaResponseLen frames a meta reply up to the MN of the mn sent
+// after it, a quiet command's missing reply included.
+func TestMetaResponseLen(t *testing.T) {
+	for in, want := range map[string]int{
+		"MN\r\n":                      4,
+		"HD c1 O5\r\nMN\r\nEN\r\n":    14,
+		"VA 3 f0 kk\r\nabc\r\nMN\r\n": 21,
+		"CLIENT_ERROR bad\r\nMN\r\n":  22,
+		"VA 2\r\nab\r\nMN\r\nextra":   14,
+	} {
+		n, err := ResponseLen(KindMetaGet, []byte(in))
+		require.NoError(t, err, "%q", in)
+		assert.Equal(t, want, n, "%q", in)
+	}
+	for _, in := range []string{"HD\r\n", "VA 5\r\nab\r\n", ""} {
+		_, err := ResponseLen(KindMetaSet, []byte(in))
+		assert.ErrorIs(t, err, ErrIncomplete, "%q", in)
+	}
+	for _, in := range []string{"HD\r\nHD\r\nMN\r\n", "VA x\r\n", "VA 1\r\nabMN\r\n"} {
+		_, err := ResponseLen(KindMetaArith, []byte(in))
+		var m *MalformedResponseError
+		assert.ErrorAs(t, err, &m, "%q", in)
+	}
+}

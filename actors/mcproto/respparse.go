@@ -43,6 +43,9 @@ func ParseResponse(kind Kind, buf []byte, r *Response) (int, error) {
 }
 
 func scanResponse(kind Kind, buf []byte, r *Response) (int, error) {
+	if kind.IsMeta() {
+		return scanMetaResponse(buf, r)
+	}
 	pos := 0
 	for {
 		line, next, err := responseLine(buf, pos)
@@ -77,6 +80,52 @@ func scanResponse(kind Kind, buf []byte, r *Response) (int, error) {
 		return next, nil
 	}
 }
+
+// scanMetaResponse frames the reply to a meta command sent followed by mn
+// (see MetaSuffix): at most one reply (a line, or "VA <size> <flags>*" and
+// its data block; none when quiet mode suppressed it), then "MN". r.Line is
+// the reply's first line, or MN when there is none; no Items are filled.
+func scanMetaResponse(buf []byte, r *Response) (int, error) {
+	pos, replies := 0, 0
+	for {
+		line, next, err := responseLine(buf, pos)
+		if err != nil {
+			return 0, err
+		}
+		if r != nil && (replies == 0 || string(line) != "MN") {
+			r.Line = line[:len(line):len(line)]
+		}
+		if string(line) == "MN" {
+			return next, nil
+		}
+		if replies++; replies > 1 {
+			return 0, &MalformedResponseError{Offset: pos, Reason: "a second reply " + quote(line) + " before MN"}
+		}
+		if bytes.HasPrefix(line, []byte("VA ")) {
+			size := line[3:]
+			if i := bytes.IndexByte(size, ' '); i >= 0 {
+				size = size[:i]
+			}
+			n, ok := parseUint(size, 31)
+			if !ok {
+				return 0, &MalformedResponseError{Offset: pos, Reason: "bad VA line " + quote(line)}
+			}
+			end := next + int(n)
+			if len(buf)-next < int(n)+2 {
+				return 0, ErrIncomplete
+			}
+			if buf[end] != '\r' || buf[end+1] != '\n' {
+				return 0, &MalformedResponseError{Offset: end, Reason: "data block not followed by CRLF"}
+			}
+			next = end + 2
+		}
+		pos = next
+	}
+}
+
+// MetaSuffix follows every meta command sent to a memcached: its MN ends
+// the reply whether or not quiet mode suppressed the command's own.
+const MetaSuffix = "mn\r\n"
 
 // responseLine returns the CRLF-terminated line at pos and the offset after it.
 func responseLine(buf []byte, pos int) ([]byte, int, error) {
