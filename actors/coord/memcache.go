@@ -143,6 +143,10 @@ func (c *Memcached) handle(ctx actors.Context, r *mcproto.Request) {
 		c.p.push(&slot{reply: mcproto.AppendLine(nil, mcproto.OK), silent: r.NoReply})
 	case mcproto.KindGet, mcproto.KindGets, mcproto.KindGat, mcproto.KindGats:
 		c.get(ctx, r)
+	case mcproto.KindMetaNoop:
+		c.p.answer(mnLine, false)
+	case mcproto.KindMetaGet, mcproto.KindMetaSet, mcproto.KindMetaDelete, mcproto.KindMetaArith:
+		c.meta(ctx, r)
 	default: // storage, delete, incr/decr, touch: single-key writes
 		if c.p.stateRefuses(true) {
 			c.p.answer(mcproto.AppendLine(nil, "SERVER_ERROR "+stateRefusal[4:]), false)
@@ -205,6 +209,62 @@ func (c *Memcached) get(ctx actors.Context, r *mcproto.Request) {
 		one := mcproto.Request{Kind: r.Kind, Exptime: r.Exptime, Key: k, Keys: [][]byte{k}}
 		c.p.sendCanon(ctx, &c.cfg, seq, i, [][]byte{mcproto.AppendRequest(nil, &one)}, reps[i], level, touch, canon)
 	}
+}
+
+var mnLine = []byte("MN\r\n")
+
+// meta sends a meta command as the client sent it, followed by mn so that
+// the datastore answers even when quiet mode suppresses the command's own
+// reply: each memcached applies the flags, the opaque and quiet mode
+// itself, and the client reads the first replica's reply without the MN.
+// mg goes to the key's replicas at the read level (to every rack at the
+// write level when its T changes the TTL, as gat); ms, md and ma go to
+// every rack at the write level, as set, delete and incr. A C compare
+// goes to every replica as a cas does: each memcached counts its own cas
+// uniques, and the reply is the first replica's.
+func (c *Memcached) meta(ctx actors.Context, r *mcproto.Request) {
+	write := r.Kind != mcproto.KindMetaGet || r.Touch
+	if c.p.stateRefuses(write) {
+		c.p.answer(mcproto.AppendLine(nil, "SERVER_ERROR "+stateRefusal[4:]), false)
+		return
+	}
+	level := c.cfg.Read
+	if write {
+		level = c.cfg.Write
+	}
+	raw := make([]byte, 0, len(r.Raw)+len(mcproto.MetaSuffix))
+	raw = append(append(raw, r.Raw...), mcproto.MetaSuffix...)
+	s := &slot{parts: make([]part, 1), pending: 1, merge: mcMeta, deadline: ctx.Now().Add(c.cfg.Timeout)}
+	c.p.sendCanon(ctx, &c.cfg, c.p.push(s), 0, [][]byte{raw}, c.cfg.Ring.Replicas(r.Key, nil), level, write, withoutMetaCas)
+}
+
+// mcMeta is mcFirst without the MN that ends a meta command's reply.
+func mcMeta(parts []part, dst []byte) []byte {
+	if f := parts[0].failure; f.failed() {
+		return mcFailure(dst, f)
+	}
+	return append(dst, bytes.TrimSuffix(parts[0].reply, mnLine)...)
+}
+
+// withoutMetaCas returns a meta reply without the c (cas) and t (TTL left)
+// flags of its first line, which differ between replicas holding the same
+// item (see withoutCas).
+func withoutMetaCas(reply []byte) []byte {
+	end := bytes.IndexByte(reply, '\r')
+	if end < 0 {
+		return reply
+	}
+	out := make([]byte, 0, len(reply))
+	for i, tok := range bytes.Split(reply[:end], []byte(" ")) {
+		if i > 0 && len(tok) > 0 && (tok[0] == 'c' || tok[0] == 't') {
+			continue
+		}
+		if i > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, tok...)
+	}
+	return append(out, reply[end:]...)
 }
 
 // withoutCas returns a gets reply without its cas uniques, so replicas that

@@ -38,11 +38,14 @@ func (rc *requestCheck) check(args [][]byte) (mcproto.Kind, error) {
 	raw := args[0]
 	reqs, n, err := rc.mc.Parse(raw)
 	rc.mc.Reset()
+	// A meta command comes with mn after it (mcproto.MetaSuffix), whose
+	// MN ends its reply even when quiet mode suppresses the command's own.
+	meta := len(reqs) == 2 && reqs[0].Kind.IsMeta() && reqs[1].Kind == mcproto.KindMetaNoop
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("memcached request: %w", err)
-	case len(reqs) != 1 || n != len(raw):
-		return 0, fmt.Errorf("memcached request: want exactly one complete request, got %d in %d of %d bytes", len(reqs), n, len(raw))
+	case n != len(raw) || (len(reqs) != 1 || reqs[0].Kind.IsMeta()) && !meta:
+		return 0, fmt.Errorf("memcached request: want exactly one complete request (a meta command and mn), got %d in %d of %d bytes", len(reqs), n, len(raw))
 	}
 	r := reqs[0]
 	switch {
@@ -52,6 +55,8 @@ func (rc *requestCheck) check(args [][]byte) (mcproto.Kind, error) {
 		return 0, fmt.Errorf("memcached %s with noreply: the front end must strip it", r.Kind)
 	case r.Kind == mcproto.KindQuit:
 		return 0, errors.New("memcached quit has no reply")
+	case r.Kind == mcproto.KindMetaNoop:
+		return 0, errors.New("memcached mn is answered by the front end")
 	}
 	return r.Kind, nil
 }

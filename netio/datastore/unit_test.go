@@ -27,12 +27,17 @@ func TestRequestCheckMemcached(t *testing.T) {
 		{req: "set a 0 0 3 noreply\r\nabc\r\n", err: "memcached set with noreply: the front end must strip it"},
 		{req: "incr a 1 noreply\r\n", err: "memcached incr with noreply"},
 		{req: "quit\r\n", err: "memcached quit has no reply"},
-		{req: "get a\r\nget b\r\n", err: "want exactly one complete request, got 2 in 14 of 14 bytes"},
-		{req: "get a", err: "want exactly one complete request, got 0 in 0 of 5 bytes"},
+		{req: "get a\r\nget b\r\n", err: "want exactly one complete request (a meta command and mn), got 2 in 14 of 14 bytes"},
+		{req: "get a", err: "want exactly one complete request (a meta command and mn), got 0 in 0 of 5 bytes"},
 		// A bad data chunk is an in-band error followed by what the bytes
 		// after it parse to (as memcached reads them): two requests.
-		{req: "set a 0 0 3\r\nabcd\r\n", err: "want exactly one complete request, got 2"},
+		{req: "set a 0 0 3\r\nabcd\r\n", err: "want exactly one complete request (a meta command and mn), got 2"},
 		{req: "frobnicate\r\n", err: `answered in-band with "ERROR"`},
+		// A meta command goes with mn, whose MN ends its reply.
+		{req: "mg a v q\r\nmn\r\n", kind: mcproto.KindMetaGet},
+		{req: "ms a 1 q\r\nx\r\nmn\r\n", kind: mcproto.KindMetaSet},
+		{req: "mg a v\r\n", err: "want exactly one complete request (a meta command and mn), got 1"},
+		{req: "mn\r\n", err: "memcached mn is answered by the front end"},
 	} {
 		kind, err := rc.check([][]byte{[]byte(tc.req)})
 		if tc.err != "" {
