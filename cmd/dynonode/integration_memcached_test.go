@@ -232,21 +232,23 @@ func TestMemcachedMalformedLikeMemcached(t *testing.T) {
 	}
 }
 
-// TestMemcachedMetaAndBinaryRefused: dynonode serves neither meta commands
-// nor the binary protocol, and refusing them never runs a value as
-// commands (found in review): a meta set's data block is skipped, and a
-// connection that starts with the binary magic is closed. memcached
+// TestMemcachedMetaAndBinaryRefused: dynonode serves meta commands (see
+// TestMemcachedMetaLikeMemcached) but not the binary protocol, and
+// neither a refused meta set nor a binary connection runs a value as
+// commands (found in review): a refused meta set's data block is skipped,
+// and a connection that starts with the binary magic is closed. memcached
 // itself stores "delete v1" as k's value in both cases.
 func TestMemcachedMetaAndBinaryRefused(t *testing.T) {
 	memcached := testproc.Memcached(t)
 	d := startDaemon(t, 1, memcached.Addr)
 	c := dialMC(t, d.Addr)
-	c.send("set v1 0 0 1\r\nA\r\nms k 9\r\ndelete v1\r\nms k 9 q\r\ndelete v1\r\nmg v1 v\r\nget v1\r\n")
+	c.send("set v1 0 0 1\r\nA\r\nms k 9\r\ndelete v1\r\nms k 9 q E1\r\ndelete v1\r\nmg v1 v\r\nget v1 k\r\n")
 	assert.Equal(t, "STORED", c.line())
-	assert.Equal(t, "CLIENT_ERROR meta commands are not served by dynonode", c.line())
-	assert.Equal(t, "CLIENT_ERROR meta commands are not served by dynonode", c.line())
-	assert.Equal(t, "CLIENT_ERROR meta commands are not served by dynonode", c.line())
-	assert.Equal(t, []string{"VALUE v1 0 1|A"}, c.retrieval(), "the meta sets' values did not run")
+	assert.Equal(t, "HD", c.line())
+	assert.Equal(t, "CLIENT_ERROR invalid flag", c.line())
+	assert.Equal(t, "VA 1", c.line())
+	assert.Equal(t, "A", c.line())
+	assert.Equal(t, []string{"VALUE v1 0 1|A", "VALUE k 0 9|delete v1"}, c.retrieval(), "the meta sets' values did not run")
 
 	// A binary set of k whose value is "\r\ndelete v1\r\n".
 	key, val := "k", "\r\ndelete v1\r\n"
