@@ -88,6 +88,11 @@ type Spec struct {
 	// STORE (or STOREDIST) option may name a destination key, which makes
 	// that invocation a write (SORT, GEORADIUS, GEORADIUSBYMEMBER).
 	StoreFrom int
+
+	// subs are a container command's subcommands (CLIENT, OBJECT...):
+	// their full names ("client|list") by their lower-case names; nil for
+	// a command without subcommands.
+	subs map[string]string
 }
 
 var table = map[string]*Spec{}
@@ -220,6 +225,44 @@ func init() {
 		table[n].Unordered = true
 	}
 	table["hgetall"].Unordered, table["hgetall"].Pairs = true, true
+
+	for full := range subcommandArity {
+		name, sub, _ := strings.Cut(full, "|")
+		if s := table[name]; s != nil {
+			if s.subs == nil {
+				s.subs = map[string]string{}
+			}
+			s.subs[sub] = full
+		}
+	}
+}
+
+// FullName is the name Redis 7.0 gives the command args runs as, which
+// CLIENT LIST shows as its last command: a container's subcommand is
+// "container|subcommand" ("client|list"), "" when the container has no
+// such subcommand (Redis then runs nothing); any other command is its
+// name. It allocates nothing.
+func FullName(s *Spec, args [][]byte) string {
+	if s.subs == nil || len(args) < 2 {
+		return s.Name // inlined: most commands have no subcommand
+	}
+	return s.subName(args[1])
+}
+
+// subName is the full name of a container's subcommand sub, or "".
+func (s *Spec) subName(sub []byte) string {
+	var buf [24]byte
+	if len(sub) > len(buf) {
+		return ""
+	}
+	lower := buf[:len(sub)]
+	for i, c := range sub {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return s.subs[string(lower)]
 }
 
 // Lookup returns the spec of a command name (any case), or nil.

@@ -26,6 +26,23 @@ func TestLookupAnyCase(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(100, func() { Lookup([]byte("HGETALL")) }))
 }
 
+// TestFullName: the names CLIENT LIST shows as a connection's last
+// command, as redis-server 7.0.15 shows them (cmd=object|encoding,
+// cmd=NULL for an unknown subcommand), without allocating.
+func TestFullName(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{
+		{"GET k", "get"}, {"CLIENT LIST", "client|list"}, {"client No-Evict on", "client|no-evict"},
+		{"OBJECT ENCODING k", "object|encoding"}, {"CLIENT", "client"}, {"CLIENT FOO", ""},
+		{"CLIENT " + strings.Repeat("x", 30), ""}, {"CONFIG GET maxmemory", "config|get"}, {"PING x", "ping"},
+	} {
+		a := args(tc.args)
+		require.Equal(t, tc.want, FullName(Lookup(a[0]), a), tc.args)
+	}
+	a := args("CLIENT KILL ID 1")
+	spec := Lookup(a[0])
+	require.Zero(t, testing.AllocsPerRun(100, func() { FullName(spec, a) }))
+}
+
 func TestKeyIndexes(t *testing.T) {
 	cases := []struct {
 		cmd  string
