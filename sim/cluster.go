@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/config"
 	nodeasm "github.com/dynonode/dynonode/actors/node"
 	"github.com/dynonode/dynonode/actors/ring"
@@ -230,14 +231,22 @@ func (c *Cluster) NodeIDs() []string {
 }
 
 // Connect opens a client connection on node: the coordinator the node's
-// assembly makes for its protocol. It returns the coordinator's address;
-// replies go to sink.
+// assembly makes for its protocol, named client/<n> as the daemon's edge
+// names them (n, the connection's CLIENT ID, counts the cluster's
+// connections). It returns the coordinator's address; replies go to sink.
+// The connection's address, for CLIENT LIST, is ClientAddr(n); its local
+// address the node's listen address.
 func (c *Cluster) Connect(id string, read, write config.Consistency, sink actors.Addr) actors.Addr {
 	c.conns++
-	name := fmt.Sprintf("conn%d", c.conns)
+	name := fmt.Sprintf("client/%d", c.conns)
 	asm := c.Assembly(id)
+	sock := clients.Conn{Addr: ClientAddr(c.conns), LAddr: asm.Config().Listen.String()}
 	// As the daemon's admin port does, read repair starts at the config's
 	// read_repairs_enabled.
 	return c.W.Spawn(actors.NodeID(id), name, asm.Coordinator(nodeasm.Conn{Sink: sink, Read: read, Write: write,
-		ReadRepairs: asm.Config().ReadRepairs}))
+		ReadRepairs: asm.Config().ReadRepairs, Socket: sock}))
 }
+
+// ClientAddr is the address of a simulated client's n-th connection:
+// 192.0.2.1 (an address for documentation, RFC 5737), port 40000+n.
+func ClientAddr(n int) string { return fmt.Sprintf("192.0.2.1:%d", 40000+n) }

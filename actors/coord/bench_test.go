@@ -62,7 +62,7 @@ func benchCoord(b *testing.B, nodes []ring.Node, level config.Consistency) {
 		b.Fatal(err)
 	}
 	cfg := coord.Config{Sink: actors.Addr{Node: "n1", Name: "c/w"}, Ring: r, StoreName: "store",
-		Timeout: time.Second, Read: level, Write: level}
+		Timeout: time.Second, Read: level, Write: level, Clients: actors.Addr{Node: "n1", Name: "clients"}}
 	c := coord.NewRedis(cfg)()
 	ctx := &benchCtx{self: actors.Addr{Node: "n1", Name: "c"}, now: time.Unix(1, 0)}
 	c.Receive(ctx, actors.Started{})

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/resp"
 )
 
@@ -14,8 +15,10 @@ const RedisVersion = "7.0.15"
 
 // The CLIENT subcommands a client sends about its own connection, answered
 // by the coordinator as Redis 7.0 answers them (SETINFO and NO-TOUCH as
-// Redis 7.2, which newer client libraries send on connect); the ones about
-// other connections are refused with the reason.
+// Redis 7.2, which newer client libraries send on connect), and LIST and
+// KILL, about the node's connections, answered with the node's client
+// registry (clients.go); the others, about a Redis server's whole
+// traffic or client-side caching, are refused with the reason.
 
 const badClientName = "ERR Client names cannot contain spaces, newlines or special characters."
 
@@ -30,26 +33,58 @@ func validName(b []byte) bool {
 	return true
 }
 
-// clientArity is the arity of each CLIENT subcommand served (Redis's, the
-// name counted as two arguments: CLIENT SETNAME name is 3).
-var clientArity = map[string]int{"setname": 3, "getname": 2, "id": 2, "info": 2, "setinfo": 4, "no-evict": 3, "no-touch": 3}
+// clientServed are the CLIENT subcommands served (their arity is Redis's,
+// command.SubcommandArity; SETINFO and NO-TOUCH are Redis 7.2's, which
+// 7.0's table lacks).
+var clientServed = map[string]bool{"setname": true, "getname": true, "id": true, "info": true, "list": true, "kill": true,
+	"setinfo": true, "no-evict": true, "no-touch": true}
 
-// clientRefused are CLIENT subcommands Redis knows that need every
-// connection of the node (or the datastore's), not this one.
-var clientRefused = map[string]bool{"list": true, "kill": true, "pause": true, "unpause": true, "reply": true,
-	"tracking": true, "caching": true, "getredir": true, "trackinginfo": true, "unblock": true, "help": true}
+// clientArity72 is the arity of the served subcommands Redis 7.0 does not
+// know.
+var clientArity72 = map[string]int{"setinfo": 4, "no-touch": 3}
 
-func (c *Redis) client(ctx actors.Context, args [][]byte) []byte {
+// clientRefused are CLIENT subcommands Redis knows that act on a Redis
+// server's whole traffic (PAUSE, UNPAUSE, UNBLOCK), on what this
+// connection is sent (REPLY), or on client-side caching (TRACKING...).
+var clientRefused = map[string]bool{"pause": true, "unpause": true, "reply": true, "tracking": true, "caching": true,
+	"getredir": true, "trackinginfo": true, "unblock": true, "help": true}
+
+// client serves CLIENT.
+func (c *Redis) client(ctx actors.Context, args [][]byte) {
 	sub := strings.ToLower(string(args[1]))
-	n, served := clientArity[sub]
-	switch {
-	case clientRefused[sub]:
-		return errReply("ERR dynonode: 'CLIENT " + strings.ToUpper(sub) + "' is not supported: it concerns connections other than this one")
-	case !served:
-		return errReply("ERR unknown subcommand '" + trunc(string(args[1]), 128) + "'. Try CLIENT HELP.")
-	case len(args) != n:
-		return errReply("ERR wrong number of arguments for 'client|" + sub + "' command")
+	if clientRefused[sub] || (c.cfg.Clients.IsZero() && (sub == "list" || sub == "kill")) {
+		why := "it concerns connections other than this one"
+		if !clientRefused[sub] {
+			why = "this node keeps no registry of its connections"
+		}
+		c.p.refuse(errReply("ERR dynonode: 'CLIENT "+strings.ToUpper(sub)+"' is not supported: "+why), false, ErrUnsupported)
+		return
 	}
+	if !clientServed[sub] {
+		c.p.answer(errReply("ERR unknown subcommand '"+trunc(string(args[1]), 128)+"'. Try CLIENT HELP."), false)
+		return
+	}
+	n, ok := command.SubcommandArity("client|" + sub)
+	if !ok {
+		n = clientArity72[sub]
+	}
+	if (n > 0 && len(args) != n) || (n < 0 && len(args) < -n) {
+		c.p.answer(errReply("ERR wrong number of arguments for 'client|"+sub+"' command"), false)
+		return
+	}
+	switch sub {
+	case "list":
+		c.clientList(ctx, args)
+		return
+	case "kill":
+		c.clientKill(ctx, args)
+		return
+	}
+	c.p.answer(c.clientSelf(ctx, sub, args), false)
+}
+
+// clientSelf answers the subcommands about this connection alone.
+func (c *Redis) clientSelf(ctx actors.Context, sub string, args [][]byte) []byte {
 	switch sub {
 	case "setname":
 		if !validName(args[2]) {
@@ -63,14 +98,9 @@ func (c *Redis) client(ctx actors.Context, args [][]byte) []byte {
 		}
 		return resp.AppendBulkString(nil, c.name)
 	case "id":
-		return resp.AppendInt(nil, clientID(ctx))
+		return resp.AppendInt(nil, c.id)
 	case "info":
-		user := "default"
-		if c.user != nil {
-			user = c.user.Name
-		}
-		line := "id=" + strconv.FormatInt(clientID(ctx), 10) + " name=" + c.name + " db=0 multi=-1 cmd=client|info user=" + user + " resp=2\n"
-		return resp.AppendBulkString(nil, line)
+		return c.clientInfo(ctx)
 	case "setinfo":
 		attr := strings.ToLower(string(args[2]))
 		if attr != "lib-name" && attr != "lib-ver" {
@@ -81,9 +111,13 @@ func (c *Redis) client(ctx actors.Context, args [][]byte) []byte {
 		}
 		return okReply
 	}
-	// no-evict, no-touch: nothing is evicted or touched on a node's behalf
-	switch strings.ToLower(string(args[2])) {
+	// no-evict, no-touch: nothing is evicted or touched on a node's
+	// behalf; NO-EVICT shows as CLIENT LIST's flag e, as in Redis.
+	switch on := strings.ToLower(string(args[2])); on {
 	case "on", "off":
+		if sub == "no-evict" {
+			c.noEvict = on == "on"
+		}
 		return okReply
 	}
 	return errReply("ERR syntax error")

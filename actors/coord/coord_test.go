@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/pubsub"
@@ -64,6 +65,7 @@ func newCluster(t *testing.T, layout ...string) *cluster {
 		c.w.AddNode(sim.NodeSpec{ID: id, DC: n.DC, Rack: n.Rack, Boot: func(s actors.Spawner) {
 			s.Spawn("store", store.NewEmbedded(store.Options{}))
 			s.Spawn("pubsub", pubsub.New())
+			s.Spawn(clients.Name, clients.New(clients.Config{}))
 		}})
 	}
 	require.NoError(t, c.w.RunFor(time.Millisecond))

@@ -101,6 +101,8 @@ type pipeline struct {
 	early          []any        // requests that arrived before the first view
 
 	now       time.Time // arrival time of the batch being handled
+	wrote     int64     // when replies were last handed to the writer (Unix ns: no pointer to store)
+	killed    bool      // CLIENT KILL closed the connection: nothing more is written
 	batch     uint64    // counts client batches; a slot's batch is its read
 	counts    *Counts   // requests answered since the last report; nil: none
 	reporting bool      // a statsTick is scheduled
@@ -721,10 +723,38 @@ func (p *pipeline) flush(ctx actors.Context, sink actors.Addr) {
 	p.base += uint64(n)
 	// The message must own its bytes: the writer reads them later.
 	ctx.Send(sink, Replies{Data: append([]byte(nil), out...), Close: closeNow, Answered: answered, Pushed: pushed})
+	p.wrote = now.UnixNano()
 	p.out = out[:0]
 	if closeNow {
 		p.slots = nil
 	}
+}
+
+// ask queues a request that one actor of this node answers with a
+// store.Result (the client registry, for CLIENT LIST and KILL): a slot
+// of one part awaiting local, timed out like any request. close closes
+// the connection after its reply. It returns the ID the answer carries.
+func (p *pipeline) ask(now time.Time, local []ring.Replica, close bool) uint64 {
+	s := p.single()
+	s.pending, s.merge, s.deadline, s.close = 1, mergeFirst, now.Add(p.timeout), close
+	p.push(s)
+	s.class = ClassOther
+	pt := &s.parts[0]
+	pt.tally.reset(config.DCOne, local)
+	pt.key, pt.args = nil, nil
+	return execID(s.firstPart, 0)
+}
+
+// kill ends the connection at once (CLIENT KILL from another one): the
+// writer closes it after what it was already given, and the requests
+// still unanswered are dropped, as Redis frees a killed client.
+func (p *pipeline) kill(ctx actors.Context, sink actors.Addr) {
+	if p.killed {
+		return
+	}
+	p.killed, p.closing = true, true
+	p.slots, p.early = nil, nil
+	ctx.Send(sink, Replies{Close: true})
 }
 
 // Coverage mark (actors.Mark; sim's TestMain requires a test run to reach it).

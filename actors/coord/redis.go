@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/acl"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/command"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/gossip"
@@ -71,6 +72,14 @@ type Config struct {
 	// default user; Redis's rules and replies, auth.go). Nil: every
 	// connection is Redis's default user, unrestricted, without password.
 	Users *acl.Users
+	// Clients is this node's registry of client connections
+	// (actors/clients): the coordinator registers its connection there,
+	// and CLIENT LIST and KILL are answered with it. Zero: no registry,
+	// CLIENT LIST and KILL are refused.
+	Clients actors.Addr
+	// Socket is the connection's socket as the edge knows it (CLIENT
+	// LIST's addr, laddr and fd).
+	Socket clients.Conn
 	// RepairsInFlight bounds the background repairs a connection awaits
 	// at once; beyond it they are dropped and counted. Zero:
 	// DefaultRepairsInFlight.
@@ -94,6 +103,16 @@ type Redis struct {
 	lastSpec *command.Spec
 	// name is the connection's name (CLIENT SETNAME, HELLO SETNAME).
 	name string
+	// id is the connection's (clientID); opened is when it started; cmd
+	// the full name of its last command ("" before any, or after an
+	// unknown one); noEvict CLIENT NO-EVICT's setting; sent what the
+	// client registry was last told, after batch toldBatch (clients.go).
+	id        int64
+	opened    time.Time
+	cmd       string
+	noEvict   bool
+	sent      rareState
+	toldBatch uint64
 	// user is who the connection is (Config.Users): nil until it
 	// authenticates; restricted says the user may not run everything.
 	user       *acl.User
@@ -137,6 +156,7 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		c.blockNo = uint64(ctx.Now().UnixMilli())
 		c.blockTimer = c.blockNo
 		c.p.start(ctx, &c.cfg)
+		c.register(ctx)
 	case actors.Restarted:
 		c.blockNo = uint64(ctx.Now().UnixMilli())
 		c.blockTimer = c.blockNo
@@ -149,6 +169,7 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		c.unwatch(ctx)
 		c.dropSubscriptions(ctx)
 		c.p.stop(ctx, &c.cfg)
+		c.leave(ctx)
 	case pubsub.Message:
 		c.message(m)
 		c.endTurn(ctx)
@@ -180,6 +201,10 @@ func (c *Redis) Receive(ctx actors.Context, m any) {
 		c.endTurn(ctx)
 	case statsTick:
 		c.p.sendStats(ctx, c.cfg.Stats)
+	case clients.Ask:
+		ctx.Send(c.cfg.Clients, clients.Report{Round: m.Round, Entry: c.entry()})
+	case clients.Close:
+		c.killed(ctx)
 	}
 }
 
@@ -190,6 +215,7 @@ func (c *Redis) endTurn(ctx actors.Context) {
 	for c.advanceBlock(ctx) {
 	}
 	c.p.endTurn(ctx, &c.cfg)
+	c.tell(ctx)
 }
 
 // requests handles one batch of client commands, in order.
@@ -248,10 +274,12 @@ func (c *Redis) lookup(name []byte) *command.Spec {
 func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 	spec := c.lookup(args[0])
 	if spec == nil {
+		c.cmd = ""
 		c.doom()
 		c.p.refuse(errReply(unknownCommand(args)), false, ErrUnsupported)
 		return
 	}
+	c.cmd = command.FullName(spec, args)
 	if !spec.ArityOK(len(args)) {
 		c.doom()
 		c.p.answer(errReply("ERR wrong number of arguments for '"+spec.Name+"' command"), false)
@@ -298,6 +326,10 @@ func (c *Redis) handle(ctx actors.Context, args [][]byte) {
 	case command.Owner:
 		c.ownerCommand(ctx, spec, args)
 	case command.Node:
+		if spec.Name == "client" {
+			c.client(ctx, args)
+			return
+		}
 		reply, closeConn := c.nodeCommand(ctx, spec, args)
 		c.p.answer(reply, closeConn)
 	case command.Unsupported:
@@ -641,8 +673,6 @@ func (c *Redis) nodeCommand(ctx actors.Context, spec *command.Spec, args [][]byt
 		return c.commandCommand(args), false
 	case "auth":
 		return c.auth(args), false
-	case "client":
-		return c.client(ctx, args), false
 	case "time":
 		now := ctx.Now()
 		out := resp.AppendArrayHeader(nil, 2)

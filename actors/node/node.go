@@ -8,6 +8,7 @@ import (
 	"github.com/dynonode/dynonode/actors"
 	"github.com/dynonode/dynonode/actors/acl"
 	"github.com/dynonode/dynonode/actors/antientropy"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/gossip"
@@ -29,6 +30,7 @@ const (
 	HintLogName = "hintlog"
 	AEName      = "antientropy"
 	StateName   = "nodestate"
+	ClientsName = clients.Name // the registry of client connections (actors/clients)
 )
 
 // Deps is what a runtime hands the assembly.
@@ -200,8 +202,9 @@ func (n *Node) HintsConfig() hints.Config {
 }
 
 // Boot spawns the node's actors: the store adapter, the pub/sub broker,
-// the stats actor and, when the node gossips, the gossiper. It runs at
-// start and again after a simulated restart.
+// the stats actor, the registry of client connections and, when the node
+// gossips, the gossiper. It runs at start and again after a simulated
+// restart.
 func (n *Node) Boot(s actors.Spawner) error {
 	if s.Spawn(StoreName, n.storeProducer()).IsZero() {
 		return errors.New("cannot start the store adapter")
@@ -211,6 +214,9 @@ func (n *Node) Boot(s actors.Spawner) error {
 	}
 	if s.Spawn(StatsName, stats.New()).IsZero() {
 		return errors.New("cannot start the stats actor")
+	}
+	if s.Spawn(ClientsName, clients.New(clients.Config{})).IsZero() {
+		return errors.New("cannot start the client registry")
 	}
 	if n.Gossips() {
 		if s.Spawn(GossipName, gossip.New(n.GossipConfig())).IsZero() {
@@ -276,6 +282,8 @@ type Conn struct {
 	// ReadRepairs turns background read repair on (the daemon passes the
 	// admin port's current setting, which starts at read_repairs_enabled).
 	ReadRepairs bool
+	// Socket is the connection's socket, as CLIENT LIST shows it.
+	Socket clients.Conn
 }
 
 // Coordinator makes the coordinator of a client connection, for the
@@ -286,6 +294,7 @@ func (n *Node) Coordinator(c Conn) actors.Producer {
 		Sink: c.Sink, Ring: n.ring, StoreName: StoreName, BrokerName: BrokerName, Timeout: c.Timeout, AdminMode: n.deps.AdminMode,
 		Read: c.Read, Write: c.Write, Version: n.deps.Version, ReadRepairs: c.ReadRepairs, Versions: n.Versioned(),
 		Stats: actors.Addr{Node: n.id, Name: StatsName}, Users: n.users, EmbeddedStore: n.cfg.DataStore == config.Embedded,
+		Clients: actors.Addr{Node: n.id, Name: ClientsName}, Socket: c.Socket,
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = n.cfg.Timeout

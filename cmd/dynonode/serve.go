@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/config"
 	"github.com/dynonode/dynonode/actors/node"
 	"github.com/dynonode/dynonode/netio/admin"
@@ -145,9 +146,9 @@ func serve(ctx context.Context, cfg *config.Config, opts Options, certs *securit
 		TLS:          certs.clientTLS(),
 		MaxPerSource: cfg.MaxConnectionsPerSource, RequestTimeout: cfg.ClientRequestTimeout,
 		DrainTimeout: stoppedConnWait(cfg.Timeout, grace),
-		Coordinator: func(sink actors.Addr) actors.Producer {
+		Coordinator: func(sink actors.Addr, sock clients.Conn) actors.Producer {
 			// As Dynomite: level and timeout factor changes apply to new connections.
-			c := node.Conn{Sink: sink, Timeout: cfg.Timeout * time.Duration(adm.TimeoutFactor())}
+			c := node.Conn{Sink: sink, Socket: sock, Timeout: cfg.Timeout * time.Duration(adm.TimeoutFactor())}
 			c.Read, c.Write = adm.Consistency()
 			c.ReadRepairs = adm.ReadRepairs()
 			return asm.Coordinator(c)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/mcproto"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/netio/admit"
@@ -56,8 +57,8 @@ type Options struct {
 	Protocol      Protocol
 	Host          Host
 	// Coordinator makes the coordinator of one connection, given where its
-	// replies go.
-	Coordinator func(sink actors.Addr) actors.Producer
+	// replies go and its socket (CLIENT LIST's addr, laddr and fd).
+	Coordinator func(sink actors.Addr, sock clients.Conn) actors.Producer
 	// RESP and Memcache bound what one request may be.
 	RESP     resp.Limits
 	Memcache mcproto.Limits
@@ -401,7 +402,7 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 	c.rs.init(c)
 	h := l.opts.Host
 	sink := h.Spawn(c.name+"/w", func() actors.Behaviour { return &writer{c: c} })
-	c.coord = h.Spawn(c.name, l.opts.Coordinator(sink))
+	c.coord = h.Spawn(c.name, l.opts.Coordinator(sink, l.socket(c)))
 	if sink.IsZero() || c.coord.IsZero() {
 		c.logger().Error("cannot start connection actors; closing")
 		c.closing.Store(true) // the writer's Stopping must not close the socket again
@@ -427,6 +428,41 @@ func (l *Listener) spawn(c *conn, closeSock func() error) bool {
 	l.Active.Add(1)
 	l.mu.Unlock()
 	return true
+}
+
+// socket is c's socket as CLIENT LIST shows it: a unix socket's path
+// (with ":0", as Redis shows it) for both its ends.
+func (l *Listener) socket(c *conn) clients.Conn {
+	fd := c.fd
+	if c.nc != nil {
+		fd = connFD(c.nc)
+	}
+	switch {
+	case l.opts.Network == "unix":
+		path := l.opts.Addr + ":0"
+		return clients.Conn{Addr: path, LAddr: path, FD: fd, Unix: true}
+	case c.nc == nil:
+		return clients.Conn{Addr: c.remote, LAddr: localAddr(fd), FD: fd}
+	}
+	return clients.Conn{Addr: c.nc.RemoteAddr().String(), LAddr: c.nc.LocalAddr().String(), FD: fd}
+}
+
+// connFD is the descriptor of a read loop's socket, 0 when it has none.
+func connFD(nc net.Conn) int {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return 0
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	fd := 0
+	_ = rc.Control(func(f uintptr) { fd = int(f) })
+	return fd
 }
 
 // Unwritten is the requests its open connections have read and not yet

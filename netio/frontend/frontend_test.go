@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dynonode/dynonode/actors"
+	"github.com/dynonode/dynonode/actors/clients"
 	"github.com/dynonode/dynonode/actors/coord"
 	"github.com/dynonode/dynonode/actors/resp"
 	"github.com/dynonode/dynonode/actors/ring"
@@ -69,7 +70,7 @@ func newEnv(t *testing.T, mutate ...func(*frontend.Options)) *env {
 	host := &countingHost{Node: node}
 	opts := frontend.Options{
 		Addr: "127.0.0.1:0", Protocol: frontend.Redis, Host: host, Log: log,
-		Coordinator: func(sink actors.Addr) actors.Producer {
+		Coordinator: func(sink actors.Addr, _ clients.Conn) actors.Producer {
 			return coord.NewRedis(coord.Config{Sink: sink, Ring: rg, StoreName: "store", Timeout: time.Minute, Version: "test"})
 		},
 	}
@@ -565,7 +566,7 @@ func TestCloseRacingServe(t *testing.T) { bothWays(t, testCloseRacingServe) }
 func testCloseRacingServe(t *testing.T) {
 	e := newEnv(t)
 	for range 200 {
-		ln, err := frontend.Listen(frontend.Options{Addr: "127.0.0.1:0", Host: e.host, Coordinator: func(actors.Addr) actors.Producer { return nil }})
+		ln, err := frontend.Listen(frontend.Options{Addr: "127.0.0.1:0", Host: e.host, Coordinator: func(actors.Addr, clients.Conn) actors.Producer { return nil }})
 		require.NoError(t, err)
 		served := make(chan struct{})
 		go func() { ln.Serve(); close(served) }()

@@ -718,6 +718,16 @@ func sockaddrString(sa unix.Sockaddr) string {
 	return "?"
 }
 
+// localAddr is the node's end of an event loop's socket, as
+// net.Conn.LocalAddr shows it.
+func localAddr(fd int) string {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return ""
+	}
+	return sockaddrString(sa)
+}
+
 // closeFD closes a descriptor no loop took.
 func closeFD(fd int) { _ = unix.Close(fd) }
 

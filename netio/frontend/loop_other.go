@@ -38,4 +38,5 @@ func (*eventLoop) update(*conn) {}
 func (*eventLoop) stop()        {}
 func (l *Listener) acceptLoop() { l.acceptConns() }
 func closeFD(int)               {}
+func localAddr(int) string      { return "" }
 func writeFD(int, []byte)       {}
