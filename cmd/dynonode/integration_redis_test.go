@@ -256,7 +256,7 @@ func pythonWithRedis(t *testing.T) string {
 // for byte where the reply is the same on any server (ids, clocks and the
 // INFO line are compared by form); CLIENT SETINFO and NO-TOUCH answer as
 // Redis 7.2 (newer libraries send them on connect); CLIENT PAUSE is
-// refused with the reason (LIST and KILL are served: actors/coord/clients_test.go);
+// refused with the reason (LIST and KILL: TestClientListKillLikeRedis);
 // INFO names the Redis version served.
 func TestClientCommandsLikeRedis(t *testing.T) {
 	redis := testproc.Redis(t)
