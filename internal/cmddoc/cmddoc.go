@@ -61,6 +61,10 @@ every command the router serves.
 			}
 		case command.Node:
 			how, served = "served: answered by the node", served+1
+			if name == "client" {
+				how += " (SETNAME, GETNAME, ID, INFO, SETINFO, NO-EVICT, NO-TOUCH about the connection; LIST and KILL about the node's " +
+					"connections; PAUSE, UNPAUSE, UNBLOCK, REPLY, TRACKING, CACHING, GETREDIR, TRACKINGINFO, HELP refused)"
+			}
 		case command.Admin:
 			how, rule = "served with a rule: admin mode (`-x 1`) only, local datastore", rule+1
 		case command.Transaction:
