@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +21,14 @@ import (
 // same on two memcacheds whose clocks tick at different instants.
 func metaCommand(rnd *rand.Rand) string {
 	pick := func(opts ...string) string { return opts[rnd.Intn(len(opts))] }
+	// Base64 keys (b) name keys of their own: memcached keeps or drops an
+	// item's binary-key mark on MA depending on whether it could update
+	// the item in place, which depends on whether a pipelined reply still
+	// holds it (seen: seed 1796688627497928306, batch 27), so mixing the
+	// two spellings of one key answers by timing, not by protocol.
 	key, bin := pick("a", "b", "n", "c"), rnd.Intn(4) == 0
 	if bin {
-		key = base64.StdEncoding.EncodeToString([]byte(key))
+		key = base64.StdEncoding.EncodeToString([]byte(pick("x", "y", "z")))
 	}
 	var pool []string
 	cmd := pick("mg", "mg", "ms", "ms", "md", "ma", "ma", "mn")
@@ -108,6 +115,9 @@ func TestMemcachedMetaLikeMemcached(t *testing.T) {
 	ref := testproc.Memcached(t)
 	nodes := startMCCluster(t, 210, nil, "dc1/r1", "dc1/r2", "dc1/r3")
 	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("META_SEED"), 10, 64); err == nil {
+		seed = s // replay a logged seed: META_SEED=<seed> go test -run TestMemcachedMetaLikeMemcached
+	}
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewSource(seed))
 	sides := []*mc{dialMC(t, ref.Addr), dialMC(t, nodes[0].listen)}
@@ -128,7 +138,7 @@ func TestMemcachedMetaLikeMemcached(t *testing.T) {
 	}
 	want := map[string]string{}
 	read := func(c *mc) string {
-		c.send("mg a v f\r\nmg b v f\r\nmg n v f\r\nmg c v f\r\nmn\r\n")
+		c.send("mg a v f\r\nmg b v f\r\nmg n v f\r\nmg c v f\r\nmg x v f\r\nmg y v f\r\nmg z v f\r\nmn\r\n")
 		return readMeta(t, c)
 	}
 	want[ref.Addr] = read(dialMC(t, ref.Addr))
