@@ -114,6 +114,12 @@ func TestParseKillLikeRedis(t *testing.T) {
 		{"client kill maxage 10", clients.Kill{}, "ERR syntax error"},
 		{"client kill id 1 type", clients.Kill{}, "ERR syntax error"},
 		{"client kill a b c", clients.Kill{}, "ERR syntax error"},
+		// Found by review: pairs are read in order, an option missing its
+		// value fails only where it stands.
+		{"client kill id 0 x", clients.Kill{}, "ERR client-id should be greater than 0"},
+		{"client kill id abc type", clients.Kill{}, "ERR client-id should be greater than 0"},
+		{"client kill user nosuch x", clients.Kill{}, "ERR No such user 'nosuch'"},
+		{"client kill type bogus x", clients.Kill{}, "ERR Unknown client type 'bogus'"},
 	} {
 		k, err := clients.ParseKill(args(tc.args), users)
 		require.Equal(t, tc.err, err, tc.args)

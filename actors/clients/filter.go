@@ -102,10 +102,16 @@ func ParseKill(args [][]byte, userExists func(string) bool) (Kill, string) {
 		k.Addr, k.ByAddr = string(args[2]), true
 		return k, ""
 	}
-	if len(args) < 4 || len(args)%2 != 0 {
+	if len(args) < 4 {
 		return k, syntaxErr
 	}
+	// Pairs read in order, as Redis's clientKillCommand: an option with
+	// no value after it is a syntax error where it stands, after the
+	// errors of the pairs before it (found by review).
 	for i := 2; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			return k, syntaxErr
+		}
 		val := args[i+1]
 		switch strings.ToLower(string(args[i])) {
 		case "id":

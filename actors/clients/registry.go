@@ -75,6 +75,11 @@ type Registry struct {
 	conns  map[int64]*conn
 	rounds map[uint64]*round
 	next   uint64
+	// killed are connections told to close whose Left has not come yet:
+	// what they still send (an Update, a KILL of their own) is dropped,
+	// as Redis never runs a killed client's next command (found by
+	// review: two connections killing each other both died).
+	killed map[int64]bool
 }
 
 type conn struct {
@@ -98,7 +103,7 @@ func New(cfg Config) actors.Producer {
 		cfg.Wait = DefaultWait
 	}
 	return func() actors.Behaviour {
-		return &Registry{wait: cfg.Wait, conns: map[int64]*conn{}, rounds: map[uint64]*round{}}
+		return &Registry{wait: cfg.Wait, conns: map[int64]*conn{}, rounds: map[uint64]*round{}, killed: map[int64]bool{}}
 	}
 }
 
@@ -106,8 +111,11 @@ func New(cfg Config) actors.Producer {
 func (r *Registry) Receive(ctx actors.Context, m any) {
 	switch m := m.(type) {
 	case Update:
-		r.conns[m.Entry.ID] = &conn{addr: m.Conn, entry: m.Entry}
+		if !r.killed[m.Entry.ID] {
+			r.conns[m.Entry.ID] = &conn{addr: m.Conn, entry: m.Entry}
+		}
 	case Left:
+		delete(r.killed, m.ID)
 		r.forget(ctx, m.ID)
 	case ListReq:
 		r.list(ctx, m)
@@ -209,6 +217,9 @@ func (r *Registry) forget(ctx actors.Context, id int64) {
 // such client", the new one the number killed, the asker included when it
 // killed itself.
 func (r *Registry) kill(ctx actors.Context, m KillReq) {
+	if r.killed[m.By] {
+		return // killed already: its connection closes without running this
+	}
 	killed := 0
 	for _, id := range r.ids() {
 		c := r.conns[id]
@@ -216,10 +227,12 @@ func (r *Registry) kill(ctx actors.Context, m KillReq) {
 			continue
 		}
 		ctx.Send(c.addr, Close{})
+		r.killed[id] = true
 		r.forget(ctx, id)
 		killed++
 	}
 	if m.Self {
+		r.killed[m.By] = true
 		r.forget(ctx, m.By)
 		killed++
 	}

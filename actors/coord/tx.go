@@ -136,9 +136,13 @@ func (c *Redis) inTx(spec *command.Spec, args [][]byte) bool {
 	return true
 }
 
-// queue keeps a copy of args in the open transaction.
+// queue keeps a copy of args in the open transaction; once a refusal
+// doomed it, Redis answers QUEUED but keeps nothing (queueMultiCommand),
+// so CLIENT LIST's multi= stops counting there (found by review).
 func (c *Redis) queue(args [][]byte) {
-	c.tx.cmds = append(c.tx.cmds, own(args))
+	if !c.tx.dirty {
+		c.tx.cmds = append(c.tx.cmds, own(args))
+	}
 	c.p.answer([]byte("+QUEUED\r\n"), false)
 }
 
