@@ -8,8 +8,18 @@ import "bytes"
 // ms, whether the command changes the item, and the lines memcached refuses
 // before it looks at an item. A request that passes is forwarded to the
 // datastores as sent, so each memcached computes its own reply (flags,
-// opaque, quiet mode), and the client reads a memcached's reply byte for
-// byte.
+// opaque, quiet mode), and the client reads one memcached's reply. What
+// memcached would echo raw into a reply line (a CR in a token, a base64
+// key with control or space bytes) is refused first, so no client can
+// forge reply lines on the datastore connection all clients share.
+
+// ReplyMetaCR refuses a meta token holding a carriage return, and
+// ReplyMetaBinaryKey a base64 key whose bytes hold a control or space
+// byte: memcached would echo either raw into a reply line.
+const (
+	ReplyMetaCR        = "CLIENT_ERROR a carriage return inside a meta token is not served by dynonode"
+	ReplyMetaBinaryKey = "CLIENT_ERROR a base64 key holding control or space bytes is not served by dynonode"
+)
 
 // ReplyMetaDebug refuses me, whose reply is one server's item metadata.
 const ReplyMetaDebug = "CLIENT_ERROR me is not served by dynonode: it shows one server's LRU state (last access, fetched, slab class)"
@@ -89,6 +99,13 @@ func (p *Parser) meta(kind Kind, toks [][]byte) (Request, int) {
 		if why, ok := unservedMetaFlags[kind][t[0]]; ok {
 			return refuse("CLIENT_ERROR meta flag "+why+": not served by dynonode", "unserved flag in "+quote(joinToks(toks)))
 		}
+		// memcached echoes a token (the opaque) byte for byte: a CR in it
+		// would end a reply line early on the datastore connection every
+		// client shares (found by review: three such commands ejected
+		// every rack's memcached).
+		if bytes.IndexByte(t, '\r') >= 0 {
+			return refuse(ReplyMetaCR, "carriage return in "+quote(joinToks(toks)))
+		}
 	}
 	if kind == KindMetaSet {
 		// memcached refuses these before it reads the data block (which
@@ -102,6 +119,14 @@ func (p *Parser) meta(kind Kind, toks [][]byte) (Request, int) {
 		start := len(p.decoded)
 		p.decoded, _ = base64DecodeMemcached(p.decoded, key) // metaPreparse saw it decode
 		r.Key = p.decoded[start:len(p.decoded):len(p.decoded)]
+		// memcached writes a base64 key's bytes raw in some replies (an
+		// item that lost its binary mark: ma ... N, an ms append): a CR,
+		// LF or space there would forge reply lines on the datastore
+		// connection every client shares (found by review: one client
+		// fed another forged values). Such keys are refused.
+		if bad := p.badKey(r.Key); bad != "" {
+			return refuse(ReplyMetaBinaryKey, "base64 "+bad)
+		}
 	} else if bad := p.badKey(key); bad != "" {
 		return refuse(ReplyBadFormat, bad)
 	}

@@ -176,4 +176,21 @@ func TestMemcachedMetaRefusals(t *testing.T) {
 	} {
 		require.Equal(t, want, c.line())
 	}
+	// Found by review: a base64 key whose bytes hold CR LF (memcached
+	// echoes such a key raw once its item loses the binary mark), and a
+	// CR inside a token (the opaque is echoed), would forge reply lines on
+	// the datastore connection clients share. Both are refused; the
+	// replies after them are the right ones.
+	c.send("ms foo 3\r\nbar\r\nma eA0KTU4NClZBIDYNCmhhY2tlZA== b N0 J5\r\nmg eA0KTU4NClZBIDYNCmhhY2tlZA== b k\r\n" +
+		"mg foo O\rx v\r\nms foo 3 O\rx\r\nbaz\r\nmg foo v\r\nmn\r\n")
+	for _, want := range []string{
+		"HD",
+		"CLIENT_ERROR a base64 key holding control or space bytes is not served by dynonode",
+		"CLIENT_ERROR a base64 key holding control or space bytes is not served by dynonode",
+		"CLIENT_ERROR a carriage return inside a meta token is not served by dynonode",
+		"CLIENT_ERROR a carriage return inside a meta token is not served by dynonode",
+		"VA 3", "bar", "MN",
+	} {
+		require.Equal(t, want, c.line())
+	}
 }
