@@ -48,6 +48,13 @@ func metaCommand(rnd *rand.Rand) string {
 	}
 	var flags []string
 	for _, i := range rnd.Perm(len(pool))[:rnd.Intn(len(pool)+1)] {
+		// A base64 key's echo (k) shows the item's binary mark, which
+		// memcached keeps or drops on MA by whether it updates the item in
+		// place: by timing (seed 1796690744811947287, batch 56: memcached
+		// "kz", dynonode's "keg== b"). Base64 keys are not echoed.
+		if bin && pool[i] == "k" {
+			continue
+		}
 		flags = append(flags, pool[i])
 	}
 	if bin {
