@@ -143,30 +143,25 @@ parsed:
 
 // GEOPOS key member [member ...]
 func (e *Engine) cmdGeoPos(args [][]byte, dst []byte) []byte {
-	z, wrong := e.lookupZSet(args[1])
-	if wrong {
-		return appendErr(dst, errWrongType)
-	}
-	dst = resp.AppendArrayHeader(dst, len(args)-2)
-	for _, m := range args[2:] {
-		score, ok := 0.0, false
-		if z != nil {
-			score, ok = z.scores[string(m)]
-		}
-		if !ok {
-			dst = resp.AppendNullArray(dst)
-			continue
-		}
+	return e.geoEachMember(args, dst, "*-1\r\n", func(dst []byte, score float64) []byte {
 		lon, lat := geoDecodeScore(score)
 		dst = resp.AppendArrayHeader(dst, 2)
 		dst = appendGeoCoord(dst, lon)
-		dst = appendGeoCoord(dst, lat)
-	}
-	return dst
+		return appendGeoCoord(dst, lat)
+	})
 }
 
 // GEOHASH key member [member ...]
 func (e *Engine) cmdGeoHash(args [][]byte, dst []byte) []byte {
+	return e.geoEachMember(args, dst, "$-1\r\n", func(dst []byte, score float64) []byte {
+		return resp.AppendBulkString(dst, geohashString(score))
+	})
+}
+
+// geoEachMember answers GEOPOS and GEOHASH: an array with, for each
+// member named after the key, what each appends from its score, or
+// missing (a null) for a member or key that does not exist.
+func (e *Engine) geoEachMember(args [][]byte, dst []byte, missing string, each func([]byte, float64) []byte) []byte {
 	z, wrong := e.lookupZSet(args[1])
 	if wrong {
 		return appendErr(dst, errWrongType)
@@ -178,10 +173,10 @@ func (e *Engine) cmdGeoHash(args [][]byte, dst []byte) []byte {
 			score, ok = z.scores[string(m)]
 		}
 		if !ok {
-			dst = resp.AppendNullBulk(dst)
+			dst = append(dst, missing...)
 			continue
 		}
-		dst = resp.AppendBulkString(dst, geohashString(score))
+		dst = each(dst, score)
 	}
 	return dst
 }

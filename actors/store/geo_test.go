@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -279,21 +278,7 @@ func TestGeoLikeRedis(t *testing.T) {
 	for range 10 {
 		rapid.Check(t, prop)
 	}
-	var names []string
-	for n := range ok {
-		names = append(names, n)
-	}
-	for n := range failed {
-		if ok[n] == 0 {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, " %s=%d/%d", n, ok[n], failed[n])
-	}
-	t.Logf("%d commands, %d searches found 2 points or more; replies (ok/error) per command:%s", commands, several, b.String())
+	t.Logf("%d commands, %d searches found 2 points or more; replies (ok/error) per command:%s", commands, several, replyCounts(ok, failed))
 	for _, n := range geoCommands {
 		require.Positive(t, ok[n], "%s was never answered successfully", n)
 	}

@@ -159,38 +159,24 @@ func geoDecodeScore(score float64) (lon, lat float64) {
 // geoAlign52 shifts a geohash to the 52-bit score scale.
 func geoAlign52(h geoBits) uint64 { return h.bits << (52 - uint(h.step)*2) }
 
-func geoMoveX(h *geoBits, d int) {
+// geoMove moves h one box along the axis whose bits are moving (the
+// interleaved x bits 0xaa..., or the y bits 0x55...): east or north for
+// d > 0, west or south for d < 0.
+func geoMove(h *geoBits, d int, moving uint64) {
 	if d == 0 {
 		return
 	}
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - uint(h.step)*2)
+	other := ^moving
+	v, keep := h.bits&moving, h.bits&other
+	zz := other >> (64 - uint(h.step)*2)
 	if d > 0 {
-		x += zz + 1
+		v += zz + 1
 	} else {
-		x |= zz
-		x -= zz + 1
+		v |= zz
+		v -= zz + 1
 	}
-	x &= 0xaaaaaaaaaaaaaaaa >> (64 - uint(h.step)*2)
-	h.bits = x | y
-}
-
-func geoMoveY(h *geoBits, d int) {
-	if d == 0 {
-		return
-	}
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.step)*2)
-	if d > 0 {
-		y += zz + 1
-	} else {
-		y |= zz
-		y -= zz + 1
-	}
-	y &= 0x5555555555555555 >> (64 - uint(h.step)*2)
-	h.bits = x | y
+	v &= moving >> (64 - uint(h.step)*2)
+	h.bits = v | keep
 }
 
 // The search visits the center box, then its neighbours in this order
@@ -214,8 +200,8 @@ func geoNeighbors(h geoBits) [9]geoBits {
 		n[i] = h
 	}
 	move := func(i, dx, dy int) {
-		geoMoveX(&n[i], dx)
-		geoMoveY(&n[i], dy)
+		geoMove(&n[i], dx, 0xaaaaaaaaaaaaaaaa)
+		geoMove(&n[i], dy, 0x5555555555555555)
 	}
 	move(geoEast, 1, 0)
 	move(geoWest, -1, 0)
